@@ -1,0 +1,98 @@
+import { resolve } from 'node:path';
+
+import {
+  ConfigError,
+  Env,
+  readBool,
+  readEnum,
+  readInt,
+  readOptionalString,
+  readPort,
+  readString,
+  readUrl,
+} from './env';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Every setting of every Signet process, validated once at boot. */
+export interface SignetConfig {
+  host: string;
+  ports: { http: number; mqtt: number; ws: number; grpc: number };
+  wsPath: string;
+  /** Embedded state (PGlite files, generated master key) lives here. */
+  dataDir: string;
+  /** PostgreSQL; absent → embedded PGlite under dataDir. */
+  databaseUrl?: string;
+  /** Redis; absent → in-process bus (one process only). */
+  redisUrl?: string;
+  redisKeyPrefix: string;
+  /** base64 of 32 bytes; encrypts recoverable secrets at rest. Absent → generated under dataDir (embedded only). */
+  masterKey?: string;
+  /** Apply pending migrations at start. */
+  migrateOnStart: boolean;
+  tokens: {
+    defaultTtlSeconds: number;
+    maxTtlSeconds: number;
+    refreshTtlSeconds: number;
+  };
+  edge: {
+    /** Where a standalone edge asks the token service for public keys (gRPC). */
+    tokenServiceGrpc: string;
+    /** Refuse credentials when the revocation bus has been unreachable this long. */
+    maxStalenessMs: number;
+    maxPacketSize: number;
+    connectTimeoutMs: number;
+  };
+  logLevel: LogLevel;
+}
+
+export const DEFAULT_PORTS = { http: 8080, mqtt: 1883, ws: 8083, grpc: 50051 } as const;
+
+/** The variable behind each port, for "port taken" errors. */
+export const PORT_VARIABLES = {
+  http: 'SIGNET_HTTP_PORT',
+  mqtt: 'SIGNET_MQTT_PORT',
+  ws: 'SIGNET_WS_PORT',
+  grpc: 'SIGNET_GRPC_PORT',
+} as const;
+
+export function loadConfig(env: Env = process.env): SignetConfig {
+  const tokens = {
+    defaultTtlSeconds: readInt(env, 'SIGNET_TOKEN_DEFAULT_TTL', 3600, 1, 31 * 86400),
+    maxTtlSeconds: readInt(env, 'SIGNET_TOKEN_MAX_TTL', 86400, 1, 366 * 86400),
+    refreshTtlSeconds: readInt(env, 'SIGNET_REFRESH_TTL', 30 * 86400, 60, 366 * 86400),
+  };
+  if (tokens.defaultTtlSeconds > tokens.maxTtlSeconds) {
+    throw new ConfigError('SIGNET_TOKEN_DEFAULT_TTL', `must not exceed SIGNET_TOKEN_MAX_TTL (${tokens.maxTtlSeconds})`);
+  }
+  const masterKey = readOptionalString(env, 'SIGNET_MASTER_KEY');
+  if (masterKey !== undefined && Buffer.from(masterKey, 'base64').length !== 32) {
+    throw new ConfigError('SIGNET_MASTER_KEY', 'expected base64 of exactly 32 bytes (openssl rand -base64 32)');
+  }
+  const grpcPort = readPort(env, PORT_VARIABLES.grpc, DEFAULT_PORTS.grpc);
+  return {
+    host: readString(env, 'SIGNET_HOST', '0.0.0.0'),
+    ports: {
+      http: readPort(env, PORT_VARIABLES.http, DEFAULT_PORTS.http),
+      mqtt: readPort(env, PORT_VARIABLES.mqtt, DEFAULT_PORTS.mqtt),
+      ws: readPort(env, PORT_VARIABLES.ws, DEFAULT_PORTS.ws),
+      grpc: grpcPort,
+    },
+    wsPath: '/mqtt',
+    dataDir: resolve(readString(env, 'SIGNET_DATA_DIR', './.signet')),
+    databaseUrl: readUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    redisUrl: readUrl(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    redisKeyPrefix: readString(env, 'SIGNET_REDIS_PREFIX', 'signet:'),
+    masterKey,
+    migrateOnStart: readBool(env, 'SIGNET_MIGRATE_ON_START', true),
+    tokens,
+    edge: {
+      tokenServiceGrpc: readString(env, 'SIGNET_TOKEN_SERVICE_GRPC', `127.0.0.1:${grpcPort}`),
+      maxStalenessMs: readInt(env, 'SIGNET_EDGE_MAX_STALENESS_MS', 30000, 1000, 3600000),
+      maxPacketSize: readInt(env, 'SIGNET_MQTT_MAX_PACKET_SIZE', 1024 * 1024, 1024, 268435455),
+      connectTimeoutMs: readInt(env, 'SIGNET_MQTT_CONNECT_TIMEOUT_MS', 10000, 100, 600000),
+    },
+    logLevel: readEnum(env, 'SIGNET_LOG_LEVEL', LOG_LEVELS, 'info'),
+  };
+}

@@ -1,0 +1,103 @@
+import { DynamicModule, Global, INestApplication, Module, Provider, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+
+import { explainListenError } from '@signet/config';
+import { PinoNestLogger, SignetMetrics } from '@signet/observability';
+
+import { HealthController, HealthRegistry, METRICS } from './health';
+import { LOGGER } from './injection';
+import { badRequest } from './problem';
+import { ProblemFilter, sendProblem, toProblem } from './problem.filter';
+import { createValidationPipe } from './validation';
+
+export interface HttpAppOptions {
+  /** Shown in the OpenAPI document. */
+  title: string;
+  logger: Logger;
+  metrics: SignetMetrics;
+  /** Process-wide providers (config, data source, bus, …) made global for every feature module. */
+  providers: Provider[];
+  /** Feature modules served by this app. */
+  imports: (Type<unknown> | DynamicModule)[];
+  /** Largest accepted request body. */
+  bodyLimit?: number;
+}
+
+/**
+ * Builds a Signet HTTP app: Fastify, JSON logs, problem+json errors, DTO
+ * validation, OpenAPI at /docs, /healthz, /readyz and /metrics. Every app
+ * (all-in-one or a single service) is built here, so they behave alike.
+ */
+export async function createHttpApp(options: HttpAppOptions): Promise<NestFastifyApplication> {
+  @Global()
+  @Module({
+    providers: [...options.providers, HealthRegistry, { provide: METRICS, useValue: options.metrics }, { provide: LOGGER, useValue: options.logger }],
+    exports: [...options.providers, HealthRegistry, METRICS, LOGGER],
+  })
+  class PlatformModule {}
+
+  @Module({ imports: [PlatformModule, ...options.imports], controllers: [HealthController] })
+  class RootModule {}
+
+  const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 64 * 1024, trustProxy: false });
+  const app = await NestFactory.create<NestFastifyApplication>(RootModule, adapter, {
+    logger: new PinoNestLogger(options.logger.child({ component: 'nest' })),
+    abortOnError: false,
+    bodyParser: false,
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  // Errors raised by Fastify itself (bad JSON, wrong content type, body too
+  // large, unknown route) take the same problem+json shape as ours.
+  fastify.setErrorHandler((error: unknown, _req: FastifyRequest, reply: FastifyReply) =>
+    sendProblem(reply, toProblem(error, options.logger)),
+  );
+  // Our own JSON parser, so a malformed body is a `malformed_json` problem
+  // (Nest would otherwise flatten Fastify's error into a generic 400).
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(badRequest('malformed_json', 'request body is not valid JSON'), undefined);
+    }
+  });
+  fastify.addHook('onResponse', async (req: FastifyRequest, reply: FastifyReply) => {
+    options.metrics.httpRequests.inc({
+      method: req.method,
+      route: req.routeOptions.url ?? 'unmatched',
+      status: String(reply.statusCode),
+    });
+  });
+  app.useGlobalFilters(new ProblemFilter(options.logger));
+  app.useGlobalPipes(createValidationPipe());
+  app.enableShutdownHooks();
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle(options.title)
+      .setDescription('Signet: short-lived, per-user MQTT credentials. Errors are application/problem+json with a stable `code`.')
+      .setVersion('1')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An sk_ or rk_ API key' })
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+  return app;
+}
+
+/** Listens, turning a taken port into an error naming the variable to change. */
+export async function listenHttp(app: INestApplication, port: number, host: string, variable: string): Promise<number> {
+  try {
+    await app.listen(port, host);
+  } catch (err) {
+    throw explainListenError(err, variable, port, host);
+  }
+  const address = app.getHttpServer().address();
+  return typeof address === 'object' && address ? address.port : port;
+}

@@ -1,0 +1,6 @@
+export * from './app';
+export * from './health';
+export * from './injection';
+export * from './problem';
+export * from './problem.filter';
+export * from './validation';

@@ -1,0 +1,3 @@
+export * from './permission-set';
+export * from './placeholders';
+export * from './topic';
