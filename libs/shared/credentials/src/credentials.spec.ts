@@ -1,0 +1,102 @@
+import { AccessTokenClaims, AccessTokenVerifier, generateSigningKey, importPublicJwk, signAccessToken } from './access-token';
+import { newApiKey, parseApiKey } from './api-key';
+import { isOrgId, newOrgId, parseMqttUsername, userIdProblem } from './ids';
+
+describe('ids', () => {
+  it('makes org ids of the documented shape', () => {
+    const id = newOrgId();
+    expect(id).toMatch(/^org_[0-9a-z]{12}$/);
+    expect(isOrgId(id)).toBe(true);
+  });
+
+  it.each([
+    ['user_xyz', null],
+    ['alice@example.com', null],
+    ['', 'must be a non-empty string'],
+    ['a/b', "must not contain '/', '+' or '#'"],
+    ['a+', "must not contain '/', '+' or '#'"],
+    ['#', "must not contain '/', '+' or '#'"],
+    ['$SYS', "must not start with '$'"],
+    ['a b', 'must not contain spaces or control characters'],
+    ['x'.repeat(129), 'must be at most 128 characters'],
+  ])('user id %j → %s', (id, problem) => expect(userIdProblem(id)).toBe(problem));
+
+  it('parses usernames on the last @', () => {
+    expect(parseMqttUsername('alice@example.com@org_k7xm4pqr2n5t')).toEqual({
+      subject: 'alice@example.com',
+      orgId: 'org_k7xm4pqr2n5t',
+    });
+    expect(parseMqttUsername('alice')).toBeNull();
+    expect(parseMqttUsername('alice@org_BAD')).toBeNull();
+  });
+});
+
+describe('API keys', () => {
+  it('round-trips and fits bcrypt', () => {
+    const { key, keyId } = newApiKey('secret');
+    expect(key).toMatch(/^sk_[0-9a-z]{12}_/);
+    expect(Buffer.byteLength(key)).toBeLessThanOrEqual(72);
+    expect(parseApiKey(key)).toEqual({ type: 'secret', keyId, key });
+    expect(parseApiKey(newApiKey('restricted').key)?.type).toBe('restricted');
+  });
+
+  it('refuses a typo through the checksum', () => {
+    const { key } = newApiKey('secret');
+    const i = 20;
+    const typo = key.slice(0, i) + (key[i] === 'a' ? 'b' : 'a') + key.slice(i + 1);
+    expect(parseApiKey(typo)).toBeNull();
+    expect(parseApiKey('sk_nope')).toBeNull();
+  });
+});
+
+describe('access tokens', () => {
+  const now = Math.floor(Date.now() / 1000);
+  const claims: AccessTokenClaims = {
+    sub: 'alice',
+    org: 'org_aaaaaaaaaaaa',
+    jti: 'tok_000000000000000000000001',
+    iat: now,
+    exp: now + 60,
+    perm: { pub: ['users/{user_id}/#'], sub: ['users/{user_id}/#'] },
+  };
+
+  it('signs and verifies with the key found by kid', async () => {
+    const key = await generateSigningKey();
+    const publicKey = await importPublicJwk(key.publicJwk);
+    const verifier = new AccessTokenVerifier((kid) => (kid === key.kid ? publicKey : undefined));
+    const token = await signAccessToken(claims, key);
+    expect(token.startsWith('tkn_')).toBe(true);
+    await expect(verifier.verify(token)).resolves.toEqual(claims);
+  });
+
+  it.each([
+    ['expired', async (t: string) => t, now + 3600, 'expired'],
+    ['forged signature', async (t: string) => t.slice(0, -4) + 'AAAA', undefined, 'invalid_signature'],
+    ['not a token', async () => 'tkn_garbage', undefined, 'malformed'],
+    ['wrong prefix', async (t: string) => t.slice(4), undefined, 'malformed'],
+  ])('refuses %s', async (_label, mutate, at, code) => {
+    const key = await generateSigningKey();
+    const publicKey = await importPublicJwk(key.publicJwk);
+    const verifier = new AccessTokenVerifier(() => publicKey);
+    const token = await mutate(await signAccessToken(claims, key));
+    await expect(verifier.verify(token, at)).rejects.toMatchObject({ code });
+  });
+
+  it('refuses a token signed by an unknown key', async () => {
+    const key = await generateSigningKey();
+    const verifier = new AccessTokenVerifier(() => undefined);
+    await expect(verifier.verify(await signAccessToken(claims, key))).rejects.toMatchObject({ code: 'unknown_key' });
+  });
+
+  it('refuses alg=none and HS256 confusion', async () => {
+    const key = await generateSigningKey();
+    const publicKey = await importPublicJwk(key.publicJwk);
+    const verifier = new AccessTokenVerifier(() => publicKey);
+    const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const payload = b64({ ...claims });
+    const none = `tkn_${b64({ alg: 'none', kid: key.kid, typ: 'tkn+jwt' })}.${payload}.x`;
+    await expect(verifier.verify(none)).rejects.toMatchObject({ code: 'malformed' });
+    const hs = `tkn_${b64({ alg: 'HS256', kid: key.kid, typ: 'tkn+jwt' })}.${payload}.AAAA`;
+    await expect(verifier.verify(hs)).rejects.toBeDefined();
+  });
+});

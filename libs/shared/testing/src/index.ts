@@ -1,0 +1,5 @@
+export * from './env';
+export * from './logger';
+export * from './redis';
+export * from './tcp-proxy';
+export * from './wait-for';
