@@ -1,0 +1,26 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** Include root for every .proto of the repo's internal contracts. */
+export function protoRoot(): string {
+  // `proto/` sits next to `src/` both in the repo (jest runs the .ts) and in
+  // dist/ (the build copies it next to the compiled JS). SIGNET_PROTO_DIR is
+  // for layouts that move it, e.g. a bundled image.
+  const candidates = [process.env['SIGNET_PROTO_DIR'], path.join(__dirname, '..', 'proto')].filter(
+    (dir): dir is string => typeof dir === 'string' && dir.length > 0,
+  );
+  for (const dir of candidates) {
+    if (fs.existsSync(path.join(dir, SIGNING_KEYS_PROTO))) return dir;
+  }
+  throw new Error(`gRPC proto files not found (looked in: ${candidates.join(', ')}); set SIGNET_PROTO_DIR`);
+}
+
+/** Relative to {@link protoRoot}. */
+export const SIGNING_KEYS_PROTO = 'signet/keys/v1/signing_keys.proto';
+export const SIGNING_KEYS_PACKAGE = 'signet.keys.v1';
+export const SIGNING_KEYS_SERVICE = `${SIGNING_KEYS_PACKAGE}.SigningKeys`;
+
+/** Absolute path of signing_keys.proto, e.g. for a @nestjs/microservices gRPC transport's `protoPath`. */
+export function signingKeysProtoPath(): string {
+  return path.join(protoRoot(), SIGNING_KEYS_PROTO);
+}

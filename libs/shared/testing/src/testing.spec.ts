@@ -1,0 +1,118 @@
+import net from 'node:net';
+import { databaseUrl, redisUrl, uniquePrefix } from './env';
+import { TcpProxy } from './tcp-proxy';
+import { waitFor } from './wait-for';
+
+/** A loopback echo server, so the proxy is tested without any real service. */
+async function echoServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => undefined);
+    s.pipe(s);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        sockets.forEach((s) => s.destroy());
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function connect(port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+function roundTrip(socket: net.Socket, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    socket.once('data', (data) => resolve(data.toString()));
+    socket.once('error', reject);
+    socket.write(text);
+  });
+}
+
+function closed(socket: net.Socket): Promise<void> {
+  return new Promise((resolve) => {
+    if (socket.destroyed) resolve();
+    else socket.once('close', () => resolve());
+  });
+}
+
+describe('TcpProxy', () => {
+  it('pipes, cuts, refuses while cut, and restores', async () => {
+    const echo = await echoServer();
+    const proxy = new TcpProxy('127.0.0.1', echo.port);
+    try {
+      const port = await proxy.start();
+      expect(port).toBeGreaterThan(0);
+      const a = await connect(port);
+      a.on('error', () => undefined);
+      expect(await roundTrip(a, 'hello')).toBe('hello');
+      expect(proxy.connectionCount).toBe(1);
+
+      proxy.cut();
+      await closed(a);
+      expect(proxy.connectionCount).toBe(0);
+
+      // Accepted by the kernel, then dropped: no data makes it through.
+      const b = net.connect(port, '127.0.0.1');
+      b.on('error', () => undefined);
+      await closed(b);
+
+      proxy.restore();
+      const c = await connect(port);
+      expect(await roundTrip(c, 'again')).toBe('again');
+      expect(proxy.port).toBe(port);
+      c.destroy();
+    } finally {
+      await proxy.close();
+      await echo.close();
+    }
+  });
+
+  it('rewrites URLs to point at itself', async () => {
+    const proxy = TcpProxy.forUrl('redis://user:pw@127.0.0.1:6379/2');
+    expect(proxy.targetPort).toBe(6379);
+    await proxy.start();
+    try {
+      expect(proxy.urlFor('redis://user:pw@127.0.0.1:6379/2')).toBe(`redis://user:pw@127.0.0.1:${proxy.port}/2`);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe('waitFor', () => {
+  it('returns the first truthy value', async () => {
+    let n = 0;
+    await expect(waitFor(() => (++n >= 3 ? n : 0), { intervalMs: 1 })).resolves.toBe(3);
+  });
+
+  it('treats throwing predicates as "not yet" and reports the last error on timeout', async () => {
+    await expect(
+      waitFor(
+        () => {
+          throw new Error('still broken');
+        },
+        { timeoutMs: 50, intervalMs: 5, message: 'thing to work' },
+      ),
+    ).rejects.toThrow(/thing to work.*still broken/);
+  });
+});
+
+describe('env helpers', () => {
+  it('have defaults and unique prefixes', () => {
+    expect(redisUrl()).toMatch(/^rediss?:\/\//);
+    expect(databaseUrl()).toMatch(/^postgres(ql)?:\/\//);
+    const a = uniquePrefix('bus test');
+    expect(a).toMatch(/^signet-test-bus-test-[0-9a-f]{10}:$/);
+    expect(uniquePrefix('bus test')).not.toBe(a);
+  });
+});
