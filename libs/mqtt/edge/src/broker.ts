@@ -1,0 +1,467 @@
+import type { QoS } from 'mqtt-packet';
+import type { Connection } from './connection';
+import { resolveLimits, type EdgeLimits } from './limits';
+import { ownPayload, type ForwardedProperties, type Message, type SubscriptionOptions } from './message';
+import type { ConnectAuthenticator, Principal } from './principal';
+import { Org, Session, type Will } from './session';
+import { TimerWheel } from './timer-wheel';
+import type { DisconnectReason, EdgeHooks, EdgeLogger, EdgeOptions, EdgeStats } from './types';
+
+const noop = (): void => undefined;
+
+/** A will's 5.0 properties as PUBLISH properties: Will Delay is not one, and expiry is recomputed on send. */
+function willProperties(props: Will['properties']): ForwardedProperties | undefined {
+  if (!props) return undefined;
+  const { willDelayInterval: _d, messageExpiryInterval: _e, ...rest } = props;
+  return Object.keys(rest).length > 0 ? rest : undefined;
+}
+const SILENT: EdgeLogger = { info: noop, warn: noop, error: noop, debug: noop };
+
+/** How a connection wants its session: decided from CONNECT before it is attached. */
+export interface SessionRequest {
+  clientId: string;
+  cleanStart: boolean;
+  expiryMs: number;
+}
+
+/**
+ * The transport-independent core: orgs, sessions, routing, the shared timer
+ * and the write batching. Connections call into it; MqttEdge is its public face.
+ */
+export class Broker {
+  readonly limits: EdgeLimits;
+  readonly authenticator: ConnectAuthenticator;
+  readonly logger: EdgeLogger;
+  readonly hooks: EdgeHooks;
+  readonly now: () => number;
+  /** Coarse clock, refreshed by every sweep and CONNECT: good enough for keepalive and expiry. */
+  clock: number;
+  readonly wheel: TimerWheel;
+  readonly connections = new Set<Connection>();
+  closing = false;
+
+  private readonly orgs = new Map<string, Org>();
+  /** credentialId → sessions held under it, live or offline: revocation is O(its sessions). */
+  private readonly byCredential = new Map<string, Set<Session>>();
+  /** Recently revoked credential ids → until when they are remembered. */
+  private readonly revoked = new Map<string, number>();
+  private sessionCount = 0;
+  private lastPrune = 0;
+
+  private readonly dirty: Connection[] = [];
+  private flushScheduled = false;
+  private readonly matchScratch = new Map<Session, SubscriptionOptions>();
+  private matching = false;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private drainWaiters: (() => void)[] = [];
+
+  readonly counters = {
+    messagesIn: 0,
+    messagesOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    connectsAccepted: 0,
+    connectsRefused: 0,
+    publishDenied: 0,
+    subscribeDenied: 0,
+    messagesDropped: 0,
+  };
+
+  constructor(options: EdgeOptions) {
+    this.limits = resolveLimits(options.limits);
+    this.authenticator = options.authenticator;
+    this.logger = options.logger ?? SILENT;
+    this.hooks = options.hooks ?? {};
+    this.now = options.now ?? Date.now;
+    this.clock = this.now();
+    this.wheel = new TimerWheel(this.limits.sweepIntervalMs, this.clock);
+  }
+
+  startSweep(): void {
+    if (this.sweepTimer !== null) return;
+    this.sweepTimer = setInterval(() => this.sweep(), this.limits.sweepIntervalMs);
+    this.sweepTimer.unref();
+  }
+
+  stopSweep(): void {
+    if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
+  }
+
+  /** One pass of the shared timer: connect timeouts, keepalive, credential expiry, session expiry, wills. */
+  sweep(): void {
+    const now = this.now();
+    this.clock = now;
+    this.wheel.advance(now, (err) => this.logger.error({ err }, 'mqtt edge timer handler failed'));
+    if (now - this.lastPrune >= 60_000) {
+      this.lastPrune = now;
+      // Empty orgs are pruned here rather than when their last session ends, so that no code
+      // holding an Org across a call (attach, takeover) ever writes into a detached one.
+      for (const [id, org] of this.orgs) {
+        if (org.sessions.size === 0 && org.retained.size === 0 && org.subscriptions.size === 0) this.orgs.delete(id);
+      }
+    }
+    if (this.revoked.size > 0) {
+      for (const [id, until] of this.revoked) if (until <= now) this.revoked.delete(id);
+    }
+  }
+
+  // ---------------------------------------------------------------- connections
+
+  register(conn: Connection): void {
+    this.connections.add(conn);
+    this.startSweep();
+  }
+
+  unregister(conn: Connection): void {
+    this.connections.delete(conn);
+    if (this.connections.size === 0 && this.drainWaiters.length > 0) {
+      const waiters = this.drainWaiters;
+      this.drainWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  /** Resolves once every socket has closed. */
+  whenNoConnections(): Promise<void> {
+    if (this.connections.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /**
+   * Writes are collected per connection and handed to the socket once per
+   * event-loop turn (setImmediate runs after all pending I/O callbacks), so a
+   * burst of packets to one client becomes one writev / one WebSocket frame.
+   */
+  markDirty(conn: Connection): void {
+    this.dirty.push(conn);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushAll);
+    }
+  }
+
+  private readonly flushAll = (): void => {
+    this.flushScheduled = false;
+    const dirty = this.dirty;
+    // Connections may be re-marked while flushing (a write error closing one): loop by index.
+    for (let i = 0; i < dirty.length; i++) {
+      try {
+        dirty[i].flush();
+      } catch (err) {
+        this.logger.error({ err }, 'mqtt edge flush failed');
+      }
+    }
+    dirty.length = 0;
+  };
+
+  wasRevoked(credentialId: string): boolean {
+    return this.revoked.has(credentialId);
+  }
+
+  // ---------------------------------------------------------------- sessions
+
+  private org(orgId: string): Org {
+    let org = this.orgs.get(orgId);
+    if (org === undefined) {
+      org = new Org(orgId, this);
+      this.orgs.set(orgId, org);
+    }
+    return org;
+  }
+
+  /**
+   * Gives `conn` its session: resumes the existing one or starts a new one,
+   * taking over a live connection with the same client id in the org
+   * [MQTT-3.1.4-2/3]. Returns null when the client id is live under another
+   * owner: users of one org do not get to kick each other out.
+   */
+  attach(conn: Connection, principal: Principal, request: SessionRequest): { session: Session; sessionPresent: boolean } | null {
+    const org = this.org(principal.orgId);
+    const owner = `${principal.kind}:${principal.subject}`;
+    let existing = org.sessions.get(request.clientId);
+    if (existing !== undefined && existing.connection !== null) {
+      if (existing.owner !== owner) return null;
+      existing.connection.kick(0x8e, 'taken_over', true);
+      existing = org.sessions.get(request.clientId);
+    }
+    let session: Session;
+    let sessionPresent = false;
+    if (existing !== undefined && !request.cleanStart && existing.owner === owner) {
+      session = existing;
+      sessionPresent = true;
+      this.wheel.cancel(session);
+      // Reconnected before the Will Delay Interval elapsed: the will is not sent [MQTT-3.1.3-9].
+      session.pendingWill = null;
+      session.willAt = Infinity;
+      session.expiresAt = Infinity;
+      if (session.credentialId !== principal.credentialId) {
+        this.unindex(session);
+        session.credentialId = principal.credentialId;
+        this.index(session);
+      }
+      this.revalidate(session, principal);
+    } else {
+      // Clean start, or another owner's offline session: it ends (its pending will goes out) [MQTT-3.1.2-4].
+      if (existing !== undefined) this.destroySession(existing, true);
+      session = new Session(org, request.clientId, principal.credentialId, owner);
+      org.sessions.set(request.clientId, session);
+      this.index(session);
+      this.sessionCount++;
+    }
+    session.expiryMs = request.expiryMs;
+    session.connection = conn;
+    return { session, sessionPresent };
+  }
+
+  /**
+   * A resumed session may come with a new credential whose grants differ:
+   * subscriptions and pending messages it no longer covers are dropped.
+   */
+  private revalidate(session: Session, principal: Principal): void {
+    const permissions = principal.permissions;
+    const subscriptions = session.subscriptions;
+    if (subscriptions !== null) for (const filter of subscriptions.keys()) {
+      if (!permissions.canSubscribe(filter)) {
+        subscriptions.delete(filter);
+        session.org.subscriptions.remove(filter, session);
+      }
+    }
+    if (session.queue !== null) {
+      session.queue = session.queue.filter((q) => permissions.canSubscribe(q.message.topic));
+      if (session.queue.length === 0) session.queue = null;
+    }
+    if (session.inflight !== null) {
+      for (const [id, entry] of session.inflight) {
+        if (entry.phase === 0 && !permissions.canSubscribe(entry.message.topic)) session.inflight.delete(id);
+      }
+    }
+  }
+
+  /** After CONNACK: resend unacknowledged messages with DUP [MQTT-4.4.0-1], then the queue. */
+  resume(session: Session, conn: Connection): void {
+    if (session.inflight !== null) {
+      for (const [id, entry] of session.inflight) {
+        if (entry.phase === 1) conn.sendPubrel(id);
+        else if (!conn.sendPublish(entry.message, entry.qos, entry.retain, id, true)) session.inflight.delete(id);
+      }
+    }
+    this.drain(session);
+  }
+
+  /** The connection of a session is gone. */
+  detach(conn: Connection, will: Will | null, willDelayMs: number, reason: DisconnectReason): void {
+    const session = conn.session;
+    if (session === null) return;
+    if (session.connection === conn) session.connection = null;
+    const hook = this.hooks.disconnected;
+    if (hook !== undefined && conn.principal !== null) {
+      hook({ principal: conn.principal, clientId: session.clientId, reason });
+    }
+    if (session.destroyed) return;
+    if (session.expiryMs === 0) {
+      this.destroySession(session, false);
+      if (will !== null) this.publishWill(session.org, will);
+      return;
+    }
+    const now = this.now();
+    session.expiresAt = now + session.expiryMs;
+    if (will !== null) {
+      if (willDelayMs > 0) {
+        session.pendingWill = will;
+        session.willAt = now + willDelayMs;
+      } else {
+        this.publishWill(session.org, will);
+      }
+    }
+    this.wheel.schedule(session, Math.min(session.expiresAt, session.willAt));
+  }
+
+  sessionTimer(session: Session, now: number): void {
+    if (session.connection !== null || session.destroyed) return;
+    if (session.pendingWill !== null && now >= session.willAt) {
+      const will = session.pendingWill;
+      session.pendingWill = null;
+      session.willAt = Infinity;
+      this.publishWill(session.org, will);
+    }
+    if (now >= session.expiresAt) this.destroySession(session, true);
+    else this.wheel.schedule(session, Math.min(session.expiresAt, session.willAt));
+  }
+
+  /** Ends a session: its subscriptions leave the routing table; a pending will goes out if asked. */
+  destroySession(session: Session, publishPendingWill: boolean): void {
+    if (session.destroyed) return;
+    session.destroyed = true;
+    this.sessionCount--;
+    this.wheel.cancel(session);
+    const org = session.org;
+    if (session.subscriptions !== null) {
+      for (const filter of session.subscriptions.keys()) org.subscriptions.remove(filter, session);
+      session.subscriptions = null;
+    }
+    if (org.sessions.get(session.clientId) === session) org.sessions.delete(session.clientId);
+    this.unindex(session);
+    session.inflight = null;
+    session.queue = null;
+    session.awaitingRel = null;
+    const will = session.pendingWill;
+    session.pendingWill = null;
+    if (will !== null && publishPendingWill) this.publishWill(org, will);
+  }
+
+  private index(session: Session): void {
+    let set = this.byCredential.get(session.credentialId);
+    if (set === undefined) {
+      set = new Set();
+      this.byCredential.set(session.credentialId, set);
+    }
+    set.add(session);
+  }
+
+  private unindex(session: Session): void {
+    const set = this.byCredential.get(session.credentialId);
+    if (set === undefined) return;
+    set.delete(session);
+    if (set.size === 0) this.byCredential.delete(session.credentialId);
+  }
+
+  /**
+   * Closes the live sessions of these credentials (5.0: DISCONNECT 0x98) and
+   * drops their session state. Their wills are discarded: they were granted
+   * by a credential that is no longer trusted. The ids are remembered for
+   * `revokeMemoryMs` so that a CONNECT whose authentication was already in
+   * flight is refused too. Returns the number of live connections closed.
+   */
+  revoke(credentialIds: Iterable<string>): number {
+    const until = this.now() + this.limits.revokeMemoryMs;
+    let closed = 0;
+    for (const id of credentialIds) {
+      this.revoked.set(id, until);
+      const set = this.byCredential.get(id);
+      if (set === undefined) continue;
+      this.byCredential.delete(id);
+      for (const session of set) {
+        const conn = session.connection;
+        if (conn !== null) {
+          conn.kick(0x98, 'revoked', false);
+          closed++;
+        }
+        this.destroySession(session, false);
+      }
+    }
+    return closed;
+  }
+
+  // ---------------------------------------------------------------- messages
+
+  /** Builds the will's message when it is published (its expiry counts from then). */
+  publishWill(org: Org, will: Will): void {
+    const payload = Buffer.isBuffer(will.payload) ? will.payload : Buffer.from(will.payload);
+    const expiry = will.properties?.messageExpiryInterval;
+    const message: Message = {
+      topic: will.topic,
+      payload,
+      qos: (will.qos ?? 0) as QoS,
+      retain: will.retain === true,
+      properties: willProperties(will.properties),
+      expiresAt: expiry !== undefined ? this.now() + expiry * 1000 : Infinity,
+    };
+    // A will with RETAIN set is published as a retained message [MQTT-3.1.2-17].
+    if (message.retain) this.storeRetained(org, { ...message, payload: ownPayload(payload) });
+    this.route(org, message, null);
+  }
+
+  storeRetained(org: Org, message: Message): void {
+    if (!org.retained.set(message, this.limits.maxRetainedPerOrg)) {
+      this.counters.messagesDropped++;
+      this.logger.warn({ orgId: org.id, topic: message.topic }, 'retained message limit reached, not stored');
+    }
+  }
+
+  /** Delivers to every matching subscription of the org, once per session at the highest granted QoS. */
+  route(org: Org, message: Message, from: Session | null): void {
+    // route() is not re-entered in practice (delivery never publishes), but a private map keeps it safe if it ever is.
+    const reentrant = this.matching;
+    const out = reentrant ? new Map<Session, SubscriptionOptions>() : this.matchScratch;
+    this.matching = true;
+    try {
+      org.subscriptions.match(message.topic, from, out);
+      for (const [session, options] of out) {
+        const qos = (options.qos < message.qos ? options.qos : message.qos) as QoS;
+        // 3.1.1: RETAIN is 0 on delivery to existing subscriptions [MQTT-3.3.1-9]; 5.0: per Retain As Published [MQTT-3.3.1-12/13].
+        this.deliver(session, message, qos, options.rap && message.retain);
+      }
+    } finally {
+      out.clear();
+      if (!reentrant) this.matching = false;
+    }
+  }
+
+  deliver(session: Session, message: Message, qos: QoS, retain: boolean): void {
+    // An expired message is not sent [MQTT-3.3.2-5].
+    if (message.expiresAt <= this.clock) return;
+    const conn = session.connection;
+    if (qos === 0) {
+      // QoS 0 is not queued for offline sessions, and is dropped for a socket that is not keeping up.
+      if (conn === null || conn.bufferedBytes() > this.limits.maxWriteBufferBytes) {
+        this.counters.messagesDropped++;
+        return;
+      }
+      if (!conn.sendPublish(message, 0, retain, 0, false)) this.counters.messagesDropped++;
+      return;
+    }
+    if (conn !== null && session.queue === null && (session.inflight?.size ?? 0) < conn.sendQuota) {
+      this.sendTracked(session, conn, message, qos, retain);
+      return;
+    }
+    let queue = session.queue;
+    if (queue === null) queue = session.queue = [];
+    if (queue.length >= this.limits.maxQueuedMessages) {
+      this.counters.messagesDropped++;
+      return;
+    }
+    queue.push({ message, qos, retain });
+  }
+
+  private sendTracked(session: Session, conn: Connection, message: Message, qos: 1 | 2, retain: boolean): void {
+    let inflight = session.inflight;
+    if (inflight === null) inflight = session.inflight = new Map();
+    const id = session.allocatePacketId();
+    if (conn.sendPublish(message, qos, retain, id, false)) inflight.set(id, { message, qos, retain, phase: 0 });
+    else this.counters.messagesDropped++;
+  }
+
+  /** Moves queued messages into the inflight window as acknowledgements free it. */
+  drain(session: Session): void {
+    const conn = session.connection;
+    const queue = session.queue;
+    if (conn === null || queue === null || !conn.isConnected()) return;
+    const quota = conn.sendQuota;
+    while (queue.length > 0 && (session.inflight?.size ?? 0) < quota) {
+      const next = queue.shift()!;
+      if (next.message.expiresAt <= this.clock) continue;
+      this.sendTracked(session, conn, next.message, next.qos, next.retain);
+    }
+    if (queue.length === 0 && session.queue === queue) session.queue = null;
+  }
+
+  // ---------------------------------------------------------------- stats
+
+  stats(): EdgeStats {
+    let retained = 0;
+    let subscriptions = 0;
+    for (const org of this.orgs.values()) {
+      retained += org.retained.size;
+      subscriptions += org.subscriptions.size;
+    }
+    return {
+      connections: this.connections.size,
+      sessions: this.sessionCount,
+      ...this.counters,
+      retainedMessages: retained,
+      subscriptions,
+      orgs: this.orgs.size,
+    };
+  }
+}

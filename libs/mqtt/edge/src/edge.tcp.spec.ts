@@ -1,0 +1,5 @@
+import { defineEdgeSuite } from './testing/edge-suite';
+
+describe('MqttEdge over TCP', () => {
+  defineEdgeSuite('tcp');
+});

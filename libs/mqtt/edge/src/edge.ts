@@ -1,0 +1,106 @@
+import type { AddressInfo, Server } from 'node:net';
+import * as uWS from 'uWebSockets.js';
+import { Broker } from './broker';
+import { RC } from './codes';
+import { createTcpServer, createWsApp } from './transports';
+import type { EdgeOptions, EdgeStats } from './types';
+
+/**
+ * The MQTT edge: an MQTT 3.1.1 / 5.0 broker node that authenticates every
+ * CONNECT through the injected authenticator and enforces the principal's
+ * permissions on every PUBLISH and SUBSCRIBE, with orgs fully isolated.
+ * A plain library: the app wires authenticator, logger, metrics and revocation bus.
+ */
+export class MqttEdge {
+  private readonly broker: Broker;
+  private readonly tcpServers: Server[] = [];
+  private readonly wsListeners: uWS.us_listen_socket[] = [];
+  private closed: Promise<void> | null = null;
+
+  constructor(options: EdgeOptions) {
+    this.broker = new Broker(options);
+  }
+
+  /** Listens for MQTT over TCP. Port 0 picks a free port; the bound port is returned. */
+  listenTcp(port: number, host?: string): Promise<{ port: number }> {
+    if (this.broker.closing) return Promise.reject(new Error('MqttEdge is closed'));
+    const server = createTcpServer(this.broker);
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      server.once('error', onError);
+      server.listen(port, host, () => {
+        server.off('error', onError);
+        this.tcpServers.push(server);
+        this.broker.startSweep();
+        const bound = (server.address() as AddressInfo).port;
+        this.broker.logger.info({ port: bound, host }, 'mqtt edge listening (tcp)');
+        resolve({ port: bound });
+      });
+    });
+  }
+
+  /** Listens for MQTT over WebSocket (binary frames, subprotocol `mqtt`) on `path`. */
+  listenWebSocket(port: number, host?: string, path = '/mqtt'): Promise<{ port: number }> {
+    if (this.broker.closing) return Promise.reject(new Error('MqttEdge is closed'));
+    const app = createWsApp(this.broker, path);
+    return new Promise((resolve, reject) => {
+      const done = (listenSocket: uWS.us_listen_socket | false): void => {
+        if (listenSocket === false) {
+          reject(new Error(`cannot listen for MQTT over WebSocket on ${host ?? '*'}:${port}`));
+          return;
+        }
+        this.wsListeners.push(listenSocket);
+        this.broker.startSweep();
+        const bound = uWS.us_socket_local_port(listenSocket as unknown as uWS.us_socket);
+        this.broker.logger.info({ port: bound, host, path }, 'mqtt edge listening (ws)');
+        resolve({ port: bound });
+      };
+      if (host !== undefined) app.listen(host, port, done);
+      else app.listen(port, done);
+    });
+  }
+
+  /**
+   * Closes every live session of these credentials (5.0: DISCONNECT 0x98
+   * Administrative action) and drops their session state (subscriptions,
+   * queued messages, pending wills). A CONNECT with one of them whose
+   * authentication is still in flight is refused when it completes.
+   * Returns the number of live connections closed.
+   */
+  revoke(credentialIds: Iterable<string>): number {
+    return this.broker.revoke(credentialIds);
+  }
+
+  /**
+   * Graceful stop: stops listening; 5.0 clients get DISCONNECT 0x8B; every
+   * socket is ended (destroyed after `closeGraceMs` if its peer lingers).
+   * Wills are not published, as no one would be left to receive them.
+   * In-memory session state, QoS 1/2 messages in flight included, is kept
+   * (and lost with the process). Resolves when all sockets are closed.
+   */
+  close(): Promise<void> {
+    if (this.closed !== null) return this.closed;
+    const broker = this.broker;
+    broker.closing = true;
+    const tcpClosed = this.tcpServers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+    for (const ls of this.wsListeners) uWS.us_listen_socket_close(ls);
+    this.wsListeners.length = 0;
+    for (const conn of [...broker.connections]) conn.kick(RC.SERVER_SHUTTING_DOWN, 'server_shutdown', false);
+    this.closed = (async () => {
+      await broker.whenNoConnections();
+      await Promise.all(tcpClosed);
+      broker.stopSweep();
+      broker.logger.info({}, 'mqtt edge closed');
+    })();
+    return this.closed;
+  }
+
+  stats(): EdgeStats {
+    return this.broker.stats();
+  }
+
+  /** Runs the shared timer sweep now (tests with an injected clock). */
+  sweep(): void {
+    this.broker.sweep();
+  }
+}

@@ -1,0 +1,106 @@
+export type FrameError = 'malformed' | 'too_large';
+
+/**
+ * Splits a byte stream into whole MQTT control packets using only the fixed
+ * header (type byte + Remaining Length, §2.2), before any decoding. This lets
+ * the edge refuse an oversized packet as soon as its header arrives, without
+ * buffering it, and lets every connection share one decoder (codec.ts), as a
+ * decoder then only ever sees complete packets.
+ *
+ * It is a base class rather than a member object to save one object per
+ * connection.
+ */
+export abstract class FrameReader {
+  /** Pieces of an incomplete packet (or, with rxNeed 0, an incomplete fixed header). */
+  private rxParts: Buffer[] | null = null;
+  private rxHave = 0;
+  private rxNeed = 0;
+
+  /** Largest packet accepted, header included. */
+  protected abstract frameLimit(): number;
+  /** One complete packet; it may be a view into the received chunk. Return false to stop reading. */
+  protected abstract onFrame(frame: Buffer): boolean;
+  protected abstract onFrameError(error: FrameError): void;
+
+  /** Bytes held for an incomplete packet. */
+  protected get pendingBytes(): number {
+    return this.rxParts === null ? 0 : this.rxHave;
+  }
+
+  protected readFrames(chunk: Buffer): void {
+    if (this.rxParts !== null) {
+      if (this.rxNeed === 0) {
+        // Only a few header bytes were pending: join them (≤ 4 bytes) with the chunk.
+        chunk = Buffer.concat([this.rxParts[0], chunk]);
+        this.rxParts = null;
+        this.rxHave = 0;
+      } else {
+        const take = Math.min(this.rxNeed - this.rxHave, chunk.length);
+        this.rxParts.push(take === chunk.length ? chunk : chunk.subarray(0, take));
+        this.rxHave += take;
+        if (this.rxHave < this.rxNeed) return;
+        const frame = Buffer.concat(this.rxParts, this.rxNeed);
+        this.rxParts = null;
+        this.rxHave = 0;
+        this.rxNeed = 0;
+        if (!this.onFrame(frame)) return;
+        if (take === chunk.length) return;
+        chunk = chunk.subarray(take);
+      }
+    }
+    const len = chunk.length;
+    const limit = this.frameLimit();
+    let off = 0;
+    while (off < len) {
+      // Remaining Length: variable byte integer of at most 4 bytes (§1.5.5).
+      let value = 0;
+      let mul = 1;
+      let i = off + 1;
+      let done = false;
+      const end = Math.min(len, off + 5);
+      for (; i < end; i++) {
+        const b = chunk[i];
+        value += (b & 0x7f) * mul;
+        mul *= 128;
+        if ((b & 0x80) === 0) {
+          done = true;
+          i++;
+          break;
+        }
+      }
+      if (!done) {
+        if (i - off - 1 >= 4) {
+          this.onFrameError('malformed');
+          return;
+        }
+        // Header split across chunks: keep a copy of these few bytes, not a view pinning the chunk.
+        this.rxParts = [Buffer.from(chunk.subarray(off))];
+        this.rxHave = len - off;
+        this.rxNeed = 0;
+        return;
+      }
+      const total = i - off + value;
+      if (total > limit) {
+        this.onFrameError('too_large');
+        return;
+      }
+      if (off + total <= len) {
+        const frame = chunk.subarray(off, off + total);
+        off += total;
+        if (!this.onFrame(frame)) return;
+      } else {
+        this.rxParts = [chunk.subarray(off)];
+        this.rxHave = len - off;
+        this.rxNeed = total;
+        return;
+      }
+    }
+  }
+
+  /** Drops any partial packet (connection closing). */
+  protected resetFrames(): void {
+    this.rxParts = null;
+    this.rxHave = 0;
+    this.rxNeed = 0;
+  }
+}

@@ -1,0 +1,64 @@
+/** Bounds the edge enforces per connection, session and org. All are per edge process. */
+export interface EdgeLimits {
+  /** Largest MQTT packet accepted, fixed header included (5.0: advertised as Maximum Packet Size). */
+  maxPacketSize: number;
+  /** A socket that has not completed CONNECT (authentication included) within this time is closed. */
+  connectTimeoutMs: number;
+  /**
+   * Largest keepalive a client may ask for. 5.0 clients asking more (or 0) are told Server Keep Alive;
+   * 3.1.1 clients have no such field and are refused (CONNACK 2), as Mosquitto does. 65535: no cap.
+   */
+  maxKeepAliveSeconds: number;
+  /**
+   * Outbound QoS 1/2 messages awaiting acknowledgement per session, and inbound QoS 2 messages awaiting
+   * PUBREL (5.0: advertised as Receive Maximum).
+   */
+  maxInflight: number;
+  /** QoS 1/2 messages held per session while offline or while the inflight window is full; more are dropped. */
+  maxQueuedMessages: number;
+  /** Cap on a session's expiry interval (5.0 Session Expiry Interval, and 3.1.1 clean session = 0 sessions). */
+  maxSessionExpirySeconds: number;
+  /** Longest client identifier accepted (5.0: 0x85, 3.1.1: CONNACK 2). */
+  maxClientIdLength: number;
+  /** Subscriptions one session may hold (SUBACK 0x80 / 5.0 0x97 beyond). */
+  maxSubscriptionsPerSession: number;
+  /** Retained messages one org may hold; new retained topics beyond are not stored. */
+  maxRetainedPerOrg: number;
+  /** Bytes a connection may have waiting in its socket before QoS 0 messages to it are dropped. */
+  maxWriteBufferBytes: number;
+  /** Bytes of packets buffered while an asynchronous authentication is pending; more closes the socket. */
+  maxPendingAuthBytes: number;
+  /** Resolution of the shared timer sweep (keepalive, connect timeout, credential expiry, session expiry). */
+  sweepIntervalMs: number;
+  /** How long a revoked credential id is remembered, to refuse a CONNECT whose authentication raced the revocation. */
+  revokeMemoryMs: number;
+  /** After the edge sends its last packet and ends a socket, how long before it is destroyed if the peer lingers. */
+  closeGraceMs: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<EdgeLimits> = Object.freeze({
+  maxPacketSize: 1024 * 1024,
+  connectTimeoutMs: 10_000,
+  maxKeepAliveSeconds: 65535,
+  maxInflight: 64,
+  maxQueuedMessages: 1000,
+  maxSessionExpirySeconds: 24 * 3600,
+  maxClientIdLength: 256,
+  maxSubscriptionsPerSession: 1000,
+  maxRetainedPerOrg: 100_000,
+  maxWriteBufferBytes: 4 * 1024 * 1024,
+  maxPendingAuthBytes: 256 * 1024,
+  sweepIntervalMs: 250,
+  revokeMemoryMs: 60_000,
+  closeGraceMs: 5_000,
+});
+
+export function resolveLimits(partial: Partial<EdgeLimits> | undefined): EdgeLimits {
+  const limits: EdgeLimits = { ...DEFAULT_LIMITS, ...(partial ?? {}) };
+  // The variable byte integer of the fixed header cannot describe more than 256 MiB (§2.2.3).
+  limits.maxPacketSize = Math.min(Math.max(limits.maxPacketSize, 64), 268_435_455 + 5);
+  limits.maxInflight = Math.min(Math.max(limits.maxInflight, 1), 65535);
+  limits.maxKeepAliveSeconds = Math.min(Math.max(limits.maxKeepAliveSeconds, 1), 65535);
+  limits.sweepIntervalMs = Math.max(limits.sweepIntervalMs, 10);
+  return limits;
+}

@@ -1,0 +1,233 @@
+import type { Message, SubscriptionOptions } from './message';
+
+interface SubNode<S> {
+  children: Map<string, SubNode<S>> | null;
+  subs: Map<S, SubscriptionOptions> | null;
+}
+
+function newSubNode<S>(): SubNode<S> {
+  return { children: null, subs: null };
+}
+
+/**
+ * One org's subscriptions, as a trie over topic levels. A PUBLISH walks only
+ * the branches its levels, `+` and `#` lead to, so matching cost follows the
+ * topic's depth, not the number of subscriptions. Wildcards at the first
+ * level never match a `$` topic [MQTT-4.7.2-1].
+ *
+ * Results are de-duplicated per subscriber keeping the highest QoS, as a
+ * client with overlapping subscriptions gets one copy [MQTT-3.3.5-1].
+ */
+export class SubscriptionTree<S> {
+  private readonly root: SubNode<S> = newSubNode();
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  add(filter: string, subscriber: S, options: SubscriptionOptions): void {
+    let node = this.root;
+    for (const level of filter.split('/')) {
+      if (node.children === null) node.children = new Map();
+      let next = node.children.get(level);
+      if (next === undefined) {
+        next = newSubNode();
+        node.children.set(level, next);
+      }
+      node = next;
+    }
+    if (node.subs === null) node.subs = new Map();
+    if (!node.subs.has(subscriber)) this.count++;
+    node.subs.set(subscriber, options);
+  }
+
+  remove(filter: string, subscriber: S): boolean {
+    const levels = filter.split('/');
+    const path: SubNode<S>[] = [this.root];
+    let node = this.root;
+    for (const level of levels) {
+      const next = node.children?.get(level);
+      if (next === undefined) return false;
+      path.push(next);
+      node = next;
+    }
+    if (node.subs === null || !node.subs.delete(subscriber)) return false;
+    this.count--;
+    if (node.subs.size === 0) node.subs = null;
+    // Prune empty branches so churn does not grow the trie.
+    for (let i = levels.length; i > 0; i--) {
+      const n = path[i];
+      if (n.subs !== null || (n.children !== null && n.children.size > 0)) break;
+      const parent = path[i - 1];
+      parent.children!.delete(levels[i - 1]);
+      if (parent.children!.size === 0) parent.children = null;
+    }
+    return true;
+  }
+
+  /**
+   * Collects the subscribers of `topic` into `out` (cleared by the caller).
+   * `skip`: the publisher, for No Local subscriptions [MQTT-3.8.3-3].
+   */
+  match(topic: string, skip: S | null, out: Map<S, SubscriptionOptions>): void {
+    const levels = topic.split('/');
+    this.walk(this.root, levels, 0, levels[0].charCodeAt(0) === 36 /* $ */, skip, out);
+  }
+
+  private walk(
+    node: SubNode<S>,
+    levels: string[],
+    i: number,
+    dollar: boolean,
+    skip: S | null,
+    out: Map<S, SubscriptionOptions>,
+  ): void {
+    const children = node.children;
+    if (i === levels.length) {
+      collect(node.subs, skip, out);
+      // `a/#` also matches `a` [MQTT-4.7.1-2].
+      if (children !== null) {
+        const hash = children.get('#');
+        if (hash !== undefined) collect(hash.subs, skip, out);
+      }
+      return;
+    }
+    if (children === null) return;
+    const exact = children.get(levels[i]);
+    if (exact !== undefined) this.walk(exact, levels, i + 1, dollar, skip, out);
+    if (i === 0 && dollar) return;
+    const plus = children.get('+');
+    if (plus !== undefined) this.walk(plus, levels, i + 1, dollar, skip, out);
+    const hash = children.get('#');
+    if (hash !== undefined) collect(hash.subs, skip, out);
+  }
+}
+
+function collect<S>(
+  subs: Map<S, SubscriptionOptions> | null,
+  skip: S | null,
+  out: Map<S, SubscriptionOptions>,
+): void {
+  if (subs === null) return;
+  for (const [subscriber, options] of subs) {
+    if (options.nl && subscriber === skip) continue;
+    const prev = out.get(subscriber);
+    if (prev === undefined || options.qos > prev.qos || (options.qos === prev.qos && options.rap && !prev.rap)) {
+      out.set(subscriber, options);
+    }
+  }
+}
+
+interface RetainedNode {
+  children: Map<string, RetainedNode> | null;
+  message: Message | null;
+}
+
+/**
+ * One org's retained messages, as a trie so a wildcard SUBSCRIBE visits only
+ * the matching branches. At most one message per topic [MQTT-3.3.1-5].
+ */
+export class RetainedStore {
+  private readonly root: RetainedNode = { children: null, message: null };
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  /**
+   * Stores (or, for an empty payload, clears [MQTT-3.3.1-10]) the retained
+   * message of its topic. Returns false when a new topic would exceed `limit`.
+   */
+  set(message: Message, limit: number): boolean {
+    const levels = message.topic.split('/');
+    if (message.payload.length === 0) {
+      this.clear(levels);
+      return true;
+    }
+    if (this.count >= limit && this.find(levels) === null) return false;
+    let node = this.root;
+    for (const level of levels) {
+      let next = node.children?.get(level);
+      if (next === undefined) {
+        if (node.children === null) node.children = new Map();
+        next = { children: null, message: null };
+        node.children.set(level, next);
+      }
+      node = next;
+    }
+    if (node.message === null) this.count++;
+    node.message = message;
+    return true;
+  }
+
+  private find(levels: string[]): Message | null {
+    let node: RetainedNode | undefined = this.root;
+    for (const level of levels) {
+      node = node.children?.get(level);
+      if (node === undefined) return null;
+    }
+    return node.message;
+  }
+
+  private clear(levels: string[]): void {
+    const path: RetainedNode[] = [this.root];
+    let node = this.root;
+    for (const level of levels) {
+      const next = node.children?.get(level);
+      if (next === undefined) return;
+      path.push(next);
+      node = next;
+    }
+    if (node.message === null) return;
+    node.message = null;
+    this.count--;
+    for (let i = levels.length; i > 0; i--) {
+      const n = path[i];
+      if (n.message !== null || (n.children !== null && n.children.size > 0)) break;
+      const parent = path[i - 1];
+      parent.children!.delete(levels[i - 1]);
+      if (parent.children!.size === 0) parent.children = null;
+    }
+  }
+
+  /** Calls `each` for every retained message matched by a (valid) filter. */
+  match(filter: string, each: (message: Message) => void): void {
+    this.walk(this.root, filter.split('/'), 0, each);
+  }
+
+  private walk(node: RetainedNode, levels: string[], i: number, each: (message: Message) => void): void {
+    if (i === levels.length) {
+      if (node.message !== null) each(node.message);
+      return;
+    }
+    const level = levels[i];
+    if (level === '#') {
+      // `a/#` matches `a` too [MQTT-4.7.1-2]; at the root, not `$` topics [MQTT-4.7.2-1].
+      if (i > 0 && node.message !== null) each(node.message);
+      this.all(node, i === 0, each);
+      return;
+    }
+    const children = node.children;
+    if (children === null) return;
+    if (level === '+') {
+      for (const [name, child] of children) {
+        if (i === 0 && name.charCodeAt(0) === 36) continue;
+        this.walk(child, levels, i + 1, each);
+      }
+      return;
+    }
+    const child = children.get(level);
+    if (child !== undefined) this.walk(child, levels, i + 1, each);
+  }
+
+  private all(node: RetainedNode, atRoot: boolean, each: (message: Message) => void): void {
+    if (node.children === null) return;
+    for (const [name, child] of node.children) {
+      if (atRoot && name.charCodeAt(0) === 36) continue;
+      if (child.message !== null) each(child.message);
+      this.all(child, false, each);
+    }
+  }
+}
