@@ -1,0 +1,215 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { loadConfig, SignetConfig } from '@signet/config';
+
+import { openDatabase, OpenedDatabase } from './database';
+import { IssuedTokenEntity, OrgEntity } from './entities';
+import { RevocationStore } from './revocation-store';
+import { createTestDatabase, TestDatabase } from './testing';
+import { inTransaction, runAfterCommit } from './transactions';
+
+// A project-level testTimeout is not applied by jest; embedded starts (initdb) and bcrypt need more than 5 s under load.
+jest.setTimeout(60_000);
+
+const TABLES = ['api_keys', 'issued_tokens', 'orgs', 'refresh_tokens', 'revocations', 'schema_migrations', 'signing_keys'];
+
+type Mode = 'postgres' | 'embedded';
+
+/** One suite, run against a real PostgreSQL and against embedded PGlite: same SQL, same migrations. */
+describe.each<Mode>(['postgres', 'embedded'])('database (%s)', (mode) => {
+  let dataDir: string;
+  let pg: TestDatabase | undefined;
+  let config: SignetConfig;
+  let db: OpenedDatabase;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'signet-db-'));
+    if (mode === 'postgres') pg = await createTestDatabase();
+    config = loadConfig({ SIGNET_DATA_DIR: dataDir, ...(pg ? { DATABASE_URL: pg.url } : {}) });
+    db = await openDatabase(config);
+  });
+
+  afterAll(async () => {
+    await db?.close();
+    await pg?.drop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('opens the expected kind of database', () => {
+    expect(db.embedded).toBe(mode === 'embedded');
+    expect(db.dataSource.isInitialized).toBe(true);
+  });
+
+  it('runs the initial migration on open', async () => {
+    const rows: Array<{ table_name: string }> = await db.dataSource.query(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
+    );
+    expect(rows.map((r) => r.table_name)).toEqual(TABLES);
+    const applied: Array<{ name: string }> = await db.dataSource.query('SELECT name FROM schema_migrations');
+    expect(applied.map((r) => r.name)).toEqual(['InitialSchema1795888528755']);
+  });
+
+  it('has entities that match the migrated schema exactly (nothing for synchronize to do)', async () => {
+    const pending = await db.dataSource.driver.createSchemaBuilder().log();
+    expect(pending.upQueries.map((q) => q.query)).toEqual([]);
+  });
+
+  it('stores timestamptz, jsonb and bigserial values faithfully', async () => {
+    const org = await db.dataSource.getRepository(OrgEntity).save({ id: 'org_aaaaaaaaaaaa', name: 'A', maxTokenTtlSeconds: 600 });
+    expect(org.createdAt).toBeInstanceOf(Date);
+    const expires = new Date(Date.now() + 3_600_000);
+    await db.dataSource.getRepository(IssuedTokenEntity).insert({
+      id: 'tok_000000000000000000000001',
+      orgId: org.id,
+      userId: 'alice@example.com',
+      clientId: null,
+      permissions: { publish: ['users/{user_id}/#'], subscribe: [] },
+      familyId: 'fam_1',
+      issuedAt: new Date(),
+      expiresAt: expires,
+      revokedAt: null,
+      revokeReason: null,
+    });
+    const row = await db.dataSource.getRepository(IssuedTokenEntity).findOneByOrFail({ id: 'tok_000000000000000000000001' });
+    expect(row.expiresAt.getTime()).toBe(expires.getTime());
+    expect(row.permissions).toEqual({ publish: ['users/{user_id}/#'], subscribe: [] });
+
+    const store = new RevocationStore(db.dataSource);
+    const now = Date.now();
+    const a = await inTransaction(db.dataSource, (m) => store.append(m, ['tok_a'], now + 60_000, 'token_revoked'));
+    const b = await inTransaction(db.dataSource, (m) => store.append(m, ['tok_b', 'tok_c'], now - 1, 'user_revoked'));
+    expect(b.seq).toBeGreaterThan(a.seq);
+    expect(typeof a.seq).toBe('number');
+    const active = await store.listActive(now);
+    expect(active).toEqual([{ seq: a.seq, credentialIds: ['tok_a'], until: now + 60_000, reason: 'token_revoked', at: a.at }]);
+    expect(await store.prune(now)).toBe(1);
+  });
+
+  it('runs after-commit callbacks only after a commit', async () => {
+    const calls: string[] = [];
+    await inTransaction(db.dataSource, async (m) => {
+      runAfterCommit(m, () => void calls.push('committed'));
+      await m.query('SELECT 1');
+      expect(calls).toEqual([]);
+    });
+    expect(calls).toEqual(['committed']);
+    await expect(
+      inTransaction(db.dataSource, async (m) => {
+        runAfterCommit(m, () => void calls.push('rolled back'));
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    // A failing callback does not turn a committed transaction into an error.
+    await inTransaction(db.dataSource, async (m) => {
+      runAfterCommit(m, () => {
+        throw new Error('publish failed');
+      });
+    });
+    expect(calls).toEqual(['committed']);
+    expect(() => runAfterCommit(db.dataSource.manager, () => undefined)).toThrow(/open transaction/);
+  });
+
+  it('serialises transactions (row locks work through the driver)', async () => {
+    await db.dataSource.query(`INSERT INTO orgs (id, name) VALUES ('org_counter00000', 'c')`);
+    await db.dataSource.query(`UPDATE orgs SET max_token_ttl_seconds = 1 WHERE id = 'org_counter00000'`);
+    const bump = () =>
+      inTransaction(db.dataSource, async (m) => {
+        const rows: Array<{ v: number }> = await m.query(
+          `SELECT max_token_ttl_seconds AS v FROM orgs WHERE id = 'org_counter00000' FOR UPDATE`,
+        );
+        await m.query(`UPDATE orgs SET max_token_ttl_seconds = $1 WHERE id = 'org_counter00000'`, [rows[0].v + 1]);
+      });
+    await Promise.all(Array.from({ length: 8 }, bump));
+    const rows: Array<{ v: number }> = await db.dataSource.query(
+      `SELECT max_token_ttl_seconds AS v FROM orgs WHERE id = 'org_counter00000'`,
+    );
+    expect(rows[0].v).toBe(9);
+  });
+
+  it('reverts and re-applies the migration', async () => {
+    await db.dataSource.undoLastMigration();
+    const rows: Array<{ n: string }> = await db.dataSource.query(
+      `SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'schema_migrations'`,
+    );
+    expect(Number(rows[0].n)).toBe(0);
+    const applied = await db.dataSource.runMigrations();
+    expect(applied.map((m) => m.name)).toEqual(['InitialSchema1795888528755']);
+  });
+});
+
+describe('embedded database lifecycle', () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'signet-embedded-'));
+  });
+  afterAll(() => rm(dataDir, { recursive: true, force: true }));
+
+  it('keeps its data across a clean restart and does not migrate twice', async () => {
+    const config = loadConfig({ SIGNET_DATA_DIR: dataDir });
+    const first = await openDatabase(config);
+    await first.dataSource.getRepository(OrgEntity).insert({ id: 'org_persisted000', name: 'kept', maxTokenTtlSeconds: null });
+    await first.close();
+    await first.close(); // idempotent
+
+    const second = await openDatabase(config);
+    try {
+      const org = await second.dataSource.getRepository(OrgEntity).findOneBy({ id: 'org_persisted000' });
+      expect(org?.name).toBe('kept');
+      const applied: Array<{ name: string }> = await second.dataSource.query('SELECT name FROM schema_migrations');
+      expect(applied).toHaveLength(1);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('refuses a second opener of the same data directory while the first is open', async () => {
+    const config = loadConfig({ SIGNET_DATA_DIR: dataDir });
+    const first = await openDatabase(config);
+    try {
+      await expect(openDatabase(config)).rejects.toThrow(/already open|in use/);
+    } finally {
+      await first.close();
+    }
+    const again = await openDatabase(config);
+    await again.close();
+  });
+
+  it('does not migrate when migrateOnStart is off', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'signet-nomigrate-'));
+    try {
+      const db = await openDatabase(loadConfig({ SIGNET_DATA_DIR: dir, SIGNET_MIGRATE_ON_START: 'false' }));
+      try {
+        const rows: Array<{ n: string }> = await db.dataSource.query(
+          `SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = 'public'`,
+        );
+        expect(Number(rows[0].n)).toBe(0);
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('replicas starting together (postgres)', () => {
+  it('migrate one after the other instead of racing', async () => {
+    const pg = await createTestDatabase();
+    const dataDir = await mkdtemp(join(tmpdir(), 'signet-race-'));
+    try {
+      const config = loadConfig({ SIGNET_DATA_DIR: dataDir, DATABASE_URL: pg.url });
+      const dbs = await Promise.all([openDatabase(config), openDatabase(config), openDatabase(config)]);
+      try {
+        const applied: Array<{ name: string }> = await dbs[0].dataSource.query('SELECT name FROM schema_migrations');
+        expect(applied).toHaveLength(1);
+      } finally {
+        await Promise.all(dbs.map((db) => db.close()));
+      }
+    } finally {
+      await pg.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});

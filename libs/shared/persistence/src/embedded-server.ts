@@ -1,0 +1,126 @@
+import { Worker } from 'node:worker_threads';
+
+import type { MinimalLogger } from './logger';
+
+/**
+ * The embedded PostgreSQL: PGlite (Postgres compiled to WASM) persisted in a
+ * directory and served over the Postgres wire protocol on 127.0.0.1 by
+ * @electric-sql/pglite-socket, inside a worker thread. The worker is there
+ * for two reasons:
+ *  - PGlite executes queries synchronously in WASM; on its own thread it
+ *    never stalls the main event loop (MQTT, HTTP) while a query runs;
+ *  - PGlite loads its runtime with dynamic `import()`, which module sandboxes
+ *    built on vm contexts (jest) cannot serve; a worker is a plain Node
+ *    context, so the embedded mode behaves the same under test as in use.
+ */
+export interface EmbeddedServer {
+  host: string;
+  port: number;
+  /** Stops the socket server, then closes PGlite so its files are left consistent. Idempotent. */
+  stop(): Promise<void>;
+}
+
+type WorkerMessage = { type: 'ready'; conn: string } | { type: 'error'; message: string } | { type: 'closed'; error?: string };
+
+/*
+ * Plain CommonJS run by the worker (eval'd: no separate file to ship or
+ * transpile). Module paths are resolved by the parent and passed in.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { PGlite } = require(workerData.pglitePath);
+const { PGLiteSocketServer } = require(workerData.socketPath);
+let db;
+let server;
+const started = (async () => {
+  try {
+    db = await PGlite.create({ dataDir: workerData.dataDir });
+    server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: workerData.maxConnections });
+    await server.start();
+    parentPort.postMessage({ type: 'ready', conn: server.getServerConn() });
+  } catch (err) {
+    parentPort.postMessage({ type: 'error', message: String((err && err.stack) || err) });
+  }
+})();
+parentPort.on('message', async (msg) => {
+  if (!msg || msg.type !== 'close') return;
+  let error;
+  try {
+    await started;
+    if (server) await server.stop();
+    if (db && !db.closed) await db.close();
+  } catch (err) {
+    error = String((err && err.stack) || err);
+  }
+  parentPort.postMessage({ type: 'closed', error });
+  parentPort.close();
+});
+`;
+
+export async function startEmbeddedServer(dataDir: string, logger: MinimalLogger): Promise<EmbeddedServer> {
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: {
+      dataDir,
+      pglitePath: require.resolve('@electric-sql/pglite'),
+      socketPath: require.resolve('@electric-sql/pglite-socket'),
+      // The pool uses one connection; one spare lets it reconnect while the
+      // server is still noticing the old socket is gone.
+      maxConnections: 2,
+    },
+  });
+
+  let exited = false;
+  const exit = new Promise<number>((resolve) =>
+    worker.once('exit', (code) => {
+      exited = true;
+      resolve(code);
+    }),
+  );
+  const next = () =>
+    new Promise<WorkerMessage>((resolve, reject) => {
+      const onMessage = (msg: WorkerMessage) => {
+        cleanup();
+        resolve(msg);
+      };
+      const onError = (err: Error) => {
+        cleanup();
+        reject(err);
+      };
+      const onExit = (code: number) => {
+        cleanup();
+        reject(new Error(`embedded database worker exited (code ${code})`));
+      };
+      const cleanup = () => {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+      };
+      worker.on('message', onMessage);
+      worker.once('error', onError);
+      worker.once('exit', onExit);
+    });
+
+  const first = await next();
+  if (first.type !== 'ready') {
+    await worker.terminate();
+    throw new Error(`embedded database failed to start: ${first.type === 'error' ? first.message : first.type}`);
+  }
+  worker.on('error', (err) => logger.error({ err }, 'embedded database worker failed'));
+  const i = first.conn.lastIndexOf(':');
+  const host = first.conn.slice(0, i);
+  const port = Number(first.conn.slice(i + 1));
+
+  let stopping: Promise<void> | undefined;
+  const stop = async (): Promise<void> => {
+    if (exited) return;
+    const closed = next();
+    worker.postMessage({ type: 'close' });
+    const reply = await closed.catch((err: unknown) => ({ type: 'closed' as const, error: String(err) }));
+    if (reply.type === 'closed' && reply.error) {
+      logger.error({ error: reply.error }, 'embedded database did not close cleanly');
+    }
+    await exit;
+  };
+  return { host, port, stop: () => (stopping ??= stop()) };
+}

@@ -1,0 +1,23 @@
+import { ApiKeyEntity } from './api-key.entity';
+import { IssuedTokenEntity } from './issued-token.entity';
+import { OrgEntity } from './org.entity';
+import { RefreshTokenEntity } from './refresh-token.entity';
+import { RevocationEntity } from './revocation.entity';
+import { SigningKeyEntity } from './signing-key.entity';
+
+export * from './api-key.entity';
+export * from './issued-token.entity';
+export * from './org.entity';
+export * from './refresh-token.entity';
+export * from './revocation.entity';
+export * from './signing-key.entity';
+
+/** Every entity, listed explicitly: no globs, so the same list works from ts (jest) and from dist. */
+export const SIGNET_ENTITIES = [
+  OrgEntity,
+  ApiKeyEntity,
+  SigningKeyEntity,
+  IssuedTokenEntity,
+  RefreshTokenEntity,
+  RevocationEntity,
+];

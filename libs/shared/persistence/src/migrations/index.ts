@@ -1,0 +1,4 @@
+import { InitialSchema1795888528755 } from './1795888528755-initial-schema';
+
+/** Every migration in order, listed explicitly (no globs: works from ts and from dist alike). */
+export const SIGNET_MIGRATIONS = [InitialSchema1795888528755];
