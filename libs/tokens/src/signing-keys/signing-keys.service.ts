@@ -1,0 +1,237 @@
+import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import type { JWK, KeyLike } from 'jose';
+import type { DataSource } from 'typeorm';
+
+import type { SignetConfig } from '@signet/config';
+import {
+  ACCESS_TOKEN_ALG,
+  generateSigningKey,
+  importPublicJwk,
+  importSigningKey,
+  PublicKeyResolver,
+  SigningKey,
+} from '@signet/credentials';
+import { DATA_SOURCE, LOGGER, SECRET_BOX, SIGNET_CONFIG } from '@signet/http';
+import type { Logger } from '@signet/observability';
+import {
+  ADVISORY_LOCKS,
+  advisoryXactLock,
+  inTransaction,
+  SecretBox,
+  SigningKeyEntity,
+  StoredPublicJwk,
+} from '@signet/persistence';
+
+/** How often keys are re-read, so a rotation done by another replica is picked up. */
+export const SIGNING_KEYS_REFRESH_MS = 60_000;
+/** An unknown kid triggers a re-read at most this often (a forged kid must not hammer the database). */
+const UNKNOWN_KID_RELOAD_MS = 5_000;
+/** Extra time a retired key stays published, for clock skew between hosts. */
+const CLOCK_SLACK_SECONDS = 60;
+
+const sealContext = (kid: string) => `signing_key:${kid}`;
+
+/** A published verification key: public RSA members only (RFC 7517 §4, RFC 7518 §6.3.1). */
+export interface PublicSigningJwk {
+  kty: 'RSA';
+  kid: string;
+  alg: string;
+  use: 'sig';
+  n: string;
+  e: string;
+}
+
+interface PublishedKey {
+  kid: string;
+  jwk: PublicSigningJwk;
+  verifyKey: KeyLike;
+  /** ms epoch; Infinity while the key is active. */
+  notAfter: number;
+}
+
+/**
+ * The RS256 keys `tkn_` tokens are signed with. One key is active; retired
+ * keys stay published (JWKS, gRPC, in-process verification) until `not_after`,
+ * when every token they signed has expired. Private keys are stored sealed
+ * by the SecretBox and only the active one is ever decrypted.
+ */
+@Injectable()
+export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
+  private active: SigningKey | undefined;
+  private published = new Map<string, PublishedKey>();
+  private timer: NodeJS.Timeout | undefined;
+  private reloading: Promise<void> | undefined;
+  private lastReloadAt = 0;
+
+  constructor(
+    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject(SECRET_BOX) private readonly secretBox: SecretBox,
+    @Inject(SIGNET_CONFIG) private readonly config: SignetConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.ensureActiveKey();
+    await this.reload();
+    this.timer = setInterval(() => {
+      this.reload().catch((err: unknown) => this.logger.warn({ err }, 'could not refresh signing keys'));
+    }, SIGNING_KEYS_REFRESH_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** The key new tokens are signed with. */
+  signingKey(): SigningKey {
+    if (!this.active) throw new Error('signing keys are not loaded yet');
+    return this.active;
+  }
+
+  /** Public JWKs of every key whose tokens may still be live (RFC 7517); never private material. */
+  async publicJwks(): Promise<PublicSigningJwk[]> {
+    const now = Date.now();
+    return [...this.published.values()].filter((k) => k.notAfter > now).map((k) => ({ ...k.jwk }));
+  }
+
+  /**
+   * Resolves verification keys by kid for `AccessTokenVerifier`, from memory;
+   * an unknown kid re-reads the table (rate limited), so a key created by
+   * another replica is found without waiting for the periodic refresh.
+   */
+  verifierKeyResolver(): PublicKeyResolver {
+    return async (kid: string) => {
+      const known = this.lookup(kid);
+      if (known) return known;
+      if (Date.now() - this.lastReloadAt < UNKNOWN_KID_RELOAD_MS) return undefined;
+      await this.reload();
+      return this.lookup(kid);
+    };
+  }
+
+  /**
+   * Creates a new active key and retires the current one. The retired key
+   * stays published until every token it may have signed has expired: the
+   * later of the longest TTL allowed from now and the latest expiry issued
+   * during its life, plus the refresh period (other replicas keep signing
+   * with it until they re-read) and clock slack.
+   */
+  async rotate(): Promise<{ kid: string; retired: string[] }> {
+    const key = await generateSigningKey();
+    const graceSeconds = this.config.tokens.maxTtlSeconds + SIGNING_KEYS_REFRESH_MS / 1000 + CLOCK_SLACK_SECONDS;
+    const retired = await inTransaction(this.dataSource, async (m) => {
+      await advisoryXactLock(m, ADVISORY_LOCKS.signingKeys);
+      const rows: Array<{ kid: string }> = await m.query(
+        `UPDATE signing_keys sk
+            SET retired_at = now(),
+                not_after = GREATEST(
+                  now() + make_interval(secs => $1),
+                  (SELECT max(t.expires_at) + make_interval(secs => $2) FROM issued_tokens t WHERE t.issued_at >= sk.created_at))
+          WHERE sk.retired_at IS NULL
+          RETURNING sk.kid`,
+        [graceSeconds, CLOCK_SLACK_SECONDS],
+      ).then((raw: unknown) => updatedRows<{ kid: string }>(raw));
+      await m.insert(SigningKeyEntity, this.toRow(key));
+      return rows.map((r) => r.kid);
+    });
+    this.logger.info({ kid: key.kid, retired }, 'signing key rotated');
+    await this.reload(true);
+    return { kid: key.kid, retired };
+  }
+
+  /** Re-reads the published keys; coalesces concurrent calls. */
+  reload(force = false): Promise<void> {
+    if (this.reloading && !force) return this.reloading;
+    const run = this.load().finally(() => {
+      if (this.reloading === run) this.reloading = undefined;
+    });
+    this.reloading = run;
+    return run;
+  }
+
+  private lookup(kid: string): KeyLike | undefined {
+    const k = this.published.get(kid);
+    return k && k.notAfter > Date.now() ? k.verifyKey : undefined;
+  }
+
+  private async load(): Promise<void> {
+    this.lastReloadAt = Date.now();
+    const rows = await this.dataSource
+      .getRepository(SigningKeyEntity)
+      .createQueryBuilder('k')
+      .where('k.retired_at IS NULL OR k.not_after > now()')
+      .orderBy('k.created_at', 'DESC')
+      .getMany();
+    const next = new Map<string, PublishedKey>();
+    for (const row of rows) {
+      const previous = this.published.get(row.kid);
+      const jwk = publicJwkOf(row.publicJwk, row.kid);
+      next.set(row.kid, {
+        kid: row.kid,
+        jwk,
+        verifyKey: previous?.verifyKey ?? (await importPublicJwk(jwk)),
+        notAfter: row.retiredAt === null ? Infinity : (row.notAfter?.getTime() ?? Infinity),
+      });
+    }
+    const newest = rows.find((r) => r.retiredAt === null);
+    if (!newest) throw new Error('no active signing key in the database');
+    if (this.active?.kid !== newest.kid) {
+      let privateJwk: JWK;
+      try {
+        privateJwk = JSON.parse(this.secretBox.open(newest.privateJwkCiphertext, sealContext(newest.kid))) as JWK;
+      } catch (err) {
+        throw new Error(
+          `cannot decrypt signing key ${newest.kid}: is SIGNET_MASTER_KEY the same as when it was created? (${(err as Error).message})`,
+        );
+      }
+      this.active = await importSigningKey(privateJwk);
+      this.logger.info({ kid: newest.kid }, 'signing key loaded');
+    }
+    this.published = next;
+  }
+
+  /** First start: creates the first key, under a lock so concurrent starts create one. */
+  private async ensureActiveKey(): Promise<void> {
+    await inTransaction(this.dataSource, async (m) => {
+      await advisoryXactLock(m, ADVISORY_LOCKS.signingKeys);
+      const rows: Array<{ present: boolean }> = await m.query(
+        'SELECT EXISTS (SELECT 1 FROM signing_keys WHERE retired_at IS NULL) AS present',
+      );
+      if (rows[0]?.present) return;
+      const key = await generateSigningKey();
+      await m.insert(SigningKeyEntity, this.toRow(key));
+      this.logger.info({ kid: key.kid }, 'created the first signing key');
+    });
+  }
+
+  private toRow(
+    key: Awaited<ReturnType<typeof generateSigningKey>>,
+  ): Pick<SigningKeyEntity, 'kid' | 'privateJwkCiphertext' | 'publicJwk' | 'retiredAt' | 'notAfter'> {
+    return {
+      kid: key.kid,
+      privateJwkCiphertext: this.secretBox.seal(JSON.stringify(key.privateJwk), sealContext(key.kid)),
+      publicJwk: { kty: 'RSA', kid: key.kid, alg: ACCESS_TOKEN_ALG, use: 'sig', n: key.publicJwk.n, e: key.publicJwk.e },
+      retiredAt: null,
+      notAfter: null,
+    };
+  }
+}
+
+/**
+ * Rebuilds a public RSA JWK from the stored JSON, member by member: whatever
+ * else a row might hold, only public members are ever published.
+ */
+function publicJwkOf(stored: StoredPublicJwk, kid: string): PublicSigningJwk {
+  const { kty, n, e } = stored;
+  if (kty !== 'RSA' || typeof n !== 'string' || typeof e !== 'string') {
+    throw new Error(`signing key ${kid} has an invalid public JWK`);
+  }
+  return { kty, n, e, kid, alg: ACCESS_TOKEN_ALG, use: 'sig' };
+}
+
+/** node-postgres via TypeORM answers UPDATE … RETURNING with [rows, count]. */
+function updatedRows<T>(raw: unknown): T[] {
+  if (Array.isArray(raw) && raw.length === 2 && Array.isArray(raw[0]) && typeof raw[1] === 'number') return raw[0] as T[];
+  return Array.isArray(raw) ? (raw as T[]) : [];
+}

@@ -1,0 +1,34 @@
+import { Module } from '@nestjs/common';
+
+import { ApiKeysModule } from '@signet/api-keys';
+
+import { RevocationService } from './revocation/revocation.service';
+import { JwksController } from './signing-keys/jwks.controller';
+import { SigningKeysService } from './signing-keys/signing-keys.service';
+import { IssueTokenUseCase } from './tokens/issue-token.usecase';
+import { RefreshTokenUseCase } from './tokens/refresh-token.usecase';
+import { RevokeTokensUseCase } from './tokens/revoke-tokens.usecase';
+import { TokenIssuer } from './tokens/token-issuer';
+import { TokenQueriesService } from './tokens/token-queries.service';
+import { TokensController, UsersController } from './tokens/tokens.controller';
+
+/**
+ * The token service: issue/refresh/revoke/list/introspect `tkn_` tokens,
+ * signing keys and JWKS. Needs the global providers SIGNET_CONFIG,
+ * DATA_SOURCE, REVOCATION_BUS, SECRET_BOX and LOGGER.
+ */
+@Module({
+  imports: [ApiKeysModule],
+  controllers: [TokensController, UsersController, JwksController],
+  providers: [
+    SigningKeysService,
+    RevocationService,
+    TokenIssuer,
+    IssueTokenUseCase,
+    RefreshTokenUseCase,
+    RevokeTokensUseCase,
+    TokenQueriesService,
+  ],
+  exports: [SigningKeysService, RevocationService, RevokeTokensUseCase, TokenQueriesService],
+})
+export class TokensModule {}
