@@ -76,6 +76,9 @@ describe('createHttpApp', () => {
     const media = await inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'text/xml' }, payload: '<a/>' });
     expect(media.statusCode).toBe(415);
     expect(media.json()).toMatchObject({ code: 'unsupported_media_type' });
+    const big = await inject({ method: 'POST', url: '/echo', headers: json, payload: JSON.stringify({ name: 'x'.repeat(70000), count: 1 }) });
+    expect(big.statusCode).toBe(413);
+    expect(big.json()).toMatchObject({ code: 'payload_too_large' });
   });
 
   it('serves health, metrics and the OpenAPI document', async () => {

@@ -11,7 +11,7 @@ import { PinoNestLogger, SignetMetrics } from '@signet/observability';
 import { HealthController, HealthRegistry, METRICS } from './health';
 import { LOGGER } from './injection';
 import { badRequest } from './problem';
-import { ProblemFilter, sendProblem, toProblem } from './problem.filter';
+import { ProblemFilter } from './problem.filter';
 import { createValidationPipe } from './validation';
 
 export interface HttpAppOptions {
@@ -50,11 +50,6 @@ export async function createHttpApp(options: HttpAppOptions): Promise<NestFastif
     bodyParser: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
-  // Errors raised by Fastify itself (bad JSON, wrong content type, body too
-  // large, unknown route) take the same problem+json shape as ours.
-  fastify.setErrorHandler((error: unknown, _req: FastifyRequest, reply: FastifyReply) =>
-    sendProblem(reply, toProblem(error, options.logger)),
-  );
   // Our own JSON parser, so a malformed body is a `malformed_json` problem
   // (Nest would otherwise flatten Fastify's error into a generic 400).
   fastify.removeContentTypeParser('application/json');

@@ -7,8 +7,9 @@ import type { Logger } from 'pino';
 export class PinoNestLogger {
   constructor(private readonly logger: Logger) {}
 
+  /** Nest's "log" level is its start-up chatter (modules, routes): debug for us. */
   log(message: unknown, context?: string): void {
-    this.logger.info({ context }, String(message));
+    this.logger.debug({ context }, String(message));
   }
   error(message: unknown, trace?: string, context?: string): void {
     this.logger.error({ context, trace }, String(message));
