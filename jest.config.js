@@ -36,13 +36,15 @@ const common = {
 };
 
 module.exports = {
+  // Integration tests start real processes and databases; a global timeout
+  // because jest ignores testTimeout inside a project.
+  testTimeout: 60000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,bench}/**/*.spec.ts'] },
     {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/{apps,libs,tests}/**/*.int-spec.ts'],
-      testTimeout: 60000,
     },
   ],
 };

@@ -1,0 +1,5 @@
+import 'reflect-metadata';
+
+import { runMain, startTokenServiceProcess } from '@signet/server';
+
+void runMain('token-service', startTokenServiceProcess);

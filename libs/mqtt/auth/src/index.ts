@@ -1,0 +1,2 @@
+export * from './key-source';
+export * from './token-authenticator';

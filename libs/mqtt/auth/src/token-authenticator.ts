@@ -1,0 +1,103 @@
+import {
+  ACCESS_TOKEN_PREFIX,
+  AccessTokenClaims,
+  AccessTokenError,
+  AccessTokenVerifier,
+  parseMqttUsername,
+  toPermissions,
+} from '@signet/credentials';
+import type { AuthResult, ConnectAuthenticator, ConnectRequest } from '@signet/mqtt-edge';
+import { PermissionSet } from '@signet/permissions';
+
+import type { PublicKeyCache } from './key-source';
+
+/** What the edge knows about revocations: O(1), in memory. */
+export interface RevokedCredentials {
+  has(credentialId: string): boolean;
+}
+
+export interface TokenAuthenticatorOptions {
+  keys: PublicKeyCache;
+  revoked: RevokedCredentials;
+  /** False while the edge cannot vouch for revocation state (bus unreachable too long). */
+  isFresh?: () => boolean;
+  now?: () => number;
+  /** Verified tokens kept, so a reconnect storm does not re-verify signatures. */
+  cacheSize?: number;
+}
+
+/**
+ * Accepts `tkn_` passwords at CONNECT, locally: signature against the token
+ * service's published keys, expiry, revocation, username and client id
+ * binding. No database or network call per CONNECT (a key fetch happens only
+ * for a kid never seen before).
+ */
+export class TokenAuthenticator implements ConnectAuthenticator {
+  private readonly verifier: AccessTokenVerifier;
+  private readonly verified = new Map<string, AccessTokenClaims>();
+  private readonly now: () => number;
+  private readonly cacheSize: number;
+
+  constructor(private readonly options: TokenAuthenticatorOptions) {
+    this.verifier = new AccessTokenVerifier(options.keys.resolve);
+    this.now = options.now ?? Date.now;
+    this.cacheSize = options.cacheSize ?? 10000;
+  }
+
+  async authenticate(request: ConnectRequest): Promise<AuthResult> {
+    const { username, password } = request;
+    if (!username || !password) return { ok: false, reason: 'bad_credentials', detail: 'username and password required' };
+    const target = parseMqttUsername(username);
+    if (!target) return { ok: false, reason: 'bad_credentials', detail: 'username must be <user_id>@<org_id>' };
+    const secret = password.toString('utf8');
+    if (!secret.startsWith(ACCESS_TOKEN_PREFIX)) return { ok: false, reason: 'bad_credentials', detail: 'unsupported credential' };
+
+    let claims: AccessTokenClaims;
+    try {
+      claims = await this.verify(secret);
+    } catch (err) {
+      const code = err instanceof AccessTokenError ? err.code : 'malformed';
+      return { ok: false, reason: 'bad_credentials', detail: `token ${code}` };
+    }
+    const nowMs = this.now();
+    if (claims.exp * 1000 <= nowMs) return { ok: false, reason: 'bad_credentials', detail: 'token expired' };
+    if (claims.sub !== target.subject || claims.org !== target.orgId) {
+      return { ok: false, reason: 'bad_credentials', detail: 'username does not match the token' };
+    }
+    if (this.options.isFresh && !this.options.isFresh()) {
+      return { ok: false, reason: 'server_unavailable', detail: 'revocation state is stale' };
+    }
+    if (this.options.revoked.has(claims.jti)) return { ok: false, reason: 'bad_credentials', detail: 'token revoked' };
+    if (claims.cid !== undefined && claims.cid !== request.clientId) {
+      return { ok: false, reason: 'not_authorized', detail: 'token is bound to another client id' };
+    }
+    return {
+      ok: true,
+      principal: {
+        credentialId: claims.jti,
+        kind: 'token',
+        orgId: claims.org,
+        subject: claims.sub,
+        expiresAt: claims.exp * 1000,
+        permissions: PermissionSet.fromTemplates(toPermissions(claims), {
+          user_id: claims.sub,
+          org_id: claims.org,
+          client_id: request.clientId,
+        }),
+      },
+    };
+  }
+
+  private async verify(token: string): Promise<AccessTokenClaims> {
+    const cached = this.verified.get(token);
+    if (cached) return cached;
+    const claims = await this.verifier.verify(token, Math.floor(this.now() / 1000));
+    if (this.verified.size >= this.cacheSize) {
+      // Drop the oldest entry (Map keeps insertion order).
+      const oldest = this.verified.keys().next();
+      if (!oldest.done) this.verified.delete(oldest.value);
+    }
+    this.verified.set(token, claims);
+    return claims;
+  }
+}

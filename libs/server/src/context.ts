@@ -1,0 +1,57 @@
+import type { Provider } from '@nestjs/common';
+import type { JWK } from 'jose';
+
+import type { SignetConfig } from '@signet/config';
+import { DATA_SOURCE, REVOCATION_BUS, SECRET_BOX, SIGNET_CONFIG } from '@signet/http';
+import type { Logger, SignetMetrics } from '@signet/observability';
+import { Database, loadMasterKey, openDatabase, SecretBox } from '@signet/persistence';
+import { InMemoryRevocationBus, RedisRevocationBus, RevocationBus, RevocationSource } from '@signet/revocation';
+
+/** What every Signet process has: validated config, a logger and metrics. */
+export interface ProcessContext {
+  config: SignetConfig;
+  logger: Logger;
+  metrics: SignetMetrics;
+}
+
+/** A process that serves the API also has the database, the bus and the secret box. */
+export interface StatefulContext extends ProcessContext {
+  database: Database;
+  bus: RevocationBus;
+  secretBox: SecretBox;
+}
+
+/** The Redis bus when REDIS_URL is set, else the in-process one (one process only). */
+export function createBus(
+  ctx: ProcessContext,
+  role: 'publisher' | 'subscriber' | 'both',
+  source?: RevocationSource,
+): RevocationBus {
+  const { config, logger } = ctx;
+  if (!config.redisUrl) return new InMemoryRevocationBus();
+  return new RedisRevocationBus({
+    url: config.redisUrl,
+    keyPrefix: config.redisKeyPrefix,
+    role,
+    source,
+    maxStalenessMs: config.edge.maxStalenessMs,
+    logger: logger.child({ component: 'revocation-bus' }),
+  });
+}
+
+export async function openState(ctx: ProcessContext): Promise<Omit<StatefulContext, 'bus'>> {
+  const database = await openDatabase(ctx.config, ctx.logger.child({ component: 'database' }));
+  const secretBox = new SecretBox(await loadMasterKey(ctx.config, ctx.logger));
+  return { ...ctx, database, secretBox };
+}
+
+/** The DI providers every feature module expects (see @signet/http injection tokens). */
+export const stateProviders = (ctx: StatefulContext): Provider[] => [
+  { provide: SIGNET_CONFIG, useValue: ctx.config },
+  { provide: DATA_SOURCE, useValue: ctx.database.dataSource },
+  { provide: REVOCATION_BUS, useValue: ctx.bus },
+  { provide: SECRET_BOX, useValue: ctx.secretBox },
+];
+
+/** Where an edge gets the token service's public keys from. */
+export type JwksFetcher = () => Promise<JWK[]>;

@@ -1,0 +1,5 @@
+export * from './context';
+export * from './edge';
+export * from './main';
+export * from './processes';
+export * from './token-service';

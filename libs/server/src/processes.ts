@@ -1,0 +1,152 @@
+import { loadConfig, PORT_VARIABLES, SignetConfig } from '@signet/config';
+import { createSigningKeysClient } from '@signet/contracts';
+import { createHttpApp, HealthRegistry, listenHttp } from '@signet/http';
+import { createLogger, SignetMetrics } from '@signet/observability';
+import { RevocationStore } from '@signet/persistence';
+import type { RevocationBus } from '@signet/revocation';
+
+import { createBus, openState, ProcessContext } from './context';
+import { EdgeHandle, startEdge } from './edge';
+import { startTokenService, TokenServiceHandle } from './token-service';
+
+/** A running Signet process, whatever its role. */
+export interface SignetProcess {
+  /** Lines for people: addresses, and the bootstrap key on a first start. */
+  banner: string[];
+  ports: { http?: number; mqtt?: number; ws?: number; grpc?: number | null };
+  tokenService?: TokenServiceHandle;
+  edgeHandle?: EdgeHandle;
+  bus: RevocationBus;
+  close(): Promise<void>;
+}
+
+function processContext(name: string, config: SignetConfig): ProcessContext {
+  return { config, logger: createLogger({ name, level: config.logLevel }), metrics: new SignetMetrics() };
+}
+
+const display = (host: string) => (host === '0.0.0.0' || host === '::' ? 'localhost' : host);
+
+function bannerFor(config: SignetConfig, p: SignetProcess['ports'], bootstrap: TokenServiceHandle['bootstrap']): string[] {
+  const host = display(config.host);
+  const lines: string[] = [];
+  if (p.http !== undefined) lines.push(`  HTTP API   http://${host}:${p.http}  (OpenAPI at /docs)`);
+  if (p.mqtt !== undefined) lines.push(`  MQTT       mqtt://${host}:${p.mqtt}`);
+  if (p.ws !== undefined) lines.push(`  WebSocket  ws://${host}:${p.ws}${config.wsPath}`);
+  if (p.grpc) lines.push(`  gRPC       ${host}:${p.grpc}  (internal)`);
+  if (bootstrap) {
+    lines.push('', `Bootstrap API key for ${bootstrap.orgId} (shown once; store it now):`, bootstrap.apiKey, '');
+  }
+  return lines;
+}
+
+/** Closes what was opened, last first, and keeps going when one step fails. */
+async function closeAll(steps: (() => Promise<void>)[], ctx: ProcessContext): Promise<void> {
+  for (const step of steps.reverse()) {
+    try {
+      await step();
+    } catch (err) {
+      ctx.logger.error({ err }, 'error while stopping');
+    }
+  }
+}
+
+/** Runs `start`, undoing what it opened if it fails half-way. */
+async function withCleanup<T>(ctx: ProcessContext, start: (onClose: (step: () => Promise<void>) => void) => Promise<T>, steps: (() => Promise<void>)[]): Promise<T> {
+  try {
+    return await start((step) => steps.push(step));
+  } catch (err) {
+    await closeAll(steps, ctx);
+    throw err;
+  }
+}
+
+/** Everything in one process: token API, gRPC, MQTT edge. `npm start`. */
+export async function startAllInOne(config: SignetConfig = loadConfig()): Promise<SignetProcess> {
+  const ctx = processContext('signet', config);
+  const steps: (() => Promise<void>)[] = [];
+  return withCleanup(
+    ctx,
+    async (onClose) => {
+      const state = await openState(ctx);
+      onClose(() => state.database.close());
+      // PostgreSQL is the source of truth the bus rebuilds Redis's deny state from.
+      const revocations = new RevocationStore(state.database.dataSource);
+      const bus = createBus(ctx, 'both', revocations);
+      await bus.start();
+      onClose(() => bus.close());
+      const tokenService = await startTokenService({ ...state, bus }, { grpc: true, title: 'Signet' });
+      onClose(() => tokenService.close());
+      const edge = await startEdge(ctx, {
+        bus,
+        fetchJwks: () => tokenService.signingKeys.publicJwks(),
+        seed: () => revocations.listActive(Date.now()),
+      });
+      onClose(() => edge.close());
+      tokenService.app.get(HealthRegistry).register('mqtt_edge', () => ({ ok: !bus.health().stale }));
+      const ports = { http: tokenService.httpPort, mqtt: edge.mqttPort, ws: edge.wsPort, grpc: tokenService.grpcPort };
+      return {
+        banner: bannerFor(config, ports, tokenService.bootstrap),
+        ports,
+        tokenService,
+        edgeHandle: edge,
+        bus,
+        close: () => closeAll(steps, ctx),
+      };
+    },
+    steps,
+  );
+}
+
+/** The token service alone (PostgreSQL + Redis, shared with other services). */
+export async function startTokenServiceProcess(config: SignetConfig = loadConfig()): Promise<SignetProcess> {
+  const ctx = processContext('token-service', config);
+  const steps: (() => Promise<void>)[] = [];
+  return withCleanup(
+    ctx,
+    async (onClose) => {
+      const state = await openState(ctx);
+      onClose(() => state.database.close());
+      const bus = createBus(ctx, 'both', new RevocationStore(state.database.dataSource));
+      await bus.start();
+      onClose(() => bus.close());
+      const tokenService = await startTokenService({ ...state, bus }, { grpc: true });
+      onClose(() => tokenService.close());
+      const ports = { http: tokenService.httpPort, grpc: tokenService.grpcPort };
+      return { banner: bannerFor(config, ports, tokenService.bootstrap), ports, tokenService, bus, close: () => closeAll(steps, ctx) };
+    },
+    steps,
+  );
+}
+
+/**
+ * An MQTT edge alone: no database. Public keys come from the token service
+ * over gRPC, revocations over Redis; HTTP serves only health and metrics.
+ */
+export async function startEdgeProcess(config: SignetConfig = loadConfig()): Promise<SignetProcess> {
+  const ctx = processContext('mqtt-edge', config);
+  const steps: (() => Promise<void>)[] = [];
+  return withCleanup(
+    ctx,
+    async (onClose) => {
+      const keysClient = createSigningKeysClient(config.edge.tokenServiceGrpc);
+      onClose(async () => keysClient.close());
+      const bus = createBus(ctx, 'subscriber');
+      await bus.start();
+      onClose(() => bus.close());
+      const edge = await startEdge(ctx, { bus, fetchJwks: () => keysClient.listPublicKeys(2000) });
+      onClose(() => edge.close());
+      const app = await createHttpApp({ title: 'Signet MQTT edge', logger: ctx.logger, metrics: ctx.metrics, providers: [], imports: [] });
+      await app.init();
+      onClose(() => app.close());
+      app.get(HealthRegistry).register('revocation_bus', () => {
+        const h = bus.health();
+        return { ok: !h.stale, detail: h.stale ? 'revocation state is stale: credentials are refused' : undefined };
+      });
+      app.get(HealthRegistry).register('signing_keys', () => ({ ok: edge.keys.size > 0 }));
+      const http = await listenHttp(app, config.ports.http, config.host, PORT_VARIABLES.http);
+      const ports = { http, mqtt: edge.mqttPort, ws: edge.wsPort };
+      return { banner: bannerFor(config, ports, null), ports, edgeHandle: edge, bus, close: () => closeAll(steps, ctx) };
+    },
+    steps,
+  );
+}

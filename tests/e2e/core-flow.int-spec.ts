@@ -1,0 +1,290 @@
+/**
+ * The core flow, end to end, in the all-in-one process: a backend gets
+ * per-user MQTT credentials with its API key, devices connect with them over
+ * TCP and WebSocket (MQTT 3.1.1 and 5.0), permissions hold, and a revoke
+ * closes the session at once. The same suite runs on the embedded backends
+ * (PGlite, in-process bus) and on the machine's PostgreSQL and Redis.
+ */
+import type { MqttClient } from 'mqtt';
+
+import type { SignetProcess } from '@signet/server';
+
+import { IssuedCredentials, TokenApi } from '../support/api';
+import {
+  brokerUrl,
+  connect,
+  Endpoints,
+  nextMessage,
+  noMessage,
+  publishCode,
+  refusalCode,
+  serverClosed,
+  subscribeCodes,
+  Transport,
+} from '../support/mqtt';
+import { Backend, BACKENDS, startSignet } from '../support/signet';
+
+const VERSIONS = [4, 5] as const;
+const TRANSPORTS: Transport[] = ['tcp', 'ws'];
+
+describe.each(BACKENDS)('core flow on %s', (label, makeBackend) => {
+  let backend: Backend;
+  let signet: SignetProcess;
+  let api: TokenApi;
+  let anonymous: TokenApi;
+  let endpoints: Endpoints;
+  let apiKey: string;
+  const clients: MqttClient[] = [];
+
+  const track = (c: MqttClient) => {
+    clients.push(c);
+    return c;
+  };
+  const login = (creds: IssuedCredentials, transport: Transport, protocolVersion: 4 | 5, clientId?: string) =>
+    connect(brokerUrl(endpoints, transport), {
+      username: creds.mqtt_credentials.username,
+      password: creds.mqtt_credentials.password,
+      protocolVersion,
+      ...(clientId ? { clientId } : {}),
+    }).then(track);
+
+  beforeAll(async () => {
+    backend = await makeBackend(`core_${label.replace(/\W/g, '')}`);
+    signet = await startSignet(backend);
+    expect(signet.tokenService?.bootstrap?.apiKey).toMatch(/^sk_/);
+    apiKey = signet.tokenService!.bootstrap!.apiKey;
+    anonymous = new TokenApi(`http://127.0.0.1:${signet.ports.http}`);
+    api = anonymous.withKey(apiKey);
+    endpoints = { mqttPort: signet.ports.mqtt!, wsPort: signet.ports.ws! };
+  });
+
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.end(true);
+  });
+
+  afterAll(async () => {
+    await signet?.close();
+    await backend?.cleanup();
+  });
+
+  describe('token API', () => {
+    it('issues credentials with the documented shape and defaults', async () => {
+      const before = Date.now();
+      const creds = await api.issue({ user_id: 'alice' });
+      const orgId = signet.tokenService!.bootstrap!.orgId;
+      expect(creds.token_id).toMatch(/^tok_/);
+      expect(creds.mqtt_credentials.username).toBe(`alice@${orgId}`);
+      expect(creds.mqtt_credentials.password).toMatch(/^tkn_/);
+      expect(creds.refresh_token).toMatch(/^rt_/);
+      const ttl = (Date.parse(creds.expires_at) - before) / 1000;
+      expect(ttl).toBeGreaterThan(3590);
+      expect(ttl).toBeLessThanOrEqual(3601);
+      expect(Date.parse(creds.refresh_expires_at)).toBeGreaterThan(Date.parse(creds.expires_at));
+    });
+
+    it('lists metadata and never a secret', async () => {
+      const creds = await api.issue({ user_id: 'lister' });
+      const res = await api.call('GET', '/v1/tokens?user_id=lister');
+      expect(res.status).toBe(200);
+      const text = JSON.stringify(res.body);
+      expect(text).toContain(creds.token_id);
+      expect(text).not.toContain('tkn_');
+      expect(text).not.toContain('rt_');
+    });
+
+    it('introspects active and revoked tokens (RFC 7662)', async () => {
+      const creds = await api.issue({ user_id: 'intro' });
+      const active = await api.call('POST', '/v1/tokens/introspect', { token: creds.mqtt_credentials.password });
+      expect(active.body).toMatchObject({ active: true, sub: 'intro', jti: creds.token_id });
+      expect((await api.call('DELETE', `/v1/tokens/${creds.token_id}`)).status).toBe(204);
+      const revoked = await api.call('POST', '/v1/tokens/introspect', { token: creds.mqtt_credentials.password });
+      expect(revoked.body).toEqual({ active: false });
+    });
+
+    it('publishes public keys only', async () => {
+      const res = await anonymous.call('GET', '/.well-known/jwks.json');
+      expect(res.status).toBe(200);
+      const keys = res.body['keys'] as Record<string, unknown>[];
+      expect(keys.length).toBeGreaterThan(0);
+      for (const k of keys) {
+        expect(k).toMatchObject({ kty: 'RSA', alg: 'RS256' });
+        expect(k).not.toHaveProperty('d');
+      }
+    });
+
+    it.each([
+      ['malformed JSON', { rawBody: '{"user_id":' }, 400, 'malformed_json'],
+      ['a missing user_id', { body: {} }, 400, 'validation_failed'],
+      ['a user id with a wildcard', { body: { user_id: 'a/#' } }, 400, 'invalid_user_id'],
+      ['an invalid permission', { body: { user_id: 'a', permissions: { publish: ['a/#/b'], subscribe: [] } } }, 400, 'invalid_permission'],
+      ['a negative ttl', { body: { user_id: 'a', ttl_seconds: -5 } }, 400, 'validation_failed'],
+      ['a ttl over the maximum', { body: { user_id: 'a', ttl_seconds: 10 * 86400 } }, 400, 'ttl_too_long'],
+    ])('answers %s with a problem', async (_l, input, status, code) => {
+      const res = await api.call('POST', '/v1/tokens', (input as { body?: unknown }).body, {
+        rawBody: (input as { rawBody?: string }).rawBody,
+      });
+      expect(res.status).toBe(status);
+      expect(res.contentType).toContain('application/problem+json');
+      expect(res.body).toMatchObject({ status, code });
+    });
+
+    it('refuses calls without a valid API key', async () => {
+      const none = await anonymous.call('POST', '/v1/tokens', { user_id: 'a' });
+      expect(none.status).toBe(401);
+      expect(none.contentType).toContain('application/problem+json');
+      const typo = apiKey.slice(0, -1) + (apiKey.endsWith('a') ? 'b' : 'a');
+      const bad = await anonymous.withKey(typo).call('POST', '/v1/tokens', { user_id: 'a' });
+      expect(bad.status).toBe(401);
+    });
+  });
+
+  describe.each(TRANSPORTS)('MQTT over %s', (transport) => {
+    describe.each(VERSIONS)('protocol version %i', (version) => {
+      it('connects, publishes and subscribes within the default permissions', async () => {
+        const creds = await api.issue({ user_id: `u_${transport}_${version}` });
+        const sub = await login(creds, transport, version);
+        const user = `u_${transport}_${version}`;
+        await sub.subscribeAsync(`users/${user}/#`, { qos: 1 });
+        const pub = await login(creds, transport, version);
+        const received = nextMessage(sub);
+        await pub.publishAsync(`users/${user}/hello`, 'hi', { qos: 1 });
+        expect(await received).toEqual({ topic: `users/${user}/hello`, payload: 'hi' });
+      });
+
+      it('drops publishes and refuses subscriptions outside the permissions', async () => {
+        const creds = await api.issue({ user_id: `d_${transport}_${version}` });
+        const other = await api.issue({ user_id: `victim_${transport}_${version}` });
+        const victim = await login(other, transport, version);
+        await victim.subscribeAsync(`users/victim_${transport}_${version}/#`);
+        const client = await login(creds, transport, version);
+        expect(await subscribeCodes(client, `users/victim_${transport}_${version}/#`)).toEqual([version === 5 ? 0x87 : 0x80]);
+        // 3.1.1 has no negative PUBACK: the publish is acknowledged and dropped.
+        expect(await publishCode(client, `users/victim_${transport}_${version}/x`, 'intrusion')).toBe(version === 5 ? 0x87 : 0);
+        await noMessage(victim);
+      });
+
+      it('closes the session as soon as its token is revoked, and refuses it afterwards', async () => {
+        const creds = await api.issue({ user_id: `r_${transport}_${version}` });
+        const client = await login(creds, transport, version);
+        const closed = serverClosed(client);
+        const started = Date.now();
+        expect((await api.call('DELETE', `/v1/tokens/${creds.token_id}`)).status).toBe(204);
+        const { reasonCode } = await closed;
+        expect(Date.now() - started).toBeLessThan(2000);
+        if (version === 5) expect(reasonCode).toBe(0x98);
+        expect(await refusalCode(brokerUrl(endpoints, transport), {
+          username: creds.mqtt_credentials.username,
+          password: creds.mqtt_credentials.password,
+          protocolVersion: version,
+        })).toBe(version === 5 ? 0x86 : 4);
+        // Idempotent.
+        expect((await api.call('DELETE', `/v1/tokens/${creds.token_id}`)).status).toBe(204);
+      });
+    });
+  });
+
+  it('fills placeholders in custom permissions', async () => {
+    const creds = await api.issue({
+      user_id: 'carol',
+      permissions: { publish: ['rooms/{client_id}/out'], subscribe: ['rooms/+/out', 'orgs/{org_id}/news'] },
+    });
+    const client = await login(creds, 'tcp', 5, 'lobby');
+    await client.subscribeAsync('rooms/+/out');
+    const received = nextMessage(client);
+    await client.publishAsync('rooms/lobby/out', 'hello', { qos: 1 });
+    expect(await received).toEqual({ topic: 'rooms/lobby/out', payload: 'hello' });
+    expect(await publishCode(client, 'rooms/other/out', 'x')).toBe(0x87);
+    const orgId = signet.tokenService!.bootstrap!.orgId;
+    expect(await subscribeCodes(client, `orgs/${orgId}/news`)).toEqual([0]);
+    expect(await subscribeCodes(client, 'orgs/org_000000000000/news')).toEqual([0x87]);
+  });
+
+  it('binds a token to its client_id when one is given', async () => {
+    const creds = await api.issue({ user_id: 'bound', client_id: 'device-1' });
+    await expect(login(creds, 'tcp', 5, 'device-1')).resolves.toBeDefined();
+    expect(await refusalCode(brokerUrl(endpoints, 'tcp'), {
+      username: creds.mqtt_credentials.username,
+      password: creds.mqtt_credentials.password,
+      protocolVersion: 5,
+      clientId: 'device-2',
+    })).toBe(0x87);
+  });
+
+  it.each(VERSIONS)('refuses forged, mismatched and anonymous CONNECTs (v%i)', async (version) => {
+    const creds = await api.issue({ user_id: 'mallory' });
+    const url = brokerUrl(endpoints, 'tcp');
+    const bad = version === 5 ? 0x86 : 4;
+    const pw = creds.mqtt_credentials.password;
+    const forged = pw.slice(0, -6) + (pw.endsWith('AAAAAA') ? 'BBBBBB' : 'AAAAAA');
+    const orgId = signet.tokenService!.bootstrap!.orgId;
+    expect(await refusalCode(url, { username: creds.mqtt_credentials.username, password: forged, protocolVersion: version })).toBe(bad);
+    expect(await refusalCode(url, { username: `alice@${orgId}`, password: pw, protocolVersion: version })).toBe(bad);
+    expect(await refusalCode(url, { username: 'mallory@org_000000000000', password: pw, protocolVersion: version })).toBe(bad);
+    expect(await refusalCode(url, { username: 'mallory', password: pw, protocolVersion: version })).toBe(bad);
+    expect(await refusalCode(url, { protocolVersion: version })).toBe(bad);
+    expect(await refusalCode(url, { username: creds.mqtt_credentials.username, password: apiKey, protocolVersion: version })).toBe(bad);
+  });
+
+  it('closes a session when its token expires, and refuses the token after', async () => {
+    const creds = await api.issue({ user_id: 'shortlived', ttl_seconds: 2 });
+    const client = await login(creds, 'tcp', 5);
+    const { reasonCode } = await serverClosed(client);
+    expect(reasonCode).toBe(0xa0);
+    expect(await refusalCode(brokerUrl(endpoints, 'tcp'), {
+      username: creds.mqtt_credentials.username,
+      password: creds.mqtt_credentials.password,
+      protocolVersion: 5,
+    })).toBe(0x86);
+  });
+
+  it('revokes every token of a user', async () => {
+    const a = await api.issue({ user_id: 'dave' });
+    const b = await api.issue({ user_id: 'dave' });
+    const ca = await login(a, 'tcp', 5);
+    const cb = await login(b, 'ws', 4);
+    const closed = Promise.all([serverClosed(ca), serverClosed(cb)]);
+    const res = await api.call('POST', '/v1/users/dave/revoke');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ revoked: 2 });
+    const [ra] = await closed;
+    expect(ra.reasonCode).toBe(0x98);
+  });
+
+  it('refreshes without a new login; reusing a refresh token revokes the whole chain', async () => {
+    const first = await api.issue({ user_id: 'erin' });
+    const refreshed = await anonymous.call('POST', '/v1/tokens/refresh', { refresh_token: first.refresh_token });
+    expect([200, 201]).toContain(refreshed.status);
+    const second = refreshed.body as unknown as IssuedCredentials;
+    expect(second.mqtt_credentials.password).not.toBe(first.mqtt_credentials.password);
+    expect(second.refresh_token).not.toBe(first.refresh_token);
+    const c1 = await login(first, 'tcp', 5);
+    const c2 = await login(second, 'tcp', 5);
+    const closed = Promise.all([serverClosed(c1), serverClosed(c2)]);
+    const reuse = await anonymous.call('POST', '/v1/tokens/refresh', { refresh_token: first.refresh_token });
+    expect(reuse.status).toBe(401);
+    expect(reuse.body).toMatchObject({ code: 'refresh_token_reused' });
+    const reasons = (await closed).map((r) => r.reasonCode);
+    expect(reasons).toEqual([0x98, 0x98]);
+    const again = await anonymous.call('POST', '/v1/tokens/refresh', { refresh_token: second.refresh_token });
+    expect(again.status).toBe(401);
+  });
+
+  it('keeps data, keys and revocations across a restart, and does not print the bootstrap key again', async () => {
+    const kept = await api.issue({ user_id: 'frank' });
+    const revoked = await api.issue({ user_id: 'frank' });
+    await api.call('DELETE', `/v1/tokens/${revoked.token_id}`);
+    await signet.close();
+    signet = await startSignet(backend);
+    expect(signet.tokenService?.bootstrap).toBeNull();
+    api = new TokenApi(`http://127.0.0.1:${signet.ports.http}`, apiKey);
+    anonymous = new TokenApi(`http://127.0.0.1:${signet.ports.http}`);
+    endpoints = { mqttPort: signet.ports.mqtt!, wsPort: signet.ports.ws! };
+    expect((await api.call('GET', '/v1/tokens?user_id=frank')).status).toBe(200);
+    await expect(login(kept, 'tcp', 5)).resolves.toBeDefined();
+    expect(await refusalCode(brokerUrl(endpoints, 'tcp'), {
+      username: revoked.mqtt_credentials.username,
+      password: revoked.mqtt_credentials.password,
+      protocolVersion: 5,
+    })).toBe(0x86);
+  });
+});

@@ -1,0 +1,61 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { Env, loadConfig } from '@signet/config';
+import { SignetProcess, startAllInOne } from '@signet/server';
+import { redisUrl, uniquePrefix } from '@signet/testing';
+
+import { createTempDatabase } from './postgres';
+
+/** Where a Signet under test keeps its state: embedded defaults, or the machine's PostgreSQL and Redis. */
+export interface Backend {
+  name: 'embedded' | 'postgres+redis';
+  env: Env;
+  cleanup(): Promise<void>;
+}
+
+export async function embeddedBackend(): Promise<Backend> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'signet-e2e-'));
+  return { name: 'embedded', env: { SIGNET_DATA_DIR: dataDir }, cleanup: () => rm(dataDir, { recursive: true, force: true }) };
+}
+
+export async function realBackend(label: string): Promise<Backend> {
+  const db = await createTempDatabase(label);
+  const dataDir = await mkdtemp(join(tmpdir(), 'signet-e2e-'));
+  return {
+    name: 'postgres+redis',
+    env: {
+      DATABASE_URL: db.url,
+      REDIS_URL: redisUrl(),
+      SIGNET_REDIS_PREFIX: uniquePrefix(label),
+      SIGNET_MASTER_KEY: randomBytes(32).toString('base64'),
+      SIGNET_DATA_DIR: dataDir,
+    },
+    cleanup: async () => {
+      await db.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const BACKENDS: [string, (label: string) => Promise<Backend>][] = [
+  ['embedded', () => embeddedBackend()],
+  ['postgres+redis', (label) => realBackend(label)],
+];
+
+/** Every listener on port 0 of the loopback, quiet logs. */
+export const testEnv = (extra: Env = {}): Env => ({
+  SIGNET_HOST: '127.0.0.1',
+  SIGNET_HTTP_PORT: '0',
+  SIGNET_MQTT_PORT: '0',
+  SIGNET_WS_PORT: '0',
+  SIGNET_GRPC_PORT: '0',
+  SIGNET_LOG_LEVEL: 'silent',
+  ...extra,
+});
+
+export async function startSignet(backend: Backend, extra: Env = {}): Promise<SignetProcess> {
+  return startAllInOne(loadConfig(testEnv({ ...backend.env, ...extra })));
+}
