@@ -10,11 +10,11 @@ import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import type { MqttClient } from 'mqtt';
 
-import { redisUrl, TcpProxy, uniquePrefix, waitFor } from '@signet/testing';
+import { createTestDatabase, redisUrl, TcpProxy, uniquePrefix, waitFor } from '@signet/testing';
 
 import { TokenApi } from '../support/api';
 import { brokerUrl, connect, nextMessage, refusalCode, serverClosed } from '../support/mqtt';
-import { createTempDatabase } from '../support/postgres';
+
 import { testEnv } from '../support/signet';
 import { SpawnedApp } from '../support/spawn';
 
@@ -53,7 +53,7 @@ describe('token-service and mqtt-edge as separate processes', () => {
   };
 
   beforeAll(async () => {
-    db = await createTempDatabase('two_process');
+    db = await createTestDatabase('signet_two_process');
     prefix = uniquePrefix('two-process');
     redis = new Redis(redisUrl());
     proxy = new TcpProxy(redisHost, redisPort);

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 
 import { Env, loadConfig } from '@signet/config';
 import { SignetProcess, startAllInOne } from '@signet/server';
-import { redisUrl, uniquePrefix } from '@signet/testing';
+import { createTestDatabase, redisUrl, uniquePrefix } from '@signet/testing';
 
-import { createTempDatabase } from './postgres';
+
 
 /** Where a Signet under test keeps its state: embedded defaults, or the machine's PostgreSQL and Redis. */
 export interface Backend {
@@ -22,7 +22,7 @@ export async function embeddedBackend(): Promise<Backend> {
 }
 
 export async function realBackend(label: string): Promise<Backend> {
-  const db = await createTempDatabase(label);
+  const db = await createTestDatabase(`signet_${label}`);
   const dataDir = await mkdtemp(join(tmpdir(), 'signet-e2e-'));
   return {
     name: 'postgres+redis',

@@ -8,7 +8,7 @@ import { createLogger } from '@signet/observability';
 import { ApiKeyEntity, OpenedDatabase, openDatabase, OrgEntity } from '@signet/persistence';
 import { InMemoryRevocationBus } from '@signet/revocation';
 
-import { createTestDatabase, TestDatabase } from '../../shared/persistence/src/testing';
+import { createTestDatabase, TestDatabase } from '@signet/testing';
 import { ApiKeysService } from './api-keys.service';
 import { BootstrapService } from './bootstrap.service';
 

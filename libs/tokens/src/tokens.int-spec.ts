@@ -21,7 +21,7 @@ import {
   RevocationHandler,
 } from '@signet/revocation';
 
-import { createTestDatabase, TestDatabase } from '../../shared/persistence/src/testing';
+import { createTestDatabase, TestDatabase } from '@signet/testing';
 import { RevocationService } from './revocation/revocation.service';
 import { SigningKeysService } from './signing-keys/signing-keys.service';
 import { TokensModule } from './tokens.module';

@@ -7,7 +7,7 @@ import { loadConfig, SignetConfig } from '@signet/config';
 import { openDatabase, OpenedDatabase } from './database';
 import { IssuedTokenEntity, OrgEntity } from './entities';
 import { RevocationStore } from './revocation-store';
-import { createTestDatabase, TestDatabase } from './testing';
+import { createTestDatabase, TestDatabase } from '@signet/testing';
 import { inTransaction, runAfterCommit } from './transactions';
 
 // A project-level testTimeout is not applied by jest; embedded starts (initdb) and bcrypt need more than 5 s under load.

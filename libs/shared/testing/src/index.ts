@@ -3,3 +3,4 @@ export * from './logger';
 export * from './redis';
 export * from './tcp-proxy';
 export * from './wait-for';
+export * from './postgres';
