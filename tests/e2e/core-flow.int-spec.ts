@@ -5,8 +5,15 @@
  * closes the session at once. The same suite runs on the embedded backends
  * (PGlite, in-process bus) and on the machine's PostgreSQL and Redis.
  */
-import type { MqttClient } from 'mqtt';
+import { connect as connectTcp } from 'node:net';
 
+import type { MqttClient } from 'mqtt';
+import type { DataSource } from 'typeorm';
+
+import { ApiKeysService } from '@signet/api-keys';
+import { newOrgId } from '@signet/credentials';
+import { DATA_SOURCE } from '@signet/http';
+import { OrgEntity } from '@signet/persistence';
 import type { SignetProcess } from '@signet/server';
 
 import { IssuedCredentials, TokenApi } from '../support/api';
@@ -223,6 +230,60 @@ describe.each(BACKENDS)('core flow on %s', (label, makeBackend) => {
     expect(await refusalCode(url, { username: 'mallory', password: pw, protocolVersion: version })).toBe(bad);
     expect(await refusalCode(url, { protocolVersion: version })).toBe(bad);
     expect(await refusalCode(url, { username: creds.mqtt_credentials.username, password: apiKey, protocolVersion: version })).toBe(bad);
+  });
+
+  describe('org isolation', () => {
+    let other: TokenApi;
+
+    beforeAll(async () => {
+      // A second org with its own key (org management is not an API yet).
+      const app = signet.tokenService!.app;
+      const orgId = newOrgId();
+      await app.get<DataSource>(DATA_SOURCE).getRepository(OrgEntity).insert({ id: orgId, name: 'other', maxTokenTtlSeconds: null });
+      const { apiKey: key } = await app.get(ApiKeysService).createKey({ orgId, name: 'other', type: 'secret' });
+      other = anonymous.withKey(key);
+    });
+
+    it('keeps messages, retained messages and wildcards inside each org', async () => {
+      const spy = await other.issue({ user_id: 'alice', permissions: { publish: ['#'], subscribe: ['#'] } });
+      const alice = await api.issue({ user_id: 'alice' });
+      expect(spy.mqtt_credentials.username).not.toBe(alice.mqtt_credentials.username);
+      const aliceClient = await login(alice, 'tcp', 5);
+      await aliceClient.publishAsync('users/alice/state', 'retained-secret', { qos: 1, retain: true });
+      const spyClient = await login(spy, 'ws', 5);
+      await spyClient.subscribeAsync('#');
+      await noMessage(spyClient); // no retained message of the other org
+      await aliceClient.publishAsync('users/alice/live', 'live-secret', { qos: 1 });
+      await noMessage(spyClient);
+      // The same topic in the spy's own org does reach it.
+      const own = nextMessage(spyClient);
+      await spyClient.publishAsync('users/alice/live', 'own', { qos: 1 });
+      expect((await own).payload).toBe('own');
+    });
+
+    it("cannot see, introspect or revoke another org's tokens", async () => {
+      const creds = await api.issue({ user_id: 'grace' });
+      expect((await other.call('DELETE', `/v1/tokens/${creds.token_id}`)).status).toBe(404);
+      expect(JSON.stringify((await other.call('GET', '/v1/tokens?user_id=grace')).body)).not.toContain(creds.token_id);
+      expect((await other.call('POST', '/v1/tokens/introspect', { token: creds.mqtt_credentials.password })).body).toEqual({ active: false });
+      expect((await other.call('POST', '/v1/users/grace/revoke')).body).toMatchObject({ revoked: 0 });
+      await expect(login(creds, 'tcp', 5)).resolves.toBeDefined();
+    });
+  });
+
+  it.each([
+    ['garbage bytes', Buffer.from('GET / HTTP/1.1\r\n\r\n')],
+    ['a PUBLISH before CONNECT', Buffer.from([0x30, 0x05, 0x00, 0x01, 0x61, 0x68, 0x69])],
+    ['a truncated CONNECT', Buffer.from([0x10, 0x20, 0x00, 0x04, 0x4d, 0x51])],
+    ['a length field that never ends', Buffer.from([0x10, 0xff, 0xff, 0xff, 0xff, 0x7f])],
+  ])('survives %s on the MQTT port and keeps serving', async (_label, bytes) => {
+    const socket = connectTcp(endpoints.mqttPort, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    socket.write(bytes);
+    socket.end();
+    await new Promise((r) => socket.once('close', r));
+    const creds = await api.issue({ user_id: 'steady' });
+    await expect(login(creds, 'tcp', 4)).resolves.toBeDefined();
   });
 
   it('closes a session when its token expires, and refuses the token after', async () => {
