@@ -24,6 +24,7 @@ import {
   nextMessage,
   noMessage,
   publishCode,
+  credentialsRefusal,
   refusalCode,
   serverClosed,
   subscribeCodes,
@@ -179,11 +180,7 @@ describe.each(BACKENDS)('core flow on %s', (label, makeBackend) => {
         const { reasonCode } = await closed;
         expect(Date.now() - started).toBeLessThan(2000);
         if (version === 5) expect(reasonCode).toBe(0x98);
-        expect(await refusalCode(brokerUrl(endpoints, transport), {
-          username: creds.mqtt_credentials.username,
-          password: creds.mqtt_credentials.password,
-          protocolVersion: version,
-        })).toBe(version === 5 ? 0x86 : 4);
+        expect(await credentialsRefusal(brokerUrl(endpoints, transport), creds, version)).toBe(version === 5 ? 0x86 : 4);
         // Idempotent.
         expect((await api.call('DELETE', `/v1/tokens/${creds.token_id}`)).status).toBe(204);
       });
@@ -209,12 +206,7 @@ describe.each(BACKENDS)('core flow on %s', (label, makeBackend) => {
   it('binds a token to its client_id when one is given', async () => {
     const creds = await api.issue({ user_id: 'bound', client_id: 'device-1' });
     await expect(login(creds, 'tcp', 5, 'device-1')).resolves.toBeDefined();
-    expect(await refusalCode(brokerUrl(endpoints, 'tcp'), {
-      username: creds.mqtt_credentials.username,
-      password: creds.mqtt_credentials.password,
-      protocolVersion: 5,
-      clientId: 'device-2',
-    })).toBe(0x87);
+    expect(await credentialsRefusal(brokerUrl(endpoints, 'tcp'), creds, 5, { clientId: 'device-2' })).toBe(0x87);
   });
 
   it.each(VERSIONS)('refuses forged, mismatched and anonymous CONNECTs (v%i)', async (version) => {
@@ -291,11 +283,7 @@ describe.each(BACKENDS)('core flow on %s', (label, makeBackend) => {
     const client = await login(creds, 'tcp', 5);
     const { reasonCode } = await serverClosed(client);
     expect(reasonCode).toBe(0xa0);
-    expect(await refusalCode(brokerUrl(endpoints, 'tcp'), {
-      username: creds.mqtt_credentials.username,
-      password: creds.mqtt_credentials.password,
-      protocolVersion: 5,
-    })).toBe(0x86);
+    expect(await credentialsRefusal(brokerUrl(endpoints, 'tcp'), creds, 5)).toBe(0x86);
   });
 
   it('revokes every token of a user', async () => {
@@ -342,10 +330,6 @@ describe.each(BACKENDS)('core flow on %s', (label, makeBackend) => {
     endpoints = { mqttPort: signet.ports.mqtt!, wsPort: signet.ports.ws! };
     expect((await api.call('GET', '/v1/tokens?user_id=frank')).status).toBe(200);
     await expect(login(kept, 'tcp', 5)).resolves.toBeDefined();
-    expect(await refusalCode(brokerUrl(endpoints, 'tcp'), {
-      username: revoked.mqtt_credentials.username,
-      password: revoked.mqtt_credentials.password,
-      protocolVersion: 5,
-    })).toBe(0x86);
+    expect(await credentialsRefusal(brokerUrl(endpoints, 'tcp'), revoked, 5)).toBe(0x86);
   });
 });

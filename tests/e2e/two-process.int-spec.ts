@@ -13,7 +13,7 @@ import type { MqttClient } from 'mqtt';
 import { createTestDatabase, redisUrl, TcpProxy, uniquePrefix, waitFor } from '@signet/testing';
 
 import { TokenApi } from '../support/api';
-import { brokerUrl, connect, nextMessage, refusalCode, serverClosed } from '../support/mqtt';
+import { brokerUrl, connect, nextMessage, credentialsRefusal, serverClosed } from '../support/mqtt';
 
 import { testEnv } from '../support/signet';
 import { SpawnedApp } from '../support/spawn';
@@ -110,22 +110,14 @@ describe('token-service and mqtt-edge as separate processes', () => {
 
     proxy.restore();
     expect((await closed).reasonCode).toBe(0x98);
-    expect(await refusalCode(url, {
-      username: creds.mqtt_credentials.username,
-      password: creds.mqtt_credentials.password,
-      protocolVersion: 5,
-    })).toBe(0x86);
+    expect(await credentialsRefusal(url, creds, 5)).toBe(0x86);
   });
 
   it('an edge started after a revoke refuses the token', async () => {
     const creds = await api.issue({ user_id: 'carol' });
     expect((await api.call('DELETE', `/v1/tokens/${creds.token_id}`)).status).toBe(204);
     const { url } = await startEdge(false);
-    expect(await refusalCode(url, {
-      username: creds.mqtt_credentials.username,
-      password: creds.mqtt_credentials.password,
-      protocolVersion: 5,
-    })).toBe(0x86);
+    expect(await credentialsRefusal(url, creds, 5)).toBe(0x86);
   });
 
   it('rebuilds the deny state from PostgreSQL when Redis loses its data', async () => {
@@ -137,11 +129,7 @@ describe('token-service and mqtt-edge as separate processes', () => {
     // The token service notices the lost epoch and republishes from PostgreSQL.
     await waitFor(async () => (await redis.keys(`${prefix}*`)).length > 0, { timeoutMs: 20000, intervalMs: 200 });
     const { url } = await startEdge(false);
-    expect(await refusalCode(url, {
-      username: creds.mqtt_credentials.username,
-      password: creds.mqtt_credentials.password,
-      protocolVersion: 5,
-    })).toBe(0x86);
+    expect(await credentialsRefusal(url, creds, 5)).toBe(0x86);
   });
 
   it('stops cleanly on SIGTERM', async () => {

@@ -41,6 +41,15 @@ export async function refusalCode(url: string, options: IClientOptions): Promise
   throw new Error('CONNECT was accepted');
 }
 
+/** The CONNACK code refusing these issued credentials. */
+export const credentialsRefusal = (
+  url: string,
+  creds: { mqtt_credentials: { username: string; password: string } },
+  protocolVersion: 4 | 5,
+  extra: IClientOptions = {},
+): Promise<number | undefined> =>
+  refusalCode(url, { ...creds.mqtt_credentials, protocolVersion, ...extra });
+
 /** Resolves when the server closes the connection, with the MQTT 5 DISCONNECT reason if one came. */
 export function serverClosed(client: MqttClient): Promise<{ reasonCode?: number }> {
   return new Promise((resolve) => {
