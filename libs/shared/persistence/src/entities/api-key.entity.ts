@@ -11,6 +11,7 @@ export type ApiKeyKind = 'secret' | 'restricted';
 @Entity({ name: 'api_keys' })
 @Check('ck_api_keys_type', "type IN ('secret', 'restricted')")
 @Index('ix_api_keys_org', ['orgId'])
+@Index('ix_api_keys_expires', ['expiresAt'])
 export class ApiKeyEntity {
   @PrimaryColumn({ type: 'varchar', length: 32, name: 'id', primaryKeyConstraintName: 'pk_api_keys' })
   id!: string;
@@ -51,4 +52,19 @@ export class ApiKeyEntity {
 
   @Column({ type: 'timestamptz', name: 'revoked_at', nullable: true })
   revokedAt!: Date | null;
+
+  /** The key this one replaced by rotation. */
+  @Column({ type: 'varchar', length: 32, name: 'rotated_from', nullable: true })
+  rotatedFrom!: string | null;
+
+  /** The key that replaced this one; this one then expires at the end of the grace period. */
+  @Column({ type: 'varchar', length: 32, name: 'replaced_by', nullable: true })
+  replacedBy!: string | null;
+
+  /**
+   * Set once `expires_at` has passed and a revocation was published for it, so
+   * live MQTT sessions and caches learn of the expiry (a rotation's grace end).
+   */
+  @Column({ type: 'timestamptz', name: 'expiry_enforced_at', nullable: true })
+  expiryEnforcedAt!: Date | null;
 }

@@ -1,3 +1,4 @@
+import { ApiKeyUsageEntity } from './api-key-usage.entity';
 import { ApiKeyEntity } from './api-key.entity';
 import { IssuedTokenEntity } from './issued-token.entity';
 import { OrgEntity } from './org.entity';
@@ -5,6 +6,7 @@ import { RefreshTokenEntity } from './refresh-token.entity';
 import { RevocationEntity } from './revocation.entity';
 import { SigningKeyEntity } from './signing-key.entity';
 
+export * from './api-key-usage.entity';
 export * from './api-key.entity';
 export * from './issued-token.entity';
 export * from './org.entity';
@@ -20,4 +22,5 @@ export const SIGNET_ENTITIES = [
   IssuedTokenEntity,
   RefreshTokenEntity,
   RevocationEntity,
+  ApiKeyUsageEntity,
 ];
