@@ -1,2 +1,4 @@
+export * from './api-keys';
+export * from './grpc';
 export * from './proto';
 export * from './signing-keys';

@@ -1,6 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { protoRoot, SIGNING_KEYS_PROTO, SIGNING_KEYS_SERVICE } from './proto';
+import { GrpcServerHandle, GrpcServiceRegistration, loadService, startGrpcServer, unaryCall } from './grpc';
+import { SIGNING_KEYS_PROTO, SIGNING_KEYS_SERVICE } from './proto';
+
+export { GrpcListenError } from './grpc';
 
 /** A public JSON Web Key as carried by `signet.keys.v1.PublicJwk`; absent members are omitted. */
 export interface PublicJwk {
@@ -20,31 +23,10 @@ type JwkMember = (typeof JWK_MEMBERS)[number];
 /** The wire shape: proto3 strings, '' where a member does not apply. */
 type PublicJwkMessage = Record<JwkMember, string>;
 
-interface LoadedService {
-  service: protoLoader.ServiceDefinition;
-  listPublicKeys: protoLoader.MethodDefinition<object, object>;
-}
-
-let loaded: LoadedService | null = null;
-
-/** Parses the .proto once per process. */
-function loadSigningKeys(): LoadedService {
-  if (loaded) return loaded;
-  const definition = protoLoader.loadSync(SIGNING_KEYS_PROTO, {
-    includeDirs: [protoRoot()],
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-  });
-  const service = definition[SIGNING_KEYS_SERVICE];
-  // Message and enum definitions carry a `format`; a service definition is a plain map of methods.
-  if (!service || 'format' in service) throw new Error(`${SIGNING_KEYS_SERVICE} missing from ${SIGNING_KEYS_PROTO}`);
-  const listPublicKeys = (service as protoLoader.ServiceDefinition)['ListPublicKeys'];
-  if (!listPublicKeys) throw new Error(`${SIGNING_KEYS_SERVICE}.ListPublicKeys missing from ${SIGNING_KEYS_PROTO}`);
-  loaded = { service: service as protoLoader.ServiceDefinition, listPublicKeys };
-  return loaded;
+/** The SigningKeys service and its one method, parsed once per process. */
+export function signingKeysService(): { service: protoLoader.ServiceDefinition; listPublicKeys: protoLoader.MethodDefinition<object, object> } {
+  const loaded = loadService(SIGNING_KEYS_PROTO, SIGNING_KEYS_SERVICE);
+  return { service: loaded.service, listPublicKeys: loaded.method('ListPublicKeys') };
 }
 
 export interface SigningKeysServerOptions {
@@ -57,37 +39,12 @@ export interface SigningKeysServerOptions {
   credentials?: grpc.ServerCredentials;
 }
 
-export interface SigningKeysServer {
-  /** The bound port (the real one when 0 was asked for). */
-  port: number;
-  close(): Promise<void>;
-}
+export type SigningKeysServer = GrpcServerHandle;
 
-/** A listen failure carrying the Node-style `code` (e.g. EADDRINUSE) that grpc-js only puts in its message. */
-export class GrpcListenError extends Error {
-  readonly syscall = 'listen';
-  constructor(
-    message: string,
-    readonly code: string | undefined,
-    readonly address: string,
-    readonly port: number,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'GrpcListenError';
-  }
-}
-
-/** Serves `signet.keys.v1.SigningKeys` (token service side). */
-export async function startSigningKeysServer(options: SigningKeysServerOptions): Promise<SigningKeysServer> {
-  const { service } = loadSigningKeys();
-  const host = options.host ?? '0.0.0.0';
-  const server = new grpc.Server();
-  const listPublicKeys = (
-    _call: grpc.ServerUnaryCall<object, object>,
-    callback: grpc.sendUnaryData<{ keys: PublicJwkMessage[] }>,
-  ): void => {
-    options.listPublicKeys().then(
+/** The SigningKeys implementation, for a server that serves several services on one port. */
+export function signingKeysRegistration(listPublicKeys: () => Promise<PublicJwk[]>): GrpcServiceRegistration {
+  const handler = (_call: grpc.ServerUnaryCall<object, object>, callback: grpc.sendUnaryData<{ keys: PublicJwkMessage[] }>): void => {
+    listPublicKeys().then(
       (keys) => callback(null, { keys: keys.map(toMessage) }),
       (err: unknown) =>
         callback({
@@ -96,40 +53,17 @@ export async function startSigningKeysServer(options: SigningKeysServerOptions):
         }),
     );
   };
-  server.addService(service, { ListPublicKeys: listPublicKeys });
+  return { service: signingKeysService().service, implementation: { ListPublicKeys: handler } };
+}
 
-  const target = `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${options.port}`;
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(target, options.credentials ?? grpc.ServerCredentials.createInsecure(), (err, boundPort) => {
-      if (err) {
-        server.forceShutdown();
-        // grpc-js reports e.g. "No address added ... [listen EADDRINUSE: address already in use ...]".
-        const code = /\b(E[A-Z]{2,})\b/.exec(err.message)?.[1];
-        reject(new GrpcListenError(`gRPC SigningKeys server cannot listen on ${target}: ${err.message}`, code, host, options.port, { cause: err }));
-        return;
-      }
-      resolve(boundPort);
-    });
+/** Serves `signet.keys.v1.SigningKeys` alone (token service side). */
+export function startSigningKeysServer(options: SigningKeysServerOptions): Promise<SigningKeysServer> {
+  return startGrpcServer({
+    port: options.port,
+    host: options.host,
+    credentials: options.credentials,
+    services: [signingKeysRegistration(options.listPublicKeys)],
   });
-
-  let closing: Promise<void> | null = null;
-  return {
-    port,
-    close: () => {
-      closing ??= new Promise<void>((resolve) => {
-        // Let in-flight calls finish, but never hang a shutdown on a stuck client.
-        const force = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, 2000);
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      });
-      return closing;
-    },
-  };
 }
 
 export interface SigningKeysClientOptions {
@@ -146,24 +80,10 @@ export interface SigningKeysClient {
 
 /** Client for `signet.keys.v1.SigningKeys` (edge side); `address` is `host:port` or any grpc-js target. */
 export function createSigningKeysClient(address: string, options: SigningKeysClientOptions = {}): SigningKeysClient {
-  const { listPublicKeys: method } = loadSigningKeys();
+  const { listPublicKeys: method } = signingKeysService();
   const client = new grpc.Client(address, options.credentials ?? grpc.credentials.createInsecure(), options.channelOptions);
   return {
-    listPublicKeys: (timeoutMs = 5000) =>
-      new Promise<PublicJwk[]>((resolve, reject) => {
-        client.makeUnaryRequest<object, object>(
-          method.path,
-          method.requestSerialize,
-          method.responseDeserialize,
-          {},
-          new grpc.Metadata(),
-          { deadline: Date.now() + timeoutMs },
-          (err, response) => {
-            if (err) reject(err);
-            else resolve(fromResponse(response));
-          },
-        );
-      }),
+    listPublicKeys: async (timeoutMs = 5000) => fromResponse(await unaryCall(client, method, {}, timeoutMs)),
     close: () => client.close(),
   };
 }

@@ -1,4 +1,5 @@
 import { PermissionSet } from './permission-set';
+import { templateCovered } from './coverage';
 import { expandTemplate, templateProblem } from './placeholders';
 
 describe('permission templates', () => {
@@ -49,5 +50,26 @@ describe('PermissionSet', () => {
     expect(all.canPublish('anything')).toBe(true);
     expect(all.canSubscribe('#')).toBe(true);
     expect(all.canSubscribe('$SYS/#')).toBe(false);
+  });
+});
+
+describe('templateCovered', () => {
+  const org = 'org_aaaaaaaaaaaa';
+  it('treats requested placeholders as single-level wildcards', () => {
+    expect(templateCovered(['users/#'], 'users/{user_id}/#', org)).toBe(true);
+    expect(templateCovered(['users/+/#'], 'users/{user_id}/inbox', org)).toBe(true);
+    expect(templateCovered(['users/alice/#'], 'users/{user_id}/#', org)).toBe(false);
+    expect(templateCovered(['users/#'], '#', org)).toBe(false);
+    expect(templateCovered(['#'], 'anything/+/x', org)).toBe(true);
+  });
+  it("never lets a granted placeholder cover someone else's value", () => {
+    expect(templateCovered(['svc/{user_id}/#'], 'svc/{user_id}/#', org)).toBe(false);
+    expect(templateCovered(['svc/{user_id}/#'], 'svc/+/#', org)).toBe(false);
+    expect(templateCovered(['orgs/{org_id}/#'], 'orgs/{org_id}/x', org)).toBe(true);
+    expect(templateCovered(['orgs/{org_id}/#'], `orgs/${org}/x`, org)).toBe(true);
+  });
+  it('keeps $-topics out of reach of wildcards', () => {
+    expect(templateCovered(['#'], '$SYS/x', org)).toBe(false);
+    expect(templateCovered(['+/x'], '{user_id}/x', org)).toBe(true);
   });
 });
