@@ -2,3 +2,4 @@ export * from './api-keys';
 export * from './grpc';
 export * from './proto';
 export * from './signing-keys';
+export * from './usage';

@@ -1,5 +1,6 @@
 import { AccessTokenClaims, AccessTokenVerifier, generateSigningKey, importPublicJwk, signAccessToken } from './access-token';
 import { newApiKey, parseApiKey } from './api-key';
+import { mqttGrants, scopeHeld, scopeProblem } from './api-key-scopes';
 import { isOrgId, newOrgId, parseMqttUsername, userIdProblem } from './ids';
 
 describe('ids', () => {
@@ -98,5 +99,29 @@ describe('access tokens', () => {
     await expect(verifier.verify(none)).rejects.toMatchObject({ code: 'malformed' });
     const hs = `tkn_${b64({ alg: 'HS256', kid: key.kid, typ: 'tkn+jwt' })}.${payload}.AAAA`;
     await expect(verifier.verify(hs)).rejects.toBeDefined();
+  });
+});
+
+describe('API key scopes', () => {
+  const org = 'org_aaaaaaaaaaaa';
+  it('knows the plain scopes and MQTT filter scopes', () => {
+    for (const s of ['tokens:write', 'tokens:read', 'tokens:revoke', 'keys:read', 'keys:write', 'mqtt:publish:events/#', 'mqtt:subscribe:cmd/{client_id}/+']) {
+      expect(scopeProblem(s)).toBeNull();
+    }
+    for (const s of ['tokens:delete', 'admin', '', 'mqtt:publish:', 'mqtt:publish:a/#/b', 'mqtt:subscribe:{nope}/x', 'mqtt:connect:x', 42]) {
+      expect(scopeProblem(s)).not.toBeNull();
+    }
+  });
+  it('splits MQTT grants by direction', () => {
+    expect(mqttGrants(['tokens:read', 'mqtt:publish:a/#', 'mqtt:subscribe:b/+'])).toEqual({ publish: ['a/#'], subscribe: ['b/+'] });
+  });
+  it('says whether a scope is held, filters by coverage', () => {
+    const held = ['tokens:write', 'mqtt:publish:events/#'];
+    expect(scopeHeld(held, 'tokens:write', org)).toBe(true);
+    expect(scopeHeld(held, 'tokens:revoke', org)).toBe(true);
+    expect(scopeHeld(held, 'tokens:read', org)).toBe(false);
+    expect(scopeHeld(held, 'mqtt:publish:events/x/+', org)).toBe(true);
+    expect(scopeHeld(held, 'mqtt:publish:#', org)).toBe(false);
+    expect(scopeHeld(held, 'mqtt:subscribe:events/#', org)).toBe(false);
   });
 });

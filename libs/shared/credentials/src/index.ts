@@ -3,3 +3,5 @@ export * from './api-key';
 export * from './ids';
 export * from './random';
 export * from './refresh-token';
+export * from './ip-allowlist';
+export * from './api-key-scopes';
