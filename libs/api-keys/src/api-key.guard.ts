@@ -8,9 +8,11 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 
+import { scopeHeld } from '@signet/credentials';
 import { forbidden, unauthorized } from '@signet/http';
 
 import { ApiKeysService } from './api-keys.service';
+import { UsageService } from './usage.service';
 import type { ApiKeyPrincipal } from './principal';
 
 export const API_KEY_SCOPES = 'signet:api-key-scopes';
@@ -36,6 +38,7 @@ export class ApiKeyGuard implements CanActivate {
   constructor(
     private readonly keys: ApiKeysService,
     private readonly reflector: Reflector,
+    private readonly usage: UsageService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -52,11 +55,13 @@ export class ApiKeyGuard implements CanActivate {
         context.getHandler(),
         context.getClass(),
       ]);
-      if (!required || required.length === 0 || !required.every((s) => principal.scopes.includes(s))) {
+      if (!required || required.length === 0 || !required.every((s) => scopeHeld(principal.scopes, s, principal.orgId))) {
+        this.usage.record(principal.keyId, 'denials');
         throw forbidden('insufficient_scope', `this API key lacks the scope(s) ${required?.join(', ') || 'for this route'}`);
       }
     }
     request.apiKey = principal;
+    this.usage.record(principal.keyId, 'apiCalls');
     return true;
   }
 }

@@ -59,7 +59,7 @@ describe('ApiKeysService', () => {
     const results = await Promise.all(Array.from({ length: 5 }, () => service.verify(apiKey)));
     for (let i = 0; i < 20; i++) results.push(await service.verify(apiKey));
     expect(results.every((p) => p.keyId === keyId)).toBe(true);
-    expect(results[0]).toEqual({ keyId, orgId, name: 'backend', type: 'secret', scopes: [] });
+    expect(results[0]).toEqual({ keyId, orgId, name: 'backend', type: 'secret', scopes: [], ipAllowlist: [], expiresAt: null });
     expect(service.stats.bcryptChecks).toBe(1);
     // The stored hash is bcrypt at cost 10, never the key.
     const row = await db.dataSource.getRepository(ApiKeyEntity).findOneByOrFail({ id: keyId });

@@ -8,4 +8,8 @@ export interface ApiKeyPrincipal {
   type: ApiKeyType;
   /** Scopes of a restricted key; empty for secret keys, which have full org access. */
   scopes: string[];
+  /** IPs/CIDRs the key may be used from; empty = anywhere. A key cannot create one with a wider list. */
+  ipAllowlist: string[];
+  /** ms epoch; null = never. A key cannot create one that outlives it. */
+  expiresAt: number | null;
 }

@@ -1,0 +1,35 @@
+/** Tunables of the API key feature; the process passes them from its config (tests shorten them). */
+export interface ApiKeysOptions {
+  /** How long a verdict (valid or not) is trusted before the database and bcrypt are asked again. */
+  verdictTtlMs: number;
+  throttle: ThrottleOptions;
+  /** Usage counters are written to PostgreSQL this often (and on a clean stop). */
+  usageFlushIntervalMs: number;
+  /** How often the key service looks for keys whose expiry (or rotation grace) has just ended. */
+  expirySweepIntervalMs: number;
+}
+
+export interface ThrottleOptions {
+  /** Failed attempts from one address within `windowMs` before it is throttled. */
+  ipFailures: number;
+  /** Failed attempts on one key id within `windowMs` before guessing it is throttled. */
+  keyFailures: number;
+  windowMs: number;
+}
+
+export const API_KEYS_OPTIONS = Symbol('API_KEYS_OPTIONS');
+
+export const DEFAULT_API_KEYS_OPTIONS: ApiKeysOptions = {
+  verdictTtlMs: 60_000,
+  throttle: { ipFailures: 30, keyFailures: 10, windowMs: 60_000 },
+  usageFlushIntervalMs: 10_000,
+  expirySweepIntervalMs: 1_000,
+};
+
+export function resolveOptions(partial?: Partial<ApiKeysOptions>): ApiKeysOptions {
+  return {
+    ...DEFAULT_API_KEYS_OPTIONS,
+    ...partial,
+    throttle: { ...DEFAULT_API_KEYS_OPTIONS.throttle, ...partial?.throttle },
+  };
+}
