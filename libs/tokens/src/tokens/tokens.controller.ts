@@ -28,7 +28,7 @@ import { toCredentialsResponse } from './token-issuer';
 import { TokenQueriesService } from './token-queries.service';
 
 /** Scopes a restricted (`rk_`) key needs; `sk_` keys have them all. */
-export const TOKEN_SCOPES = { read: 'tokens:read', write: 'tokens:write' } as const;
+export const TOKEN_SCOPES = { read: 'tokens:read', write: 'tokens:write', revoke: 'tokens:revoke' } as const;
 
 @ApiTags('tokens')
 @Controller('v1/tokens')
@@ -87,7 +87,8 @@ export class TokensController {
   @Delete(':token_id')
   @HttpCode(204)
   @UseGuards(ApiKeyGuard)
-  @RequireScopes(TOKEN_SCOPES.write)
+  // tokens:write holds tokens:revoke too (see scopeHeld).
+  @RequireScopes(TOKEN_SCOPES.revoke)
   @ApiBearerAuth()
   @ApiParam({ name: 'token_id', example: 'tok_3f9a1c2b7d4e5f6a7b8c9d0e' })
   @ApiOperation({ summary: 'Revoke a token', description: 'Idempotent. Live MQTT sessions using it are closed.' })
@@ -105,7 +106,7 @@ export class UsersController {
   @Post(':user_id/revoke')
   @HttpCode(200)
   @UseGuards(ApiKeyGuard)
-  @RequireScopes(TOKEN_SCOPES.write)
+  @RequireScopes(TOKEN_SCOPES.revoke)
   @ApiBearerAuth()
   @ApiParam({ name: 'user_id', example: 'user_xyz' })
   @ApiOperation({ summary: "Revoke all of a user's live tokens", description: 'Also their refresh tokens; live MQTT sessions are closed.' })
