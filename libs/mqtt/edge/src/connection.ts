@@ -695,6 +695,9 @@ export abstract class Connection extends FrameReader implements Timed {
 
     const raw = packet.payload;
     let payload = Buffer.isBuffer(raw) ? raw : Buffer.from(raw);
+    // Positional arguments: no event object on the hot path.
+    const published = broker.hooks.published;
+    if (published !== undefined) published(principal, payload.length);
     if (qos > 0 || packet.retain) payload = ownPayload(payload);
     const expiry = v5 ? props?.messageExpiryInterval : undefined;
     const message: Message = {

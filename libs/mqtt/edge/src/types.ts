@@ -51,6 +51,8 @@ export interface EdgeHooks {
     clientId?: string;
   }): void;
   publishDenied?(event: { principal: Principal; clientId: string; topic: string }): void;
+  /** An accepted PUBLISH (before routing); `bytes` is the payload size. For per-credential usage counting. */
+  published?(principal: Principal, bytes: number): void;
   subscribeDenied?(event: { principal: Principal; clientId: string; filter: string; reason: SubscribeDenial }): void;
   disconnected?(event: { principal: Principal; clientId: string; reason: DisconnectReason }): void;
 }
