@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { Env } from '@signet/config';
 
 export const ROOT = join(__dirname, '..', '..');
-export const appEntry = (app: 'signet' | 'token-service' | 'mqtt-edge') => join(ROOT, 'dist', 'apps', app, 'src', 'main.js');
+export type AppName = 'signet' | 'token-service' | 'mqtt-edge' | 'apikey-service';
+export const appEntry = (app: AppName) => join(ROOT, 'dist', 'apps', app, 'src', 'main.js');
 
 /** A Signet app running as its own OS process (built by `npm run build`). */
 export class SpawnedApp {
@@ -17,7 +18,7 @@ export class SpawnedApp {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
 
-  static start(app: 'signet' | 'token-service' | 'mqtt-edge', env: Env): SpawnedApp {
+  static start(app: AppName, env: Env): SpawnedApp {
     const child = spawn(process.execPath, [appEntry(app)], {
       env: { PATH: process.env['PATH'], ...env } as NodeJS.ProcessEnv,
       stdio: ['ignore', 'pipe', 'pipe'],

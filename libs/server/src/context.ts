@@ -1,6 +1,7 @@
 import type { Provider } from '@nestjs/common';
 import type { JWK } from 'jose';
 
+import { API_KEYS_OPTIONS, ApiKeysOptions } from '@signet/api-keys';
 import type { SignetConfig } from '@signet/config';
 import { DATA_SOURCE, REVOCATION_BUS, SECRET_BOX, SIGNET_CONFIG } from '@signet/http';
 import type { Logger, SignetMetrics } from '@signet/observability';
@@ -51,7 +52,18 @@ export const stateProviders = (ctx: StatefulContext): Provider[] => [
   { provide: DATA_SOURCE, useValue: ctx.database.dataSource },
   { provide: REVOCATION_BUS, useValue: ctx.bus },
   { provide: SECRET_BOX, useValue: ctx.secretBox },
+  { provide: API_KEYS_OPTIONS, useValue: apiKeysOptions(ctx.config) },
 ];
+
+export function apiKeysOptions(config: SignetConfig): ApiKeysOptions {
+  const k = config.apiKeys;
+  return {
+    verdictTtlMs: k.verdictTtlMs,
+    throttle: { ipFailures: k.throttleIpFailures, keyFailures: k.throttleKeyFailures, windowMs: k.throttleWindowMs },
+    usageFlushIntervalMs: k.usageFlushMs,
+    expirySweepIntervalMs: 1000,
+  };
+}
 
 /** Where an edge gets the token service's public keys from. */
 export type JwksFetcher = () => Promise<JWK[]>;

@@ -1,6 +1,8 @@
 import { explainListenError, PORT_VARIABLES } from '@signet/config';
-import { PublicKeyCache, TokenAuthenticator } from '@signet/mqtt-auth';
-import { MqttEdge } from '@signet/mqtt-edge';
+import type { ApiKeyVerifier, UsageSink } from '@signet/contracts';
+import { UsageAggregator } from '@signet/contracts';
+import { CredentialRouter, KeyAuthenticator, PublicKeyCache, TokenAuthenticator } from '@signet/mqtt-auth';
+import { MqttEdge, Principal } from '@signet/mqtt-edge';
 import { DenyList, RevocationBus, RevocationEvent } from '@signet/revocation';
 
 import type { JwksFetcher, ProcessContext } from './context';
@@ -11,6 +13,10 @@ export interface EdgeHandle {
   wsPort: number;
   keys: PublicKeyCache;
   denyList: DenyList;
+  /** sk_/rk_ verification with its verdict cache; null when the edge takes tokens only. */
+  keyAuth: KeyAuthenticator | null;
+  /** Sends the usage counted so far to the key service (also done periodically and on close). */
+  reportUsage(): Promise<void>;
   /** Stops listening and closes sessions; the bus is closed by its owner. */
   close(): Promise<void>;
 }
@@ -34,33 +40,83 @@ export interface EdgeSources {
   fetchJwks: JwksFetcher;
   /** Revocations known before the bus delivers any (the all-in-one reads them from its database). */
   seed?: () => Promise<RevocationEvent[]>;
+  /** The API key service (in-process or gRPC): verifies sk_/rk_ keys and receives their usage. */
+  apiKeys?: ApiKeyVerifier & UsageSink;
 }
 
-export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed }: EdgeSources): Promise<EdgeHandle> {
+export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, apiKeys }: EdgeSources): Promise<EdgeHandle> {
   const { config, logger, metrics } = ctx;
   const log = logger.child({ component: 'mqtt-edge' });
   const keys = new PublicKeyCache(fetchJwks, { logger: log });
   await keys.refresh();
   const denyList = new DenyList();
   for (const event of seed ? await seed() : []) denyList.add(event);
-  const authenticator = new TokenAuthenticator({
-    keys,
-    revoked: denyList,
-    isFresh: () => !bus.health().stale,
-  });
+  const isFresh = () => !bus.health().stale;
+  const tokenAuth = new TokenAuthenticator({ keys, revoked: denyList, isFresh });
+  // Usage of API keys on MQTT: counted here (a Map increment), sent to the key service every usageFlushMs.
+  const usage = new UsageAggregator();
+  const keyAuth = apiKeys
+    ? new KeyAuthenticator({
+        verifier: apiKeys,
+        revoked: denyList,
+        isFresh,
+        maxCacheMs: config.apiKeys.verdictTtlMs,
+        count: (keyId, counter) => usage.record(keyId, counter),
+      })
+    : null;
+  const authenticator = keyAuth ? new CredentialRouter({ token: tokenAuth, key: keyAuth }) : tokenAuth;
+  const countDenial = (principal: Principal) => {
+    if (principal.kind === 'api_key') usage.record(principal.credentialId, 'denials');
+  };
   const edge = new MqttEdge({
     authenticator,
     logger: log,
     limits: { maxPacketSize: config.edge.maxPacketSize, connectTimeoutMs: config.edge.connectTimeoutMs },
     hooks: {
-      connectAccepted: () => metrics.mqttConnects.inc({ result: 'accepted' }),
+      connectAccepted: ({ principal }) => {
+        metrics.mqttConnects.inc({ result: 'accepted' });
+        if (principal.kind === 'api_key') usage.record(principal.credentialId, 'mqttConnects');
+      },
       connectRefused: ({ reason }) => metrics.mqttConnects.inc({ result: reason }),
-      publishDenied: () => metrics.mqttDenials.inc({ action: 'publish' }),
-      subscribeDenied: () => metrics.mqttDenials.inc({ action: 'subscribe' }),
+      publishDenied: ({ principal }) => {
+        metrics.mqttDenials.inc({ action: 'publish' });
+        countDenial(principal);
+      },
+      subscribeDenied: ({ principal }) => {
+        metrics.mqttDenials.inc({ action: 'subscribe' });
+        countDenial(principal);
+      },
+      ...(keyAuth
+        ? {
+            published: (principal: Principal, bytes: number) => {
+              if (principal.kind !== 'api_key') return;
+              usage.record(principal.credentialId, 'messagesPublished');
+              usage.record(principal.credentialId, 'bytesPublished', bytes);
+            },
+          }
+        : {}),
     },
   });
+  let reporting: Promise<void> = Promise.resolve();
+  const reportUsage = (): Promise<void> => {
+    reporting = reporting.then(async () => {
+      if (!apiKeys || usage.size === 0) return;
+      const deltas = usage.drain();
+      try {
+        await apiKeys.reportUsage(deltas);
+      } catch (err) {
+        // Kept for the next report: a key service restart loses no counts.
+        usage.restore(deltas);
+        log.warn({ err, buckets: deltas.length }, 'could not report API key usage; will retry');
+      }
+    });
+    return reporting;
+  };
+  const reportTimer = setInterval(() => void reportUsage(), config.apiKeys.usageFlushMs);
+  reportTimer.unref();
   const unsubscribe = bus.subscribe((event) => {
     denyList.add(event);
+    keyAuth?.invalidate(event.credentialIds);
     const closed = edge.revoke(event.credentialIds);
     metrics.revocations.inc({ reason: event.reason });
     if (closed > 0) {
@@ -83,9 +139,14 @@ export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed }: E
     wsPort: ws.port,
     keys,
     denyList,
+    keyAuth,
+    reportUsage,
     close: async () => {
       unsubscribe();
+      clearInterval(reportTimer);
       await edge.close();
+      // A clean stop hands over what was counted since the last report.
+      await reportUsage();
     },
   };
 }

@@ -3,3 +3,4 @@ export * from './edge';
 export * from './main';
 export * from './processes';
 export * from './token-service';
+export * from './api-key-service';

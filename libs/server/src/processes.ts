@@ -1,10 +1,11 @@
 import { loadConfig, PORT_VARIABLES, SignetConfig } from '@signet/config';
-import { createSigningKeysClient } from '@signet/contracts';
+import { createApiKeysClient, createSigningKeysClient } from '@signet/contracts';
 import { createHttpApp, HealthRegistry, listenHttp } from '@signet/http';
 import { createLogger, SignetMetrics } from '@signet/observability';
 import { RevocationStore } from '@signet/persistence';
 import type { RevocationBus } from '@signet/revocation';
 
+import { ApiKeyServiceHandle, startApiKeyService } from './api-key-service';
 import { createBus, openState, ProcessContext } from './context';
 import { EdgeHandle, startEdge } from './edge';
 import { startTokenService, TokenServiceHandle } from './token-service';
@@ -15,6 +16,7 @@ export interface SignetProcess {
   banner: string[];
   ports: { http?: number; mqtt?: number; ws?: number; grpc?: number | null };
   tokenService?: TokenServiceHandle;
+  apiKeyService?: ApiKeyServiceHandle;
   edgeHandle?: EdgeHandle;
   bus: RevocationBus;
   close(): Promise<void>;
@@ -74,12 +76,14 @@ export async function startAllInOne(config: SignetConfig = loadConfig()): Promis
       const bus = createBus(ctx, 'both', revocations);
       await bus.start();
       onClose(() => bus.close());
-      const tokenService = await startTokenService({ ...state, bus }, { grpc: true, title: 'Signet' });
+      const tokenService = await startTokenService({ ...state, bus }, { grpc: true, title: 'Signet', keyService: true });
       onClose(() => tokenService.close());
       const edge = await startEdge(ctx, {
         bus,
         fetchJwks: () => tokenService.signingKeys.publicJwks(),
         seed: () => revocations.listActive(Date.now()),
+        // In-process: no gRPC hop between the edge and the key service.
+        apiKeys: tokenService.keyHandlers ?? undefined,
       });
       onClose(() => edge.close());
       tokenService.app.get(HealthRegistry).register('mqtt_edge', () => ({ ok: !bus.health().stale }));
@@ -118,9 +122,31 @@ export async function startTokenServiceProcess(config: SignetConfig = loadConfig
   );
 }
 
+/** The API key service alone (PostgreSQL + Redis, shared with other services): /v1/keys and gRPC ApiKeys. */
+export async function startApiKeyServiceProcess(config: SignetConfig = loadConfig()): Promise<SignetProcess> {
+  const ctx = processContext('apikey-service', config);
+  const steps: (() => Promise<void>)[] = [];
+  return withCleanup(
+    ctx,
+    async (onClose) => {
+      const state = await openState(ctx);
+      onClose(() => state.database.close());
+      const bus = createBus(ctx, 'both', new RevocationStore(state.database.dataSource));
+      await bus.start();
+      onClose(() => bus.close());
+      const apiKeyService = await startApiKeyService({ ...state, bus });
+      onClose(() => apiKeyService.close());
+      const ports = { http: apiKeyService.httpPort, grpc: apiKeyService.grpcPort };
+      return { banner: bannerFor(config, ports, apiKeyService.bootstrap), ports, apiKeyService, bus, close: () => closeAll(steps, ctx) };
+    },
+    steps,
+  );
+}
+
 /**
  * An MQTT edge alone: no database. Public keys come from the token service
- * over gRPC, revocations over Redis; HTTP serves only health and metrics.
+ * and key verdicts from the API key service over gRPC (usage is reported
+ * back the same way), revocations over Redis; HTTP serves only health and metrics.
  */
 export async function startEdgeProcess(config: SignetConfig = loadConfig()): Promise<SignetProcess> {
   const ctx = processContext('mqtt-edge', config);
@@ -130,10 +156,12 @@ export async function startEdgeProcess(config: SignetConfig = loadConfig()): Pro
     async (onClose) => {
       const keysClient = createSigningKeysClient(config.edge.tokenServiceGrpc);
       onClose(async () => keysClient.close());
+      const apiKeysClient = createApiKeysClient(config.edge.apiKeyServiceGrpc, { timeoutMs: 3000 });
+      onClose(async () => apiKeysClient.close());
       const bus = createBus(ctx, 'subscriber');
       await bus.start();
       onClose(() => bus.close());
-      const edge = await startEdge(ctx, { bus, fetchJwks: () => keysClient.listPublicKeys(2000) });
+      const edge = await startEdge(ctx, { bus, fetchJwks: () => keysClient.listPublicKeys(2000), apiKeys: apiKeysClient });
       onClose(() => edge.close());
       const app = await createHttpApp({ title: 'Signet MQTT edge', logger: ctx.logger, metrics: ctx.metrics, providers: [], imports: [] });
       await app.init();

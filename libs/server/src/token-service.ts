@@ -1,8 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 
-import { ApiKeysModule, BootstrapService } from '@signet/api-keys';
+import { ApiKeysEdgeHandlers, ApiKeysModule, ApiKeysServiceModule, BootstrapService } from '@signet/api-keys';
 import { PORT_VARIABLES, explainListenError } from '@signet/config';
-import { startSigningKeysServer } from '@signet/contracts';
+import { apiKeysRegistration, GrpcServiceRegistration, signingKeysRegistration, startGrpcServer } from '@signet/contracts';
 import { createHttpApp, HealthRegistry, listenHttp } from '@signet/http';
 import { SigningKeysService, TokensModule } from '@signet/tokens';
 
@@ -15,6 +15,8 @@ export interface TokenServiceHandle {
   signingKeys: SigningKeysService;
   /** The bootstrap key, present only on the very first start of an empty database. */
   bootstrap: { orgId: string; apiKey: string } | null;
+  /** Present when this process is also the API key service (all-in-one). */
+  keyHandlers: ApiKeysEdgeHandlers | null;
   close(): Promise<void>;
 }
 
@@ -24,7 +26,7 @@ export interface TokenServiceHandle {
  */
 export async function startTokenService(
   ctx: StatefulContext,
-  options: { grpc: boolean; title?: string },
+  options: { grpc: boolean; title?: string; keyService?: boolean },
 ): Promise<TokenServiceHandle> {
   const { config, logger } = ctx;
   const app = await createHttpApp({
@@ -32,7 +34,7 @@ export async function startTokenService(
     logger,
     metrics: ctx.metrics,
     providers: stateProviders(ctx),
-    imports: [ApiKeysModule, TokensModule],
+    imports: options.keyService ? [ApiKeysModule, ApiKeysServiceModule, TokensModule] : [ApiKeysModule, TokensModule],
   });
   await app.init();
   const health = app.get(HealthRegistry);
@@ -47,15 +49,14 @@ export async function startTokenService(
 
   const signingKeys = app.get(SigningKeysService);
   const bootstrap = await app.get(BootstrapService).ensureBootstrap();
+  const keyHandlers = options.keyService ? app.get(ApiKeysEdgeHandlers) : null;
 
   let grpc: { port: number; close(): Promise<void> } | null = null;
   if (options.grpc) {
     try {
-      grpc = await startSigningKeysServer({
-        port: config.ports.grpc,
-        host: config.host,
-        listPublicKeys: () => signingKeys.publicJwks(),
-      });
+      const services: GrpcServiceRegistration[] = [signingKeysRegistration(() => signingKeys.publicJwks())];
+      if (keyHandlers) services.push(apiKeysRegistration(keyHandlers));
+      grpc = await startGrpcServer({ port: config.ports.grpc, host: config.host, services });
     } catch (err) {
       await app.close();
       throw explainListenError(err, PORT_VARIABLES.grpc, config.ports.grpc, config.host);
@@ -75,6 +76,7 @@ export async function startTokenService(
     grpcPort: grpc?.port ?? null,
     signingKeys,
     bootstrap,
+    keyHandlers,
     close: async () => {
       await grpc?.close();
       await app.close();

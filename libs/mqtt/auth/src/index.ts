@@ -1,2 +1,3 @@
 export * from './key-source';
 export * from './token-authenticator';
+export * from './key-authenticator';

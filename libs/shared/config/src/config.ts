@@ -36,9 +36,21 @@ export interface SignetConfig {
     maxTtlSeconds: number;
     refreshTtlSeconds: number;
   };
+  apiKeys: {
+    /** How long a key verdict is trusted (key service and edges) before asking again. */
+    verdictTtlMs: number;
+    /** Failed key attempts per source address / per key id within the window before throttling. */
+    throttleIpFailures: number;
+    throttleKeyFailures: number;
+    throttleWindowMs: number;
+    /** Usage counters are written to PostgreSQL (and reported by edges) this often. */
+    usageFlushMs: number;
+  };
   edge: {
     /** Where a standalone edge asks the token service for public keys (gRPC). */
     tokenServiceGrpc: string;
+    /** Where a standalone edge asks the API key service to verify sk_/rk_ keys (gRPC). */
+    apiKeyServiceGrpc: string;
     /** Refuse credentials when the revocation bus has been unreachable this long. */
     maxStalenessMs: number;
     maxPacketSize: number;
@@ -87,8 +99,16 @@ export function loadConfig(env: Env = process.env): SignetConfig {
     masterKey,
     migrateOnStart: readBool(env, 'SIGNET_MIGRATE_ON_START', true),
     tokens,
+    apiKeys: {
+      verdictTtlMs: readInt(env, 'SIGNET_KEY_CACHE_MS', 60000, 100, 600000),
+      throttleIpFailures: readInt(env, 'SIGNET_KEY_THROTTLE_IP_FAILURES', 30, 1, 1000000),
+      throttleKeyFailures: readInt(env, 'SIGNET_KEY_THROTTLE_KEY_FAILURES', 10, 1, 1000000),
+      throttleWindowMs: readInt(env, 'SIGNET_KEY_THROTTLE_WINDOW_MS', 60000, 1000, 86400000),
+      usageFlushMs: readInt(env, 'SIGNET_USAGE_FLUSH_MS', 10000, 100, 3600000),
+    },
     edge: {
       tokenServiceGrpc: readString(env, 'SIGNET_TOKEN_SERVICE_GRPC', `127.0.0.1:${grpcPort}`),
+      apiKeyServiceGrpc: readString(env, 'SIGNET_APIKEY_SERVICE_GRPC', `127.0.0.1:${grpcPort}`),
       maxStalenessMs: readInt(env, 'SIGNET_EDGE_MAX_STALENESS_MS', 30000, 1000, 3600000),
       maxPacketSize: readInt(env, 'SIGNET_MQTT_MAX_PACKET_SIZE', 1024 * 1024, 1024, 268435455),
       connectTimeoutMs: readInt(env, 'SIGNET_MQTT_CONNECT_TIMEOUT_MS', 10000, 100, 600000),

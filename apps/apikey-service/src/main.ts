@@ -1,0 +1,5 @@
+import 'reflect-metadata';
+
+import { runMain, startApiKeyServiceProcess } from '@signet/server';
+
+void runMain('apikey-service', startApiKeyServiceProcess);

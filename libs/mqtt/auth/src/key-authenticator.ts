@@ -1,0 +1,180 @@
+import { createHash } from 'node:crypto';
+
+import type { ApiKeyVerification, ApiKeyVerifier, UsageCounter, VerifiedApiKey } from '@signet/contracts';
+import { compileAllowlist, mqttGrants, parseApiKey, parseMqttUsername } from '@signet/credentials';
+import type { AuthResult, ConnectAuthenticator, ConnectRequest } from '@signet/mqtt-edge';
+import { PermissionSet } from '@signet/permissions';
+
+import type { RevokedCredentials } from './token-authenticator';
+
+export interface KeyAuthenticatorOptions {
+  /** The key service: in-process in the all-in-one, a gRPC client in a standalone edge. */
+  verifier: ApiKeyVerifier;
+  revoked: RevokedCredentials;
+  /** False while the edge cannot vouch for revocation state (bus unreachable too long). */
+  isFresh?: () => boolean;
+  /** Usage counting (a denial when the address is outside the key's allowlist). */
+  count?: (keyId: string, counter: UsageCounter) => void;
+  /** Upper bound on how long a verdict is kept, whatever the key service says. */
+  maxCacheMs?: number;
+  cacheSize?: number;
+  now?: () => number;
+}
+
+interface CachedVerdict {
+  keyId: string;
+  key: VerifiedApiKey | null;
+  allows: ((ip: string) => boolean) | null;
+  permissions: { publish: string[]; subscribe: string[] } | null;
+  until: number;
+}
+
+/**
+ * Accepts `sk_`/`rk_` passwords at CONNECT, with username `<name>@<org_id>`.
+ * The key service is asked once per presented key per cache period (so
+ * bcrypt runs at most once per key per period per edge); its verdict — valid
+ * or not — is cached by SHA-256 of the key, and dropped at once when a
+ * revocation (revoke, rotation grace end, expiry) names the key id.
+ * `sk_` gets full access inside its org; `rk_` only its `mqtt:` scopes.
+ */
+export class KeyAuthenticator implements ConnectAuthenticator {
+  private readonly cache = new Map<string, CachedVerdict>();
+  private readonly byKeyId = new Map<string, Set<string>>();
+  private readonly inFlight = new Map<string, Promise<ApiKeyVerification>>();
+  private readonly now: () => number;
+  private epoch = 0;
+  /** For tests and metrics. */
+  readonly stats = { verifierCalls: 0, cacheHits: 0 };
+
+  constructor(private readonly options: KeyAuthenticatorOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async authenticate(request: ConnectRequest): Promise<AuthResult> {
+    const { username, password } = request;
+    if (!username || !password) return { ok: false, reason: 'bad_credentials', detail: 'username and password required' };
+    const target = parseMqttUsername(username);
+    if (!target) return { ok: false, reason: 'bad_credentials', detail: 'username must be <name>@<org_id>' };
+    const secret = password.toString('utf8');
+    // Checksum first: a mistyped or forged string costs no call to the key service.
+    const parsed = parseApiKey(secret);
+    if (!parsed) return { ok: false, reason: 'bad_credentials', detail: 'malformed API key' };
+    if (this.options.isFresh && !this.options.isFresh()) {
+      return { ok: false, reason: 'server_unavailable', detail: 'revocation state is stale' };
+    }
+    if (this.options.revoked.has(parsed.keyId)) return { ok: false, reason: 'bad_credentials', detail: 'key revoked' };
+
+    let verdict: CachedVerdict;
+    try {
+      const v = await this.verdict(secret, parsed.keyId, request.remoteAddress);
+      if (v === 'throttled') return { ok: false, reason: 'server_unavailable', detail: 'too many failed attempts; throttled' };
+      verdict = v;
+    } catch {
+      // The key service is unreachable: say so (retryable) rather than "bad credentials".
+      return { ok: false, reason: 'server_unavailable', detail: 'key service unavailable' };
+    }
+    const key = verdict.key;
+    const nowMs = this.now();
+    if (!key || key.type !== parsed.type) return { ok: false, reason: 'bad_credentials', detail: 'invalid API key' };
+    if (key.expiresAt !== null && key.expiresAt <= nowMs) return { ok: false, reason: 'bad_credentials', detail: 'key expired' };
+    if (key.name !== target.subject || key.orgId !== target.orgId) {
+      return { ok: false, reason: 'bad_credentials', detail: 'username does not match the key' };
+    }
+    if (verdict.allows && !verdict.allows(request.remoteAddress)) {
+      this.options.count?.(key.keyId, 'denials');
+      return { ok: false, reason: 'not_authorized', detail: 'address not in the key allowlist' };
+    }
+    const permissions =
+      verdict.permissions === null
+        ? PermissionSet.all()
+        : PermissionSet.fromTemplates(verdict.permissions, { user_id: key.name, org_id: key.orgId, client_id: request.clientId });
+    return {
+      ok: true,
+      principal: {
+        credentialId: key.keyId,
+        kind: 'api_key',
+        orgId: key.orgId,
+        subject: key.name,
+        expiresAt: key.expiresAt ?? Infinity,
+        permissions,
+      },
+    };
+  }
+
+  /** Drops every verdict about these key ids (a revocation event named them). */
+  invalidate(keyIds: readonly string[]): void {
+    this.epoch++;
+    for (const id of keyIds) {
+      const digests = this.byKeyId.get(id);
+      if (!digests) continue;
+      for (const d of digests) this.cache.delete(d);
+      this.byKeyId.delete(id);
+    }
+  }
+
+  get size(): number {
+    return this.cache.size;
+  }
+
+  private async verdict(secret: string, keyId: string, remoteAddress: string): Promise<CachedVerdict | 'throttled'> {
+    const digest = createHash('sha256').update(secret).digest('hex');
+    const cached = this.cache.get(digest);
+    if (cached && cached.until > this.now()) {
+      this.stats.cacheHits++;
+      return cached;
+    }
+    const epoch = this.epoch;
+    let pending = this.inFlight.get(digest);
+    if (!pending) {
+      this.stats.verifierCalls++;
+      pending = this.options.verifier.verifyApiKey(secret, remoteAddress).finally(() => this.inFlight.delete(digest));
+      this.inFlight.set(digest, pending);
+    }
+    const answer = await pending;
+    if (answer.status === 'throttled') return 'throttled';
+    const nowMs = this.now();
+    const ttl = Math.min(answer.cacheTtlMs, this.options.maxCacheMs ?? 60_000);
+    const key = answer.status === 'valid' ? answer.key : null;
+    const verdict: CachedVerdict = {
+      keyId,
+      key,
+      allows: key ? compileAllowlist(key.ipAllowlist) : null,
+      permissions: key && key.type === 'restricted' ? mqttGrants(key.scopes) : null,
+      until: Math.min(nowMs + ttl, key?.expiresAt ?? Infinity),
+    };
+    // A revocation that landed while we were asking must not be undone by caching the older answer.
+    if (epoch === this.epoch && ttl > 0) this.store(digest, verdict);
+    return verdict;
+  }
+
+  private store(digest: string, verdict: CachedVerdict): void {
+    if (this.cache.size >= (this.options.cacheSize ?? 10_000)) {
+      const oldest = this.cache.entries().next();
+      if (!oldest.done) {
+        this.cache.delete(oldest.value[0]);
+        this.byKeyId.get(oldest.value[1].keyId)?.delete(oldest.value[0]);
+      }
+    }
+    this.cache.set(digest, verdict);
+    let set = this.byKeyId.get(verdict.keyId);
+    if (!set) this.byKeyId.set(verdict.keyId, (set = new Set()));
+    set.add(digest);
+  }
+}
+
+/**
+ * Routes a CONNECT to the authenticator of its password's kind: `tkn_` →
+ * tokens, `sk_`/`rk_` → keys. Anything else is refused without work.
+ */
+export class CredentialRouter implements ConnectAuthenticator {
+  constructor(private readonly routes: { token: ConnectAuthenticator; key?: ConnectAuthenticator }) {}
+
+  authenticate(request: ConnectRequest): AuthResult | Promise<AuthResult> {
+    const p = request.password;
+    // Compare the first bytes without decoding the whole password.
+    if (this.routes.key && p && p.length > 3 && p[2] === 0x5f /* _ */ && (p[0] === 0x73 /* s */ || p[0] === 0x72) /* r */ && p[1] === 0x6b /* k */) {
+      return this.routes.key.authenticate(request);
+    }
+    return this.routes.token.authenticate(request);
+  }
+}
