@@ -27,10 +27,22 @@ const transform = {
   ],
 };
 
+// openid-client@6 and its dependencies (oauth4webapi, its own jose@6) are
+// ESM-only. Node 20.19+ loads them with require() at runtime, but jest's module
+// system cannot, so these packages (and only these) are compiled to CommonJS
+// by swc like our own sources. jose@5 (CommonJS) matches the pattern too; swc
+// leaves it as it is.
+const esmOnly = ['openid-client', 'oauth4webapi', 'jose'];
+transform['^.+\\.js$'] = [
+  '@swc/jest',
+  { swcrc: false, jsc: { target: 'es2022', parser: { syntax: 'ecmascript' } }, module: { type: 'commonjs' } },
+];
+
 const common = {
   rootDir: __dirname,
   testEnvironment: 'node',
   transform,
+  transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
   moduleNameMapper,
   moduleFileExtensions: ['ts', 'js', 'json'],
 };
