@@ -1,5 +1,6 @@
 import { ApiKeyUsageEntity } from './api-key-usage.entity';
 import { ApiKeyEntity } from './api-key.entity';
+import { IdpProviderEntity } from './idp-provider.entity';
 import { IssuedTokenEntity } from './issued-token.entity';
 import { OrgEntity } from './org.entity';
 import { RefreshTokenEntity } from './refresh-token.entity';
@@ -8,6 +9,7 @@ import { SigningKeyEntity } from './signing-key.entity';
 
 export * from './api-key-usage.entity';
 export * from './api-key.entity';
+export * from './idp-provider.entity';
 export * from './issued-token.entity';
 export * from './org.entity';
 export * from './refresh-token.entity';
@@ -23,4 +25,5 @@ export const SIGNET_ENTITIES = [
   RefreshTokenEntity,
   RevocationEntity,
   ApiKeyUsageEntity,
+  IdpProviderEntity,
 ];
