@@ -29,6 +29,7 @@ import { TokensController, UsersController } from './tokens/tokens.controller';
     RevokeTokensUseCase,
     TokenQueriesService,
   ],
-  exports: [SigningKeysService, RevocationService, RevokeTokensUseCase, TokenQueriesService],
+  // TokenIssuer: for other ways of establishing a user (IdP federation) that end in the same credentials.
+  exports: [SigningKeysService, RevocationService, RevokeTokensUseCase, TokenQueriesService, TokenIssuer],
 })
 export class TokensModule {}
