@@ -6,6 +6,7 @@ import type { Logger } from '@signet/observability';
 import { inTransaction } from '@signet/persistence';
 
 import { KEY_REVOCATION_REASONS, KeyRevocations } from './key-revocations';
+import { returningRows } from './sql';
 import { API_KEYS_OPTIONS, ApiKeysOptions, resolveOptions } from './options';
 
 /**
@@ -57,13 +58,13 @@ export class KeyExpirySweeper implements OnModuleInit, OnModuleDestroy {
 
   private pass(): Promise<number> {
     return inTransaction(this.dataSource, async (manager) => {
-      const rows: Array<{ id: string }> = await manager.query(
+      const rows = returningRows<{ id: string }>(await manager.query(
         `UPDATE api_keys SET expiry_enforced_at = now()
           WHERE id IN (SELECT id FROM api_keys
                         WHERE expires_at <= now() AND expiry_enforced_at IS NULL AND revoked_at IS NULL
                         ORDER BY expires_at LIMIT 500 FOR UPDATE SKIP LOCKED)
           RETURNING id`,
-      );
+      ));
       if (rows.length === 0) return 0;
       await this.revocations.record(
         manager,

@@ -14,6 +14,7 @@ import { badRequest, conflict, DATA_SOURCE, forbidden, notFound } from '@signet/
 import { ApiKeyEntity, inTransaction } from '@signet/persistence';
 
 import { ApiKeysService } from './api-keys.service';
+import { returningRows } from './sql';
 import { KEY_REVOCATION_REASONS, KeyRevocations } from './key-revocations';
 import type { ApiKeyPrincipal } from './principal';
 
@@ -173,11 +174,11 @@ export class KeysService {
       const row = await this.get(caller, id, manager, true);
       this.checkManageable(caller, row);
       const now = new Date();
-      const predecessors: Array<{ id: string }> = await manager.query(
+      const predecessors = returningRows<{ id: string }>(await manager.query(
         `UPDATE api_keys SET revoked_at = $2 WHERE replaced_by = $1 AND revoked_at IS NULL
             AND (expires_at IS NULL OR expires_at > $2) RETURNING id`,
         [row.id, now],
-      );
+      ));
       const ids = predecessors.map((p) => p.id);
       if (row.revokedAt === null) {
         await manager.update(ApiKeyEntity, { id: row.id }, { revokedAt: now });

@@ -84,6 +84,12 @@ export class KeyAuthenticator implements ConnectAuthenticator {
       this.options.count?.(key.keyId, 'denials');
       return { ok: false, reason: 'not_authorized', detail: 'address not in the key allowlist' };
     }
+    const grants = verdict.permissions;
+    if (grants !== null && grants.publish.length === 0 && grants.subscribe.length === 0) {
+      // A restricted key without mqtt: scopes has no MQTT rights at all: say so at CONNECT.
+      this.options.count?.(key.keyId, 'denials');
+      return { ok: false, reason: 'not_authorized', detail: 'this restricted key has no mqtt: scopes' };
+    }
     const permissions =
       verdict.permissions === null
         ? PermissionSet.all()
