@@ -41,106 +41,90 @@ function bannerFor(config: SignetConfig, p: SignetProcess['ports'], bootstrap: T
   return lines;
 }
 
-/** Closes what was opened, last first, and keeps going when one step fails. */
-async function closeAll(steps: (() => Promise<void>)[], ctx: ProcessContext): Promise<void> {
-  for (const step of steps.reverse()) {
-    try {
-      await step();
-    } catch (err) {
-      ctx.logger.error({ err }, 'error while stopping');
-    }
-  }
-}
+type OnClose = (step: () => Promise<void>) => void;
+type Started = Omit<SignetProcess, 'close'>;
 
-/** Runs `start`, undoing what it opened if it fails half-way. */
-async function withCleanup<T>(ctx: ProcessContext, start: (onClose: (step: () => Promise<void>) => void) => Promise<T>, steps: (() => Promise<void>)[]): Promise<T> {
+/**
+ * Starts a process: `body` opens resources in order and registers how to
+ * close each; `close()` undoes them last first, carrying on past a failing
+ * step, and a start that fails half-way undoes what it had opened.
+ */
+async function runProcess(
+  name: string,
+  config: SignetConfig,
+  body: (ctx: ProcessContext, onClose: OnClose) => Promise<Started>,
+): Promise<SignetProcess> {
+  const ctx = processContext(name, config);
+  const steps: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    for (const step of steps.splice(0).reverse()) {
+      try {
+        await step();
+      } catch (err) {
+        ctx.logger.error({ err }, 'error while stopping');
+      }
+    }
+  };
   try {
-    return await start((step) => steps.push(step));
+    return { ...(await body(ctx, (step) => steps.push(step))), close: closeAll };
   } catch (err) {
-    await closeAll(steps, ctx);
+    await closeAll();
     throw err;
   }
 }
 
-/** Everything in one process: token API, gRPC, MQTT edge. `npm start`. */
-export async function startAllInOne(config: SignetConfig = loadConfig()): Promise<SignetProcess> {
-  const ctx = processContext('signet', config);
-  const steps: (() => Promise<void>)[] = [];
-  return withCleanup(
-    ctx,
-    async (onClose) => {
-      const state = await openState(ctx);
-      onClose(() => state.database.close());
-      // PostgreSQL is the source of truth the bus rebuilds Redis's deny state from.
-      const revocations = new RevocationStore(state.database.dataSource);
-      const bus = createBus(ctx, 'both', revocations);
-      await bus.start();
-      onClose(() => bus.close());
-      const tokenService = await startTokenService({ ...state, bus }, { grpc: true, title: 'Signet', keyService: true });
-      onClose(() => tokenService.close());
-      const edge = await startEdge(ctx, {
-        bus,
-        fetchJwks: () => tokenService.signingKeys.publicJwks(),
-        seed: () => revocations.listActive(Date.now()),
-        // In-process: no gRPC hop between the edge and the key service.
-        apiKeys: tokenService.keyHandlers ?? undefined,
-      });
-      onClose(() => edge.close());
-      tokenService.app.get(HealthRegistry).register('mqtt_edge', () => ({ ok: !bus.health().stale }));
-      const ports = { http: tokenService.httpPort, mqtt: edge.mqttPort, ws: edge.wsPort, grpc: tokenService.grpcPort };
-      return {
-        banner: bannerFor(config, ports, tokenService.bootstrap),
-        ports,
-        tokenService,
-        edgeHandle: edge,
-        bus,
-        close: () => closeAll(steps, ctx),
-      };
-    },
-    steps,
-  );
+/** Database, secret box and a bus that can rebuild Redis's deny state from PostgreSQL. */
+async function openServiceState(ctx: ProcessContext, onClose: OnClose) {
+  const state = await openState(ctx);
+  onClose(() => state.database.close());
+  const revocations = new RevocationStore(state.database.dataSource);
+  const bus = createBus(ctx, 'both', revocations);
+  await bus.start();
+  onClose(() => bus.close());
+  return { state: { ...state, bus }, bus, revocations };
+}
+
+/** Everything in one process: token API, key service, gRPC, MQTT edge. `npm start`. */
+export function startAllInOne(config: SignetConfig = loadConfig()): Promise<SignetProcess> {
+  return runProcess('signet', config, async (ctx, onClose) => {
+    const { state, bus, revocations } = await openServiceState(ctx, onClose);
+    const tokenService = await startTokenService(state, { grpc: true, title: 'Signet', keyService: true });
+    onClose(() => tokenService.close());
+    const edge = await startEdge(ctx, {
+      bus,
+      fetchJwks: () => tokenService.signingKeys.publicJwks(),
+      // The in-process bus starts empty: PostgreSQL knows what was revoked before.
+      seed: () => revocations.listActive(Date.now()),
+      // In-process: no gRPC hop between the edge and the key service.
+      apiKeys: tokenService.keyHandlers ?? undefined,
+    });
+    onClose(() => edge.close());
+    tokenService.app.get(HealthRegistry).register('mqtt_edge', () => ({ ok: !bus.health().stale }));
+    const ports = { http: tokenService.httpPort, mqtt: edge.mqttPort, ws: edge.wsPort, grpc: tokenService.grpcPort };
+    return { banner: bannerFor(config, ports, tokenService.bootstrap), ports, tokenService, edgeHandle: edge, bus };
+  });
 }
 
 /** The token service alone (PostgreSQL + Redis, shared with other services). */
-export async function startTokenServiceProcess(config: SignetConfig = loadConfig()): Promise<SignetProcess> {
-  const ctx = processContext('token-service', config);
-  const steps: (() => Promise<void>)[] = [];
-  return withCleanup(
-    ctx,
-    async (onClose) => {
-      const state = await openState(ctx);
-      onClose(() => state.database.close());
-      const bus = createBus(ctx, 'both', new RevocationStore(state.database.dataSource));
-      await bus.start();
-      onClose(() => bus.close());
-      const tokenService = await startTokenService({ ...state, bus }, { grpc: true });
-      onClose(() => tokenService.close());
-      const ports = { http: tokenService.httpPort, grpc: tokenService.grpcPort };
-      return { banner: bannerFor(config, ports, tokenService.bootstrap), ports, tokenService, bus, close: () => closeAll(steps, ctx) };
-    },
-    steps,
-  );
+export function startTokenServiceProcess(config: SignetConfig = loadConfig()): Promise<SignetProcess> {
+  return runProcess('token-service', config, async (ctx, onClose) => {
+    const { state, bus } = await openServiceState(ctx, onClose);
+    const tokenService = await startTokenService(state, { grpc: true });
+    onClose(() => tokenService.close());
+    const ports = { http: tokenService.httpPort, grpc: tokenService.grpcPort };
+    return { banner: bannerFor(config, ports, tokenService.bootstrap), ports, tokenService, bus };
+  });
 }
 
 /** The API key service alone (PostgreSQL + Redis, shared with other services): /v1/keys and gRPC ApiKeys. */
-export async function startApiKeyServiceProcess(config: SignetConfig = loadConfig()): Promise<SignetProcess> {
-  const ctx = processContext('apikey-service', config);
-  const steps: (() => Promise<void>)[] = [];
-  return withCleanup(
-    ctx,
-    async (onClose) => {
-      const state = await openState(ctx);
-      onClose(() => state.database.close());
-      const bus = createBus(ctx, 'both', new RevocationStore(state.database.dataSource));
-      await bus.start();
-      onClose(() => bus.close());
-      const apiKeyService = await startApiKeyService({ ...state, bus });
-      onClose(() => apiKeyService.close());
-      const ports = { http: apiKeyService.httpPort, grpc: apiKeyService.grpcPort };
-      return { banner: bannerFor(config, ports, apiKeyService.bootstrap), ports, apiKeyService, bus, close: () => closeAll(steps, ctx) };
-    },
-    steps,
-  );
+export function startApiKeyServiceProcess(config: SignetConfig = loadConfig()): Promise<SignetProcess> {
+  return runProcess('apikey-service', config, async (ctx, onClose) => {
+    const { state, bus } = await openServiceState(ctx, onClose);
+    const apiKeyService = await startApiKeyService(state);
+    onClose(() => apiKeyService.close());
+    const ports = { http: apiKeyService.httpPort, grpc: apiKeyService.grpcPort };
+    return { banner: bannerFor(config, ports, apiKeyService.bootstrap), ports, apiKeyService, bus };
+  });
 }
 
 /**
@@ -148,33 +132,28 @@ export async function startApiKeyServiceProcess(config: SignetConfig = loadConfi
  * and key verdicts from the API key service over gRPC (usage is reported
  * back the same way), revocations over Redis; HTTP serves only health and metrics.
  */
-export async function startEdgeProcess(config: SignetConfig = loadConfig()): Promise<SignetProcess> {
-  const ctx = processContext('mqtt-edge', config);
-  const steps: (() => Promise<void>)[] = [];
-  return withCleanup(
-    ctx,
-    async (onClose) => {
-      const keysClient = createSigningKeysClient(config.edge.tokenServiceGrpc);
-      onClose(async () => keysClient.close());
-      const apiKeysClient = createApiKeysClient(config.edge.apiKeyServiceGrpc, { timeoutMs: 3000 });
-      onClose(async () => apiKeysClient.close());
-      const bus = createBus(ctx, 'subscriber');
-      await bus.start();
-      onClose(() => bus.close());
-      const edge = await startEdge(ctx, { bus, fetchJwks: () => keysClient.listPublicKeys(2000), apiKeys: apiKeysClient });
-      onClose(() => edge.close());
-      const app = await createHttpApp({ title: 'Signet MQTT edge', logger: ctx.logger, metrics: ctx.metrics, providers: [], imports: [] });
-      await app.init();
-      onClose(() => app.close());
-      app.get(HealthRegistry).register('revocation_bus', () => {
-        const h = bus.health();
-        return { ok: !h.stale, detail: h.stale ? 'revocation state is stale: credentials are refused' : undefined };
-      });
-      app.get(HealthRegistry).register('signing_keys', () => ({ ok: edge.keys.size > 0 }));
-      const http = await listenHttp(app, config.ports.http, config.host, PORT_VARIABLES.http);
-      const ports = { http, mqtt: edge.mqttPort, ws: edge.wsPort };
-      return { banner: bannerFor(config, ports, null), ports, edgeHandle: edge, bus, close: () => closeAll(steps, ctx) };
-    },
-    steps,
-  );
+export function startEdgeProcess(config: SignetConfig = loadConfig()): Promise<SignetProcess> {
+  return runProcess('mqtt-edge', config, async (ctx, onClose) => {
+    const keysClient = createSigningKeysClient(config.edge.tokenServiceGrpc);
+    onClose(async () => keysClient.close());
+    const apiKeysClient = createApiKeysClient(config.edge.apiKeyServiceGrpc, { timeoutMs: 3000 });
+    onClose(async () => apiKeysClient.close());
+    const bus = createBus(ctx, 'subscriber');
+    await bus.start();
+    onClose(() => bus.close());
+    const edge = await startEdge(ctx, { bus, fetchJwks: () => keysClient.listPublicKeys(2000), apiKeys: apiKeysClient });
+    onClose(() => edge.close());
+    const app = await createHttpApp({ title: 'Signet MQTT edge', logger: ctx.logger, metrics: ctx.metrics, providers: [], imports: [] });
+    await app.init();
+    onClose(() => app.close());
+    const health = app.get(HealthRegistry);
+    health.register('revocation_bus', () => {
+      const h = bus.health();
+      return { ok: !h.stale, detail: h.stale ? 'revocation state is stale: credentials are refused' : undefined };
+    });
+    health.register('signing_keys', () => ({ ok: edge.keys.size > 0 }));
+    const http = await listenHttp(app, config.ports.http, config.host, PORT_VARIABLES.http);
+    const ports = { http, mqtt: edge.mqttPort, ws: edge.wsPort };
+    return { banner: bannerFor(config, ports, null), ports, edgeHandle: edge, bus };
+  });
 }
