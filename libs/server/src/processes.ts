@@ -88,7 +88,7 @@ async function openServiceState(ctx: ProcessContext, onClose: OnClose) {
 export function startAllInOne(config: SignetConfig = loadConfig()): Promise<SignetProcess> {
   return runProcess('signet', config, async (ctx, onClose) => {
     const { state, bus, revocations } = await openServiceState(ctx, onClose);
-    const tokenService = await startTokenService(state, { grpc: true, title: 'Signet', keyService: true });
+    const tokenService = await startTokenService(state, { title: 'Signet', keyService: true });
     onClose(() => tokenService.close());
     const edge = await startEdge(ctx, {
       bus,
@@ -109,7 +109,7 @@ export function startAllInOne(config: SignetConfig = loadConfig()): Promise<Sign
 export function startTokenServiceProcess(config: SignetConfig = loadConfig()): Promise<SignetProcess> {
   return runProcess('token-service', config, async (ctx, onClose) => {
     const { state, bus } = await openServiceState(ctx, onClose);
-    const tokenService = await startTokenService(state, { grpc: true });
+    const tokenService = await startTokenService(state);
     onClose(() => tokenService.close());
     const ports = { http: tokenService.httpPort, grpc: tokenService.grpcPort };
     return { banner: bannerFor(config, ports, tokenService.bootstrap), ports, tokenService, bus };
