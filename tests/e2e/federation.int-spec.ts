@@ -1,45 +1,25 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { exportJWK, generateKeyPair, JWTPayload, KeyLike, SignJWT } from 'jose';
 import type { MqttClient } from 'mqtt';
 
-import { ApiKeysModule, BootstrapService } from '@signet/api-keys';
-import { loadConfig } from '@signet/config';
-import { FederationModule } from '@signet/federation';
-import { createHttpApp, DATA_SOURCE, REVOCATION_BUS, SECRET_BOX, SIGNET_CONFIG } from '@signet/http';
-import { PublicKeyCache, TokenAuthenticator } from '@signet/mqtt-auth';
-import { MqttEdge } from '@signet/mqtt-edge';
-import { createLogger, SignetMetrics } from '@signet/observability';
-import { OpenedDatabase, openDatabase, SecretBox } from '@signet/persistence';
-import { DenyList, InMemoryRevocationBus } from '@signet/revocation';
-import { createTestDatabase, TestDatabase } from '@signet/testing';
-import { SigningKeysService, TokensModule } from '@signet/tokens';
+import type { SignetProcess } from '@signet/server';
 
 import { connect, serverClosed, subscribeCodes } from '../support/mqtt';
-
-jest.setTimeout(60_000);
+import { Backend, realBackend, startSignet } from '../support/signet';
 
 /*
- * IdP federation end to end: a user signed in with (an emulated) Supabase is
- * exchanged for MQTT credentials, connects over WebSocket, and the edge allows
- * or denies SUBSCRIBEs by the permissions their role maps to; revoking the
- * exchanged token closes the session. The all-in-one does not compose
- * FederationModule yet, so this spec composes the same pieces it does: the
- * Nest app (API keys, tokens, federation) and an MqttEdge checking tkn_
- * tokens against the token service's keys, fed by the revocation bus.
+ * IdP federation end to end, in the all-in-one on PostgreSQL + Redis: a user
+ * signed in with (an emulated) Supabase is exchanged for MQTT credentials,
+ * connects over WebSocket, and the edge allows or denies SUBSCRIBEs by the
+ * permissions their role maps to; revoking the exchanged token closes the
+ * session.
  */
 
-let pg: TestDatabase;
-let dataDir: string;
-let db: OpenedDatabase;
-let app: NestFastifyApplication;
-let edge: MqttEdge;
+let backend: Backend;
+let signet: SignetProcess;
 let idp: Server;
 let api: string;
 let wsUrl: string;
@@ -60,54 +40,18 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => idp.listen(0, '127.0.0.1', resolve));
   projectUrl = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
 
-  pg = await createTestDatabase('signet_fed_e2e');
-  dataDir = await mkdtemp(join(tmpdir(), 'signet-fed-e2e-'));
-  const masterKey = randomBytes(32).toString('base64');
-  const config = loadConfig({ SIGNET_DATA_DIR: dataDir, SIGNET_MASTER_KEY: masterKey, DATABASE_URL: pg.url });
-  const logger = createLogger({ name: 'test', level: 'silent' });
-  db = await openDatabase(config, logger);
-  const bus = new InMemoryRevocationBus();
-  await bus.start();
-  app = await createHttpApp({
-    title: 'federation e2e',
-    logger,
-    metrics: new SignetMetrics({ defaults: false }),
-    providers: [
-      { provide: SIGNET_CONFIG, useValue: config },
-      { provide: DATA_SOURCE, useValue: db.dataSource },
-      { provide: REVOCATION_BUS, useValue: bus },
-      { provide: SECRET_BOX, useValue: new SecretBox(Buffer.from(masterKey, 'base64')) },
-    ],
-    imports: [ApiKeysModule, TokensModule, FederationModule],
-  });
-  await app.init();
-  const boot = await app.get(BootstrapService).ensureBootstrap();
-  if (!boot) throw new Error('no bootstrap key');
-  sk = boot.apiKey;
-  await app.listen(0, '127.0.0.1');
-  api = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
-
-  const signingKeys = app.get(SigningKeysService);
-  const keys = new PublicKeyCache(() => signingKeys.publicJwks());
-  await keys.refresh();
-  const denyList = new DenyList();
-  edge = new MqttEdge({ authenticator: new TokenAuthenticator({ keys, revoked: denyList }) });
-  bus.subscribe((event) => {
-    denyList.add(event);
-    edge.revoke(event.credentialIds);
-  });
-  const ws = await edge.listenWebSocket(0, '127.0.0.1', '/mqtt');
-  wsUrl = `ws://127.0.0.1:${ws.port}/mqtt`;
+  backend = await realBackend('fed_e2e');
+  signet = await startSignet(backend);
+  sk = signet.tokenService!.bootstrap!.apiKey;
+  api = `http://127.0.0.1:${signet.ports.http}`;
+  wsUrl = `ws://127.0.0.1:${signet.ports.ws}/mqtt`;
 });
 
 afterAll(async () => {
   for (const c of clients) c.end(true);
-  await edge?.close();
-  await app?.close();
-  await db?.close();
-  await pg?.drop();
+  await signet?.close();
+  await backend?.cleanup();
   await new Promise((resolve) => idp?.close(resolve));
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
 const supabaseToken = (sub: string, roles: string[]): Promise<string> => {
@@ -177,4 +121,19 @@ it('exchange → CONNECT → SUBSCRIBE allowed or denied by role → revoke → 
   expect(await closed).toEqual({ reasonCode: 0x98 });
   // The viewer's session is untouched.
   expect(viewerClient.connected).toBe(true);
+});
+
+it('the example backend (examples/supabase-backend) runs its whole flow against the all-in-one', async () => {
+  const { execFile } = await import('node:child_process');
+  const { join } = await import('node:path');
+  const output = await new Promise<string>((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [join(__dirname, '..', '..', 'examples', 'supabase-backend', 'demo.mjs')],
+      { env: { PATH: process.env['PATH'], SIGNET_API_KEY: sk, SIGNET_URL: api, SIGNET_WS_URL: wsUrl }, timeout: 30000 },
+      (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stdout}${stderr}`)) : resolve(stdout)),
+    );
+  });
+  expect(output).toContain('3. connected to');
+  expect(output).toContain('broadcast/news: hi everyone');
 });

@@ -1,13 +1,17 @@
+import { ApiKeysModule } from '@signet/api-keys';
 import { loadConfig, PORT_VARIABLES, SignetConfig } from '@signet/config';
 import { createApiKeysClient, createSigningKeysClient } from '@signet/contracts';
+import { FederationModule } from '@signet/federation';
 import { createHttpApp, HealthRegistry, listenHttp } from '@signet/http';
 import { createLogger, SignetMetrics } from '@signet/observability';
 import { RevocationStore } from '@signet/persistence';
 import type { RevocationBus } from '@signet/revocation';
+import { TokensModule } from '@signet/tokens';
 
 import { ApiKeyServiceHandle, startApiKeyService } from './api-key-service';
 import { createBus, openState, ProcessContext } from './context';
 import { EdgeHandle, startEdge } from './edge';
+import { startService } from './service';
 import { startTokenService, TokenServiceHandle } from './token-service';
 
 /** A running Signet process, whatever its role. */
@@ -88,7 +92,7 @@ async function openServiceState(ctx: ProcessContext, onClose: OnClose) {
 export function startAllInOne(config: SignetConfig = loadConfig()): Promise<SignetProcess> {
   return runProcess('signet', config, async (ctx, onClose) => {
     const { state, bus, revocations } = await openServiceState(ctx, onClose);
-    const tokenService = await startTokenService(state, { title: 'Signet', keyService: true });
+    const tokenService = await startTokenService(state, { title: 'Signet', keyService: true, federation: true });
     onClose(() => tokenService.close());
     const edge = await startEdge(ctx, {
       bus,
@@ -124,6 +128,24 @@ export function startApiKeyServiceProcess(config: SignetConfig = loadConfig()): 
     onClose(() => apiKeyService.close());
     const ports = { http: apiKeyService.httpPort, grpc: apiKeyService.grpcPort };
     return { banner: bannerFor(config, ports, apiKeyService.bootstrap), ports, apiKeyService, bus };
+  });
+}
+
+/**
+ * IdP federation alone: /v1/idp-providers and /v1/federation/exchange. It
+ * issues tkn_ credentials itself (through the token library, with the signing
+ * keys every token service shares in PostgreSQL), so it needs no gRPC.
+ */
+export function startIdpFederationProcess(config: SignetConfig = loadConfig()): Promise<SignetProcess> {
+  return runProcess('idp-federation', config, async (ctx, onClose) => {
+    const { state, bus } = await openServiceState(ctx, onClose);
+    const service = await startService(state, {
+      title: 'Signet IdP federation',
+      imports: [ApiKeysModule, TokensModule, FederationModule],
+    });
+    onClose(() => service.close());
+    const ports = { http: service.httpPort };
+    return { banner: bannerFor(config, ports, service.bootstrap), ports, bus };
   });
 }
 

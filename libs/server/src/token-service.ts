@@ -1,5 +1,6 @@
 import { ApiKeysEdgeHandlers, ApiKeysModule, ApiKeysServiceModule } from '@signet/api-keys';
 import { apiKeysRegistration, signingKeysRegistration } from '@signet/contracts';
+import { FederationModule } from '@signet/federation';
 import { SigningKeysService, TokensModule } from '@signet/tokens';
 
 import type { StatefulContext } from './context';
@@ -14,16 +15,22 @@ export interface TokenServiceHandle extends ServiceHandle {
 /**
  * The token service: the REST API (tokens, JWKS, health, metrics, OpenAPI)
  * and the internal gRPC endpoint edges use to fetch the public signing keys;
- * with `keyService` (the all-in-one) also the API key service.
+ * in the all-in-one also the API key service (`keyService`) and IdP
+ * federation (`federation`).
  */
 export async function startTokenService(
   ctx: StatefulContext,
-  options: { title?: string; keyService?: boolean } = {},
+  options: { title?: string; keyService?: boolean; federation?: boolean } = {},
 ): Promise<TokenServiceHandle> {
   const keyService = options.keyService ?? false;
   const handle = await startService(ctx, {
     title: options.title ?? 'Signet token service',
-    imports: keyService ? [ApiKeysModule, ApiKeysServiceModule, TokensModule] : [ApiKeysModule, TokensModule],
+    imports: [
+      ApiKeysModule,
+      ...(keyService ? [ApiKeysServiceModule] : []),
+      TokensModule,
+      ...(options.federation ? [FederationModule] : []),
+    ],
     grpc: (app) => {
       const signingKeys = app.get(SigningKeysService);
       const services = [signingKeysRegistration(() => signingKeys.publicJwks())];

@@ -1,0 +1,5 @@
+import 'reflect-metadata';
+
+import { runMain, startIdpFederationProcess } from '@signet/server';
+
+void runMain('idp-federation', startIdpFederationProcess);
