@@ -125,3 +125,17 @@ export function shortAckId(frame: Buffer): number {
 }
 
 export const PINGRESP = Buffer.from([0xd0, 0x00]);
+
+/** 3.1.1 CONNACKs, by session-present flag and return code: 4 fixed bytes, built once. */
+const connackV4Frames = new Map<number, Buffer>();
+
+/** A 3.1.1 CONNACK (§3.2), without going through the generic encoder: one is sent per CONNECT. */
+export function connackV4(returnCode: number, sessionPresent: boolean): Buffer {
+  const key = (returnCode << 1) | (sessionPresent ? 1 : 0);
+  let frame = connackV4Frames.get(key);
+  if (frame === undefined) {
+    frame = Buffer.from([0x20, 0x02, sessionPresent ? 1 : 0, returnCode]);
+    connackV4Frames.set(key, frame);
+  }
+  return frame;
+}

@@ -10,6 +10,7 @@ import type {
 import { topicFilterProblem, topicNameProblem } from '@signet/permissions';
 import type { Broker, SessionRequest } from './broker';
 import {
+  connackV4,
   decodeConnect,
   decodePacket,
   encode,
@@ -150,8 +151,12 @@ export abstract class Connection extends FrameReader implements Timed {
   abstract get transport(): TransportKind;
   /** Hands bytes to the socket. */
   protected abstract writeOut(data: Buffer | Buffer[]): void;
-  /** Graceful close after pending writes. */
-  protected abstract endTransport(): void;
+  /**
+   * Graceful close after pending writes. `nothingWritten`: this last flush
+   * carried no packet (e.g. a 3.1.1 session revoked), so the transport may
+   * simply close instead of a half-close handshake.
+   */
+  protected abstract endTransport(nothingWritten: boolean): void;
   protected abstract destroyTransport(): void;
   /** Bytes accepted by the socket but not yet sent. */
   abstract bufferedBytes(): number;
@@ -255,7 +260,7 @@ export abstract class Connection extends FrameReader implements Timed {
     if (this.state === ENDING) {
       this.state = CLOSING;
       // May close synchronously (uWS calls the close handler inside end()).
-      this.endTransport();
+      this.endTransport(out === null);
       if (this.state === CLOSING) {
         this.deadline = this.broker.clock + this.broker.limits.closeGraceMs;
         this.broker.wheel.schedule(this, this.deadline);
@@ -524,9 +529,7 @@ export abstract class Connection extends FrameReader implements Timed {
     this.state = CONNECTED;
     this.lastSeen = broker.clock;
 
-    const v5 = this.version === 5;
-    let connack: IConnackPacket;
-    if (v5) {
+    if (this.version === 5) {
       const limits = broker.limits;
       const properties: NonNullable<IConnackPacket['properties']> = {
         maximumPacketSize: limits.maxPacketSize,
@@ -537,13 +540,13 @@ export abstract class Connection extends FrameReader implements Timed {
       if (context.clientIdAssigned) properties.assignedClientIdentifier = context.request.clientId;
       if (context.expiryGranted !== undefined) properties.sessionExpiryInterval = context.expiryGranted;
       if (context.serverKeepAlive !== undefined) properties.serverKeepAlive = context.serverKeepAlive;
-      connack = { cmd: 'connack', reasonCode: 0, sessionPresent: attached.sessionPresent, properties };
+      const connack: IConnackPacket = { cmd: 'connack', reasonCode: 0, sessionPresent: attached.sessionPresent, properties };
+      const buf = encode(connack, 5);
+      if (buf === null) throw new Error('cannot encode CONNACK');
+      this.write(buf);
     } else {
-      connack = { cmd: 'connack', returnCode: 0, sessionPresent: attached.sessionPresent };
+      this.write(connackV4(0, attached.sessionPresent));
     }
-    const buf = encode(connack, this.version);
-    if (buf === null) throw new Error('cannot encode CONNACK');
-    this.write(buf);
     this.scheduleTimer();
     broker.counters.connectsAccepted++;
     const hook = broker.hooks.connectAccepted;
@@ -630,6 +633,8 @@ export abstract class Connection extends FrameReader implements Timed {
         this.write(PINGRESP);
         return;
       case PT.DISCONNECT: {
+        // 3.1.1 DISCONNECT is two fixed bytes [MQTT-3.14.1-1]: no decoding needed.
+        if (this.version !== 5 && frame.length === 2 && frame[0] === 0xe0 && frame[1] === 0) return this.shutdown('client_disconnect', false);
         const packet = decodePacket(frame, this.version);
         if (packet === null) return this.protocolError(RC.MALFORMED, 'malformed_packet');
         return this.onDisconnect(packet as IDisconnectPacket);
