@@ -56,7 +56,7 @@ module.exports = {
     {
       ...common,
       displayName: 'integration',
-      testMatch: ['<rootDir>/{apps,libs,tests}/**/*.int-spec.ts'],
+      testMatch: ['<rootDir>/{apps,libs,tests}/**/*.int-spec.ts', '<rootDir>/bench/**/*.int-spec.ts'],
     },
   ],
 };

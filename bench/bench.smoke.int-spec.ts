@@ -1,0 +1,75 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * The benchmark in smoke mode (tiny counts, one round): it starts Signet,
+ * Mosquitto and Aedes, runs every scenario and writes well-formed JSON. No
+ * timing is asserted here; figures from a loaded test machine mean nothing.
+ */
+const ROOT = join(__dirname, '..');
+const SCENARIOS = [
+  'connect_tkn',
+  'connect_key',
+  'p2p_qos0',
+  'p2p_qos1',
+  'fanout_qos0',
+  'fanin_qos0',
+  'ws_p2p_qos0',
+  'latency_5k',
+  'idle_mem_tcp',
+  'idle_mem_ws',
+  'revoke_one',
+  'revoke_10k',
+  'token_api',
+];
+
+interface Row {
+  scenario: string;
+  metric: string;
+  unit: string;
+  signet: number | null;
+  mosquitto: number | null;
+  aedes: number | null;
+}
+
+describe('bench --smoke', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'bench-smoke-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs every scenario on the three systems and writes the results as JSON', async () => {
+    const file = join(dir, 'results.json');
+    const output = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, [join(ROOT, 'dist/bench/run.js'), '--smoke', '--json', file], { cwd: ROOT, timeout: 55000 }, (err, stdout, stderr) =>
+        err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+      );
+    });
+    expect(output).toContain('| scenario | metric |');
+
+    const report = JSON.parse(await readFile(file, 'utf8')) as { machine: Record<string, unknown>; rows: Row[] };
+    expect(report.machine).toEqual(expect.objectContaining({ cores: expect.any(Number), node: process.version, mode: 'smoke' }));
+    expect(new Set(report.rows.map((r) => r.scenario))).toEqual(new Set(SCENARIOS));
+    for (const row of report.rows) {
+      expect(Object.keys(row).sort()).toEqual(['aedes', 'metric', 'mosquitto', 'scenario', 'signet', 'unit']);
+      expect(typeof row.metric).toBe('string');
+      expect(typeof row.unit).toBe('string');
+      for (const system of ['signet', 'mosquitto', 'aedes'] as const) {
+        const v = row[system];
+        if (v !== null) expect(Number.isFinite(v)).toBe(true);
+      }
+    }
+    const figure = (scenario: string, system: 'signet' | 'mosquitto' | 'aedes') => report.rows.find((r) => r.scenario === scenario)![system];
+    // Shape, not speed: the systems produced figures where they have them, and null where they cannot.
+    expect(figure('p2p_qos0', 'signet')).not.toBeNull();
+    expect(figure('p2p_qos0', 'mosquitto')).not.toBeNull();
+    expect(figure('p2p_qos0', 'aedes')).not.toBeNull();
+    expect(figure('ws_p2p_qos0', 'mosquitto')).toBeNull();
+    expect(figure('revoke_one', 'mosquitto')).toBeNull();
+  });
+});

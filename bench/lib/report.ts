@@ -1,0 +1,100 @@
+import type { MetricSpec, Scenario } from './scenario';
+import type { SystemName } from './systems';
+
+export interface Row {
+  scenario: string;
+  metric: string;
+  unit: string;
+  signet: number | null;
+  mosquitto: number | null;
+  aedes: number | null;
+}
+
+export interface Report {
+  machine: Record<string, string | number | boolean | null>;
+  rows: Row[];
+  errors?: string[];
+}
+
+export function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** Targets for the edge, checked against the medians of the same run. */
+const TARGETS: Record<string, { text: string; ok: (r: Row) => boolean | null }> = {
+  connect_tkn: { text: '≥ 2× Mosquitto', ok: (r) => ratioAtLeast(r.signet, r.mosquitto, 2) },
+  p2p_qos0: { text: '≥ 1× Mosquitto, ≥ 2× Aedes', ok: (r) => both(ratioAtLeast(r.signet, r.mosquitto, 1), ratioAtLeast(r.signet, r.aedes, 2)) },
+  fanout_qos0: { text: '≥ 1× Mosquitto, ≥ 2× Aedes', ok: (r) => both(ratioAtLeast(r.signet, r.mosquitto, 1), ratioAtLeast(r.signet, r.aedes, 2)) },
+  ws_p2p_qos0: { text: '≥ 2× Aedes', ok: (r) => ratioAtLeast(r.signet, r.aedes, 2) },
+  latency_5k: { text: '≤ 0.6 ms', ok: (r) => atMost(r.signet, 0.6) },
+  idle_mem_tcp: { text: '≤ 4 KB', ok: (r) => atMost(r.signet, 4096) },
+  idle_mem_ws: { text: '≤ 2 KB', ok: (r) => atMost(r.signet, 2048) },
+  revoke_one: { text: '≤ 5 ms', ok: (r) => atMost(r.signet, 5) },
+  revoke_10k: { text: '≤ 100 ms', ok: (r) => atMost(r.signet, 100) },
+};
+
+function ratioAtLeast(a: number | null, b: number | null, k: number): boolean | null {
+  return a === null || b === null || b === 0 ? null : a / b >= k;
+}
+function atMost(a: number | null, limit: number): boolean | null {
+  return a === null ? null : a <= limit;
+}
+function both(a: boolean | null, b: boolean | null): boolean | null {
+  return a === null || b === null ? null : a && b;
+}
+
+export function buildRows(scenarios: Scenario[], samples: Map<string, Map<SystemName, number[]>>): Row[] {
+  const rows: Row[] = [];
+  for (const s of scenarios) {
+    for (const m of s.metrics) {
+      const bySystem = samples.get(key(s.name, m)) ?? new Map<SystemName, number[]>();
+      rows.push({
+        scenario: s.name,
+        metric: m.metric,
+        unit: m.unit,
+        signet: median(bySystem.get('signet') ?? []),
+        mosquitto: median(bySystem.get('mosquitto') ?? []),
+        aedes: median(bySystem.get('aedes') ?? []),
+      });
+    }
+  }
+  return rows;
+}
+
+export const key = (scenario: string, m: MetricSpec | string): string => `${scenario}/${typeof m === 'string' ? m : m.metric}`;
+
+function fmt(v: number | null, unit: string): string {
+  if (v === null) return '—';
+  if (unit === 'ms') return v < 10 ? v.toFixed(2) : v.toFixed(0);
+  return Math.round(v).toLocaleString('en-US');
+}
+
+function ratio(a: number | null, b: number | null): string {
+  return a === null || b === null || b === 0 ? '—' : `${(a / b).toFixed(2)}×`;
+}
+
+/** The results as a Markdown table (also readable on a terminal). */
+export function markdownTable(rows: Row[]): string {
+  const lines = [
+    '| scenario | metric | unit | Signet | Mosquitto | Aedes | Signet/Mosquitto | Signet/Aedes | target | met |',
+    '|---|---|---|---:|---:|---:|---:|---:|---|:-:|',
+  ];
+  for (const r of rows) {
+    const target = TARGETS[r.scenario];
+    const ok = target?.ok(r) ?? null;
+    lines.push(
+      `| ${r.scenario} | ${r.metric} | ${r.unit} | ${fmt(r.signet, r.unit)} | ${fmt(r.mosquitto, r.unit)} | ${fmt(r.aedes, r.unit)} | ` +
+        `${ratio(r.signet, r.mosquitto)} | ${ratio(r.signet, r.aedes)} | ${target?.text ?? ''} | ${ok === null ? '' : ok ? 'yes' : 'no'} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export function machineLine(machine: Report['machine']): string {
+  return Object.entries(machine)
+    .map(([k, v]) => `${k}: ${String(v)}`)
+    .join('; ');
+}
