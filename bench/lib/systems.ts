@@ -214,7 +214,8 @@ export class SignetSystem implements SystemUnderTest {
   }
 
   serviceCredential(): Credential {
-    return { username: `bench-svc@${this.orgId}`, password: this.apiKey };
+    // A key's MQTT username is `<key name>@<org_id>`: the bootstrap key is named "bootstrap".
+    return { username: `bootstrap@${this.orgId}`, password: this.apiKey };
   }
 
   async revocable(): Promise<Revocable> {
