@@ -34,7 +34,7 @@ export interface TokenAuthenticatorOptions {
  */
 export class TokenAuthenticator implements ConnectAuthenticator {
   private readonly verifier: AccessTokenVerifier;
-  private readonly verified = new Map<string, AccessTokenClaims>();
+  private readonly verified = new Map<string, VerifiedToken>();
   private readonly now: () => number;
   private readonly cacheSize: number;
 
@@ -53,8 +53,10 @@ export class TokenAuthenticator implements ConnectAuthenticator {
     if (!secret.startsWith(ACCESS_TOKEN_PREFIX)) return { ok: false, reason: 'bad_credentials', detail: 'unsupported credential' };
 
     let claims: AccessTokenClaims;
+    let token: VerifiedToken;
     try {
-      claims = await this.verify(secret);
+      token = await this.verify(secret);
+      claims = token.claims;
     } catch (err) {
       const code = err instanceof AccessTokenError ? err.code : 'malformed';
       return { ok: false, reason: 'bad_credentials', detail: `token ${code}` };
@@ -79,25 +81,42 @@ export class TokenAuthenticator implements ConnectAuthenticator {
         orgId: claims.org,
         subject: claims.sub,
         expiresAt: claims.exp * 1000,
-        permissions: PermissionSet.fromTemplates(toPermissions(claims), {
-          user_id: claims.sub,
-          org_id: claims.org,
-          client_id: request.clientId,
-        }),
+        permissions: this.permissionsFor(token, claims, request.clientId),
       },
     };
   }
 
-  private async verify(token: string): Promise<AccessTokenClaims> {
-    const cached = this.verified.get(token);
+  /**
+   * Grants without `{client_id}` are the same for every connection of a
+   * token: expanded once and shared (with their publish-verdict cache).
+   */
+  private permissionsFor(token: VerifiedToken, claims: AccessTokenClaims, clientId: string): PermissionSet {
+    const build = () =>
+      PermissionSet.fromTemplates(toPermissions(claims), { user_id: claims.sub, org_id: claims.org, client_id: clientId });
+    if (token.perClient) return build();
+    token.shared ??= build();
+    return token.shared;
+  }
+
+  private async verify(secret: string): Promise<VerifiedToken> {
+    const cached = this.verified.get(secret);
     if (cached) return cached;
-    const claims = await this.verifier.verify(token, Math.floor(this.now() / 1000));
+    const claims = await this.verifier.verify(secret, Math.floor(this.now() / 1000));
     if (this.verified.size >= this.cacheSize) {
       // Drop the oldest entry (Map keeps insertion order).
       const oldest = this.verified.keys().next();
       if (!oldest.done) this.verified.delete(oldest.value);
     }
-    this.verified.set(token, claims);
-    return claims;
+    const perClient = [...claims.perm.pub, ...claims.perm.sub].some((t) => t.includes('{client_id}'));
+    const entry: VerifiedToken = { claims, perClient };
+    this.verified.set(secret, entry);
+    return entry;
   }
+}
+
+interface VerifiedToken {
+  claims: AccessTokenClaims;
+  /** Some grant names `{client_id}`: permissions differ per connection. */
+  perClient: boolean;
+  shared?: PermissionSet;
 }

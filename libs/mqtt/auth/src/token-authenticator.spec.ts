@@ -1,0 +1,63 @@
+import { generateSigningKey, signAccessToken } from '@signet/credentials';
+import type { AuthResult } from '@signet/mqtt-edge';
+
+import { PublicKeyCache } from './key-source';
+import { TokenAuthenticator } from './token-authenticator';
+
+describe('TokenAuthenticator', () => {
+  const org = 'org_aaaaaaaaaaaa';
+  const now = Math.floor(Date.now() / 1000);
+  const revoked = new Set<string>();
+  let auth: TokenAuthenticator;
+  let sign: (perm: { pub: string[]; sub: string[] }, extra?: { jti?: string; exp?: number; cid?: string }) => Promise<string>;
+
+  beforeAll(async () => {
+    const key = await generateSigningKey();
+    const keys = new PublicKeyCache(async () => [key.publicJwk]);
+    await keys.refresh();
+    auth = new TokenAuthenticator({ keys, revoked });
+    sign = (perm, extra = {}) =>
+      signAccessToken({ sub: 'alice', org, jti: extra.jti ?? 'tok_000000000000000000000001', iat: now, exp: extra.exp ?? now + 60, perm, ...(extra.cid ? { cid: extra.cid } : {}) }, key);
+  });
+
+  const connect = (password: string, clientId = 'c1', username = `alice@${org}`): Promise<AuthResult> =>
+    Promise.resolve(auth.authenticate({ username, password: Buffer.from(password), clientId, remoteAddress: '127.0.0.1', protocolVersion: 5 }));
+  const principal = async (password: string, clientId = 'c1') => {
+    const result = await connect(password, clientId);
+    if (!result.ok) throw new Error(`refused: ${result.detail}`);
+    return result.principal;
+  };
+
+  it('fills {user_id} and shares one permission set between connections of a token', async () => {
+    const token = await sign({ pub: ['users/{user_id}/#'], sub: ['users/{user_id}/#'] });
+    const a = await principal(token, 'c1');
+    const b = await principal(token, 'c2');
+    expect(a.permissions.canPublish('users/alice/x')).toBe(true);
+    expect(a.permissions.canPublish('users/bob/x')).toBe(false);
+    expect(b.permissions).toBe(a.permissions);
+    expect(a).toMatchObject({ credentialId: 'tok_000000000000000000000001', kind: 'token', orgId: org, subject: 'alice' });
+  });
+
+  it('expands {client_id} per connection', async () => {
+    const token = await sign({ pub: ['devices/{client_id}/out'], sub: [] }, { jti: 'tok_000000000000000000000002' });
+    const a = await principal(token, 'dev-a');
+    const b = await principal(token, 'dev-b');
+    expect(a.permissions.canPublish('devices/dev-a/out')).toBe(true);
+    expect(a.permissions.canPublish('devices/dev-b/out')).toBe(false);
+    expect(b.permissions.canPublish('devices/dev-b/out')).toBe(true);
+  });
+
+  it('refuses a revoked token, even one verified before', async () => {
+    const token = await sign({ pub: [], sub: [] }, { jti: 'tok_000000000000000000000003' });
+    expect((await connect(token)).ok).toBe(true);
+    revoked.add('tok_000000000000000000000003');
+    expect(await connect(token)).toMatchObject({ ok: false, reason: 'bad_credentials' });
+  });
+
+  it('refuses a username that is not the token’s, and a client id it is not bound to', async () => {
+    const token = await sign({ pub: [], sub: [] }, { jti: 'tok_000000000000000000000004', cid: 'dev-1' });
+    expect(await connect(token, 'dev-1', `bob@${org}`)).toMatchObject({ ok: false, reason: 'bad_credentials' });
+    expect(await connect(token, 'dev-2')).toMatchObject({ ok: false, reason: 'not_authorized' });
+    expect((await connect(token, 'dev-1')).ok).toBe(true);
+  });
+});
