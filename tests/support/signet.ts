@@ -51,6 +51,8 @@ export const testEnv = (extra: Env = {}): Env => ({
   SIGNET_HTTP_PORT: '0',
   SIGNET_MQTT_PORT: '0',
   SIGNET_WS_PORT: '0',
+  SIGNET_MQTTS_PORT: '0',
+  SIGNET_WSS_PORT: '0',
   SIGNET_GRPC_PORT: '0',
   SIGNET_LOG_LEVEL: 'silent',
   ...extra,

@@ -11,6 +11,9 @@ export interface EdgeHandle {
   edge: MqttEdge;
   mqttPort: number;
   wsPort: number;
+  /** Bound only when TLS files are configured (SIGNET_TLS_CERT, SIGNET_TLS_KEY). */
+  mqttsPort?: number;
+  wssPort?: number;
   keys: PublicKeyCache;
   denyList: DenyList;
   /** sk_/rk_ verification with its verdict cache; null when the edge takes tokens only. */
@@ -133,10 +136,28 @@ export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, api
     config.ports.ws,
     host,
   );
+  let mqttsPort: number | undefined;
+  let wssPort: number | undefined;
+  if (config.tls) {
+    const files = config.tls;
+    mqttsPort = (
+      await listenNamed(() => edge.listenTls(config.ports.mqtts, host, files), PORT_VARIABLES.mqtts, config.ports.mqtts, host)
+    ).port;
+    wssPort = (
+      await listenNamed(
+        () => edge.listenWebSocketTls(config.ports.wss, host, config.wsPath, files),
+        PORT_VARIABLES.wss,
+        config.ports.wss,
+        host,
+      )
+    ).port;
+  }
   return {
     edge,
     mqttPort: tcp.port,
     wsPort: ws.port,
+    mqttsPort,
+    wssPort,
     keys,
     denyList,
     keyAuth,

@@ -18,7 +18,7 @@ import { startTokenService, TokenServiceHandle } from './token-service';
 export interface SignetProcess {
   /** Lines for people: addresses, and the bootstrap key on a first start. */
   banner: string[];
-  ports: { http?: number; mqtt?: number; ws?: number; grpc?: number | null };
+  ports: { http?: number; mqtt?: number; ws?: number; mqtts?: number; wss?: number; grpc?: number | null };
   tokenService?: TokenServiceHandle;
   apiKeyService?: ApiKeyServiceHandle;
   edgeHandle?: EdgeHandle;
@@ -38,6 +38,8 @@ function bannerFor(config: SignetConfig, p: SignetProcess['ports'], bootstrap: T
   if (p.http !== undefined) lines.push(`  HTTP API   http://${host}:${p.http}  (OpenAPI at /docs)`);
   if (p.mqtt !== undefined) lines.push(`  MQTT       mqtt://${host}:${p.mqtt}`);
   if (p.ws !== undefined) lines.push(`  WebSocket  ws://${host}:${p.ws}${config.wsPath}`);
+  if (p.mqtts !== undefined) lines.push(`  MQTT/TLS   mqtts://${host}:${p.mqtts}  (certificate reloaded when its files change)`);
+  if (p.wss !== undefined) lines.push(`  WSS        wss://${host}:${p.wss}${config.wsPath}`);
   if (p.grpc) lines.push(`  gRPC       ${host}:${p.grpc}  (internal)`);
   if (bootstrap) {
     lines.push('', `Bootstrap API key for ${bootstrap.orgId} (shown once; store it now):`, bootstrap.apiKey, '');
@@ -104,7 +106,14 @@ export function startAllInOne(config: SignetConfig = loadConfig()): Promise<Sign
     });
     onClose(() => edge.close());
     tokenService.app.get(HealthRegistry).register('mqtt_edge', () => ({ ok: !bus.health().stale }));
-    const ports = { http: tokenService.httpPort, mqtt: edge.mqttPort, ws: edge.wsPort, grpc: tokenService.grpcPort };
+    const ports = {
+      http: tokenService.httpPort,
+      mqtt: edge.mqttPort,
+      ws: edge.wsPort,
+      mqtts: edge.mqttsPort,
+      wss: edge.wssPort,
+      grpc: tokenService.grpcPort,
+    };
     return { banner: bannerFor(config, ports, tokenService.bootstrap), ports, tokenService, edgeHandle: edge, bus };
   });
 }
@@ -175,7 +184,7 @@ export function startEdgeProcess(config: SignetConfig = loadConfig()): Promise<S
     });
     health.register('signing_keys', () => ({ ok: edge.keys.size > 0 }));
     const http = await listenHttp(app, config.ports.http, config.host, PORT_VARIABLES.http);
-    const ports = { http, mqtt: edge.mqttPort, ws: edge.wsPort };
+    const ports = { http, mqtt: edge.mqttPort, ws: edge.wsPort, mqtts: edge.mqttsPort, wss: edge.wssPort };
     return { banner: bannerFor(config, ports, null), ports, edgeHandle: edge, bus };
   });
 }

@@ -2,7 +2,9 @@ import type { AddressInfo, Server } from 'node:net';
 import * as uWS from 'uWebSockets.js';
 import { Broker } from './broker';
 import { RC } from './codes';
+import { CertificateSource, createTlsServer, type TlsFiles } from './tls';
 import { createTcpServer, createWsApp } from './transports';
+import { createWssServer } from './wss';
 import type { EdgeOptions, EdgeStats } from './types';
 
 /**
@@ -15,6 +17,8 @@ export class MqttEdge {
   private readonly broker: Broker;
   private readonly tcpServers: Server[] = [];
   private readonly wsListeners: uWS.us_listen_socket[] = [];
+  /** One watched certificate per cert+key pair, shared by the mqtts and wss listeners that use it. */
+  private readonly certificates = new Map<string, CertificateSource>();
   private closed: Promise<void> | null = null;
 
   constructor(options: EdgeOptions) {
@@ -34,6 +38,70 @@ export class MqttEdge {
         this.broker.startSweep();
         const bound = (server.address() as AddressInfo).port;
         this.broker.logger.info({ port: bound, host }, 'mqtt edge listening (tcp)');
+        resolve({ port: bound });
+      });
+    });
+  }
+
+  /**
+   * Listens for MQTT over TLS (`mqtts`). The certificate and key are read now
+   * (a bad pair rejects) and reloaded when the files change: new handshakes
+   * get the new certificate, live connections are not touched.
+   */
+  listenTls(port: number, host: string | undefined, files: TlsFiles): Promise<{ port: number }> {
+    if (this.broker.closing) return Promise.reject(new Error('MqttEdge is closed'));
+    let server: Server;
+    try {
+      server = createTlsServer(this.broker, this.certificateSource(files));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    return this.listenServer(server, port, host, 'tls');
+  }
+
+  /** Listens for MQTT over WebSocket over TLS (`wss`) on `path`; certificate handling as {@link listenTls}. */
+  listenWebSocketTls(port: number, host: string | undefined, path: string, files: TlsFiles): Promise<{ port: number }> {
+    if (this.broker.closing) return Promise.reject(new Error('MqttEdge is closed'));
+    let server: Server;
+    try {
+      server = createWssServer(this.broker, path, this.certificateSource(files));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    return this.listenServer(server, port, host, 'wss');
+  }
+
+  /**
+   * Reads the certificate files of the TLS listeners again now, instead of
+   * waiting for the next poll. True when a new pair was applied.
+   */
+  reloadCertificates(): boolean {
+    let applied = false;
+    for (const source of this.certificates.values()) applied = source.reload() || applied;
+    return applied;
+  }
+
+  private certificateSource(files: TlsFiles): CertificateSource {
+    const key = `${files.certFile}\0${files.keyFile}`;
+    let source = this.certificates.get(key);
+    if (source === undefined) {
+      source = new CertificateSource(files, this.broker.logger);
+      this.certificates.set(key, source);
+      source.start();
+    }
+    return source;
+  }
+
+  private listenServer(server: Server, port: number, host: string | undefined, kind: string): Promise<{ port: number }> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      server.once('error', onError);
+      server.listen(port, host, () => {
+        server.off('error', onError);
+        this.tcpServers.push(server);
+        this.broker.startSweep();
+        const bound = (server.address() as AddressInfo).port;
+        this.broker.logger.info({ port: bound, host }, `mqtt edge listening (${kind})`);
         resolve({ port: bound });
       });
     });
@@ -85,6 +153,7 @@ export class MqttEdge {
     const tcpClosed = this.tcpServers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
     for (const ls of this.wsListeners) uWS.us_listen_socket_close(ls);
     this.wsListeners.length = 0;
+    for (const source of this.certificates.values()) source.stop();
     for (const conn of [...broker.connections]) conn.kick(RC.SERVER_SHUTTING_DOWN, 'server_shutdown', false);
     this.closed = (async () => {
       await broker.whenNoConnections();

@@ -80,19 +80,23 @@ function onSocketError(this: TaggedSocket): void {
   // 'close' follows every 'error'; the error itself (ECONNRESET, EPIPE) is routine for MQTT clients.
 }
 
+/** Takes an accepted byte stream (a net.Socket, or a tls.TLSSocket after its handshake) as an MQTT connection. */
+export function acceptTcpSocket(broker: Broker, socket: net.Socket): void {
+  if (broker.closing) {
+    socket.destroy();
+    return;
+  }
+  const tagged = socket as TaggedSocket;
+  const conn = new TcpConnection(broker, socket);
+  tagged[CONNECTION] = conn;
+  socket.on('data', onSocketData);
+  socket.on('error', onSocketError);
+  socket.on('close', onSocketClose);
+  broker.register(conn);
+}
+
 export function createTcpServer(broker: Broker): net.Server {
-  const server = net.createServer({ noDelay: true }, (socket: TaggedSocket) => {
-    if (broker.closing) {
-      socket.destroy();
-      return;
-    }
-    const conn = new TcpConnection(broker, socket);
-    socket[CONNECTION] = conn;
-    socket.on('data', onSocketData);
-    socket.on('error', onSocketError);
-    socket.on('close', onSocketClose);
-    broker.register(conn);
-  });
+  const server = net.createServer({ noDelay: true }, (socket: net.Socket) => acceptTcpSocket(broker, socket));
   server.on('error', (err) => broker.logger.error({ err }, 'mqtt tcp listener error'));
   return server;
 }

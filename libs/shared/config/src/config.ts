@@ -18,8 +18,13 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /** Every setting of every Signet process, validated once at boot. */
 export interface SignetConfig {
   host: string;
-  ports: { http: number; mqtt: number; ws: number; grpc: number };
+  ports: { http: number; mqtt: number; ws: number; mqtts: number; wss: number; grpc: number };
   wsPath: string;
+  /**
+   * PEM certificate chain and key files for the `mqtts` and `wss` listeners; absent → no TLS listeners.
+   * Re-read when either file changes (polled every `watchIntervalMs`), without a restart.
+   */
+  tls?: { certFile: string; keyFile: string; watchIntervalMs: number };
   /** Embedded state (PGlite files, generated master key) lives here. */
   dataDir: string;
   /** PostgreSQL; absent → embedded PGlite under dataDir. */
@@ -59,13 +64,15 @@ export interface SignetConfig {
   logLevel: LogLevel;
 }
 
-export const DEFAULT_PORTS = { http: 8080, mqtt: 1883, ws: 8083, grpc: 50051 } as const;
+export const DEFAULT_PORTS = { http: 8080, mqtt: 1883, ws: 8083, mqtts: 8883, wss: 8084, grpc: 50051 } as const;
 
 /** The variable behind each port, for "port taken" errors. */
 export const PORT_VARIABLES = {
   http: 'SIGNET_HTTP_PORT',
   mqtt: 'SIGNET_MQTT_PORT',
   ws: 'SIGNET_WS_PORT',
+  mqtts: 'SIGNET_MQTTS_PORT',
+  wss: 'SIGNET_WSS_PORT',
   grpc: 'SIGNET_GRPC_PORT',
 } as const;
 
@@ -83,15 +90,32 @@ export function loadConfig(env: Env = process.env): SignetConfig {
     throw new ConfigError('SIGNET_MASTER_KEY', 'expected base64 of exactly 32 bytes (openssl rand -base64 32)');
   }
   const grpcPort = readPort(env, PORT_VARIABLES.grpc, DEFAULT_PORTS.grpc);
+  const certFile = readOptionalString(env, 'SIGNET_TLS_CERT');
+  const keyFile = readOptionalString(env, 'SIGNET_TLS_KEY');
+  // One without the other is a mistake worth stopping for, not a silent "no TLS".
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    const missing = certFile === undefined ? 'SIGNET_TLS_CERT' : 'SIGNET_TLS_KEY';
+    throw new ConfigError(missing, 'SIGNET_TLS_CERT and SIGNET_TLS_KEY are set together (PEM file paths)');
+  }
   return {
     host: readString(env, 'SIGNET_HOST', '0.0.0.0'),
     ports: {
       http: readPort(env, PORT_VARIABLES.http, DEFAULT_PORTS.http),
       mqtt: readPort(env, PORT_VARIABLES.mqtt, DEFAULT_PORTS.mqtt),
       ws: readPort(env, PORT_VARIABLES.ws, DEFAULT_PORTS.ws),
+      mqtts: readPort(env, PORT_VARIABLES.mqtts, DEFAULT_PORTS.mqtts),
+      wss: readPort(env, PORT_VARIABLES.wss, DEFAULT_PORTS.wss),
       grpc: grpcPort,
     },
     wsPath: '/mqtt',
+    tls:
+      certFile !== undefined && keyFile !== undefined
+        ? {
+            certFile: resolve(certFile),
+            keyFile: resolve(keyFile),
+            watchIntervalMs: readInt(env, 'SIGNET_TLS_WATCH_MS', 2000, 50, 3600000),
+          }
+        : undefined,
     dataDir: resolve(readString(env, 'SIGNET_DATA_DIR', './.signet')),
     databaseUrl: readUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     redisUrl: readUrl(env, 'REDIS_URL', ['redis:', 'rediss:']),
