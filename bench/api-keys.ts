@@ -10,17 +10,15 @@
  *
  *   npm run build && node dist/bench/api-keys.js [--keys 100] [--connects 2000] [--seconds 5] [--concurrency 16] [--embedded]
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpus } from 'node:os';
 
 import mqtt from 'mqtt';
-import { Client } from 'pg';
 
 import { ApiKeysService } from '@signet/api-keys';
 import { loadConfig } from '@signet/config';
 import { startAllInOne } from '@signet/server';
+
+import { benchBackend } from './lib/signet-env';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: number) => {
@@ -32,8 +30,6 @@ const connectCount = arg('connects', 2000);
 const seconds = arg('seconds', 5);
 const concurrency = arg('concurrency', 16);
 const embedded = args.includes('--embedded');
-const pgUrl = process.env['SIGNET_TEST_DATABASE_URL'] || 'postgres://postgres@127.0.0.1:5432/test';
-const redisUrl = process.env['SIGNET_TEST_REDIS_URL'] || 'redis://127.0.0.1:6379';
 
 /** Runs `task(i)` for i in [0, n) with `width` in flight; returns the elapsed ms. */
 async function pool(n: number, width: number, task: (i: number) => Promise<void>): Promise<number> {
@@ -48,32 +44,8 @@ async function pool(n: number, width: number, task: (i: number) => Promise<void>
 }
 
 async function main(): Promise<void> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'signet-bench-keys-'));
-  const dbName = `signet_bench_${randomBytes(4).toString('hex')}`;
-  const env: Record<string, string> = {
-    SIGNET_HOST: '127.0.0.1',
-    SIGNET_HTTP_PORT: '0',
-    SIGNET_MQTT_PORT: '0',
-    SIGNET_WS_PORT: '0',
-    SIGNET_GRPC_PORT: '0',
-    SIGNET_LOG_LEVEL: 'warn',
-    SIGNET_DATA_DIR: dataDir,
-  };
-  if (!embedded) {
-    const admin = new Client({ connectionString: pgUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${dbName}`);
-    await admin.end();
-    const url = new URL(pgUrl);
-    url.pathname = `/${dbName}`;
-    Object.assign(env, {
-      DATABASE_URL: url.toString(),
-      REDIS_URL: redisUrl,
-      SIGNET_REDIS_PREFIX: `signet-bench-${randomBytes(4).toString('hex')}:`,
-      SIGNET_MASTER_KEY: randomBytes(32).toString('base64'),
-    });
-  }
-  const signet = await startAllInOne(loadConfig(env));
+  const backend = await benchBackend('keys', embedded);
+  const signet = await startAllInOne(loadConfig(backend.env));
   try {
     const orgId = signet.tokenService!.bootstrap!.orgId;
     const keys = signet.tokenService!.app.get(ApiKeysService);
@@ -138,13 +110,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await signet.close();
-    await rm(dataDir, { recursive: true, force: true });
-    if (!embedded) {
-      const admin = new Client({ connectionString: pgUrl });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-      await admin.end();
-    }
+    await backend.cleanup();
   }
 }
 

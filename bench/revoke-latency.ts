@@ -6,52 +6,22 @@
  *
  *   npm run build && node dist/bench/revoke-latency.js [--count 200] [--embedded]
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
 import mqtt from 'mqtt';
-import { Client } from 'pg';
 
 import { loadConfig } from '@signet/config';
 import { startAllInOne } from '@signet/server';
 
+import { benchBackend } from './lib/signet-env';
+
 const args = process.argv.slice(2);
 const count = Number(args[args.indexOf('--count') + 1] || 200) || 200;
 const embedded = args.includes('--embedded');
-const pgUrl = process.env['SIGNET_TEST_DATABASE_URL'] || 'postgres://postgres@127.0.0.1:5432/test';
-const redisUrl = process.env['SIGNET_TEST_REDIS_URL'] || 'redis://127.0.0.1:6379';
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 async function main(): Promise<void> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'signet-bench-'));
-  const dbName = `signet_bench_${randomBytes(4).toString('hex')}`;
-  const env: Record<string, string> = {
-    SIGNET_HOST: '127.0.0.1',
-    SIGNET_HTTP_PORT: '0',
-    SIGNET_MQTT_PORT: '0',
-    SIGNET_WS_PORT: '0',
-    SIGNET_GRPC_PORT: '0',
-    SIGNET_LOG_LEVEL: 'warn',
-    SIGNET_DATA_DIR: dataDir,
-  };
-  if (!embedded) {
-    const admin = new Client({ connectionString: pgUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${dbName}`);
-    await admin.end();
-    const url = new URL(pgUrl);
-    url.pathname = `/${dbName}`;
-    Object.assign(env, {
-      DATABASE_URL: url.toString(),
-      REDIS_URL: redisUrl,
-      SIGNET_REDIS_PREFIX: `signet-bench-${randomBytes(4).toString('hex')}:`,
-      SIGNET_MASTER_KEY: randomBytes(32).toString('base64'),
-    });
-  }
-  const signet = await startAllInOne(loadConfig(env));
+  const backend = await benchBackend('revoke', embedded);
+  const signet = await startAllInOne(loadConfig(backend.env));
   const base = `http://127.0.0.1:${signet.ports.http}`;
   const key = signet.tokenService!.bootstrap!.apiKey;
   const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
@@ -80,13 +50,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await signet.close();
-    await rm(dataDir, { recursive: true, force: true });
-    if (!embedded) {
-      const admin = new Client({ connectionString: pgUrl });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-      await admin.end();
-    }
+    await backend.cleanup();
   }
   const sorted = [...samples].sort((a, b) => a - b);
   const fmt = (v: number) => `${v.toFixed(2)} ms`;

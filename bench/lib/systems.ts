@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 import type { AedesUser } from '../aedes-server';
+import { loopbackEnv } from './signet-env';
 
 export type SystemName = 'signet' | 'mosquitto' | 'aedes';
 export const SYSTEMS: readonly SystemName[] = ['signet', 'mosquitto', 'aedes'];
@@ -174,13 +175,7 @@ export class SignetSystem implements SystemUnderTest {
     const dataDir = await mkdtemp(join(tmpdir(), 'signet-bench-'));
     const env: NodeJS.ProcessEnv = {
       PATH: process.env['PATH'],
-      SIGNET_HOST: '127.0.0.1',
-      SIGNET_HTTP_PORT: '0',
-      SIGNET_MQTT_PORT: '0',
-      SIGNET_WS_PORT: '0',
-      SIGNET_GRPC_PORT: '0',
-      SIGNET_LOG_LEVEL: 'warn',
-      SIGNET_DATA_DIR: dataDir,
+      ...loopbackEnv(dataDir),
       SIGNET_MASTER_KEY: randomBytes(32).toString('base64'),
     };
     const child = spawnPinned('signet', o.cores, process.execPath, [...signetNodeArgs(), join(ROOT_DIST(o.root), 'apps/signet/src/main.js')], env);

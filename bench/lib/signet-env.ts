@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { Client } from 'pg';
+
+/** Every listener on a free loopback port, quiet logs, state in `dataDir`. */
+export const loopbackEnv = (dataDir: string): Record<string, string> => ({
+  SIGNET_HOST: '127.0.0.1',
+  SIGNET_HTTP_PORT: '0',
+  SIGNET_MQTT_PORT: '0',
+  SIGNET_WS_PORT: '0',
+  SIGNET_GRPC_PORT: '0',
+  SIGNET_LOG_LEVEL: 'warn',
+  SIGNET_DATA_DIR: dataDir,
+});
+
+const pgUrl = () => process.env['SIGNET_TEST_DATABASE_URL'] || 'postgres://postgres@127.0.0.1:5432/test';
+const redisUrl = () => process.env['SIGNET_TEST_REDIS_URL'] || 'redis://127.0.0.1:6379';
+
+async function adminQuery(sql: string): Promise<void> {
+  const admin = new Client({ connectionString: pgUrl() });
+  await admin.connect();
+  try {
+    await admin.query(sql);
+  } finally {
+    await admin.end();
+  }
+}
+
+/**
+ * The environment of a Signet under benchmark: embedded backends, or a fresh
+ * database on the machine's PostgreSQL plus Redis under its own prefix.
+ * `cleanup()` removes the data folder and the database.
+ */
+export async function benchBackend(label: string, embedded: boolean): Promise<{ env: Record<string, string>; cleanup(): Promise<void> }> {
+  const dataDir = await mkdtemp(join(tmpdir(), `signet-bench-${label}-`));
+  const env = { ...loopbackEnv(dataDir), SIGNET_MASTER_KEY: randomBytes(32).toString('base64') };
+  let dbName: string | null = null;
+  if (!embedded) {
+    dbName = `signet_bench_${randomBytes(4).toString('hex')}`;
+    await adminQuery(`CREATE DATABASE ${dbName}`);
+    const url = new URL(pgUrl());
+    url.pathname = `/${dbName}`;
+    Object.assign(env, {
+      DATABASE_URL: url.toString(),
+      REDIS_URL: redisUrl(),
+      SIGNET_REDIS_PREFIX: `signet-bench-${randomBytes(4).toString('hex')}:`,
+    });
+  }
+  return {
+    env,
+    cleanup: async () => {
+      await rm(dataDir, { recursive: true, force: true });
+      if (dbName) await adminQuery(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    },
+  };
+}
