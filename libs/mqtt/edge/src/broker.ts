@@ -3,6 +3,7 @@ import type { Connection } from './connection';
 import { resolveLimits, type EdgeLimits } from './limits';
 import { ownPayload, type ForwardedProperties, type Message, type SubscriptionOptions } from './message';
 import type { ConnectAuthenticator, Principal } from './principal';
+import { RESULT_TOPIC } from './reauth';
 import { Org, Session, type Will } from './session';
 import { TimerWheel } from './timer-wheel';
 import type { DisconnectReason, EdgeHooks, EdgeLogger, EdgeOptions, EdgeStats } from './types';
@@ -215,6 +216,20 @@ export class Broker {
   }
 
   /**
+   * A live session re-authenticated with a new credential of the same owner
+   * (reauth.ts): revocation now names the new credential, and what the new
+   * grants no longer cover is dropped.
+   */
+  reauthenticated(session: Session, principal: Principal): void {
+    if (session.credentialId !== principal.credentialId) {
+      this.unindex(session);
+      session.credentialId = principal.credentialId;
+      this.index(session);
+    }
+    this.revalidate(session, principal);
+  }
+
+  /**
    * A resumed session may come with a new credential whose grants differ:
    * subscriptions and pending messages it no longer covers are dropped.
    */
@@ -222,7 +237,8 @@ export class Broker {
     const permissions = principal.permissions;
     const subscriptions = session.subscriptions;
     if (subscriptions !== null) for (const filter of subscriptions.keys()) {
-      if (!permissions.canSubscribe(filter)) {
+      // The refresh result topic is every session's own, whatever its grants (reauth.ts).
+      if (!permissions.canSubscribe(filter) && filter !== RESULT_TOPIC) {
         subscriptions.delete(filter);
         session.org.subscriptions.remove(filter, session);
       }

@@ -24,6 +24,7 @@ import { PT, RC } from './codes';
 import { FrameReader, type FrameError } from './frame-reader';
 import { forwardedProperties, ownPayload, type Message, type SubscriptionOptions } from './message';
 import { CONNACK_CODES, type AuthResult, type ConnectRefusal, type Principal } from './principal';
+import { AUTH_METHOD, onAuthPacket, onReservedPublish, RESERVED_PREFIX, RESULT_TOPIC } from './reauth';
 import type { Session, Will } from './session';
 import type { Timed } from './timer-wheel';
 import type { DisconnectReason, SubscribeDenial, TransportKind } from './types';
@@ -123,6 +124,9 @@ export abstract class Connection extends FrameReader implements Timed {
   principal: Principal | null = null;
   /** Outbound QoS 1/2 window: min(our maxInflight, the client's 5.0 Receive Maximum). */
   sendQuota: number;
+  /** The CONNECT's username and 5.0 Authentication Method, for re-authentication (reauth.ts). */
+  authUsername: string | undefined = undefined;
+  authMethod: string | undefined = undefined;
   private state = AWAIT_CONNECT;
   private version: ProtocolVersion = 4;
   /** 1.5 × keepalive in ms; 0: no keepalive [MQTT-3.1.2-24]. */
@@ -164,6 +168,16 @@ export abstract class Connection extends FrameReader implements Timed {
 
   isConnected(): boolean {
     return this.state === CONNECTED;
+  }
+
+  get protocolVersion(): ProtocolVersion {
+    return this.version;
+  }
+
+  /** A re-authenticated credential (reauth.ts): its grants apply from now on, and its expiry. */
+  adoptPrincipal(principal: Principal): void {
+    this.principal = principal;
+    if (this.state === CONNECTED) this.scheduleTimer();
   }
 
   get clientId(): string {
@@ -370,10 +384,14 @@ export abstract class Connection extends FrameReader implements Timed {
     const props = packet.properties;
 
     if (v5 && props !== undefined) {
-      // Enhanced authentication (AUTH exchange) is not offered.
+      // The only Authentication Method is `signet-token` (the token itself, for re-authentication
+      // with AUTH later [MQTT-4.12.1-1]); any other is refused with 0x8C.
       if (props.authenticationMethod !== undefined) {
-        this.refuse('bad_authentication_method', props.authenticationMethod);
-        return;
+        if (props.authenticationMethod !== AUTH_METHOD) {
+          this.refuse('bad_authentication_method', props.authenticationMethod);
+          return;
+        }
+        this.authMethod = AUTH_METHOD;
       }
       // Receive Maximum or Maximum Packet Size of 0 is a protocol error (5.0 §3.1.2.11.3, §3.1.2.11.4).
       if (props.receiveMaximum === 0 || props.maximumPacketSize === 0) {
@@ -455,11 +473,14 @@ export abstract class Connection extends FrameReader implements Timed {
     };
 
     this.state = AUTHENTICATING;
+    this.authUsername = packet.username;
+    // With method `signet-token` the token may come as Authentication Data instead of the password.
+    const authData = this.authMethod !== undefined ? props?.authenticationData : undefined;
     let result: AuthResult | Promise<AuthResult>;
     try {
       result = this.broker.authenticator.authenticate({
         username: packet.username,
-        password: packet.password,
+        password: packet.password ?? (authData !== undefined ? Buffer.from(authData) : undefined),
         clientId,
         remoteAddress: this.remoteAddress(),
         protocolVersion: level,
@@ -540,6 +561,8 @@ export abstract class Connection extends FrameReader implements Timed {
       if (context.clientIdAssigned) properties.assignedClientIdentifier = context.request.clientId;
       if (context.expiryGranted !== undefined) properties.sessionExpiryInterval = context.expiryGranted;
       if (context.serverKeepAlive !== undefined) properties.serverKeepAlive = context.serverKeepAlive;
+      // The CONNACK names the Authentication Method the CONNECT used (5.0 §3.2.2.3.17).
+      if (this.authMethod !== undefined) properties.authenticationMethod = this.authMethod;
       const connack: IConnackPacket = { cmd: 'connack', reasonCode: 0, sessionPresent: attached.sessionPresent, properties };
       const buf = encode(connack, 5);
       if (buf === null) throw new Error('cannot encode CONNACK');
@@ -642,8 +665,12 @@ export abstract class Connection extends FrameReader implements Timed {
       case PT.CONNECT:
         // A second CONNECT is a protocol violation [MQTT-3.1.0-2].
         return this.protocolError();
+      case PT.AUTH:
+        // 5.0 re-authentication (reauth.ts); AUTH does not exist in 3.1.1.
+        if (this.version !== 5) return this.protocolError();
+        return onAuthPacket(this, this.broker, frame);
       default:
-        // AUTH (no enhanced authentication offered), server-to-client packets and the reserved type 0.
+        // Server-to-client packets and the reserved type 0.
         return this.protocolError();
     }
   }
@@ -664,6 +691,17 @@ export abstract class Connection extends FrameReader implements Timed {
     // No wildcards, not empty, no U+0000 [MQTT-3.3.2-2], [MQTT-4.7.3-1].
     if (topicNameProblem(topic) !== null) return this.protocolError(RC.TOPIC_NAME_INVALID);
     broker.counters.messagesIn++;
+    // `$signet/…` is the edge's own namespace (token refresh): handled here, never routed or retained.
+    if (topic.charCodeAt(0) === 0x24 && topic.startsWith(RESERVED_PREFIX)) {
+      const code = onReservedPublish(this, broker, packet);
+      if (qos === 1) this.write(encodeAck(PT.PUBACK, id, code, v5));
+      else if (qos === 2) {
+        // The QoS 2 flow completes normally: its PUBREL finds the id (§4.3.3).
+        if (code < 0x80) (session.awaitingRel ??= new Set()).add(id);
+        this.write(encodeAck(PT.PUBREC, id, code, v5));
+      }
+      return;
+    }
 
     let awaiting = session.awaitingRel;
     if (qos === 2 && awaiting !== null && awaiting.has(id)) {
@@ -788,7 +826,8 @@ export abstract class Connection extends FrameReader implements Timed {
       } else if (filter.startsWith('$share/')) {
         denial = 'shared_subscription';
         code = v5 ? RC.SHARED_SUBSCRIPTIONS_NOT_SUPPORTED : 0x80;
-      } else if (!principal.permissions.canSubscribe(filter)) {
+      } else if (filter !== RESULT_TOPIC && !principal.permissions.canSubscribe(filter)) {
+        // RESULT_TOPIC: every session may hear its own refresh results; nothing else is ever routed there.
         denial = 'not_authorized';
         code = v5 ? RC.NOT_AUTHORIZED : 0x80;
       } else {

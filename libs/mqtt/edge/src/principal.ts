@@ -39,6 +39,14 @@ export interface ConnectRequest {
 /** The edge's only way to accept a CONNECT. Must not touch a database per call. */
 export interface ConnectAuthenticator {
   authenticate(request: ConnectRequest): AuthResult | Promise<AuthResult>;
+  /**
+   * Refresh without reconnecting (5.0 AUTH 0x19, or `$signet/auth/refresh`):
+   * verifies a fresh credential for a live session of `current`. `request`
+   * carries the CONNECT's username and client id with the new password.
+   * Optional: without it the edge calls `authenticate`. Either way the edge
+   * then requires the same owner (kind, org, subject) as `current`.
+   */
+  reauthenticate?(current: Principal, request: ConnectRequest): AuthResult | Promise<AuthResult>;
 }
 
 /**

@@ -26,6 +26,8 @@ export type Version = 4 | 5;
  *  - `good:<cred>`     → same, credential `<cred>`
  *  - `expires:<ms>`    → same, expiring in <ms>
  *  - `slow:<ms>[:<cred>]` → same, answered asynchronously after <ms>
+ *  - `grants:<cred>:<f1>,<f2>…` → credential `<cred>`, publish and subscribe grants exactly these filters
+ *  - `user:<subject>`  → a valid credential of another subject than the username's (re-authentication tests)
  *  - `bad` / `forbidden` / `unavailable` → the matching refusal
  * Subject `admin` gets `#` and `$SYS/#`.
  */
@@ -35,8 +37,9 @@ export class TestAuthenticator implements ConnectAuthenticator {
 
   authenticate(request: ConnectRequest): AuthResult | Promise<AuthResult> {
     this.calls++;
-    const [subject, orgId] = (request.username ?? '').split('@');
+    const [named, orgId] = (request.username ?? '').split('@');
     const password = request.password?.toString() ?? '';
+    const subject = password.startsWith('user:') ? password.slice(5) : named;
     if (!subject || !orgId?.startsWith('org_')) return { ok: false, reason: 'bad_credentials' };
     if (password === 'forbidden') return { ok: false, reason: 'not_authorized' };
     if (password === 'unavailable') return { ok: false, reason: 'server_unavailable' };
@@ -46,9 +49,13 @@ export class TestAuthenticator implements ConnectAuthenticator {
     if (kind === 'good' && arg) credentialId = arg;
     else if (kind === 'slow' && cred) credentialId = cred;
     else if (kind === 'expires') expiresAt = this.now() + Number(arg);
-    else if (kind !== 'good' && kind !== 'slow') return { ok: false, reason: 'bad_credentials' };
-    const permissions =
-      subject === 'admin'
+    else if (kind === 'grants' && arg) credentialId = arg;
+    else if (kind === 'user') credentialId = `cred_${subject}_${orgId}`;
+    else if (kind !== 'good' && kind !== 'slow' && kind !== 'user') return { ok: false, reason: 'bad_credentials' };
+    const grants = kind === 'grants' ? (cred ?? '').split(',').filter((f) => f !== '') : null;
+    const permissions = grants
+      ? new PermissionSet({ publish: grants, subscribe: grants })
+      : subject === 'admin'
         ? new PermissionSet({ publish: ['#', '$SYS/#'], subscribe: ['#', '$SYS/#'] })
         : new PermissionSet({ publish: [`users/${subject}/#`], subscribe: [`users/${subject}/#`] });
     const principal: Principal = { credentialId, kind: 'token', orgId, subject, expiresAt, permissions };

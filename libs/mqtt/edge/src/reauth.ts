@@ -1,0 +1,180 @@
+/**
+ * Refresh without reconnecting: a live session takes a fresh credential
+ * (its expiry and permissions) without a new CONNECT.
+ *
+ * - MQTT 5.0: re-authentication (§4.12.1) with authentication method
+ *   `signet-token`: the client connected with that method (the token in
+ *   Authentication Data or as password) and sends AUTH 0x19 with the new
+ *   token in Authentication Data. Success: AUTH 0x00. Failure: DISCONNECT 0x87
+ *   (invalid token, another user, revoked) or 0x82 (another method than
+ *   CONNECT's [MQTT-4.12.1-1]) and the connection is closed [MQTT-4.12.1-2].
+ * - Any version and transport: PUBLISH the new token to `$signet/auth/refresh`;
+ *   the result is a JSON PUBLISH on `$signet/auth/result`, sent to this
+ *   session alone when it subscribes to that topic (always allowed). A failed
+ *   refresh here leaves the connection and its current credential as they were.
+ *
+ * The new credential must belong to the same owner (kind, org, subject). Live
+ * subscriptions the new permissions no longer cover are removed, and only those.
+ */
+import type { IAuthPacket, IPublishPacket } from 'mqtt-packet';
+import type { Broker } from './broker';
+import { decodePacket, encode } from './codec';
+import { RC } from './codes';
+import type { AuthResult, ConnectRequest, Principal } from './principal';
+import type { Session } from './session';
+
+/** The 5.0 Authentication Method of a `tkn_` credential, at CONNECT and in AUTH. */
+export const AUTH_METHOD = 'signet-token';
+/** Reserved topic a client publishes a fresh token to (not routed, not subject to permissions). */
+export const REFRESH_TOPIC = '$signet/auth/refresh';
+/** Reserved topic the refresh result is published on, to the refreshing session only. */
+export const RESULT_TOPIC = '$signet/auth/result';
+/** Everything under this prefix is the edge's own: never routed, never retained. */
+export const RESERVED_PREFIX = '$signet/';
+
+/** 5.0 AUTH reason codes (§3.15.2.1). */
+const AUTH_SUCCESS = 0x00;
+const AUTH_REAUTHENTICATE = 0x19;
+
+/** What re-authentication needs from a connection. */
+export interface ReauthTarget {
+  readonly principal: Principal | null;
+  readonly session: Session | null;
+  /** The CONNECT's username and 5.0 Authentication Method. */
+  readonly authUsername: string | undefined;
+  readonly authMethod: string | undefined;
+  readonly protocolVersion: 3 | 4 | 5;
+  isConnected(): boolean;
+  write(buf: Buffer): void;
+  kick(reasonCode: number, reason: 'protocol_error' | 'revoked', publishWill: boolean): void;
+  remoteAddress(): string;
+  /** Takes the new credential: principal, expiry timer. */
+  adoptPrincipal(principal: Principal): void;
+}
+
+type Outcome = { ok: true; principal: Principal } | { ok: false; error: string };
+
+/** Same user (or service) of the same org, with the same kind of credential. */
+export function sameOwner(a: Principal, b: Principal): boolean {
+  return a.kind === b.kind && a.orgId === b.orgId && a.subject === b.subject;
+}
+
+/**
+ * Verifies `password` for the connection's current owner through the
+ * authenticator (its `reauthenticate` when it has one, else `authenticate`
+ * with the CONNECT's username and client id), then applies it. Calls `done`
+ * once, possibly synchronously.
+ */
+function reauthenticate(conn: ReauthTarget, broker: Broker, password: Buffer, done: (outcome: Outcome) => void): void {
+  const current = conn.principal!;
+  const session = conn.session!;
+  const request: ConnectRequest = {
+    username: conn.authUsername,
+    password,
+    clientId: session.clientId,
+    remoteAddress: conn.remoteAddress(),
+    protocolVersion: conn.protocolVersion,
+  };
+  const finish = (result: AuthResult): void => {
+    // Closed, or taken over, while the verification ran: nothing to apply.
+    if (!conn.isConnected() || conn.session !== session) return;
+    done(apply(conn, broker, current, result));
+  };
+  const authenticator = broker.authenticator;
+  let result: AuthResult | Promise<AuthResult>;
+  try {
+    result =
+      authenticator.reauthenticate !== undefined
+        ? authenticator.reauthenticate(current, request)
+        : authenticator.authenticate(request);
+  } catch (err) {
+    broker.logger.error({ err }, 'mqtt edge authenticator threw on re-authentication');
+    result = { ok: false, reason: 'server_unavailable' };
+  }
+  if (result instanceof Promise) {
+    result.then(finish, (err: unknown) => {
+      broker.logger.error({ err }, 'mqtt edge re-authentication failed');
+      finish({ ok: false, reason: 'server_unavailable' });
+    });
+  } else {
+    finish(result);
+  }
+}
+
+function apply(conn: ReauthTarget, broker: Broker, current: Principal, result: AuthResult): Outcome {
+  if (!result.ok) return { ok: false, error: result.detail ?? result.reason };
+  const next = result.principal;
+  if (!sameOwner(current, next)) return { ok: false, error: 'credential belongs to another user' };
+  if (next.expiresAt <= broker.now()) return { ok: false, error: 'credential expired' };
+  if (broker.wasRevoked(next.credentialId)) return { ok: false, error: 'credential revoked' };
+  broker.reauthenticated(conn.session!, next);
+  conn.adoptPrincipal(next);
+  broker.logger.debug({ clientId: conn.session!.clientId, credentialId: next.credentialId }, 'mqtt session re-authenticated');
+  return { ok: true, principal: next };
+}
+
+/** 5.0 AUTH from a connected client [MQTT-4.12.1-1]. */
+export function onAuthPacket(conn: ReauthTarget, broker: Broker, frame: Buffer): void {
+  const packet = decodePacket(frame, 5) as IAuthPacket | null;
+  if (packet === null) return conn.kick(RC.MALFORMED, 'protocol_error', true);
+  // AUTH is only valid when CONNECT named an Authentication Method (§4.12); re-authentication
+  // starts with 0x19, and must name the method used at CONNECT [MQTT-4.12.1-1].
+  if (conn.authMethod === undefined || packet.reasonCode !== AUTH_REAUTHENTICATE) {
+    return conn.kick(RC.PROTOCOL_ERROR, 'protocol_error', true);
+  }
+  // Another method than CONNECT's breaks [MQTT-4.12.1-1]: a protocol error (0x8C exists only in CONNACK, §3.14.2.1).
+  if (packet.properties?.authenticationMethod !== conn.authMethod) return conn.kick(RC.PROTOCOL_ERROR, 'protocol_error', true);
+  const data = packet.properties?.authenticationData;
+  if (data === undefined || data.length === 0) return conn.kick(RC.NOT_AUTHORIZED, 'protocol_error', true);
+  reauthenticate(conn, broker, Buffer.from(data), (outcome) => {
+    if (!outcome.ok) {
+      // A failed re-authentication closes the connection with a DISCONNECT reason [MQTT-4.12.1-2].
+      conn.kick(RC.NOT_AUTHORIZED, 'revoked', true);
+      return;
+    }
+    // Success ends the exchange with AUTH 0x00 carrying the same method (§4.12.1).
+    const ack = encode({ cmd: 'auth', reasonCode: AUTH_SUCCESS, properties: { authenticationMethod: conn.authMethod } }, 5);
+    if (ack !== null) conn.write(ack);
+  });
+}
+
+/**
+ * A PUBLISH to a `$signet/` topic: handled here, never routed or retained.
+ * Returns the reason code to acknowledge a QoS 1/2 PUBLISH with.
+ */
+export function onReservedPublish(conn: ReauthTarget, broker: Broker, packet: IPublishPacket): number {
+  if (packet.topic !== REFRESH_TOPIC) return RC.NOT_AUTHORIZED;
+  const raw = packet.payload;
+  const token = Buffer.isBuffer(raw) ? Buffer.from(raw) : Buffer.from(raw, 'utf8');
+  const correlation = packet.properties?.correlationData;
+  reauthenticate(conn, broker, token, (outcome) => sendResult(conn, broker, outcome, correlation));
+  return RC.SUCCESS;
+}
+
+function sendResult(conn: ReauthTarget, broker: Broker, outcome: Outcome, correlationData: Buffer | undefined): void {
+  const session = conn.session!;
+  const options = session.subscriptions?.get(RESULT_TOPIC);
+  // Only to this session, and only when it asked for results.
+  if (options === undefined) return;
+  const body = outcome.ok
+    ? {
+        ok: true,
+        credential_id: outcome.principal.credentialId,
+        // null: a credential that does not expire (API keys).
+        expires_at: Number.isFinite(outcome.principal.expiresAt) ? new Date(outcome.principal.expiresAt).toISOString() : null,
+      }
+    : { ok: false, error: outcome.error };
+  broker.deliver(
+    session,
+    {
+      topic: RESULT_TOPIC,
+      payload: Buffer.from(JSON.stringify(body)),
+      qos: options.qos,
+      retain: false,
+      properties: correlationData !== undefined ? { correlationData, contentType: 'application/json' } : { contentType: 'application/json' },
+      expiresAt: Infinity,
+    },
+    options.qos,
+    false,
+  );
+}
