@@ -28,19 +28,7 @@ export class MqttEdge {
   /** Listens for MQTT over TCP. Port 0 picks a free port; the bound port is returned. */
   listenTcp(port: number, host?: string): Promise<{ port: number }> {
     if (this.broker.closing) return Promise.reject(new Error('MqttEdge is closed'));
-    const server = createTcpServer(this.broker);
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(err);
-      server.once('error', onError);
-      server.listen(port, host, () => {
-        server.off('error', onError);
-        this.tcpServers.push(server);
-        this.broker.startSweep();
-        const bound = (server.address() as AddressInfo).port;
-        this.broker.logger.info({ port: bound, host }, 'mqtt edge listening (tcp)');
-        resolve({ port: bound });
-      });
-    });
+    return this.listenServer(createTcpServer(this.broker), port, host, 'tcp');
   }
 
   /**
