@@ -46,6 +46,8 @@ export class Broker {
   private readonly byCredential = new Map<string, Set<Session>>();
   /** Recently revoked credential ids → until when they are remembered. */
   private readonly revoked = new Map<string, number>();
+  /** Remote address → open sockets from it (maxConnectionsPerIp); updated on accept and close only. */
+  private readonly perAddress = new Map<string, number>();
   private sessionCount = 0;
   private lastPrune = 0;
 
@@ -111,16 +113,29 @@ export class Broker {
 
   register(conn: Connection): void {
     this.connections.add(conn);
+    // Read once while the transport is open (uWS must not be asked after close).
+    const address = conn.remoteAddress();
+    conn.remoteKey = address;
+    this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
     this.startSweep();
   }
 
   unregister(conn: Connection): void {
-    this.connections.delete(conn);
+    if (!this.connections.delete(conn)) return;
+    const address = conn.remoteKey;
+    const open = (this.perAddress.get(address) ?? 1) - 1;
+    if (open <= 0) this.perAddress.delete(address);
+    else this.perAddress.set(address, open);
     if (this.connections.size === 0 && this.drainWaiters.length > 0) {
       const waiters = this.drainWaiters;
       this.drainWaiters = [];
       for (const w of waiters) w();
     }
+  }
+
+  /** Open sockets from `address`, this connection included once registered. */
+  connectionsFrom(address: string): number {
+    return this.perAddress.get(address) ?? 0;
   }
 
   /** Resolves once every socket has closed. */

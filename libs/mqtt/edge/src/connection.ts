@@ -25,6 +25,7 @@ import { FrameReader, type FrameError } from './frame-reader';
 import { forwardedProperties, ownPayload, type Message, type SubscriptionOptions } from './message';
 import { CONNACK_CODES, type AuthResult, type ConnectRefusal, type Principal } from './principal';
 import { AUTH_METHOD, onAuthPacket, onReservedPublish, RESERVED_PREFIX, RESULT_TOPIC } from './reauth';
+import type { EdgeLimits } from './limits';
 import type { Session, Will } from './session';
 import type { Timed } from './timer-wheel';
 import type { DisconnectReason, SubscribeDenial, TransportKind } from './types';
@@ -67,6 +68,22 @@ function disconnectFrame(reasonCode: number): Buffer {
     disconnectFrames.set(reasonCode, frame);
   }
   return frame;
+}
+
+/**
+ * A topic name or filter beyond the edge's limits (maxTopicLength, maxTopicLevels). No allocation:
+ * length first, then `/` counted only when the topic could have more levels than allowed.
+ */
+export function topicOverLimits(topic: string, limits: EdgeLimits): boolean {
+  const length = topic.length;
+  if (length > limits.maxTopicLength) return true;
+  const maxLevels = limits.maxTopicLevels;
+  if (length < maxLevels) return false;
+  let levels = 1;
+  for (let i = 0; i < length; i++) {
+    if (topic.charCodeAt(i) === 0x2f && ++levels > maxLevels) return true;
+  }
+  return false;
 }
 
 function qos0Frame(message: Message, version: ProtocolVersion): Buffer | null {
@@ -127,6 +144,8 @@ export abstract class Connection extends FrameReader implements Timed {
   /** The CONNECT's username and 5.0 Authentication Method, for re-authentication (reauth.ts). */
   authUsername: string | undefined = undefined;
   authMethod: string | undefined = undefined;
+  /** Remote address, read once by Broker.register (per-address connection count). */
+  remoteKey = '';
   private state = AWAIT_CONNECT;
   private version: ProtocolVersion = 4;
   /** 1.5 × keepalive in ms; 0: no keepalive [MQTT-3.1.2-24]. */
@@ -383,6 +402,22 @@ export abstract class Connection extends FrameReader implements Timed {
     const limits = this.broker.limits;
     const props = packet.properties;
 
+    // Edge limits come first: nothing below reaches the authenticator (5.0 §3.2.2.2: the CONNACK reason
+    // codes 0x97, 0x85, 0x86 are the server's to choose for these).
+    if (this.broker.connectionsFrom(this.remoteKey) > limits.maxConnectionsPerIp) {
+      this.refuse('connection_limit', this.remoteKey);
+      return;
+    }
+    if ((packet.username?.length ?? 0) > limits.maxUsernameLength) {
+      this.refuse('bad_credentials', 'username too long');
+      return;
+    }
+    const secret = packet.password ?? (v5 ? props?.authenticationData : undefined);
+    if (secret !== undefined && secret.length > limits.maxPasswordLength) {
+      this.refuse('bad_credentials', 'password too long');
+      return;
+    }
+
     if (v5 && props !== undefined) {
       // The only Authentication Method is `signet-token` (the token itself, for re-authentication
       // with AUTH later [MQTT-4.12.1-1]); any other is refused with 0x8C.
@@ -411,6 +446,11 @@ export abstract class Connection extends FrameReader implements Timed {
       }
       if (topicNameProblem(will.topic) !== null) {
         this.refuse('protocol_error', 'invalid will topic', RC.TOPIC_NAME_INVALID);
+        return;
+      }
+      // A will beyond the topic limits is refused like an invalid one (5.0 0x90; 3.1.1 closes, no CONNACK fits).
+      if (topicOverLimits(will.topic, limits)) {
+        this.refuse('protocol_error', 'will topic beyond limits', RC.TOPIC_NAME_INVALID);
         return;
       }
     }
@@ -690,6 +730,9 @@ export abstract class Connection extends FrameReader implements Timed {
     const topic = packet.topic;
     // No wildcards, not empty, no U+0000 [MQTT-3.3.2-2], [MQTT-4.7.3-1].
     if (topicNameProblem(topic) !== null) return this.protocolError(RC.TOPIC_NAME_INVALID);
+    // Beyond maxTopicLength/maxTopicLevels: handled as an unacceptable topic name, for every QoS (QoS 0
+    // has no PUBACK to carry 0x90), so the client learns of it: 5.0 DISCONNECT 0x90, 3.1.1 closed.
+    if (topicOverLimits(topic, broker.limits)) return this.protocolError(RC.TOPIC_NAME_INVALID);
     broker.counters.messagesIn++;
     // `$signet/…` is the edge's own namespace (token refresh): handled here, never routed or retained.
     if (topic.charCodeAt(0) === 0x24 && topic.startsWith(RESERVED_PREFIX)) {
@@ -820,7 +863,8 @@ export abstract class Connection extends FrameReader implements Timed {
       const filter = sub.topic;
       let denial: SubscribeDenial | null = null;
       let code: number;
-      if (topicFilterProblem(filter) !== null) {
+      // Beyond maxTopicLength/maxTopicLevels the filter is refused like a malformed one; the rest of the SUBSCRIBE stands.
+      if (topicFilterProblem(filter) !== null || topicOverLimits(filter, broker.limits)) {
         denial = 'invalid_filter';
         code = v5 ? RC.TOPIC_FILTER_INVALID : 0x80;
       } else if (filter.startsWith('$share/')) {

@@ -50,7 +50,8 @@ describe('revoke at scale', () => {
   });
 
   it(`closes ${SESSIONS} live sessions of one credential in well under 100 ms`, async () => {
-    edge = new MqttEdge({ authenticator: new TestAuthenticator(), limits: { sweepIntervalMs: 100 } });
+    // All clients share 127.0.0.1: lift the per-address cap.
+    edge = new MqttEdge({ authenticator: new TestAuthenticator(), limits: { sweepIntervalMs: 100, maxConnectionsPerIp: 20_000 } });
     const { port } = await edge.listenTcp(0, '127.0.0.1');
     const cred = 'tok_scale';
     child = spawn(process.execPath, ['-e', CLIENT_SCRIPT, String(port), String(SESSIONS), `scale@${ORG_A}`, `good:${cred}`]);

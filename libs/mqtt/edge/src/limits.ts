@@ -18,8 +18,28 @@ export interface EdgeLimits {
   maxQueuedMessages: number;
   /** Cap on a session's expiry interval (5.0 Session Expiry Interval, and 3.1.1 clean session = 0 sessions). */
   maxSessionExpirySeconds: number;
-  /** Longest client identifier accepted (5.0: 0x85, 3.1.1: CONNACK 2). */
+  /** Longest client identifier accepted, in UTF-16 code units (5.0: 0x85, 3.1.1: CONNACK 2). Checked before authentication. */
   maxClientIdLength: number;
+  /** Longest CONNECT username, in UTF-16 code units (5.0: 0x86, 3.1.1: CONNACK 4). Checked before authentication. */
+  maxUsernameLength: number;
+  /**
+   * Longest CONNECT password (or 5.0 Authentication Data), in bytes (5.0: 0x86, 3.1.1: CONNACK 4).
+   * Checked before authentication, so an oversized token never reaches the verifier.
+   */
+  maxPasswordLength: number;
+  /**
+   * Longest topic name or filter, in UTF-16 code units: PUBLISH topics, will topics, SUBSCRIBE filters.
+   * Beyond it a PUBLISH closes the connection (5.0: DISCONNECT 0x90), a will refuses the CONNECT
+   * (5.0: CONNACK 0x90, 3.1.1: closed), a filter gets SUBACK 0x8F (3.1.1: 0x80).
+   */
+  maxTopicLength: number;
+  /** Most topic levels (`/`-separated) in a topic name or filter; treated like maxTopicLength. */
+  maxTopicLevels: number;
+  /**
+   * Open sockets per remote address (concurrent, CONNECT pending included). A CONNECT from an address at
+   * the cap is refused before authentication (5.0: CONNACK 0x97 quota exceeded, 3.1.1: 3 server unavailable).
+   */
+  maxConnectionsPerIp: number;
   /** Subscriptions one session may hold (SUBACK 0x80 / 5.0 0x97 beyond). */
   maxSubscriptionsPerSession: number;
   /** Retained messages one org may hold; new retained topics beyond are not stored. */
@@ -44,6 +64,11 @@ export const DEFAULT_LIMITS: Readonly<EdgeLimits> = Object.freeze({
   maxQueuedMessages: 1000,
   maxSessionExpirySeconds: 24 * 3600,
   maxClientIdLength: 256,
+  maxUsernameLength: 256,
+  maxPasswordLength: 8192,
+  maxTopicLength: 1024,
+  maxTopicLevels: 64,
+  maxConnectionsPerIp: 1000,
   maxSubscriptionsPerSession: 1000,
   maxRetainedPerOrg: 100_000,
   maxWriteBufferBytes: 4 * 1024 * 1024,
@@ -60,5 +85,9 @@ export function resolveLimits(partial: Partial<EdgeLimits> | undefined): EdgeLim
   limits.maxInflight = Math.min(Math.max(limits.maxInflight, 1), 65535);
   limits.maxKeepAliveSeconds = Math.min(Math.max(limits.maxKeepAliveSeconds, 1), 65535);
   limits.sweepIntervalMs = Math.max(limits.sweepIntervalMs, 10);
+  // A topic is at most 65,535 bytes on the wire (§1.5.4); one level is the least a topic has.
+  limits.maxTopicLength = Math.min(Math.max(limits.maxTopicLength, 1), 65535);
+  limits.maxTopicLevels = Math.max(limits.maxTopicLevels, 1);
+  limits.maxConnectionsPerIp = Math.max(limits.maxConnectionsPerIp, 1);
   return limits;
 }

@@ -65,6 +65,8 @@ export type ConnectRefusal =
   | 'will_not_authorized'
   /** The client id is live in the org under another user or service. */
   | 'client_id_in_use'
+  /** The remote address already has maxConnectionsPerIp sockets open. */
+  | 'connection_limit'
   /** A malformed CONNECT, or a CONNECT that breaks a protocol rule. */
   | 'protocol_error';
 
@@ -77,6 +79,8 @@ export const CONNACK_CODES: Readonly<Record<ConnectRefusal, { v4: number; v5: nu
   bad_authentication_method: { v4: 5, v5: 0x8c },
   will_not_authorized: { v4: 5, v5: 0x87 },
   client_id_in_use: { v4: 5, v5: 0x87 },
+  // 5.0 0x97 Quota exceeded; 3.1.1 has nothing closer than 3 Server unavailable.
+  connection_limit: { v4: 3, v5: 0x97 },
   // 3.1.1 has no CONNACK for a protocol error: the connection is closed without one [MQTT-3.1.4-1].
   protocol_error: { v4: -1, v5: 0x82 },
 });
