@@ -14,6 +14,8 @@ export const loopbackEnv = (dataDir: string): Record<string, string> => ({
   SIGNET_GRPC_PORT: '0',
   SIGNET_LOG_LEVEL: 'warn',
   SIGNET_DATA_DIR: dataDir,
+  // Every load-generator connection comes from 127.0.0.1 (10,000 at once in idle_mem and revoke_10k).
+  SIGNET_MQTT_MAX_CONNECTIONS_PER_IP: '1000000',
 });
 
 const pgUrl = () => process.env['SIGNET_TEST_DATABASE_URL'] || 'postgres://postgres@127.0.0.1:5432/test';

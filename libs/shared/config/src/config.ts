@@ -60,6 +60,8 @@ export interface SignetConfig {
     maxStalenessMs: number;
     maxPacketSize: number;
     connectTimeoutMs: number;
+    /** Open MQTT connections one source address may hold; raise it behind a load balancer or NAT. */
+    maxConnectionsPerIp: number;
   };
   logLevel: LogLevel;
 }
@@ -136,6 +138,7 @@ export function loadConfig(env: Env = process.env): SignetConfig {
       maxStalenessMs: readInt(env, 'SIGNET_EDGE_MAX_STALENESS_MS', 30000, 1000, 3600000),
       maxPacketSize: readInt(env, 'SIGNET_MQTT_MAX_PACKET_SIZE', 1024 * 1024, 1024, 268435455),
       connectTimeoutMs: readInt(env, 'SIGNET_MQTT_CONNECT_TIMEOUT_MS', 10000, 100, 600000),
+      maxConnectionsPerIp: readInt(env, 'SIGNET_MQTT_MAX_CONNECTIONS_PER_IP', 1000, 1, 100_000_000),
     },
     logLevel: readEnum(env, 'SIGNET_LOG_LEVEL', LOG_LEVELS, 'info'),
   };
