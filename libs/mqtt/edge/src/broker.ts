@@ -1,10 +1,10 @@
 import type { QoS } from 'mqtt-packet';
 import type { Connection } from './connection';
 import { resolveLimits, type EdgeLimits } from './limits';
-import { ownPayload, type ForwardedProperties, type Message, type SubscriptionOptions } from './message';
+import { innerFilter, ownPayload, type ForwardedProperties, type Message, type SubscriptionOptions } from './message';
 import type { ConnectAuthenticator, Principal } from './principal';
 import { RESULT_TOPIC } from './reauth';
-import { Org, Session, type Will } from './session';
+import { Org, Session, type SharedGroup, type Will } from './session';
 import { TimerWheel } from './timer-wheel';
 import type { DisconnectReason, EdgeHooks, EdgeLogger, EdgeOptions, EdgeStats } from './types';
 
@@ -54,6 +54,7 @@ export class Broker {
   private readonly dirty: Connection[] = [];
   private flushScheduled = false;
   private readonly matchScratch = new Map<Session, SubscriptionOptions>();
+  private readonly sharedScratch = new Map<SharedGroup, SubscriptionOptions>();
   private matching = false;
   private sweepTimer: NodeJS.Timeout | null = null;
   private drainWaiters: (() => void)[] = [];
@@ -252,10 +253,11 @@ export class Broker {
     const permissions = principal.permissions;
     const subscriptions = session.subscriptions;
     if (subscriptions !== null) for (const filter of subscriptions.keys()) {
-      // The refresh result topic is every session's own, whatever its grants (reauth.ts).
-      if (!permissions.canSubscribe(filter) && filter !== RESULT_TOPIC) {
+      // The refresh result topic is every session's own, whatever its grants (reauth.ts). A shared
+      // subscription is checked on its inner filter, as at SUBSCRIBE.
+      if (!permissions.canSubscribe(innerFilter(filter)) && filter !== RESULT_TOPIC) {
         subscriptions.delete(filter);
-        session.org.subscriptions.remove(filter, session);
+        session.org.unsubscribe(session, filter);
       }
     }
     if (session.queue !== null) {
@@ -274,7 +276,7 @@ export class Broker {
     if (session.inflight !== null) {
       for (const [id, entry] of session.inflight) {
         if (entry.phase === 1) conn.sendPubrel(id);
-        else if (!conn.sendPublish(entry.message, entry.qos, entry.retain, id, true)) session.inflight.delete(id);
+        else if (!conn.sendPublish(entry.message, entry.qos, entry.retain, id, true, entry.ids)) session.inflight.delete(id);
       }
     }
     this.drain(session);
@@ -328,7 +330,7 @@ export class Broker {
     this.wheel.cancel(session);
     const org = session.org;
     if (session.subscriptions !== null) {
-      for (const filter of session.subscriptions.keys()) org.subscriptions.remove(filter, session);
+      for (const filter of session.subscriptions.keys()) org.unsubscribe(session, filter);
       session.subscriptions = null;
     }
     if (org.sessions.get(session.clientId) === session) org.sessions.delete(session.clientId);
@@ -410,26 +412,42 @@ export class Broker {
     }
   }
 
-  /** Delivers to every matching subscription of the org, once per session at the highest granted QoS. */
+  /**
+   * Delivers to every matching subscription of the org, once per session at the highest granted QoS,
+   * and to one member of each matching shared group [MQTT-4.8.2-3].
+   */
   route(org: Org, message: Message, from: Session | null): void {
-    // route() is not re-entered in practice (delivery never publishes), but a private map keeps it safe if it ever is.
+    // route() is not re-entered in practice (delivery never publishes), but private maps keep it safe if it ever is.
     const reentrant = this.matching;
     const out = reentrant ? new Map<Session, SubscriptionOptions>() : this.matchScratch;
+    const groups = reentrant ? new Map<SharedGroup, SubscriptionOptions>() : this.sharedScratch;
     this.matching = true;
     try {
       org.subscriptions.match(message.topic, from, out);
       for (const [session, options] of out) {
         const qos = (options.qos < message.qos ? options.qos : message.qos) as QoS;
         // 3.1.1: RETAIN is 0 on delivery to existing subscriptions [MQTT-3.3.1-9]; 5.0: per Retain As Published [MQTT-3.3.1-12/13].
-        this.deliver(session, message, qos, options.rap && message.retain);
+        this.deliver(session, message, qos, options.rap && message.retain, options.ids);
+      }
+      if (org.shared.size > 0) {
+        // No Local cannot be set on a shared subscription [MQTT-3.8.3-4]: nobody is skipped.
+        org.shared.match(message.topic, null, groups);
+        for (const group of groups.keys()) {
+          const i = group.next();
+          const options = group.options[i];
+          const qos = (options.qos < message.qos ? options.qos : message.qos) as QoS;
+          // Delivered as to any subscription, at the member's granted QoS [MQTT-4.8.2-3]; queued if it is offline.
+          this.deliver(group.members[i], message, qos, options.rap && message.retain, options.ids);
+        }
       }
     } finally {
       out.clear();
+      groups.clear();
       if (!reentrant) this.matching = false;
     }
   }
 
-  deliver(session: Session, message: Message, qos: QoS, retain: boolean): void {
+  deliver(session: Session, message: Message, qos: QoS, retain: boolean, ids: readonly number[] | null = null): void {
     // An expired message is not sent [MQTT-3.3.2-5].
     if (message.expiresAt <= this.clock) return;
     const conn = session.connection;
@@ -439,11 +457,11 @@ export class Broker {
         this.counters.messagesDropped++;
         return;
       }
-      if (!conn.sendPublish(message, 0, retain, 0, false)) this.counters.messagesDropped++;
+      if (!conn.sendPublish(message, 0, retain, 0, false, ids)) this.counters.messagesDropped++;
       return;
     }
     if (conn !== null && session.queue === null && (session.inflight?.size ?? 0) < conn.sendQuota) {
-      this.sendTracked(session, conn, message, qos, retain);
+      this.sendTracked(session, conn, message, qos, retain, ids);
       return;
     }
     let queue = session.queue;
@@ -452,14 +470,21 @@ export class Broker {
       this.counters.messagesDropped++;
       return;
     }
-    queue.push({ message, qos, retain });
+    queue.push({ message, qos, retain, ids });
   }
 
-  private sendTracked(session: Session, conn: Connection, message: Message, qos: 1 | 2, retain: boolean): void {
+  private sendTracked(
+    session: Session,
+    conn: Connection,
+    message: Message,
+    qos: 1 | 2,
+    retain: boolean,
+    ids: readonly number[] | null,
+  ): void {
     let inflight = session.inflight;
     if (inflight === null) inflight = session.inflight = new Map();
     const id = session.allocatePacketId();
-    if (conn.sendPublish(message, qos, retain, id, false)) inflight.set(id, { message, qos, retain, phase: 0 });
+    if (conn.sendPublish(message, qos, retain, id, false, ids)) inflight.set(id, { message, qos, retain, phase: 0, ids });
     else this.counters.messagesDropped++;
   }
 
@@ -472,7 +497,7 @@ export class Broker {
     while (queue.length > 0 && (session.inflight?.size ?? 0) < quota) {
       const next = queue.shift()!;
       if (next.message.expiresAt <= this.clock) continue;
-      this.sendTracked(session, conn, next.message, next.qos, next.retain);
+      this.sendTracked(session, conn, next.message, next.qos, next.retain, next.ids);
     }
     if (queue.length === 0 && session.queue === queue) session.queue = null;
   }
@@ -484,7 +509,7 @@ export class Broker {
     let subscriptions = 0;
     for (const org of this.orgs.values()) {
       retained += org.retained.size;
-      subscriptions += org.subscriptions.size;
+      subscriptions += org.subscriptions.size + org.sharedCount;
     }
     return {
       connections: this.connections.size,

@@ -23,7 +23,15 @@ import {
 } from './codec';
 import { PT, RC } from './codes';
 import { FrameReader, type FrameError } from './frame-reader';
-import { forwardedProperties, ownPayload, type Message, type SubscriptionOptions } from './message';
+import {
+  forwardedProperties,
+  innerFilter,
+  ownPayload,
+  SHARE_PREFIX,
+  shareName,
+  type Message,
+  type SubscriptionOptions,
+} from './message';
 import { CONNACK_CODES, type AuthResult, type ConnectRefusal, type Principal } from './principal';
 import { AUTH_METHOD, onAuthPacket, onReservedPublish, RESERVED_PREFIX, RESULT_TOPIC } from './reauth';
 import type { EdgeLimits } from './limits';
@@ -107,10 +115,10 @@ function qos0Frame(message: Message, version: ProtocolVersion): Buffer | null {
     q0Frame5 = null;
   }
   if (version === 5) {
-    if (q0Frame5 === null) q0Frame5 = encodePublish(message, 0, false, 0, false, 5, 0);
+    if (q0Frame5 === null) q0Frame5 = encodePublish(message, 0, false, 0, false, 5, 0, null);
     return q0Frame5;
   }
-  if (q0Frame4 === null) q0Frame4 = encodePublish(message, 0, false, 0, false, version, 0);
+  if (q0Frame4 === null) q0Frame4 = encodePublish(message, 0, false, 0, false, version, 0, null);
   return q0Frame4;
 }
 
@@ -122,6 +130,7 @@ function encodePublish(
   dup: boolean,
   version: ProtocolVersion,
   now: number,
+  ids: readonly number[] | null,
 ): Buffer | null {
   let properties: IPublishPacket['properties'] = undefined;
   if (version === 5) {
@@ -129,6 +138,10 @@ function encodePublish(
     if (message.expiresAt !== Infinity) {
       // The receiver gets the remaining lifetime [MQTT-3.3.2-6].
       properties = { ...properties, messageExpiryInterval: Math.max(1, Math.ceil((message.expiresAt - now) / 1000)) };
+    }
+    if (ids !== null) {
+      // The identifiers of every subscription this copy is for [MQTT-3.3.4-3], [MQTT-3.3.4-4].
+      properties = { ...properties, subscriptionIdentifier: ids.length === 1 ? ids[0] : (ids as number[]) };
     }
   }
   const packet: IPublishPacket = {
@@ -609,7 +622,8 @@ export abstract class Connection extends FrameReader implements Timed {
       const properties: NonNullable<IConnackPacket['properties']> = {
         maximumPacketSize: limits.maxPacketSize,
         subscriptionIdentifiersAvailable: false,
-        sharedSubscriptionAvailable: false,
+        // $share/<ShareName>/<filter> (§4.8.2).
+        sharedSubscriptionAvailable: true,
       };
       if (limits.maxInflight < 65535) properties.receiveMaximum = limits.maxInflight;
       if (context.clientIdAssigned) properties.assignedClientIdentifier = context.request.clientId;
@@ -877,21 +891,29 @@ export abstract class Connection extends FrameReader implements Timed {
     const subs = packet.subscriptions;
     // A SUBSCRIBE needs a packet identifier and at least one filter [MQTT-2.2.1-3], [MQTT-3.8.3-3].
     if (!packet.messageId || packet.messageId < 0 || subs.length === 0) return this.protocolError();
+    if (v5) {
+      // No Local on a shared subscription is a protocol error [MQTT-3.8.3-4]: checked before any filter takes effect.
+      for (const sub of subs) if (sub.nl === true && sub.topic.startsWith(SHARE_PREFIX)) return this.protocolError();
+    }
     const limit = broker.limits.maxSubscriptionsPerSession;
     const granted: number[] = [];
     let retainedFor: [string, SubscriptionOptions][] | null = null;
     for (const sub of subs) {
       const filter = sub.topic;
+      const shared = filter.startsWith(SHARE_PREFIX);
+      // 5.0 Shared Subscription: the ShareName must be valid [MQTT-4.8.2-1], [MQTT-4.8.2-2]; the filter after
+      // it is what is checked, permitted and matched. 3.1.1 has no shared subscriptions (0x80, unchanged).
+      const matched = shared && v5 && shareName(filter) !== null ? innerFilter(filter) : filter;
       let denial: SubscribeDenial | null = null;
       let code: number;
       // Beyond maxTopicLength/maxTopicLevels the filter is refused like a malformed one; the rest of the SUBSCRIBE stands.
-      if (topicFilterProblem(filter) !== null || topicOverLimits(filter, broker.limits)) {
+      if (topicFilterProblem(matched) !== null || topicOverLimits(filter, broker.limits) || (shared && v5 && matched === filter)) {
         denial = 'invalid_filter';
         code = v5 ? RC.TOPIC_FILTER_INVALID : 0x80;
-      } else if (filter.startsWith('$share/')) {
+      } else if (shared && !v5) {
         denial = 'shared_subscription';
-        code = v5 ? RC.SHARED_SUBSCRIPTIONS_NOT_SUPPORTED : 0x80;
-      } else if (filter !== RESULT_TOPIC && !principal.permissions.canSubscribe(filter)) {
+        code = 0x80;
+      } else if (filter !== RESULT_TOPIC && !principal.permissions.canSubscribe(matched)) {
         // RESULT_TOPIC: every session may hear its own refresh results; nothing else is ever routed there.
         denial = 'not_authorized';
         code = v5 ? RC.NOT_AUTHORIZED : 0x80;
@@ -907,13 +929,15 @@ export abstract class Connection extends FrameReader implements Timed {
             nl: v5 && sub.nl === true,
             rap: v5 && sub.rap === true,
             rh: v5 ? (sub.rh ?? 0) : 0,
+            ids: null,
           };
           // A subscription to the same filter replaces the existing one [MQTT-3.8.4-3].
           if (own === null) own = session.subscriptions = new Map();
           own.set(filter, options);
-          session.org.subscriptions.add(filter, session, options);
+          session.org.subscribe(session, filter, options);
           code = sub.qos;
-          if (options.rh === 0 || (options.rh === 1 && !existed)) {
+          // Retained messages are not sent for a new shared subscription (§4.8.2).
+          if (!shared && (options.rh === 0 || (options.rh === 1 && !existed))) {
             if (retainedFor === null) retainedFor = [];
             retainedFor.push([filter, options]);
           }
@@ -939,7 +963,7 @@ export abstract class Connection extends FrameReader implements Timed {
             return;
           }
           const qos = (options.qos < message.qos ? options.qos : message.qos) as QoS;
-          broker.deliver(session, message, qos, true);
+          broker.deliver(session, message, qos, true, options.ids);
         });
       }
       // Expired retained messages are purged when a subscription finds them.
@@ -954,7 +978,7 @@ export abstract class Connection extends FrameReader implements Timed {
     const codes: number[] = [];
     for (const filter of filters) {
       const existed = session.subscriptions !== null && session.subscriptions.delete(filter);
-      if (existed) session.org.subscriptions.remove(filter, session);
+      if (existed) session.org.unsubscribe(session, filter);
       codes.push(existed ? RC.SUCCESS : RC.NO_SUBSCRIPTION_EXISTED);
     }
     if (this.version === 5) {
@@ -990,12 +1014,21 @@ export abstract class Connection extends FrameReader implements Timed {
   // ------------------------------------------------------------ outbound
 
   /** Encodes and queues a PUBLISH. False when it cannot be sent (too large for the client [MQTT-3.1.2-25]). */
-  sendPublish(message: Message, qos: QoS, retain: boolean, messageId: number, dup: boolean): boolean {
+  sendPublish(
+    message: Message,
+    qos: QoS,
+    retain: boolean,
+    messageId: number,
+    dup: boolean,
+    ids: readonly number[] | null = null,
+  ): boolean {
     if (this.state !== CONNECTED) return false;
+    // Subscription Identifiers are 5.0 only; a copy carrying them is per subscriber, not shared.
+    const subIds = this.version === 5 ? ids : null;
     const frame =
-      qos === 0 && !retain && message.expiresAt === Infinity
+      qos === 0 && !retain && message.expiresAt === Infinity && subIds === null
         ? qos0Frame(message, this.version)
-        : encodePublish(message, qos, retain, messageId, dup, this.version, this.broker.clock);
+        : encodePublish(message, qos, retain, messageId, dup, this.version, this.broker.clock, subIds);
     if (frame === null || frame.length > this.clientMaxPacket) return false;
     this.write(frame);
     this.broker.counters.messagesOut++;

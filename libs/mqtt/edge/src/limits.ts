@@ -42,6 +42,11 @@ export interface EdgeLimits {
   maxConnectionsPerIp: number;
   /** Subscriptions one session may hold (SUBACK 0x80 / 5.0 0x97 beyond). */
   maxSubscriptionsPerSession: number;
+  /**
+   * 5.0 Topic Alias Maximum advertised in CONNACK: client→server aliases 1…this per connection
+   * (§3.2.2.3.8); 0 accepts none. The edge never sends aliases to clients.
+   */
+  maxTopicAliases: number;
   /** Retained messages one org may hold; new retained topics beyond are not stored. */
   maxRetainedPerOrg: number;
   /** Bytes a connection may have waiting in its socket before QoS 0 messages to it are dropped. */
@@ -70,6 +75,7 @@ export const DEFAULT_LIMITS: Readonly<EdgeLimits> = Object.freeze({
   maxTopicLevels: 64,
   maxConnectionsPerIp: 1000,
   maxSubscriptionsPerSession: 1000,
+  maxTopicAliases: 10,
   maxRetainedPerOrg: 100_000,
   maxWriteBufferBytes: 4 * 1024 * 1024,
   maxPendingAuthBytes: 256 * 1024,
@@ -89,5 +95,7 @@ export function resolveLimits(partial: Partial<EdgeLimits> | undefined): EdgeLim
   limits.maxTopicLength = Math.min(Math.max(limits.maxTopicLength, 1), 65535);
   limits.maxTopicLevels = Math.max(limits.maxTopicLevels, 1);
   limits.maxConnectionsPerIp = Math.max(limits.maxConnectionsPerIp, 1);
+  // Topic Alias Maximum is a two byte integer (§3.2.2.3.8).
+  limits.maxTopicAliases = Math.min(Math.max(limits.maxTopicAliases, 0), 65535);
   return limits;
 }

@@ -30,6 +30,34 @@ export interface SubscriptionOptions {
   rap: boolean;
   /** Retain Handling: 0 send retained on subscribe, 1 only on a new subscription, 2 never. */
   rh: number;
+  /**
+   * 5.0 Subscription Identifiers sent with the messages this subscription matches [MQTT-3.3.4-3];
+   * null: none. Built once per SUBSCRIBE so delivery allocates no array.
+   */
+  ids: readonly number[] | null;
+}
+
+/** Prefix of a 5.0 Shared Subscription's filter (§4.8.2). */
+export const SHARE_PREFIX = '$share/';
+
+/**
+ * The ShareName of a `$share/<ShareName>/<filter>` subscription, or null when it is not a valid one:
+ * at least one character, no `/`, `+` or `#`, then `/` and a non-empty filter [MQTT-4.8.2-1], [MQTT-4.8.2-2].
+ */
+export function shareName(filter: string): string | null {
+  const end = filter.indexOf('/', SHARE_PREFIX.length);
+  if (end <= SHARE_PREFIX.length || end === filter.length - 1) return null;
+  for (let i = SHARE_PREFIX.length; i < end; i++) {
+    const c = filter.charCodeAt(i);
+    if (c === 0x2b /* + */ || c === 0x23 /* # */) return null;
+  }
+  return filter.slice(SHARE_PREFIX.length, end);
+}
+
+/** The filter messages are matched against: the part after `$share/<ShareName>/` of a shared subscription. */
+export function innerFilter(filter: string): string {
+  if (!filter.startsWith(SHARE_PREFIX)) return filter;
+  return filter.slice(filter.indexOf('/', SHARE_PREFIX.length) + 1);
 }
 
 /**

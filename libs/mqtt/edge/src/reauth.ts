@@ -176,5 +176,6 @@ function sendResult(conn: ReauthTarget, broker: Broker, outcome: Outcome, correl
     },
     options.qos,
     false,
+    options.ids,
   );
 }

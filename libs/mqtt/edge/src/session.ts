@@ -1,7 +1,7 @@
 import type { IConnectPacket } from 'mqtt-packet';
 import type { Broker } from './broker';
 import type { Connection } from './connection';
-import type { Message, SubscriptionOptions } from './message';
+import { innerFilter, SHARE_PREFIX, type Message, type SubscriptionOptions } from './message';
 import type { Timed } from './timer-wheel';
 import { RetainedStore, SubscriptionTree } from './topic-tree';
 
@@ -14,12 +14,48 @@ export interface Inflight {
   readonly retain: boolean;
   /** 0: PUBLISH sent, awaiting PUBACK/PUBREC; 1: PUBREL sent, awaiting PUBCOMP. */
   phase: 0 | 1;
+  /** 5.0 Subscription Identifiers of the matching subscriptions, re-sent with a DUP [MQTT-3.3.4-3]. */
+  readonly ids: readonly number[] | null;
 }
 
 export interface Queued {
   readonly message: Message;
   readonly qos: 1 | 2;
   readonly retain: boolean;
+  readonly ids: readonly number[] | null;
+}
+
+/** Options a shared group is filed under in the org's shared trie; members keep their own. */
+const GROUP_OPTIONS: SubscriptionOptions = Object.freeze({ qos: 2, nl: false, rap: false, rh: 0, ids: null });
+
+/**
+ * A 5.0 Shared Subscription group (§4.8.2): the sessions subscribed to one `$share/<ShareName>/<filter>`
+ * in one org. Each matching message goes to one member, round-robin, preferring connected ones.
+ */
+export class SharedGroup {
+  readonly members: Session[] = [];
+  readonly options: SubscriptionOptions[] = [];
+  private cursor = 0;
+
+  constructor(
+    /** The whole `$share/…` filter. */
+    readonly key: string,
+    /** The filter messages are matched against. */
+    readonly filter: string,
+  ) {}
+
+  /** Index of the member that gets the next message. A member whose session is offline is skipped while another is online. */
+  next(): number {
+    const members = this.members;
+    const n = members.length;
+    let i = this.cursor >= n ? 0 : this.cursor;
+    for (let k = 0; k < n; k++) {
+      if (members[i].connection !== null) break;
+      i = i + 1 === n ? 0 : i + 1;
+    }
+    this.cursor = i + 1;
+    return i;
+  }
 }
 
 /**
@@ -31,11 +67,57 @@ export class Org {
   readonly sessions = new Map<string, Session>();
   readonly subscriptions = new SubscriptionTree<Session>();
   readonly retained = new RetainedStore();
+  /** 5.0 Shared Subscriptions: groups by their `$share/…` filter, and a trie of them by inner filter. */
+  readonly sharedGroups = new Map<string, SharedGroup>();
+  readonly shared = new SubscriptionTree<SharedGroup>();
+  /** Memberships of shared groups (for stats). */
+  sharedCount = 0;
 
   constructor(
     readonly id: string,
     readonly broker: Broker,
   ) {}
+
+  /** Files a subscription of `session` (a `$share/…` filter joins its group). Replaces an existing one [MQTT-3.8.4-3]. */
+  subscribe(session: Session, filter: string, options: SubscriptionOptions): void {
+    if (!filter.startsWith(SHARE_PREFIX)) {
+      this.subscriptions.add(filter, session, options);
+      return;
+    }
+    let group = this.sharedGroups.get(filter);
+    if (group === undefined) {
+      group = new SharedGroup(filter, innerFilter(filter));
+      this.sharedGroups.set(filter, group);
+      this.shared.add(group.filter, group, GROUP_OPTIONS);
+    }
+    const i = group.members.indexOf(session);
+    if (i >= 0) {
+      group.options[i] = options;
+      return;
+    }
+    group.members.push(session);
+    group.options.push(options);
+    this.sharedCount++;
+  }
+
+  /** Removes a subscription of `session` filed by `subscribe`. */
+  unsubscribe(session: Session, filter: string): void {
+    if (!filter.startsWith(SHARE_PREFIX)) {
+      this.subscriptions.remove(filter, session);
+      return;
+    }
+    const group = this.sharedGroups.get(filter);
+    if (group === undefined) return;
+    const i = group.members.indexOf(session);
+    if (i < 0) return;
+    group.members.splice(i, 1);
+    group.options.splice(i, 1);
+    this.sharedCount--;
+    if (group.members.length === 0) {
+      this.sharedGroups.delete(filter);
+      this.shared.remove(group.filter, group);
+    }
+  }
 }
 
 /**

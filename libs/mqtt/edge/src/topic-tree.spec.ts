@@ -2,7 +2,7 @@ import type { QoS } from 'mqtt-packet';
 import type { Message, SubscriptionOptions } from './message';
 import { RetainedStore, SubscriptionTree } from './topic-tree';
 
-const opts = (qos: QoS, nl = false): SubscriptionOptions => ({ qos, nl, rap: false, rh: 0 });
+const opts = (qos: QoS, nl = false): SubscriptionOptions => ({ qos, nl, rap: false, rh: 0, ids: null });
 const msg = (topic: string, payload = 'x'): Message => ({
   topic,
   payload: Buffer.from(payload),

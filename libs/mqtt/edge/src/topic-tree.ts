@@ -113,9 +113,19 @@ function collect<S>(
   for (const [subscriber, options] of subs) {
     if (options.nl && subscriber === skip) continue;
     const prev = out.get(subscriber);
-    if (prev === undefined || options.qos > prev.qos || (options.qos === prev.qos && options.rap && !prev.rap)) {
+    if (prev === undefined) {
       out.set(subscriber, options);
+      continue;
     }
+    const better = options.qos > prev.qos || (options.qos === prev.qos && options.rap && !prev.rap);
+    if (prev.ids === null && options.ids === null) {
+      if (better) out.set(subscriber, options);
+      continue;
+    }
+    // One copy carries the identifiers of every matching subscription [MQTT-3.3.4-4]. Only overlapping
+    // subscriptions with identifiers get here, so the merged object is rare.
+    const ids = prev.ids === null ? options.ids : options.ids === null ? prev.ids : prev.ids.concat(options.ids);
+    out.set(subscriber, { ...(better ? options : prev), ids });
   }
 }
 

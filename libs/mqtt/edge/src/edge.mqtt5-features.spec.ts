@@ -1,0 +1,206 @@
+/**
+ * MQTT 5.0 features the edge advertises in CONNACK: Shared Subscriptions (§4.8.2), Subscription
+ * Identifiers (§3.8.2.1.2, §3.3.4) and client→server Topic Aliases (§3.3.2.3.4). Real `mqtt` clients
+ * (protocolVersion 5) over TCP; raw bytes where a well-behaved client library would refuse to send.
+ */
+import type { IClientOptions, MqttClient } from 'mqtt';
+import type { IConnackPacket, Packet } from 'mqtt-packet';
+import {
+  closesWithin,
+  collect,
+  connect,
+  connectBytes,
+  decodeAll,
+  encodePacket,
+  endAllClients,
+  endClient,
+  openRaw,
+  ORG_A,
+  ORG_B,
+  sleep,
+  startEdge,
+  waitFor,
+  type RawConnection,
+  type TestEdge,
+} from './testing/helpers';
+
+let t: TestEdge;
+let seq = 0;
+const unique = (prefix: string): string => `${prefix}${++seq}${Math.random().toString(36).slice(2, 6)}`;
+
+beforeAll(async () => {
+  t = await startEdge();
+});
+
+afterEach(async () => {
+  await endAllClients();
+});
+
+afterAll(async () => {
+  await t.close();
+});
+
+/** A 5.0 client of ORG_A (or `org`) granted exactly `grants` for publish and subscribe. */
+function client(grants: string[], options: IClientOptions = {}, org = ORG_A): Promise<MqttClient> {
+  const cred = unique('cred_');
+  return connect(t.url('tcp'), 5, { username: `${unique('u')}@${org}`, password: `grants:${cred}:${grants.join(',')}`, ...options });
+}
+
+/** SUBACK codes (mqtt.js reports failure codes as an error carrying the packet). */
+function subscribe(c: MqttClient, filter: string, qos: 0 | 1 | 2 = 0, extra: object = {}): Promise<number[]> {
+  return new Promise((resolve) => {
+    c.subscribe(filter, { qos, ...extra }, (err, granted) => {
+      const packet = (err as { packet?: { granted?: number[] } } | null)?.packet;
+      resolve(packet?.granted ?? (granted ?? []).map((g) => g.qos));
+    });
+  });
+}
+
+function publish(c: MqttClient, topic: string, payload: string, options: object = {}): Promise<void> {
+  return new Promise((resolve, reject) => c.publish(topic, payload, options, (err) => (err ? reject(err) : resolve())));
+}
+
+function unsubscribe(c: MqttClient, filter: string): Promise<void> {
+  return new Promise((resolve) => c.unsubscribe(filter, () => resolve()));
+}
+
+/** The CONNACK a 5.0 client gets. */
+async function connack(): Promise<IConnackPacket> {
+  let packet: IConnackPacket | undefined;
+  const c = await connect(t.url('tcp'), 5, { username: `ca@${ORG_A}`, password: 'good' }, (cl) =>
+    cl.once('connect', (p) => (packet = p)),
+  );
+  await endClient(c);
+  return packet!;
+}
+
+/** A raw 5.0 connection past CONNACK, granted `x/#`. */
+async function raw(): Promise<RawConnection> {
+  const conn = await openRaw(t, 'tcp');
+  conn.send(connectBytes(5, unique('raw-'), `raw@${ORG_A}`, `grants:${unique('cred_')}:x/#`));
+  await waitFor(() => decodeAll(conn.received(), 5).some((p) => p.cmd === 'connack'), 3000, 'CONNACK');
+  return conn;
+}
+
+function packets(conn: RawConnection): Packet[] {
+  return decodeAll(conn.received(), 5);
+}
+
+/** The reason code of the DISCONNECT the server sent before closing (-1: none). */
+async function serverDisconnect(conn: RawConnection): Promise<number> {
+  expect(await closesWithin(conn, 3000)).toBe(true);
+  const d = packets(conn).find((p) => p.cmd === 'disconnect');
+  return d === undefined ? -1 : ((d as { reasonCode?: number }).reasonCode ?? 0);
+}
+
+function rawSubscribe(conn: RawConnection, filters: { topic: string; qos: 0 | 1 | 2; nl?: boolean }[], properties?: object): void {
+  conn.send(encodePacket({ cmd: 'subscribe', messageId: 7, subscriptions: filters, properties } as Packet, 5));
+}
+
+async function subackOf(conn: RawConnection): Promise<number[]> {
+  await waitFor(() => packets(conn).some((p) => p.cmd === 'suback'), 3000, 'SUBACK');
+  return (packets(conn).find((p) => p.cmd === 'suback') as { granted: number[] }).granted;
+}
+
+describe('shared subscriptions (MQTT 5.0, §4.8.2)', () => {
+  it('CONNACK advertises Shared Subscription Available', async () => {
+    expect((await connack()).properties?.sharedSubscriptionAvailable).toBe(true);
+  });
+
+  it('[MQTT-4.8.2-1] [MQTT-4.8.2-2] an invalid ShareName gets SUBACK 0x8F; a valid one in the same packet is granted', async () => {
+    const conn = await raw();
+    rawSubscribe(conn, [
+      { topic: '$share//x/a', qos: 0 },
+      { topic: '$share/g+h/x/a', qos: 0 },
+      { topic: '$share/g#/x/a', qos: 0 },
+      { topic: '$share/g', qos: 0 },
+      { topic: '$share/g/', qos: 0 },
+      { topic: '$share/g/x/+', qos: 1 },
+    ]);
+    expect(await subackOf(conn)).toEqual([0x8f, 0x8f, 0x8f, 0x8f, 0x8f, 1]);
+    conn.destroy();
+  });
+
+  it('[MQTT-4.8.2-3] each message goes to one member of the group, round-robin, at its granted QoS', async () => {
+    const g = unique('g');
+    const a = await client(['work/#']);
+    const b = await client(['work/#']);
+    const plain = await client(['work/#']);
+    const got = { a: collect(a), b: collect(b), plain: collect(plain) };
+    expect(await subscribe(a, `$share/${g}/work/+`, 1)).toEqual([1]);
+    expect(await subscribe(b, `$share/${g}/work/+`, 2)).toEqual([2]);
+    expect(await subscribe(plain, 'work/+', 0)).toEqual([0]);
+    const pub = await client(['work/#']);
+    for (let i = 0; i < 10; i++) await publish(pub, 'work/job', `m${i}`, { qos: 2 });
+    await waitFor(() => got.a.length + got.b.length === 10 && got.plain.length === 10, 3000, 'deliveries');
+    await sleep(100);
+    expect(got.a.length + got.b.length).toBe(10);
+    expect(got.a.length).toBe(5);
+    expect(got.b.length).toBe(5);
+    const all = [...got.a, ...got.b].map((m) => m.payload).sort();
+    expect(all).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`).sort());
+    expect(got.a.every((m) => m.qos === 1)).toBe(true);
+    expect(got.b.every((m) => m.qos === 2)).toBe(true);
+    expect(got.plain.every((m) => m.qos === 0)).toBe(true);
+  });
+
+  it('the inner filter is checked against the grants (SUBACK 0x87), and groups are per org', async () => {
+    const g = unique('g');
+    const denied = await client(['work/#']);
+    expect(await subscribe(denied, `$share/${g}/other/#`, 0)).toEqual([0x87]);
+    const a = await client(['work/#']);
+    const other = await client(['work/#'], {}, ORG_B);
+    const gotA = collect(a);
+    const gotOther = collect(other);
+    await subscribe(a, `$share/${g}/work/#`, 0);
+    await subscribe(other, `$share/${g}/work/#`, 0);
+    const pub = await client(['work/#']);
+    for (let i = 0; i < 4; i++) await publish(pub, 'work/x', `m${i}`, { qos: 1 });
+    await waitFor(() => gotA.length === 4, 3000, 'org A member gets every message');
+    await sleep(100);
+    expect(gotOther).toEqual([]);
+  });
+
+  it('retained messages are not sent on a new shared subscription (§4.8.2), but are on a plain one', async () => {
+    const topic = `work/${unique('r')}`;
+    const pub = await client(['work/#']);
+    await publish(pub, topic, 'kept', { qos: 1, retain: true });
+    const s = await client(['work/#']);
+    const got = collect(s);
+    await subscribe(s, `$share/${unique('g')}/${topic}`, 1);
+    await sleep(150);
+    expect(got).toEqual([]);
+    await subscribe(s, topic, 1);
+    await waitFor(() => got.length === 1, 3000, 'retained on the plain subscription');
+    expect(got[0]).toMatchObject({ payload: 'kept', retain: true });
+    await publish(pub, topic, '', { qos: 1, retain: true });
+  });
+
+  it('UNSUBSCRIBE $share/… leaves the group: the remaining member gets every message', async () => {
+    const g = unique('g');
+    const a = await client(['work/#']);
+    const b = await client(['work/#']);
+    const gotA = collect(a);
+    const gotB = collect(b);
+    await subscribe(a, `$share/${g}/work/u`, 1);
+    await subscribe(b, `$share/${g}/work/u`, 1);
+    await unsubscribe(a, `$share/${g}/work/u`);
+    const pub = await client(['work/#']);
+    for (let i = 0; i < 4; i++) await publish(pub, 'work/u', `m${i}`, { qos: 1 });
+    await waitFor(() => gotB.length === 4, 3000, 'remaining member');
+    await sleep(100);
+    expect(gotA).toEqual([]);
+    expect(t.edge.stats().subscriptions).toBeGreaterThan(0);
+  });
+
+  it('[MQTT-3.8.3-4] No Local on a shared subscription is a protocol error (DISCONNECT 0x82)', async () => {
+    const conn = await raw();
+    rawSubscribe(conn, [{ topic: '$share/g/x/a', qos: 0, nl: true }]);
+    expect(await serverDisconnect(conn)).toBe(0x82);
+  });
+
+  it('MQTT 3.1.1 is unchanged: $share/… gets SUBACK 0x80', async () => {
+    const c = await connect(t.url('tcp'), 4, { username: `v4@${ORG_A}`, password: `grants:${unique('cred_')}:work/#` });
+    expect(await subscribe(c, '$share/g/work/#', 0)).toEqual([0x80]);
+  });
+});
