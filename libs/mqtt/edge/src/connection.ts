@@ -621,7 +621,8 @@ export abstract class Connection extends FrameReader implements Timed {
       const limits = broker.limits;
       const properties: NonNullable<IConnackPacket['properties']> = {
         maximumPacketSize: limits.maxPacketSize,
-        subscriptionIdentifiersAvailable: false,
+        // Stored per subscription and sent with each message it matches [MQTT-3.3.4-3].
+        subscriptionIdentifiersAvailable: true,
         // $share/<ShareName>/<filter> (§4.8.2).
         sharedSubscriptionAvailable: true,
       };
@@ -895,6 +896,11 @@ export abstract class Connection extends FrameReader implements Timed {
       // No Local on a shared subscription is a protocol error [MQTT-3.8.3-4]: checked before any filter takes effect.
       for (const sub of subs) if (sub.nl === true && sub.topic.startsWith(SHARE_PREFIX)) return this.protocolError();
     }
+    // Subscription Identifier (§3.8.2.1.2): 0, or more than one, is a protocol error; one array for every
+    // filter of the packet.
+    const subId: unknown = v5 ? packet.properties?.subscriptionIdentifier : undefined;
+    if (subId !== undefined && (typeof subId !== 'number' || subId <= 0)) return this.protocolError();
+    const ids: readonly number[] | null = subId !== undefined ? [subId] : null;
     const limit = broker.limits.maxSubscriptionsPerSession;
     const granted: number[] = [];
     let retainedFor: [string, SubscriptionOptions][] | null = null;
@@ -929,7 +935,7 @@ export abstract class Connection extends FrameReader implements Timed {
             nl: v5 && sub.nl === true,
             rap: v5 && sub.rap === true,
             rh: v5 ? (sub.rh ?? 0) : 0,
-            ids: null,
+            ids,
           };
           // A subscription to the same filter replaces the existing one [MQTT-3.8.4-3].
           if (own === null) own = session.subscriptions = new Map();

@@ -21,6 +21,7 @@ import {
   startEdge,
   waitFor,
   type RawConnection,
+  type Received,
   type TestEdge,
 } from './testing/helpers';
 
@@ -41,9 +42,19 @@ afterAll(async () => {
 });
 
 /** A 5.0 client of ORG_A (or `org`) granted exactly `grants` for publish and subscribe. */
-function client(grants: string[], options: IClientOptions = {}, org = ORG_A): Promise<MqttClient> {
+function client(
+  grants: string[],
+  options: IClientOptions = {},
+  org = ORG_A,
+  setup?: (c: MqttClient) => void,
+): Promise<MqttClient> {
   const cred = unique('cred_');
-  return connect(t.url('tcp'), 5, { username: `${unique('u')}@${org}`, password: `grants:${cred}:${grants.join(',')}`, ...options });
+  return connect(
+    t.url('tcp'),
+    5,
+    { username: `${unique('u')}@${org}`, password: `grants:${cred}:${grants.join(',')}`, ...options },
+    setup,
+  );
 }
 
 /** SUBACK codes (mqtt.js reports failure codes as an error carrying the packet). */
@@ -202,5 +213,100 @@ describe('shared subscriptions (MQTT 5.0, §4.8.2)', () => {
   it('MQTT 3.1.1 is unchanged: $share/… gets SUBACK 0x80', async () => {
     const c = await connect(t.url('tcp'), 4, { username: `v4@${ORG_A}`, password: `grants:${unique('cred_')}:work/#` });
     expect(await subscribe(c, '$share/g/work/#', 0)).toEqual([0x80]);
+  });
+});
+
+describe('subscription identifiers (MQTT 5.0, §3.8.2.1.2)', () => {
+  const withId = (id: number): object => ({ properties: { subscriptionIdentifier: id } });
+
+  it('CONNACK advertises Subscription Identifiers Available', async () => {
+    expect((await connack()).properties?.subscriptionIdentifiersAvailable).toBe(true);
+  });
+
+  it('[MQTT-3.3.4-3] a message carries the identifier of the subscription it matched; none without one', async () => {
+    const s = await client(['work/#']);
+    const got = collect(s);
+    await subscribe(s, 'work/id/+', 1, withId(42));
+    await subscribe(s, 'work/plain', 1);
+    const pub = await client(['work/#']);
+    await publish(pub, 'work/id/a', 'one', { qos: 1 });
+    await publish(pub, 'work/plain', 'two', { qos: 0 });
+    await waitFor(() => got.length === 2, 3000, 'deliveries');
+    expect(got[0].properties?.subscriptionIdentifier).toBe(42);
+    expect(got[1].properties?.subscriptionIdentifier).toBeUndefined();
+  });
+
+  it('[MQTT-3.3.4-4] one copy for overlapping subscriptions carries every matching identifier', async () => {
+    const s = await client(['work/#']);
+    const got = collect(s);
+    await subscribe(s, 'work/o/#', 0, withId(1));
+    await subscribe(s, 'work/o/+', 1, withId(2));
+    await subscribe(s, 'work/o/x', 0);
+    const pub = await client(['work/#']);
+    await publish(pub, 'work/o/x', 'm', { qos: 1 });
+    await waitFor(() => got.length === 1, 3000, 'delivery');
+    await sleep(100);
+    expect(got).toHaveLength(1);
+    expect(got[0].qos).toBe(1);
+    const ids = got[0].properties?.subscriptionIdentifier;
+    expect(Array.isArray(ids) ? [...(ids as number[])].sort() : ids).toEqual([1, 2]);
+  });
+
+  it('a replaced subscription takes the new identifier (or none) [MQTT-3.8.4-3]', async () => {
+    const s = await client(['work/#']);
+    const got = collect(s);
+    await subscribe(s, 'work/rep', 0, withId(5));
+    await subscribe(s, 'work/rep', 0, withId(6));
+    const pub = await client(['work/#']);
+    await publish(pub, 'work/rep', 'a', { qos: 1 });
+    await waitFor(() => got.length === 1, 3000, 'delivery');
+    expect(got[0].properties?.subscriptionIdentifier).toBe(6);
+    await subscribe(s, 'work/rep', 0);
+    await publish(pub, 'work/rep', 'b', { qos: 1 });
+    await waitFor(() => got.length === 2, 3000, 'delivery');
+    expect(got[1].properties?.subscriptionIdentifier).toBeUndefined();
+  });
+
+  it('retained messages sent on subscribe carry its identifier', async () => {
+    const topic = `work/${unique('ri')}`;
+    const pub = await client(['work/#']);
+    await publish(pub, topic, 'kept', { qos: 1, retain: true });
+    const s = await client(['work/#']);
+    const got = collect(s);
+    await subscribe(s, topic, 1, withId(9));
+    await waitFor(() => got.length === 1, 3000, 'retained');
+    expect(got[0]).toMatchObject({ retain: true });
+    expect(got[0].properties?.subscriptionIdentifier).toBe(9);
+    await publish(pub, topic, '', { qos: 1, retain: true });
+  });
+
+  it('a shared subscription\'s identifier goes with its copies; queued QoS 1 keeps it after a resume [MQTT-4.4.0-1]', async () => {
+    const g = unique('g');
+    const s = await client(['work/#']);
+    const got = collect(s);
+    await subscribe(s, `$share/${g}/work/sh`, 1, withId(77));
+    const pub = await client(['work/#']);
+    await publish(pub, 'work/sh', 'm', { qos: 1 });
+    await waitFor(() => got.length === 1, 3000, 'delivery');
+    expect(got[0].properties?.subscriptionIdentifier).toBe(77);
+
+    const clientId = unique('persist-');
+    const cred = unique('cred_');
+    const opts = { clientId, username: `${unique('p')}@${ORG_A}`, clean: false, properties: { sessionExpiryInterval: 60 } };
+    const p = await client(['work/#'], { ...opts, password: `grants:${cred}:work/#` });
+    await subscribe(p, 'work/q', 1, withId(3));
+    await endClient(p);
+    await publish(pub, 'work/q', 'queued', { qos: 1 });
+    let gotBack: Received[] = [];
+    const back = await client(['work/#'], { ...opts, password: `grants:${cred}:work/#` }, ORG_A, (c) => (gotBack = collect(c)));
+    await waitFor(() => gotBack.length === 1, 3000, 'queued delivery');
+    expect(gotBack[0].properties?.subscriptionIdentifier).toBe(3);
+    await endClient(back);
+  });
+
+  it('[MQTT-3.8.2.1.2] a Subscription Identifier of 0 is a protocol error (DISCONNECT 0x82)', async () => {
+    const conn = await raw();
+    rawSubscribe(conn, [{ topic: 'x/a', qos: 0 }], { subscriptionIdentifier: 0 });
+    expect(await serverDisconnect(conn)).toBe(0x82);
   });
 });
