@@ -188,6 +188,8 @@ export abstract class Connection extends FrameReader implements Timed {
   /** Packets received while an asynchronous authentication is pending, handled in order after it. */
   private pending: Buffer[] | null = null;
   private pendingSize = 0;
+  /** 5.0 client→server Topic Alias mappings of this connection (§3.3.2.3.4), made on first use; never carried to another [MQTT-3.3.2-7]. */
+  private aliases: Map<number, string> | null = null;
 
   constructor(protected readonly broker: Broker) {
     super();
@@ -627,6 +629,8 @@ export abstract class Connection extends FrameReader implements Timed {
         sharedSubscriptionAvailable: true,
       };
       if (limits.maxInflight < 65535) properties.receiveMaximum = limits.maxInflight;
+      // Client→server aliases 1…maxTopicAliases (§3.2.2.3.8); the edge sends none to clients.
+      if (limits.maxTopicAliases > 0) properties.topicAliasMaximum = limits.maxTopicAliases;
       if (context.clientIdAssigned) properties.assignedClientIdentifier = context.request.clientId;
       if (context.expiryGranted !== undefined) properties.sessionExpiryInterval = context.expiryGranted;
       if (context.serverKeepAlive !== undefined) properties.serverKeepAlive = context.serverKeepAlive;
@@ -762,8 +766,21 @@ export abstract class Connection extends FrameReader implements Timed {
     if (qos > 0 && id === 0) return this.protocolError();
     const props = packet.properties;
     // We advertise Topic Alias Maximum 0, so any alias is invalid (5.0 §3.2.2.3.8).
-    if (v5 && props?.topicAlias !== undefined) return this.protocolError(RC.TOPIC_ALIAS_INVALID);
-    const topic = packet.topic;
+    let topic = packet.topic;
+    if (v5 && props !== undefined && props.topicAlias !== undefined) {
+      // Topic Alias (§3.3.2.3.4): 0 or above the Topic Alias Maximum we sent is DISCONNECT 0x94 [MQTT-3.3.2-8], [MQTT-3.3.2-9].
+      const alias = props.topicAlias;
+      if (alias === 0 || alias > broker.limits.maxTopicAliases) return this.protocolError(RC.TOPIC_ALIAS_INVALID);
+      if (topic.length === 0) {
+        // An empty Topic Name uses the alias' mapping; none on this connection is a protocol error (§3.3.4).
+        const mapped = this.aliases?.get(alias);
+        if (mapped === undefined) return this.protocolError();
+        topic = packet.topic = mapped;
+      } else {
+        // A Topic Name with an alias sets (or replaces) the mapping (§3.3.2.3.4).
+        (this.aliases ??= new Map()).set(alias, topic);
+      }
+    }
     // No wildcards, not empty, no U+0000 [MQTT-3.3.2-2], [MQTT-4.7.3-1].
     if (topicNameProblem(topic) !== null) return this.protocolError(RC.TOPIC_NAME_INVALID);
     // Beyond maxTopicLength/maxTopicLevels: handled as an unacceptable topic name, for every QoS (QoS 0

@@ -108,6 +108,10 @@ function rawSubscribe(conn: RawConnection, filters: { topic: string; qos: 0 | 1 
   conn.send(encodePacket({ cmd: 'subscribe', messageId: 7, subscriptions: filters, properties } as Packet, 5));
 }
 
+function rawPublish(conn: RawConnection, topic: string, payload: string, properties?: object): void {
+  conn.send(encodePacket({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 0, retain: false, dup: false, properties } as Packet, 5));
+}
+
 async function subackOf(conn: RawConnection): Promise<number[]> {
   await waitFor(() => packets(conn).some((p) => p.cmd === 'suback'), 3000, 'SUBACK');
   return (packets(conn).find((p) => p.cmd === 'suback') as { granted: number[] }).granted;
@@ -308,5 +312,85 @@ describe('subscription identifiers (MQTT 5.0, §3.8.2.1.2)', () => {
     const conn = await raw();
     rawSubscribe(conn, [{ topic: 'x/a', qos: 0 }], { subscriptionIdentifier: 0 });
     expect(await serverDisconnect(conn)).toBe(0x82);
+  });
+});
+
+describe('topic aliases, client to server (MQTT 5.0, §3.3.2.3.4)', () => {
+  it('CONNACK advertises Topic Alias Maximum 10', async () => {
+    expect((await connack()).properties?.topicAliasMaximum).toBe(10);
+  });
+
+  it('an alias set with a topic is used by PUBLISHes with an empty topic; subscribers get the full topic, no alias', async () => {
+    const s = await client(['x/#']);
+    const got = collect(s);
+    await subscribe(s, 'x/#', 1);
+    const conn = await raw();
+    rawPublish(conn, 'x/aliased', 'one', { topicAlias: 3 });
+    rawPublish(conn, '', 'two', { topicAlias: 3 });
+    rawPublish(conn, 'x/other', 'three', { topicAlias: 3 }); // replaces the mapping
+    rawPublish(conn, '', 'four', { topicAlias: 3 });
+    await waitFor(() => got.length === 4, 3000, 'deliveries');
+    expect(got.map((m) => `${m.topic} ${m.payload}`)).toEqual(['x/aliased one', 'x/aliased two', 'x/other three', 'x/other four']);
+    expect(got.every((m) => m.properties?.topicAlias === undefined)).toBe(true);
+    conn.destroy();
+  });
+
+  it('with mqtt.js: publish with a topic alias, then by alias only', async () => {
+    const s = await client(['x/#']);
+    const got = collect(s);
+    await subscribe(s, 'x/js', 0);
+    const pub = await client(['x/#']);
+    await publish(pub, 'x/js', 'a', { qos: 1, properties: { topicAlias: 10 } });
+    await publish(pub, '', 'b', { qos: 1, properties: { topicAlias: 10 } });
+    await waitFor(() => got.length === 2, 3000, 'deliveries');
+    expect(got.map((m) => m.topic)).toEqual(['x/js', 'x/js']);
+  });
+
+  it('the aliased topic is checked against the grants (PUBACK 0x87)', async () => {
+    const conn = await raw();
+    rawPublish(conn, 'x/ok', 'set', { topicAlias: 1 });
+    conn.send(encodePacket({ cmd: 'publish', topic: 'y/denied', payload: Buffer.from('a'), qos: 1, messageId: 5, retain: false, dup: false, properties: { topicAlias: 2 } } as Packet, 5));
+    conn.send(encodePacket({ cmd: 'publish', topic: '', payload: Buffer.from('b'), qos: 1, messageId: 6, retain: false, dup: false, properties: { topicAlias: 2 } } as Packet, 5));
+    await waitFor(() => packets(conn).filter((p) => p.cmd === 'puback').length === 2, 3000, 'PUBACKs');
+    const codes = packets(conn).filter((p) => p.cmd === 'puback').map((p) => (p as { reasonCode?: number }).reasonCode);
+    expect(codes).toEqual([0x87, 0x87]);
+    conn.destroy();
+  });
+
+  it('[MQTT-3.3.2-8] alias 0 is DISCONNECT 0x94', async () => {
+    const conn = await raw();
+    rawPublish(conn, 'x/a', 'm', { topicAlias: 0 });
+    expect(await serverDisconnect(conn)).toBe(0x94);
+  });
+
+  it('[MQTT-3.3.2-9] an alias above the Topic Alias Maximum is DISCONNECT 0x94', async () => {
+    const conn = await raw();
+    rawPublish(conn, 'x/a', 'm', { topicAlias: 11 });
+    expect(await serverDisconnect(conn)).toBe(0x94);
+  });
+
+  it('an unknown alias with an empty topic is DISCONNECT 0x82 (§3.3.4)', async () => {
+    const conn = await raw();
+    rawPublish(conn, '', 'm', { topicAlias: 4 });
+    expect(await serverDisconnect(conn)).toBe(0x82);
+  });
+
+  it('[MQTT-3.3.2-7] mappings are not carried to another connection', async () => {
+    const first = await raw();
+    rawPublish(first, 'x/a', 'm', { topicAlias: 2 });
+    await sleep(50);
+    first.destroy();
+    const second = await raw();
+    rawPublish(second, '', 'm', { topicAlias: 2 });
+    expect(await serverDisconnect(second)).toBe(0x82);
+  });
+
+  it('MQTT 3.1.1 clients are unaffected', async () => {
+    const s = await client(['x/#']);
+    const got = collect(s);
+    await subscribe(s, 'x/v4', 0);
+    const c = await connect(t.url('tcp'), 4, { username: `v4@${ORG_A}`, password: `grants:${unique('cred_')}:x/#` });
+    await publish(c, 'x/v4', 'm', { qos: 1 });
+    await waitFor(() => got.length === 1, 3000, 'delivery');
   });
 });
