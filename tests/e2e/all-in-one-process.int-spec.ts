@@ -48,14 +48,22 @@ describe('the all-in-one process', () => {
     expect(await app.stop('SIGINT')).toBe(0);
   });
 
-  it('names the variable of a port that is taken', async () => {
+  // The WebSocket listener starts after the TCP one: its failure must also end the process.
+  it.each([
+    ['SIGNET_MQTT_PORT', 'is already in use'],
+    ['SIGNET_HTTP_PORT', 'is already in use'],
+    // uWebSockets.js does not tell why a listen failed.
+    ['SIGNET_WS_PORT', 'is it in use?'],
+  ])('names %s when its port is taken, and exits', async (variable, reason) => {
     const blocker: Server = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const port = (blocker.address() as { port: number }).port;
     try {
-      app = SpawnedApp.start('signet', testEnv({ SIGNET_DATA_DIR: dataDir, SIGNET_MQTT_PORT: String(port) }));
+      app = SpawnedApp.start('signet', testEnv({ SIGNET_DATA_DIR: dataDir, [variable]: String(port) }));
       expect(await app.exited).toBe(1);
-      expect(app.stderr).toContain(`SIGNET_MQTT_PORT: port ${port} on 127.0.0.1 is already in use`);
+      expect(app.stderr).toContain(`${variable}: `);
+      expect(app.stderr).toContain(`${port} on 127.0.0.1`);
+      expect(app.stderr).toContain(reason);
     } finally {
       blocker.close();
     }

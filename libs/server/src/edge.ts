@@ -32,12 +32,6 @@ async function listenNamed<T>(listen: () => Promise<T>, variable: string, port: 
   }
 }
 
-/**
- * The MQTT edge of a process: tkn_ credentials checked locally against the
- * token service's public keys and the in-memory deny list, which the
- * revocation bus keeps current. A revocation closes the live sessions of the
- * credentials it names at once and refuses them from then on.
- */
 export interface EdgeSources {
   bus: RevocationBus;
   fetchJwks: JwksFetcher;
@@ -47,6 +41,12 @@ export interface EdgeSources {
   apiKeys?: ApiKeyVerifier & UsageSink;
 }
 
+/**
+ * The MQTT edge of a process: tkn_ credentials checked locally against the
+ * token service's public keys and the in-memory deny list, which the
+ * revocation bus keeps current. A revocation closes the live sessions of the
+ * credentials it names at once and refuses them from then on.
+ */
 export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, apiKeys }: EdgeSources): Promise<EdgeHandle> {
   const { config, logger, metrics } = ctx;
   const log = logger.child({ component: 'mqtt-edge' });
@@ -132,46 +132,45 @@ export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, api
     }
   });
 
+  const stop = async () => {
+    unsubscribe();
+    clearInterval(reportTimer);
+    await edge.close();
+    // A clean stop hands over what was counted since the last report.
+    await reportUsage();
+  };
   const host = config.host;
-  const tcp = await listenNamed(() => edge.listenTcp(config.ports.mqtt, host), PORT_VARIABLES.mqtt, config.ports.mqtt, host);
-  const ws = await listenNamed(
-    () => edge.listenWebSocket(config.ports.ws, host, config.wsPath),
-    PORT_VARIABLES.ws,
-    config.ports.ws,
-    host,
-  );
+  const listen = (variable: string, port: number, start: () => Promise<{ port: number }>) =>
+    listenNamed(start, variable, port, host).then((bound) => bound.port);
+  let mqttPort: number;
+  let wsPort: number;
   let mqttsPort: number | undefined;
   let wssPort: number | undefined;
-  if (config.tls) {
+  try {
+    mqttPort = await listen(PORT_VARIABLES.mqtt, config.ports.mqtt, () => edge.listenTcp(config.ports.mqtt, host));
+    wsPort = await listen(PORT_VARIABLES.ws, config.ports.ws, () => edge.listenWebSocket(config.ports.ws, host, config.wsPath));
     const files = config.tls;
-    mqttsPort = (
-      await listenNamed(() => edge.listenTls(config.ports.mqtts, host, files), PORT_VARIABLES.mqtts, config.ports.mqtts, host)
-    ).port;
-    wssPort = (
-      await listenNamed(
-        () => edge.listenWebSocketTls(config.ports.wss, host, config.wsPath, files),
-        PORT_VARIABLES.wss,
-        config.ports.wss,
-        host,
-      )
-    ).port;
+    if (files) {
+      mqttsPort = await listen(PORT_VARIABLES.mqtts, config.ports.mqtts, () => edge.listenTls(config.ports.mqtts, host, files));
+      wssPort = await listen(PORT_VARIABLES.wss, config.ports.wss, () =>
+        edge.listenWebSocketTls(config.ports.wss, host, config.wsPath, files),
+      );
+    }
+  } catch (err) {
+    // The listeners already open would keep the process alive after a failed start.
+    await stop();
+    throw err;
   }
   return {
     edge,
-    mqttPort: tcp.port,
-    wsPort: ws.port,
+    mqttPort,
+    wsPort,
     mqttsPort,
     wssPort,
     keys,
     denyList,
     keyAuth,
     reportUsage,
-    close: async () => {
-      unsubscribe();
-      clearInterval(reportTimer);
-      await edge.close();
-      // A clean stop hands over what was counted since the last report.
-      await reportUsage();
-    },
+    close: stop,
   };
 }

@@ -12,5 +12,8 @@ export function explainListenError(err: unknown, variable: string, port: number,
   if (code === 'EACCES') {
     return new ConfigError(variable, `not allowed to listen on port ${port}; set ${variable} to a port above 1023`);
   }
-  return err instanceof Error ? err : new Error(String(err));
+  if (err instanceof ConfigError) return err;
+  // Some listeners (uWebSockets.js) cannot say why: still name what to change.
+  const reason = err instanceof Error ? err.message : String(err);
+  return new ConfigError(variable, `cannot listen on port ${port} on ${host} (${reason}); is it in use? set ${variable} to a free port`);
 }
