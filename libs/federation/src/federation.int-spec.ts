@@ -8,7 +8,7 @@ import { decodeJwt, generateKeyPair, JWTPayload } from 'jose';
 
 import { ApiKeysModule, ApiKeysService, BootstrapService } from '@signet/api-keys';
 import { loadConfig } from '@signet/config';
-import { createHttpApp, DATA_SOURCE, REVOCATION_BUS, SECRET_BOX, SIGNET_CONFIG } from '@signet/http';
+import { createHttpApp, platformProviders } from '@signet/http';
 import { createLogger, SignetMetrics } from '@signet/observability';
 import { IdpProviderEntity, OpenedDatabase, openDatabase, OrgEntity, SecretBox } from '@signet/persistence';
 import { InMemoryRevocationBus } from '@signet/revocation';
@@ -134,10 +134,7 @@ beforeAll(async () => {
     logger,
     metrics: new SignetMetrics({ defaults: false }),
     providers: [
-      { provide: SIGNET_CONFIG, useValue: config },
-      { provide: DATA_SOURCE, useValue: db.dataSource },
-      { provide: REVOCATION_BUS, useValue: bus },
-      { provide: SECRET_BOX, useValue: new SecretBox(Buffer.from(masterKey, 'base64')) },
+      ...platformProviders({ config, dataSource: db.dataSource, bus, secretBox: new SecretBox(Buffer.from(masterKey, 'base64')) }),
       { provide: FEDERATION_OPTIONS, useValue: { ...options, firebaseJwksUri: `${peer.origin}/firebase/jwks` } },
     ],
     imports: [ApiKeysModule, TokensModule, FederationModule],

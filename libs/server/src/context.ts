@@ -3,7 +3,7 @@ import type { JWK } from 'jose';
 
 import { API_KEYS_OPTIONS, ApiKeysOptions } from '@signet/api-keys';
 import type { SignetConfig } from '@signet/config';
-import { DATA_SOURCE, REVOCATION_BUS, SECRET_BOX, SIGNET_CONFIG } from '@signet/http';
+import { platformProviders } from '@signet/http';
 import type { Logger, SignetMetrics } from '@signet/observability';
 import { Database, loadMasterKey, openDatabase, SecretBox } from '@signet/persistence';
 import { InMemoryRevocationBus, RedisRevocationBus, RevocationBus, RevocationSource } from '@signet/revocation';
@@ -48,10 +48,7 @@ export async function openState(ctx: ProcessContext): Promise<Omit<StatefulConte
 
 /** The DI providers every feature module expects (see @signet/http injection tokens). */
 export const stateProviders = (ctx: StatefulContext): Provider[] => [
-  { provide: SIGNET_CONFIG, useValue: ctx.config },
-  { provide: DATA_SOURCE, useValue: ctx.database.dataSource },
-  { provide: REVOCATION_BUS, useValue: ctx.bus },
-  { provide: SECRET_BOX, useValue: ctx.secretBox },
+  ...platformProviders({ config: ctx.config, dataSource: ctx.database.dataSource, bus: ctx.bus, secretBox: ctx.secretBox }),
   { provide: API_KEYS_OPTIONS, useValue: apiKeysOptions(ctx.config) },
 ];
 

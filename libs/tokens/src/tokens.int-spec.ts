@@ -10,7 +10,7 @@ import type { JWK } from 'jose';
 import { ApiKeysModule, ApiKeysService, BootstrapService } from '@signet/api-keys';
 import { loadConfig, SignetConfig } from '@signet/config';
 import { AccessTokenClaims, AccessTokenVerifier, importPublicJwk } from '@signet/credentials';
-import { createHttpApp, DATA_SOURCE, REVOCATION_BUS, SECRET_BOX, SIGNET_CONFIG } from '@signet/http';
+import { createHttpApp, platformProviders } from '@signet/http';
 import { createLogger, SignetMetrics } from '@signet/observability';
 import { IssuedTokenEntity, OpenedDatabase, openDatabase, OrgEntity, RefreshTokenEntity, SecretBox } from '@signet/persistence';
 import {
@@ -113,10 +113,7 @@ async function startHarness(
       logger,
       metrics: new SignetMetrics({ defaults: false }),
       providers: [
-        { provide: SIGNET_CONFIG, useValue: config },
-        { provide: DATA_SOURCE, useValue: db.dataSource },
-        { provide: REVOCATION_BUS, useValue: bus },
-        { provide: SECRET_BOX, useValue: new SecretBox(Buffer.from(masterKey, 'base64')) },
+        ...platformProviders({ config, dataSource: db.dataSource, bus, secretBox: new SecretBox(Buffer.from(masterKey, 'base64')) }),
       ],
       imports: [ApiKeysModule, TokensModule],
     });

@@ -1,3 +1,10 @@
+import type { Provider } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+
+import type { SignetConfig } from '@signet/config';
+import type { SecretBox } from '@signet/persistence';
+import type { RevocationBus } from '@signet/revocation';
+
 /**
  * Nest injection tokens for the process-wide objects every feature module
  * uses. The apps provide them (see apps/*\/src/main.ts); features inject them.
@@ -12,3 +19,19 @@ export const REVOCATION_BUS = Symbol('REVOCATION_BUS');
 export const SECRET_BOX = Symbol('SECRET_BOX');
 /** The root pino logger (@signet/observability). */
 export const LOGGER = Symbol('LOGGER');
+
+/** The process-wide objects behind the tokens above. */
+export interface PlatformState {
+  config: SignetConfig;
+  dataSource: DataSource;
+  bus: RevocationBus;
+  secretBox: SecretBox;
+}
+
+/** Providers binding each injection token to its object: one place for apps and tests alike. */
+export const platformProviders = (state: PlatformState): Provider[] => [
+  { provide: SIGNET_CONFIG, useValue: state.config },
+  { provide: DATA_SOURCE, useValue: state.dataSource },
+  { provide: REVOCATION_BUS, useValue: state.bus },
+  { provide: SECRET_BOX, useValue: state.secretBox },
+];
