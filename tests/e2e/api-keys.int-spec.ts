@@ -19,7 +19,7 @@ import { createTestDatabase, redisUrl, uniquePrefix, waitFor } from '@signet/tes
 
 import { TokenApi } from '../support/api';
 import { brokerUrl, connect, Endpoints, nextMessage, publishCode, refusalCode, serverClosed, subscribeCodes } from '../support/mqtt';
-import { Backend, realBackend, startSignet, testEnv } from '../support/signet';
+import { Backend, reach, realBackend, startSignet, testEnv } from '../support/signet';
 import { SpawnedApp } from '../support/spawn';
 
 interface KeyBody {
@@ -91,9 +91,8 @@ describe('API keys end to end (PostgreSQL + Redis)', () => {
     const bootstrap = signet.tokenService!.bootstrap!;
     orgId = bootstrap.orgId;
     bootKey = bootstrap.apiKey;
-    anonymous = new TokenApi(`http://127.0.0.1:${signet.ports.http}`);
+    ({ anonymous, endpoints } = reach(signet));
     admin = anonymous.withKey(bootstrap.apiKey);
-    endpoints = { mqttPort: signet.ports.mqtt!, wsPort: signet.ports.ws! };
   });
 
   afterEach(() => {
@@ -417,9 +416,8 @@ describe('API keys end to end (PostgreSQL + Redis)', () => {
       c.end(true);
       await signet.close();
       signet = await startSignet(backend, { ...FAST_ENV, SIGNET_USAGE_FLUSH_MS: '3600000' });
-      anonymous = new TokenApi(`http://127.0.0.1:${signet.ports.http}`);
+      ({ anonymous, endpoints } = reach(signet));
       admin = anonymous.withKey(bootKey);
-      endpoints = { mqttPort: signet.ports.mqtt!, wsPort: signet.ports.ws! };
       const u = await usageOf(k.id);
       expect(u.totals).toMatchObject({ api_calls: 1, mqtt_connects: 1, messages_published: 4, bytes_published: 16 });
     });

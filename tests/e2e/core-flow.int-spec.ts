@@ -30,7 +30,7 @@ import {
   subscribeCodes,
   Transport,
 } from '../support/mqtt';
-import { Backend, BACKENDS, startSignet } from '../support/signet';
+import { Backend, BACKENDS, reach, startSignet } from '../support/signet';
 
 const VERSIONS = [4, 5] as const;
 const TRANSPORTS: Transport[] = ['tcp', 'ws'];
@@ -61,9 +61,8 @@ describe.each(BACKENDS)('core flow on %s', (label, makeBackend) => {
     signet = await startSignet(backend);
     expect(signet.tokenService?.bootstrap?.apiKey).toMatch(/^sk_/);
     apiKey = signet.tokenService!.bootstrap!.apiKey;
-    anonymous = new TokenApi(`http://127.0.0.1:${signet.ports.http}`);
+    ({ anonymous, endpoints } = reach(signet));
     api = anonymous.withKey(apiKey);
-    endpoints = { mqttPort: signet.ports.mqtt!, wsPort: signet.ports.ws! };
   });
 
   afterEach(() => {
@@ -325,9 +324,8 @@ describe.each(BACKENDS)('core flow on %s', (label, makeBackend) => {
     await signet.close();
     signet = await startSignet(backend);
     expect(signet.tokenService?.bootstrap).toBeNull();
-    api = new TokenApi(`http://127.0.0.1:${signet.ports.http}`, apiKey);
-    anonymous = new TokenApi(`http://127.0.0.1:${signet.ports.http}`);
-    endpoints = { mqttPort: signet.ports.mqtt!, wsPort: signet.ports.ws! };
+    ({ anonymous, endpoints } = reach(signet));
+    api = anonymous.withKey(apiKey);
     expect((await api.call('GET', '/v1/tokens?user_id=frank')).status).toBe(200);
     await expect(login(kept, 'tcp', 5)).resolves.toBeDefined();
     expect(await credentialsRefusal(brokerUrl(endpoints, 'tcp'), revoked, 5)).toBe(0x86);

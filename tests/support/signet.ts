@@ -7,6 +7,9 @@ import { Env, loadConfig } from '@signet/config';
 import { SignetProcess, startAllInOne } from '@signet/server';
 import { createTestDatabase, redisUrl, uniquePrefix } from '@signet/testing';
 
+import { TokenApi } from './api';
+import type { Endpoints } from './mqtt';
+
 
 
 /** Where a Signet under test keeps its state: embedded defaults, or the machine's PostgreSQL and Redis. */
@@ -60,4 +63,12 @@ export const testEnv = (extra: Env = {}): Env => ({
 
 export async function startSignet(backend: Backend, extra: Env = {}): Promise<SignetProcess> {
   return startAllInOne(loadConfig(testEnv({ ...backend.env, ...extra })));
+}
+
+/** How a test reaches a running all-in-one: its API without a key, and its MQTT listeners. */
+export function reach(signet: SignetProcess): { anonymous: TokenApi; endpoints: Endpoints } {
+  return {
+    anonymous: new TokenApi(`http://127.0.0.1:${signet.ports.http}`),
+    endpoints: { mqttPort: signet.ports.mqtt!, wsPort: signet.ports.ws! },
+  };
 }
