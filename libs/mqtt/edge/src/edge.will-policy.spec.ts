@@ -84,6 +84,22 @@ describe.each([4, 5] as const)('will policy, MQTT %s', (version) => {
     expect(received.map((m) => [m.topic, m.payload])).toEqual(expected ? [[topic, 'gone']] : []);
   });
 
+  it('takes the policy of the credential the session last re-authenticated with', async () => {
+    const topic = willTopic();
+    const first = unique('cred-');
+    const second = unique('cred-');
+    const received = await watch(topic);
+    const client = await connectWithWill(version, `good:${first}`, topic);
+    await client.subscribeAsync('$signet/auth/result', { qos: 0 });
+    const result = new Promise<string>((resolve) => client.once('message', (_t, payload) => resolve(payload.toString())));
+    await client.publishAsync('$signet/auth/refresh', `good:${second}+will`, { qos: 0 });
+    expect(JSON.parse(await result)).toMatchObject({ ok: true, credential_id: second });
+    const closed = whenClosed(client);
+    expect(t.edge.revoke([second])).toBe(1);
+    await closed;
+    await waitFor(() => received.length === 1, 2000, 'the will');
+  });
+
   it('still publishes the will on socket loss under the default policy', async () => {
     const topic = willTopic();
     const received = await watch(topic);
