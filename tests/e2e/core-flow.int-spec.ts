@@ -285,6 +285,44 @@ describe.each(BACKENDS)('core flow on %s', (label, makeBackend) => {
     expect(await credentialsRefusal(brokerUrl(endpoints, 'tcp'), creds, 5)).toBe(0x86);
   });
 
+  describe.each(VERSIONS)('will policy on revoke, protocol version %i', (version) => {
+    it("publishes a revoked session's will only once the org's will_on_revoke is publish", async () => {
+      const topic = `status/device_${version}`;
+      const watcherCreds = await api.issue({ user_id: `watcher_${version}`, permissions: { subscribe: ['status/#'] } });
+      const watcher = await login(watcherCreds, 'tcp', version);
+      await watcher.subscribeAsync('status/#', { qos: 1 });
+      // A device with a will, whose token is then revoked through the API.
+      const revokeDeviceWithWill = async (): Promise<void> => {
+        const creds = await api.issue({ user_id: `device_${version}`, permissions: { publish: ['status/{user_id}'] } });
+        const device = track(
+          await connect(brokerUrl(endpoints, 'ws'), {
+            ...creds.mqtt_credentials,
+            protocolVersion: version,
+            will: { topic, payload: Buffer.from('offline'), qos: 1, retain: false },
+          }),
+        );
+        const closed = serverClosed(device);
+        expect((await api.call('DELETE', `/v1/tokens/${creds.token_id}`)).status).toBe(204);
+        await closed;
+      };
+
+      expect((await api.call('GET', '/v1/org/settings')).body).toEqual({ will_on_revoke: 'suppress' });
+      await revokeDeviceWithWill();
+      await noMessage(watcher, 500);
+
+      try {
+        const changed = await api.call('PATCH', '/v1/org/settings', { will_on_revoke: 'publish' });
+        expect({ status: changed.status, body: changed.body }).toEqual({ status: 200, body: { will_on_revoke: 'publish' } });
+        const will = nextMessage(watcher);
+        await revokeDeviceWithWill();
+        expect(await will).toEqual({ topic, payload: 'offline' });
+      } finally {
+        // Back to the default for the rest of the suite.
+        await api.call('PATCH', '/v1/org/settings', { will_on_revoke: 'suppress' });
+      }
+    });
+  });
+
   it('revokes every token of a user', async () => {
     const a = await api.issue({ user_id: 'dave' });
     const b = await api.issue({ user_id: 'dave' });

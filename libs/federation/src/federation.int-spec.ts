@@ -266,6 +266,17 @@ describe('Supabase', () => {
     expect(tokenClaims(await exchange(jwksProvider, token)).sub).toBe('5f1c2b9e-8a7d-4c3b-9e2f-1a2b3c4d5e6f');
   });
 
+  it("carries the org's will policy (org settings) into exchanged tokens", async () => {
+    const token = await sign(claims(), supabaseEs.privateKey, { alg: 'ES256', kid: supabaseEs.kid });
+    expect(tokenClaims(await exchange(jwksProvider, token)).will).toBeUndefined();
+    expect((await request('PATCH', '/v1/org/settings', { bearer: sk, body: { will_on_revoke: 'publish' } })).status).toBe(200);
+    try {
+      expect(tokenClaims(await exchange(jwksProvider, token)).will).toBe('publish');
+    } finally {
+      await request('PATCH', '/v1/org/settings', { bearer: sk, body: { will_on_revoke: 'suppress' } });
+    }
+  });
+
   it('grants no role permissions when no role maps, and refuses HS256 without a configured secret', async () => {
     const token = await sign(claims({ app_metadata: { roles: ['viewer'] } }), supabaseEs.privateKey, { alg: 'ES256', kid: supabaseEs.kid });
     expect(tokenClaims(await exchange(jwksProvider, token)).perm).toEqual({ pub: ['users/{user_id}/#'], sub: ['users/{user_id}/#'] });

@@ -12,7 +12,7 @@ import { loadConfig, SignetConfig } from '@signet/config';
 import { AccessTokenClaims, AccessTokenVerifier, importPublicJwk } from '@signet/credentials';
 import { createHttpApp, platformProviders } from '@signet/http';
 import { createLogger, SignetMetrics } from '@signet/observability';
-import { IssuedTokenEntity, OpenedDatabase, openDatabase, OrgEntity, RefreshTokenEntity, SecretBox } from '@signet/persistence';
+import { IssuedTokenEntity, OpenedDatabase, openDatabase, OrgEntity, OrgSettingsEntity, RefreshTokenEntity, SecretBox } from '@signet/persistence';
 import {
   InMemoryRevocationBus,
   RevocationBus,
@@ -66,7 +66,7 @@ interface Harness {
   /** Every log line written, raw JSON. */
   logLines: string[];
   request(
-    method: 'GET' | 'POST' | 'DELETE',
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
     url: string,
     options?: { key?: string; body?: unknown; rawBody?: string },
   ): Promise<{ status: number; body: string; headers: OutgoingHttpHeaders; json<T>(): T }>;
@@ -637,12 +637,94 @@ describe('token service API', () => {
     });
   });
 
+  describe('GET/PATCH /v1/org/settings (will policy)', () => {
+    const settings = (key: string) => h.request('GET', '/v1/org/settings', { key });
+    const patch = (key: string, body: unknown) => h.request('PATCH', '/v1/org/settings', { key, body });
+    const willClaim = async (password: string) => (await verifyWithJwks(password)).will;
+
+    it('defaults to suppress, and then issues tokens without a will claim', async () => {
+      const org = await h.createOrg();
+      const res = await settings(org.key);
+      expect(res.status).toBe(200);
+      expect(res.json()).toEqual({ will_on_revoke: 'suppress' });
+      expect(await willClaim((await issue(org.key, { user_id: 'u1' })).mqtt_credentials.password)).toBeUndefined();
+    });
+
+    it('changes per org: issue, refresh and later tokens carry the policy; other orgs are not affected', async () => {
+      const org = await h.createOrg();
+      const other = await h.createOrg();
+      const before = await issue(org.key, { user_id: 'u1' });
+      const res = await patch(org.key, { will_on_revoke: 'publish' });
+      expect(res.status).toBe(200);
+      expect(res.json()).toEqual({ will_on_revoke: 'publish' });
+      expect((await settings(org.key)).json()).toEqual({ will_on_revoke: 'publish' });
+      expect((await settings(other.key)).json()).toEqual({ will_on_revoke: 'suppress' });
+
+      // Issued before the change: unchanged (the policy travels in the token).
+      expect(await willClaim(before.mqtt_credentials.password)).toBeUndefined();
+      const issued = await issue(org.key, { user_id: 'u1' });
+      expect(await willClaim(issued.mqtt_credentials.password)).toBe('publish');
+      const refreshed = await refresh(before.refresh_token);
+      expect(refreshed.status).toBe(200);
+      expect(await willClaim(refreshed.json<Credentials>().mqtt_credentials.password)).toBe('publish');
+      expect(await willClaim((await issue(other.key, { user_id: 'u1' })).mqtt_credentials.password)).toBeUndefined();
+
+      // Back to the default: the next token has no claim again.
+      expect((await patch(org.key, { will_on_revoke: 'suppress' })).json()).toEqual({ will_on_revoke: 'suppress' });
+      expect(await willClaim((await issue(org.key, { user_id: 'u1' })).mqtt_credentials.password)).toBeUndefined();
+      const row = await h.db.dataSource.getRepository(OrgSettingsEntity).findOneByOrFail({ orgId: org.orgId });
+      expect(row.willOnRevoke).toBe('suppress');
+    });
+
+    it('leaves the settings alone for an empty PATCH', async () => {
+      const org = await h.createOrg();
+      await patch(org.key, { will_on_revoke: 'publish' });
+      const res = await patch(org.key, {});
+      expect(res.status).toBe(200);
+      expect(res.json()).toEqual({ will_on_revoke: 'publish' });
+    });
+
+    it('refuses unknown values and fields with a 400 problem', async () => {
+      const org = await h.createOrg();
+      for (const body of [{ will_on_revoke: 'sometimes' }, { will_on_revoke: null }, { will_on_revoke: 1 }, { will_on_revoke: 'publish', extra: true }, { color: 'blue' }]) {
+        const res = await patch(org.key, body);
+        problem(res, 400, 'validation_failed');
+        expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      }
+      problem(await h.request('PATCH', '/v1/org/settings', { key: org.key, rawBody: '{"will_on_revoke":' }), 400, 'malformed_json');
+      expect((await settings(org.key)).json()).toEqual({ will_on_revoke: 'suppress' });
+    });
+
+    it('requires a key, and org:read / org:write for restricted keys', async () => {
+      problem(await h.request('GET', '/v1/org/settings'), 401, 'missing_api_key');
+      const tokensOnly = await h.createOrg({ type: 'restricted', scopes: ['tokens:write', 'tokens:read'] });
+      problem(await settings(tokensOnly.key), 403, 'insufficient_scope');
+      problem(await patch(tokensOnly.key, { will_on_revoke: 'publish' }), 403, 'insufficient_scope');
+
+      const reader = await h.createOrg({ type: 'restricted', scopes: ['org:read'] });
+      expect((await settings(reader.key)).status).toBe(200);
+      problem(await patch(reader.key, { will_on_revoke: 'publish' }), 403, 'insufficient_scope');
+
+      const writer = await h.createOrg({ type: 'restricted', scopes: ['org:write'] });
+      expect((await patch(writer.key, { will_on_revoke: 'publish' })).json()).toEqual({ will_on_revoke: 'publish' });
+    });
+  });
+
   it('documents the API in OpenAPI', async () => {
     const doc = (await h.request('GET', '/docs/openapi.json')).json<{ paths: Record<string, Record<string, unknown>> }>();
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/v1/tokens', '/v1/tokens/refresh', '/v1/tokens/introspect', '/v1/tokens/{token_id}', '/v1/users/{user_id}/revoke', '/.well-known/jwks.json']),
+      expect.arrayContaining([
+        '/v1/tokens',
+        '/v1/tokens/refresh',
+        '/v1/tokens/introspect',
+        '/v1/tokens/{token_id}',
+        '/v1/users/{user_id}/revoke',
+        '/.well-known/jwks.json',
+        '/v1/org/settings',
+      ]),
     );
     expect(Object.keys(doc.paths['/v1/tokens']).sort()).toEqual(['get', 'post']);
+    expect(Object.keys(doc.paths['/v1/org/settings']).sort()).toEqual(['get', 'patch']);
   });
 
   it('counts issued tokens in the metrics', async () => {

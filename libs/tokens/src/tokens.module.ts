@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 
 import { ApiKeysModule } from '@signet/api-keys';
 
+import { OrgSettingsController } from './org-settings/org-settings.controller';
+import { OrgSettingsService } from './org-settings/org-settings.service';
 import { RevocationService } from './revocation/revocation.service';
 import { JwksController } from './signing-keys/jwks.controller';
 import { SigningKeysService } from './signing-keys/signing-keys.service';
@@ -14,12 +16,13 @@ import { TokensController, UsersController } from './tokens/tokens.controller';
 
 /**
  * The token service: issue/refresh/revoke/list/introspect `tkn_` tokens,
- * signing keys and JWKS. Needs the global providers SIGNET_CONFIG,
+ * signing keys and JWKS, and the org settings they carry (GET/PATCH
+ * /v1/org/settings). Needs the global providers SIGNET_CONFIG,
  * DATA_SOURCE, REVOCATION_BUS, SECRET_BOX and LOGGER.
  */
 @Module({
   imports: [ApiKeysModule],
-  controllers: [TokensController, UsersController, JwksController],
+  controllers: [TokensController, UsersController, JwksController, OrgSettingsController],
   providers: [
     SigningKeysService,
     RevocationService,
@@ -28,6 +31,7 @@ import { TokensController, UsersController } from './tokens/tokens.controller';
     RefreshTokenUseCase,
     RevokeTokensUseCase,
     TokenQueriesService,
+    OrgSettingsService,
   ],
   // TokenIssuer: for other ways of establishing a user (IdP federation) that end in the same credentials.
   exports: [SigningKeysService, RevocationService, RevokeTokensUseCase, TokenQueriesService, TokenIssuer],

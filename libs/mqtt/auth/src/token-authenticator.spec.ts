@@ -9,7 +9,10 @@ describe('TokenAuthenticator', () => {
   const now = Math.floor(Date.now() / 1000);
   const revoked = new Set<string>();
   let auth: TokenAuthenticator;
-  let sign: (perm: { pub: string[]; sub: string[] }, extra?: { jti?: string; exp?: number; cid?: string }) => Promise<string>;
+  let sign: (
+    perm: { pub: string[]; sub: string[] },
+    extra?: { jti?: string; exp?: number; cid?: string; will?: 'publish' },
+  ) => Promise<string>;
 
   beforeAll(async () => {
     const key = await generateSigningKey();
@@ -17,7 +20,7 @@ describe('TokenAuthenticator', () => {
     await keys.refresh();
     auth = new TokenAuthenticator({ keys, revoked });
     sign = (perm, extra = {}) =>
-      signAccessToken({ sub: 'alice', org, jti: extra.jti ?? 'tok_000000000000000000000001', iat: now, exp: extra.exp ?? now + 60, perm, ...(extra.cid ? { cid: extra.cid } : {}) }, key);
+      signAccessToken({ sub: 'alice', org, jti: extra.jti ?? 'tok_000000000000000000000001', iat: now, exp: extra.exp ?? now + 60, perm, ...(extra.cid ? { cid: extra.cid } : {}), ...(extra.will ? { will: extra.will } : {}) }, key);
   });
 
   const connect = (password: string, clientId = 'c1', username = `alice@${org}`): Promise<AuthResult> =>
@@ -59,5 +62,12 @@ describe('TokenAuthenticator', () => {
     expect(await connect(token, 'dev-1', `bob@${org}`)).toMatchObject({ ok: false, reason: 'bad_credentials' });
     expect(await connect(token, 'dev-2')).toMatchObject({ ok: false, reason: 'not_authorized' });
     expect((await connect(token, 'dev-1')).ok).toBe(true);
+  });
+
+  it("maps the will claim to the principal's willOnEnd: publish when present, suppress by default", async () => {
+    const publish = await sign({ pub: [], sub: [] }, { jti: 'tok_000000000000000000000005', will: 'publish' });
+    const plain = await sign({ pub: [], sub: [] }, { jti: 'tok_000000000000000000000006' });
+    expect((await principal(publish)).willOnEnd).toBe('publish');
+    expect((await principal(plain)).willOnEnd).toBe('suppress');
   });
 });

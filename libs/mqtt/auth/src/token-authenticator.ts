@@ -82,6 +82,7 @@ export class TokenAuthenticator implements ConnectAuthenticator {
         subject: claims.sub,
         expiresAt: claims.exp * 1000,
         permissions: this.permissionsFor(token, claims, request.clientId),
+        willOnEnd: claims.will === 'publish' ? 'publish' : 'suppress',
       },
     };
   }

@@ -303,6 +303,7 @@ export class Broker {
       if (willDelayMs > 0) {
         session.pendingWill = will;
         session.willAt = now + willDelayMs;
+        session.pendingWillOnEnd = conn.principal?.willOnEnd === 'publish';
       } else {
         this.publishWill(session.org, will);
       }
@@ -361,14 +362,20 @@ export class Broker {
 
   /**
    * Closes the live sessions of these credentials (5.0: DISCONNECT 0x98) and
-   * drops their session state. Their wills are discarded: they were granted
-   * by a credential that is no longer trusted. The ids are remembered for
-   * `revokeMemoryMs` so that a CONNECT whose authentication was already in
-   * flight is refused too. Returns the number of live connections closed.
+   * ends their session state, offline sessions included: subscriptions,
+   * queued and in-flight messages are dropped, so nothing waits for the
+   * revoked credential. Wills follow the org's policy carried by the
+   * credential (`Principal.willOnEnd`): `publish` sends the connect-time or
+   * pending will now (a Will Delay no longer applies: the session ends
+   * here), after every session of these credentials is gone, so none of
+   * them receives one; otherwise they are discarded. The ids are remembered
+   * for `revokeMemoryMs` so that a CONNECT whose authentication was already
+   * in flight is refused too. Returns the number of live connections closed.
    */
   revoke(credentialIds: Iterable<string>): number {
     const until = this.now() + this.limits.revokeMemoryMs;
     let closed = 0;
+    let wills: { org: Org; will: Will }[] | null = null;
     for (const id of credentialIds) {
       this.revoked.set(id, until);
       const set = this.byCredential.get(id);
@@ -376,13 +383,19 @@ export class Broker {
       this.byCredential.delete(id);
       for (const session of set) {
         const conn = session.connection;
+        let will: Will | null = null;
         if (conn !== null) {
+          if (conn.principal?.willOnEnd === 'publish') will = conn.takeWill();
           conn.kick(0x98, 'revoked', false);
           closed++;
+        } else if (session.pendingWillOnEnd) {
+          will = session.pendingWill;
         }
         this.destroySession(session, false);
+        if (will !== null) (wills ??= []).push({ org: session.org, will });
       }
     }
+    if (wills !== null) for (const { org, will } of wills) this.publishWill(org, will);
     return closed;
   }
 

@@ -222,6 +222,13 @@ export abstract class Connection extends FrameReader implements Timed {
     return this.version;
   }
 
+  /** Hands over the connect-time will, which this connection then no longer publishes (revoke()). */
+  takeWill(): Will | null {
+    const will = this.will;
+    this.will = null;
+    return will;
+  }
+
   /** A re-authenticated credential (reauth.ts): its grants apply from now on, and its expiry. */
   adoptPrincipal(principal: Principal): void {
     this.principal = principal;
@@ -269,7 +276,8 @@ export abstract class Connection extends FrameReader implements Timed {
     if (state === CONNECTED) {
       const principal = this.principal!;
       if (now >= principal.expiresAt) {
-        this.kick(RC.MAXIMUM_CONNECT_TIME, 'credential_expired', true);
+        // The will goes out only if the credential's org says so (Principal.willOnEnd).
+        this.kick(RC.MAXIMUM_CONNECT_TIME, 'credential_expired', principal.willOnEnd === 'publish');
         return;
       }
       if (this.keepaliveMs > 0 && now - this.lastSeen >= this.keepaliveMs) {

@@ -118,8 +118,9 @@ export class MqttEdge {
 
   /**
    * Closes every live session of these credentials (5.0: DISCONNECT 0x98
-   * Administrative action) and drops their session state (subscriptions,
-   * queued messages, pending wills). A CONNECT with one of them whose
+   * Administrative action) and drops their session state, offline sessions
+   * included (subscriptions, queued messages). Their wills are published
+   * only when the credential's `Principal.willOnEnd` is `publish`. A CONNECT with one of them whose
    * authentication is still in flight is refused when it completes.
    * Returns the number of live connections closed.
    */

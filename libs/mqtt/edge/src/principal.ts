@@ -16,7 +16,15 @@ export interface Principal {
   expiresAt: number;
   /** Placeholder-free grants for this very connection. */
   permissions: PermissionSet;
+  /**
+   * The org's will policy when this credential is revoked or expires:
+   * `publish` sends the session's will, `suppress` (the default, also when
+   * omitted) drops it. Every other close is unaffected.
+   */
+  willOnEnd?: WillOnEnd;
 }
+
+export type WillOnEnd = 'publish' | 'suppress';
 
 export type AuthRefusal =
   /** Wrong, malformed, forged, expired or revoked credential; username mismatch. 3.1.1: 4, 5.0: 0x86. */

@@ -141,6 +141,8 @@ export class Session implements Timed {
   /** 5.0 Will Delay Interval: a will waiting to be published while offline [MQTT-3.1.3-9]. */
   pendingWill: Will | null = null;
   willAt = Infinity;
+  /** The pending will goes out if the session is revoked (its credential's Principal.willOnEnd). */
+  pendingWillOnEnd = false;
   destroyed = false;
 
   constructor(

@@ -23,6 +23,14 @@ export const ACCESS_TOKEN_TYP = 'tkn+jwt';
 /** Refuse anything larger before decoding (a token with many permissions is still far below). */
 export const MAX_ACCESS_TOKEN_LENGTH = 16 * 1024;
 
+/**
+ * What happens to a session's will when its credential is revoked or expires
+ * (an org setting, carried in the token so the edge needs no lookup).
+ */
+export const WILL_POLICIES = ['suppress', 'publish'] as const;
+export type WillPolicy = (typeof WILL_POLICIES)[number];
+export const DEFAULT_WILL_POLICY: WillPolicy = 'suppress';
+
 export interface AccessTokenClaims {
   /** user id */
   sub: string;
@@ -36,6 +44,11 @@ export interface AccessTokenClaims {
   perm: { pub: string[]; sub: string[] };
   /** when set, the token only connects with this MQTT client id */
   cid?: string;
+  /**
+   * Will policy on revoke/expiry, only present for `publish`: default tokens
+   * stay the same size. Absent (or any other value): suppress.
+   */
+  will?: 'publish';
 }
 
 export const toPermissions = (claims: AccessTokenClaims): Permissions => ({
@@ -106,7 +119,7 @@ export const importPublicJwk = async (jwk: JWK): Promise<KeyLike> =>
 const SHAPE = /^tkn_[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 function checkClaims(payload: Record<string, unknown>): AccessTokenClaims {
-  const { sub, org, jti, iat, exp, perm, cid } = payload;
+  const { sub, org, jti, iat, exp, perm, cid, will } = payload;
   const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
   const p = perm as { pub?: unknown; sub?: unknown } | undefined;
   if (
@@ -122,7 +135,17 @@ function checkClaims(payload: Record<string, unknown>): AccessTokenClaims {
   ) {
     throw new AccessTokenError('invalid_claims', 'token claims are incomplete');
   }
-  return { sub, org, jti, iat, exp, perm: { pub: p.pub, sub: p.sub }, ...(cid === undefined ? {} : { cid }) };
+  return {
+    sub,
+    org,
+    jti,
+    iat,
+    exp,
+    perm: { pub: p.pub, sub: p.sub },
+    ...(cid === undefined ? {} : { cid }),
+    // An unknown value (from a newer token service) falls back to the default, suppress.
+    ...(will === 'publish' ? { will } : {}),
+  };
 }
 
 /**

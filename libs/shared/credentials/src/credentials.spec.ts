@@ -70,6 +70,15 @@ describe('access tokens', () => {
     await expect(verifier.verify(token)).resolves.toEqual(claims);
   });
 
+  it('keeps the will claim for publish only; another value reads as the default (suppress)', async () => {
+    const key = await generateSigningKey();
+    const publicKey = await importPublicJwk(key.publicJwk);
+    const verifier = new AccessTokenVerifier(() => publicKey);
+    await expect(verifier.verify(await signAccessToken({ ...claims, will: 'publish' }, key))).resolves.toEqual({ ...claims, will: 'publish' });
+    const odd = { ...claims, will: 'sometimes' } as unknown as AccessTokenClaims;
+    await expect(verifier.verify(await signAccessToken(odd, key))).resolves.toEqual(claims);
+  });
+
   it.each([
     ['expired', async (t: string) => t, now + 3600, 'expired'],
     ['forged signature', async (t: string) => t.slice(0, -4) + 'AAAA', undefined, 'invalid_signature'],
@@ -105,7 +114,7 @@ describe('access tokens', () => {
 describe('API key scopes', () => {
   const org = 'org_aaaaaaaaaaaa';
   it('knows the plain scopes and MQTT filter scopes', () => {
-    for (const s of ['tokens:write', 'tokens:read', 'tokens:revoke', 'keys:read', 'keys:write', 'mqtt:publish:events/#', 'mqtt:subscribe:cmd/{client_id}/+']) {
+    for (const s of ['tokens:write', 'tokens:read', 'tokens:revoke', 'keys:read', 'keys:write', 'org:read', 'org:write', 'mqtt:publish:events/#', 'mqtt:subscribe:cmd/{client_id}/+']) {
       expect(scopeProblem(s)).toBeNull();
     }
     for (const s of ['tokens:delete', 'admin', '', 'mqtt:publish:', 'mqtt:publish:a/#/b', 'mqtt:subscribe:{nope}/x', 'mqtt:connect:x', 42]) {

@@ -14,7 +14,7 @@ import {
 import { METRICS, SIGNET_CONFIG } from '@signet/http';
 import type { SignetMetrics } from '@signet/observability';
 import type { Permissions } from '@signet/permissions';
-import { IssuedTokenEntity, RefreshTokenEntity, runAfterCommit } from '@signet/persistence';
+import { IssuedTokenEntity, OrgSettingsEntity, RefreshTokenEntity, runAfterCommit } from '@signet/persistence';
 
 import { SigningKeysService } from '../signing-keys/signing-keys.service';
 
@@ -45,7 +45,10 @@ const newRefreshId = (): string => `rtk_${randomHex(12)}`;
 /**
  * Mints an access token and its refresh token inside the caller's
  * transaction: the `tkn_` is signed, only its metadata is stored; the `rt_`
- * is stored as its SHA-256.
+ * is stored as its SHA-256. Every way of getting a `tkn_` (issue, refresh,
+ * IdP exchange) ends here, so the org's will policy is read here: one
+ * primary-key lookup in the same transaction, so a change applies to the
+ * very next token on every replica.
  */
 @Injectable()
 export class TokenIssuer {
@@ -61,6 +64,7 @@ export class TokenIssuer {
     // Whole seconds (RFC 7519 NumericDate); expires_at is derived from exp so the row and the token agree.
     const iat = Math.floor(nowMs / 1000);
     const exp = iat + request.ttlSeconds;
+    const settings = await manager.findOne(OrgSettingsEntity, { where: { orgId: request.orgId }, select: { willOnRevoke: true } });
     const claims: AccessTokenClaims = {
       sub: request.userId,
       org: request.orgId,
@@ -69,6 +73,8 @@ export class TokenIssuer {
       exp,
       perm: { pub: request.permissions.publish, sub: request.permissions.subscribe },
       ...(request.clientId === null ? {} : { cid: request.clientId }),
+      // Only when not the default: default tokens stay as small as before.
+      ...(settings?.willOnRevoke === 'publish' ? { will: 'publish' as const } : {}),
     };
     const password = await signAccessToken(claims, this.signingKeys.signingKey());
     const expiresAt = new Date(exp * 1000);

@@ -29,6 +29,7 @@ export type Version = 4 | 5;
  *  - `grants:<cred>:<f1>,<f2>…` → credential `<cred>`, publish and subscribe grants exactly these filters
  *  - `user:<subject>`  → a valid credential of another subject than the username's (re-authentication tests)
  *  - `bad` / `forbidden` / `unavailable` → the matching refusal
+ *  - any of the valid ones + `+will` (e.g. `good:c1+will`) → `willOnEnd: 'publish'` (the org publishes wills on revoke/expiry)
  * Subject `admin` gets `#` and `$SYS/#`.
  */
 export class TestAuthenticator implements ConnectAuthenticator {
@@ -38,7 +39,9 @@ export class TestAuthenticator implements ConnectAuthenticator {
   authenticate(request: ConnectRequest): AuthResult | Promise<AuthResult> {
     this.calls++;
     const [named, orgId] = (request.username ?? '').split('@');
-    const password = request.password?.toString() ?? '';
+    const raw = request.password?.toString() ?? '';
+    const willOnEnd = raw.endsWith('+will') ? 'publish' : undefined;
+    const password = willOnEnd ? raw.slice(0, -'+will'.length) : raw;
     const subject = password.startsWith('user:') ? password.slice(5) : named;
     if (!subject || !orgId?.startsWith('org_')) return { ok: false, reason: 'bad_credentials' };
     if (password === 'forbidden') return { ok: false, reason: 'not_authorized' };
@@ -58,7 +61,7 @@ export class TestAuthenticator implements ConnectAuthenticator {
       : subject === 'admin'
         ? new PermissionSet({ publish: ['#', '$SYS/#'], subscribe: ['#', '$SYS/#'] })
         : new PermissionSet({ publish: [`users/${subject}/#`], subscribe: [`users/${subject}/#`] });
-    const principal: Principal = { credentialId, kind: 'token', orgId, subject, expiresAt, permissions };
+    const principal: Principal = { credentialId, kind: 'token', orgId, subject, expiresAt, permissions, ...(willOnEnd ? { willOnEnd } : {}) };
     const result: AuthResult = { ok: true, principal };
     if (kind === 'slow') return new Promise((resolve) => setTimeout(() => resolve(result), Number(arg)));
     return result;

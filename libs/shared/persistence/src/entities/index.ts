@@ -2,6 +2,7 @@ import { ApiKeyUsageEntity } from './api-key-usage.entity';
 import { ApiKeyEntity } from './api-key.entity';
 import { IdpProviderEntity } from './idp-provider.entity';
 import { IssuedTokenEntity } from './issued-token.entity';
+import { OrgSettingsEntity } from './org-settings.entity';
 import { OrgEntity } from './org.entity';
 import { RefreshTokenEntity } from './refresh-token.entity';
 import { RevocationEntity } from './revocation.entity';
@@ -11,6 +12,7 @@ export * from './api-key-usage.entity';
 export * from './api-key.entity';
 export * from './idp-provider.entity';
 export * from './issued-token.entity';
+export * from './org-settings.entity';
 export * from './org.entity';
 export * from './refresh-token.entity';
 export * from './revocation.entity';
@@ -26,4 +28,5 @@ export const SIGNET_ENTITIES = [
   RevocationEntity,
   ApiKeyUsageEntity,
   IdpProviderEntity,
+  OrgSettingsEntity,
 ];
