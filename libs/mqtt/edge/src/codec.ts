@@ -86,6 +86,28 @@ export function peekProtocolLevel(frame: Buffer): number {
   return frame[levelAt] & 0x7f; // bit 7: bridge flag of some brokers, not part of the level
 }
 
+/**
+ * A 3.1/3.1.1 CONNECT whose payload is exactly the fields its Connect Flags announce, and no password
+ * without a user name [MQTT-3.1.2-18…22]: mqtt-packet silently ignores bytes left after the fields,
+ * which would turn a present user name into an anonymous CONNECT. Read from the frame (already
+ * decoded once, so its lengths are sound as far as the decoder went).
+ */
+export function connectFieldsFit(frame: Buffer): boolean {
+  let i = 1;
+  while (i < 5 && frame[i] & 0x80) i++;
+  i++;
+  i += 2 + frame.readUInt16BE(i); // protocol name
+  const flags = frame[i + 1];
+  if ((flags & 0x40) !== 0 && (flags & 0x80) === 0) return false;
+  i += 4; // level, flags, keepalive
+  const fields = 1 + ((flags & 0x04) !== 0 ? 2 : 0) + ((flags & 0x80) !== 0 ? 1 : 0) + ((flags & 0x40) !== 0 ? 1 : 0);
+  for (let f = 0; f < fields; f++) {
+    if (i + 2 > frame.length) return false;
+    i += 2 + frame.readUInt16BE(i);
+  }
+  return i === frame.length;
+}
+
 /** mqtt-packet generate(); null if the packet cannot be encoded (never throws). */
 export function encode(packet: Packet, version: ProtocolVersion): Buffer | null {
   try {

@@ -12,6 +12,7 @@ import { topicFilterProblem, topicNameProblem } from '@signet/permissions';
 import type { Broker, SessionRequest } from './broker';
 import {
   connackV4,
+  connectFieldsFit,
   decodeConnect,
   decodePacket,
   encode,
@@ -428,6 +429,12 @@ export abstract class Connection extends FrameReader implements Timed {
     }
     const packet = decoded;
     const v5 = level === 5;
+    // 3.1.1: fields the flags do not announce, or a password without a user name, are a malformed
+    // CONNECT, closed without CONNACK [MQTT-3.1.2-18…22], [MQTT-3.1.4-1].
+    if (!v5 && !connectFieldsFit(frame)) {
+      this.refuse('protocol_error', 'CONNECT fields do not match its flags');
+      return;
+    }
     const limits = this.broker.limits;
     const props = packet.properties;
 
