@@ -702,6 +702,8 @@ export abstract class Connection extends FrameReader implements Timed {
     const type = frame[0] >> 4;
     switch (type) {
       case PT.PUBLISH: {
+        // DUP on a QoS 0 PUBLISH is a protocol violation [MQTT-3.3.1-2], [MQTT-4.8.0-1]: one bit test, no decoding.
+        if ((frame[0] & 0x0e) === 0x08) return this.protocolError();
         const packet = decodePacket(frame, this.version);
         if (packet === null) return this.protocolError(RC.MALFORMED, 'malformed_packet');
         // Ill-formed UTF-8 in a topic closes the connection [MQTT-1.5.3-1] (5.0: DISCONNECT 0x81).
