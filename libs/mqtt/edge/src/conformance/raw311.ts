@@ -3,7 +3,7 @@
  * byte-level 3.1.1 client that can send what mqtt.js refuses to (bad flags, missing fields, DUP on
  * QoS 0…) and reads back exactly what the edge wrote.
  */
-import type { Packet } from 'mqtt-packet';
+import type { IPublishPacket, ISubackPacket, Packet } from 'mqtt-packet';
 import {
   closesWithin,
   decodeAll,
@@ -118,6 +118,19 @@ export class Raw311 {
 
   send(bytes: Buffer): void {
     this.conn.send(bytes);
+  }
+
+  /** SUBSCRIBE to one filter; resolves with the SUBACK's return codes. */
+  async subscribe(filter: string, qos: number, messageId = 1): Promise<number[]> {
+    const before = this.of('suback').length;
+    this.sendPacket({ cmd: 'subscribe', messageId, subscriptions: [{ topic: filter, qos: qos as 0 | 1 | 2 }] });
+    const subacks = (await this.waitFor((p) => p.cmd === 'suback', 'SUBACK', before + 1)) as ISubackPacket[];
+    return subacks[before].granted as number[];
+  }
+
+  /** Received PUBLISH packets. */
+  publishes(): IPublishPacket[] {
+    return this.of<IPublishPacket>('publish');
   }
 
   sendPacket(packet: Packet): void {
