@@ -5,7 +5,6 @@
  */
 import type { IPublishPacket, ISubackPacket, Packet } from 'mqtt-packet';
 import {
-  closesWithin,
   decodeAll,
   encodePacket,
   endAllClients,
@@ -26,11 +25,16 @@ export function useEdge(limits: Partial<EdgeLimits> = {}): () => TestEdge {
     t = await startEdge(limits);
   });
   afterAll(async () => {
+    for (const c of opened) c.destroy();
+    opened.clear();
     await endAllClients();
     await t?.close();
   });
   return () => t!;
 }
+
+/** Raw connections of the file, destroyed before its edge closes. */
+const opened = new Set<Raw311>();
 
 let seq = 0;
 /** A client id / topic segment unique within the run (1–23 alphanumerics). */
@@ -103,7 +107,9 @@ export class Raw311 {
   private constructor(readonly conn: RawConnection) {}
 
   static async open(t: TestEdge, transport: Transport = 'tcp'): Promise<Raw311> {
-    return new Raw311(await openRaw(t, transport));
+    const c = new Raw311(await openRaw(t, transport));
+    opened.add(c);
+    return c;
   }
 
   /** Opens, sends CONNECT and waits for the CONNACK (which must be accepted). */
@@ -156,9 +162,11 @@ export class Raw311 {
     return this.packets().filter(predicate);
   }
 
-  /** True when the edge closes the connection within `ms`. */
+  /** True when the edge closes the connection within `ms` (no timer left behind once it has). */
   closesWithin(ms = 1000): Promise<boolean> {
-    return closesWithin(this.conn, ms);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+    return Promise.race([this.conn.closed.then(() => true), timeout]).finally(() => clearTimeout(timer));
   }
 
   isClosed(): boolean {
