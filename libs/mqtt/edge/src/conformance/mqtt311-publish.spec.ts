@@ -104,6 +104,14 @@ describe('MQTT 3.1.1 QoS flows, the edge receiving', () => {
     expect(ids(pub.of('pubcomp'))).toEqual([9]);
   });
 
+  it('closes the connection when it cannot hold another unreleased QoS 2 message [MQTT-4.8.0-2]', async () => {
+    const c = await Raw311.connected(edge());
+    // maxInflight (64) QoS 2 messages awaiting PUBREL is what the edge holds per session; one more is refused.
+    c.send(Buffer.concat(Array.from({ length: 65 }, (_, i) => publish311('users/conf/flood', 'x', { qos: 2, id: i + 1 }))));
+    expect(await c.closesWithin(1500)).toBe(true);
+    expect(c.of('pubrec').length).toBe(64);
+  });
+
   it('acknowledges in the order the PUBLISH packets arrived [MQTT-4.6.0-2] [MQTT-4.6.0-3]', async () => {
     const c = await Raw311.connected(edge());
     const order = [5, 3, 9, 1, 7];
