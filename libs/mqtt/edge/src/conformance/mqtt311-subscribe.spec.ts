@@ -132,11 +132,12 @@ describe('MQTT 3.1.1 topic filters and names', () => {
     expect(plus.publishes().map((p) => p.topic)).toEqual([`${base}/sport/`, `${base}/sport/tennis`]);
   });
 
-  it('refuses filters with a misplaced wildcard or no character with SUBACK 0x80 [MQTT-4.7.1-2] [MQTT-4.7.1-3] [MQTT-4.7.3-1]', async () => {
+  it('refuses filters with a misplaced wildcard, no character or U+0000 with SUBACK 0x80 [MQTT-4.7.1-2] [MQTT-4.7.1-3] [MQTT-4.7.3-1] [MQTT-4.7.3-2]', async () => {
     const c = await Raw311.connected(edge());
-    c.send(frame(0x82, subscribeBody(9, [['users/conf/#/x', 0], ['users/conf/a#', 0], ['users/conf/a+', 0], ['', 0], ['users/conf/+/ok', 0]])));
+    const filters = ['users/conf/#/x', 'users/conf/a#', 'users/conf/a+', '', 'users/conf/a\u0000b', 'users/conf/+/ok'];
+    c.send(frame(0x82, subscribeBody(9, filters.map((f) => [f, 0]))));
     const [suback] = (await c.waitFor((p) => p.cmd === 'suback', 'SUBACK')) as ISubackPacket[];
-    expect(suback.granted).toEqual([0x80, 0x80, 0x80, 0x80, 0]);
+    expect(suback.granted).toEqual([0x80, 0x80, 0x80, 0x80, 0x80, 0]);
     c.destroy();
   });
 
