@@ -5,7 +5,7 @@
 import WebSocket from 'ws';
 import type { IConnackPacket } from 'mqtt-packet';
 import { collect, connect, ORG_A, sleep, waitFor } from '../testing/helpers';
-import { connect311, frame, publish311, Raw311, uid, useEdge } from './raw311';
+import { connect311, DISCONNECT, frame, PINGREQ, publish311, Raw311, uid, useEdge } from './raw311';
 
 const edge = useEdge();
 
@@ -97,7 +97,7 @@ describe('MQTT 3.1.1 client identifiers', () => {
     // A shared identity would have taken the first over [MQTT-3.1.4-2].
     expect(a.isClosed()).toBe(false);
     expect(b.isClosed()).toBe(false);
-    a.send(Buffer.from([0xc0, 0x00]));
+    a.send(PINGREQ);
     await a.waitFor((p) => p.cmd === 'pingresp', 'PINGRESP');
     a.destroy();
     b.destroy();
@@ -135,7 +135,7 @@ describe('MQTT 3.1.1 CONNACK', () => {
     const present = async (clean: boolean): Promise<boolean> => {
       const c = await Raw311.connected(edge(), { clientId, clean });
       const connack = c.packets()[0] as IConnackPacket;
-      c.send(Buffer.from([0xe0, 0x00]));
+      c.send(DISCONNECT);
       await c.closesWithin(1000);
       return connack.sessionPresent;
     };
@@ -148,7 +148,7 @@ describe('MQTT 3.1.1 CONNACK', () => {
   it('refuses with Session Present 0 and closes, even when a session is stored [MQTT-3.2.2-4] [MQTT-3.2.2-5]', async () => {
     const clientId = uid('rf');
     const c = await Raw311.connected(edge(), { clientId, clean: false });
-    c.send(Buffer.from([0xe0, 0x00]));
+    c.send(DISCONNECT);
     await c.closesWithin(1000);
     for (const password of ['bad', 'forbidden', 'unavailable']) {
       const connack = await connackOf(connect311({ clientId, clean: false, password }));

@@ -4,11 +4,9 @@
  */
 import type { IConnackPacket, IPublishPacket, Packet } from 'mqtt-packet';
 import { sleep } from '../testing/helpers';
-import { connect311, publish311, Raw311, uid, useEdge, type Connect311 } from './raw311';
+import { connect311, DISCONNECT, PINGREQ, publish311, Raw311, uid, useEdge, type Connect311 } from './raw311';
 
 const edge = useEdge();
-const DISCONNECT = Buffer.from([0xe0, 0x00]);
-const PINGREQ = Buffer.from([0xc0, 0x00]);
 
 /** Connects, runs `body`, then leaves with DISCONNECT (the session stays when clean is false). */
 async function visit(o: Connect311, body: (c: Raw311) => Promise<void> = async () => undefined): Promise<Raw311> {

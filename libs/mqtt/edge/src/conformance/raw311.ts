@@ -102,6 +102,16 @@ export function publish311(topic: string, payload: string, o: { qos?: number; id
   return frame(first, Buffer.concat([str(topic), qos > 0 ? id : Buffer.alloc(0), Buffer.from(payload)]));
 }
 
+export const PINGREQ = Buffer.from([0xc0, 0x00]);
+export const DISCONNECT = Buffer.from([0xe0, 0x00]);
+
+/** Connects, sends `bytes` and expects the edge to close the connection (a protocol violation [MQTT-4.8.0-1]). */
+export async function closesOn(t: TestEdge, bytes: Buffer): Promise<void> {
+  const c = await Raw311.connected(t);
+  c.send(bytes);
+  expect(await c.closesWithin(1500)).toBe(true);
+}
+
 /** A byte-level 3.1.1 client with what it received, decoded. */
 export class Raw311 {
   private constructor(readonly conn: RawConnection) {}
