@@ -20,6 +20,7 @@ import {
   peekProtocolLevel,
   PINGRESP,
   shortAckId,
+  willTopicIsUtf8,
   type ProtocolVersion,
 } from './codec';
 import { PT, RC } from './codes';
@@ -478,6 +479,11 @@ export abstract class Connection extends FrameReader implements Timed {
       // Will QoS 3 is malformed [MQTT-3.1.2-14]; the will topic must be a valid topic name.
       if ((will.qos ?? 0) > 2) {
         this.refuse('protocol_error', 'will QoS 3', RC.MALFORMED);
+        return;
+      }
+      // Ill-formed UTF-8 (decoded leniently to U+FFFD) is a malformed CONNECT [MQTT-3.1.3-10], [MQTT-1.5.3-1].
+      if (will.topic.includes('\uFFFD') && !willTopicIsUtf8(frame, v5)) {
+        this.refuse('protocol_error', 'will topic is not UTF-8', RC.MALFORMED);
         return;
       }
       if (topicNameProblem(will.topic) !== null) {
