@@ -4,7 +4,7 @@
  */
 import WebSocket from 'ws';
 import type { IConnackPacket } from 'mqtt-packet';
-import { collect, connect, ORG_A, sleep, waitFor } from '../testing/helpers';
+import { collect, connect, encodePacket, ORG_A, sleep, waitFor } from '../testing/helpers';
 import { connect311, DISCONNECT, frame, PINGREQ, publish311, Raw311, uid, useEdge } from './raw311';
 
 const edge = useEdge();
@@ -56,6 +56,36 @@ describe('MQTT 3.1.1 CONNECT validation', () => {
 
   it('closes without CONNACK on Will QoS 3 [MQTT-3.1.2-14]', async () => {
     await closedWithoutConnack(connect311({ will: { topic: 'users/conf/w', payload: 'w', qos: 3 } }));
+  });
+
+  it('closes without CONNACK on ill-formed UTF-8 in the will topic [MQTT-3.1.3-10] [MQTT-1.5.3-1]', async () => {
+    const topic = Buffer.concat([Buffer.from('users/conf/'), Buffer.from([0xc3, 0x28])]); // a lead byte without its continuation
+    await closedWithoutConnack(connect311({ will: { topic, payload: 'w' } }));
+  });
+
+  it('accepts a well-formed U+FFFD in the will topic, also after 5.0 properties [MQTT-3.1.3-10]', async () => {
+    const topic = 'users/conf/\ufffd';
+    expect((await connackOf(connect311({ will: { topic, payload: 'w' } }))).returnCode).toBe(0);
+    const c = await Raw311.open(edge());
+    c.send(
+      encodePacket(
+        {
+          cmd: 'connect',
+          protocolVersion: 5,
+          clientId: uid('v5'),
+          clean: true,
+          keepalive: 60,
+          username: `conf@${ORG_A}`,
+          password: Buffer.from('good'),
+          properties: { sessionExpiryInterval: 0, receiveMaximum: 10, userProperties: { a: 'b' } },
+          will: { topic, payload: Buffer.from('w'), qos: 0, retain: false, properties: { contentType: 'text/plain', willDelayInterval: 0 } },
+        },
+        5,
+      ),
+    );
+    await waitFor(() => c.bytes().length >= 4, 3000, 'CONNACK');
+    expect([...c.bytes().subarray(0, 4)]).toEqual([0x20, c.bytes()[1], 0x00, 0x00]); // 5.0 CONNACK, reason 0x00
+    c.destroy();
   });
 
   it('closes without CONNACK when User Name Flag is 1 but no user name follows [MQTT-3.1.2-19]', async () => {

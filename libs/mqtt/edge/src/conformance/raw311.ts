@@ -48,7 +48,7 @@ export interface Connect311 {
   username?: string | null;
   password?: string | null;
   keepalive?: number;
-  will?: { topic: string; payload: string; qos?: number; retain?: boolean };
+  will?: { topic: string | Buffer; payload: string; qos?: number; retain?: boolean };
   /** XORed into the Connect Flags byte after encoding, to break a rule on purpose. */
   flipFlags?: number;
   /** The first byte of the fixed header (default 0x10). */
