@@ -725,6 +725,8 @@ export abstract class Connection extends FrameReader implements Timed {
         let id = shortAckId(frame);
         let reasonCode = 0;
         if (id < 0) {
+          // 3.1.1 acknowledgements are exactly a packet identifier: anything else is malformed [MQTT-4.8.0-1].
+          if (this.version !== 5) return this.protocolError(RC.MALFORMED, 'malformed_packet');
           const packet = decodePacket(frame, this.version);
           // mqtt-packet reports a packet identifier cut short as -1 instead of failing (found by edge.fuzz.spec.ts).
           if (packet === null || packet.messageId === undefined || packet.messageId < 0) {
@@ -751,8 +753,11 @@ export abstract class Connection extends FrameReader implements Timed {
         this.write(PINGRESP);
         return;
       case PT.DISCONNECT: {
-        // 3.1.1 DISCONNECT is two fixed bytes [MQTT-3.14.1-1]: no decoding needed.
-        if (this.version !== 5 && frame.length === 2 && frame[0] === 0xe0 && frame[1] === 0) return this.shutdown('client_disconnect', false);
+        // 3.1.1 DISCONNECT is two fixed bytes [MQTT-3.14.1-1]: no decoding needed; anything else is malformed.
+        if (this.version !== 5) {
+          if (frame.length === 2 && frame[0] === 0xe0 && frame[1] === 0) return this.shutdown('client_disconnect', false);
+          return this.protocolError(RC.MALFORMED, 'malformed_packet');
+        }
         const packet = decodePacket(frame, this.version);
         if (packet === null) return this.protocolError(RC.MALFORMED, 'malformed_packet');
         return this.onDisconnect(packet as IDisconnectPacket);
