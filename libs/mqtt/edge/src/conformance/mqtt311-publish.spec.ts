@@ -57,6 +57,15 @@ describe('MQTT 3.1.1 PUBLISH validation', () => {
   it('closes on reserved fixed-header flags of PUBACK [MQTT-2.2.2-2]', async () => {
     await closesOn(edge(), Buffer.from([0x41, 0x02, 0x00, 0x01]));
   });
+
+  it.each([
+    ['PUBACK', 0x40],
+    ['PUBREC', 0x50],
+    ['PUBREL', 0x62],
+    ['PUBCOMP', 0x70],
+  ])('closes on a %s longer than its packet identifier [MQTT-4.8.0-1]', async (_name, first) => {
+    await closesOn(edge(), Buffer.from([first, 0x03, 0x00, 0x01, 0x00]));
+  });
 });
 
 describe('MQTT 3.1.1 QoS flows, the edge receiving', () => {

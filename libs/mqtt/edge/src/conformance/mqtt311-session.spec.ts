@@ -180,7 +180,7 @@ describe('MQTT 3.1.1 wills', () => {
     expect(payloads(sub)).toEqual(['gone']);
   });
 
-  it('publishes the will on a protocol violation, and on a DISCONNECT with reserved flags [MQTT-3.1.2-8] [MQTT-3.14.1-1]', async () => {
+  it('publishes the will on a protocol violation, and on a malformed DISCONNECT [MQTT-3.1.2-8] [MQTT-3.14.1-1] [MQTT-4.8.0-1]', async () => {
     const topic = `users/conf/${uid('w')}`;
     const sub = await listener(topic);
     const bad = await Raw311.connected(edge(), { will: will(topic) });
@@ -189,7 +189,10 @@ describe('MQTT 3.1.1 wills', () => {
     const flagged = await Raw311.connected(edge(), { will: will(topic) });
     flagged.send(Buffer.from([0xe1, 0x00]));
     expect(await flagged.closesWithin(1000)).toBe(true);
-    await sub.waitFor((p) => p.cmd === 'publish', 'two wills', 2);
+    const long = await Raw311.connected(edge(), { will: will(topic) });
+    long.send(Buffer.from([0xe0, 0x01, 0x00])); // a 3.1.1 DISCONNECT has no variable header
+    expect(await long.closesWithin(1000)).toBe(true);
+    await sub.waitFor((p) => p.cmd === 'publish', 'three wills', 3);
   });
 
   it('discards the will on DISCONNECT, and publishes none without Will Flag [MQTT-3.14.4-3] [MQTT-3.1.2-10] [MQTT-3.1.2-12]', async () => {
