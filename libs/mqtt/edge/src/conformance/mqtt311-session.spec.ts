@@ -118,6 +118,28 @@ describe('MQTT 3.1.1 sessions', () => {
   });
 });
 
+describe('MQTT 3.1.1 inbound QoS 2 across connections', () => {
+  it('keeps an unreleased QoS 2 identifier in the session: a re-sent PUBLISH is not delivered twice [MQTT-4.3.3-2] [MQTT-4.4.0-1]', async () => {
+    const clientId = uid('s');
+    const topic = `users/conf/${clientId}`;
+    const sub = await listener(topic);
+    const first = await Raw311.connected(edge(), { clientId, clean: false });
+    first.send(publish311(topic, 'exactly once', { qos: 2, id: 5 }));
+    await first.waitFor((p) => p.cmd === 'pubrec', 'PUBREC');
+    first.destroy(); // before PUBREL
+    await first.closesWithin(1000);
+    const again = await Raw311.connected(edge(), { clientId, clean: false });
+    again.send(publish311(topic, 'exactly once', { qos: 2, id: 5, dup: true }));
+    await again.waitFor((p) => p.cmd === 'pubrec', 'PUBREC again');
+    again.sendPacket({ cmd: 'pubrel', messageId: 5 } as Packet);
+    const [pubcomp] = await again.waitFor((p) => p.cmd === 'pubcomp', 'PUBCOMP');
+    expect((pubcomp as { messageId: number }).messageId).toBe(5);
+    await sleep(100);
+    expect(payloads(sub)).toEqual(['exactly once']);
+    again.destroy();
+  });
+});
+
 describe('MQTT 3.1.1 retained messages', () => {
   it('keeps retained messages after the publishing session ends [MQTT-3.1.2-7]', async () => {
     const topic = `users/conf/${uid('r')}`;
