@@ -12,6 +12,7 @@ import { topicFilterProblem, topicNameProblem } from '@signet/permissions';
 import type { Broker, SessionRequest } from './broker';
 import {
   connackV4,
+  connectFieldsFit,
   decodeConnect,
   decodePacket,
   encode,
@@ -19,6 +20,7 @@ import {
   peekProtocolLevel,
   PINGRESP,
   shortAckId,
+  willTopicIsUtf8,
   type ProtocolVersion,
 } from './codec';
 import { PT, RC } from './codes';
@@ -436,6 +438,12 @@ export abstract class Connection extends FrameReader implements Timed {
     }
     const packet = decoded;
     const v5 = level === 5;
+    // 3.1.1: fields the flags do not announce, or a password without a user name, are a malformed
+    // CONNECT, closed without CONNACK [MQTT-3.1.2-18…22], [MQTT-3.1.4-1].
+    if (!v5 && !connectFieldsFit(frame)) {
+      this.refuse('protocol_error', 'CONNECT fields do not match its flags');
+      return;
+    }
     const limits = this.broker.limits;
     const props = packet.properties;
 
@@ -479,6 +487,11 @@ export abstract class Connection extends FrameReader implements Timed {
       // Will QoS 3 is malformed [MQTT-3.1.2-14]; the will topic must be a valid topic name.
       if ((will.qos ?? 0) > 2) {
         this.refuse('protocol_error', 'will QoS 3', RC.MALFORMED);
+        return;
+      }
+      // Ill-formed UTF-8 (decoded leniently to U+FFFD) is a malformed CONNECT [MQTT-3.1.3-10], [MQTT-1.5.3-1].
+      if (will.topic.includes('\uFFFD') && !willTopicIsUtf8(frame, v5)) {
+        this.refuse('protocol_error', 'will topic is not UTF-8', RC.MALFORMED);
         return;
       }
       if (topicNameProblem(will.topic) !== null) {
@@ -703,6 +716,8 @@ export abstract class Connection extends FrameReader implements Timed {
     const type = frame[0] >> 4;
     switch (type) {
       case PT.PUBLISH: {
+        // DUP on a QoS 0 PUBLISH is a protocol violation [MQTT-3.3.1-2], [MQTT-4.8.0-1]: one bit test, no decoding.
+        if ((frame[0] & 0x0e) === 0x08) return this.protocolError();
         const packet = decodePacket(frame, this.version);
         if (packet === null) return this.protocolError(RC.MALFORMED, 'malformed_packet');
         // Ill-formed UTF-8 in a topic closes the connection [MQTT-1.5.3-1] (5.0: DISCONNECT 0x81).
@@ -718,6 +733,8 @@ export abstract class Connection extends FrameReader implements Timed {
         let id = shortAckId(frame);
         let reasonCode = 0;
         if (id < 0) {
+          // 3.1.1 acknowledgements are exactly a packet identifier: anything else is malformed [MQTT-4.8.0-1].
+          if (this.version !== 5) return this.protocolError(RC.MALFORMED, 'malformed_packet');
           const packet = decodePacket(frame, this.version);
           // mqtt-packet reports a packet identifier cut short as -1 instead of failing (found by edge.fuzz.spec.ts).
           if (packet === null || packet.messageId === undefined || packet.messageId < 0) {
@@ -744,8 +761,11 @@ export abstract class Connection extends FrameReader implements Timed {
         this.write(PINGRESP);
         return;
       case PT.DISCONNECT: {
-        // 3.1.1 DISCONNECT is two fixed bytes [MQTT-3.14.1-1]: no decoding needed.
-        if (this.version !== 5 && frame.length === 2 && frame[0] === 0xe0 && frame[1] === 0) return this.shutdown('client_disconnect', false);
+        // 3.1.1 DISCONNECT is two fixed bytes [MQTT-3.14.1-1]: no decoding needed; anything else is malformed.
+        if (this.version !== 5) {
+          if (frame.length === 2 && frame[0] === 0xe0 && frame[1] === 0) return this.shutdown('client_disconnect', false);
+          return this.protocolError(RC.MALFORMED, 'malformed_packet');
+        }
         const packet = decodePacket(frame, this.version);
         if (packet === null) return this.protocolError(RC.MALFORMED, 'malformed_packet');
         return this.onDisconnect(packet as IDisconnectPacket);
