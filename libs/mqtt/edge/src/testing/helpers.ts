@@ -73,9 +73,18 @@ export interface TestEdge {
   close(): Promise<void>;
 }
 
+/**
+ * Every spec connects from 127.0.0.1, often as one user, far faster than any real client: the connect
+ * rate limits are lifted unless a spec sets them.
+ */
+export const UNLIMITED_CONNECT_RATE: Partial<EdgeLimits> = Object.freeze({
+  connectRatePerIp: 0,
+  connectRatePerIdentity: 0,
+});
+
 export async function startEdge(limits: Partial<EdgeLimits> = {}, hooks?: EdgeHooks): Promise<TestEdge> {
   const auth = new TestAuthenticator();
-  const edge = new MqttEdge({ authenticator: auth, limits: { sweepIntervalMs: 50, ...limits }, hooks });
+  const edge = new MqttEdge({ authenticator: auth, limits: { sweepIntervalMs: 50, ...UNLIMITED_CONNECT_RATE, ...limits }, hooks });
   const tcp = await edge.listenTcp(0, '127.0.0.1');
   const ws = await edge.listenWebSocket(0, '127.0.0.1');
   const ports = { tcp: tcp.port, ws: ws.port };
