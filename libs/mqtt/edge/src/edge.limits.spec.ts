@@ -6,6 +6,7 @@
  * disconnected before they hold unbounded memory.
  */
 import type { IConnackPacket, IDisconnectPacket, Packet } from 'mqtt-packet';
+import WebSocket from 'ws';
 import { MqttEdge } from './edge';
 import type { EdgeLimits } from './limits';
 import {
@@ -461,6 +462,29 @@ describe('slow consumers', () => {
     expect(reasons).toEqual([{ clientId: 'slow-cap', reason: 'slow_consumer' }]);
     expect(edge.edge.stats().slowConsumers).toBe(1);
     expect(await lastPacketAfterResume(sub)).toMatchObject({ cmd: 'disconnect', reasonCode: 0x97 });
+  });
+
+  it('over WebSocket too: a subscriber above the mark for the grace period gets DISCONNECT 0x97', async () => {
+    await start({ maxWriteBufferBytes: 64 * KIB, slowConsumerGraceMs: 300, slowConsumerMaxBytes: 512 * 1024 * KIB });
+    const ws = new WebSocket(`ws://127.0.0.1:${edge.ports.ws}/mqtt`, 'mqtt');
+    const data: Buffer[] = [];
+    ws.on('message', (d: Buffer) => data.push(Buffer.from(d)));
+    const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    const received = (): Packet[] => decodeAll(Buffer.concat(data), 5);
+    ws.send(connectBytes(5, 'slow-ws', `slow@${ORG_A}`, 'good'));
+    await waitFor(() => received().length > 0, 3000, 'CONNACK');
+    ws.send(encodePacket({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'users/slow/#', qos: 0 }] }, 5));
+    await waitFor(() => received().some((p) => p.cmd === 'suback'), 3000, 'SUBACK');
+    ws.pause();
+    await flood(0, 16 * KIB, () => reasons.length > 0);
+    expect(reasons).toEqual([{ clientId: 'slow-ws', reason: 'slow_consumer' }]);
+    ws.resume();
+    await closed;
+    expect(received().pop()).toMatchObject({ cmd: 'disconnect', reasonCode: 0x97 });
   });
 
   it('a subscriber that falls behind and catches up within the grace period stays connected', async () => {
