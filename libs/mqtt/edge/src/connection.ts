@@ -440,8 +440,7 @@ export abstract class Connection extends FrameReader implements Timed {
     }
     const packet = decoded;
     const v5 = level === 5;
-    const broker = this.broker;
-    const limits = broker.limits;
+    const limits = this.broker.limits;
     const props = packet.properties;
     // Ill-formed UTF-8 or U+0000 in the client id, will topic or username makes the CONNECT malformed
     // [MQTT-1.5.3-1/2] (5.0 [MQTT-1.5.4-1/2]): 5.0 CONNACK 0x81, 3.1.1 closed without CONNACK (§4.13).
@@ -455,12 +454,12 @@ export abstract class Connection extends FrameReader implements Timed {
 
     // Edge limits come first: nothing below reaches the authenticator (5.0 §3.2.2.2: the CONNACK reason
     // codes 0x97, 0x9F, 0x85, 0x86 are the server's to choose for these).
-    if (broker.connectionsFrom(this.remoteKey) > limits.maxConnectionsPerIp) {
+    if (this.broker.connectionsFrom(this.remoteKey) > limits.maxConnectionsPerIp) {
       this.refuse('connection_limit', this.remoteKey);
       return;
     }
-    broker.clock = broker.now();
-    if (!broker.ipConnectRate.take(this.remoteKey, broker.clock)) {
+    const now = (this.broker.clock = this.broker.now());
+    if (!this.broker.ipConnectRate.take(this.remoteKey, now)) {
       this.refuse('ip_rate_exceeded', this.remoteKey);
       return;
     }
@@ -577,7 +576,7 @@ export abstract class Connection extends FrameReader implements Timed {
     const authData = this.authMethod !== undefined ? props?.authenticationData : undefined;
     let result: AuthResult | Promise<AuthResult>;
     try {
-      result = broker.authenticator.authenticate({
+      result = this.broker.authenticator.authenticate({
         username: packet.username,
         password: packet.password ?? (authData !== undefined ? Buffer.from(authData) : undefined),
         clientId,
@@ -585,14 +584,14 @@ export abstract class Connection extends FrameReader implements Timed {
         protocolVersion: level,
       });
     } catch (err) {
-      broker.logger.error({ err }, 'mqtt edge authenticator threw');
+      this.broker.logger.error({ err }, 'mqtt edge authenticator threw');
       result = { ok: false, reason: 'server_unavailable' };
     }
     if (result instanceof Promise || typeof (result as { then?: unknown }).then === 'function') {
       Promise.resolve(result).then(
         (r) => this.onAuthenticated(context, r),
         (err: unknown) => {
-          broker.logger.error({ err }, 'mqtt edge authenticator failed');
+          this.broker.logger.error({ err }, 'mqtt edge authenticator failed');
           this.onAuthenticated(context, { ok: false, reason: 'server_unavailable' });
         },
       );
