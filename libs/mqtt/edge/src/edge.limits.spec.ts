@@ -6,7 +6,6 @@
  * disconnected before they hold unbounded memory.
  */
 import type { IConnackPacket, IDisconnectPacket, Packet } from 'mqtt-packet';
-import WebSocket from 'ws';
 import { MqttEdge } from './edge';
 import type { EdgeLimits } from './limits';
 import {
@@ -20,15 +19,15 @@ import {
   nextServerDisconnect,
   openRaw,
   ORG_A,
-  rawTcp,
   refusalCode,
   sleep,
   startEdge,
   TestAuthenticator,
   varInt,
   waitFor,
-  type RawClient,
+  type RawConnection,
   type TestEdge,
+  type Transport,
   type Version,
 } from './testing/helpers';
 import type { DisconnectReason } from './types';
@@ -410,11 +409,11 @@ describe('slow consumers', () => {
   });
 
   /** A raw 5.0 subscriber to users/slow/# that can stop reading its socket. */
-  async function subscriber(clientId: string, qos: 0 | 1): Promise<RawClient> {
-    const sub = await rawTcp(edge.ports.tcp);
-    sub.socket.write(connectBytes(5, clientId, `slow@${ORG_A}`, 'good'));
+  async function subscriber(transport: Transport, clientId: string, qos: 0 | 1): Promise<RawConnection> {
+    const sub = await openRaw(edge, transport);
+    sub.send(connectBytes(5, clientId, `slow@${ORG_A}`, 'good'));
     await waitFor(() => sub.received().length > 0, 3000, 'CONNACK');
-    sub.socket.write(encodePacket({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'users/slow/#', qos }] }, 5));
+    sub.send(encodePacket({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'users/slow/#', qos }] }, 5));
     await waitFor(() => decodeAll(sub.received(), 5).some((p) => p.cmd === 'suback'), 3000, 'SUBACK');
     return sub;
   }
@@ -436,67 +435,50 @@ describe('slow consumers', () => {
   }
 
   /** Resumes reading: everything queued arrives, the last packet is the DISCONNECT, then the socket closes. */
-  async function lastPacketAfterResume(sub: RawClient): Promise<Packet> {
-    sub.socket.resume();
+  async function lastPacketAfterResume(sub: RawConnection): Promise<Packet | undefined> {
+    sub.resume();
     await sub.closed;
-    const packets = decodeAll(sub.received(), 5);
-    return packets[packets.length - 1];
+    return decodeAll(sub.received(), 5).pop();
   }
 
-  it('a subscriber above maxWriteBufferBytes for slowConsumerGraceMs is disconnected: DISCONNECT 0x97, counted, the publisher unaffected', async () => {
-    await start({ maxWriteBufferBytes: 64 * KIB, slowConsumerGraceMs: 300, slowConsumerMaxBytes: 512 * 1024 * KIB });
-    const sub = await subscriber('slow-grace', 0);
-    sub.socket.pause();
-    await flood(0, 16 * KIB, () => reasons.length > 0);
-    expect(reasons).toEqual([{ clientId: 'slow-grace', reason: 'slow_consumer' }]);
-    expect(edge.edge.stats().slowConsumers).toBe(1);
-    expect(edge.edge.stats().messagesDropped).toBeGreaterThan(0);
-    expect(await lastPacketAfterResume(sub)).toMatchObject({ cmd: 'disconnect', reasonCode: 0x97 });
-  });
+  it.each(['tcp', 'ws'] as Transport[])(
+    'a subscriber above maxWriteBufferBytes for slowConsumerGraceMs is disconnected: DISCONNECT 0x97, counted, the publisher unaffected (%s)',
+    async (transport) => {
+      await start({ maxWriteBufferBytes: 64 * KIB, slowConsumerGraceMs: 300, slowConsumerMaxBytes: 512 * 1024 * KIB });
+      const sub = await subscriber(transport, 'slow-grace', 0);
+      sub.pause();
+      await flood(0, 16 * KIB, () => reasons.length > 0);
+      expect(reasons).toEqual([{ clientId: 'slow-grace', reason: 'slow_consumer' }]);
+      expect(edge.edge.stats().slowConsumers).toBe(1);
+      expect(edge.edge.stats().messagesDropped).toBeGreaterThan(0);
+      expect(await lastPacketAfterResume(sub)).toMatchObject({ cmd: 'disconnect', reasonCode: 0x97 });
+    },
+  );
 
-  it('a subscriber beyond slowConsumerMaxBytes is disconnected without waiting for the grace period (QoS 1 in flight)', async () => {
-    await start({ maxWriteBufferBytes: 64 * KIB, slowConsumerGraceMs: 3_600_000, slowConsumerMaxBytes: 1024 * KIB });
-    const sub = await subscriber('slow-cap', 1);
-    sub.socket.pause();
-    await flood(1, 256 * KIB, () => reasons.length > 0);
-    expect(reasons).toEqual([{ clientId: 'slow-cap', reason: 'slow_consumer' }]);
-    expect(edge.edge.stats().slowConsumers).toBe(1);
-    expect(await lastPacketAfterResume(sub)).toMatchObject({ cmd: 'disconnect', reasonCode: 0x97 });
-  });
-
-  it('over WebSocket too: a subscriber above the mark for the grace period gets DISCONNECT 0x97', async () => {
-    await start({ maxWriteBufferBytes: 64 * KIB, slowConsumerGraceMs: 300, slowConsumerMaxBytes: 512 * 1024 * KIB });
-    const ws = new WebSocket(`ws://127.0.0.1:${edge.ports.ws}/mqtt`, 'mqtt');
-    const data: Buffer[] = [];
-    ws.on('message', (d: Buffer) => data.push(Buffer.from(d)));
-    const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
-    const received = (): Packet[] => decodeAll(Buffer.concat(data), 5);
-    ws.send(connectBytes(5, 'slow-ws', `slow@${ORG_A}`, 'good'));
-    await waitFor(() => received().length > 0, 3000, 'CONNACK');
-    ws.send(encodePacket({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'users/slow/#', qos: 0 }] }, 5));
-    await waitFor(() => received().some((p) => p.cmd === 'suback'), 3000, 'SUBACK');
-    ws.pause();
-    await flood(0, 16 * KIB, () => reasons.length > 0);
-    expect(reasons).toEqual([{ clientId: 'slow-ws', reason: 'slow_consumer' }]);
-    ws.resume();
-    await closed;
-    expect(received().pop()).toMatchObject({ cmd: 'disconnect', reasonCode: 0x97 });
-  });
+  it.each(['tcp', 'ws'] as Transport[])(
+    'a subscriber beyond slowConsumerMaxBytes is disconnected without waiting for the grace period (QoS 1 in flight, %s)',
+    async (transport) => {
+      await start({ maxWriteBufferBytes: 64 * KIB, slowConsumerGraceMs: 3_600_000, slowConsumerMaxBytes: 1024 * KIB });
+      const sub = await subscriber(transport, 'slow-cap', 1);
+      sub.pause();
+      await flood(1, 256 * KIB, () => reasons.length > 0);
+      expect(reasons).toEqual([{ clientId: 'slow-cap', reason: 'slow_consumer' }]);
+      expect(edge.edge.stats().slowConsumers).toBe(1);
+      expect(await lastPacketAfterResume(sub)).toMatchObject({ cmd: 'disconnect', reasonCode: 0x97 });
+    },
+  );
 
   it('a subscriber that falls behind and catches up within the grace period stays connected', async () => {
     await start({ maxWriteBufferBytes: 64 * KIB, slowConsumerGraceMs: 2000, slowConsumerMaxBytes: 512 * 1024 * KIB });
-    const sub = await subscriber('slow-brief', 0);
-    sub.socket.pause();
+    const sub = await subscriber('tcp', 'slow-brief', 0);
+    sub.pause();
     // Behind: QoS 0 to it is being dropped.
     await flood(0, 16 * KIB, () => edge.edge.stats().messagesDropped > 0);
-    sub.socket.resume();
+    sub.resume();
     await sleep(3000);
     expect(reasons).toEqual([]);
     expect(edge.edge.stats().slowConsumers).toBe(0);
-    sub.socket.destroy();
+    expect(sub.isClosed()).toBe(false);
+    sub.destroy();
   });
 });

@@ -271,6 +271,9 @@ export interface RawConnection {
   isClosed(): boolean;
   closed: Promise<void>;
   destroy(): void;
+  /** Stops (and starts again) reading the socket, as a client that does not keep up. */
+  pause(): void;
+  resume(): void;
 }
 
 export async function openRaw(target: TestEdge | number, transport: Transport): Promise<RawConnection> {
@@ -285,6 +288,8 @@ export async function openRaw(target: TestEdge | number, transport: Transport): 
       isClosed: () => isClosed,
       closed: raw.closed,
       destroy: () => raw.socket.destroy(),
+      pause: () => raw.socket.pause(),
+      resume: () => raw.socket.resume(),
     };
   }
   const ws = new WebSocket(`ws://127.0.0.1:${port}/mqtt`, 'mqtt');
@@ -306,6 +311,8 @@ export async function openRaw(target: TestEdge | number, transport: Transport): 
     isClosed: () => isClosed,
     closed,
     destroy: () => ws.terminate(),
+    pause: () => ws.pause(),
+    resume: () => ws.resume(),
   };
 }
 
