@@ -16,6 +16,11 @@ export const loopbackEnv = (dataDir: string): Record<string, string> => ({
   SIGNET_DATA_DIR: dataDir,
   // Every load-generator connection comes from 127.0.0.1 (10,000 at once in idle_mem and revoke_10k).
   SIGNET_MQTT_MAX_CONNECTIONS_PER_IP: '1000000',
+  // connect_tkn/connect_key make ~20,000 CONNECTs a second from 127.0.0.1 as a handful of users.
+  SIGNET_MQTT_CONNECT_RATE_PER_IP: '100000000',
+  SIGNET_MQTT_CONNECT_BURST_PER_IP: '100000000',
+  SIGNET_MQTT_CONNECT_RATE_PER_IDENTITY: '100000000',
+  SIGNET_MQTT_CONNECT_BURST_PER_IDENTITY: '100000000',
 });
 
 const pgUrl = () => process.env['SIGNET_TEST_DATABASE_URL'] || 'postgres://postgres@127.0.0.1:5432/test';

@@ -58,6 +58,9 @@ export const testEnv = (extra: Env = {}): Env => ({
   SIGNET_WSS_PORT: '0',
   SIGNET_GRPC_PORT: '0',
   SIGNET_LOG_LEVEL: 'silent',
+  // Every test client connects from 127.0.0.1, many as one user, faster than real clients: no connect rate limit.
+  SIGNET_MQTT_CONNECT_RATE_PER_IP: '0',
+  SIGNET_MQTT_CONNECT_RATE_PER_IDENTITY: '0',
   ...extra,
 });
 

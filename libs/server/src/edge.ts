@@ -74,11 +74,7 @@ export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, api
   const edge = new MqttEdge({
     authenticator,
     logger: log,
-    limits: {
-      maxPacketSize: config.edge.maxPacketSize,
-      connectTimeoutMs: config.edge.connectTimeoutMs,
-      maxConnectionsPerIp: config.edge.maxConnectionsPerIp,
-    },
+    limits: config.edge.limits,
     hooks: {
       connectAccepted: ({ principal }) => {
         metrics.mqttConnects.inc({ result: 'accepted' });

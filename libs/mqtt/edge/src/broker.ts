@@ -1,9 +1,11 @@
 import type { QoS } from 'mqtt-packet';
+import { RC } from './codes';
 import type { Connection } from './connection';
 import { resolveLimits, type EdgeLimits } from './limits';
 import { innerFilter, ownPayload, type ForwardedProperties, type Message, type SubscriptionOptions } from './message';
 import type { ConnectAuthenticator, Principal } from './principal';
 import { RESULT_TOPIC } from './reauth';
+import { ConnectRateLimiter } from './rate-limit';
 import { Org, Session, type SharedGroup, type Will } from './session';
 import { TimerWheel } from './timer-wheel';
 import type { DisconnectReason, EdgeHooks, EdgeLogger, EdgeOptions, EdgeStats } from './types';
@@ -48,8 +50,15 @@ export class Broker {
   private readonly revoked = new Map<string, number>();
   /** Remote address → open sockets from it (maxConnectionsPerIp); updated on accept and close only. */
   private readonly perAddress = new Map<string, number>();
+  /** Connect rate per remote address (before authentication) and per authenticated owner. */
+  readonly ipConnectRate: ConnectRateLimiter;
+  readonly identityConnectRate: ConnectRateLimiter;
+  /** Connections seen above maxWriteBufferBytes → since when: the sweep's slow-consumer watch list. */
+  private readonly backlogged = new Map<Connection, number>();
   private sessionCount = 0;
   private lastPrune = 0;
+  private lastBucketPrune = 0;
+  private slowConsumerPending = false;
 
   private readonly dirty: Connection[] = [];
   private flushScheduled = false;
@@ -69,6 +78,7 @@ export class Broker {
     publishDenied: 0,
     subscribeDenied: 0,
     messagesDropped: 0,
+    slowConsumers: 0,
   };
 
   constructor(options: EdgeOptions) {
@@ -79,6 +89,8 @@ export class Broker {
     this.now = options.now ?? Date.now;
     this.clock = this.now();
     this.wheel = new TimerWheel(this.limits.sweepIntervalMs, this.clock);
+    this.ipConnectRate = new ConnectRateLimiter(this.limits.connectRatePerIp, this.limits.connectBurstPerIp);
+    this.identityConnectRate = new ConnectRateLimiter(this.limits.connectRatePerIdentity, this.limits.connectBurstPerIdentity);
   }
 
   startSweep(): void {
@@ -92,11 +104,20 @@ export class Broker {
     this.sweepTimer = null;
   }
 
-  /** One pass of the shared timer: connect timeouts, keepalive, credential expiry, session expiry, wills. */
+  /**
+   * One pass of the shared timer: connect timeouts, keepalive, credential expiry, session expiry, wills,
+   * slow consumers; idle connect-rate buckets once a second.
+   */
   sweep(): void {
     const now = this.now();
     this.clock = now;
     this.wheel.advance(now, (err) => this.logger.error({ err }, 'mqtt edge timer handler failed'));
+    if (this.backlogged.size > 0) this.checkBacklogged(now);
+    if (now - this.lastBucketPrune >= 1000) {
+      this.lastBucketPrune = now;
+      this.ipConnectRate.prune(now);
+      this.identityConnectRate.prune(now);
+    }
     if (now - this.lastPrune >= 60_000) {
       this.lastPrune = now;
       // Empty orgs are pruned here rather than when their last session ends, so that no code
@@ -131,6 +152,51 @@ export class Broker {
       const waiters = this.drainWaiters;
       this.drainWaiters = [];
       for (const w of waiters) w();
+    }
+  }
+
+  /**
+   * `conn` has more than maxWriteBufferBytes waiting (seen when a QoS 0 message to it is dropped, or by
+   * its transport after a write): the sweep watches it until it drains or is disconnected. `overCap`: it
+   * is beyond slowConsumerMaxBytes, and is disconnected once the current flush is over.
+   */
+  markBacklogged(conn: Connection, overCap = false): void {
+    if (overCap) {
+      // Not from inside the flush that found it: the DISCONNECT must be written before the socket ends.
+      this.backlogged.set(conn, -Infinity);
+      if (!this.slowConsumerPending) {
+        this.slowConsumerPending = true;
+        setImmediate(this.checkOverCap);
+      }
+    } else if (!this.backlogged.has(conn)) {
+      this.backlogged.set(conn, this.clock);
+    }
+  }
+
+  private readonly checkOverCap = (): void => {
+    this.slowConsumerPending = false;
+    this.checkBacklogged(this.clock);
+  };
+
+  /**
+   * Slow consumers: a connection above maxWriteBufferBytes for slowConsumerGraceMs, or above
+   * slowConsumerMaxBytes, is disconnected (5.0: DISCONNECT 0x97 quota exceeded), so that it cannot hold
+   * unbounded memory; one that drained leaves the list. Only listed connections are looked at.
+   */
+  private checkBacklogged(now: number): void {
+    const { maxWriteBufferBytes, slowConsumerGraceMs } = this.limits;
+    for (const [conn, since] of this.backlogged) {
+      // Not connected: closed, or closing (its transport must not be asked any more).
+      const buffered = conn.isConnected() ? conn.bufferedBytes() : 0;
+      if (buffered <= maxWriteBufferBytes) {
+        this.backlogged.delete(conn);
+      } else if (now - since >= slowConsumerGraceMs) {
+        this.backlogged.delete(conn);
+        this.counters.slowConsumers++;
+        const overCap = since === -Infinity;
+        this.logger.info({ clientId: conn.clientId, buffered, overCap }, 'mqtt slow consumer disconnected');
+        conn.kick(RC.QUOTA_EXCEEDED, 'slow_consumer', true);
+      }
     }
   }
 
@@ -466,8 +532,13 @@ export class Broker {
     const conn = session.connection;
     if (qos === 0) {
       // QoS 0 is not queued for offline sessions, and is dropped for a socket that is not keeping up.
-      if (conn === null || conn.bufferedBytes() > this.limits.maxWriteBufferBytes) {
+      if (conn === null) {
         this.counters.messagesDropped++;
+        return;
+      }
+      if (conn.bufferedBytes() > this.limits.maxWriteBufferBytes) {
+        this.counters.messagesDropped++;
+        this.markBacklogged(conn);
         return;
       }
       if (!conn.sendPublish(message, 0, retain, 0, false, ids)) this.counters.messagesDropped++;
@@ -531,6 +602,7 @@ export class Broker {
       retainedMessages: retained,
       subscriptions,
       orgs: this.orgs.size,
+      connectRateBuckets: this.ipConnectRate.size + this.identityConnectRate.size,
     };
   }
 }

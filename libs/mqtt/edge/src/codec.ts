@@ -1,4 +1,3 @@
-import { isUtf8 } from 'node:buffer';
 import * as mqttPacket from 'mqtt-packet';
 import type { Packet } from 'mqtt-packet';
 
@@ -107,35 +106,6 @@ export function connectFieldsFit(frame: Buffer): boolean {
     i += 2 + frame.readUInt16BE(i);
   }
   return i === frame.length;
-}
-
-/** The index after the 5.0 properties (a variable byte integer length, then that many bytes) at `i`. */
-function skipProperties(frame: Buffer, i: number): number {
-  let length = 0;
-  let shift = 0;
-  let b: number;
-  do {
-    b = frame[i++];
-    length += (b & 0x7f) * 2 ** shift;
-    shift += 7;
-  } while (b & 0x80 && shift < 28);
-  return i + length;
-}
-
-/**
- * Whether the will topic of a decoded CONNECT is well-formed UTF-8 [MQTT-3.1.3-10], [MQTT-1.5.3-1], read from
- * the frame: mqtt-packet decodes ill-formed sequences to U+FFFD. Only asked when the decoded topic holds U+FFFD.
- */
-export function willTopicIsUtf8(frame: Buffer, v5: boolean): boolean {
-  let i = 1;
-  while (i < 5 && frame[i] & 0x80) i++;
-  i++;
-  i += 2 + frame.readUInt16BE(i) + 4; // protocol name, then level, flags, keepalive
-  if (v5) i = skipProperties(frame, i);
-  i += 2 + frame.readUInt16BE(i); // client id
-  if (v5) i = skipProperties(frame, i); // will properties
-  const end = i + 2 + frame.readUInt16BE(i);
-  return end <= frame.length && isUtf8(frame.subarray(i + 2, end));
 }
 
 /** mqtt-packet generate(); null if the packet cannot be encoded (never throws). */

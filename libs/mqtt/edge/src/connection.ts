@@ -1,4 +1,3 @@
-import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import type {
   IConnackPacket,
@@ -20,7 +19,6 @@ import {
   peekProtocolLevel,
   PINGRESP,
   shortAckId,
-  willTopicIsUtf8,
   type ProtocolVersion,
 } from './codec';
 import { PT, RC } from './codes';
@@ -40,6 +38,7 @@ import type { EdgeLimits } from './limits';
 import type { Session, Will } from './session';
 import type { Timed } from './timer-wheel';
 import type { DisconnectReason, SubscribeDenial, TransportKind } from './types';
+import { connectStringsAreWellFormed, filtersAreWellFormed, publishTopicIsWellFormed, suspectString } from './utf8';
 
 // Connection states: plain numbers (typed `number` so TypeScript does not narrow across calls that change them).
 const AWAIT_CONNECT: number = 0;
@@ -95,19 +94,6 @@ export function topicOverLimits(topic: string, limits: EdgeLimits): boolean {
     if (topic.charCodeAt(i) === 0x2f && ++levels > maxLevels) return true;
   }
   return false;
-}
-
-/**
- * mqtt-packet decodes strings leniently (ill-formed UTF-8 becomes U+FFFD). A PUBLISH topic holding U+FFFD
- * is re-checked from its bytes, which follow the fixed header (§3.3.2.1); rare, so nothing on the usual path.
- */
-function publishTopicIsUtf8(frame: Buffer): boolean {
-  let i = 1;
-  while (i < 5 && i < frame.length && frame[i] & 0x80) i++;
-  const start = i + 3;
-  if (frame.length < start) return false;
-  const end = start + frame.readUInt16BE(i + 1);
-  return end <= frame.length && isUtf8(frame.subarray(start, end));
 }
 
 function qos0Frame(message: Message, version: ProtocolVersion): Buffer | null {
@@ -340,6 +326,17 @@ export abstract class Connection extends FrameReader implements Timed {
     }
   }
 
+  /**
+   * After a write, with `buffered` bytes waiting in the transport: above maxWriteBufferBytes the broker
+   * watches the connection as a slow consumer, above slowConsumerMaxBytes it is disconnected after this flush.
+   */
+  protected backlog(buffered: number): void {
+    const limits = this.broker.limits;
+    if (buffered > limits.maxWriteBufferBytes && this.state === CONNECTED) {
+      this.broker.markBacklogged(this, buffered > limits.slowConsumerMaxBytes);
+    }
+  }
+
   // ------------------------------------------------------------ closing
 
   /**
@@ -446,11 +443,25 @@ export abstract class Connection extends FrameReader implements Timed {
     }
     const limits = this.broker.limits;
     const props = packet.properties;
+    // Ill-formed UTF-8 or U+0000 in the client id, will topic or username makes the CONNECT malformed
+    // [MQTT-1.5.3-1/2] (5.0 [MQTT-1.5.4-1/2]): 5.0 CONNACK 0x81, 3.1.1 closed without CONNACK (§4.13).
+    if (
+      (suspectString(packet.clientId) || suspectString(packet.username) || suspectString(packet.will?.topic)) &&
+      !connectStringsAreWellFormed(frame, level)
+    ) {
+      this.refuse('protocol_error', 'ill-formed UTF-8 string', RC.MALFORMED);
+      return;
+    }
 
     // Edge limits come first: nothing below reaches the authenticator (5.0 §3.2.2.2: the CONNACK reason
-    // codes 0x97, 0x85, 0x86 are the server's to choose for these).
+    // codes 0x97, 0x9F, 0x85, 0x86 are the server's to choose for these).
     if (this.broker.connectionsFrom(this.remoteKey) > limits.maxConnectionsPerIp) {
       this.refuse('connection_limit', this.remoteKey);
+      return;
+    }
+    const now = (this.broker.clock = this.broker.now());
+    if (!this.broker.ipConnectRate.take(this.remoteKey, now)) {
+      this.refuse('ip_rate_exceeded', this.remoteKey);
       return;
     }
     if ((packet.username?.length ?? 0) > limits.maxUsernameLength) {
@@ -489,11 +500,6 @@ export abstract class Connection extends FrameReader implements Timed {
         this.refuse('protocol_error', 'will QoS 3', RC.MALFORMED);
         return;
       }
-      // Ill-formed UTF-8 (decoded leniently to U+FFFD) is a malformed CONNECT [MQTT-3.1.3-10], [MQTT-1.5.3-1].
-      if (will.topic.includes('\uFFFD') && !willTopicIsUtf8(frame, v5)) {
-        this.refuse('protocol_error', 'will topic is not UTF-8', RC.MALFORMED);
-        return;
-      }
       if (topicNameProblem(will.topic) !== null) {
         this.refuse('protocol_error', 'invalid will topic', RC.TOPIC_NAME_INVALID);
         return;
@@ -525,14 +531,17 @@ export abstract class Connection extends FrameReader implements Timed {
     let keepalive = packet.keepalive ?? 0;
     let serverKeepAlive: number | undefined;
     const maxKeepAlive = limits.maxKeepAliveSeconds;
-    if (maxKeepAlive < 65535 && (keepalive === 0 || keepalive > maxKeepAlive)) {
+    const minKeepAlive = limits.minKeepAliveSeconds;
+    // Below the minimum (0, "no keepalive", included) or above the maximum (0 included when there is one).
+    const tooShort = keepalive < minKeepAlive;
+    if (tooShort || (maxKeepAlive < 65535 && (keepalive === 0 || keepalive > maxKeepAlive))) {
       if (!v5) {
         // 3.1.1 cannot be told another keepalive: refuse, as Mosquitto does.
-        this.refuse('client_id_rejected', 'keepalive above the edge maximum');
+        this.refuse('client_id_rejected', tooShort ? 'keepalive below the edge minimum' : 'keepalive above the edge maximum');
         return;
       }
-      keepalive = maxKeepAlive;
-      serverKeepAlive = maxKeepAlive; // [MQTT-3.2.2-21]
+      keepalive = tooShort ? minKeepAlive : maxKeepAlive;
+      serverKeepAlive = keepalive; // [MQTT-3.2.2-21]
     }
     this.keepaliveMs = keepalive * 1500;
 
@@ -618,6 +627,11 @@ export abstract class Connection extends FrameReader implements Timed {
     }
     if (broker.wasRevoked(principal.credentialId)) {
       this.refuse('bad_credentials', 'credential revoked');
+      return;
+    }
+    // Per identity only once it is proven: a stranger sending someone's username cannot spend their CONNECTs.
+    if (!broker.identityConnectRate.take(`${principal.kind}:${principal.orgId}:${principal.subject}`, broker.clock)) {
+      this.refuse('identity_rate_exceeded', principal.subject);
       return;
     }
     if (broker.closing) {
@@ -721,7 +735,7 @@ export abstract class Connection extends FrameReader implements Timed {
         const packet = decodePacket(frame, this.version);
         if (packet === null) return this.protocolError(RC.MALFORMED, 'malformed_packet');
         // Ill-formed UTF-8 in a topic closes the connection [MQTT-1.5.3-1] (5.0: DISCONNECT 0x81).
-        if ((packet as IPublishPacket).topic.includes('\uFFFD') && !publishTopicIsUtf8(frame)) {
+        if ((packet as IPublishPacket).topic.includes('\uFFFD') && !publishTopicIsWellFormed(frame)) {
           return this.protocolError(RC.MALFORMED, 'malformed_packet');
         }
         return this.onPublish(packet as IPublishPacket);
@@ -746,14 +760,21 @@ export abstract class Connection extends FrameReader implements Timed {
         return this.onAck(type, id, reasonCode);
       }
       case PT.SUBSCRIBE: {
-        const packet = decodePacket(frame, this.version);
+        const packet = decodePacket(frame, this.version) as ISubscribePacket | null;
         if (packet === null) return this.protocolError(RC.MALFORMED, 'malformed_packet');
-        return this.onSubscribe(packet as ISubscribePacket);
+        // Ill-formed UTF-8 or U+0000 in a filter: malformed, the connection is closed [MQTT-1.5.3-1/2] (5.0: DISCONNECT 0x81).
+        if (packet.subscriptions.some((sub) => suspectString(sub.topic)) && !filtersAreWellFormed(frame, this.version, true)) {
+          return this.protocolError(RC.MALFORMED, 'malformed_packet');
+        }
+        return this.onSubscribe(packet);
       }
       case PT.UNSUBSCRIBE: {
-        const packet = decodePacket(frame, this.version);
+        const packet = decodePacket(frame, this.version) as IUnsubscribePacket | null;
         if (packet === null) return this.protocolError(RC.MALFORMED, 'malformed_packet');
-        return this.onUnsubscribe(packet as IUnsubscribePacket);
+        if (packet.unsubscriptions.some(suspectString) && !filtersAreWellFormed(frame, this.version, false)) {
+          return this.protocolError(RC.MALFORMED, 'malformed_packet');
+        }
+        return this.onUnsubscribe(packet);
       }
       case PT.PINGREQ:
         // Fixed 2 bytes, no flags [MQTT-3.12]; answered with PINGRESP [MQTT-3.12.4-1].

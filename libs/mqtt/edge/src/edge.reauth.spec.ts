@@ -154,6 +154,15 @@ describe('MQTT 5.0 re-authentication with AUTH, method signet-token [MQTT-4.12.1
     expect(await closed).toBe(0x82);
   });
 
+  it('Authentication Data beyond maxPasswordLength fails before the authenticator runs: DISCONNECT 0x87', async () => {
+    const client = await tokenConnect('good');
+    const closed = nextServerDisconnect(client);
+    const calls = t.auth.calls;
+    sendAuth(client, 'signet-token', `good:${'x'.repeat(8192)}`);
+    expect(await closed).toBe(0x87);
+    expect(t.auth.calls).toBe(calls);
+  });
+
   it('AUTH from a client that did not use an Authentication Method at CONNECT is a protocol error (0x82)', async () => {
     const client = await connect(t.url('tcp'), 5, { username: `alice@${ORG_A}`, password: 'good' });
     const closed = nextServerDisconnect(client);
@@ -206,6 +215,16 @@ describe.each([
     // A failed refresh leaves the connection on its current credential.
     expect(client.connected).toBe(true);
     expect(await deliveredTopics(received, ['users/alice/a/2'])).toEqual(['users/alice/a/2']);
+    client.end(true);
+  });
+
+  it('a token beyond maxPasswordLength is refused before the authenticator runs; the connection stays', async () => {
+    const client = await connect(t.url(transport), version, { username: `alice@${ORG_A}`, password: 'good' });
+    expect(await subscribe(client, '$signet/auth/result')).toBe(1);
+    const calls = t.auth.calls;
+    expect(await refresh(client, `good:${'x'.repeat(8192)}`)).toEqual({ ok: false, error: 'credential too long' });
+    expect(t.auth.calls).toBe(calls);
+    expect(client.connected).toBe(true);
     client.end(true);
   });
 

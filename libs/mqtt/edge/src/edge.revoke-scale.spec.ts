@@ -6,7 +6,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { MqttEdge } from './edge';
-import { ORG_A, TestAuthenticator, waitFor } from './testing/helpers';
+import { ORG_A, TestAuthenticator, UNLIMITED_CONNECT_RATE, waitFor } from './testing/helpers';
 
 const SESSIONS = 10_000;
 
@@ -50,8 +50,11 @@ describe('revoke at scale', () => {
   });
 
   it(`closes ${SESSIONS} live sessions of one credential in well under 100 ms`, async () => {
-    // All clients share 127.0.0.1: lift the per-address cap.
-    edge = new MqttEdge({ authenticator: new TestAuthenticator(), limits: { sweepIntervalMs: 100, maxConnectionsPerIp: 20_000 } });
+    // All clients share 127.0.0.1 and one user: lift the per-address cap and the connect rate limits.
+    edge = new MqttEdge({
+      authenticator: new TestAuthenticator(),
+      limits: { sweepIntervalMs: 100, maxConnectionsPerIp: 20_000, ...UNLIMITED_CONNECT_RATE },
+    });
     const { port } = await edge.listenTcp(0, '127.0.0.1');
     const cred = 'tok_scale';
     child = spawn(process.execPath, ['-e', CLIENT_SCRIPT, String(port), String(SESSIONS), `scale@${ORG_A}`, `good:${cred}`]);

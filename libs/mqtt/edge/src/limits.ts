@@ -10,6 +10,12 @@ export interface EdgeLimits {
    */
   maxKeepAliveSeconds: number;
   /**
+   * Smallest keepalive a client may ask for, so clients cannot make the edge answer PINGREQ every second.
+   * 5.0 clients asking less (0 included) are told Server Keep Alive = this; 3.1.1 clients are refused
+   * (CONNACK 2), as for maxKeepAliveSeconds. 0: no minimum.
+   */
+  minKeepAliveSeconds: number;
+  /**
    * Outbound QoS 1/2 messages awaiting acknowledgement per session, and inbound QoS 2 messages awaiting
    * PUBREL (5.0: advertised as Receive Maximum).
    */
@@ -40,6 +46,27 @@ export interface EdgeLimits {
    * the cap is refused before authentication (5.0: CONNACK 0x97 quota exceeded, 3.1.1: 3 server unavailable).
    */
   maxConnectionsPerIp: number;
+  /**
+   * CONNECTs per second one remote address may make (token bucket with `connectBurstPerIp`), checked at
+   * CONNECT before any authentication work (5.0: CONNACK 0x9F connection rate exceeded, 3.1.1: 3). 0: no limit.
+   * Defaults 100/s with a burst of 1000: a burst the size of maxConnectionsPerIp lets a whole fleet behind
+   * one NAT address reconnect at once after an edge restart, and 100/s refills it in 10 s, far above the
+   * churn of such a fleet in normal operation (a reconnect per device per minutes), while one address cannot
+   * keep the authenticators busy.
+   */
+  connectRatePerIp: number;
+  /** Bucket size of connectRatePerIp: CONNECTs an address may make at once after being quiet. */
+  connectBurstPerIp: number;
+  /**
+   * CONNECTs per second of one identity (the authenticated owner: kind, org, user or service), checked right
+   * after authentication succeeds (5.0: CONNACK 0x9F, 3.1.1: 3), so a stranger sending someone's username
+   * with bad passwords uses no tokens of theirs. Stops a leaked credential or two clients with one id taking
+   * each other over in a loop. 0: no limit. Defaults 20/s with a burst of 200: a service's pool of workers
+   * sharing one API key can all reconnect at once, and no single user reconnects 20 times a second.
+   */
+  connectRatePerIdentity: number;
+  /** Bucket size of connectRatePerIdentity. */
+  connectBurstPerIdentity: number;
   /** Subscriptions one session may hold (SUBACK 0x80 / 5.0 0x97 beyond). */
   maxSubscriptionsPerSession: number;
   /**
@@ -49,8 +76,22 @@ export interface EdgeLimits {
   maxTopicAliases: number;
   /** Retained messages one org may hold; new retained topics beyond are not stored. */
   maxRetainedPerOrg: number;
-  /** Bytes a connection may have waiting in its socket before QoS 0 messages to it are dropped. */
+  /**
+   * Bytes a connection may have waiting in its socket before QoS 0 messages to it are dropped. A
+   * connection that stays above it for slowConsumerGraceMs is disconnected (slow consumer).
+   */
   maxWriteBufferBytes: number;
+  /**
+   * How long a connection may stay above maxWriteBufferBytes before it is disconnected (5.0: DISCONNECT 0x97
+   * quota exceeded), checked by the shared sweep: a consumer that is not keeping up for this long is losing
+   * QoS 0 messages anyway and only holds memory.
+   */
+  slowConsumerGraceMs: number;
+  /**
+   * Hard cap on the bytes waiting for one connection: above it the sweep disconnects at once (5.0: 0x97).
+   * At least maxWriteBufferBytes. The transports destroy a socket beyond twice this between two sweeps.
+   */
+  slowConsumerMaxBytes: number;
   /** Bytes of packets buffered while an asynchronous authentication is pending; more closes the socket. */
   maxPendingAuthBytes: number;
   /** Resolution of the shared timer sweep (keepalive, connect timeout, credential expiry, session expiry). */
@@ -65,6 +106,7 @@ export const DEFAULT_LIMITS: Readonly<EdgeLimits> = Object.freeze({
   maxPacketSize: 1024 * 1024,
   connectTimeoutMs: 10_000,
   maxKeepAliveSeconds: 65535,
+  minKeepAliveSeconds: 0,
   maxInflight: 64,
   maxQueuedMessages: 1000,
   maxSessionExpirySeconds: 24 * 3600,
@@ -74,10 +116,16 @@ export const DEFAULT_LIMITS: Readonly<EdgeLimits> = Object.freeze({
   maxTopicLength: 1024,
   maxTopicLevels: 64,
   maxConnectionsPerIp: 1000,
+  connectRatePerIp: 100,
+  connectBurstPerIp: 1000,
+  connectRatePerIdentity: 20,
+  connectBurstPerIdentity: 200,
   maxSubscriptionsPerSession: 1000,
   maxTopicAliases: 10,
   maxRetainedPerOrg: 100_000,
   maxWriteBufferBytes: 4 * 1024 * 1024,
+  slowConsumerGraceMs: 10_000,
+  slowConsumerMaxBytes: 16 * 1024 * 1024,
   maxPendingAuthBytes: 256 * 1024,
   sweepIntervalMs: 250,
   revokeMemoryMs: 60_000,
@@ -90,6 +138,7 @@ export function resolveLimits(partial: Partial<EdgeLimits> | undefined): EdgeLim
   limits.maxPacketSize = Math.min(Math.max(limits.maxPacketSize, 64), 268_435_455 + 5);
   limits.maxInflight = Math.min(Math.max(limits.maxInflight, 1), 65535);
   limits.maxKeepAliveSeconds = Math.min(Math.max(limits.maxKeepAliveSeconds, 1), 65535);
+  limits.minKeepAliveSeconds = Math.min(Math.max(limits.minKeepAliveSeconds, 0), limits.maxKeepAliveSeconds);
   limits.sweepIntervalMs = Math.max(limits.sweepIntervalMs, 10);
   // A topic is at most 65,535 bytes on the wire (§1.5.4); one level is the least a topic has.
   limits.maxTopicLength = Math.min(Math.max(limits.maxTopicLength, 1), 65535);
@@ -97,5 +146,12 @@ export function resolveLimits(partial: Partial<EdgeLimits> | undefined): EdgeLim
   limits.maxConnectionsPerIp = Math.max(limits.maxConnectionsPerIp, 1);
   // Topic Alias Maximum is a two byte integer (§3.2.2.3.8).
   limits.maxTopicAliases = Math.min(Math.max(limits.maxTopicAliases, 0), 65535);
+  // A bucket holds at least one CONNECT; a rate of 0 turns the bucket off.
+  limits.connectRatePerIp = Math.max(limits.connectRatePerIp, 0);
+  limits.connectBurstPerIp = Math.max(limits.connectBurstPerIp, 1);
+  limits.connectRatePerIdentity = Math.max(limits.connectRatePerIdentity, 0);
+  limits.connectBurstPerIdentity = Math.max(limits.connectBurstPerIdentity, 1);
+  limits.slowConsumerGraceMs = Math.max(limits.slowConsumerGraceMs, 0);
+  limits.slowConsumerMaxBytes = Math.max(limits.slowConsumerMaxBytes, limits.maxWriteBufferBytes);
   return limits;
 }

@@ -75,6 +75,10 @@ export type ConnectRefusal =
   | 'client_id_in_use'
   /** The remote address already has maxConnectionsPerIp sockets open. */
   | 'connection_limit'
+  /** The remote address made more CONNECTs than connectRatePerIp / connectBurstPerIp allow (before authentication). */
+  | 'ip_rate_exceeded'
+  /** The authenticated user or service made more CONNECTs than connectRatePerIdentity / connectBurstPerIdentity allow. */
+  | 'identity_rate_exceeded'
   /** A malformed CONNECT, or a CONNECT that breaks a protocol rule. */
   | 'protocol_error';
 
@@ -89,6 +93,9 @@ export const CONNACK_CODES: Readonly<Record<ConnectRefusal, { v4: number; v5: nu
   client_id_in_use: { v4: 5, v5: 0x87 },
   // 5.0 0x97 Quota exceeded; 3.1.1 has nothing closer than 3 Server unavailable.
   connection_limit: { v4: 3, v5: 0x97 },
+  // 5.0 0x9F Connection rate exceeded; 3.1.1 again only has 3 Server unavailable.
+  ip_rate_exceeded: { v4: 3, v5: 0x9f },
+  identity_rate_exceeded: { v4: 3, v5: 0x9f },
   // 3.1.1 has no CONNACK for a protocol error: the connection is closed without one [MQTT-3.1.4-1].
   protocol_error: { v4: -1, v5: 0x82 },
 });

@@ -68,6 +68,11 @@ export function sameOwner(a: Principal, b: Principal): boolean {
 function reauthenticate(conn: ReauthTarget, broker: Broker, password: Buffer, done: (outcome: Outcome) => void): void {
   const current = conn.principal!;
   const session = conn.session!;
+  // Held to maxPasswordLength like a CONNECT's password: an oversized token never reaches the authenticator.
+  if (password.length > broker.limits.maxPasswordLength) {
+    done({ ok: false, error: 'credential too long' });
+    return;
+  }
   const request: ConnectRequest = {
     username: conn.authUsername,
     password,

@@ -35,8 +35,8 @@ export class TcpConnection extends Connection {
       for (const b of data) socket.write(b);
       socket.uncork();
     }
-    // A peer that does not read (acknowledgements of a publish flood piling up) is cut off.
-    if (socket.writableLength > 4 * this.broker.limits.maxWriteBufferBytes) socket.destroy();
+    // A peer that does not read is a slow consumer: disconnected after a grace period, or beyond a hard cap.
+    this.backlog(socket.writableLength);
   }
 
   protected endTransport(nothingWritten: boolean): void {
@@ -121,7 +121,8 @@ export class WsConnection extends Connection {
   protected writeOut(data: Buffer | Buffer[]): void {
     // A WebSocket frame may carry several MQTT packets [MQTT-6.0.0-2]: one frame per batch.
     const buf = Buffer.isBuffer(data) ? data : Buffer.concat(data);
-    this.ws.send(buf, true, false);
+    // 0: sent in part, the rest buffered (the socket is open); 2: dropped, uWS closes the socket itself.
+    if (this.ws.send(buf, true, false) === 0) this.backlog(this.ws.getBufferedAmount());
   }
 
   protected endTransport(): void {
@@ -153,7 +154,8 @@ export function createWsApp(broker: Broker, path: string): uWS.TemplatedApp {
     // A frame may hold more than one packet; a single packet over maxPacketSize is refused by the
     // MQTT layer (5.0: DISCONNECT 0x95). Frames beyond this are cut by uWS itself.
     maxPayloadLength: Math.min(2 * limits.maxPacketSize + 1024, 512 * 1024 * 1024),
-    maxBackpressure: 4 * limits.maxWriteBufferBytes,
+    // Slow consumers are disconnected above slowConsumerMaxBytes (with DISCONNECT); this is the last resort.
+    maxBackpressure: 2 * limits.slowConsumerMaxBytes,
     // A socket whose backlog exceeds maxBackpressure is closed, not silently skipped (that would lose acks).
     closeOnBackpressureLimit: 1,
     // Keepalive is MQTT's own (shared sweep); uWS's idle timer would cut keepalive-0 clients.

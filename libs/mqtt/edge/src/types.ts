@@ -25,6 +25,8 @@ export type DisconnectReason =
   | 'malformed_packet'
   | 'packet_too_large'
   | 'receive_maximum_exceeded'
+  /** More than maxWriteBufferBytes waiting for longer than slowConsumerGraceMs, or above slowConsumerMaxBytes. */
+  | 'slow_consumer'
   | 'server_shutdown'
   | 'internal_error';
 
@@ -83,6 +85,10 @@ export interface EdgeStats {
   subscribeDenied: number;
   /** Messages not delivered: offline QoS 0, full queues, QoS 0 to a backed-up socket, too large for the client. */
   messagesDropped: number;
+  /** Connections closed as slow consumers (reason `slow_consumer`). */
+  slowConsumers: number;
+  /** Remote addresses and identities holding a connect-rate bucket (idle ones are dropped by the sweep). */
+  connectRateBuckets: number;
   retainedMessages: number;
   subscriptions: number;
   orgs: number;

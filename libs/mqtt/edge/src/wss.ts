@@ -38,8 +38,8 @@ export class WssConnection extends Connection {
     if (ws.readyState !== WebSocket.OPEN) return;
     // A WebSocket frame may carry several MQTT packets [MQTT-6.0.0-2]: one frame per batch.
     ws.send(Buffer.isBuffer(data) ? data : Buffer.concat(data), { binary: true });
-    // A peer that does not read is cut off, as over TCP (uWS does this with maxBackpressure).
-    if (ws.bufferedAmount > 4 * this.broker.limits.maxWriteBufferBytes) ws.terminate();
+    // A peer that does not read is a slow consumer, as over TCP.
+    this.backlog(ws.bufferedAmount);
   }
 
   protected endTransport(): void {

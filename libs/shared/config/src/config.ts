@@ -58,12 +58,87 @@ export interface SignetConfig {
     apiKeyServiceGrpc: string;
     /** Refuse credentials when the revocation bus has been unreachable this long. */
     maxStalenessMs: number;
-    maxPacketSize: number;
-    connectTimeoutMs: number;
-    /** Open MQTT connections one source address may hold; raise it behind a load balancer or NAT. */
-    maxConnectionsPerIp: number;
+    /** The edge's protective limits (`SIGNET_MQTT_*`), handed to the edge as they are; see EdgeMqttLimits. */
+    limits: EdgeMqttLimits;
   };
   logLevel: LogLevel;
+}
+
+/**
+ * The MQTT edge limits an operator sets (the edge's `EdgeLimits` of the same names; meaning and codes in
+ * libs/mqtt/edge/README.md). Counts are per edge process.
+ */
+export interface EdgeMqttLimits {
+  maxPacketSize: number;
+  connectTimeoutMs: number;
+  /** Open MQTT connections one source address may hold; raise it behind a load balancer or NAT. */
+  maxConnectionsPerIp: number;
+  maxKeepAliveSeconds: number;
+  minKeepAliveSeconds: number;
+  maxInflight: number;
+  maxQueuedMessages: number;
+  maxSessionExpirySeconds: number;
+  maxClientIdLength: number;
+  maxUsernameLength: number;
+  maxPasswordLength: number;
+  maxTopicLength: number;
+  maxTopicLevels: number;
+  maxSubscriptionsPerSession: number;
+  maxTopicAliases: number;
+  maxRetainedPerOrg: number;
+  maxWriteBufferBytes: number;
+  slowConsumerGraceMs: number;
+  slowConsumerMaxBytes: number;
+  /** CONNECTs per second and burst per source address (0: no limit); raise them behind a load balancer or NAT. */
+  connectRatePerIp: number;
+  connectBurstPerIp: number;
+  /** CONNECTs per second and burst per authenticated user or service (0: no limit). */
+  connectRatePerIdentity: number;
+  connectBurstPerIdentity: number;
+}
+
+const MAX_COUNT = 100_000_000;
+const GIB = 1024 * 1024 * 1024;
+
+function loadEdgeLimits(env: Env): EdgeMqttLimits {
+  const int = (name: string, fallback: number, min: number, max: number): number => readInt(env, `SIGNET_MQTT_${name}`, fallback, min, max);
+  const maxKeepAliveSeconds = int('MAX_KEEPALIVE_SECONDS', 65535, 1, 65535);
+  const minKeepAliveSeconds = int('MIN_KEEPALIVE_SECONDS', 0, 0, 65535);
+  if (minKeepAliveSeconds > maxKeepAliveSeconds) {
+    throw new ConfigError('SIGNET_MQTT_MIN_KEEPALIVE_SECONDS', `must not exceed SIGNET_MQTT_MAX_KEEPALIVE_SECONDS (${maxKeepAliveSeconds})`);
+  }
+  const maxWriteBufferBytes = int('MAX_WRITE_BUFFER_BYTES', 4 * 1024 * 1024, 1024, GIB);
+  const slowConsumerMaxBytes = int('SLOW_CONSUMER_MAX_BYTES', Math.max(16 * 1024 * 1024, maxWriteBufferBytes), 1024, GIB);
+  if (slowConsumerMaxBytes < maxWriteBufferBytes) {
+    throw new ConfigError('SIGNET_MQTT_SLOW_CONSUMER_MAX_BYTES', `must be at least SIGNET_MQTT_MAX_WRITE_BUFFER_BYTES (${maxWriteBufferBytes})`);
+  }
+  return {
+    maxPacketSize: int('MAX_PACKET_SIZE', 1024 * 1024, 1024, 268435455),
+    connectTimeoutMs: int('CONNECT_TIMEOUT_MS', 10000, 100, 600000),
+    maxConnectionsPerIp: int('MAX_CONNECTIONS_PER_IP', 1000, 1, MAX_COUNT),
+    maxKeepAliveSeconds,
+    minKeepAliveSeconds,
+    // Receive Maximum is a two byte integer (MQTT 5.0 §3.2.2.3.3).
+    maxInflight: int('MAX_INFLIGHT', 64, 1, 65535),
+    maxQueuedMessages: int('MAX_QUEUED_MESSAGES', 1000, 0, MAX_COUNT),
+    maxSessionExpirySeconds: int('MAX_SESSION_EXPIRY_SECONDS', 86400, 0, 366 * 86400),
+    // A server must accept client ids of 1 to 23 characters (MQTT 5.0 [MQTT-3.1.3-5]); strings are at most 65,535 bytes.
+    maxClientIdLength: int('MAX_CLIENT_ID_LENGTH', 256, 23, 65535),
+    maxUsernameLength: int('MAX_USERNAME_LENGTH', 256, 1, 65535),
+    maxPasswordLength: int('MAX_PASSWORD_LENGTH', 8192, 1, 65535),
+    maxTopicLength: int('MAX_TOPIC_LENGTH', 1024, 1, 65535),
+    maxTopicLevels: int('MAX_TOPIC_LEVELS', 64, 1, 65535),
+    maxSubscriptionsPerSession: int('MAX_SUBSCRIPTIONS_PER_SESSION', 1000, 1, MAX_COUNT),
+    maxTopicAliases: int('MAX_TOPIC_ALIASES', 10, 0, 65535),
+    maxRetainedPerOrg: int('MAX_RETAINED_PER_ORG', 100_000, 0, MAX_COUNT),
+    maxWriteBufferBytes,
+    slowConsumerGraceMs: int('SLOW_CONSUMER_GRACE_MS', 10000, 0, 3600000),
+    slowConsumerMaxBytes,
+    connectRatePerIp: int('CONNECT_RATE_PER_IP', 100, 0, MAX_COUNT),
+    connectBurstPerIp: int('CONNECT_BURST_PER_IP', 1000, 1, MAX_COUNT),
+    connectRatePerIdentity: int('CONNECT_RATE_PER_IDENTITY', 20, 0, MAX_COUNT),
+    connectBurstPerIdentity: int('CONNECT_BURST_PER_IDENTITY', 200, 1, MAX_COUNT),
+  };
 }
 
 export const DEFAULT_PORTS = { http: 8080, mqtt: 1883, ws: 8083, mqtts: 8883, wss: 8084, grpc: 50051 } as const;
@@ -136,9 +211,7 @@ export function loadConfig(env: Env = process.env): SignetConfig {
       tokenServiceGrpc: readString(env, 'SIGNET_TOKEN_SERVICE_GRPC', `127.0.0.1:${grpcPort}`),
       apiKeyServiceGrpc: readString(env, 'SIGNET_APIKEY_SERVICE_GRPC', `127.0.0.1:${grpcPort}`),
       maxStalenessMs: readInt(env, 'SIGNET_EDGE_MAX_STALENESS_MS', 30000, 1000, 3600000),
-      maxPacketSize: readInt(env, 'SIGNET_MQTT_MAX_PACKET_SIZE', 1024 * 1024, 1024, 268435455),
-      connectTimeoutMs: readInt(env, 'SIGNET_MQTT_CONNECT_TIMEOUT_MS', 10000, 100, 600000),
-      maxConnectionsPerIp: readInt(env, 'SIGNET_MQTT_MAX_CONNECTIONS_PER_IP', 1000, 1, 100_000_000),
+      limits: loadEdgeLimits(env),
     },
     logLevel: readEnum(env, 'SIGNET_LOG_LEVEL', LOG_LEVELS, 'info'),
   };

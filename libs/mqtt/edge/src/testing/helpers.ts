@@ -76,9 +76,18 @@ export interface TestEdge {
   close(): Promise<void>;
 }
 
+/**
+ * Every spec connects from 127.0.0.1, often as one user, far faster than any real client: the connect
+ * rate limits are lifted unless a spec sets them.
+ */
+export const UNLIMITED_CONNECT_RATE: Partial<EdgeLimits> = Object.freeze({
+  connectRatePerIp: 0,
+  connectRatePerIdentity: 0,
+});
+
 export async function startEdge(limits: Partial<EdgeLimits> = {}, hooks?: EdgeHooks): Promise<TestEdge> {
   const auth = new TestAuthenticator();
-  const edge = new MqttEdge({ authenticator: auth, limits: { sweepIntervalMs: 50, ...limits }, hooks });
+  const edge = new MqttEdge({ authenticator: auth, limits: { sweepIntervalMs: 50, ...UNLIMITED_CONNECT_RATE, ...limits }, hooks });
   const tcp = await edge.listenTcp(0, '127.0.0.1');
   const ws = await edge.listenWebSocket(0, '127.0.0.1');
   const ports = { tcp: tcp.port, ws: ws.port };
@@ -265,6 +274,9 @@ export interface RawConnection {
   isClosed(): boolean;
   closed: Promise<void>;
   destroy(): void;
+  /** Stops (and starts again) reading the socket, as a client that does not keep up. */
+  pause(): void;
+  resume(): void;
 }
 
 export async function openRaw(target: TestEdge | number, transport: Transport): Promise<RawConnection> {
@@ -279,6 +291,8 @@ export async function openRaw(target: TestEdge | number, transport: Transport): 
       isClosed: () => isClosed,
       closed: raw.closed,
       destroy: () => raw.socket.destroy(),
+      pause: () => raw.socket.pause(),
+      resume: () => raw.socket.resume(),
     };
   }
   const ws = new WebSocket(`ws://127.0.0.1:${port}/mqtt`, 'mqtt');
@@ -300,6 +314,8 @@ export async function openRaw(target: TestEdge | number, transport: Transport): 
     isClosed: () => isClosed,
     closed,
     destroy: () => ws.terminate(),
+    pause: () => ws.pause(),
+    resume: () => ws.resume(),
   };
 }
 
