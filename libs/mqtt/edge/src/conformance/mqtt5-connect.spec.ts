@@ -110,6 +110,15 @@ describe('CONNECT (§3.1)', () => {
     }
   });
 
+  it('[MQTT-3.1.2-9] a Will Flag without the will fields in the payload is malformed: CONNACK 0x81, then closed', async () => {
+    const conn = await openRaw(t, 'tcp');
+    const bytes = connectPacket();
+    bytes[FLAGS_AT] |= 0x04;
+    conn.send(bytes);
+    expect(await closesWithin(conn, 2000)).toBe(true);
+    expect(raw5Of(conn).all<IConnackPacket>('connack').map((p) => p.reasonCode)).toEqual([0x81]);
+  });
+
   it('[MQTT-3.1.2-12] Will QoS 3 is malformed: CONNACK 0x81, then closed', async () => {
     const conn = await openRaw(t, 'tcp');
     const bytes = connectPacket({ will: { topic: 'x/w', payload: Buffer.from('w'), qos: 2, retain: false } });
@@ -119,7 +128,7 @@ describe('CONNECT (§3.1)', () => {
     expect(raw5Of(conn).all<IConnackPacket>('connack').map((p) => p.reasonCode)).toEqual([0x81]);
   });
 
-  it('[MQTT-3.1.4-2] [MQTT-3.2.2-6] [MQTT-3.2.2-7] [MQTT-4.13.2-1] [MQTT-3.14.0-1] a refused CONNECT gets its reason code with Session Present 0, no DISCONNECT, then the close', async () => {
+  it('[MQTT-3.1.4-2] [MQTT-3.2.2-6] [MQTT-3.2.2-7] [MQTT-3.2.2-8] [MQTT-4.13.2-1] [MQTT-3.14.0-1] a refused CONNECT gets its reason code with Session Present 0, no DISCONNECT, then the close', async () => {
     const conn = await openRaw(t, 'tcp');
     conn.send(connectPacket({ password: Buffer.from('bad'), clean: false, properties: { sessionExpiryInterval: 60 } }));
     expect(await closesWithin(conn, 2000)).toBe(true);
@@ -230,7 +239,7 @@ describe('sessions (§3.1.2.4, §3.1.2.11.2, §4.1)', () => {
     await waitFor(() => got.length === 1, 3000, 'delivery on the resumed subscription');
   });
 
-  it('[MQTT-3.1.2-4] [MQTT-3.2.2-2] Clean Start 1 discards the existing session: Session Present 0, subscriptions gone', async () => {
+  it('[MQTT-3.1.2-4] [MQTT-3.1.4-4] [MQTT-3.2.2-2] Clean Start 1 discards the existing session: Session Present 0, subscriptions gone', async () => {
     const clientId = unique('s');
     const cred = unique('cred_');
     const user = unique('u');
@@ -356,8 +365,12 @@ describe('wills (§3.1.2.5, §3.1.3.2)', () => {
     expect(got.map((m) => m.payload)).toEqual(['sent']);
   });
 
-  it('[MQTT-3.1.2-8] a will whose delay outlasts the session is published when the session ends', async () => {
+  it('[MQTT-3.1.2-8] a will whose delay outlasts the session is published when the session ends (at once for Session Expiry 0)', async () => {
     const { topic, got } = await watcher();
+    const ended = await raw5(t, ['w/#'], withWill(topic, { payload: Buffer.from('at once'), properties: { willDelayInterval: 30 } }));
+    ended.conn.destroy();
+    await waitFor(() => got.length === 1, 3000, 'will of a session that ends with its connection');
+    got.length = 0;
     const r = await raw5(t, ['w/#'], withWill(topic, { properties: { willDelayInterval: 30 } }, {
       clean: false,
       properties: { sessionExpiryInterval: 1 },

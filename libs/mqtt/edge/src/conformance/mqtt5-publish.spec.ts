@@ -158,7 +158,7 @@ describe('QoS flows (§4.3)', () => {
 });
 
 describe('redelivery on reconnect (§4.4)', () => {
-  it('[MQTT-4.4.0-1] [MQTT-3.3.1-1] [MQTT-4.3.3-6] [MQTT-4.3.3-7] unacknowledged PUBLISHes are re-sent with DUP and their identifiers, PUBREL instead of an acknowledged QoS 2, expiry not applied, and only on resume', async () => {
+  it('[MQTT-4.4.0-1] [MQTT-3.3.1-1] [MQTT-4.3.2-3] [MQTT-4.3.3-6] [MQTT-4.3.3-7] unacknowledged PUBLISHes are re-sent with DUP and their identifiers, PUBREL instead of an acknowledged QoS 2, expiry not applied, and only on resume', async () => {
     const topic = `x/${unique('redeliver')}`;
     const clientId = unique('rd');
     const who = owner();
@@ -245,7 +245,7 @@ describe('retained messages (§3.3.1.3)', () => {
 });
 
 describe('message expiry (§3.3.2.3.3)', () => {
-  it('[MQTT-3.3.2-5] [MQTT-3.3.2-6] a queued message past its expiry is not delivered; one still valid carries the remaining interval', async () => {
+  it('[MQTT-3.3.2-5] [MQTT-3.3.2-6] [MQTT-4.5.0-1] a queued message past its expiry is not delivered; one still valid carries the remaining interval', async () => {
     const topic = `x/${unique('exp')}`;
     const session = { clientId: unique('ex'), clean: false, properties: { sessionExpiryInterval: 60 }, ...owner() };
     const first = await rawSubscriber(topic, 1, session);
@@ -359,7 +359,7 @@ describe('topic names (§3.3.2.1, §4.7)', () => {
     expect(p).toMatchObject({ topic: `${base}/a`, qos: 2 });
   });
 
-  it('[MQTT-4.6.0-6] messages on one topic are forwarded in the order received', async () => {
+  it('[MQTT-4.6.0-5] [MQTT-4.6.0-6] messages on one topic are forwarded in the order received', async () => {
     const topic = `x/${unique('order')}`;
     const s = await client5(t, ['x/#']);
     const got = collect(s);
