@@ -299,11 +299,16 @@ export class Broker {
   private resendPending(session: Session, conn: Connection): boolean {
     const inflight = session.inflight;
     if (inflight === null) return true;
+    // A pending entry the client acknowledged with PUBREC anyway is in its PUBREL phase: never re-sent [MQTT-4.3.3-6].
     let outstanding = 0;
-    for (const entry of inflight.values()) if (!entry.pending) outstanding++;
+    for (const entry of inflight.values()) if (!entry.pending || entry.phase === 1) outstanding++;
     let left = false;
     for (const [id, entry] of inflight) {
       if (!entry.pending) continue;
+      if (entry.phase === 1) {
+        entry.pending = false;
+        continue;
+      }
       if (outstanding >= conn.sendQuota) {
         left = true;
         break;
