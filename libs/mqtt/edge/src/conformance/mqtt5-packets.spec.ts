@@ -181,7 +181,7 @@ describe('strings (§1.5.4)', () => {
     expect(got.map((m) => m.topic)).toEqual([withBom]);
   });
 
-  it('[MQTT-1.5.4-1] ill-formed UTF-8 in a PUBLISH topic is a Malformed Packet: DISCONNECT 0x81', async () => {
+  it('[MQTT-1.5.4-1] [MQTT-3.3.2-1] ill-formed UTF-8 in a PUBLISH topic is a Malformed Packet: DISCONNECT 0x81', async () => {
     const r = await raw5(t, ['x/#']);
     // PUBLISH QoS 0, topic "x/" + 0xC3 0x28 (ill-formed), no properties, payload "z".
     r.conn.send(Buffer.from([0x30, 0x08, 0x00, 0x04, 0x78, 0x2f, 0xc3, 0x28, 0x00, 0x7a]));

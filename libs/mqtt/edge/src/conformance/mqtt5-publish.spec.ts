@@ -470,6 +470,34 @@ describe('flow control: the client\'s Receive Maximum (§3.3.4, §4.9)', () => {
     expect(got.map((p) => p.payload.toString())).toEqual(['0', '1', '2', '3']);
     expect(got.every((p) => p.dup)).toBe(true);
   });
+  it('[MQTT-4.3.3-6] [MQTT-3.3.4-9] a message waiting for a slot after resume that the client PUBRECs anyway gets PUBREL, never a re-sent PUBLISH, and keeps its slot', async () => {
+    const topic = `x/${unique('rmq2')}`;
+    const session = { clientId: unique('rq'), clean: false, ...owner() };
+    const first = await rawSubscriber(topic, 2, { ...session, properties: { sessionExpiryInterval: 60, receiveMaximum: 3 } });
+    const pub = await client5(t, ['x/#']);
+    for (const m of ['a', 'b', 'c']) await publish(pub, topic, m, { qos: 2 });
+    await first.next('publish', 3);
+    const [a, , c] = publishes(first);
+    first.conn.destroy();
+    await first.conn.closed;
+    const second = await raw5(t, ['x/#'], { ...session, properties: { sessionExpiryInterval: 60, receiveMaximum: 1 } });
+    await second.next('publish');
+    second.send({ cmd: 'pubrec', messageId: c.messageId! });
+    expect((await second.next<IPubrelPacket>('pubrel')).messageId).toBe(c.messageId);
+    second.send({ cmd: 'pubrec', messageId: a.messageId! });
+    await second.next('pubrel', 2);
+    second.send({ cmd: 'pubcomp', messageId: a.messageId! });
+    // c, in its PUBREL phase, still holds the only slot.
+    await sleep(150);
+    expect(publishes(second)).toHaveLength(1);
+    second.send({ cmd: 'pubcomp', messageId: c.messageId! });
+    await second.next('publish', 2);
+    await sleep(150);
+    expect(publishes(second).map((p) => [p.payload.toString(), p.dup])).toEqual([
+      ['a', true],
+      ['b', true],
+    ]);
+  });
 });
 
 describe('the client\'s Maximum Packet Size (§3.1.2.11.4)', () => {
