@@ -337,15 +337,54 @@ export class Broker {
     }
   }
 
-  /** After CONNACK: resend unacknowledged messages with DUP [MQTT-4.4.0-1], then the queue. */
+  /**
+   * After CONNACK: resend unacknowledged messages with DUP and their identifiers [MQTT-4.4.0-1], then the
+   * queue. PUBRELs always go; PUBLISHes only up to the client's Receive Maximum of this connection, which may
+   * be smaller than the last one's [MQTT-3.3.4-9]: the rest wait as `pending` for acknowledgements.
+   */
   resume(session: Session, conn: Connection): void {
+    session.resendPending = false;
     if (session.inflight !== null) {
+      let outstanding = 0;
       for (const [id, entry] of session.inflight) {
-        if (entry.phase === 1) conn.sendPubrel(id);
-        else if (!conn.sendPublish(entry.message, entry.qos, entry.retain, id, true, entry.ids)) session.inflight.delete(id);
+        entry.pending = false;
+        if (entry.phase === 1) {
+          conn.sendPubrel(id);
+          outstanding++;
+        } else if (outstanding >= conn.sendQuota) {
+          entry.pending = true;
+          session.resendPending = true;
+        } else if (conn.sendPublish(entry.message, entry.qos, entry.retain, id, true, entry.ids)) outstanding++;
+        else session.inflight.delete(id);
       }
     }
     this.drain(session);
+  }
+
+  /** Re-sends `pending` in-flight PUBLISHes as the window allows (see resume). True when none is left. */
+  private resendPending(session: Session, conn: Connection): boolean {
+    const inflight = session.inflight;
+    if (inflight === null) return true;
+    // A pending entry the client acknowledged with PUBREC anyway is in its PUBREL phase: never re-sent [MQTT-4.3.3-6].
+    let outstanding = 0;
+    for (const entry of inflight.values()) if (!entry.pending || entry.phase === 1) outstanding++;
+    let left = false;
+    for (const [id, entry] of inflight) {
+      if (!entry.pending) continue;
+      if (entry.phase === 1) {
+        entry.pending = false;
+        continue;
+      }
+      if (outstanding >= conn.sendQuota) {
+        left = true;
+        break;
+      }
+      entry.pending = false;
+      if (conn.sendPublish(entry.message, entry.qos, entry.retain, id, true, entry.ids)) outstanding++;
+      else inflight.delete(id);
+    }
+    session.resendPending = left;
+    return !left;
   }
 
   /** The connection of a session is gone. */
@@ -544,7 +583,7 @@ export class Broker {
       if (!conn.sendPublish(message, 0, retain, 0, false, ids)) this.counters.messagesDropped++;
       return;
     }
-    if (conn !== null && session.queue === null && (session.inflight?.size ?? 0) < conn.sendQuota) {
+    if (conn !== null && session.queue === null && !session.resendPending && (session.inflight?.size ?? 0) < conn.sendQuota) {
       this.sendTracked(session, conn, message, qos, retain, ids);
       return;
     }
@@ -568,15 +607,18 @@ export class Broker {
     let inflight = session.inflight;
     if (inflight === null) inflight = session.inflight = new Map();
     const id = session.allocatePacketId();
-    if (conn.sendPublish(message, qos, retain, id, false, ids)) inflight.set(id, { message, qos, retain, phase: 0, ids });
+    if (conn.sendPublish(message, qos, retain, id, false, ids)) inflight.set(id, { message, qos, retain, phase: 0, pending: false, ids });
     else this.counters.messagesDropped++;
   }
 
   /** Moves queued messages into the inflight window as acknowledgements free it. */
   drain(session: Session): void {
     const conn = session.connection;
+    if (conn === null || !conn.isConnected()) return;
+    // Resumed PUBLISHes still waiting for a slot go before anything queued.
+    if (session.resendPending && !this.resendPending(session, conn)) return;
     const queue = session.queue;
-    if (conn === null || queue === null || !conn.isConnected()) return;
+    if (queue === null) return;
     const quota = conn.sendQuota;
     while (queue.length > 0 && (session.inflight?.size ?? 0) < quota) {
       const next = queue.shift()!;

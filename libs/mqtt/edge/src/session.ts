@@ -14,6 +14,11 @@ export interface Inflight {
   readonly retain: boolean;
   /** 0: PUBLISH sent, awaiting PUBACK/PUBREC; 1: PUBREL sent, awaiting PUBCOMP. */
   phase: 0 | 1;
+  /**
+   * Not yet re-sent on this connection: a resumed session had more unacknowledged PUBLISHes than the
+   * client's new Receive Maximum, so this one waits (original identifier, DUP) for a free slot [MQTT-3.3.4-9].
+   */
+  pending: boolean;
   /** 5.0 Subscription Identifiers of the matching subscriptions, re-sent with a DUP [MQTT-3.3.4-3]. */
   readonly ids: readonly number[] | null;
 }
@@ -133,6 +138,8 @@ export class Session implements Timed {
   inflight: Map<number, Inflight> | null = null;
   queue: Queued[] | null = null;
   awaitingRel: Set<number> | null = null;
+  /** Some in-flight entries are `pending` (Broker.resume): drain re-sends them before taking from the queue. */
+  resendPending = false;
   nextPacketId = 1;
   /** How long the session survives its connection, ms (0: it ends with it). */
   expiryMs = 0;
