@@ -43,10 +43,12 @@ describe('bench --smoke', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  // Three systems, 10,000-connection memory scenarios: about 30 s on a quiet 2-core machine, far more on a
+  // loaded one. The limits only stop a hung run; no figure is asserted.
   it('runs every scenario on the three systems and writes the results as JSON', async () => {
     const file = join(dir, 'results.json');
     const output = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, [join(ROOT, 'dist/bench/run.js'), '--smoke', '--json', file], { cwd: ROOT, timeout: 55000 }, (err, stdout, stderr) =>
+      execFile(process.execPath, [join(ROOT, 'dist/bench/run.js'), '--smoke', '--json', file], { cwd: ROOT, timeout: 170_000 }, (err, stdout, stderr) =>
         err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
       );
     });
@@ -71,5 +73,5 @@ describe('bench --smoke', () => {
     expect(figure('p2p_qos0', 'aedes')).not.toBeNull();
     expect(figure('ws_p2p_qos0', 'mosquitto')).toBeNull();
     expect(figure('revoke_one', 'mosquitto')).toBeNull();
-  });
+  }, 180_000);
 });
