@@ -2,6 +2,8 @@ export * from './org-settings/dto';
 export * from './org-settings/org-settings.controller';
 export * from './org-settings/org-settings.service';
 export * from './rate-limit/public-rate-limiter';
+export * from './retention/token-retention.job';
+export * from './retention/token-retention.module';
 export * from './revocation/revocation.service';
 export * from './signing-keys/jwks.controller';
 export * from './signing-keys/signing-keys.service';
