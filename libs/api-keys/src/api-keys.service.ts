@@ -5,7 +5,7 @@ import { hash as bcryptHash, verify as bcryptVerify } from '@node-rs/bcrypt';
 import type { DataSource, EntityManager } from 'typeorm';
 
 import { ApiKeyType, compileAllowlist, newApiKey, parseApiKey } from '@signet/credentials';
-import { DATA_SOURCE, forbidden, LOGGER, ProblemError, REVOCATION_BUS, unauthorized } from '@signet/http';
+import { DATA_SOURCE, forbidden, LOGGER, ProblemError, REVOCATION_BUS, tooManyRequests, unauthorized } from '@signet/http';
 import type { Logger } from '@signet/observability';
 import { ApiKeyEntity } from '@signet/persistence';
 import type { RevocationBus } from '@signet/revocation';
@@ -55,12 +55,8 @@ export type KeyCheck =
 
 export const invalidApiKey = (): ProblemError => unauthorized('invalid_api_key', 'the API key is invalid, expired or revoked');
 
-export function tooManyAttempts(retryAfterMs: number): ProblemError {
-  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
-  return new ProblemError(429, 'too_many_attempts', 'too many failed API key attempts; try again later', { retry_after_seconds: seconds }, {
-    'retry-after': String(seconds),
-  });
-}
+export const tooManyAttempts = (retryAfterMs: number): ProblemError =>
+  tooManyRequests('too_many_attempts', 'too many failed API key attempts; try again later', retryAfterMs);
 
 /**
  * Verifies `sk_`/`rk_` keys. The key id inside the string makes the lookup

@@ -67,16 +67,42 @@ let clerkKey: TestKey;
 let attacker: TestKey;
 
 const options: FederationOptions = { fetchTimeoutMs: 500, refetchCooldownMs: 300, clockToleranceSeconds: 30 };
+let masterKey: string;
 
-async function request(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, init: { bearer?: string; body?: unknown } = {}): Promise<Response> {
+/** The app as the processes build it, over the file's database, with `env` on top of its settings. */
+async function startApp(env: Record<string, string>, logger = createLogger({ name: 'test', level: 'silent' })): Promise<NestFastifyApplication> {
+  const config = loadConfig({ SIGNET_DATA_DIR: dataDir, SIGNET_MASTER_KEY: masterKey, DATABASE_URL: pg.url, ...env });
+  const bus = new InMemoryRevocationBus();
+  await bus.start();
+  const started = await createHttpApp({
+    title: 'test',
+    logger,
+    metrics: new SignetMetrics({ defaults: false }),
+    providers: [
+      ...platformProviders({ config, dataSource: db.dataSource, bus, secretBox: new SecretBox(Buffer.from(masterKey, 'base64')) }),
+      { provide: FEDERATION_OPTIONS, useValue: { ...options, firebaseJwksUri: `${peer.origin}/firebase/jwks` } },
+    ],
+    imports: [ApiKeysModule, TokensModule, FederationModule],
+  });
+  await started.init();
+  await started.getHttpAdapter().getInstance().ready();
+  return started;
+}
+
+async function request(
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  url: string,
+  init: { bearer?: string; body?: unknown; ip?: string; to?: NestFastifyApplication } = {},
+): Promise<Response> {
   const headers: Record<string, string> = {};
   if (init.bearer !== undefined) headers.authorization = `Bearer ${init.bearer}`;
   if (init.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await app.getHttpAdapter().getInstance().inject({
+  const res = await (init.to ?? app).getHttpAdapter().getInstance().inject({
     method,
     url,
     headers,
     payload: init.body === undefined ? undefined : JSON.stringify(init.body),
+    ...(init.ip === undefined ? {} : { remoteAddress: init.ip }),
   });
   return { status: res.statusCode, headers: res.headers, body: res.body, json: <T>() => JSON.parse(res.body) as T };
 }
@@ -122,25 +148,12 @@ beforeAll(async () => {
 
   pg = await createTestDatabase('signet_fed');
   dataDir = await mkdtemp(join(tmpdir(), 'signet-federation-'));
-  const masterKey = randomBytes(32).toString('base64');
-  const config = loadConfig({ SIGNET_DATA_DIR: dataDir, SIGNET_MASTER_KEY: masterKey, DATABASE_URL: pg.url });
+  masterKey = randomBytes(32).toString('base64');
   logLines = [];
   const logger = createLogger({ name: 'test', level: 'debug', destination: { write: (line: string) => void logLines.push(line) } });
-  db = await openDatabase(config, logger);
-  const bus = new InMemoryRevocationBus();
-  await bus.start();
-  app = await createHttpApp({
-    title: 'test',
-    logger,
-    metrics: new SignetMetrics({ defaults: false }),
-    providers: [
-      ...platformProviders({ config, dataSource: db.dataSource, bus, secretBox: new SecretBox(Buffer.from(masterKey, 'base64')) }),
-      { provide: FEDERATION_OPTIONS, useValue: { ...options, firebaseJwksUri: `${peer.origin}/firebase/jwks` } },
-    ],
-    imports: [ApiKeysModule, TokensModule, FederationModule],
-  });
-  await app.init();
-  await app.getHttpAdapter().getInstance().ready();
+  db = await openDatabase(loadConfig({ SIGNET_DATA_DIR: dataDir, SIGNET_MASTER_KEY: masterKey, DATABASE_URL: pg.url }), logger);
+  // Every exchange of this file comes from 127.0.0.1 within seconds: no per-address limit here (see 'public rate limit').
+  app = await startApp({ SIGNET_PUBLIC_RATE_PER_IP: '0' }, logger);
   const boot = await app.get(BootstrapService).ensureBootstrap();
   if (!boot) throw new Error('no bootstrap key');
   sk = boot.apiKey;
@@ -593,5 +606,69 @@ describe('OIDC (oidc-provider as a real OpenID Provider)', () => {
     await expectRefused(exchange(provider, forged), 'invalid_signature');
     const other = await createProvider({ kind: 'oidc', issuer: op.issuer, audience: 'urn:other' });
     await expectRefused(exchange(other, await op.token()), 'invalid_audience');
+  });
+});
+
+describe('public rate limit (per client address, shared by refresh and the IdP exchange)', () => {
+  let limited: NestFastifyApplication;
+  const unknownProvider = 'idp_000000000000000000000000';
+  beforeAll(async () => {
+    limited = await startApp({ SIGNET_PUBLIC_RATE_PER_IP: '1', SIGNET_PUBLIC_BURST_PER_IP: '3' });
+  });
+  afterAll(() => limited?.close());
+
+  const deviceExchange = (ip: string) =>
+    request('POST', '/v1/federation/exchange', { bearer: 'not-a-jwt', body: { provider_id: unknownProvider }, ip, to: limited });
+  const deviceRefresh = (ip: string) =>
+    request('POST', '/v1/tokens/refresh', { body: { refresh_token: `rt_${randomBytes(32).toString('base64url')}` }, ip, to: limited });
+
+  it('answers 429 rate_limited with Retry-After once an address has used its burst; other addresses are served', async () => {
+    const ip = '198.51.100.7';
+    await expectRefused(deviceExchange(ip), 'unknown_provider');
+    await expectRefused(deviceRefresh(ip), 'invalid_refresh_token');
+    await expectRefused(deviceExchange(ip), 'unknown_provider');
+
+    const refused = await deviceRefresh(ip);
+    await expectRefused(refused, 'rate_limited', 429);
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(refused.json()).toEqual({
+      type: 'https://signet.dev/problems/rate_limited',
+      title: 'Too Many Requests',
+      status: 429,
+      code: 'rate_limited',
+      detail: expect.any(String),
+      retry_after_seconds: 1,
+    });
+    await expectRefused(deviceExchange(ip), 'rate_limited', 429);
+
+    await expectRefused(deviceExchange('198.51.100.8'), 'unknown_provider');
+    await expectRefused(deviceRefresh('::ffff:198.51.100.9'), 'invalid_refresh_token');
+  });
+
+  it('serves the address again once Retry-After has passed', async () => {
+    const ip = '198.51.100.20';
+    for (let i = 0; i < 3; i++) await expectRefused(deviceRefresh(ip), 'invalid_refresh_token');
+    const refused = await deviceRefresh(ip);
+    await expectRefused(refused, 'rate_limited', 429);
+    await new Promise((resolve) => setTimeout(resolve, Number(refused.headers['retry-after']) * 1000));
+    await expectRefused(deviceRefresh(ip), 'invalid_refresh_token');
+  });
+
+  it('counts an IPv6 client by its /64, and IPv4-mapped IPv6 as the IPv4 address', async () => {
+    for (const ip of ['2001:db8:1:2::a', '2001:db8:1:2::b', '2001:db8:1:2:ffff::1']) await expectRefused(deviceRefresh(ip), 'invalid_refresh_token');
+    await expectRefused(deviceRefresh('2001:db8:1:2::c'), 'rate_limited', 429);
+    await expectRefused(deviceRefresh('2001:db8:1:3::a'), 'invalid_refresh_token');
+
+    for (let i = 0; i < 3; i++) await expectRefused(deviceRefresh('203.0.113.5'), 'invalid_refresh_token');
+    await expectRefused(deviceRefresh('::ffff:203.0.113.5'), 'rate_limited', 429);
+  });
+
+  it("does not limit a backend's exchange (id_token in the body, authenticated by its API key)", async () => {
+    const ip = '198.51.100.30';
+    for (let i = 0; i < 3; i++) await expectRefused(deviceExchange(ip), 'unknown_provider');
+    await expectRefused(deviceExchange(ip), 'rate_limited', 429);
+    const backend = () =>
+      request('POST', '/v1/federation/exchange', { bearer: sk, body: { provider_id: unknownProvider, id_token: 'a.b.c' }, ip, to: limited });
+    for (let i = 0; i < 5; i++) await expectRefused(backend(), 'unknown_provider');
   });
 });

@@ -1,7 +1,7 @@
 import { ApiKeysEdgeHandlers, ApiKeysModule, ApiKeysServiceModule } from '@signet/api-keys';
 import { apiKeysRegistration, signingKeysRegistration } from '@signet/contracts';
 import { FederationModule } from '@signet/federation';
-import { SigningKeysService, TokensModule } from '@signet/tokens';
+import { SigningKeysService, TokenRetentionModule, TokensModule } from '@signet/tokens';
 
 import type { StatefulContext } from './context';
 import { ServiceHandle, startService } from './service';
@@ -15,6 +15,7 @@ export interface TokenServiceHandle extends ServiceHandle {
 /**
  * The token service: the REST API (tokens, JWKS, health, metrics, OpenAPI)
  * and the internal gRPC endpoint edges use to fetch the public signing keys;
+ * and the retention job that deletes token data past retention;
  * in the all-in-one also the API key service (`keyService`) and IdP
  * federation (`federation`).
  */
@@ -29,6 +30,8 @@ export async function startTokenService(
       ApiKeysModule,
       ...(keyService ? [ApiKeysServiceModule] : []),
       TokensModule,
+      // Only the token service prunes token data (one job per replica, serialised by an advisory lock).
+      TokenRetentionModule,
       ...(options.federation ? [FederationModule] : []),
     ],
     grpc: (app) => {

@@ -12,7 +12,17 @@ import { loadConfig, SignetConfig } from '@signet/config';
 import { AccessTokenClaims, AccessTokenVerifier, importPublicJwk } from '@signet/credentials';
 import { createHttpApp, platformProviders } from '@signet/http';
 import { createLogger, SignetMetrics } from '@signet/observability';
-import { IssuedTokenEntity, OpenedDatabase, openDatabase, OrgEntity, OrgSettingsEntity, RefreshTokenEntity, SecretBox } from '@signet/persistence';
+import {
+  inTransaction,
+  IssuedTokenEntity,
+  OpenedDatabase,
+  openDatabase,
+  OrgEntity,
+  OrgSettingsEntity,
+  RefreshTokenEntity,
+  RevocationStore,
+  SecretBox,
+} from '@signet/persistence';
 import {
   InMemoryRevocationBus,
   RevocationBus,
@@ -21,7 +31,9 @@ import {
   RevocationHandler,
 } from '@signet/revocation';
 
-import { createTestDatabase, TestDatabase } from '@signet/testing';
+import { createTestDatabase, TestDatabase, waitFor } from '@signet/testing';
+import { TokenRetentionJob } from './retention/token-retention.job';
+import { TokenRetentionModule } from './retention/token-retention.module';
 import { RevocationService } from './revocation/revocation.service';
 import { SigningKeysService } from './signing-keys/signing-keys.service';
 import { TokensModule } from './tokens.module';
@@ -91,6 +103,8 @@ async function startHarness(
     SIGNET_DATA_DIR: dataDir,
     SIGNET_MASTER_KEY: masterKey,
     ...(pg ? { DATABASE_URL: pg.url } : {}),
+    // The retention job runs when a test says so (TokenRetentionJob.prune), not on a timer.
+    SIGNET_PRUNE_INTERVAL_MS: '0',
     ...env,
   });
   const logLines: string[] = [];
@@ -115,7 +129,7 @@ async function startHarness(
       providers: [
         ...platformProviders({ config, dataSource: db.dataSource, bus, secretBox: new SecretBox(Buffer.from(masterKey, 'base64')) }),
       ],
-      imports: [ApiKeysModule, TokensModule],
+      imports: [ApiKeysModule, TokensModule, TokenRetentionModule],
     });
     await app.init();
   } catch (err) {
@@ -201,6 +215,39 @@ interface Introspection {
 interface TokenList {
   tokens: Array<{ token_id: string; user_id: string; status: string; revoked_at: string | null; permissions: object }>;
   next_cursor: string | null;
+}
+
+/*
+ * Retention: rows are made old by moving their timestamps back, then the job
+ * runs once (TokenRetentionJob.prune) against the real clock.
+ */
+const DAY_MS = 86_400_000;
+const daysAgo = (days: number): Date => new Date(Date.now() - days * DAY_MS);
+
+/** Moves an access token's expiry `days` back (issued an hour before). */
+async function expireToken(db: OpenedDatabase, tokenId: string, days: number): Promise<void> {
+  await db.dataSource.query(`UPDATE issued_tokens SET issued_at = $2::timestamptz - interval '1 hour', expires_at = $2 WHERE id = $1`, [
+    tokenId,
+    daysAgo(days),
+  ]);
+}
+
+/** Moves the given timestamps of the refresh token issued with `tokenId` `days` back. */
+async function ageRefreshToken(db: OpenedDatabase, tokenId: string, days: { expired?: number; revoked?: number; used?: number }): Promise<void> {
+  const at = (d: number | undefined) => (d === undefined ? null : daysAgo(d));
+  await db.dataSource.query(
+    `UPDATE refresh_tokens SET expires_at = COALESCE($2, expires_at), revoked_at = COALESCE($3, revoked_at), used_at = COALESCE($4, used_at)
+      WHERE token_id = $1`,
+    [tokenId, at(days.expired), at(days.revoked), at(days.used)],
+  );
+}
+
+async function rowsOf(db: OpenedDatabase, tokenId: string): Promise<{ token: boolean; refreshToken: boolean }> {
+  const [tokens, refresh]: Array<unknown[]> = await Promise.all([
+    db.dataSource.query('SELECT 1 FROM issued_tokens WHERE id = $1', [tokenId]),
+    db.dataSource.query('SELECT 1 FROM refresh_tokens WHERE token_id = $1', [tokenId]),
+  ]);
+  return { token: tokens.length > 0, refreshToken: refresh.length > 0 };
 }
 
 const SECRET_PATTERN = /(tkn_[A-Za-z0-9_-]{10,}|rt_[A-Za-z0-9_-]{43}|[sr]k_[0-9a-z]{12}_[0-9A-Za-z]{38})/;
@@ -710,6 +757,127 @@ describe('token service API', () => {
     });
   });
 
+  describe('retention (TokenRetentionJob)', () => {
+    const job = () => h.app.get(TokenRetentionJob);
+    const gone = { token: false, refreshToken: false };
+    const kept = { token: true, refreshToken: true };
+
+    it('deletes tokens, refresh tokens and revocations that ended before the retention period, and nothing else', async () => {
+      const old = await issue(orgA.key, { user_id: 'retention' });
+      await expireToken(h.db, old.token_id, 8);
+      await ageRefreshToken(h.db, old.token_id, { expired: 8 });
+      const recent = await issue(orgA.key, { user_id: 'retention' });
+      await expireToken(h.db, recent.token_id, 6);
+      await ageRefreshToken(h.db, recent.token_id, { expired: 6 });
+      // Expired long ago, but its refresh token still works: refreshing needs the token's row.
+      const waiting = await issue(orgA.key, { user_id: 'retention' });
+      await expireToken(h.db, waiting.token_id, 8);
+      const revokedLongAgo = await issue(orgA.key, { user_id: 'retention' });
+      await expireToken(h.db, revokedLongAgo.token_id, 8);
+      await ageRefreshToken(h.db, revokedLongAgo.token_id, { revoked: 8 });
+      // Revoked, not yet expired: listed as revoked until it would have expired + retention.
+      const revokedNow = await issue(orgA.key, { user_id: 'retention' });
+      expect((await h.request('DELETE', `/v1/tokens/${revokedNow.token_id}`, { key: orgA.key })).status).toBe(204);
+
+      const store = new RevocationStore(h.db.dataSource);
+      const [moot, recentlyMoot, inForce] = await Promise.all(
+        [-8 * DAY_MS, -6 * DAY_MS, 3_600_000].map((offset) =>
+          inTransaction(h.db.dataSource, (m) => store.append(m, ['tok_retention'], Date.now() + offset, 'token_revoked')),
+        ),
+      );
+
+      expect(await job().prune()).toEqual({ issuedTokens: 2, refreshTokens: 2, revocations: 1 });
+
+      expect(await rowsOf(h.db, old.token_id)).toEqual(gone);
+      expect(await rowsOf(h.db, revokedLongAgo.token_id)).toEqual(gone);
+      expect(await rowsOf(h.db, recent.token_id)).toEqual(kept);
+      expect(await rowsOf(h.db, waiting.token_id)).toEqual(kept);
+      expect(await rowsOf(h.db, revokedNow.token_id)).toEqual(kept);
+      const seqs: Array<{ seq: string }> = await h.db.dataSource.query('SELECT seq FROM revocations WHERE seq = ANY($1)', [
+        [moot.seq, recentlyMoot.seq, inForce.seq],
+      ]);
+      expect(seqs.map((r) => Number(r.seq)).sort()).toEqual([recentlyMoot.seq, inForce.seq].sort());
+      expect((await store.listActive(Date.now())).map((r) => r.seq)).toContain(inForce.seq);
+
+      const listed = (await h.request('GET', '/v1/tokens?user_id=retention', { key: orgA.key })).json<TokenList>();
+      expect(listed.tokens.map((t) => [t.token_id, t.status]).sort()).toEqual(
+        [
+          [recent.token_id, 'expired'],
+          [waiting.token_id, 'expired'],
+          [revokedNow.token_id, 'revoked'],
+        ].sort(),
+      );
+      expect((await refresh(waiting.refresh_token)).status).toBe(200);
+
+      const metrics = (await h.request('GET', '/metrics')).body;
+      expect(metrics).toContain('signet_retention_pruned_rows_total{table="issued_tokens"} 2');
+      expect(metrics).toContain('signet_retention_pruned_rows_total{table="refresh_tokens"} 2');
+      expect(metrics).toContain('signet_retention_pruned_rows_total{table="revocations"} 1');
+      const logged = h.logLines.map((l) => JSON.parse(l) as { msg: string; issuedTokens?: number }).find((l) => l.msg.startsWith('retention: deleted'));
+      expect(logged).toMatchObject({ issuedTokens: 2, refreshTokens: 2, revocations: 1 });
+
+      // Idempotent: a second pass finds nothing.
+      expect(await job().prune()).toEqual({ issuedTokens: 0, refreshTokens: 0, revocations: 0 });
+    });
+
+    it('keeps reuse detection: a used refresh token of a live family still revokes the family after a prune', async () => {
+      const first = await issue(orgA.key, { user_id: 'retention-reuse' });
+      const second = (await refresh(first.refresh_token)).json<Credentials>();
+      // The first token expired and its refresh token was used long ago; the refresh token itself is not expired.
+      await expireToken(h.db, first.token_id, 8);
+      await ageRefreshToken(h.db, first.token_id, { used: 8 });
+
+      await job().prune();
+      expect(await rowsOf(h.db, first.token_id)).toEqual(kept);
+
+      problem(await refresh(first.refresh_token), 401, 'refresh_token_reused');
+      expect((await introspect(orgA.key, second.mqtt_credentials.password)).active).toBe(false);
+      problem(await refresh(second.refresh_token), 401, 'invalid_refresh_token');
+    });
+
+    it('never serves a replayed refresh token whose rows were pruned (used, then expired before the retention period)', async () => {
+      const first = await issue(orgA.key, { user_id: 'retention-replay' });
+      const second = (await refresh(first.refresh_token)).json<Credentials>();
+      await expireToken(h.db, first.token_id, 9);
+      await ageRefreshToken(h.db, first.token_id, { used: 9, expired: 8 });
+
+      await job().prune();
+      expect(await rowsOf(h.db, first.token_id)).toEqual(gone);
+
+      problem(await refresh(first.refresh_token), 401, 'invalid_refresh_token');
+      // The family's live members are untouched.
+      expect((await introspect(orgA.key, second.mqtt_credentials.password)).active).toBe(true);
+      expect((await refresh(second.refresh_token)).status).toBe(200);
+    });
+
+    it('lets replicas run at once: each row is deleted once', async () => {
+      const olds = await Promise.all([1, 2, 3].map(() => issue(orgA.key, { user_id: 'retention-replicas' })));
+      for (const c of olds) {
+        await expireToken(h.db, c.token_id, 8);
+        await ageRefreshToken(h.db, c.token_id, { expired: 8 });
+      }
+      const replica = () => new TokenRetentionJob(h.db.dataSource, h.config, createLogger({ name: 'replica', level: 'silent' }));
+      const passes = await Promise.all([job().prune(), replica().prune(), replica().prune()]);
+      const sum = (k: 'issuedTokens' | 'refreshTokens') => passes.reduce((n, p) => n + p[k], 0);
+      expect([sum('issuedTokens'), sum('refreshTokens')]).toEqual([3, 3]);
+      for (const c of olds) expect(await rowsOf(h.db, c.token_id)).toEqual(gone);
+    });
+
+    it('runs every SIGNET_PRUNE_INTERVAL_MS once started, and stops cleanly', async () => {
+      const old = await issue(orgA.key, { user_id: 'retention-timer' });
+      await expireToken(h.db, old.token_id, 8);
+      await ageRefreshToken(h.db, old.token_id, { expired: 8 });
+      const config = { ...h.config, upkeep: { ...h.config.upkeep, retention: { pruneIntervalMs: 50, retentionDays: 7 } } };
+      const timed = new TokenRetentionJob(h.db.dataSource, config, createLogger({ name: 'timed', level: 'silent' }));
+      timed.onModuleInit();
+      try {
+        await waitFor(async () => !(await rowsOf(h.db, old.token_id)).token, { message: 'the scheduled pass deleted the old token' });
+      } finally {
+        await timed.onModuleDestroy();
+      }
+    });
+  });
+
   it('documents the API in OpenAPI', async () => {
     const doc = (await h.request('GET', '/docs/openapi.json')).json<{ paths: Record<string, Record<string, unknown>> }>();
     expect(Object.keys(doc.paths)).toEqual(
@@ -794,5 +962,28 @@ describe('token service over embedded PGlite', () => {
     expect(r.json<Introspection>()).toEqual({ active: false });
     const listed = (await h.request('GET', '/v1/tokens?user_id=emb', { key })).json<TokenList>();
     expect(listed.tokens.map((t) => t.status).sort()).toEqual(['revoked', 'revoked', 'revoked']);
+  });
+
+  it('prunes with the same SQL: old rows go, a used refresh token of a live family still revokes it afterwards', async () => {
+    const { key } = await h.createOrg();
+    const issueFor = async (userId: string) => (await h.request('POST', '/v1/tokens', { key, body: { user_id: userId } })).json<Credentials>();
+    const refreshWith = (c: Credentials) => h.request('POST', '/v1/tokens/refresh', { body: { refresh_token: c.refresh_token } });
+    const old = await issueFor('emb-old');
+    await expireToken(h.db, old.token_id, 8);
+    await ageRefreshToken(h.db, old.token_id, { expired: 8 });
+    const first = await issueFor('emb-reuse');
+    const second = (await refreshWith(first)).json<Credentials>();
+    await expireToken(h.db, first.token_id, 8);
+    await ageRefreshToken(h.db, first.token_id, { used: 8 });
+    await inTransaction(h.db.dataSource, (m) => new RevocationStore(h.db.dataSource).append(m, ['tok_emb'], Date.now() - 8 * DAY_MS, 'token_revoked'));
+
+    expect(await h.app.get(TokenRetentionJob).prune()).toEqual({ issuedTokens: 1, refreshTokens: 1, revocations: 1 });
+    expect(await rowsOf(h.db, old.token_id)).toEqual({ token: false, refreshToken: false });
+    expect(await rowsOf(h.db, first.token_id)).toEqual({ token: true, refreshToken: true });
+
+    const replay = await refreshWith(first);
+    expect([replay.status, replay.json<Problem>().code]).toEqual([401, 'refresh_token_reused']);
+    const r = await h.request('POST', '/v1/tokens/introspect', { key, body: { token: second.mqtt_credentials.password } });
+    expect(r.json<Introspection>()).toEqual({ active: false });
   });
 });

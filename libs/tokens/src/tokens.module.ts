@@ -4,6 +4,7 @@ import { ApiKeysModule } from '@signet/api-keys';
 
 import { OrgSettingsController } from './org-settings/org-settings.controller';
 import { OrgSettingsService } from './org-settings/org-settings.service';
+import { PublicRateLimiter } from './rate-limit/public-rate-limiter';
 import { RevocationService } from './revocation/revocation.service';
 import { JwksController } from './signing-keys/jwks.controller';
 import { SigningKeysService } from './signing-keys/signing-keys.service';
@@ -32,8 +33,10 @@ import { TokensController, UsersController } from './tokens/tokens.controller';
     RevokeTokensUseCase,
     TokenQueriesService,
     OrgSettingsService,
+    PublicRateLimiter,
   ],
   // TokenIssuer: for other ways of establishing a user (IdP federation) that end in the same credentials.
-  exports: [SigningKeysService, RevocationService, RevokeTokensUseCase, TokenQueriesService, TokenIssuer],
+  // PublicRateLimiter: one bucket per address for every endpoint called without an API key (the IdP exchange too).
+  exports: [SigningKeysService, RevocationService, RevokeTokensUseCase, TokenQueriesService, TokenIssuer, PublicRateLimiter],
 })
 export class TokensModule {}

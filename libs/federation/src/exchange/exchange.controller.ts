@@ -1,10 +1,10 @@
 import { Body, Controller, Headers, HttpCode, Ip, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 
 import { ApiKeysService } from '@signet/api-keys';
 import { scopeHeld } from '@signet/credentials';
 import { badRequest, forbidden, unauthorized } from '@signet/http';
-import { TOKEN_SCOPES, TokenCredentialsDto, toCredentialsResponse } from '@signet/tokens';
+import { PublicRateLimiter, TOKEN_SCOPES, TokenCredentialsDto, toCredentialsResponse } from '@signet/tokens';
 
 import { refuse } from '../errors';
 import { ExchangeDto } from './dto';
@@ -20,6 +20,7 @@ export class ExchangeController {
   constructor(
     private readonly exchangeService: ExchangeService,
     private readonly apiKeys: ApiKeysService,
+    private readonly rateLimit: PublicRateLimiter,
   ) {}
 
   @Post('exchange')
@@ -31,14 +32,18 @@ export class ExchangeController {
       'Authorization: Bearer <IdP token> with { provider_id }; or, from a backend, Authorization: Bearer sk_… with { provider_id, id_token }. ' +
       'Refusals are 401 problems with a stable code (malformed_token, unsupported_algorithm, unknown_key, invalid_signature, token_expired, ' +
       'token_not_yet_valid, invalid_issuer, invalid_audience, invalid_claims, invalid_user_claim, unknown_provider); 503 idp_unavailable when the IdP ' +
-      'cannot be reached and no keys are cached.',
+      'cannot be reached and no keys are cached. Without id_token (a device or browser calling), limited per client address: 429 rate_limited with Retry-After.',
   })
   @ApiCreatedResponse({ type: TokenCredentialsDto })
+  @ApiTooManyRequestsResponse({ description: 'rate_limited: too many requests from this address; see Retry-After' })
   async exchange(@Headers('authorization') authorization: string | undefined, @Ip() ip: string, @Body() body: ExchangeDto): Promise<TokenCredentialsDto> {
     const bearer = authorization === undefined ? undefined : BEARER.exec(authorization)?.[1];
     if (authorization !== undefined && authorization !== '' && bearer === undefined) {
       throw refuse('malformed_token', 'the Authorization header must be "Bearer <token>"');
     }
+    // A backend's call (id_token in the body) is authenticated by its API key, whose failures are throttled on their own;
+    // everything else comes from end-user devices and counts against the address' bucket.
+    if (body.id_token === undefined) this.rateLimit.check(ip);
     const common = { providerId: body.provider_id, ttlSeconds: body.ttl_seconds, clientId: body.client_id };
     if (body.id_token !== undefined) {
       // A backend's call: the Authorization header must be its own API key.

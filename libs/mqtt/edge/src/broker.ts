@@ -1,11 +1,13 @@
 import type { QoS } from 'mqtt-packet';
+
+import { TokenBucketLimiter } from '@signet/rate-limit';
+
 import { RC } from './codes';
 import type { Connection } from './connection';
 import { resolveLimits, type EdgeLimits } from './limits';
 import { innerFilter, ownPayload, type ForwardedProperties, type Message, type SubscriptionOptions } from './message';
 import type { ConnectAuthenticator, Principal } from './principal';
 import { RESULT_TOPIC } from './reauth';
-import { ConnectRateLimiter } from './rate-limit';
 import { Org, Session, type SharedGroup, type Will } from './session';
 import { TimerWheel } from './timer-wheel';
 import type { DisconnectReason, EdgeHooks, EdgeLogger, EdgeOptions, EdgeStats } from './types';
@@ -51,8 +53,8 @@ export class Broker {
   /** Remote address → open sockets from it (maxConnectionsPerIp); updated on accept and close only. */
   private readonly perAddress = new Map<string, number>();
   /** Connect rate per remote address (before authentication) and per authenticated owner. */
-  readonly ipConnectRate: ConnectRateLimiter;
-  readonly identityConnectRate: ConnectRateLimiter;
+  readonly ipConnectRate: TokenBucketLimiter;
+  readonly identityConnectRate: TokenBucketLimiter;
   /** Connections seen above maxWriteBufferBytes → since when: the sweep's slow-consumer watch list. */
   private readonly backlogged = new Map<Connection, number>();
   private sessionCount = 0;
@@ -89,8 +91,8 @@ export class Broker {
     this.now = options.now ?? Date.now;
     this.clock = this.now();
     this.wheel = new TimerWheel(this.limits.sweepIntervalMs, this.clock);
-    this.ipConnectRate = new ConnectRateLimiter(this.limits.connectRatePerIp, this.limits.connectBurstPerIp);
-    this.identityConnectRate = new ConnectRateLimiter(this.limits.connectRatePerIdentity, this.limits.connectBurstPerIdentity);
+    this.ipConnectRate = new TokenBucketLimiter({ ratePerSecond: this.limits.connectRatePerIp, burst: this.limits.connectBurstPerIp });
+    this.identityConnectRate = new TokenBucketLimiter({ ratePerSecond: this.limits.connectRatePerIdentity, burst: this.limits.connectBurstPerIdentity });
   }
 
   startSweep(): void {

@@ -460,7 +460,7 @@ export abstract class Connection extends FrameReader implements Timed {
       return;
     }
     const now = (this.broker.clock = this.broker.now());
-    if (!this.broker.ipConnectRate.take(this.remoteKey, now)) {
+    if (this.broker.ipConnectRate.take(this.remoteKey, now) !== 0) {
       this.refuse('ip_rate_exceeded', this.remoteKey);
       return;
     }
@@ -630,7 +630,7 @@ export abstract class Connection extends FrameReader implements Timed {
       return;
     }
     // Per identity only once it is proven: a stranger sending someone's username cannot spend their CONNECTs.
-    if (!broker.identityConnectRate.take(`${principal.kind}:${principal.orgId}:${principal.subject}`, broker.clock)) {
+    if (broker.identityConnectRate.take(`${principal.kind}:${principal.orgId}:${principal.subject}`, broker.clock) !== 0) {
       this.refuse('identity_rate_exceeded', principal.subject);
       return;
     }

@@ -61,6 +61,8 @@ export interface SignetConfig {
     /** The edge's protective limits (`SIGNET_MQTT_*`), handed to the edge as they are; see EdgeMqttLimits. */
     limits: EdgeMqttLimits;
   };
+  /** Data lifecycle and abuse limits of the public token endpoints (see README: Token API). */
+  upkeep: UpkeepConfig;
   logLevel: LogLevel;
 }
 
@@ -141,6 +143,36 @@ function loadEdgeLimits(env: Env): EdgeMqttLimits {
   };
 }
 
+/** Kept in its own block (settings and reader) so unrelated config additions merge cleanly. */
+export interface UpkeepConfig {
+  retention: {
+    /** How often the token service deletes rows past retention; 0 = never. */
+    pruneIntervalMs: number;
+    /** Rows are deleted this long after they ended (expired, revoked, no longer in force). */
+    retentionDays: number;
+  };
+  /** Token buckets per client address on POST /v1/tokens/refresh and /v1/federation/exchange (IdP token). */
+  publicRateLimit: {
+    /** Sustained requests per second per address; 0 = no limit. */
+    ratePerSecond: number;
+    /** Bucket size: requests an address may make at once. */
+    burst: number;
+  };
+}
+
+export function loadUpkeepConfig(env: Env): UpkeepConfig {
+  return {
+    retention: {
+      pruneIntervalMs: readInt(env, 'SIGNET_PRUNE_INTERVAL_MS', 600_000, 0, 86_400_000),
+      retentionDays: readInt(env, 'SIGNET_RETENTION_DAYS', 7, 1, 3650),
+    },
+    publicRateLimit: {
+      ratePerSecond: readInt(env, 'SIGNET_PUBLIC_RATE_PER_IP', 10, 0, 100_000_000),
+      burst: readInt(env, 'SIGNET_PUBLIC_BURST_PER_IP', 100, 1, 100_000_000),
+    },
+  };
+}
+
 export const DEFAULT_PORTS = { http: 8080, mqtt: 1883, ws: 8083, mqtts: 8883, wss: 8084, grpc: 50051 } as const;
 
 /** The variable behind each port, for "port taken" errors. */
@@ -213,6 +245,7 @@ export function loadConfig(env: Env = process.env): SignetConfig {
       maxStalenessMs: readInt(env, 'SIGNET_EDGE_MAX_STALENESS_MS', 30000, 1000, 3600000),
       limits: loadEdgeLimits(env),
     },
+    upkeep: loadUpkeepConfig(env),
     logLevel: readEnum(env, 'SIGNET_LOG_LEVEL', LOG_LEVELS, 'info'),
   };
 }

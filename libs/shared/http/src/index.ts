@@ -3,4 +3,5 @@ export * from './health';
 export * from './injection';
 export * from './problem';
 export * from './problem.filter';
+export { TokenBucketLimiter } from '@signet/rate-limit';
 export * from './validation';

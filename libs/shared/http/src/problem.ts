@@ -25,6 +25,11 @@ export const unauthorized = (code: string, detail: string): ProblemError =>
 export const forbidden = (code: string, detail: string): ProblemError => new ProblemError(403, code, detail);
 export const notFound = (code: string, detail: string): ProblemError => new ProblemError(404, code, detail);
 export const conflict = (code: string, detail: string): ProblemError => new ProblemError(409, code, detail);
+/** 429 with `Retry-After` (whole seconds, at least 1) in the header and as `retry_after_seconds` in the body. */
+export function tooManyRequests(code: string, detail: string, retryAfterMs: number): ProblemError {
+  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  return new ProblemError(429, code, detail, { retry_after_seconds: seconds }, { 'retry-after': String(seconds) });
+}
 export const serviceUnavailable = (code: string, detail: string): ProblemError => new ProblemError(503, code, detail);
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';

@@ -48,6 +48,13 @@ export class SignetMetrics {
     registers: [this.registry],
   });
 
+  readonly retentionPruned = new Counter({
+    name: 'signet_retention_pruned_rows_total',
+    help: 'Rows deleted by the retention job, by table',
+    labelNames: ['table'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaults?: boolean } = {}) {
     if (options.defaults ?? true) collectDefaultMetrics({ register: this.registry });
   }

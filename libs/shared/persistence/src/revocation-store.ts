@@ -56,13 +56,21 @@ export class RevocationStore {
     }));
   }
 
-  /** Deletes entries that no longer matter; returns how many. */
-  async prune(nowMs: number): Promise<number> {
-    const result = await this.dataSource
+  /**
+   * Deletes up to `limit` entries whose `until` is at or before `beforeMs`
+   * (no longer in force then), oldest first; returns how many. Pass a
+   * `beforeMs` no later than now: an entry still in force must stay, the
+   * bus is rebuilt from them.
+   */
+  async prune(beforeMs: number, limit = 10_000, manager: EntityManager = this.dataSource.manager): Promise<number> {
+    const result = await manager
       .createQueryBuilder()
       .delete()
       .from(RevocationEntity)
-      .where('until <= :now', { now: new Date(nowMs) })
+      .where('seq IN (SELECT seq FROM revocations WHERE until <= :before ORDER BY until LIMIT :limit)', {
+        before: new Date(beforeMs),
+        limit,
+      })
       .execute();
     return result.affected ?? 0;
   }

@@ -100,6 +100,7 @@ export const ADVISORY_LOCKS = {
   bootstrap: 0x5167_0001,
   signingKeys: 0x5167_0002,
   migrations: 0x5167_0003,
+  retention: 0x5167_0004,
 } as const;
 
 /** Takes a transaction-scoped advisory lock: held until commit/rollback. */

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Ip, Param, Post, Query, UseGuards } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -7,6 +7,7 @@ import {
   ApiOperation,
   ApiParam,
   ApiTags,
+  ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 
 import { ApiKeyGuard, ApiKeyPrincipal, CurrentApiKey, RequireScopes } from '@signet/api-keys';
@@ -21,6 +22,7 @@ import {
   TokenCredentialsDto,
   TokenListDto,
 } from './dto';
+import { PublicRateLimiter } from '../rate-limit/public-rate-limiter';
 import { IssueTokenUseCase } from './issue-token.usecase';
 import { RefreshTokenUseCase } from './refresh-token.usecase';
 import { RevokeTokensUseCase } from './revoke-tokens.usecase';
@@ -38,6 +40,7 @@ export class TokensController {
     private readonly refreshToken: RefreshTokenUseCase,
     private readonly revokeTokens: RevokeTokensUseCase,
     private readonly queries: TokenQueriesService,
+    private readonly rateLimit: PublicRateLimiter,
   ) {}
 
   @Post()
@@ -56,10 +59,13 @@ export class TokensController {
   @ApiOperation({
     summary: 'Exchange a refresh token for new credentials',
     description:
-      'No API key: the refresh token is the credential. Single use; a reused refresh token revokes every token of its family (401 refresh_token_reused).',
+      'No API key: the refresh token is the credential. Single use; a reused refresh token revokes every token of its family (401 refresh_token_reused). ' +
+      'Limited per client address (429 rate_limited with Retry-After).',
   })
   @ApiOkResponse({ type: TokenCredentialsDto })
-  async refresh(@Body() body: RefreshTokenDto): Promise<TokenCredentialsDto> {
+  @ApiTooManyRequestsResponse({ description: 'rate_limited: too many requests from this address; see Retry-After' })
+  async refresh(@Ip() ip: string, @Body() body: RefreshTokenDto): Promise<TokenCredentialsDto> {
+    this.rateLimit.check(ip);
     return toCredentialsResponse(await this.refreshToken.execute(body.refresh_token));
   }
 

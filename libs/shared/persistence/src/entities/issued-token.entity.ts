@@ -15,6 +15,8 @@ export interface StoredPermissions {
 @Entity({ name: 'issued_tokens' })
 @Index('ix_issued_tokens_org_user', ['orgId', 'userId'])
 @Index('ix_issued_tokens_family', ['familyId'])
+/** The retention job finds ended tokens by expiry (migration TokenRetention1795930000000). */
+@Index('ix_issued_tokens_expires', ['expiresAt'])
 export class IssuedTokenEntity {
   /** The jti, `tok_…`. */
   @PrimaryColumn({ type: 'varchar', length: 32, name: 'id', primaryKeyConstraintName: 'pk_issued_tokens' })

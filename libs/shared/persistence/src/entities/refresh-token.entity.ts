@@ -12,6 +12,9 @@ import { OrgEntity } from './org.entity';
 @Index('ix_refresh_tokens_family', ['familyId'])
 @Index('ix_refresh_tokens_org_user', ['orgId', 'userId'])
 @Index('ix_refresh_tokens_token', ['tokenId'])
+/** The retention job finds ended refresh tokens by these (migration TokenRetention1795930000000). */
+@Index('ix_refresh_tokens_expires', ['expiresAt'])
+@Index('ix_refresh_tokens_revoked', ['revokedAt'])
 export class RefreshTokenEntity {
   @PrimaryColumn({ type: 'varchar', length: 32, name: 'id', primaryKeyConstraintName: 'pk_refresh_tokens' })
   id!: string;

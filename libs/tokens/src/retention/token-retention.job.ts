@@ -1,0 +1,149 @@
+import { Inject, Injectable, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
+import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+
+import type { SignetConfig } from '@signet/config';
+import { DATA_SOURCE, LOGGER, METRICS, SIGNET_CONFIG } from '@signet/http';
+import type { Logger, SignetMetrics } from '@signet/observability';
+import {
+  ADVISORY_LOCKS,
+  advisoryXactLock,
+  inTransaction,
+  IssuedTokenEntity,
+  RefreshTokenEntity,
+  RevocationStore,
+} from '@signet/persistence';
+
+const DAY_MS = 86_400_000;
+/** Rows per batch: each batch is one short transaction. */
+const BATCH = 1_000;
+
+/** What one pass deleted. */
+export interface PruneCounts {
+  issuedTokens: number;
+  refreshTokens: number;
+  revocations: number;
+}
+
+type Table = keyof PruneCounts;
+
+/**
+ * Deletes rows that ended more than `SIGNET_RETENTION_DAYS` ago, every
+ * `SIGNET_PRUNE_INTERVAL_MS` (0: never), in the token service process.
+ *
+ * - A refresh token ends when it expires or is revoked, whichever is first;
+ *   being used does not end it. A used refresh token stays until its own
+ *   expiry + retention, so replaying it keeps being reuse (the family is
+ *   revoked) exactly as before, whether the family is still live or not;
+ *   presenting it later is refused as `invalid_refresh_token`, as an
+ *   expired unused one always was. A live refresh token is never deleted.
+ * - An access token ends when it expires (a revoked one stays listed as
+ *   revoked until then + retention), and goes only once no refresh token
+ *   row refers to it: refreshing needs the previous token's row.
+ * - A revocation log entry ends at its `until`, so an entry still in force
+ *   (the bus is rebuilt from them) is never touched.
+ *
+ * Deletes are by rule, so they are idempotent; each batch is its own short
+ * transaction under an advisory lock, so the batches of replicas running at
+ * the same moment take turns (each sees what the previous one deleted, and
+ * the API's requests interleave between them), and a pass stopped between
+ * batches leaves nothing half done. Counts are logged and counted in
+ * `signet_retention_pruned_rows_total{table}`; no row content is logged.
+ */
+@Injectable()
+export class TokenRetentionJob implements OnModuleInit, OnModuleDestroy {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<PruneCounts> | null = null;
+  private stopping = false;
+  private readonly revocations: RevocationStore;
+  private readonly logger: Logger;
+
+  constructor(
+    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject(SIGNET_CONFIG) private readonly config: SignetConfig,
+    @Inject(LOGGER) logger: Logger,
+    @Optional() @Inject(METRICS) private readonly metrics?: SignetMetrics,
+  ) {
+    this.logger = logger.child({ component: 'token-retention' });
+    this.revocations = new RevocationStore(dataSource);
+  }
+
+  onModuleInit(): void {
+    const interval = this.config.upkeep.retention.pruneIntervalMs;
+    // The first pass soon after start, so a process that restarts often still prunes.
+    if (interval > 0) this.schedule(Math.min(interval, 60_000));
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One pass (a pass already running is shared); `nowMs` for tests. */
+  prune(nowMs = Date.now()): Promise<PruneCounts> {
+    this.running ??= this.pass(nowMs)
+      .catch((err: unknown) => {
+        this.logger.warn({ err }, 'retention pass failed; retrying on the next one');
+        return { issuedTokens: 0, refreshTokens: 0, revocations: 0 };
+      })
+      .finally(() => {
+        this.running = null;
+      });
+    return this.running;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopping) return;
+    this.timer = setTimeout(() => {
+      void this.prune().then(() => this.schedule(this.config.upkeep.retention.pruneIntervalMs));
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private async pass(nowMs: number): Promise<PruneCounts> {
+    const cutoff = new Date(nowMs - this.config.upkeep.retention.retentionDays * DAY_MS);
+    // Refresh tokens first: an access token goes only once no refresh token refers to it.
+    const refreshTokens = await this.drain('refreshTokens', (m) =>
+      deleteWhere(m, RefreshTokenEntity, 'id IN (SELECT id FROM refresh_tokens WHERE expires_at < :cutoff OR revoked_at < :cutoff LIMIT :limit)', cutoff),
+    );
+    const issuedTokens = await this.drain('issuedTokens', (m) =>
+      deleteWhere(
+        m,
+        IssuedTokenEntity,
+        `id IN (SELECT t.id FROM issued_tokens t
+                 WHERE t.expires_at < :cutoff AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.token_id = t.id)
+                 LIMIT :limit)`,
+        cutoff,
+      ),
+    );
+    const revocations = await this.drain('revocations', (m) => this.revocations.prune(cutoff.getTime(), BATCH, m));
+    const counts: PruneCounts = { issuedTokens, refreshTokens, revocations };
+    const total = counts.issuedTokens + counts.refreshTokens + counts.revocations;
+    if (total > 0) this.logger.info({ ...counts, cutoff: cutoff.toISOString() }, 'retention: deleted rows past retention');
+    else this.logger.debug({ cutoff: cutoff.toISOString() }, 'retention: nothing to delete');
+    return counts;
+  }
+
+  /** Runs `batch` until it deletes less than a full batch or the process stops. */
+  private async drain(table: Table, batch: (m: EntityManager) => Promise<number>): Promise<number> {
+    let total = 0;
+    while (!this.stopping) {
+      const count = await inTransaction(this.dataSource, async (m) => {
+        await advisoryXactLock(m, ADVISORY_LOCKS.retention);
+        return batch(m);
+      });
+      total += count;
+      if (count < BATCH) break;
+    }
+    this.metrics?.retentionPruned.inc({ table: TABLE_NAMES[table] }, total);
+    return total;
+  }
+}
+
+const TABLE_NAMES: Record<Table, string> = { issuedTokens: 'issued_tokens', refreshTokens: 'refresh_tokens', revocations: 'revocations' };
+
+/** One batch: deletes the rows `where` selects (it gets `:cutoff` and `:limit`); returns how many. */
+async function deleteWhere(m: EntityManager, entity: EntityTarget<ObjectLiteral>, where: string, cutoff: Date): Promise<number> {
+  const result = await m.createQueryBuilder().delete().from(entity).where(where, { cutoff, limit: BATCH }).execute();
+  return result.affected ?? 0;
+}

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+
+import { TokenRetentionJob } from './token-retention.job';
+
+/**
+ * The retention job (TokenRetentionJob). Imported by the processes that own
+ * the token data (token service, all-in-one), not by every process that
+ * imports TokensModule. Needs the global providers DATA_SOURCE,
+ * SIGNET_CONFIG and LOGGER (METRICS optional).
+ */
+@Module({ providers: [TokenRetentionJob], exports: [TokenRetentionJob] })
+export class TokenRetentionModule {}
