@@ -52,4 +52,19 @@ export default [
     files: ['**/*.spec.ts', '**/*.int-spec.ts', 'tests/**/*.ts', 'bench/**/*.ts'],
     rules: { '@nx/enforce-module-boundaries': 'off' },
   },
+  {
+    // One client address for the HTTP API: Fastify's request.ip (trustProxy from SIGNET_TRUSTED_PROXIES).
+    // Reading forwarding headers anywhere else would let a client pick its address past allowlists and limits.
+    files: ['apps/**/*.ts', 'libs/**/*.ts'],
+    ignores: ['**/*.spec.ts', '**/*.int-spec.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'Literal[value=/^(x-forwarded-for|x-real-ip|forwarded|true-client-ip|cf-connecting-ip)$/i]',
+          message: 'The client address is request.ip (@Ip() in handlers): never read forwarding headers yourself; see SIGNET_TRUSTED_PROXIES.',
+        },
+      ],
+    },
+  },
 ];

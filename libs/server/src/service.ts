@@ -39,6 +39,7 @@ export async function startService(ctx: StatefulContext, options: ServiceOptions
     metrics: ctx.metrics,
     providers: stateProviders(ctx),
     imports: options.imports,
+    trustedProxies: config.proxy.trustedProxies,
   });
   await app.init();
   const health = app.get(HealthRegistry);

@@ -11,6 +11,7 @@ import {
   readString,
   readUrl,
 } from './env';
+import { parseTrustedProxies } from './trusted-proxies';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -20,6 +21,8 @@ export interface SignetConfig {
   host: string;
   ports: { http: number; mqtt: number; ws: number; mqtts: number; wss: number; grpc: number };
   wsPath: string;
+  /** Which peers of the HTTP API may tell the client's address (X-Forwarded-For). */
+  proxy: ProxyConfig;
   /**
    * PEM certificate chain and key files for the `mqtts` and `wss` listeners; absent → no TLS listeners.
    * Re-read when either file changes (polled every `watchIntervalMs`), without a restart.
@@ -173,6 +176,23 @@ export function loadUpkeepConfig(env: Env): UpkeepConfig {
   };
 }
 
+/**
+ * Kept in its own block so unrelated config additions merge cleanly.
+ * `SIGNET_TRUSTED_PROXIES`: the HTTP API takes the client address from
+ * X-Forwarded-For only when the TCP peer is one of these (the nearest address
+ * in the header that is not one of them); empty = trust no one, the peer is
+ * the client. Every reader of the address (API key allowlists and guess
+ * throttling, the public rate limit) uses Fastify's `request.ip`.
+ */
+export interface ProxyConfig {
+  /** IPv4/IPv6 addresses and CIDR blocks of the reverse proxies / load balancers in front of the HTTP API. */
+  trustedProxies: string[];
+}
+
+export function loadProxyConfig(env: Env): ProxyConfig {
+  return { trustedProxies: parseTrustedProxies(readOptionalString(env, 'SIGNET_TRUSTED_PROXIES'), 'SIGNET_TRUSTED_PROXIES') };
+}
+
 export const DEFAULT_PORTS = { http: 8080, mqtt: 1883, ws: 8083, mqtts: 8883, wss: 8084, grpc: 50051 } as const;
 
 /** The variable behind each port, for "port taken" errors. */
@@ -217,6 +237,7 @@ export function loadConfig(env: Env = process.env): SignetConfig {
       grpc: grpcPort,
     },
     wsPath: '/mqtt',
+    proxy: loadProxyConfig(env),
     tls:
       certFile !== undefined && keyFile !== undefined
         ? {

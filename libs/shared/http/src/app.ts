@@ -25,6 +25,12 @@ export interface HttpAppOptions {
   imports: (Type<unknown> | DynamicModule)[];
   /** Largest accepted request body. */
   bodyLimit?: number;
+  /**
+   * Addresses / CIDR blocks of the proxies in front (`config.proxy.trustedProxies`, SIGNET_TRUSTED_PROXIES).
+   * When the TCP peer is one of them, `request.ip` is the nearest X-Forwarded-For address that is not;
+   * absent or empty: `request.ip` is the peer's address and forwarding headers are ignored.
+   */
+  trustedProxies?: readonly string[];
 }
 
 /**
@@ -43,7 +49,14 @@ export async function createHttpApp(options: HttpAppOptions): Promise<NestFastif
   @Module({ imports: [PlatformModule, ...options.imports], controllers: [HealthController] })
   class RootModule {}
 
-  const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 64 * 1024, trustProxy: false });
+  // `request.ip` is the one client address every reader uses (API key allowlists and throttling, public rate
+  // limits): Fastify (@fastify/proxy-addr) walks X-Forwarded-For from the right, past trusted hops only.
+  // Nothing else parses forwarding headers. An empty list is `false`, not `[]`: no proxy mode at all.
+  const trustedProxies = options.trustedProxies ?? [];
+  const adapter = new FastifyAdapter({
+    bodyLimit: options.bodyLimit ?? 64 * 1024,
+    trustProxy: trustedProxies.length > 0 ? [...trustedProxies] : false,
+  });
   const app = await NestFactory.create<NestFastifyApplication>(RootModule, adapter, {
     logger: new PinoNestLogger(options.logger.child({ component: 'nest' })),
     abortOnError: false,

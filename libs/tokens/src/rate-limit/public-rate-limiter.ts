@@ -11,8 +11,10 @@ import { SIGNET_CONFIG, TokenBucketLimiter, tooManyRequests } from '@signet/http
  * both (`SIGNET_PUBLIC_RATE_PER_IP` per second, `SIGNET_PUBLIC_BURST_PER_IP`
  * at once), in this process's memory: the limit is per replica.
  *
- * The address is the socket's (the HTTP app does not trust forwarding
- * headers, like the API key allowlists). IPv6 clients are limited per /64,
+ * The address is the request's `ip`, the one API key allowlists use too: the
+ * TCP peer, or, when the peer is one of SIGNET_TRUSTED_PROXIES, the nearest
+ * X-Forwarded-For address that is not (Fastify's trustProxy; nothing here
+ * reads forwarding headers itself). IPv6 clients are limited per /64,
  * the smallest block one subscriber usually holds; IPv4-mapped IPv6 counts
  * as the IPv4 address.
  */
