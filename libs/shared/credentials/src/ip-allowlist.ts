@@ -1,5 +1,7 @@
 import { isIP } from 'node:net';
 
+import { IP_WIDTH, prefixMask, v4Value, v6Value } from '@signet/net';
+
 /** One allowlist entry, normalised: IPv4-mapped IPv6 blocks become IPv4 ones. */
 export interface Cidr {
   family: 4 | 6;
@@ -10,44 +12,14 @@ export interface Cidr {
 
 export const MAX_ALLOWLIST_ENTRIES = 100;
 
-const WIDTH = { 4: 32, 6: 128 } as const;
-
-function v4ToBigInt(address: string): bigint {
-  return address.split('.').reduce((acc, octet) => (acc << 8n) | BigInt(Number(octet)), 0n);
-}
-
-function v6ToBigInt(address: string): bigint {
-  let text = address;
-  let tail: bigint | null = null;
-  // An embedded IPv4 tail (`::ffff:10.0.0.1`) stands for the last two groups.
-  const lastColon = text.lastIndexOf(':');
-  if (text.slice(lastColon + 1).includes('.')) {
-    tail = v4ToBigInt(text.slice(lastColon + 1));
-    text = `${text.slice(0, lastColon + 1)}0:0`;
-  }
-  const [head, rest] = text.includes('::') ? text.split('::') : [text, null];
-  const headGroups = head ? head.split(':') : [];
-  const restGroups = rest ? rest.split(':') : [];
-  const missing = 8 - headGroups.length - restGroups.length;
-  const groups = rest === null ? headGroups : [...headGroups, ...Array<string>(missing).fill('0'), ...restGroups];
-  let value = groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g || '0', 16)), 0n);
-  if (tail !== null) value = (value & ~0xffffffffn) | tail;
-  return value;
-}
-
-const mask = (family: 4 | 6, prefix: number): bigint => {
-  const width = BigInt(WIDTH[family]);
-  return prefix === 0 ? 0n : ((1n << width) - 1n) ^ ((1n << (width - BigInt(prefix))) - 1n);
-};
-
 /** An address as (family, value), IPv4-mapped IPv6 folded to IPv4; null when it is not an IP. */
 export function parseAddress(input: string): { family: 4 | 6; value: bigint } | null {
   // Zone ids (fe80::1%eth0) say which interface, not which host.
   const address = input.includes('%') ? input.slice(0, input.indexOf('%')) : input;
   const family = isIP(address);
-  if (family === 4) return { family: 4, value: v4ToBigInt(address) };
+  if (family === 4) return { family: 4, value: v4Value(address) };
   if (family !== 6) return null;
-  const value = v6ToBigInt(address);
+  const value = v6Value(address);
   if (value >> 32n === 0xffffn) return { family: 4, value: value & 0xffffffffn };
   return { family: 6, value };
 }
@@ -60,17 +32,17 @@ export function parseCidr(entry: string): Cidr | null {
   const prefixText = slash === -1 ? null : entry.slice(slash + 1);
   const family = isIP(address);
   if (family !== 4 && family !== 6) return null;
-  const width = WIDTH[family];
+  const width = IP_WIDTH[family];
   if (prefixText !== null && !/^(0|[1-9]\d{0,2})$/.test(prefixText)) return null;
   const prefix = prefixText === null ? width : Number(prefixText);
   if (prefix > width) return null;
-  if (family === 4) return { family, prefix, network: v4ToBigInt(address) & mask(4, prefix) };
-  const value = v6ToBigInt(address);
+  if (family === 4) return { family, prefix, network: v4Value(address) & prefixMask(4, prefix) };
+  const value = v6Value(address);
   // ::ffff:a.b.c.d/n with n ≥ 96 is an IPv4 block; clients arrive as IPv4 or mapped, both folded to IPv4.
   if (prefix >= 96 && value >> 32n === 0xffffn) {
-    return { family: 4, prefix: prefix - 96, network: (value & 0xffffffffn) & mask(4, prefix - 96) };
+    return { family: 4, prefix: prefix - 96, network: (value & 0xffffffffn) & prefixMask(4, prefix - 96) };
   }
-  return { family: 6, prefix, network: value & mask(6, prefix) };
+  return { family: 6, prefix, network: value & prefixMask(6, prefix) };
 }
 
 /** Why an allowlist is unusable, or null. */
@@ -85,7 +57,7 @@ export function allowlistProblem(entries: readonly unknown[]): string | null {
 }
 
 const contains = (outer: Cidr, family: 4 | 6, value: bigint, prefix: number): boolean =>
-  outer.family === family && prefix >= outer.prefix && (value & mask(family, outer.prefix)) === outer.network;
+  outer.family === family && prefix >= outer.prefix && (value & prefixMask(family, outer.prefix)) === outer.network;
 
 /** Is the whole block `inner` inside one of `outer`? (For "a key cannot widen its own allowlist".) */
 export function cidrCovered(outer: readonly string[], inner: string): boolean {
@@ -110,7 +82,7 @@ export function compileAllowlist(entries: readonly string[]): ((ip: string) => b
   return (ip: string) => {
     const address = parseAddress(ip);
     if (!address) return false;
-    const width = WIDTH[address.family];
+    const width = IP_WIDTH[address.family];
     return blocks.some((b) => contains(b, address.family, address.value, width));
   };
 }
