@@ -33,6 +33,8 @@ const WS_HIGH_WATER = 1 << 20;
 
 interface Wire {
   write(buf: Buffer): boolean;
+  /** Bytes accepted but not yet handed to the kernel. */
+  buffered(): number;
   drained(): Promise<void>;
   end(): void;
   destroy(): void;
@@ -134,6 +136,7 @@ export class RawClient {
     });
     this.wire = {
       write: (buf) => socket.write(buf),
+      buffered: () => socket.writableLength,
       drained: () => (socket.writableNeedDrain ? new Promise((r) => drainWaiters.push(r)) : Promise.resolve()),
       end: () => socket.end(),
       destroy: () => socket.destroy(),
@@ -158,6 +161,7 @@ export class RawClient {
         ws.send(buf, { binary: true });
         return ws.bufferedAmount < WS_HIGH_WATER;
       },
+      buffered: () => ws.bufferedAmount,
       drained: async () => {
         while (ws.readyState === WebSocket.OPEN && ws.bufferedAmount >= WS_HIGH_WATER / 2) {
           await new Promise((r) => setTimeout(r, 1));
@@ -188,6 +192,11 @@ export class RawClient {
 
   drained(): Promise<void> {
     return this.wire.drained();
+  }
+
+  /** Bytes written but still queued in this process. */
+  bufferedBytes(): number {
+    return this.wire.buffered();
   }
 
   subscribe(filter: string, qos: 0 | 1 = 0): Promise<number[]> {
