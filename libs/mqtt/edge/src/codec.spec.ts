@@ -1,12 +1,12 @@
 import * as mqttPacket from 'mqtt-packet';
-import type { IPublishPacket, Packet } from 'mqtt-packet';
+import type { IConnectPacket, IPublishPacket, Packet } from 'mqtt-packet';
 
-import { decodePublishFast, encodePublishQos0, type ProtocolVersion } from './codec';
+import { decodeConnectFast, decodePublishFast, encodePublishQos0, type ProtocolVersion } from './codec';
 
 /** mqtt-packet's own decoding of one frame (the reference the fast paths must match). */
-function reference(frame: Buffer, version: ProtocolVersion): Packet | null {
+function reference(frame: Buffer, version?: ProtocolVersion): Packet | null {
   let packet: Packet | null = null;
-  const parser = mqttPacket.parser({ protocolVersion: version });
+  const parser = mqttPacket.parser(version === undefined ? {} : { protocolVersion: version });
   parser.on('packet', (p: Packet) => (packet = p));
   parser.on('error', () => (packet = null));
   parser.parse(frame);
@@ -58,6 +58,62 @@ describe('PUBLISH fast paths (codec)', () => {
     for (const p of cases.filter((c) => c.qos === 0 && !c.retain)) {
       const expected = mqttPacket.generate({ ...p, dup: false }, { protocolVersion: version });
       expect(encodePublishQos0(p.topic, p.payload as Buffer, version)).toEqual(expected);
+    }
+  });
+});
+
+describe('CONNECT fast path (codec)', () => {
+  const connect = (p: Partial<IConnectPacket>): IConnectPacket => ({
+    cmd: 'connect',
+    protocolId: 'MQTT',
+    protocolVersion: 4,
+    clean: true,
+    keepalive: 60,
+    clientId: 'client-1',
+    ...p,
+  });
+  /** The fields the edge reads, as mqtt-packet gives them. */
+  const fields = (p: Packet | null) => {
+    const c = p as IConnectPacket;
+    return { cmd: c.cmd, protocolId: c.protocolId, protocolVersion: c.protocolVersion, clean: c.clean, keepalive: c.keepalive, clientId: c.clientId, username: c.username, password: c.password, will: c.will, properties: c.properties };
+  };
+
+  it('decodes 3.1 and 3.1.1 CONNECTs without a will as mqtt-packet does', () => {
+    const cases = [
+      connect({}),
+      connect({ username: 'user_1@org_k7xm4pqr2n5t', password: Buffer.from('tkn_abc.def.ghi') }),
+      connect({ username: 'only-user' }),
+      connect({ clean: false, keepalive: 0 }),
+      connect({ clientId: '' }),
+      connect({ clientId: 'ünïcödé-€', username: 'ü', password: Buffer.alloc(0) }),
+      connect({ protocolId: 'MQIsdp', protocolVersion: 3, username: 'u', password: Buffer.from('p') }),
+      connect({ keepalive: 65535, clientId: 'x'.repeat(300) }),
+    ];
+    for (const p of cases) {
+      const frame = mqttPacket.generate(p);
+      const fast = decodeConnectFast(frame);
+      expect(fast).not.toBeNull();
+      expect(fields(fast)).toEqual(fields(reference(frame)));
+    }
+  });
+
+  it('leaves 5.0, wills, reserved bits and short frames to mqtt-packet', () => {
+    expect(decodeConnectFast(mqttPacket.generate(connect({ protocolVersion: 5 })))).toBeNull();
+    expect(decodeConnectFast(mqttPacket.generate(connect({ will: { topic: 'w', payload: Buffer.from('x'), qos: 0, retain: false } })))).toBeNull();
+    const frame = mqttPacket.generate(connect({ username: 'u', password: Buffer.from('p') }));
+    const flagsAt = 2 + 2 + 4 + 1;
+    const reserved = Buffer.from(frame);
+    reserved[flagsAt] |= 0x01;
+    expect(decodeConnectFast(reserved)).toBeNull();
+    const willQosOnly = Buffer.from(frame);
+    willQosOnly[flagsAt] |= 0x08;
+    expect(decodeConnectFast(willQosOnly)).toBeNull();
+    for (let cut = 2; cut < frame.length; cut++) {
+      // A frame cut short (Remaining Length adjusted) never decodes to something mqtt-packet would refuse.
+      const short = Buffer.from(frame.subarray(0, cut));
+      short[1] = cut - 2;
+      const fast = decodeConnectFast(short);
+      if (fast !== null) expect(fields(fast)).toEqual(fields(reference(short)));
     }
   });
 });
