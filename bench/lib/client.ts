@@ -21,6 +21,12 @@ export interface ClientOptions {
   clientId: string;
   keepalive?: number;
   timeoutMs?: number;
+  /**
+   * TCP only: when the server closes, do not close our side in return (no FIN back, no socket teardown)
+   * until destroy(). For revoke_10k, where 10,000 closes arrive at once and only the server's FIN is
+   * timed: the load generator's own teardown work then happens after the measurement, for every system.
+   */
+  halfOpen?: boolean;
 }
 
 export class ConnackError extends Error {
@@ -33,6 +39,8 @@ const WS_HIGH_WATER = 1 << 20;
 
 interface Wire {
   write(buf: Buffer): boolean;
+  /** Bytes accepted but not yet handed to the kernel. */
+  buffered(): number;
   drained(): Promise<void>;
   end(): void;
   destroy(): void;
@@ -119,13 +127,13 @@ export class RawClient {
         username: o.username,
         password: Buffer.from(o.password),
       });
-      if (o.transport === 'tcp') this.openTcp(host, o.port, connect);
+      if (o.transport === 'tcp') this.openTcp(host, o.port, connect, o.halfOpen === true);
       else this.openWs(`ws://${host}:${o.port}${o.path ?? '/mqtt'}`, connect);
     });
   }
 
-  private openTcp(host: string, port: number, connect: Buffer): void {
-    const socket = net.connect({ host, port, noDelay: true });
+  private openTcp(host: string, port: number, connect: Buffer, halfOpen: boolean): void {
+    const socket = net.connect({ host, port, noDelay: true, allowHalfOpen: halfOpen });
     let drainWaiters: (() => void)[] = [];
     socket.on('drain', () => {
       const w = drainWaiters;
@@ -134,13 +142,18 @@ export class RawClient {
     });
     this.wire = {
       write: (buf) => socket.write(buf),
+      buffered: () => socket.writableLength,
       drained: () => (socket.writableNeedDrain ? new Promise((r) => drainWaiters.push(r)) : Promise.resolve()),
       end: () => socket.end(),
       destroy: () => socket.destroy(),
     };
     socket.on('connect', () => socket.write(connect));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('end', () => this.resolveEnded());
+    socket.on('end', () => {
+      this.resolveEnded();
+      // Half-open: a server that closes before CONNACK still fails the connect at once.
+      if (halfOpen && this.connack !== null) socket.destroy();
+    });
     socket.on('error', () => this.resolveEnded());
     socket.on('close', () => {
       for (const f of drainWaiters) f();
@@ -158,6 +171,7 @@ export class RawClient {
         ws.send(buf, { binary: true });
         return ws.bufferedAmount < WS_HIGH_WATER;
       },
+      buffered: () => ws.bufferedAmount,
       drained: async () => {
         while (ws.readyState === WebSocket.OPEN && ws.bufferedAmount >= WS_HIGH_WATER / 2) {
           await new Promise((r) => setTimeout(r, 1));
@@ -188,6 +202,11 @@ export class RawClient {
 
   drained(): Promise<void> {
     return this.wire.drained();
+  }
+
+  /** Bytes written but still queued in this process. */
+  bufferedBytes(): number {
+    return this.wire.buffered();
   }
 
   subscribe(filter: string, qos: 0 | 1 = 0): Promise<number[]> {

@@ -16,6 +16,7 @@ import {
   decodePacket,
   encode,
   encodeAck,
+  encodePublishQos0,
   peekProtocolLevel,
   PINGRESP,
   shortAckId,
@@ -102,11 +103,14 @@ function qos0Frame(message: Message, version: ProtocolVersion): Buffer | null {
     q0Frame4 = null;
     q0Frame5 = null;
   }
+  // Hand-encoded when there are no 5.0 properties (the usual case): see encodePublishQos0.
   if (version === 5) {
-    if (q0Frame5 === null) q0Frame5 = encodePublish(message, 0, false, 0, false, 5, 0, null);
+    if (q0Frame5 === null) {
+      q0Frame5 = message.properties === undefined ? encodePublishQos0(message.topic, message.payload, 5) : encodePublish(message, 0, false, 0, false, 5, 0, null);
+    }
     return q0Frame5;
   }
-  if (q0Frame4 === null) q0Frame4 = encodePublish(message, 0, false, 0, false, version, 0, null);
+  if (q0Frame4 === null) q0Frame4 = encodePublishQos0(message.topic, message.payload, version);
   return q0Frame4;
 }
 

@@ -95,6 +95,22 @@ export async function inTransaction<T>(
   }
 }
 
+/**
+ * Runs one self-contained statement (its own implicit transaction), again
+ * after a deadlock or serialization failure, like {@link inTransaction}. For
+ * hot paths that fit in one statement: no BEGIN/COMMIT round trips.
+ */
+export async function retryingStatement<T>(run: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (err) {
+      const state = sqlState(err);
+      if (attempt >= attempts || state === undefined || !RETRYABLE.has(state)) throw err;
+    }
+  }
+}
+
 /** Key of the advisory locks Signet takes; one namespace so they never collide with other apps. */
 export const ADVISORY_LOCKS = {
   bootstrap: 0x5167_0001,

@@ -63,6 +63,15 @@ export class RevocationService implements RevocationSource {
     return this.store.listActive(nowMs);
   }
 
+  /**
+   * Publishes a revocation that is already committed (its `revocations` row
+   * was appended by a statement of the caller's, e.g. the single-statement
+   * token revoke). Waits for the bus like {@link revoke}; never throws.
+   */
+  publishCommitted(event: RevocationEvent): Promise<void> {
+    return this.publish(event);
+  }
+
   private async publish(event: RevocationEvent): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {

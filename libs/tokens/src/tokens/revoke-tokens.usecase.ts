@@ -4,7 +4,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { ApiKeyPrincipal } from '@signet/api-keys';
 import { TOKEN_ID_PATTERN } from '@signet/credentials';
 import { DATA_SOURCE, notFound } from '@signet/http';
-import { inTransaction, IssuedTokenEntity, RefreshTokenEntity } from '@signet/persistence';
+import { inTransaction, IssuedTokenEntity, RefreshTokenEntity, retryingStatement } from '@signet/persistence';
 
 import { REVOCATION_REASONS, RevocationService } from '../revocation/revocation.service';
 import { checkUserId } from './token-policy';
@@ -15,6 +15,52 @@ import { checkUserId } from './token-policy';
  * refresh/revoke transactions from deadlocking (and inTransaction retries the
  * rare remaining cases).
  */
+
+/**
+ * DELETE /v1/tokens/{id} as one statement (its own transaction): each round
+ * trip to PostgreSQL (or to the embedded PGlite's worker) is a large share of
+ * the revoke-to-disconnect latency, and the former BEGIN, UPDATE, SELECT … FOR
+ * UPDATE, UPDATE, INSERT, COMMIT made six. $1 token id, $2 org id, $3 reason.
+ *
+ * - `refresh`: kills the token's unused refresh tokens, first (lock order).
+ * - `token`: the token, only within the caller's org (no row: 404), locked
+ *   FOR UPDATE. The uncorrelated count over `refresh` is a one-time filter
+ *   evaluated before the scan, so the refresh_tokens rows are locked before
+ *   this issued_tokens row, as everywhere else.
+ * - `revoked`: marks it revoked unless it already was (idempotent; a
+ *   concurrent revoke that committed first is seen through the row lock).
+ * - `logged`: appends the `revocations` entry (same shape as
+ *   RevocationStore.append) unless the token has expired.
+ * The caller publishes `logged` only after the statement returned, i.e.
+ * after commit.
+ */
+export const REVOKE_TOKEN_SQL = `
+WITH refresh AS (
+  UPDATE refresh_tokens SET revoked_at = now()
+  WHERE token_id = $1 AND org_id = $2 AND revoked_at IS NULL AND used_at IS NULL
+  RETURNING 1
+), token AS (
+  SELECT id, revoked_at FROM issued_tokens
+  WHERE id = $1 AND org_id = $2 AND (SELECT count(*) FROM refresh) >= 0
+  FOR UPDATE
+), revoked AS (
+  UPDATE issued_tokens SET revoked_at = now(), revoke_reason = $3
+  WHERE id = (SELECT id FROM token WHERE revoked_at IS NULL)
+  RETURNING id, expires_at
+), logged AS (
+  INSERT INTO revocations (credential_ids, until, reason)
+  SELECT jsonb_build_array(id), expires_at, $3 FROM revoked WHERE expires_at > now()
+  RETURNING seq, until, created_at
+)
+SELECT token.revoked_at IS NOT NULL AS already_revoked, logged.seq, logged.until, logged.created_at
+FROM token LEFT JOIN logged ON true`;
+
+interface RevokeTokenRow {
+  already_revoked: boolean;
+  seq: string | null;
+  until: Date | null;
+  created_at: Date | null;
+}
 
 const tokenNotFound = () => notFound('token_not_found', 'no such token in this org');
 
@@ -30,29 +76,26 @@ export class RevokeTokensUseCase {
     private readonly revocations: RevocationService,
   ) {}
 
-  /** Idempotent: revoking a revoked (or expired) token of the caller's org succeeds again. */
+  /**
+   * Idempotent: revoking a revoked (or expired) token of the caller's org succeeds again.
+   * One statement ({@link REVOKE_TOKEN_SQL}), so one round trip to the database instead of six.
+   */
   async revokeToken(caller: ApiKeyPrincipal, tokenId: string): Promise<void> {
     if (!TOKEN_ID_PATTERN.test(tokenId)) throw tokenNotFound();
-    await inTransaction(this.dataSource, async (m) => {
-      await m
-        .createQueryBuilder()
-        .update(RefreshTokenEntity)
-        .set({ revokedAt: () => 'now()' })
-        .where('token_id = :tokenId AND org_id = :orgId AND revoked_at IS NULL AND used_at IS NULL', {
-          tokenId,
-          orgId: caller.orgId,
-        })
-        .execute();
-      const token = await m
-        .getRepository(IssuedTokenEntity)
-        .createQueryBuilder('t')
-        .setLock('pessimistic_write')
-        .where('t.id = :tokenId AND t.org_id = :orgId', { tokenId, orgId: caller.orgId })
-        .getOne();
-      if (!token) throw tokenNotFound();
-      if (token.revokedAt !== null) return;
-      await m.update(IssuedTokenEntity, { id: token.id }, { revokedAt: () => 'now()', revokeReason: REVOCATION_REASONS.tokenRevoked });
-      await this.revocations.revoke([token.id], token.expiresAt, REVOCATION_REASONS.tokenRevoked, m);
+    const rows: RevokeTokenRow[] = await retryingStatement(() =>
+      this.dataSource.query(REVOKE_TOKEN_SQL, [tokenId, caller.orgId, REVOCATION_REASONS.tokenRevoked]),
+    );
+    if (rows.length === 0) throw tokenNotFound();
+    const row = rows[0];
+    // Revoked before, or expired (nothing to enforce): nothing to publish.
+    if (row.already_revoked || row.seq === null) return;
+    // Committed (the statement was its own transaction): now the edges may hear of it.
+    await this.revocations.publishCommitted({
+      seq: Number(row.seq),
+      credentialIds: [tokenId],
+      until: row.until!.getTime(),
+      reason: REVOCATION_REASONS.tokenRevoked,
+      at: row.created_at!.getTime(),
     });
   }
 
