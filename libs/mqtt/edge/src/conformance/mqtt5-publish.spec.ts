@@ -563,7 +563,7 @@ describe('the client\'s Maximum Packet Size (§3.1.2.11.4)', () => {
     return r;
   }
 
-  it('[MQTT-3.1.2-24] a CONNACK that would exceed the client\'s Maximum Packet Size goes without its optional properties; below the minimal one the CONNECT is refused with 0x95, or closed with nothing sent', async () => {
+  it('[MQTT-3.1.2-24] [MQTT-3.2.2-19] [MQTT-3.2.2-20] a CONNACK that would exceed the client\'s Maximum Packet Size goes without its optional properties; below the minimal one the CONNECT is refused with 0x95, or closed with nothing sent', async () => {
     const full = frameSizes((await connectWithMax(undefined)).conn.received())[0];
     const fullConnack = (await connectWithMax(full)).all<IConnackPacket>('connack')[0];
     expect(fullConnack.properties).toMatchObject({ subscriptionIdentifiersAvailable: true, sharedSubscriptionAvailable: true, topicAliasMaximum: 10 });
@@ -599,7 +599,7 @@ describe('the client\'s Maximum Packet Size (§3.1.2.11.4)', () => {
     expect(silent.conn.received().length).toBe(0);
   });
 
-  it('[MQTT-3.1.2-24] a SUBACK or UNSUBACK that would exceed the client\'s Maximum Packet Size is not sent: DISCONNECT 0x95, nothing changed', async () => {
+  it('[MQTT-3.1.2-24] [MQTT-3.9.2-1] [MQTT-3.9.2-2] [MQTT-3.11.2-1] [MQTT-3.11.2-2] a SUBACK or UNSUBACK that would exceed the client\'s Maximum Packet Size is not sent: DISCONNECT 0x95, nothing changed', async () => {
     const who = owner();
     const clientId = unique('mps-sub');
     const fields = { ...who, clientId, clean: false, properties: { maximumPacketSize: 64, sessionExpiryInterval: 60 } };
