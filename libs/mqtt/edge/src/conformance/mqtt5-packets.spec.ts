@@ -228,8 +228,8 @@ describe('UTF-8 strings inside properties (§1.5.4, §1.5.7)', () => {
   const CASES: [string, Packet][] = [
     ['[MQTT-1.5.7-1] a PUBLISH User Property name', publishWith({ userProperties: { [MARK]: 'v' } })],
     ['[MQTT-1.5.7-1] a PUBLISH User Property value', publishWith({ userProperties: { a: 'ok', k: ['v', MARK] } })],
-    ['a PUBLISH Content Type', publishWith({ contentType: MARK })],
-    ['a PUBLISH Response Topic', publishWith({ responseTopic: `x/${MARK}`, correlationData: Buffer.from([0xc3, 0x28]) })],
+    ['[MQTT-3.3.2-19] a PUBLISH Content Type', publishWith({ contentType: MARK })],
+    ['[MQTT-3.3.2-13] a PUBLISH Response Topic', publishWith({ responseTopic: `x/${MARK}`, correlationData: Buffer.from([0xc3, 0x28]) })],
     ['a PUBACK Reason String', { cmd: 'puback', messageId: 7, reasonCode: 0x80, properties: { reasonString: MARK } } as Packet],
     ['[MQTT-1.5.7-1] a SUBSCRIBE User Property', { cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'x/s', qos: 0 }], properties: { userProperties: { k: MARK } } } as Packet],
     ['an UNSUBSCRIBE User Property', { cmd: 'unsubscribe', messageId: 1, unsubscriptions: ['x/s'], properties: { userProperties: { k: MARK } } } as Packet],
