@@ -130,6 +130,8 @@ function encodePublish(
   version: ProtocolVersion,
   now: number,
   ids: readonly number[] | null,
+  alias = 0,
+  aliasKnown = false,
 ): Buffer | null {
   let properties: IPublishPacket['properties'] = undefined;
   if (version === 5) {
@@ -142,10 +144,12 @@ function encodePublish(
       // The identifiers of every subscription this copy is for [MQTT-3.3.4-3], [MQTT-3.3.4-4].
       properties = { ...properties, subscriptionIdentifier: ids.length === 1 ? ids[0] : (ids as number[]) };
     }
+    // Server→client Topic Alias (§3.3.2.3.4): sent with the topic once to set it, then with an empty topic.
+    if (alias !== 0) properties = { ...properties, topicAlias: alias };
   }
   const packet: IPublishPacket = {
     cmd: 'publish',
-    topic: message.topic,
+    topic: aliasKnown ? '' : message.topic,
     payload: message.payload,
     qos,
     retain,
@@ -187,6 +191,13 @@ export abstract class Connection extends FrameReader implements Timed {
   /** Packets received while an asynchronous authentication is pending, handled in order after it. */
   private pending: Buffer[] | null = null;
   private pendingSize = 0;
+  /**
+   * 5.0 server→client Topic Aliases: at most min(the client's Topic Alias Maximum, maxTopicAliases) topics get
+   * one, first come first served, for the life of the connection [MQTT-3.1.2-26], [MQTT-3.3.2-11]; 0: none
+   * is sent [MQTT-3.1.2-27]. The map is made on the first PUBLISH to such a client.
+   */
+  private outAliasMax = 0;
+  private outAliases: Map<string, number> | null = null;
   /** 5.0 client→server Topic Alias mappings of this connection (§3.3.2.3.4), made on first use; never carried to another [MQTT-3.3.2-7]. */
   private aliases: Map<number, string> | null = null;
 
@@ -503,6 +514,7 @@ export abstract class Connection extends FrameReader implements Timed {
         return;
       }
       if (props.receiveMaximum !== undefined) this.sendQuota = Math.min(limits.maxInflight, props.receiveMaximum);
+      if (props.topicAliasMaximum !== undefined) this.outAliasMax = Math.min(props.topicAliasMaximum, limits.maxTopicAliases);
     }
 
     const will = packet.will;
@@ -724,7 +736,7 @@ export abstract class Connection extends FrameReader implements Timed {
       properties.subscriptionIdentifiersAvailable = true;
       // $share/<ShareName>/<filter> (§4.8.2).
       properties.sharedSubscriptionAvailable = true;
-      // Client→server aliases 1…maxTopicAliases (§3.2.2.3.8); the edge sends none to clients.
+      // Client→server aliases 1…maxTopicAliases (§3.2.2.3.8); server→client ones: sendAliased.
       if (limits.maxTopicAliases > 0) properties.topicAliasMaximum = limits.maxTopicAliases;
     }
     if (limits.maxInflight < 65535) properties.receiveMaximum = limits.maxInflight;
@@ -1141,10 +1153,40 @@ export abstract class Connection extends FrameReader implements Timed {
     if (this.state !== CONNECTED) return false;
     // Subscription Identifiers are 5.0 only; a copy carrying them is per subscriber, not shared.
     const subIds = this.version === 5 ? ids : null;
+    if (this.outAliasMax !== 0) return this.sendAliased(message, qos, retain, messageId, dup, subIds);
     const frame =
       qos === 0 && !retain && message.expiresAt === Infinity && subIds === null
         ? qos0Frame(message, this.version)
         : encodePublish(message, qos, retain, messageId, dup, this.version, this.broker.clock, subIds);
+    if (frame === null || frame.length > this.clientMaxPacket) return false;
+    this.write(frame);
+    this.broker.counters.messagesOut++;
+    return true;
+  }
+
+  /**
+   * sendPublish for a 5.0 client that accepts Topic Aliases: encoded per subscriber (the alias is this
+   * connection's). A topic with an alias goes with an empty Topic Name; a new topic takes the next alias while
+   * there are some left, recorded only once its PUBLISH is actually sent (one too large for the client is
+   * tried again without the alias, 3 bytes shorter) so the client never gets an alias it was not told about.
+   */
+  private sendAliased(message: Message, qos: QoS, retain: boolean, messageId: number, dup: boolean, ids: readonly number[] | null): boolean {
+    const aliases = (this.outAliases ??= new Map());
+    const clock = this.broker.clock;
+    const known = aliases.get(message.topic);
+    let frame: Buffer | null;
+    if (known !== undefined) {
+      frame = encodePublish(message, qos, retain, messageId, dup, 5, clock, ids, known, true);
+    } else {
+      frame = null;
+      if (aliases.size < this.outAliasMax) {
+        const alias = aliases.size + 1;
+        frame = encodePublish(message, qos, retain, messageId, dup, 5, clock, ids, alias, false);
+        if (frame !== null && frame.length <= this.clientMaxPacket) aliases.set(message.topic, alias);
+        else frame = null;
+      }
+      frame ??= encodePublish(message, qos, retain, messageId, dup, 5, clock, ids);
+    }
     if (frame === null || frame.length > this.clientMaxPacket) return false;
     this.write(frame);
     this.broker.counters.messagesOut++;

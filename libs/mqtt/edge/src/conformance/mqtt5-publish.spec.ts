@@ -401,17 +401,65 @@ describe('topic aliases, server side (§3.3.2.3.4)', () => {
     expect(got.map((m) => m.topic)).toEqual(['x/alias/1', 'x/alias/1', `x/alias/${max}`, `x/alias/${max}`]);
   });
 
-  it('[MQTT-3.1.2-26] [MQTT-3.1.2-27] [MQTT-3.3.2-11] the server sends no Topic Alias, with or without a client Topic Alias Maximum', async () => {
+  it('[MQTT-3.1.2-27] without a client Topic Alias Maximum (or with 0) the server sends no Topic Alias', async () => {
     const topic = `x/${unique('noalias')}`;
-    const withMax = await rawSubscriber(topic, 1, { properties: { topicAliasMaximum: 5 } });
+    const zero = await rawSubscriber(topic, 1, { properties: { topicAliasMaximum: 0 } });
     const without = await rawSubscriber(topic, 1);
     const pub = await client5(t, ['x/#']);
     for (let i = 0; i < 3; i++) await publish(pub, topic, `${i}`, { qos: 1 });
-    await withMax.next('publish', 3);
+    await zero.next('publish', 3);
     await without.next('publish', 3);
-    for (const r of [withMax, without]) {
-      expect(publishes(r).every((p) => p.topic === topic && p.properties?.topicAlias === undefined)).toBe(true);
+    for (const r of [zero, without]) {
+      expect(publishes(r).map((p) => [p.topic, p.properties?.topicAlias])).toEqual(Array(3).fill([topic, undefined]));
     }
+  });
+
+  it('[MQTT-3.1.2-26] [MQTT-3.3.2-11] [MQTT-3.3.2-8] the server sends Topic Aliases 1 to the client\'s Topic Alias Maximum, never above: a topic beyond goes with its name', async () => {
+    const base = `x/${unique('alias')}`;
+    const r = await rawSubscriber(`${base}/#`, 1, { properties: { topicAliasMaximum: 2 } });
+    const pub = await client5(t, ['x/#']);
+    for (const [level, qos] of [['a', 0], ['a', 1], ['b', 1], ['c', 0], ['a', 0], ['c', 1], ['b', 0]] as const) {
+      await publish(pub, `${base}/${level}`, level, { qos });
+    }
+    await r.next('publish', 7);
+    expect(publishes(r).map((p) => [p.topic, p.properties?.topicAlias, p.payload.toString()])).toEqual([
+      [`${base}/a`, 1, 'a'],
+      ['', 1, 'a'],
+      [`${base}/b`, 2, 'b'],
+      [`${base}/c`, undefined, 'c'],
+      ['', 1, 'a'],
+      [`${base}/c`, undefined, 'c'],
+      ['', 2, 'b'],
+    ]);
+  });
+
+  it('[MQTT-3.3.2-7] [MQTT-3.1.2-26] server aliases live with their connection: a real client resolves them, and after a reconnect each topic is sent by name again', async () => {
+    const base = `x/${unique('aliasc')}`;
+    const who = owner();
+    const clientId = unique('alias-c');
+    const fields = { ...who, clientId, clean: false, properties: { topicAliasMaximum: 4, sessionExpiryInterval: 60 } };
+    const first = await rawSubscriber(`${base}/#`, 1, fields);
+    const pub = await client5(t, ['x/#']);
+    await publish(pub, `${base}/a`, '1', { qos: 1 });
+    await publish(pub, `${base}/a`, '2', { qos: 1 });
+    await first.next('publish', 2);
+    expect(publishes(first).map((p) => p.topic)).toEqual([`${base}/a`, '']);
+    first.conn.destroy();
+    await first.conn.closed;
+    // Unacknowledged QoS 1 messages are re-sent on the new connection, by topic name first.
+    const second = await raw5(t, ['x/#'], fields);
+    await second.next('publish', 2);
+    expect(publishes(second).map((p) => [p.topic, p.properties?.topicAlias, p.dup])).toEqual([
+      [`${base}/a`, 1, true],
+      ['', 1, true],
+    ]);
+    // mqtt.js with a Topic Alias Maximum sees the real topics.
+    const real = await client5(t, ['x/#'], { properties: { topicAliasMaximum: 3 } });
+    const got = collect(real);
+    await subscribe(real, `${base}/#`, 0);
+    for (const level of ['p', 'q', 'p', 'p', 'q']) await publish(pub, `${base}/${level}`, level, { qos: 0 });
+    await waitFor(() => got.length === 5, 3000, 'five messages');
+    expect(got.map((m) => m.topic)).toEqual(['p', 'q', 'p', 'p', 'q'].map((l) => `${base}/${l}`));
   });
 });
 
