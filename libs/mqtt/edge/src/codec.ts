@@ -1,5 +1,6 @@
 import * as mqttPacket from 'mqtt-packet';
 import type { IConnectPacket, IPublishPacket, Packet, QoS } from 'mqtt-packet';
+import { propertiesAreWellFormed, suspectProperties } from './utf8';
 
 export type ProtocolVersion = 3 | 4 | 5;
 
@@ -59,8 +60,26 @@ const connectDecoder = new SharedDecoder(0);
 const v4Decoder = new SharedDecoder(4);
 const v5Decoder = new SharedDecoder(5);
 
+/**
+ * Ill-formed UTF-8 or U+0000 in a string of a 5.0 property (User Property names and values, Content Type,
+ * Response Topic, Authentication Method, Reason String…) makes the packet malformed [MQTT-1.5.4-1/2],
+ * [MQTT-1.5.7-1]: null, as for any malformed packet. Looked at only when the packet has properties; the
+ * frame is re-read only when a decoded string is suspect (utf8.ts).
+ */
+function badProperties(frame: Buffer, properties: object | undefined, willProperties?: object): boolean {
+  return (suspectProperties(properties) || suspectProperties(willProperties)) && !propertiesAreWellFormed(frame);
+}
+
 export function decodeConnect(frame: Buffer): Packet | null {
-  return decodeConnectFast(frame) ?? connectDecoder.decode(frame);
+  const fast = decodeConnectFast(frame);
+  if (fast !== null) return fast;
+  const packet = connectDecoder.decode(frame);
+  if (packet !== null && packet.cmd === 'connect' && packet.protocolVersion === 5) {
+    if ((packet.properties !== undefined || packet.will?.properties !== undefined) && badProperties(frame, packet.properties, packet.will?.properties)) {
+      return null;
+    }
+  }
+  return packet;
 }
 
 /**
@@ -134,7 +153,11 @@ export function decodePacket(frame: Buffer, version: ProtocolVersion): Packet | 
     const publish = decodePublishFast(frame, version);
     if (publish !== null) return publish;
   }
-  return (version === 5 ? v5Decoder : v4Decoder).decode(frame);
+  if (version !== 5) return v4Decoder.decode(frame);
+  const packet = v5Decoder.decode(frame);
+  const properties = (packet as { properties?: object } | null)?.properties;
+  if (properties !== undefined && badProperties(frame, properties)) return null;
+  return packet;
 }
 
 /**

@@ -58,6 +58,17 @@ interface ConnectContext {
   /** Session expiry granted, seconds, when it differs from the request (5.0 CONNACK property). */
   expiryGranted: number | undefined;
   serverKeepAlive: number | undefined;
+  /** 5.0: the full CONNACK would exceed the client's Maximum Packet Size, so it goes without its optional properties. */
+  trimConnack: boolean;
+}
+
+/**
+ * Size of a 5.0 SUBACK or UNSUBACK without properties for `n` filters: fixed header, packet identifier,
+ * Property Length 0, one reason code per filter.
+ */
+function ackSize(n: number): number {
+  const remaining = 3 + n;
+  return 1 + (remaining < 128 ? 1 : remaining < 16384 ? 2 : remaining < 2097152 ? 3 : 4) + remaining;
 }
 
 /**
@@ -123,6 +134,8 @@ function encodePublish(
   version: ProtocolVersion,
   now: number,
   ids: readonly number[] | null,
+  alias = 0,
+  aliasKnown = false,
 ): Buffer | null {
   let properties: IPublishPacket['properties'] = undefined;
   if (version === 5) {
@@ -135,10 +148,12 @@ function encodePublish(
       // The identifiers of every subscription this copy is for [MQTT-3.3.4-3], [MQTT-3.3.4-4].
       properties = { ...properties, subscriptionIdentifier: ids.length === 1 ? ids[0] : (ids as number[]) };
     }
+    // Server→client Topic Alias (§3.3.2.3.4): sent with the topic once to set it, then with an empty topic.
+    if (alias !== 0) properties = { ...properties, topicAlias: alias };
   }
   const packet: IPublishPacket = {
     cmd: 'publish',
-    topic: message.topic,
+    topic: aliasKnown ? '' : message.topic,
     payload: message.payload,
     qos,
     retain,
@@ -180,6 +195,13 @@ export abstract class Connection extends FrameReader implements Timed {
   /** Packets received while an asynchronous authentication is pending, handled in order after it. */
   private pending: Buffer[] | null = null;
   private pendingSize = 0;
+  /**
+   * 5.0 server→client Topic Aliases: at most min(the client's Topic Alias Maximum, maxTopicAliases) topics get
+   * one, first come first served, for the life of the connection [MQTT-3.1.2-26], [MQTT-3.3.2-11]; 0: none
+   * is sent [MQTT-3.1.2-27]. The map is made on the first PUBLISH to such a client.
+   */
+  private outAliasMax = 0;
+  private outAliases: Map<string, number> | null = null;
   /** 5.0 client→server Topic Alias mappings of this connection (§3.3.2.3.4), made on first use; never carried to another [MQTT-3.3.2-7]. */
   private aliases: Map<number, string> | null = null;
 
@@ -447,6 +469,8 @@ export abstract class Connection extends FrameReader implements Timed {
     }
     const limits = this.broker.limits;
     const props = packet.properties;
+    // Known from here on, so that even a refusing CONNACK is not sent to a client that cannot take it [MQTT-3.1.2-24].
+    if (v5 && props?.maximumPacketSize !== undefined && props.maximumPacketSize > 0) this.clientMaxPacket = props.maximumPacketSize;
     // Ill-formed UTF-8 or U+0000 in the client id, will topic or username makes the CONNECT malformed
     // [MQTT-1.5.3-1/2] (5.0 [MQTT-1.5.4-1/2]): 5.0 CONNACK 0x81, 3.1.1 closed without CONNACK (§4.13).
     if (
@@ -494,7 +518,7 @@ export abstract class Connection extends FrameReader implements Timed {
         return;
       }
       if (props.receiveMaximum !== undefined) this.sendQuota = Math.min(limits.maxInflight, props.receiveMaximum);
-      if (props.maximumPacketSize !== undefined) this.clientMaxPacket = props.maximumPacketSize;
+      if (props.topicAliasMaximum !== undefined) this.outAliasMax = Math.min(props.topicAliasMaximum, limits.maxTopicAliases);
     }
 
     const will = packet.will;
@@ -573,7 +597,20 @@ export abstract class Connection extends FrameReader implements Timed {
       clientIdAssigned,
       expiryGranted,
       serverKeepAlive,
+      trimConnack: false,
     };
+    if (v5 && this.clientMaxPacket !== Infinity) {
+      // The CONNACK must fit the client's Maximum Packet Size [MQTT-3.1.2-24]: its size does not depend on the
+      // outcome, so it is measured before any authentication work. Too large: the optional properties go; still
+      // too large: refused with 0x95 (a 5-byte CONNACK, itself sent only if it fits).
+      if (this.encodeConnack(context, false).length > this.clientMaxPacket) {
+        context.trimConnack = true;
+        if (this.encodeConnack(context, false).length > this.clientMaxPacket) {
+          this.refuse('protocol_error', 'CONNACK larger than the client Maximum Packet Size', RC.PACKET_TOO_LARGE);
+          return;
+        }
+      }
+    }
 
     this.state = AUTHENTICATING;
     this.authUsername = packet.username;
@@ -659,26 +696,7 @@ export abstract class Connection extends FrameReader implements Timed {
     this.lastSeen = broker.clock;
 
     if (this.version === 5) {
-      const limits = broker.limits;
-      const properties: NonNullable<IConnackPacket['properties']> = {
-        maximumPacketSize: limits.maxPacketSize,
-        // Stored per subscription and sent with each message it matches [MQTT-3.3.4-3].
-        subscriptionIdentifiersAvailable: true,
-        // $share/<ShareName>/<filter> (§4.8.2).
-        sharedSubscriptionAvailable: true,
-      };
-      if (limits.maxInflight < 65535) properties.receiveMaximum = limits.maxInflight;
-      // Client→server aliases 1…maxTopicAliases (§3.2.2.3.8); the edge sends none to clients.
-      if (limits.maxTopicAliases > 0) properties.topicAliasMaximum = limits.maxTopicAliases;
-      if (context.clientIdAssigned) properties.assignedClientIdentifier = context.request.clientId;
-      if (context.expiryGranted !== undefined) properties.sessionExpiryInterval = context.expiryGranted;
-      if (context.serverKeepAlive !== undefined) properties.serverKeepAlive = context.serverKeepAlive;
-      // The CONNACK names the Authentication Method the CONNECT used (5.0 §3.2.2.3.17).
-      if (this.authMethod !== undefined) properties.authenticationMethod = this.authMethod;
-      const connack: IConnackPacket = { cmd: 'connack', reasonCode: 0, sessionPresent: attached.sessionPresent, properties };
-      const buf = encode(connack, 5);
-      if (buf === null) throw new Error('cannot encode CONNACK');
-      this.write(buf);
+      this.write(this.encodeConnack(context, attached.sessionPresent));
     } else {
       this.write(connackV4(0, attached.sessionPresent));
     }
@@ -704,6 +722,38 @@ export abstract class Connection extends FrameReader implements Timed {
     }
   }
 
+  /**
+   * The successful 5.0 CONNACK. `context.trimConnack` leaves out what a client may do without: Subscription
+   * Identifiers Available and Shared Subscription Available (absent means available, §3.2.2.3.12/13) and Topic
+   * Alias Maximum (absent means 0: the client sends no alias, §3.2.2.3.8). What stays is needed for the client
+   * to follow the edge's limits and the protocol (Maximum Packet Size, Receive Maximum, Assigned Client
+   * Identifier, granted Session Expiry, Server Keep Alive, Authentication Method [MQTT-4.12.0-5]); with it
+   * the CONNACK is at least 10 bytes, more than any fixed-size packet the edge sends afterwards (acks ≤ 5,
+   * PINGRESP 2, DISCONNECT 4), and a client with an Authentication Method gets a CONNACK longer than the
+   * edge's AUTH (19 bytes), which carries the same method: all fit once the CONNACK fits [MQTT-3.1.2-24].
+   */
+  private encodeConnack(context: ConnectContext, sessionPresent: boolean): Buffer {
+    const limits = this.broker.limits;
+    const properties: NonNullable<IConnackPacket['properties']> = { maximumPacketSize: limits.maxPacketSize };
+    if (!context.trimConnack) {
+      // Stored per subscription and sent with each message it matches [MQTT-3.3.4-3].
+      properties.subscriptionIdentifiersAvailable = true;
+      // $share/<ShareName>/<filter> (§4.8.2).
+      properties.sharedSubscriptionAvailable = true;
+      // Client→server aliases 1…maxTopicAliases (§3.2.2.3.8); server→client ones: sendAliased.
+      if (limits.maxTopicAliases > 0) properties.topicAliasMaximum = limits.maxTopicAliases;
+    }
+    if (limits.maxInflight < 65535) properties.receiveMaximum = limits.maxInflight;
+    if (context.clientIdAssigned) properties.assignedClientIdentifier = context.request.clientId;
+    if (context.expiryGranted !== undefined) properties.sessionExpiryInterval = context.expiryGranted;
+    if (context.serverKeepAlive !== undefined) properties.serverKeepAlive = context.serverKeepAlive;
+    // The CONNACK names the Authentication Method the CONNECT used (5.0 §3.2.2.3.17).
+    if (this.authMethod !== undefined) properties.authenticationMethod = this.authMethod;
+    const buf = encode({ cmd: 'connack', reasonCode: 0, sessionPresent, properties }, 5);
+    if (buf === null) throw new Error('cannot encode CONNACK');
+    return buf;
+  }
+
   /** Refuses the CONNECT with its CONNACK code (when the protocol has one), then closes. */
   private refuse(reason: ConnectRefusal, detail: string | undefined, v5Code?: number): void {
     const v5 = this.version === 5;
@@ -714,7 +764,8 @@ export abstract class Connection extends FrameReader implements Timed {
         ? { cmd: 'connack', reasonCode: code, sessionPresent: false }
         : { cmd: 'connack', returnCode: code, sessionPresent: false };
       const buf = encode(packet, this.version);
-      if (buf !== null) this.write(buf);
+      // Not even a refusal goes to a client whose Maximum Packet Size is below it (5 bytes) [MQTT-3.1.2-24].
+      if (buf !== null && buf.length <= this.clientMaxPacket) this.write(buf);
     }
     this.refused(reason, this.version, detail);
   }
@@ -971,6 +1022,9 @@ export abstract class Connection extends FrameReader implements Timed {
     const subId: unknown = v5 ? packet.properties?.subscriptionIdentifier : undefined;
     if (subId !== undefined && (typeof subId !== 'number' || subId <= 0)) return this.protocolError();
     const ids: readonly number[] | null = subId !== undefined ? [subId] : null;
+    // A SUBACK beyond the client's Maximum Packet Size cannot be sent [MQTT-3.1.2-24], and the client would wait
+    // for it forever: nothing takes effect and the connection is closed with DISCONNECT 0x95 (4 bytes, always fits).
+    if (v5 && ackSize(subs.length) > this.clientMaxPacket) return this.protocolError(RC.PACKET_TOO_LARGE, 'packet_too_large');
     const limit = broker.limits.maxSubscriptionsPerSession;
     const granted: number[] = [];
     let retainedFor: [string, SubscriptionOptions][] | null = null;
@@ -1051,6 +1105,8 @@ export abstract class Connection extends FrameReader implements Timed {
     const session = this.session!;
     const filters = packet.unsubscriptions;
     if (!packet.messageId || packet.messageId < 0 || filters.length === 0) return this.protocolError(); // [MQTT-3.10.3-2]
+    // As for SUBACK: an UNSUBACK that cannot fit the client's Maximum Packet Size [MQTT-3.1.2-24] is DISCONNECT 0x95, nothing removed.
+    if (this.version === 5 && ackSize(filters.length) > this.clientMaxPacket) return this.protocolError(RC.PACKET_TOO_LARGE, 'packet_too_large');
     const codes: number[] = [];
     for (const filter of filters) {
       const existed = session.subscriptions !== null && session.subscriptions.delete(filter);
@@ -1101,10 +1157,40 @@ export abstract class Connection extends FrameReader implements Timed {
     if (this.state !== CONNECTED) return false;
     // Subscription Identifiers are 5.0 only; a copy carrying them is per subscriber, not shared.
     const subIds = this.version === 5 ? ids : null;
+    if (this.outAliasMax !== 0) return this.sendAliased(message, qos, retain, messageId, dup, subIds);
     const frame =
       qos === 0 && !retain && message.expiresAt === Infinity && subIds === null
         ? qos0Frame(message, this.version)
         : encodePublish(message, qos, retain, messageId, dup, this.version, this.broker.clock, subIds);
+    if (frame === null || frame.length > this.clientMaxPacket) return false;
+    this.write(frame);
+    this.broker.counters.messagesOut++;
+    return true;
+  }
+
+  /**
+   * sendPublish for a 5.0 client that accepts Topic Aliases: encoded per subscriber (the alias is this
+   * connection's). A topic with an alias goes with an empty Topic Name; a new topic takes the next alias while
+   * there are some left, recorded only once its PUBLISH is actually sent (one too large for the client is
+   * tried again without the alias, 3 bytes shorter) so the client never gets an alias it was not told about.
+   */
+  private sendAliased(message: Message, qos: QoS, retain: boolean, messageId: number, dup: boolean, ids: readonly number[] | null): boolean {
+    const aliases = (this.outAliases ??= new Map());
+    const clock = this.broker.clock;
+    const known = aliases.get(message.topic);
+    let frame: Buffer | null;
+    if (known !== undefined) {
+      frame = encodePublish(message, qos, retain, messageId, dup, 5, clock, ids, known, true);
+    } else {
+      frame = null;
+      if (aliases.size < this.outAliasMax) {
+        const alias = aliases.size + 1;
+        frame = encodePublish(message, qos, retain, messageId, dup, 5, clock, ids, alias, false);
+        if (frame !== null && frame.length <= this.clientMaxPacket) aliases.set(message.topic, alias);
+        else frame = null;
+      }
+      frame ??= encodePublish(message, qos, retain, messageId, dup, 5, clock, ids);
+    }
     if (frame === null || frame.length > this.clientMaxPacket) return false;
     this.write(frame);
     this.broker.counters.messagesOut++;

@@ -71,7 +71,8 @@ export interface EdgeLimits {
   maxSubscriptionsPerSession: number;
   /**
    * 5.0 Topic Alias Maximum advertised in CONNACK: client→server aliases 1…this per connection
-   * (§3.2.2.3.8); 0 accepts none. The edge never sends aliases to clients.
+   * (§3.2.2.3.8); 0 accepts none. Also caps the aliases the edge sends a client (at most min(this, the
+   * client's Topic Alias Maximum)); 0 sends none.
    */
   maxTopicAliases: number;
   /** Retained messages one org may hold; new retained topics beyond are not stored. */

@@ -96,3 +96,114 @@ export function filtersAreWellFormed(frame: Buffer, version: number, subscribe: 
 export function publishTopicIsWellFormed(frame: Buffer): boolean {
   return checkStrings(frame, afterFixedHeader(frame), true) >= 0;
 }
+
+/** True when a decoded 5.0 property object holds a string (User Property names and values included) that is suspect. */
+export function suspectProperties(properties: object | undefined): boolean {
+  if (properties === undefined) return false;
+  const props = properties as Record<string, unknown>;
+  for (const key in props) {
+    const value = props[key];
+    if (key === 'userProperties') {
+      const pairs = value as Record<string, string | string[]>;
+      for (const name in pairs) {
+        if (suspectString(name)) return true;
+        const v = pairs[name];
+        if (typeof v === 'string' ? suspectString(v) : v.some(suspectString)) return true;
+      }
+    } else if (typeof value === 'string') {
+      if (suspectString(value)) return true;
+    } else if (Array.isArray(value) && value.some((v) => typeof v === 'string' && suspectString(v))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Size of each 5.0 property's value by identifier (§2.2.2.2): bytes for fixed sizes, 's' a UTF-8 string,
+ * 'p' a string pair, 'd' binary data, 'v' a Variable Byte Integer. Unknown identifiers are absent.
+ */
+const PROPERTY_KINDS: Record<number, number | 's' | 'p' | 'd' | 'v'> = {
+  0x01: 1, 0x02: 4, 0x03: 's', 0x08: 's', 0x09: 'd', 0x0b: 'v', 0x11: 4, 0x12: 's', 0x13: 2, 0x15: 's',
+  0x16: 'd', 0x17: 1, 0x18: 4, 0x19: 1, 0x1a: 's', 0x1c: 's', 0x1f: 's', 0x21: 2, 0x22: 2, 0x23: 2,
+  0x24: 1, 0x25: 1, 0x26: 'p', 0x27: 4, 0x28: 1, 0x29: 1, 0x2a: 1,
+};
+
+/**
+ * The property block at `at` (its Variable Byte Integer length first): every UTF-8 string in it, both
+ * strings of each User Property included [MQTT-1.5.7-1], is well-formed without U+0000. Returns the offset
+ * after the block, or -1.
+ */
+function checkProperties(frame: Buffer, at: number): number {
+  let length = 0;
+  let shift = 0;
+  let i = at;
+  for (;;) {
+    if (i >= frame.length || shift > 21) return -1;
+    const b = frame[i++];
+    length += (b & 0x7f) * 2 ** shift;
+    if ((b & 0x80) === 0) break;
+    shift += 7;
+  }
+  const end = i + length;
+  if (end > frame.length) return -1;
+  while (i < end) {
+    const kind = PROPERTY_KINDS[frame[i++]];
+    if (kind === undefined) return -1;
+    if (typeof kind === 'number') i += kind;
+    else if (kind === 'v') {
+      while (i < end && frame[i] & 0x80) i++;
+      i++;
+    } else {
+      i = checkStrings(frame, i, kind !== 'd');
+      if (i >= 0 && kind === 'p') i = checkStrings(frame, i, true);
+      if (i < 0) return -1;
+    }
+  }
+  return i === end ? end : -1;
+}
+
+/**
+ * Every UTF-8 string inside the properties of a 5.0 packet (the will properties of a CONNECT included) is
+ * well-formed without U+0000 [MQTT-1.5.4-1/2], [MQTT-1.5.7-1]. Called only when a decoded one is suspect
+ * (`suspectProperties`), on a frame the decoder accepted.
+ */
+export function propertiesAreWellFormed(frame: Buffer): boolean {
+  const type = frame[0] >> 4;
+  let i = afterFixedHeader(frame);
+  const remaining = frame.length - i;
+  switch (type) {
+    case 1: {
+      // CONNECT: protocol name, level, flags, keepalive, properties, client id, then the will properties.
+      if (i + 2 > frame.length) return false;
+      i += 2 + frame.readUInt16BE(i);
+      const flags = frame[i + 1];
+      i = checkProperties(frame, i + 4);
+      if (i < 0 || (flags & 0x04) === 0) return i >= 0;
+      i = checkStrings(frame, i, false); // client id (checked on its own)
+      return i >= 0 && checkProperties(frame, i) >= 0;
+    }
+    case 3: {
+      // PUBLISH: topic, packet identifier when QoS > 0.
+      i = checkStrings(frame, i, false);
+      if (i < 0) return false;
+      if (frame[0] & 0x06) i += 2;
+      return checkProperties(frame, i) >= 0;
+    }
+    case 4:
+    case 5:
+    case 6:
+    case 7:
+      // Acknowledgements: packet identifier, reason code, properties when the Remaining Length allows.
+      return remaining < 4 || checkProperties(frame, i + 3) >= 0;
+    case 8:
+    case 10:
+      return checkProperties(frame, i + 2) >= 0;
+    case 14:
+    case 15:
+      // DISCONNECT, AUTH: reason code, properties when the Remaining Length allows.
+      return remaining < 2 || checkProperties(frame, i + 1) >= 0;
+    default:
+      return true;
+  }
+}

@@ -4,9 +4,22 @@
  * CONNACK, PINGREQ, and MQTT over WebSocket (§6). Table: docs/conformance/mqtt-5.0.md.
  */
 import WebSocket from 'ws';
-import type { IConnackPacket, IPublishPacket, Packet } from 'mqtt-packet';
-import { collect, connectBytes, decodeAll, endAllClients, ORG_A, sleep, startEdge, waitFor, type TestEdge } from '../testing/helpers';
-import { client5, destroyRaw5, publish, raw5, subscribe, unique } from './mqtt5-harness';
+import type { IConnackPacket, IConnectPacket, IPublishPacket, Packet } from 'mqtt-packet';
+import {
+  closesWithin,
+  collect,
+  connectBytes,
+  decodeAll,
+  encodePacket,
+  endAllClients,
+  openRaw,
+  ORG_A,
+  sleep,
+  startEdge,
+  waitFor,
+  type TestEdge,
+} from '../testing/helpers';
+import { client5, destroyRaw5, publish, raw5, raw5Of, subscribe, unique } from './mqtt5-harness';
 
 let t: TestEdge;
 
@@ -193,6 +206,84 @@ describe('strings (§1.5.4)', () => {
     r.send({ cmd: 'publish', topic: 'x/\u0000', payload: Buffer.from('z'), qos: 0, retain: false, dup: false });
     expect(await r.serverDisconnect()).toBe(0x90);
   });
+});
+
+describe('UTF-8 strings inside properties (§1.5.4, §1.5.7)', () => {
+  /** Stands for three bytes in a generated packet, replaced by the bytes under test (same length, so no length changes). */
+  const MARK = '~#~';
+  const BAD: [string, number[]][] = [
+    ['ill-formed UTF-8', [0xc3, 0x28, 0x41]],
+    ['a surrogate code point', [0xed, 0xa0, 0x80]],
+    ['U+0000', [0x41, 0x00, 0x41]],
+  ];
+  function patched(packet: Packet, bytes: number[]): Buffer {
+    const frame = encodePacket(packet, 5);
+    const at = frame.indexOf(MARK);
+    if (at < 0 || frame.indexOf(MARK, at + 1) >= 0) throw new Error('the packet must hold the mark once');
+    Buffer.from(bytes).copy(frame, at);
+    return frame;
+  }
+  const publishWith = (properties: object): Packet =>
+    ({ cmd: 'publish', topic: 'x/p', payload: Buffer.from('z'), qos: 0, retain: false, dup: false, properties }) as Packet;
+  const CASES: [string, Packet][] = [
+    ['[MQTT-1.5.7-1] a PUBLISH User Property name', publishWith({ userProperties: { [MARK]: 'v' } })],
+    ['[MQTT-1.5.7-1] a PUBLISH User Property value', publishWith({ userProperties: { a: 'ok', k: ['v', MARK] } })],
+    ['[MQTT-3.3.2-19] a PUBLISH Content Type', publishWith({ contentType: MARK })],
+    ['[MQTT-3.3.2-13] a PUBLISH Response Topic', publishWith({ responseTopic: `x/${MARK}`, correlationData: Buffer.from([0xc3, 0x28]) })],
+    ['a PUBACK Reason String', { cmd: 'puback', messageId: 7, reasonCode: 0x80, properties: { reasonString: MARK } } as Packet],
+    ['[MQTT-1.5.7-1] a SUBSCRIBE User Property', { cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'x/s', qos: 0 }], properties: { userProperties: { k: MARK } } } as Packet],
+    ['an UNSUBSCRIBE User Property', { cmd: 'unsubscribe', messageId: 1, unsubscriptions: ['x/s'], properties: { userProperties: { k: MARK } } } as Packet],
+    ['a DISCONNECT Reason String', { cmd: 'disconnect', reasonCode: 0, properties: { reasonString: MARK } } as Packet],
+  ];
+  const PACKET_CASES = CASES.flatMap(([where, packet]) => BAD.map(([what, bytes]) => [where, what, packet, bytes] as const));
+
+  it.each(PACKET_CASES)('[MQTT-1.5.4-1] [MQTT-1.5.4-2] %s with %s is a Malformed Packet: DISCONNECT 0x81, nothing delivered', async (_where, _what, packet, bytes) => {
+    const sub = await client5(t, ['x/#']);
+    const got = collect(sub);
+    expect(await subscribe(sub, 'x/#')).toEqual([0]);
+    const r = await raw5(t, ['x/#']);
+    r.conn.send(patched(packet, bytes));
+    expect(await r.serverDisconnect()).toBe(0x81);
+    await sleep(50);
+    expect(got).toHaveLength(0);
+  });
+
+  it('[MQTT-1.5.7-1] [MQTT-1.5.4-1] well-formed property strings, a real U+FFFD and binary Correlation Data included, are forwarded unchanged', async () => {
+    const sub = await client5(t, ['x/#']);
+    const got = collect(sub);
+    expect(await subscribe(sub, 'x/#')).toEqual([0]);
+    const r = await raw5(t, ['x/#']);
+    const correlationData = Buffer.from([0xc3, 0x28, 0x00, 0xed, 0xa0, 0x80]);
+    r.send(publishWith({ userProperties: { 'n\uFFFD': 'v\uFFFDé' }, contentType: 'text/\uFFFD', correlationData, responseTopic: 'x/r' }));
+    await waitFor(() => got.length === 1, 3000, 'the message');
+    const props = got[0].properties!;
+    expect(props.userProperties).toEqual({ 'n\uFFFD': 'v\uFFFDé' });
+    expect(props.contentType).toBe('text/\uFFFD');
+    expect(Buffer.from(props.correlationData as Buffer)).toEqual(correlationData);
+    expect(r.conn.isClosed()).toBe(false);
+  });
+
+  const CONNECT_CASES: [string, Partial<IConnectPacket>][] = [
+    ['[MQTT-1.5.7-1] a CONNECT User Property', { properties: { userProperties: { k: MARK } } }],
+    ['a CONNECT Authentication Method', { properties: { authenticationMethod: MARK } }],
+    ['[MQTT-1.5.7-1] a will User Property', { will: { topic: 'x/w', payload: Buffer.from('w'), qos: 0, retain: false, properties: { userProperties: { [MARK]: 'v' } } } }],
+    ['a will Content Type', { will: { topic: 'x/w', payload: Buffer.from('w'), qos: 0, retain: false, properties: { contentType: MARK } } }],
+  ];
+  it.each(CONNECT_CASES.flatMap(([where, fields]) => BAD.map(([what, bytes]) => [where, what, fields, bytes] as const)))(
+    '[MQTT-1.5.4-1] [MQTT-1.5.4-2] %s with %s is a Malformed Packet: CONNACK 0x81, then closed',
+    async (_where, _what, fields, bytes) => {
+      const conn = await openRaw(t, 'tcp');
+      const r = raw5Of(conn);
+      const connect = {
+        cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clean: true, keepalive: 60, clientId: unique('utf'),
+        username: `${unique('r')}@${ORG_A}`, password: Buffer.from(`grants:${unique('cred_')}:x/#`), ...fields,
+      } as IConnectPacket;
+      conn.send(patched(connect, bytes));
+      expect((await r.next<IConnackPacket>('connack')).reasonCode).toBe(0x81);
+      expect(await closesWithin(conn, 3000)).toBe(true);
+      conn.destroy();
+    },
+  );
 });
 
 describe('MQTT over WebSocket (§6)', () => {

@@ -3,7 +3,16 @@
  * expiry, forwarded properties (request/response, user properties), flow control with the client's
  * Receive Maximum (§4.9) and its Maximum Packet Size (§3.1.2.11.4). Table: docs/conformance/mqtt-5.0.md.
  */
-import type { IConnectPacket, IPubcompPacket, IPublishPacket, IPubrecPacket, IPubrelPacket } from 'mqtt-packet';
+import type {
+  IConnackPacket,
+  IConnectPacket,
+  IPubcompPacket,
+  IPublishPacket,
+  IPubrecPacket,
+  IPubrelPacket,
+  ISubackPacket,
+  IUnsubackPacket,
+} from 'mqtt-packet';
 import { collect, endAllClients, sleep, startEdge, waitFor, type TestEdge } from '../testing/helpers';
 import { client5, destroyRaw5, publish, raw5, subscribe, unique, type Raw5 } from './mqtt5-harness';
 
@@ -392,17 +401,65 @@ describe('topic aliases, server side (§3.3.2.3.4)', () => {
     expect(got.map((m) => m.topic)).toEqual(['x/alias/1', 'x/alias/1', `x/alias/${max}`, `x/alias/${max}`]);
   });
 
-  it('[MQTT-3.1.2-26] [MQTT-3.1.2-27] [MQTT-3.3.2-11] the server sends no Topic Alias, with or without a client Topic Alias Maximum', async () => {
+  it('[MQTT-3.1.2-27] without a client Topic Alias Maximum (or with 0) the server sends no Topic Alias', async () => {
     const topic = `x/${unique('noalias')}`;
-    const withMax = await rawSubscriber(topic, 1, { properties: { topicAliasMaximum: 5 } });
+    const zero = await rawSubscriber(topic, 1, { properties: { topicAliasMaximum: 0 } });
     const without = await rawSubscriber(topic, 1);
     const pub = await client5(t, ['x/#']);
     for (let i = 0; i < 3; i++) await publish(pub, topic, `${i}`, { qos: 1 });
-    await withMax.next('publish', 3);
+    await zero.next('publish', 3);
     await without.next('publish', 3);
-    for (const r of [withMax, without]) {
-      expect(publishes(r).every((p) => p.topic === topic && p.properties?.topicAlias === undefined)).toBe(true);
+    for (const r of [zero, without]) {
+      expect(publishes(r).map((p) => [p.topic, p.properties?.topicAlias])).toEqual(Array(3).fill([topic, undefined]));
     }
+  });
+
+  it('[MQTT-3.1.2-26] [MQTT-3.3.2-11] [MQTT-3.3.2-8] the server sends Topic Aliases 1 to the client\'s Topic Alias Maximum, never above: a topic beyond goes with its name', async () => {
+    const base = `x/${unique('alias')}`;
+    const r = await rawSubscriber(`${base}/#`, 1, { properties: { topicAliasMaximum: 2 } });
+    const pub = await client5(t, ['x/#']);
+    for (const [level, qos] of [['a', 0], ['a', 1], ['b', 1], ['c', 0], ['a', 0], ['c', 1], ['b', 0]] as const) {
+      await publish(pub, `${base}/${level}`, level, { qos });
+    }
+    await r.next('publish', 7);
+    expect(publishes(r).map((p) => [p.topic, p.properties?.topicAlias, p.payload.toString()])).toEqual([
+      [`${base}/a`, 1, 'a'],
+      ['', 1, 'a'],
+      [`${base}/b`, 2, 'b'],
+      [`${base}/c`, undefined, 'c'],
+      ['', 1, 'a'],
+      [`${base}/c`, undefined, 'c'],
+      ['', 2, 'b'],
+    ]);
+  });
+
+  it('[MQTT-3.3.2-7] [MQTT-3.1.2-26] server aliases live with their connection: a real client resolves them, and after a reconnect each topic is sent by name again', async () => {
+    const base = `x/${unique('aliasc')}`;
+    const who = owner();
+    const clientId = unique('alias-c');
+    const fields = { ...who, clientId, clean: false, properties: { topicAliasMaximum: 4, sessionExpiryInterval: 60 } };
+    const first = await rawSubscriber(`${base}/#`, 1, fields);
+    const pub = await client5(t, ['x/#']);
+    await publish(pub, `${base}/a`, '1', { qos: 1 });
+    await publish(pub, `${base}/a`, '2', { qos: 1 });
+    await first.next('publish', 2);
+    expect(publishes(first).map((p) => p.topic)).toEqual([`${base}/a`, '']);
+    first.conn.destroy();
+    await first.conn.closed;
+    // Unacknowledged QoS 1 messages are re-sent on the new connection, by topic name first.
+    const second = await raw5(t, ['x/#'], fields);
+    await second.next('publish', 2);
+    expect(publishes(second).map((p) => [p.topic, p.properties?.topicAlias, p.dup])).toEqual([
+      [`${base}/a`, 1, true],
+      ['', 1, true],
+    ]);
+    // mqtt.js with a Topic Alias Maximum sees the real topics.
+    const real = await client5(t, ['x/#'], { properties: { topicAliasMaximum: 3 } });
+    const got = collect(real);
+    await subscribe(real, `${base}/#`, 0);
+    for (const level of ['p', 'q', 'p', 'p', 'q']) await publish(pub, `${base}/${level}`, level, { qos: 0 });
+    await waitFor(() => got.length === 5, 3000, 'five messages');
+    expect(got.map((m) => m.topic)).toEqual(['p', 'q', 'p', 'p', 'q'].map((l) => `${base}/${l}`));
   });
 });
 
@@ -525,5 +582,105 @@ describe('the client\'s Maximum Packet Size (§3.1.2.11.4)', () => {
     await sleep(150);
     expect(publishes(r)).toEqual([]);
     await publish(pub, topic, '', { qos: 1, retain: true });
+  });
+  /** The size of every packet the server sent, read from the bytes (fixed header and Remaining Length). */
+  function frameSizes(bytes: Buffer): number[] {
+    const sizes: number[] = [];
+    let i = 0;
+    while (i < bytes.length) {
+      let length = 0;
+      let shift = 0;
+      let j = i + 1;
+      for (;;) {
+        const b = bytes[j++];
+        length += (b & 0x7f) * 2 ** shift;
+        if ((b & 0x80) === 0) break;
+        shift += 7;
+      }
+      sizes.push(j - i + length);
+      i = j + length;
+    }
+    return sizes;
+  }
+
+  /** A raw 5.0 CONNECT (empty client id: the CONNACK carries an Assigned Client Identifier) and what came back. */
+  async function connectWithMax(maximumPacketSize: number | undefined): Promise<Raw5> {
+    const properties = maximumPacketSize === undefined ? {} : { properties: { maximumPacketSize } };
+    const r = await raw5(t, ['x/#'], { clientId: '', ...properties }, false);
+    await waitFor(() => r.all('connack').length > 0 || r.conn.isClosed(), 3000, 'a CONNACK or the close');
+    return r;
+  }
+
+  it('[MQTT-3.1.2-24] [MQTT-3.2.2-19] [MQTT-3.2.2-20] a CONNACK that would exceed the client\'s Maximum Packet Size goes without its optional properties; below the minimal one the CONNECT is refused with 0x95, or closed with nothing sent', async () => {
+    const full = frameSizes((await connectWithMax(undefined)).conn.received())[0];
+    const fullConnack = (await connectWithMax(full)).all<IConnackPacket>('connack')[0];
+    expect(fullConnack.properties).toMatchObject({ subscriptionIdentifiersAvailable: true, sharedSubscriptionAvailable: true, topicAliasMaximum: 10 });
+
+    // One byte less: the optional capabilities go (absent means available / no aliases); what the client needs stays.
+    const trimmed = await connectWithMax(full - 1);
+    const connack = trimmed.all<IConnackPacket>('connack')[0];
+    expect(connack.reasonCode).toBe(0);
+    expect(connack.properties).toMatchObject({ maximumPacketSize: expect.any(Number) as number, assignedClientIdentifier: expect.any(String) as string });
+    expect(connack.properties?.subscriptionIdentifiersAvailable).toBeUndefined();
+    expect(connack.properties?.sharedSubscriptionAvailable).toBeUndefined();
+    expect(connack.properties?.topicAliasMaximum).toBeUndefined();
+    const minimal = frameSizes(trimmed.conn.received())[0];
+    expect(minimal).toBeLessThanOrEqual(full - 1);
+    // Every fixed-size packet the edge sends afterwards is smaller than that CONNACK: PINGRESP, PUBACK, PUBREC, PUBCOMP, DISCONNECT.
+    trimmed.send({ cmd: 'pingreq' });
+    trimmed.send({ cmd: 'publish', topic: 'denied/a', payload: Buffer.from('1'), qos: 1, messageId: 1, retain: false, dup: false });
+    trimmed.send({ cmd: 'publish', topic: 'x/a', payload: Buffer.from('2'), qos: 2, messageId: 2, retain: false, dup: false });
+    trimmed.send({ cmd: 'pubrel', messageId: 2 });
+    await trimmed.next('pubcomp');
+    trimmed.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'again', clean: true, keepalive: 60 });
+    expect(await trimmed.serverDisconnect()).toBe(0x82);
+    expect(trimmed.packets().map((p) => p.cmd)).toEqual(['connack', 'pingresp', 'puback', 'pubrec', 'pubcomp', 'disconnect']);
+    for (const size of frameSizes(trimmed.conn.received())) expect(size).toBeLessThanOrEqual(full - 1);
+
+    // Below the minimal CONNACK: refused with 0x95 (5 bytes), before authentication.
+    const refused = await connectWithMax(minimal - 1);
+    expect(await refused.serverDisconnect()).toBe(-1);
+    expect(refused.all<IConnackPacket>('connack').map((c) => c.reasonCode)).toEqual([0x95]);
+    // Below even that: nothing at all is sent, the connection is closed.
+    const silent = await connectWithMax(4);
+    await silent.conn.closed;
+    expect(silent.conn.received().length).toBe(0);
+  });
+
+  it('[MQTT-3.1.2-24] [MQTT-3.9.2-1] [MQTT-3.9.2-2] [MQTT-3.11.2-1] [MQTT-3.11.2-2] a SUBACK or UNSUBACK that would exceed the client\'s Maximum Packet Size is not sent: DISCONNECT 0x95, nothing changed', async () => {
+    const who = owner();
+    const clientId = unique('mps-sub');
+    const fields = { ...who, clientId, clean: false, properties: { maximumPacketSize: 64, sessionExpiryInterval: 60 } };
+    const filters = (n: number): string[] => Array.from({ length: n }, (_, i) => `x/${clientId}/${i}`);
+    // 59 filters: SUBACK = 2 + 2 + 1 + 59 = 64 bytes, which fits.
+    const r = await raw5(t, ['x/#'], fields);
+    r.send({ cmd: 'subscribe', messageId: 1, subscriptions: filters(59).map((topic) => ({ topic, qos: 1 as const })) });
+    const suback = await r.next<ISubackPacket>('suback');
+    expect(suback.granted).toHaveLength(59);
+    expect(frameSizes(r.conn.received())[1]).toBe(64);
+    // 60 filters: 65 bytes. Nothing is subscribed and the connection is closed.
+    r.send({ cmd: 'subscribe', messageId: 2, subscriptions: [{ topic: `x/${clientId}/extra`, qos: 1 }, ...filters(59).map((topic) => ({ topic, qos: 1 as const }))] });
+    expect(await r.serverDisconnect()).toBe(0x95);
+    expect(r.all('suback')).toHaveLength(1);
+
+    // UNSUBSCRIBE of 60 filters: UNSUBACK would be 65 bytes. Nothing is removed.
+    const again = await raw5(t, ['x/#'], fields);
+    expect(again.all<IConnackPacket>('connack')[0].sessionPresent).toBe(true);
+    again.send({ cmd: 'unsubscribe', messageId: 3, unsubscriptions: [...filters(59), `x/${clientId}/extra`] });
+    expect(await again.serverDisconnect()).toBe(0x95);
+    expect(again.all('unsuback')).toHaveLength(0);
+
+    const last = await raw5(t, ['x/#'], fields);
+    const pub = await client5(t, ['x/#']);
+    await publish(pub, `x/${clientId}/0`, 'kept', { qos: 1 });
+    await publish(pub, `x/${clientId}/extra`, 'never subscribed', { qos: 1 });
+    const p = await last.next<IPublishPacket>('publish');
+    expect(p.payload.toString()).toBe('kept');
+    await sleep(100);
+    expect(publishes(last)).toHaveLength(1);
+    // 59 filters to unsubscribe: UNSUBACK 64 bytes, sent.
+    last.send({ cmd: 'unsubscribe', messageId: 4, unsubscriptions: filters(59) });
+    expect((await last.next<IUnsubackPacket>('unsuback')).granted).toEqual(Array(59).fill(0));
+    last.send({ cmd: 'disconnect', reasonCode: 0, properties: { sessionExpiryInterval: 0 } });
   });
 });
