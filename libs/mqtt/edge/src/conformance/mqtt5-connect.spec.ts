@@ -9,36 +9,22 @@ import {
   closesWithin,
   collect,
   encodePacket,
-  endAllClients,
   endClient,
   nextServerDisconnect,
   openRaw,
   ORG_A,
   refusalCode,
   sleep,
-  startEdge,
   waitFor,
   whenClosed,
   type TestEdge,
 } from '../testing/helpers';
-import { client5, destroyRaw5, publish, raw5, raw5Of, subscribe, unique } from './mqtt5-harness';
+import { client5, publish, raw5, raw5Of, subscribe, unique, useEdge5 } from './mqtt5-harness';
 
 const MAX_KEEPALIVE = 30;
 
 let t: TestEdge;
-
-beforeAll(async () => {
-  t = await startEdge({ maxKeepAliveSeconds: MAX_KEEPALIVE });
-});
-
-afterEach(async () => {
-  destroyRaw5();
-  await endAllClients();
-});
-
-afterAll(async () => {
-  await t.close();
-});
+useEdge5((edge) => (t = edge), { maxKeepAliveSeconds: MAX_KEEPALIVE });
 
 /** The CONNECT bytes of a raw 5.0 client with a fresh credential for `x/#`. */
 function connectPacket(fields: Partial<IConnectPacket> = {}): Buffer {

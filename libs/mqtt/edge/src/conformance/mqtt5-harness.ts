@@ -5,17 +5,39 @@
  */
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { IConnectPacket, Packet } from 'mqtt-packet';
+import type { EdgeLimits } from '../limits';
 import {
   closesWithin,
   connect,
   decodeAll,
   encodePacket,
+  endAllClients,
   openRaw,
   ORG_A,
+  startEdge,
   waitFor,
   type RawConnection,
   type TestEdge,
 } from '../testing/helpers';
+
+/**
+ * One edge for the spec file: started before its tests (handed to `set`), its raw and `mqtt` clients
+ * ended after each test, closed after all.
+ */
+export function useEdge5(set: (edge: TestEdge) => void, limits: Partial<EdgeLimits> = {}): void {
+  let edge: TestEdge | undefined;
+  beforeAll(async () => {
+    edge = await startEdge(limits);
+    set(edge);
+  });
+  afterEach(async () => {
+    destroyRaw5();
+    await endAllClients();
+  });
+  afterAll(async () => {
+    await edge?.close();
+  });
+}
 
 let seq = 0;
 /** A name no other test of the run uses (client ids, topics, credentials). */

@@ -11,30 +11,16 @@ import {
   connectBytes,
   decodeAll,
   encodePacket,
-  endAllClients,
   openRaw,
   ORG_A,
   sleep,
-  startEdge,
   waitFor,
   type TestEdge,
 } from '../testing/helpers';
-import { client5, destroyRaw5, publish, raw5, raw5Of, subscribe, unique } from './mqtt5-harness';
+import { client5, publish, raw5, raw5Of, subscribe, unique, useEdge5 } from './mqtt5-harness';
 
 let t: TestEdge;
-
-beforeAll(async () => {
-  t = await startEdge();
-});
-
-afterEach(async () => {
-  destroyRaw5();
-  await endAllClients();
-});
-
-afterAll(async () => {
-  await t.close();
-});
+useEdge5((edge) => (t = edge));
 
 /** Reason codes each packet type may carry (5.0 §3.2.2.2, §3.4.2.1 … §3.15.2.1). */
 const ALLOWED: Record<string, number[]> = {

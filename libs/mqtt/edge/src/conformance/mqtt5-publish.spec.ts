@@ -13,23 +13,11 @@ import type {
   ISubackPacket,
   IUnsubackPacket,
 } from 'mqtt-packet';
-import { collect, endAllClients, sleep, startEdge, waitFor, type TestEdge } from '../testing/helpers';
-import { client5, destroyRaw5, publish, raw5, subscribe, unique, type Raw5 } from './mqtt5-harness';
+import { collect, sleep, waitFor, type TestEdge } from '../testing/helpers';
+import { client5, publish, raw5, subscribe, unique, type Raw5, useEdge5 } from './mqtt5-harness';
 
 let t: TestEdge;
-
-beforeAll(async () => {
-  t = await startEdge();
-});
-
-afterEach(async () => {
-  destroyRaw5();
-  await endAllClients();
-});
-
-afterAll(async () => {
-  await t.close();
-});
+useEdge5((edge) => (t = edge));
 
 /** A raw subscriber to `filter` at `qos` (5.0 CONNECT fields as given), past its SUBACK. */
 async function rawSubscriber(filter: string, qos: 0 | 1 | 2, fields: Partial<IConnectPacket> = {}): Promise<Raw5> {

@@ -5,23 +5,11 @@
  * identifiers are in edge.mqtt5-features.spec.ts. Table: docs/conformance/mqtt-5.0.md.
  */
 import type { IPublishPacket, IPubrelPacket, ISubackPacket, IUnsubackPacket } from 'mqtt-packet';
-import { collect, endAllClients, sleep, startEdge, waitFor, type TestEdge } from '../testing/helpers';
-import { client5, destroyRaw5, publish, raw5, subscribe, unique, type Raw5 } from './mqtt5-harness';
+import { collect, sleep, waitFor, type TestEdge } from '../testing/helpers';
+import { client5, publish, raw5, subscribe, unique, type Raw5, useEdge5 } from './mqtt5-harness';
 
 let t: TestEdge;
-
-beforeAll(async () => {
-  t = await startEdge();
-});
-
-afterEach(async () => {
-  destroyRaw5();
-  await endAllClients();
-});
-
-afterAll(async () => {
-  await t.close();
-});
+useEdge5((edge) => (t = edge));
 
 const publishes = (r: Raw5): IPublishPacket[] => r.all<IPublishPacket>('publish');
 
