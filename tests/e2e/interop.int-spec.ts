@@ -24,7 +24,8 @@ function run(command: 'mosquitto_pub' | 'mosquitto_sub', args: string[]): Run {
   const r: Run = { child, stdout: '', stderr: '', exited: Promise.resolve(null) };
   child.stdout!.on('data', (d: Buffer) => (r.stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (r.stderr += d.toString()));
-  r.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': 'exit' can come before the last stdout chunk has been read.
+  r.exited = new Promise((resolve) => child.once('close', (code) => resolve(code)));
   return r;
 }
 
