@@ -379,7 +379,8 @@ export abstract class Connection extends FrameReader implements Timed {
    * Ends the connection now as far as MQTT goes (session detached, nothing
    * more read or delivered); the socket write and end happen in the next
    * batched flush. This keeps revoke() of thousands of sessions a pure
-   * in-memory pass: the syscalls follow in one flush.
+   * in-memory pass: the syscalls follow in one flush. (A revoke of only a
+   * few sessions flushes them itself, at once: see Broker.revoke.)
    */
   private shutdown(reason: DisconnectReason, publishWill: boolean): void {
     const state = this.state;

@@ -123,3 +123,25 @@ export const ADVISORY_LOCKS = {
 export async function advisoryXactLock(manager: EntityManager, key: number): Promise<void> {
   await manager.query('SELECT pg_advisory_xact_lock($1)', [key]);
 }
+
+interface PgPool {
+  query(config: { name: string; text: string; values: readonly unknown[] }): Promise<{ rows: unknown[] }>;
+}
+
+/**
+ * Runs a named (server-side prepared) statement on the data source's pool and
+ * returns its rows. For hot-path statements: PostgreSQL (and the embedded
+ * PGlite) parses and plans it once per connection instead of on every call —
+ * on the multi-CTE token revoke, planning was ~0.3–0.6 ms of a ~1.2 ms
+ * statement — and the pool is used directly, without TypeORM's per-call query
+ * runner. `name` must be unique per `text` across the process.
+ */
+export async function preparedQuery<T>(dataSource: DataSource, name: string, text: string, values: readonly unknown[]): Promise<T[]> {
+  const pool = (dataSource.driver as unknown as { master?: PgPool }).master;
+  if (!pool || typeof pool.query !== 'function') {
+    // Not the PostgreSQL driver (e.g. a test double): the plain path.
+    return (await dataSource.query(text, [...values])) as T[];
+  }
+  const result = await pool.query({ name, text, values });
+  return result.rows as T[];
+}

@@ -294,6 +294,27 @@ describe('RedisRevocationBus', () => {
     expect(entries).toHaveLength(2); // the already-published one was not duplicated
   });
 
+  it('in role both, hands a publish to its own handlers at once and once only', async () => {
+    const source = new CommittedRevocations();
+    const allInOne = await bus({ role: 'both', source });
+    const delivered: RevocationEvent[] = [];
+    allInOne.subscribe((e) => delivered.push(e));
+    const event = source.commit(revocation());
+    const published = allInOne.publish(event);
+    // Before any Redis round trip: the caller has committed it, so the local edge may act on it now.
+    expect(delivered).toEqual([event]);
+    await published;
+    const entries = await admin.xrange(`${keyPrefix}revocations`, '-', '+');
+    expect(entries).toHaveLength(1);
+    // The copy coming back through pub/sub and the stream read is an exact repeat: not delivered again.
+    const edge = await bus({ role: 'subscriber' });
+    const seen = collect(edge);
+    await waitFor(() => seen.has(event.seq));
+    await allInOne.publish(source.commit(revocation()));
+    await waitFor(() => seen.size === 2);
+    expect(delivered.map((e) => e.seq)).toEqual([event.seq, event.seq + 1]);
+  });
+
   it('closes cleanly with nothing left running', async () => {
     const link = await proxy();
     const edge = await bus({ role: 'both', url: link.urlFor(redisUrl()) });

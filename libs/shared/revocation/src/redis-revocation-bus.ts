@@ -278,6 +278,11 @@ export class RedisRevocationBus implements RevocationBus {
     if (!this.isPublisher) throw new Error('RedisRevocationBus: role "subscriber" cannot publish');
     if (this.closing) throw new Error('RedisRevocationBus: closed');
     const copy = toRevocationEvent(event);
+    // Role "both" (the all-in-one): this process's own handlers (its edge) get the event now, as the
+    // in-memory bus would, instead of after the XADD/PUBLISH round trip and the pub/sub message coming
+    // back (~0.5 ms of the revoke-to-disconnect time). The caller has committed it already; the copy
+    // arriving through Redis later is an exact repeat, which the fanout does not deliver again.
+    if (this.isSubscriber) this.fanout.deliver(copy);
     await new Promise<void>((resolve, reject) => {
       const item: OutboxItem = { event: copy, json: JSON.stringify(copy) };
       const timer = setTimeout(() => {
