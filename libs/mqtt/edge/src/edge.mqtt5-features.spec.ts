@@ -19,6 +19,7 @@ import {
   ORG_B,
   sleep,
   startEdge,
+  unique,
   waitFor,
   type RawConnection,
   type Received,
@@ -26,8 +27,6 @@ import {
 } from './testing/helpers';
 
 let t: TestEdge;
-let seq = 0;
-const unique = (prefix: string): string => `${prefix}${++seq}${Math.random().toString(36).slice(2, 6)}`;
 
 beforeAll(async () => {
   t = await startEdge();

@@ -15,14 +15,13 @@ import {
   refusalCode,
   sleep,
   startEdge,
+  unique,
   type TestEdge,
   type Transport,
   type Version,
 } from './testing/helpers';
 
 let t: TestEdge;
-let seq = 0;
-const unique = (p: string): string => `${p}${++seq}${Math.random().toString(36).slice(2, 6)}`;
 
 beforeAll(async () => {
   t = await startEdge();

@@ -13,6 +13,7 @@ import {
   ORG_A,
   sleep,
   startEdge,
+  unique,
   waitFor,
   whenClosed,
   type Received,
@@ -21,8 +22,6 @@ import {
 } from './testing/helpers';
 
 let t: TestEdge;
-let seq = 0;
-const unique = (p: string): string => `${p}${++seq}${Math.random().toString(36).slice(2, 6)}`;
 
 beforeAll(async () => {
   // One message in flight per session: a second QoS 1 message is queued while online.

@@ -17,8 +17,11 @@ import {
   startEdge,
   waitFor,
   type RawConnection,
+  unique,
   type TestEdge,
 } from '../testing/helpers';
+
+export { unique };
 
 /**
  * One edge for the spec file: started before its tests (handed to `set`), its raw and `mqtt` clients
@@ -39,9 +42,6 @@ export function useEdge5(set: (edge: TestEdge) => void, limits: Partial<EdgeLimi
   });
 }
 
-let seq = 0;
-/** A name no other test of the run uses (client ids, topics, credentials). */
-export const unique = (prefix: string): string => `${prefix}${++seq}${Math.random().toString(36).slice(2, 6)}`;
 
 /** A 5.0 client of `org` granted exactly `grants` (publish and subscribe), under a fresh credential unless the options name one. */
 export function client5(

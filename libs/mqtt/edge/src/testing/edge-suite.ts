@@ -14,6 +14,7 @@ import {
   refusalCode,
   sleep,
   startEdge,
+  unique,
   waitFor,
   whenClosed,
   type Received,
@@ -22,8 +23,6 @@ import {
   type Version,
 } from './helpers';
 
-let seq = 0;
-const unique = (prefix: string): string => `${prefix}${++seq}${Math.random().toString(36).slice(2, 6)}`;
 
 /** SUBACK codes of one SUBACK (mqtt.js reports failure codes as an error carrying the packet). */
 function subscribe(client: MqttClient, filter: string, qos: 0 | 1 | 2 = 0, extra: object = {}): Promise<number[]> {

@@ -17,6 +17,10 @@ import type { EdgeHooks } from '../types';
 export const ORG_A = 'org_aaaaaaaaaaaa';
 export const ORG_B = 'org_bbbbbbbbbbbb';
 
+let seq = 0;
+/** A name no other test of the run uses (client ids, topics, credentials). */
+export const unique = (prefix: string): string => `${prefix}${++seq}${Math.random().toString(36).slice(2, 6)}`;
+
 export type Transport = 'tcp' | 'ws';
 export type Version = 4 | 5;
 
