@@ -16,7 +16,6 @@ export async function runMain(name: string, start: (config: SignetConfig) => Pro
     process.exitCode = 1;
     return;
   }
-  process.stdout.write([`${name} is ready`, ...proc.banner, ''].join('\n'));
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {
@@ -35,4 +34,7 @@ export async function runMain(name: string, start: (config: SignetConfig) => Pro
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // Only now: a supervisor (or a test) that signals as soon as it reads the banner must find the handlers
+  // in place; written before them, a SIGTERM could still hit Node's default action and kill the process.
+  process.stdout.write([`${name} is ready`, ...proc.banner, ''].join('\n'));
 }
