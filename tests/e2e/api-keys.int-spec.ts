@@ -18,7 +18,7 @@ import type { SignetProcess } from '@signet/server';
 import { createTestDatabase, redisUrl, uniquePrefix, waitFor } from '@signet/testing';
 
 import { TokenApi } from '../support/api';
-import { brokerUrl, connect, Endpoints, nextMessage, publishCode, refusalCode, serverClosed, subscribeCodes } from '../support/mqtt';
+import { brokerUrl, connect, Endpoints, nextMessage, noMessage, publishCode, refusalCode, serverClosed, subscribeCodes } from '../support/mqtt';
 import { Backend, reach, realBackend, startSignet, testEnv } from '../support/signet';
 import { SpawnedApp } from '../support/spawn';
 
@@ -291,6 +291,57 @@ describe('API keys end to end (PostgreSQL + Redis)', () => {
       expect(res.status).toBe(201);
       expect(await closed).toEqual({ reasonCode: 0x98 });
       expectProblem(await anonymous.withKey(old.key).call('GET', '/v1/tokens'), 401, 'invalid_api_key');
+    });
+  });
+
+  describe.each([4, 5] as const)("the org's will policy for key sessions, protocol version %i", (version) => {
+    it('publishes the will of a revoked or rotated-out key session only once the org says publish', async () => {
+      const topic = `status/keydev_${version}`;
+      const watcher = await mqttLogin('bootstrap', bootKey, version);
+      await watcher.subscribeAsync('status/#', { qos: 1 });
+      // A device on a key of its own, with a will; the key then ends (revoked, or rotated with no grace).
+      const deviceWithWill = async (name: string, type: 'secret' | 'restricted') => {
+        const k = await createKey(admin, { name, type, ...(type === 'restricted' ? { scopes: ['mqtt:publish:status/#'] } : {}) });
+        const device = track(
+          await connect(url('ws'), {
+            username: `${name}@${orgId}`,
+            password: k.key,
+            protocolVersion: version,
+            will: { topic, payload: Buffer.from(`${name} offline`), qos: 1, retain: false },
+          }),
+        );
+        return { k, closed: serverClosed(device) };
+      };
+      const revoke = async (name: string) => {
+        const { k, closed } = await deviceWithWill(name, 'restricted');
+        expect((await admin.call('DELETE', `/v1/keys/${k.id}`)).status).toBe(204);
+        await closed;
+      };
+      const rotateOut = async (name: string) => {
+        const { k, closed } = await deviceWithWill(name, 'secret');
+        expect((await admin.call('POST', `/v1/keys/${k.id}/rotate`, { grace_seconds: 0 })).status).toBe(201);
+        await closed;
+      };
+
+      expect((await admin.call('GET', '/v1/org/settings')).body).toEqual({ will_on_revoke: 'suppress' });
+      await revoke(`quiet-rk-${version}`);
+      await rotateOut(`quiet-sk-${version}`);
+      await noMessage(watcher, 500);
+
+      try {
+        const changed = await admin.call('PATCH', '/v1/org/settings', { will_on_revoke: 'publish' });
+        expect({ status: changed.status, body: changed.body }).toEqual({ status: 200, body: { will_on_revoke: 'publish' } });
+        // Keys verified after the change carry it (new keys here: no verdict of theirs is cached anywhere).
+        let will = nextMessage(watcher);
+        await revoke(`loud-rk-${version}`);
+        expect(await will).toEqual({ topic, payload: `loud-rk-${version} offline` });
+        will = nextMessage(watcher);
+        await rotateOut(`loud-sk-${version}`);
+        expect(await will).toEqual({ topic, payload: `loud-sk-${version} offline` });
+      } finally {
+        // Back to the default for the rest of the suite.
+        await admin.call('PATCH', '/v1/org/settings', { will_on_revoke: 'suppress' });
+      }
     });
   });
 
