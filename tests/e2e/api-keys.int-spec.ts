@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 
 import type { MqttClient } from 'mqtt';
+import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 
 import { ApiKeysService } from '@signet/api-keys';
@@ -591,6 +592,45 @@ describe('apikey-service and mqtt-edge as separate processes (gRPC, PostgreSQL, 
     await edge?.stop();
     await keyService?.stop();
     await db?.drop();
+  });
+
+  it("carries the org's will policy in the gRPC verdict: a revoked key session's will goes out only under publish", async () => {
+    const mqttUrl = brokerUrl({ mqttPort: edge.port('MQTT'), wsPort: edge.port('WebSocket') }, 'tcp');
+    const bootKey = /^(sk_\S+)$/m.exec(keyService.stdout)?.[1] ?? '';
+    const watcher = await connect(mqttUrl, { username: `bootstrap@${orgId}`, password: bootKey, protocolVersion: 5 });
+    clients.push(watcher);
+    await watcher.subscribeAsync('status/#', { qos: 1 });
+    const revokeDeviceWithWill = async (name: string): Promise<void> => {
+      const created = await admin.call('POST', '/v1/keys', { name, type: 'restricted', scopes: ['mqtt:publish:status/#'] });
+      expect(created.status).toBe(201);
+      const key = created.body as unknown as { id: string; key: string };
+      const device = await connect(mqttUrl, {
+        username: `${name}@${orgId}`,
+        password: key.key,
+        protocolVersion: 5,
+        will: { topic: `status/${name}`, payload: Buffer.from('offline'), qos: 1, retain: false },
+      });
+      clients.push(device);
+      const closed = serverClosed(device);
+      expect((await admin.call('DELETE', `/v1/keys/${key.id}`)).status).toBe(204);
+      expect(await closed).toEqual({ reasonCode: 0x98 });
+    };
+
+    await revokeDeviceWithWill('quiet');
+    await noMessage(watcher, 500);
+    // The setting lives with the token service's API (PATCH /v1/org/settings), not in this key-only
+    // process: write the row it writes. The key service reads it with the key, the edge gets it over gRPC.
+    const pg = new Client({ connectionString: db.url });
+    await pg.connect();
+    try {
+      await pg.query(`INSERT INTO org_settings (org_id, will_on_revoke) VALUES ($1, 'publish')`, [orgId]);
+      const will = nextMessage(watcher);
+      await revokeDeviceWithWill('loud');
+      expect(await will).toEqual({ topic: 'status/loud', payload: 'offline' });
+    } finally {
+      await pg.query(`DELETE FROM org_settings WHERE org_id = $1`, [orgId]);
+      await pg.end();
+    }
   });
 
   it('verifies keys over gRPC, enforces revocation on the edge at once, and reports usage on a clean stop', async () => {
