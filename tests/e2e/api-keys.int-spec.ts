@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 
 import type { MqttClient } from 'mqtt';
+import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 
 import { ApiKeysService } from '@signet/api-keys';
@@ -18,7 +19,7 @@ import type { SignetProcess } from '@signet/server';
 import { createTestDatabase, redisUrl, uniquePrefix, waitFor } from '@signet/testing';
 
 import { TokenApi } from '../support/api';
-import { brokerUrl, connect, Endpoints, nextMessage, publishCode, refusalCode, serverClosed, subscribeCodes } from '../support/mqtt';
+import { brokerUrl, connect, Endpoints, nextMessage, noMessage, publishCode, refusalCode, serverClosed, subscribeCodes } from '../support/mqtt';
 import { Backend, reach, realBackend, startSignet, testEnv } from '../support/signet';
 import { SpawnedApp } from '../support/spawn';
 
@@ -294,6 +295,57 @@ describe('API keys end to end (PostgreSQL + Redis)', () => {
     });
   });
 
+  describe.each([4, 5] as const)("the org's will policy for key sessions, protocol version %i", (version) => {
+    it('publishes the will of a revoked or rotated-out key session only once the org says publish', async () => {
+      const topic = `status/keydev_${version}`;
+      const watcher = await mqttLogin('bootstrap', bootKey, version);
+      await watcher.subscribeAsync('status/#', { qos: 1 });
+      // A device on a key of its own, with a will; the key then ends (revoked, or rotated with no grace).
+      const deviceWithWill = async (name: string, type: 'secret' | 'restricted') => {
+        const k = await createKey(admin, { name, type, ...(type === 'restricted' ? { scopes: ['mqtt:publish:status/#'] } : {}) });
+        const device = track(
+          await connect(url('ws'), {
+            username: `${name}@${orgId}`,
+            password: k.key,
+            protocolVersion: version,
+            will: { topic, payload: Buffer.from(`${name} offline`), qos: 1, retain: false },
+          }),
+        );
+        return { k, closed: serverClosed(device) };
+      };
+      const revoke = async (name: string) => {
+        const { k, closed } = await deviceWithWill(name, 'restricted');
+        expect((await admin.call('DELETE', `/v1/keys/${k.id}`)).status).toBe(204);
+        await closed;
+      };
+      const rotateOut = async (name: string) => {
+        const { k, closed } = await deviceWithWill(name, 'secret');
+        expect((await admin.call('POST', `/v1/keys/${k.id}/rotate`, { grace_seconds: 0 })).status).toBe(201);
+        await closed;
+      };
+
+      expect((await admin.call('GET', '/v1/org/settings')).body).toEqual({ will_on_revoke: 'suppress' });
+      await revoke(`quiet-rk-${version}`);
+      await rotateOut(`quiet-sk-${version}`);
+      await noMessage(watcher, 500);
+
+      try {
+        const changed = await admin.call('PATCH', '/v1/org/settings', { will_on_revoke: 'publish' });
+        expect({ status: changed.status, body: changed.body }).toEqual({ status: 200, body: { will_on_revoke: 'publish' } });
+        // Keys verified after the change carry it (new keys here: no verdict of theirs is cached anywhere).
+        let will = nextMessage(watcher);
+        await revoke(`loud-rk-${version}`);
+        expect(await will).toEqual({ topic, payload: `loud-rk-${version} offline` });
+        will = nextMessage(watcher);
+        await rotateOut(`loud-sk-${version}`);
+        expect(await will).toEqual({ topic, payload: `loud-sk-${version} offline` });
+      } finally {
+        // Back to the default for the rest of the suite.
+        await admin.call('PATCH', '/v1/org/settings', { will_on_revoke: 'suppress' });
+      }
+    });
+  });
+
   describe('no escalation', () => {
     let manager: KeyBody & { key: string };
     let asManager: TokenApi;
@@ -540,6 +592,45 @@ describe('apikey-service and mqtt-edge as separate processes (gRPC, PostgreSQL, 
     await edge?.stop();
     await keyService?.stop();
     await db?.drop();
+  });
+
+  it("carries the org's will policy in the gRPC verdict: a revoked key session's will goes out only under publish", async () => {
+    const mqttUrl = brokerUrl({ mqttPort: edge.port('MQTT'), wsPort: edge.port('WebSocket') }, 'tcp');
+    const bootKey = /^(sk_\S+)$/m.exec(keyService.stdout)?.[1] ?? '';
+    const watcher = await connect(mqttUrl, { username: `bootstrap@${orgId}`, password: bootKey, protocolVersion: 5 });
+    clients.push(watcher);
+    await watcher.subscribeAsync('status/#', { qos: 1 });
+    const revokeDeviceWithWill = async (name: string): Promise<void> => {
+      const created = await admin.call('POST', '/v1/keys', { name, type: 'restricted', scopes: ['mqtt:publish:status/#'] });
+      expect(created.status).toBe(201);
+      const key = created.body as unknown as { id: string; key: string };
+      const device = await connect(mqttUrl, {
+        username: `${name}@${orgId}`,
+        password: key.key,
+        protocolVersion: 5,
+        will: { topic: `status/${name}`, payload: Buffer.from('offline'), qos: 1, retain: false },
+      });
+      clients.push(device);
+      const closed = serverClosed(device);
+      expect((await admin.call('DELETE', `/v1/keys/${key.id}`)).status).toBe(204);
+      expect(await closed).toEqual({ reasonCode: 0x98 });
+    };
+
+    await revokeDeviceWithWill('quiet');
+    await noMessage(watcher, 500);
+    // The setting lives with the token service's API (PATCH /v1/org/settings), not in this key-only
+    // process: write the row it writes. The key service reads it with the key, the edge gets it over gRPC.
+    const pg = new Client({ connectionString: db.url });
+    await pg.connect();
+    try {
+      await pg.query(`INSERT INTO org_settings (org_id, will_on_revoke) VALUES ($1, 'publish')`, [orgId]);
+      const will = nextMessage(watcher);
+      await revokeDeviceWithWill('loud');
+      expect(await will).toEqual({ topic: 'status/loud', payload: 'offline' });
+    } finally {
+      await pg.query(`DELETE FROM org_settings WHERE org_id = $1`, [orgId]);
+      await pg.end();
+    }
   });
 
   it('verifies keys over gRPC, enforces revocation on the edge at once, and reports usage on a clean stop', async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadConfig } from '@signet/config';
 import { newApiKey } from '@signet/credentials';
 import { createLogger } from '@signet/observability';
-import { ApiKeyEntity, OpenedDatabase, openDatabase, OrgEntity } from '@signet/persistence';
+import { ApiKeyEntity, OpenedDatabase, openDatabase, OrgEntity, OrgSettingsEntity } from '@signet/persistence';
 import { InMemoryRevocationBus } from '@signet/revocation';
 
 import { createTestDatabase, TestDatabase } from '@signet/testing';
@@ -59,7 +59,7 @@ describe('ApiKeysService', () => {
     const results = await Promise.all(Array.from({ length: 5 }, () => service.verify(apiKey)));
     for (let i = 0; i < 20; i++) results.push(await service.verify(apiKey));
     expect(results.every((p) => p.keyId === keyId)).toBe(true);
-    expect(results[0]).toEqual({ keyId, orgId, name: 'backend', type: 'secret', scopes: [], ipAllowlist: [], expiresAt: null });
+    expect(results[0]).toEqual({ keyId, orgId, name: 'backend', type: 'secret', scopes: [], ipAllowlist: [], expiresAt: null, willOnRevoke: 'suppress' });
     expect(service.stats.bcryptChecks).toBe(1);
     // The stored hash is bcrypt at cost 10, never the key.
     const row = await db.dataSource.getRepository(ApiKeyEntity).findOneByOrFail({ id: keyId });
@@ -131,6 +131,52 @@ describe('ApiKeysService', () => {
     expect(await code(service.verify(apiKey, { ip: '2001:db8::1' }))).toBe('ok');
     expect(await code(service.verify(apiKey, { ip: '192.168.1.1' }))).toBe('ip_not_allowed');
     expect(await code(service.verify(apiKey))).toBe('ip_not_allowed');
+  });
+
+  it("reads the org's will policy with the key (suppress without a settings row); a change reaches verdicts fetched after it", async () => {
+    const willOrg = 'org_apikeyswill01';
+    await db.dataSource.getRepository(OrgEntity).insert({ id: willOrg, name: 'wills', maxTokenTtlSeconds: null });
+    const shortLived = new ApiKeysService(db.dataSource, logger, undefined, { verdictTtlMs: 300 });
+    const expiresAt = new Date(Date.now() + 3_600_000);
+    const { keyId, apiKey } = await shortLived.createKey({
+      orgId: willOrg,
+      name: 'device',
+      type: 'restricted',
+      scopes: ['mqtt:publish:status/#'],
+      ipAllowlist: ['10.0.0.0/8'],
+      expiresAt,
+    });
+    const valid = async () => {
+      const result = await shortLived.check(apiKey, '10.0.0.1');
+      if (result.status !== 'valid') throw new Error(`expected a valid verdict, got ${result.status}`);
+      return result.principal;
+    };
+
+    // No org_settings row: the default; the rest of the key is read as before.
+    expect(await valid()).toEqual({
+      keyId,
+      orgId: willOrg,
+      name: 'device',
+      type: 'restricted',
+      scopes: ['mqtt:publish:status/#'],
+      ipAllowlist: ['10.0.0.0/8'],
+      expiresAt: expiresAt.getTime(),
+      willOnRevoke: 'suppress',
+    });
+    const settings = db.dataSource.getRepository(OrgSettingsEntity);
+    await settings.insert({ orgId: willOrg, willOnRevoke: 'publish' });
+    // The cached verdict still says suppress until it expires (SIGNET_KEY_CACHE_MS)…
+    expect((await valid()).willOnRevoke).toBe('suppress');
+    await new Promise((r) => setTimeout(r, 350));
+    // …and the next lookup reads the new setting, with one bcrypt run per lookup as before.
+    const checks = shortLived.stats.bcryptChecks;
+    expect((await valid()).willOnRevoke).toBe('publish');
+    expect(shortLived.stats.bcryptChecks).toBe(checks + 1);
+    await settings.update({ orgId: willOrg }, { willOnRevoke: 'suppress' });
+    await new Promise((r) => setTimeout(r, 350));
+    expect((await valid()).willOnRevoke).toBe('suppress');
+    // Another org's setting does not leak into this one's keys.
+    expect((await service.verify((await service.createKey({ orgId, name: 'other-org' })).apiKey)).willOnRevoke).toBe('suppress');
   });
 });
 

@@ -4,7 +4,7 @@ import { Inject, Injectable, OnModuleDestroy, OnModuleInit, Optional } from '@ne
 import { hash as bcryptHash, verify as bcryptVerify } from '@node-rs/bcrypt';
 import type { DataSource, EntityManager } from 'typeorm';
 
-import { ApiKeyType, compileAllowlist, newApiKey, parseApiKey } from '@signet/credentials';
+import { ApiKeyType, compileAllowlist, DEFAULT_WILL_POLICY, newApiKey, parseApiKey } from '@signet/credentials';
 import { DATA_SOURCE, forbidden, LOGGER, ProblemError, REVOCATION_BUS, tooManyRequests, unauthorized } from '@signet/http';
 import type { Logger } from '@signet/observability';
 import { ApiKeyEntity } from '@signet/persistence';
@@ -46,6 +46,27 @@ export interface CreateApiKeyInput {
   expiresAt?: Date | null;
   rotatedFrom?: string | null;
 }
+
+/** One key and its org's will policy, as `load` reads them. */
+interface KeyRow {
+  id: string;
+  org_id: string;
+  name: string;
+  type: ApiKeyType;
+  key_hash: string;
+  scopes: unknown;
+  ip_allowlist: unknown;
+  expires_at: Date | string | null;
+  revoked_at: Date | string | null;
+  /** null: the org has no settings row (the default applies). */
+  will_on_revoke: string | null;
+}
+
+/** jsonb arrays arrive parsed from pg and PGlite; a string (some drivers) is parsed here. */
+const jsonArray = (value: unknown): string[] => {
+  const v: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+};
 
 /** The outcome of checking a presented key string, before the caller's address is applied. */
 export type KeyCheck =
@@ -213,25 +234,38 @@ export class ApiKeysService implements OnModuleInit, OnModuleDestroy {
   private async load(keyId: string, type: ApiKeyType, presented: string): Promise<Verdict> {
     const now = Date.now();
     const negative: Verdict = { principal: null, keyId, allows: null, expiresAt: now + this.options.verdictTtlMs };
-    const row = await this.dataSource.getRepository(ApiKeyEntity).findOne({ where: { id: keyId } });
-    if (!row || row.type !== type || row.revokedAt !== null) return negative;
-    if (row.expiresAt !== null && row.expiresAt.getTime() <= now) return negative;
+    // The org's will policy comes with the key in the same round trip (no row = the default).
+    const rows: KeyRow[] = await this.dataSource.query(
+      `SELECT k.id, k.org_id, k.name, k.type, k.key_hash, k.scopes, k.ip_allowlist, k.expires_at, k.revoked_at,
+              s.will_on_revoke
+         FROM api_keys k
+         LEFT JOIN org_settings s ON s.org_id = k.org_id
+        WHERE k.id = $1`,
+      [keyId],
+    );
+    const row = rows[0];
+    if (!row || row.type !== type || row.revoked_at !== null) return negative;
+    const expiresAt = row.expires_at === null ? null : new Date(row.expires_at).getTime();
+    if (expiresAt !== null && expiresAt <= now) return negative;
     this.stats.bcryptChecks++;
-    if (!(await bcryptVerify(presented, row.keyHash))) return negative;
+    if (!(await bcryptVerify(presented, row.key_hash))) return negative;
+    const scopes = jsonArray(row.scopes);
+    const ipAllowlist = jsonArray(row.ip_allowlist);
     return {
       principal: {
         keyId: row.id,
-        orgId: row.orgId,
+        orgId: row.org_id,
         name: row.name,
         type: row.type,
-        scopes: row.scopes,
-        ipAllowlist: row.ipAllowlist,
-        expiresAt: row.expiresAt?.getTime() ?? null,
+        scopes,
+        ipAllowlist,
+        expiresAt,
+        willOnRevoke: row.will_on_revoke === 'publish' ? 'publish' : DEFAULT_WILL_POLICY,
       },
       keyId,
-      allows: compileAllowlist(row.ipAllowlist),
+      allows: compileAllowlist(ipAllowlist),
       // Never trust a cached "valid" past the key's own expiry.
-      expiresAt: Math.min(now + this.options.verdictTtlMs, row.expiresAt?.getTime() ?? Infinity),
+      expiresAt: Math.min(now + this.options.verdictTtlMs, expiresAt ?? Infinity),
     };
   }
 

@@ -28,7 +28,17 @@ export class ApiKeysEdgeHandlers implements ApiKeysHandlers {
     return {
       status: 'valid',
       cacheTtlMs,
-      key: { keyId: p.keyId, orgId: p.orgId, name: p.name, type: p.type, scopes: p.scopes, ipAllowlist: p.ipAllowlist, expiresAt: p.expiresAt },
+      key: {
+        keyId: p.keyId,
+        orgId: p.orgId,
+        name: p.name,
+        type: p.type,
+        scopes: p.scopes,
+        ipAllowlist: p.ipAllowlist,
+        expiresAt: p.expiresAt,
+        // The org's will_on_revoke, read with the key: the edge maps it to Principal.willOnEnd.
+        willOnRevoke: p.willOnRevoke,
+      },
     };
   }
 

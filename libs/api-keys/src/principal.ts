@@ -1,4 +1,4 @@
-import type { ApiKeyType } from '@signet/credentials';
+import type { ApiKeyType, WillPolicy } from '@signet/credentials';
 
 /** Who called, as established from a verified `sk_`/`rk_` key. */
 export interface ApiKeyPrincipal {
@@ -12,4 +12,10 @@ export interface ApiKeyPrincipal {
   ipAllowlist: string[];
   /** ms epoch; null = never. A key cannot create one that outlives it. */
   expiresAt: number | null;
+  /**
+   * The org's `will_on_revoke` (org_settings; `suppress` without a row), read
+   * with the key: what an MQTT session on this key does with its will when
+   * the key is revoked or expires.
+   */
+  willOnRevoke: WillPolicy;
 }

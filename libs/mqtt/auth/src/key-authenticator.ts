@@ -103,6 +103,8 @@ export class KeyAuthenticator implements ConnectAuthenticator {
         subject: key.name,
         expiresAt: key.expiresAt ?? Infinity,
         permissions,
+        // The org's policy as of this verdict (a setting change reaches cached verdicts when they expire).
+        willOnEnd: key.willOnRevoke === 'publish' ? 'publish' : 'suppress',
       },
     };
   }

@@ -15,6 +15,11 @@ export interface VerifiedApiKey {
   ipAllowlist: string[];
   /** ms epoch; null = never. */
   expiresAt: number | null;
+  /**
+   * The org's `will_on_revoke` when the key was verified: whether a session's
+   * will goes out when the key is revoked or expires. Absent = `suppress`.
+   */
+  willOnRevoke?: 'suppress' | 'publish';
 }
 
 /** The key service's answer to "is this key string good?". */
@@ -64,6 +69,7 @@ interface VerifyResponseMessage {
   expires_at_ms: string;
   cache_ttl_ms: string;
   retry_after_ms: string;
+  will_on_revoke: string;
 }
 
 interface UsageDeltaMessage {
@@ -87,6 +93,7 @@ const EMPTY_VERIFY: VerifyResponseMessage = {
   expires_at_ms: '0',
   cache_ttl_ms: '0',
   retry_after_ms: '0',
+  will_on_revoke: '',
 };
 
 function toVerifyMessage(v: ApiKeyVerification): VerifyResponseMessage {
@@ -103,6 +110,7 @@ function toVerifyMessage(v: ApiKeyVerification): VerifyResponseMessage {
         ip_allowlist: v.key.ipAllowlist,
         expires_at_ms: String(v.key.expiresAt ?? 0),
         cache_ttl_ms: String(v.cacheTtlMs),
+        will_on_revoke: v.key.willOnRevoke === 'publish' ? 'publish' : 'suppress',
       };
     case 'invalid':
       return { ...EMPTY_VERIFY, cache_ttl_ms: String(v.cacheTtlMs) };
@@ -138,6 +146,8 @@ export function fromVerifyMessage(raw: object | undefined): ApiKeyVerification {
       scopes: strings(m.scopes),
       ipAllowlist: strings(m.ip_allowlist),
       expiresAt: expires === 0 ? null : expires,
+      // Only an explicit "publish" publishes: absent (older key service) or anything else suppresses.
+      willOnRevoke: m.will_on_revoke === 'publish' ? 'publish' : 'suppress',
     },
   };
 }

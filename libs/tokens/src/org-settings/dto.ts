@@ -5,7 +5,8 @@ import { WILL_POLICIES, WillPolicy } from '@signet/credentials';
 
 const WILL_ON_REVOKE =
   "What happens to an MQTT session's will (last will and testament) when its credential is revoked or expires: " +
-  "'suppress' (default) drops it, 'publish' sends it at once. Carried in tokens issued, refreshed or exchanged after the change.";
+  "'suppress' (default) drops it, 'publish' sends it at once. Carried in tokens issued, refreshed or exchanged after the change, " +
+  'and in API key verdicts fetched after it (within SIGNET_KEY_CACHE_MS).';
 
 export class OrgSettingsDto {
   @ApiProperty({ enum: WILL_POLICIES, description: WILL_ON_REVOKE, example: 'suppress' })

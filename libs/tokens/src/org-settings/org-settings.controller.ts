@@ -29,8 +29,9 @@ export class OrgSettingsController {
   @ApiOperation({
     summary: "Change your org's settings",
     description:
-      'Fields given replace the stored ones. will_on_revoke applies to tokens issued, refreshed or exchanged from now on; ' +
-      'live sessions keep the policy of the token they connected (or last re-authenticated) with.',
+      'Fields given replace the stored ones. will_on_revoke applies to tokens issued, refreshed or exchanged from now on, ' +
+      'and to MQTT connections with an API key verified from now on (key verdicts are cached up to SIGNET_KEY_CACHE_MS); ' +
+      'live sessions keep the policy of the credential they connected (or last re-authenticated) with.',
   })
   @ApiOkResponse({ type: OrgSettingsDto })
   update(@CurrentApiKey() caller: ApiKeyPrincipal, @Body() body: UpdateOrgSettingsDto): Promise<OrgSettingsDto> {

@@ -21,7 +21,9 @@ export class OrgSettingsEntity {
   /**
    * Whether the will of a session goes out when its credential is revoked or
    * expires. Carried into `tkn_` tokens at issue (claim `will`), so it applies
-   * to tokens issued, refreshed or exchanged after a change.
+   * to tokens issued, refreshed or exchanged after a change; read with the key
+   * when an API key is verified (LEFT JOIN), so it applies to key verdicts
+   * fetched after a change.
    */
   @Column({ type: 'varchar', length: 16, name: 'will_on_revoke', default: 'suppress' })
   willOnRevoke!: WillPolicy;
