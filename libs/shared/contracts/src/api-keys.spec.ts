@@ -38,10 +38,10 @@ describe('ApiKeys gRPC contract: the org will policy in the verdict', () => {
     expect(verdict).toEqual({ status: 'valid', cacheTtlMs: 1000, key: { ...KEY, willOnRevoke: policy } });
   });
 
-  it('reads a verdict without the field (a key service from before it) as suppress', async () => {
-    // An older key service: it answers VALID and knows nothing of field 11.
+  /** A key service answering VALID with exactly these wire fields (as an older or odd implementation would). */
+  const answeringRaw = (fields: Record<string, unknown>) => {
     const base = handlersAnswering({ status: 'invalid', cacheTtlMs: 0 });
-    const older = {
+    return {
       service: base.service,
       implementation: {
         ...base.implementation,
@@ -56,33 +56,21 @@ describe('ApiKeys gRPC contract: the org will policy in the verdict', () => {
             ip_allowlist: [],
             expires_at_ms: '0',
             cache_ttl_ms: '1000',
+            ...fields,
           }),
       },
     };
-    const client = await serve(older);
+  };
+
+  it('reads a verdict without the field (a key service from before it) as suppress', async () => {
+    // An older key service: it answers VALID and knows nothing of field 11.
+    const client = await serve(answeringRaw({}));
     const verdict = await client.verifyApiKey('rk_whatever', '127.0.0.1');
     expect(verdict).toEqual({ status: 'valid', cacheTtlMs: 1000, key: { ...KEY, willOnRevoke: 'suppress' } });
   });
 
   it('suppresses for any value other than publish', async () => {
-    const base = handlersAnswering({ status: 'invalid', cacheTtlMs: 0 });
-    const odd = {
-      service: base.service,
-      implementation: {
-        ...base.implementation,
-        VerifyApiKey: (_call: grpc.ServerUnaryCall<object, object>, callback: grpc.sendUnaryData<object>) =>
-          callback(null, {
-            status: 'VERIFY_STATUS_VALID',
-            key_id: KEY.keyId,
-            org_id: KEY.orgId,
-            name: KEY.name,
-            type: KEY.type,
-            cache_ttl_ms: '1000',
-            will_on_revoke: 'PUBLISH',
-          }),
-      },
-    };
-    const client = await serve(odd);
+    const client = await serve(answeringRaw({ will_on_revoke: 'PUBLISH' }));
     const verdict = await client.verifyApiKey('rk_whatever', '127.0.0.1');
     expect(verdict.status === 'valid' && verdict.key.willOnRevoke).toBe('suppress');
   });
