@@ -23,6 +23,7 @@ import {
   sleep,
   startEdge,
   TestAuthenticator,
+  useEdge,
   varInt,
   waitFor,
   type RawConnection,
@@ -39,14 +40,7 @@ const long = `users/lim/${'x'.repeat(60)}`;
 
 let t: TestEdge;
 
-beforeAll(async () => {
-  t = await startEdge(LIMITS);
-});
-
-afterAll(async () => {
-  await endAllClients();
-  await t.close();
-});
+useEdge((edge) => (t = edge), LIMITS);
 
 describe.each([4, 5] as Version[])('limits, MQTT version %i', (version) => {
   const v5 = version === 5;

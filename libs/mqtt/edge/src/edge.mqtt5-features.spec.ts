@@ -18,8 +18,8 @@ import {
   ORG_A,
   ORG_B,
   sleep,
-  startEdge,
   unique,
+  useEdge,
   waitFor,
   type RawConnection,
   type Received,
@@ -28,16 +28,10 @@ import {
 
 let t: TestEdge;
 
-beforeAll(async () => {
-  t = await startEdge();
-});
+useEdge((edge) => (t = edge));
 
 afterEach(async () => {
   await endAllClients();
-});
-
-afterAll(async () => {
-  await t.close();
 });
 
 /** A 5.0 client of ORG_A (or `org`) granted exactly `grants` for publish and subscribe. */

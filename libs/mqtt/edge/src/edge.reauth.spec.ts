@@ -9,13 +9,12 @@ import {
   collect,
   connect,
   encodePacket,
-  endAllClients,
   nextServerDisconnect,
   ORG_A,
   refusalCode,
   sleep,
-  startEdge,
   unique,
+  useEdge,
   type TestEdge,
   type Transport,
   type Version,
@@ -23,13 +22,7 @@ import {
 
 let t: TestEdge;
 
-beforeAll(async () => {
-  t = await startEdge();
-});
-afterAll(async () => {
-  await endAllClients();
-  await t.close();
-});
+useEdge((edge) => (t = edge));
 
 function subscribe(client: MqttClient, filter: string, qos: 0 | 1 = 1): Promise<number> {
   return new Promise((resolve) => {

@@ -3,18 +3,11 @@
  * and ends the socket inside revoke() itself, instead of leaving both to the
  * broker's next batched flush (setImmediate): the revoke-to-disconnect latency.
  */
-import { connect, endAllClients, nextServerDisconnect, ORG_A, startEdge, type TestEdge, type Transport } from './testing/helpers';
+import { connect, nextServerDisconnect, ORG_A, useEdge, type TestEdge, type Transport } from './testing/helpers';
 
 let t: TestEdge;
 
-beforeAll(async () => {
-  t = await startEdge();
-});
-
-afterAll(async () => {
-  await endAllClients();
-  await t.close();
-});
+useEdge((edge) => (t = edge));
 
 it.each<Transport>(['tcp', 'ws'])('%s: the revoked client gets DISCONNECT 0x98 and its close without the batched flush', async (transport) => {
   const credential = `inline-${transport}`;

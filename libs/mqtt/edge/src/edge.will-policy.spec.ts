@@ -8,12 +8,11 @@ import type { Packet } from 'mqtt-packet';
 import {
   collect,
   connect,
-  endAllClients,
   endClient,
   ORG_A,
   sleep,
-  startEdge,
   unique,
+  useEdge,
   waitFor,
   whenClosed,
   type Received,
@@ -23,14 +22,8 @@ import {
 
 let t: TestEdge;
 
-beforeAll(async () => {
-  // One message in flight per session: a second QoS 1 message is queued while online.
-  t = await startEdge({ maxInflight: 1 });
-});
-afterAll(async () => {
-  await endAllClients();
-  await t.close();
-});
+// One message in flight per session: a second QoS 1 message is queued while online.
+useEdge((edge) => (t = edge), { maxInflight: 1 });
 
 /** Long enough for a will routed during revoke() or the sweep to reach a local subscriber. */
 const SETTLE_MS = 300;

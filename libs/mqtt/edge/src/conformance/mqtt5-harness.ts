@@ -14,7 +14,7 @@ import {
   endAllClients,
   openRaw,
   ORG_A,
-  startEdge,
+  useEdge,
   waitFor,
   type RawConnection,
   unique,
@@ -28,17 +28,10 @@ export { unique };
  * ended after each test, closed after all.
  */
 export function useEdge5(set: (edge: TestEdge) => void, limits: Partial<EdgeLimits> = {}): void {
-  let edge: TestEdge | undefined;
-  beforeAll(async () => {
-    edge = await startEdge(limits);
-    set(edge);
-  });
+  useEdge(set, limits);
   afterEach(async () => {
     destroyRaw5();
     await endAllClients();
-  });
-  afterAll(async () => {
-    await edge?.close();
   });
 }
 

@@ -159,6 +159,22 @@ export async function endAllClients(): Promise<void> {
   clients.clear();
 }
 
+/**
+ * One edge for the spec file: started before its tests (handed to `set`, with `limits` over the test
+ * defaults), its `mqtt` clients ended and the edge closed after all of them.
+ */
+export function useEdge(set: (edge: TestEdge) => void, limits: Partial<EdgeLimits> = {}): void {
+  let edge: TestEdge | undefined;
+  beforeAll(async () => {
+    edge = await startEdge(limits);
+    set(edge);
+  });
+  afterAll(async () => {
+    await endAllClients();
+    await edge?.close();
+  });
+}
+
 export interface Received {
   topic: string;
   payload: string;
