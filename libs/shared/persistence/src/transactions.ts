@@ -80,25 +80,15 @@ export function sqlState(err: unknown): string | undefined {
  * serialization failure (PostgreSQL aborts one of the parties; running it
  * again is the documented remedy).
  */
-export async function inTransaction<T>(
-  dataSource: DataSource,
-  work: (manager: EntityManager) => Promise<T>,
-  attempts = 3,
-): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await dataSource.transaction(work);
-    } catch (err) {
-      const state = sqlState(err);
-      if (attempt >= attempts || state === undefined || !RETRYABLE.has(state)) throw err;
-    }
-  }
+export function inTransaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>, attempts = 3): Promise<T> {
+  return retryingStatement(() => dataSource.transaction(work), attempts);
 }
 
 /**
- * Runs one self-contained statement (its own implicit transaction), again
- * after a deadlock or serialization failure, like {@link inTransaction}. For
- * hot paths that fit in one statement: no BEGIN/COMMIT round trips.
+ * Runs `run` (one self-contained statement, its own implicit transaction, or a
+ * whole transaction: {@link inTransaction}) again after a deadlock or a
+ * serialization failure. A hot path that fits in one statement saves the
+ * BEGIN/COMMIT round trips.
  */
 export async function retryingStatement<T>(run: () => Promise<T>, attempts = 3): Promise<T> {
   for (let attempt = 1; ; attempt++) {
