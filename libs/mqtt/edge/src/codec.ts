@@ -1,5 +1,6 @@
 import * as mqttPacket from 'mqtt-packet';
 import type { IConnectPacket, IPublishPacket, Packet, QoS } from 'mqtt-packet';
+import { afterFixedHeader } from './frame-reader';
 import { propertiesAreWellFormed, suspectProperties } from './utf8';
 
 export type ProtocolVersion = 3 | 4 | 5;
@@ -94,9 +95,7 @@ export function decodeConnectFast(frame: Buffer): IConnectPacket | null {
   // Fixed-header flags of CONNECT are reserved 0 [MQTT-2.2.2-1].
   if (frame[0] !== 0x10) return null;
   const len = frame.length;
-  let i = 1;
-  while (i < len && frame[i] & 0x80) i++;
-  i++;
+  const i = afterFixedHeader(frame);
   const remaining = len - i;
   // Protocol name: 'MQTT' (4 bytes) or 'MQIsdp' (6 bytes).
   if (remaining < 2) return null;
@@ -175,9 +174,7 @@ export function decodePublishFast(frame: Buffer, version: ProtocolVersion): IPub
   if (qos === 3) return null;
   const len = frame.length;
   // Skip the Remaining Length (FrameReader checked it and that the frame is exactly one packet).
-  let i = 1;
-  while (i < len && frame[i] & 0x80) i++;
-  i++;
+  const i = afterFixedHeader(frame);
   if (i + 2 > len) return null;
   const topicEnd = i + 2 + ((frame[i] << 8) | frame[i + 1]);
   let at = qos > 0 ? topicEnd + 2 : topicEnd;
@@ -235,9 +232,7 @@ export function encodePublishQos0(topic: string, payload: Buffer, version: Proto
  * close. -1 when the protocol name is not MQTT/MQIsdp or the frame is short.
  */
 export function peekProtocolLevel(frame: Buffer): number {
-  let i = 1;
-  while (i < 5 && i < frame.length && frame[i] & 0x80) i++;
-  i++;
+  const i = afterFixedHeader(frame);
   if (frame.length < i + 2) return -1;
   const nameLength = frame.readUInt16BE(i);
   const levelAt = i + 2 + nameLength;
@@ -254,9 +249,7 @@ export function peekProtocolLevel(frame: Buffer): number {
  * decoded once, so its lengths are sound as far as the decoder went).
  */
 export function connectFieldsFit(frame: Buffer): boolean {
-  let i = 1;
-  while (i < 5 && frame[i] & 0x80) i++;
-  i++;
+  let i = afterFixedHeader(frame);
   i += 2 + frame.readUInt16BE(i); // protocol name
   const flags = frame[i + 1];
   if ((flags & 0x40) !== 0 && (flags & 0x80) === 0) return false;

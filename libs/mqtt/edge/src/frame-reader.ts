@@ -104,3 +104,13 @@ export abstract class FrameReader {
     this.rxNeed = 0;
   }
 }
+
+/**
+ * Offset of a whole frame's variable header: after its first byte and its Remaining Length (§2.2.3, at
+ * most four bytes; the frame came from {@link FrameReader}, so it is well formed).
+ */
+export function afterFixedHeader(frame: Buffer): number {
+  let i = 1;
+  while (i < 5 && i < frame.length && frame[i] & 0x80) i++;
+  return i + 1;
+}

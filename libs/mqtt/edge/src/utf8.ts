@@ -6,6 +6,8 @@
  */
 import { isUtf8 } from 'node:buffer';
 
+import { afterFixedHeader } from './frame-reader';
+
 /** True when a decoded string may come from ill-formed UTF-8 (U+FFFD) or holds U+0000. */
 export function suspectString(s: string | undefined): boolean {
   if (s === undefined) return false;
@@ -16,12 +18,6 @@ export function suspectString(s: string | undefined): boolean {
   return false;
 }
 
-/** Offset of the variable header: after the first byte and the Remaining Length (§2.2.3). */
-function afterFixedHeader(frame: Buffer): number {
-  let i = 1;
-  while (i < 5 && i < frame.length && frame[i] & 0x80) i++;
-  return i + 1;
-}
 
 /** Offset after a Variable Byte Integer length and the bytes it counts (5.0 property blocks). */
 function skipProperties(frame: Buffer, at: number): number {
