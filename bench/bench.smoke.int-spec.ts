@@ -3,6 +3,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import type { Row } from './lib/report';
+
 /**
  * The benchmark in smoke mode (tiny counts, one round): it starts Signet,
  * Mosquitto and Aedes, runs every scenario and writes well-formed JSON. No
@@ -25,14 +27,6 @@ const SCENARIOS = [
   'token_api',
 ];
 
-interface Row {
-  scenario: string;
-  metric: string;
-  unit: string;
-  signet: number | null;
-  mosquitto: number | null;
-  aedes: number | null;
-}
 
 describe('bench --smoke', () => {
   let dir: string;
