@@ -3,6 +3,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { Client } from 'pg';
+
 import type { Row } from './lib/report';
 
 /**
@@ -27,6 +29,24 @@ const SCENARIOS = [
   'token_api',
 ];
 
+const runBench = (args: string[], timeout: number): Promise<string> =>
+  new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, [join(ROOT, 'dist/bench/run.js'), ...args], { cwd: ROOT, timeout }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+    );
+  });
+
+/** Databases the bench creates for Signet on PostgreSQL (it drops them when it stops). */
+async function benchDatabases(): Promise<string[]> {
+  const client = new Client({ connectionString: process.env['SIGNET_TEST_DATABASE_URL'] || 'postgres://postgres@127.0.0.1:5432/test' });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'signet_bench_%'`);
+    return rows.map((r) => r.datname);
+  } finally {
+    await client.end();
+  }
+}
 
 describe('bench --smoke', () => {
   let dir: string;
@@ -41,11 +61,7 @@ describe('bench --smoke', () => {
   // loaded one. The limits only stop a hung run; no figure is asserted.
   it('runs every scenario on the three systems and writes the results as JSON', async () => {
     const file = join(dir, 'results.json');
-    const output = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, [join(ROOT, 'dist/bench/run.js'), '--smoke', '--json', file], { cwd: ROOT, timeout: 170_000 }, (err, stdout, stderr) =>
-        err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
-      );
-    });
+    const output = await runBench(['--smoke', '--json', file], 170_000);
     expect(output).toContain('| scenario | metric |');
 
     const report = JSON.parse(await readFile(file, 'utf8')) as { machine: Record<string, unknown>; rows: Row[] };
@@ -68,4 +84,22 @@ describe('bench --smoke', () => {
     expect(figure('ws_p2p_qos0', 'mosquitto')).toBeNull();
     expect(figure('revoke_one', 'mosquitto')).toBeNull();
   }, 180_000);
+
+  it('runs Signet on PostgreSQL and Redis with --signet-backend postgres, and drops its database afterwards', async () => {
+    const before = await benchDatabases();
+    const file = join(dir, 'postgres.json');
+    await runBench(['--smoke', '--systems', 'signet', '--signet-backend', 'postgres', '--only', 'connect_tkn,revoke_one,token_api', '--json', file], 110_000);
+    const report = JSON.parse(await readFile(file, 'utf8')) as { machine: Record<string, unknown>; rows: Row[]; errors?: string[] };
+    expect(report.errors).toBeUndefined();
+    expect(report.machine['signet_backend']).toBe('postgres');
+    for (const row of report.rows) {
+      expect(row.signet).not.toBeNull();
+      expect(row.mosquitto).toBeNull();
+    }
+    expect(await benchDatabases()).toEqual(before);
+  }, 120_000);
+
+  it('refuses an unknown --signet-backend', async () => {
+    await expect(runBench(['--smoke', '--signet-backend', 'sqlite'], 30_000)).rejects.toThrow(/--signet-backend: one of embedded, postgres/);
+  });
 });

@@ -5,6 +5,8 @@
  *   npm run bench -- --quick          under 5 minutes (3 rounds, shorter windows)
  *   npm run bench -- --smoke          tiny counts: checks it starts and reports (tests)
  *   options: --json FILE   --only connect_tkn,p2p_qos0   --systems signet,aedes   --rounds N
+ *            --signet-backend embedded|postgres   (default embedded: PGlite in-process; postgres: the
+ *            machine's PostgreSQL and Redis, SIGNET_TEST_DATABASE_URL / SIGNET_TEST_REDIS_URL, as deployed)
  *
  * The systems run as their own processes pinned to other cores than this one
  * (the load generator); scenarios run interleaved (each scenario on every
@@ -19,7 +21,19 @@ import { dirname, join, resolve } from 'node:path';
 import { pinCores, raiseFileLimit } from './lib/proc';
 import { buildRows, key, machineLine, markdownTable, type Report } from './lib/report';
 import { MODES, sleep, type Mode, type ModeName, type Scenario } from './lib/scenario';
-import { AedesSystem, killAllSystems, MosquittoSystem, mosquittoVersion, SignetSystem, SYSTEMS, type SystemName, type SystemUnderTest } from './lib/systems';
+import {
+  AedesSystem,
+  killAllSystems,
+  MosquittoSystem,
+  mosquittoVersion,
+  SIGNET_BACKENDS,
+  SignetSystem,
+  SYSTEMS,
+  type SignetBackend,
+  type StartOptions,
+  type SystemName,
+  type SystemUnderTest,
+} from './lib/systems';
 import { scenario as connectKey } from './scenarios/connect-key';
 import { scenario as connectTkn } from './scenarios/connect-tkn';
 import { scenario as fanin } from './scenarios/fanin-qos0';
@@ -44,6 +58,7 @@ interface Args {
   json: string | null;
   scenarios: Scenario[];
   systems: SystemName[];
+  signetBackend: SignetBackend;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -63,7 +78,9 @@ function parseArgs(argv: string[]): Args {
   if (unknown.length > 0) throw new Error(`unknown scenario(s): ${unknown.join(', ')}; known: ${ALL.map((s) => s.name).join(', ')}`);
   const systems = (value('--systems')?.split(',') ?? [...SYSTEMS]) as SystemName[];
   if (systems.some((s) => !SYSTEMS.includes(s))) throw new Error(`--systems: one of ${SYSTEMS.join(', ')}`);
-  return { mode, json: value('--json'), scenarios: only ? ALL.filter((s) => only.includes(s.name)) : ALL, systems };
+  const signetBackend = (value('--signet-backend') ?? 'embedded') as SignetBackend;
+  if (!SIGNET_BACKENDS.includes(signetBackend)) throw new Error(`--signet-backend: one of ${SIGNET_BACKENDS.join(', ')}`);
+  return { mode, json: value('--json'), scenarios: only ? ALL.filter((s) => only.includes(s.name)) : ALL, systems, signetBackend };
 }
 
 const log = (msg: string): void => void process.stderr.write(`${msg}\n`);
@@ -76,8 +93,7 @@ function packageVersion(name: string): string {
   }
 }
 
-async function startSystem(name: SystemName, mode: Mode, cores: string | null): Promise<SystemUnderTest> {
-  const options = { poolSize: mode.poolSize, cores, root: ROOT };
+async function startSystem(name: SystemName, options: StartOptions): Promise<SystemUnderTest> {
   switch (name) {
     case 'signet':
       return SignetSystem.start(options);
@@ -103,13 +119,14 @@ async function main(): Promise<void> {
   const pinning = pinCores();
   log(`bench: ${mode.name} mode, ${mode.rounds} round(s); load generator on core ${pinning.load ?? 'any'}, systems on ${pinning.system ?? 'any'}; nofile ${fileLimit}`);
 
+  const startOptions = (poolSize: number): StartOptions => ({ poolSize, cores: pinning.system, root: ROOT, signetBackend: args.signetBackend });
   const systems: SystemUnderTest[] = [];
   const errors: string[] = [];
   const samples = new Map<string, Map<SystemName, number[]>>();
   try {
     for (const name of args.systems) {
       const t = Date.now();
-      systems.push(await startSystem(name, mode, pinning.system));
+      systems.push(await startSystem(name, startOptions(mode.poolSize)));
       log(`started ${name} (pid ${systems[systems.length - 1].pid}) in ${Date.now() - t} ms`);
     }
     for (let round = 1; round <= mode.rounds; round++) {
@@ -117,7 +134,7 @@ async function main(): Promise<void> {
         for (const system of systems) {
           if (!scenario.applies(system)) continue;
           try {
-            const fresh = (): Promise<SystemUnderTest> => startSystem(system.name, { ...mode, poolSize: 2 }, pinning.system);
+            const fresh = (): Promise<SystemUnderTest> => startSystem(system.name, startOptions(2));
             const t0 = Date.now();
             const figures = await scenario.run({ mode, system, round, fresh });
             const took = `(${((Date.now() - t0) / 1000).toFixed(1)} s)`;
@@ -153,6 +170,7 @@ async function main(): Promise<void> {
       node: process.version,
       mosquitto: args.systems.includes('mosquitto') ? mosquittoVersion() : null,
       aedes: packageVersion('aedes'),
+      signet_backend: args.signetBackend,
       load_cores: pinning.load,
       system_cores: pinning.system,
       mode: mode.name,

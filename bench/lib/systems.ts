@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 import type { AedesUser } from '../aedes-server';
-import { loopbackEnv } from './signet-env';
+import { benchBackend } from './signet-env';
 
 export type SystemName = 'signet' | 'mosquitto' | 'aedes';
 export const SYSTEMS: readonly SystemName[] = ['signet', 'mosquitto', 'aedes'];
@@ -43,9 +43,14 @@ export interface SystemUnderTest {
 /** Every bench user may publish and subscribe under bench/ and its own users/<id>/ (the edge's default). */
 export const GRANTS = { publish: ['bench/#', 'users/{user_id}/#'], subscribe: ['bench/#', 'users/{user_id}/#'] };
 
+/** Where Signet keeps its state: embedded PGlite and an in-process bus, or the machine's PostgreSQL and Redis. */
+export type SignetBackend = 'embedded' | 'postgres';
+export const SIGNET_BACKENDS: readonly SignetBackend[] = ['embedded', 'postgres'];
+
 export interface StartOptions {
   /** Users in the pool (fan-in/fan-out need 101). */
   poolSize: number;
+  signetBackend: SignetBackend;
   /** `taskset -c` core list for the system, or null. */
   cores: string | null;
   root: string;
@@ -154,7 +159,11 @@ interface IssuedToken {
   mqtt_credentials: Credential;
 }
 
-/** The all-in-one (embedded PGlite and in-process bus); its edge checks `tkn_` tokens and their permissions. */
+/**
+ * The all-in-one, on embedded PGlite with its in-process bus or on PostgreSQL
+ * and Redis (a fresh database and key prefix, removed on stop); its edge
+ * checks `tkn_` tokens and their permissions.
+ */
 export class SignetSystem implements SystemUnderTest {
   readonly name = 'signet';
   private users: Credential[] = [];
@@ -162,7 +171,7 @@ export class SignetSystem implements SystemUnderTest {
 
   private constructor(
     private readonly child: ChildProcess,
-    private readonly dataDir: string,
+    private readonly cleanup: () => Promise<void>,
     readonly pid: number,
     readonly tcpPort: number,
     readonly wsPort: number,
@@ -172,14 +181,17 @@ export class SignetSystem implements SystemUnderTest {
   ) {}
 
   static async start(o: StartOptions): Promise<SignetSystem> {
-    const dataDir = await mkdtemp(join(tmpdir(), 'signet-bench-'));
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env['PATH'],
-      ...loopbackEnv(dataDir),
-      SIGNET_MASTER_KEY: randomBytes(32).toString('base64'),
-    };
+    const backend = await benchBackend('aio', o.signetBackend === 'embedded');
+    const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], ...backend.env };
     const child = spawnPinned('signet', o.cores, process.execPath, [...signetNodeArgs(), join(ROOT_DIST(o.root), 'apps/signet/src/main.js')], env);
-    const out = await waitForOutput(child, /^sk_\S+$/m, 60000, 'signet');
+    let out: string;
+    try {
+      out = await waitForOutput(child, /^sk_\S+$/m, 60000, 'signet');
+    } catch (err) {
+      await stopChild(child);
+      await backend.cleanup();
+      throw err;
+    }
     const port = (label: string): number => {
       const m = new RegExp(`^  ${label}\\s+\\S*?:(\\d+)`, 'm').exec(out);
       if (!m) throw new Error(`no ${label} port in the banner: ${out}`);
@@ -187,7 +199,7 @@ export class SignetSystem implements SystemUnderTest {
     };
     const apiKey = /^(sk_\S+)$/m.exec(out)![1];
     const orgId = /Bootstrap API key for (org_[a-z0-9]+)/.exec(out)![1];
-    const system = new SignetSystem(child, dataDir, child.pid!, port('MQTT'), port('WebSocket'), `http://127.0.0.1:${port('HTTP API')}`, apiKey, orgId);
+    const system = new SignetSystem(child, backend.cleanup, child.pid!, port('MQTT'), port('WebSocket'), `http://127.0.0.1:${port('HTTP API')}`, apiKey, orgId);
     const tokens = await pool(o.poolSize, 8, (i) => system.issue(`bench_u${i}`));
     system.users = tokens.map((t) => t.mqtt_credentials);
     return system;
@@ -229,7 +241,7 @@ export class SignetSystem implements SystemUnderTest {
 
   async stop(): Promise<void> {
     await stopChild(this.child);
-    await rm(this.dataDir, { recursive: true, force: true });
+    await this.cleanup();
   }
 }
 
