@@ -29,9 +29,10 @@ const SCENARIOS = [
   'token_api',
 ];
 
-const runBench = (args: string[], timeout: number): Promise<string> =>
+/** Runs a built bench script (default: the benchmark) and resolves with its stdout. */
+const runBench = (args: string[], timeout: number, script = 'run.js'): Promise<string> =>
   new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, [join(ROOT, 'dist/bench/run.js'), ...args], { cwd: ROOT, timeout }, (err, stdout, stderr) =>
+    execFile(process.execPath, [join(ROOT, 'dist/bench', script), ...args], { cwd: ROOT, timeout }, (err, stdout, stderr) =>
       err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
     );
   });
@@ -98,6 +99,11 @@ describe('bench --smoke', () => {
     }
     expect(await benchDatabases()).toEqual(before);
   }, 120_000);
+
+  it('bench:close-floor times a bare node:net server and Signet closing the same sockets', async () => {
+    const output = await runBench(['--count', '50', '--rounds', '1'], 60_000, 'close-floor.js');
+    expect(output).toMatch(/^all 50 sockets closed, median of 1: bare node:net \d+ ms \(close loop \d+ ms\), Signet revoke \d+ ms: Signet\/floor [\d.]+×$/m);
+  }, 70_000);
 
   it('refuses an unknown --signet-backend', async () => {
     await expect(runBench(['--smoke', '--signet-backend', 'sqlite'], 30_000)).rejects.toThrow(/--signet-backend: one of embedded, postgres/);

@@ -58,7 +58,8 @@ export interface StartOptions {
 
 const ROOT_DIST = (root: string) => join(root, 'dist');
 
-function spawnPinned(name: SystemName, cores: string | null, command: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+/** Spawns `command` pinned to `cores` (when given), its stderr kept in a log file. */
+export function spawnPinned(name: string, cores: string | null, command: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   const [cmd, argv] = cores !== null ? ['taskset', ['-c', cores, command, ...args]] : [command, args];
   // taskset execs the command: the child's pid is the system's pid.
   const child = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -82,7 +83,7 @@ export function killAllSystems(): void {
 }
 
 /** Collects output and resolves once `pattern` appears in stdout. */
-function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number, what: string): Promise<string> {
+export function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number, what: string): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
@@ -102,7 +103,7 @@ function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number, 
   });
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   stopping.add(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
