@@ -12,6 +12,11 @@ const PAYLOAD_BYTES = 16;
 
 const nowNs = (): number => Number(process.hrtime.bigint());
 
+/** The target's bound: deliveries later than this are counted in stall bursts (BENCH_VERBOSE). */
+const LATE_US = 600;
+/** Late deliveries at most this many messages apart belong to one stall. */
+const BURST_GAP = 5;
+
 /**
  * p99 publish→delivery latency at 5,000 msg/s offered, QoS 0, one publisher
  * and one subscriber. Each payload carries its sequence number; latency is
@@ -64,13 +69,24 @@ export const scenario: Scenario = {
       if (ready.type !== 'ready') throw new Error(`latency sender: ${ready.type === 'error' ? ready.message : ready.type}`);
 
       let got = 0;
+      // Stalls: runs of late deliveries. A stall of d ms delays about d × 5 messages, so a few stalls a
+      // second decide the p99; BENCH_VERBOSE prints how many each system had in the same window.
+      let stalls = 0;
+      let lastLateSeq = -Infinity;
       let resolveDone!: () => void;
       const done = new Promise<void>((r) => (resolveDone = r));
       // Message 0 is due 20 ms from now, so the sender has time to get the start message.
       const t0 = nowNs() + 20e6;
       sub.onPublish = (frame) => {
         const seq = frame.readUInt32BE(frame.length - PAYLOAD_BYTES);
-        if (seq >= warmup) histogram.recordValue(Math.max(1, Math.round((nowNs() - (t0 + seq * intervalNs)) / 1000)));
+        if (seq >= warmup) {
+          const us = Math.max(1, Math.round((nowNs() - (t0 + seq * intervalNs)) / 1000));
+          histogram.recordValue(us);
+          if (us > LATE_US) {
+            if (seq - lastLateSeq > BURST_GAP) stalls++;
+            lastLateSeq = seq;
+          }
+        }
         if (++got === total || seq === total - 1) resolveDone();
       };
       sender.postMessage({ t0 } satisfies PacedSenderStart);
@@ -81,7 +97,11 @@ export const scenario: Scenario = {
       if (process.env['BENCH_VERBOSE']) {
         const at = (p: number): string => (histogram.getValueAtPercentile(p) / 1000).toFixed(3);
         const late = finished?.type === 'done' ? `; sends late p99 ${(finished.lateP99Ns / 1e6).toFixed(3)} max ${(finished.lateMaxNs / 1e6).toFixed(3)} ms` : '';
-        process.stderr.write(`  latency ${system.name}: n=${histogram.totalCount} p50 ${at(50)} p90 ${at(90)} p99 ${at(99)} p99.9 ${at(99.9)} max ${at(100)} ms${late}\n`);
+        const perSecond = (stalls / ((total - warmup) / RATE)).toFixed(1);
+        process.stderr.write(
+          `  latency ${system.name}: n=${histogram.totalCount} p50 ${at(50)} p90 ${at(90)} p99 ${at(99)} p99.9 ${at(99.9)} max ${at(100)} ms; ` +
+            `stalls > ${LATE_US / 1000} ms: ${stalls} (${perSecond}/s)${late}\n`,
+        );
       }
       return { p99: histogram.getValueAtPercentile(99) / 1000 };
     } finally {
