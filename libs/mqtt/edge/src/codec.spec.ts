@@ -1,7 +1,8 @@
 import * as mqttPacket from 'mqtt-packet';
 import type { IConnectPacket, IPublishPacket, Packet } from 'mqtt-packet';
 
-import { decodeConnectFast, decodePublishFast, encodePublishQos0, type ProtocolVersion } from './codec';
+import { connectFieldsFit, decodeConnectFast, decodePublishFast, encodePublishQos0, type ProtocolVersion } from './codec';
+import { connectStringsAreWellFormed } from './utf8';
 
 /** mqtt-packet's own decoding of one frame (the reference the fast paths must match). */
 function reference(frame: Buffer, version?: ProtocolVersion): Packet | null {
@@ -115,5 +116,61 @@ describe('CONNECT fast path (codec)', () => {
       const fast = decodeConnectFast(short);
       if (fast !== null) expect(fields(fast)).toEqual(fields(reference(short)));
     }
+  });
+});
+
+describe('CONNECT checks on connectFields (codec, utf8)', () => {
+  const will = { topic: 'w/t', payload: Buffer.from('x'), qos: 0 as const, retain: false };
+  const frameOf = (p: Partial<IConnectPacket>): Buffer => {
+    const packet: IConnectPacket = { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, keepalive: 60, clientId: 'c', ...p };
+    return mqttPacket.generate(packet, { protocolVersion: packet.protocolVersion });
+  };
+  /** The frame with one more byte after its fields (one-byte Remaining Length). */
+  const trailing = (frame: Buffer) => {
+    const out = Buffer.concat([frame, Buffer.from([0])]);
+    out[1]++;
+    return out;
+  };
+  /** The frame with `from` (a unique byte sequence) replaced by `to`, of the same length. */
+  const patch = (frame: Buffer, from: string, to: number[]) => {
+    const out = Buffer.from(frame);
+    Buffer.from(to).copy(out, frame.indexOf(from));
+    return out;
+  };
+
+  it('connectFieldsFit: exactly the announced fields, and no password without a user name', () => {
+    const cases: Partial<IConnectPacket>[] = [
+      {},
+      { username: 'u' },
+      { username: 'u', password: Buffer.from('p') },
+      { will, username: 'u', password: Buffer.alloc(0) },
+      { protocolId: 'MQIsdp', protocolVersion: 3 },
+    ];
+    for (const p of cases) {
+      const frame = frameOf(p);
+      expect(connectFieldsFit(frame)).toBe(true);
+      expect(connectFieldsFit(trailing(frame))).toBe(false);
+    }
+    const frame = frameOf({ username: 'u', password: Buffer.from('p') });
+    const flagsAt = 2 + 2 + 4 + 1;
+    const passwordOnly = Buffer.concat([frame.subarray(0, frame.length - 6), frame.subarray(frame.length - 3)]);
+    passwordOnly[1] -= 3;
+    passwordOnly[flagsAt] &= ~0x80;
+    expect(connectFieldsFit(passwordOnly)).toBe(false);
+    const missing = Buffer.from(frame);
+    missing[flagsAt] |= 0x04; // a will announced, not there
+    expect(connectFieldsFit(missing)).toBe(false);
+  });
+
+  it.each([4, 5] as const)('connectStringsAreWellFormed: client id, will topic and user name; not the binary fields (version %s)', (version) => {
+    const withWill = { ...will, payload: Buffer.from('pl') };
+    const frame = frameOf({ protocolVersion: version, clientId: 'cid', will: withWill, username: 'usr', password: Buffer.from('pwd') });
+    expect(connectStringsAreWellFormed(frame, version)).toBe(true);
+    expect(connectStringsAreWellFormed(patch(frame, 'cid', [0x63, 0x00, 0x64]), version)).toBe(false);
+    expect(connectStringsAreWellFormed(patch(frame, 'w/t', [0x77, 0xff, 0x74]), version)).toBe(false);
+    expect(connectStringsAreWellFormed(patch(frame, 'usr', [0xc3, 0x28, 0x72]), version)).toBe(false);
+    expect(connectStringsAreWellFormed(patch(frame, 'pl', [0xff, 0x00]), version)).toBe(true);
+    expect(connectStringsAreWellFormed(patch(frame, 'pwd', [0xff, 0x00, 0xfe]), version)).toBe(true);
+    expect(connectStringsAreWellFormed(Buffer.from(frame.subarray(0, frame.indexOf('usr') + 2)), version)).toBe(false); // user name cut short
   });
 });

@@ -1,5 +1,6 @@
 import * as mqttPacket from 'mqtt-packet';
 import type { IConnectPacket, IPublishPacket, Packet, QoS } from 'mqtt-packet';
+import { connectFields } from './connect-fields';
 import { afterFixedHeader } from './frame-reader';
 import { propertiesAreWellFormed, suspectProperties } from './utf8';
 
@@ -89,61 +90,38 @@ export function decodeConnect(frame: Buffer): Packet | null {
  * It reads what mqtt-packet reads, in the same order, and gives the same
  * packet; anything else (5.0, a will, a flag or length mqtt-packet would
  * refuse, a short frame) returns null and goes through mqtt-packet, so errors
- * behave exactly as before.
+ * behave exactly as before. Bytes after the fields are ignored, as mqtt-packet
+ * does (connectFieldsFit refuses them).
  */
 export function decodeConnectFast(frame: Buffer): IConnectPacket | null {
   // Fixed-header flags of CONNECT are reserved 0 [MQTT-2.2.2-1].
   if (frame[0] !== 0x10) return null;
-  const len = frame.length;
-  const i = afterFixedHeader(frame);
-  const remaining = len - i;
+  // Read as a 3.1.1 layout; a 5.0 CONNECT, read wrongly so, is refused by its level below.
+  const f = connectFields(frame, false);
+  if (f === null) return null;
   // Protocol name: 'MQTT' (4 bytes) or 'MQIsdp' (6 bytes).
-  if (remaining < 2) return null;
-  const nameLength = (frame[i] << 8) | frame[i + 1];
+  const nameLength = f.protocolNameEnd - f.protocolName;
   if (nameLength !== 4 && nameLength !== 6) return null;
-  let at = i + 2 + nameLength;
-  // Name, level, flags and keepalive must all be there.
-  if (at + 4 > len) return null;
-  const protocolId = frame.toString('latin1', i + 2, at);
+  const protocolId = frame.toString('latin1', f.protocolName, f.protocolNameEnd);
   if (protocolId !== 'MQTT' && protocolId !== 'MQIsdp') return null;
+  const at = f.protocolNameEnd;
   const protocolVersion = frame[at];
   if (protocolVersion !== 3 && protocolVersion !== 4) return null;
-  const flags = frame[at + 1];
+  const flags = f.flags;
   // Reserved bit [MQTT-3.1.2-3] or any will bit (will flag, QoS, retain): mqtt-packet's path.
   if ((flags & 0x3d) !== 0) return null;
-  const keepalive = (frame[at + 2] << 8) | frame[at + 3];
-  at += 4;
-  const clientIdEnd = stringEnd(frame, at);
-  if (clientIdEnd < 0) return null;
   const packet: IConnectPacket = {
     cmd: 'connect',
     protocolId,
     protocolVersion,
     clean: (flags & 0x02) !== 0,
-    keepalive,
-    clientId: frame.toString('utf8', at + 2, clientIdEnd),
+    keepalive: (frame[at + 2] << 8) | frame[at + 3],
+    clientId: frame.toString('utf8', f.clientId, f.clientIdEnd),
   };
-  at = clientIdEnd;
-  if (flags & 0x80) {
-    const end = stringEnd(frame, at);
-    if (end < 0) return null;
-    packet.username = frame.toString('utf8', at + 2, end);
-    at = end;
-  }
-  if (flags & 0x40) {
-    const end = stringEnd(frame, at);
-    if (end < 0) return null;
-    // A view, as mqtt-packet gives (nothing keeps the password beyond authentication).
-    packet.password = frame.subarray(at + 2, end);
-  }
+  if (f.username >= 0) packet.username = frame.toString('utf8', f.username, f.usernameEnd);
+  // A view, as mqtt-packet gives (nothing keeps the password beyond authentication).
+  if (f.password >= 0) packet.password = frame.subarray(f.password, f.passwordEnd);
   return packet;
-}
-
-/** End of the length-prefixed field (string or binary) at `at`, or -1 when it runs past the frame. */
-function stringEnd(frame: Buffer, at: number): number {
-  if (at + 2 > frame.length) return -1;
-  const end = at + 2 + ((frame[at] << 8) | frame[at + 1]);
-  return end > frame.length ? -1 : end;
 }
 
 /** Decodes a packet after CONNECT. Never given a CONNECT (that is refused by type first). */
@@ -245,21 +223,11 @@ export function peekProtocolLevel(frame: Buffer): number {
 /**
  * A 3.1/3.1.1 CONNECT whose payload is exactly the fields its Connect Flags announce, and no password
  * without a user name [MQTT-3.1.2-18…22]: mqtt-packet silently ignores bytes left after the fields,
- * which would turn a present user name into an anonymous CONNECT. Read from the frame (already
- * decoded once, so its lengths are sound as far as the decoder went).
+ * which would turn a present user name into an anonymous CONNECT.
  */
 export function connectFieldsFit(frame: Buffer): boolean {
-  let i = afterFixedHeader(frame);
-  i += 2 + frame.readUInt16BE(i); // protocol name
-  const flags = frame[i + 1];
-  if ((flags & 0x40) !== 0 && (flags & 0x80) === 0) return false;
-  i += 4; // level, flags, keepalive
-  const fields = 1 + ((flags & 0x04) !== 0 ? 2 : 0) + ((flags & 0x80) !== 0 ? 1 : 0) + ((flags & 0x40) !== 0 ? 1 : 0);
-  for (let f = 0; f < fields; f++) {
-    if (i + 2 > frame.length) return false;
-    i += 2 + frame.readUInt16BE(i);
-  }
-  return i === frame.length;
+  const f = connectFields(frame, false);
+  return f !== null && f.end === frame.length && (f.password < 0 || f.username >= 0);
 }
 
 /** mqtt-packet generate(); null if the packet cannot be encoded (never throws). */

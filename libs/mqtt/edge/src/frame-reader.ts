@@ -114,3 +114,30 @@ export function afterFixedHeader(frame: Buffer): number {
   while (i < 5 && i < frame.length && frame[i] & 0x80) i++;
   return i + 1;
 }
+
+/**
+ * Offset after the length-prefixed field at `at` (a UTF-8 Encoded String or Binary Data: two bytes of length,
+ * then the bytes, §1.5.3/§1.5.4 in 3.1.1, §1.5.4/§1.5.6 in 5.0), or -1 when it runs past the frame.
+ */
+export function fieldEnd(frame: Buffer, at: number): number {
+  if (at + 2 > frame.length) return -1;
+  const end = at + 2 + ((frame[at] << 8) | frame[at + 1]);
+  return end > frame.length ? -1 : end;
+}
+
+/**
+ * Offset after the 5.0 property block at `at` (a Variable Byte Integer length of at most four bytes, then
+ * that many bytes, §2.2.2), or -1 when the length is not terminated or the block runs past the frame.
+ */
+export function afterProperties(frame: Buffer, at: number): number {
+  let length = 0;
+  let shift = 0;
+  let i = at;
+  while (i < frame.length && shift <= 21) {
+    const b = frame[i++];
+    length += (b & 0x7f) * 2 ** shift;
+    if ((b & 0x80) === 0) return i + length > frame.length ? -1 : i + length;
+    shift += 7;
+  }
+  return -1;
+}

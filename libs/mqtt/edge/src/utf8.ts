@@ -6,7 +6,8 @@
  */
 import { isUtf8 } from 'node:buffer';
 
-import { afterFixedHeader } from './frame-reader';
+import { connectFields } from './connect-fields';
+import { afterFixedHeader, afterProperties, fieldEnd } from './frame-reader';
 
 /** True when a decoded string may come from ill-formed UTF-8 (U+FFFD) or holds U+0000. */
 export function suspectString(s: string | undefined): boolean {
@@ -19,18 +20,10 @@ export function suspectString(s: string | undefined): boolean {
 }
 
 
-/** Offset after a Variable Byte Integer length and the bytes it counts (5.0 property blocks). */
-function skipProperties(frame: Buffer, at: number): number {
-  let length = 0;
-  let shift = 0;
-  let i = at;
-  while (i < frame.length && shift <= 21) {
-    const b = frame[i++];
-    length += (b & 0x7f) * 2 ** shift;
-    if ((b & 0x80) === 0) return i + length;
-    shift += 7;
-  }
-  return Infinity;
+/** The bytes [start, end) are well-formed UTF-8 without U+0000. */
+function wellFormed(frame: Buffer, start: number, end: number): boolean {
+  const bytes = frame.subarray(start, end);
+  return isUtf8(bytes) && !bytes.includes(0);
 }
 
 /**
@@ -38,39 +31,24 @@ function skipProperties(frame: Buffer, at: number): number {
  * U+0000. Returns the offset after it, or -1 when it is not, or runs past the frame.
  */
 function checkStrings(frame: Buffer, at: number, check: boolean): number {
-  if (at + 2 > frame.length) return -1;
-  const end = at + 2 + frame.readUInt16BE(at);
-  if (end > frame.length) return -1;
-  if (check) {
-    const bytes = frame.subarray(at + 2, end);
-    if (!isUtf8(bytes) || bytes.includes(0)) return -1;
-  }
-  return end;
+  const end = fieldEnd(frame, at);
+  return end >= 0 && check && !wellFormed(frame, at + 2, end) ? -1 : end;
 }
 
 /**
  * The CONNECT's client id, will topic and username are well-formed UTF-8 without U+0000 (§3.1.3). Called
- * only when a decoded one is suspect; the password and will payload are binary and not checked.
+ * only when a decoded one is suspect; the password and will payload are binary and not checked. The whole
+ * layout must fit, password included: on a frame mqtt-packet decoded it does, unless a 5.0 property block's
+ * length disagrees with the properties in it (a malformed packet all the same).
  */
 export function connectStringsAreWellFormed(frame: Buffer, version: number): boolean {
-  let i = afterFixedHeader(frame);
-  if (i + 2 > frame.length) return false;
-  i += 2 + frame.readUInt16BE(i); // protocol name
-  if (i + 4 > frame.length) return false;
-  const flags = frame[i + 1];
-  i += 4; // level, flags, keepalive
-  if (version === 5) i = skipProperties(frame, i);
-  i = checkStrings(frame, i, true); // client id
-  if (i < 0) return false;
-  if (flags & 0x04) {
-    if (version === 5) i = skipProperties(frame, i);
-    i = checkStrings(frame, i, true); // will topic
-    if (i < 0) return false;
-    i = checkStrings(frame, i, false); // will payload
-    if (i < 0) return false;
-  }
-  if (flags & 0x80) return checkStrings(frame, i, true) >= 0; // username
-  return true;
+  const f = connectFields(frame, version === 5);
+  return (
+    f !== null &&
+    wellFormed(frame, f.clientId, f.clientIdEnd) &&
+    (f.willTopic < 0 || wellFormed(frame, f.willTopic, f.willTopicEnd)) &&
+    (f.username < 0 || wellFormed(frame, f.username, f.usernameEnd))
+  );
 }
 
 /**
@@ -79,7 +57,8 @@ export function connectStringsAreWellFormed(frame: Buffer, version: number): boo
  */
 export function filtersAreWellFormed(frame: Buffer, version: number, subscribe: boolean): boolean {
   let i = afterFixedHeader(frame) + 2; // packet identifier
-  if (version === 5) i = skipProperties(frame, i);
+  if (version === 5) i = afterProperties(frame, i);
+  if (i < 0) return false;
   while (i < frame.length) {
     i = checkStrings(frame, i, true);
     if (i < 0) return false;
@@ -170,14 +149,10 @@ export function propertiesAreWellFormed(frame: Buffer): boolean {
   const remaining = frame.length - i;
   switch (type) {
     case 1: {
-      // CONNECT: protocol name, level, flags, keepalive, properties, client id, then the will properties.
-      if (i + 2 > frame.length) return false;
-      i += 2 + frame.readUInt16BE(i);
-      const flags = frame[i + 1];
-      i = checkProperties(frame, i + 4);
-      if (i < 0 || (flags & 0x04) === 0) return i >= 0;
-      i = checkStrings(frame, i, false); // client id (checked on its own)
-      return i >= 0 && checkProperties(frame, i) >= 0;
+      // CONNECT: its properties, then the will properties when there is a will. When both blocks are sound,
+      // mqtt-packet read the fields where connectFields finds them, so they fit: requiring it refuses nothing more.
+      const f = connectFields(frame, true);
+      return f !== null && checkProperties(frame, f.properties) >= 0 && (f.willProperties < 0 || checkProperties(frame, f.willProperties) >= 0);
     }
     case 3: {
       // PUBLISH: topic, packet identifier when QoS > 0.
