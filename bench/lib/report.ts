@@ -23,17 +23,17 @@ export function median(values: number[]): number | null {
   return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-/** Targets for the edge, checked against the medians of the same run. */
+/** Targets for the edge by scenario/metric (see key()), checked against the medians of the same run. */
 const TARGETS: Record<string, { text: string; ok: (r: Row) => boolean | null }> = {
-  connect_tkn: { text: '≥ 2× Mosquitto', ok: (r) => ratioAtLeast(r.signet, r.mosquitto, 2) },
-  p2p_qos0: { text: '≥ 1× Mosquitto, ≥ 2× Aedes', ok: (r) => both(ratioAtLeast(r.signet, r.mosquitto, 1), ratioAtLeast(r.signet, r.aedes, 2)) },
-  fanout_qos0: { text: '≥ 1× Mosquitto, ≥ 2× Aedes', ok: (r) => both(ratioAtLeast(r.signet, r.mosquitto, 1), ratioAtLeast(r.signet, r.aedes, 2)) },
-  ws_p2p_qos0: { text: '≥ 2× Aedes', ok: (r) => ratioAtLeast(r.signet, r.aedes, 2) },
-  latency_5k: { text: '≤ 0.6 ms', ok: (r) => atMost(r.signet, 0.6) },
-  idle_mem_tcp: { text: '≤ 4 KB', ok: (r) => atMost(r.signet, 4096) },
-  idle_mem_ws: { text: '≤ 2 KB', ok: (r) => atMost(r.signet, 2048) },
-  revoke_one: { text: '≤ 5 ms', ok: (r) => atMost(r.signet, 5) },
-  revoke_10k: { text: '≤ 100 ms', ok: (r) => atMost(r.signet, 100) },
+  'connect_tkn/connects': { text: '≥ 2× Mosquitto', ok: (r) => ratioAtLeast(r.signet, r.mosquitto, 2) },
+  'p2p_qos0/deliveries': { text: '≥ 1× Mosquitto, ≥ 2× Aedes', ok: (r) => both(ratioAtLeast(r.signet, r.mosquitto, 1), ratioAtLeast(r.signet, r.aedes, 2)) },
+  'fanout_qos0/deliveries': { text: '≥ 1× Mosquitto, ≥ 2× Aedes', ok: (r) => both(ratioAtLeast(r.signet, r.mosquitto, 1), ratioAtLeast(r.signet, r.aedes, 2)) },
+  'ws_p2p_qos0/deliveries': { text: '≥ 2× Aedes', ok: (r) => ratioAtLeast(r.signet, r.aedes, 2) },
+  'latency_5k/p99': { text: '≤ 0.6 ms', ok: (r) => atMost(r.signet, 0.6) },
+  'idle_mem_tcp/rss_per_conn': { text: '≤ 4 KB', ok: (r) => atMost(r.signet, 4096) },
+  'idle_mem_ws/rss_per_conn': { text: '≤ 2 KB', ok: (r) => atMost(r.signet, 2048) },
+  'revoke_one/p99': { text: '≤ 5 ms', ok: (r) => atMost(r.signet, 5) },
+  'revoke_10k/all_closed': { text: '≤ 100 ms', ok: (r) => atMost(r.signet, 100) },
 };
 
 function ratioAtLeast(a: number | null, b: number | null, k: number): boolean | null {
@@ -83,7 +83,7 @@ export function markdownTable(rows: Row[]): string {
     '|---|---|---|---:|---:|---:|---:|---:|---|:-:|',
   ];
   for (const r of rows) {
-    const target = TARGETS[r.scenario];
+    const target = TARGETS[key(r.scenario, r.metric)];
     const ok = target?.ok(r) ?? null;
     lines.push(
       `| ${r.scenario} | ${r.metric} | ${r.unit} | ${fmt(r.signet, r.unit)} | ${fmt(r.mosquitto, r.unit)} | ${fmt(r.aedes, r.unit)} | ` +
