@@ -1,6 +1,6 @@
 import { ConnackError, RawClient } from '../lib/client';
 import { perCpuSecond } from '../lib/load';
-import { clientId, type ScenarioContext } from '../lib/scenario';
+import { clientId, type Mode } from '../lib/scenario';
 import type { Credential } from '../lib/systems';
 
 /**
@@ -8,7 +8,14 @@ import type { Credential } from '../lib/systems';
  * each connect, wait for CONNACK, DISCONNECT and wait for the close, over TCP.
  * Null when the system refuses the credential kind (probed first).
  */
-export async function runConnects(ctx: ScenarioContext, credential: (i: number) => Credential): Promise<number | null> {
+/** What runConnects needs of a system: a TCP port and the process whose CPU time counts. */
+export interface ConnectTarget {
+  readonly name: string;
+  readonly pid: number;
+  readonly tcpPort: number;
+}
+
+export async function runConnects(ctx: { mode: Mode; system: ConnectTarget }, credential: (i: number) => Credential): Promise<number | null> {
   const { mode, system } = ctx;
   const open = (i: number): Promise<RawClient> =>
     RawClient.connect({ transport: 'tcp', port: system.tcpPort, clientId: clientId(`${system.name}-c`), ...credential(i) });

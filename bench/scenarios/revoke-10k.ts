@@ -30,7 +30,7 @@ export async function timeMassClose(port: number, credential: Credential, count:
  * Milliseconds from the revoke call until every one of `massConnections`
  * sessions of one credential (one user, distinct client ids) has seen its
  * socket closed by the server (FIN or reset). Mosquitto with a password file cannot revoke: null.
- * `npm run bench:close-floor` measures what closing as many sockets costs a bare Node.js server.
+ * `npm run bench:floor` measures what closing as many sockets costs a bare Node.js server.
  */
 export const scenario: Scenario = {
   name: 'revoke_10k',

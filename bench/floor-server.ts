@@ -1,9 +1,11 @@
 /**
- * The floor of revoke_10k: a bare node:net server that answers every
- * connection's first bytes with a CONNACK, holds the sockets, and on
- * `POST /close` destroys them all in one loop, which is what the edge does
- * for 3.1.1 sessions of a revoked credential, minus everything else.
- * Prints `close-floor ready {"tcp":…,"http":…}`. Started by close-floor.ts.
+ * Node.js's own floor for the edge's connection work: a bare node:net server
+ * (no MQTT parsing, no authentication, no bookkeeping) that answers a
+ * connection's first bytes with a CONNACK, closes the socket on the next ones
+ * (the client's DISCONNECT), and on `POST /close` destroys every socket it
+ * holds in one loop, which is what the edge does for 3.1.1 sessions of a
+ * revoked credential. Prints `floor-server ready {"tcp":…,"http":…}`.
+ * Started by floor.ts.
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,9 +14,20 @@ import * as net from 'node:net';
 const CONNACK = Buffer.from([0x20, 0x02, 0x00, 0x00]);
 const sockets = new Set<net.Socket>();
 
+type FloorSocket = net.Socket & { connacked?: boolean };
+
+function onData(this: FloorSocket): void {
+  if (this.connacked) {
+    this.destroy();
+    return;
+  }
+  this.connacked = true;
+  this.write(CONNACK);
+}
+
 const mqtt = net.createServer({ noDelay: true }, (socket) => {
   sockets.add(socket);
-  socket.once('data', () => socket.write(CONNACK));
+  socket.on('data', onData);
   socket.on('error', () => undefined);
   socket.on('close', () => sockets.delete(socket));
 });
@@ -35,5 +48,5 @@ const listen = (server: net.Server): Promise<number> =>
 
 void Promise.all([listen(mqtt), listen(control)]).then(([tcp, port]) => {
   process.on('SIGTERM', () => process.exit(0));
-  process.stdout.write(`close-floor ready ${JSON.stringify({ tcp, http: port })}\n`);
+  process.stdout.write(`floor-server ready ${JSON.stringify({ tcp, http: port })}\n`);
 });
