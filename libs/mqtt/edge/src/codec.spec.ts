@@ -3,6 +3,7 @@ import type { IConnectPacket, IPublishPacket, Packet } from 'mqtt-packet';
 
 import { connectFieldsFit, decodeConnectFast, decodePublishFast, encodePublishQos0, type ProtocolVersion } from './codec';
 import { connectStringsAreWellFormed } from './utf8';
+import { connectFrame, connectPacket } from './testing/helpers';
 
 /** mqtt-packet's own decoding of one frame (the reference the fast paths must match). */
 function reference(frame: Buffer, version?: ProtocolVersion): Packet | null {
@@ -64,15 +65,7 @@ describe('PUBLISH fast paths (codec)', () => {
 });
 
 describe('CONNECT fast path (codec)', () => {
-  const connect = (p: Partial<IConnectPacket>): IConnectPacket => ({
-    cmd: 'connect',
-    protocolId: 'MQTT',
-    protocolVersion: 4,
-    clean: true,
-    keepalive: 60,
-    clientId: 'client-1',
-    ...p,
-  });
+  const connect = connectPacket;
   /** The fields the edge reads, as mqtt-packet gives them. */
   const fields = (p: Packet | null) => {
     const c = p as IConnectPacket;
@@ -121,10 +114,7 @@ describe('CONNECT fast path (codec)', () => {
 
 describe('CONNECT checks on connectFields (codec, utf8)', () => {
   const will = { topic: 'w/t', payload: Buffer.from('x'), qos: 0 as const, retain: false };
-  const frameOf = (p: Partial<IConnectPacket>): Buffer => {
-    const packet: IConnectPacket = { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, keepalive: 60, clientId: 'c', ...p };
-    return mqttPacket.generate(packet, { protocolVersion: packet.protocolVersion });
-  };
+  const frameOf = (p: Partial<IConnectPacket>): Buffer => connectFrame({ clientId: 'c', ...p });
   /** The frame with one more byte after its fields (one-byte Remaining Length). */
   const trailing = (frame: Buffer) => {
     const out = Buffer.concat([frame, Buffer.from([0])]);

@@ -1,23 +1,11 @@
-import * as mqttPacket from 'mqtt-packet';
 import type { IConnectPacket } from 'mqtt-packet';
 
 import { connectFields, type ConnectFields } from './connect-fields';
 import { afterProperties } from './frame-reader';
+import { connectFrame, connectPacket } from './testing/helpers';
 
-const connect = (p: Partial<IConnectPacket>): IConnectPacket => ({
-  cmd: 'connect',
-  protocolId: 'MQTT',
-  protocolVersion: 4,
-  clean: true,
-  keepalive: 60,
-  clientId: 'client-1',
-  ...p,
-});
-
-const frameOf = (p: Partial<IConnectPacket>): Buffer => {
-  const packet = connect(p);
-  return mqttPacket.generate(packet, { protocolVersion: packet.protocolVersion });
-};
+const connect = connectPacket;
+const frameOf = connectFrame;
 
 /** The fields as text (binary ones as hex), or null when absent: what the offsets point at. */
 function read(frame: Buffer, f: ConnectFields) {

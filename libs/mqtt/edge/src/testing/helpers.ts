@@ -6,7 +6,7 @@
 import * as net from 'node:net';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import * as mqttPacket from 'mqtt-packet';
-import type { Packet } from 'mqtt-packet';
+import type { IConnectPacket, Packet } from 'mqtt-packet';
 import WebSocket from 'ws';
 import { PermissionSet } from '@signet/permissions';
 import { MqttEdge } from '../edge';
@@ -272,6 +272,17 @@ export function connectBytes(version: Version, clientId: string, username: strin
   const payload = Buffer.concat([str(clientId), str(username), str(password)]);
   const body = Buffer.concat([variable, payload]);
   return Buffer.concat([Buffer.from([0x10]), varInt(body.length), body]);
+}
+
+/** A CONNECT packet: MQTT 3.1.1, clean, keepalive 60, client id `client-1`, unless `p` says otherwise. */
+export function connectPacket(p: Partial<IConnectPacket> = {}): IConnectPacket {
+  return { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, keepalive: 60, clientId: 'client-1', ...p };
+}
+
+/** The bytes of connectPacket(p), as mqtt-packet generates them for its protocol version. */
+export function connectFrame(p: Partial<IConnectPacket> = {}): Buffer {
+  const packet = connectPacket(p);
+  return mqttPacket.generate(packet, { protocolVersion: packet.protocolVersion });
 }
 
 export function varInt(n: number): Buffer {
