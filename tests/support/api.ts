@@ -1,3 +1,5 @@
+import type { TokenCredentialsDto } from '@signet/tokens';
+
 /** A tiny client for the token API, as a customer backend would use it. */
 export class TokenApi {
   constructor(
@@ -35,10 +37,5 @@ export class TokenApi {
   }
 }
 
-export interface IssuedCredentials {
-  token_id: string;
-  mqtt_credentials: { username: string; password: string };
-  expires_at: string;
-  refresh_token: string;
-  refresh_expires_at: string;
-}
+/** The body of a 201 from POST /v1/tokens (and of a refresh). */
+export type IssuedCredentials = TokenCredentialsDto;

@@ -13,7 +13,7 @@ import { createLogger, SignetMetrics } from '@signet/observability';
 import { IdpProviderEntity, OpenedDatabase, openDatabase, OrgEntity, SecretBox } from '@signet/persistence';
 import { InMemoryRevocationBus } from '@signet/revocation';
 import { createTestDatabase, TestDatabase } from '@signet/testing';
-import { TokensModule } from '@signet/tokens';
+import { type TokenCredentialsDto as Credentials, TokensModule } from '@signet/tokens';
 
 import { FederationModule } from './federation.module';
 import { FEDERATION_OPTIONS, FederationOptions } from './options';
@@ -34,14 +34,6 @@ interface Response {
   headers: Record<string, unknown>;
   body: string;
   json<T = Record<string, unknown>>(): T;
-}
-
-interface Credentials {
-  token_id: string;
-  mqtt_credentials: { username: string; password: string };
-  expires_at: string;
-  refresh_token: string;
-  refresh_expires_at: string;
 }
 
 const SUPABASE_SECRET = 'super-secret-jwt-token-with-at-least-32-characters-long';

@@ -37,6 +37,7 @@ import { TokenRetentionModule } from './retention/token-retention.module';
 import { RevocationService } from './revocation/revocation.service';
 import { SigningKeysService } from './signing-keys/signing-keys.service';
 import { TokensModule } from './tokens.module';
+import type { TokenCredentialsDto as Credentials } from './tokens/dto';
 
 // A project-level testTimeout is not applied by jest; embedded starts (initdb) and bcrypt need more than 5 s under load.
 jest.setTimeout(60_000);
@@ -188,13 +189,6 @@ async function startHarness(
   };
 }
 
-interface Credentials {
-  token_id: string;
-  mqtt_credentials: { username: string; password: string };
-  expires_at: string;
-  refresh_token: string;
-  refresh_expires_at: string;
-}
 interface Problem {
   status: number;
   code: string;
