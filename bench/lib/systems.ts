@@ -201,8 +201,14 @@ export class SignetSystem implements SystemUnderTest {
     const apiKey = /^(sk_\S+)$/m.exec(out)![1];
     const orgId = /Bootstrap API key for (org_[a-z0-9]+)/.exec(out)![1];
     const system = new SignetSystem(child, backend.cleanup, child.pid!, port('MQTT'), port('WebSocket'), `http://127.0.0.1:${port('HTTP API')}`, apiKey, orgId);
-    const tokens = await pool(o.poolSize, 8, (i) => system.issue(`bench_u${i}`));
-    system.users = tokens.map((t) => t.mqtt_credentials);
+    try {
+      const tokens = await pool(o.poolSize, 8, (i) => system.issue(`bench_u${i}`));
+      system.users = tokens.map((t) => t.mqtt_credentials);
+    } catch (err) {
+      // Not left running, nor its database behind.
+      await system.stop();
+      throw err;
+    }
     return system;
   }
 
