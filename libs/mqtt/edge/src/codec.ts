@@ -1,7 +1,7 @@
 import * as mqttPacket from 'mqtt-packet';
 import type { IConnectPacket, IPublishPacket, Packet, QoS } from 'mqtt-packet';
 import { connectFields } from './connect-fields';
-import { afterFixedHeader } from './frame-reader';
+import { afterFixedHeader, fieldEnd } from './frame-reader';
 import { propertiesAreWellFormed, suspectProperties } from './utf8';
 
 export type ProtocolVersion = 3 | 4 | 5;
@@ -153,8 +153,8 @@ export function decodePublishFast(frame: Buffer, version: ProtocolVersion): IPub
   const len = frame.length;
   // Skip the Remaining Length (FrameReader checked it and that the frame is exactly one packet).
   const i = afterFixedHeader(frame);
-  if (i + 2 > len) return null;
-  const topicEnd = i + 2 + ((frame[i] << 8) | frame[i + 1]);
+  const topicEnd = fieldEnd(frame, i);
+  if (topicEnd < 0) return null;
   let at = qos > 0 ? topicEnd + 2 : topicEnd;
   if (at > len) return null;
   if (version === 5) {
@@ -174,6 +174,11 @@ export function decodePublishFast(frame: Buffer, version: ProtocolVersion): IPub
   return packet;
 }
 
+/** Bytes of the Variable Byte Integer encoding `n` (≤ 268,435,455), e.g. a Remaining Length (§1.5.5 / §2.2.3). */
+export function varIntSize(n: number): number {
+  return n < 128 ? 1 : n < 16_384 ? 2 : n < 2_097_152 ? 3 : 4;
+}
+
 /**
  * A QoS 0 PUBLISH without properties (retain 0, dup 0), encoded by hand for
  * the same reason as decodePublishFast: mqtt-packet's generate() builds a
@@ -185,8 +190,7 @@ export function encodePublishQos0(topic: string, payload: Buffer, version: Proto
   if (topicLength > 0xffff) return null;
   const remaining = 2 + topicLength + (version === 5 ? 1 : 0) + payload.length;
   if (remaining > 268_435_455) return null;
-  const lengthBytes = remaining < 128 ? 1 : remaining < 16_384 ? 2 : remaining < 2_097_152 ? 3 : 4;
-  const frame = Buffer.allocUnsafe(1 + lengthBytes + remaining);
+  const frame = Buffer.allocUnsafe(1 + varIntSize(remaining) + remaining);
   frame[0] = 0x30;
   let at = 1;
   let left = remaining;

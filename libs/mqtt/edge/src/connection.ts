@@ -20,6 +20,7 @@ import {
   peekProtocolLevel,
   PINGRESP,
   shortAckId,
+  varIntSize,
   type ProtocolVersion,
 } from './codec';
 import { PT, RC } from './codes';
@@ -68,7 +69,7 @@ interface ConnectContext {
  */
 function ackSize(n: number): number {
   const remaining = 3 + n;
-  return 1 + (remaining < 128 ? 1 : remaining < 16384 ? 2 : remaining < 2097152 ? 3 : 4) + remaining;
+  return 1 + varIntSize(remaining) + remaining;
 }
 
 /**
@@ -870,7 +871,6 @@ export abstract class Connection extends FrameReader implements Timed {
     // QoS > 0 needs a non-zero packet identifier [MQTT-2.2.1-3].
     if (qos > 0 && id === 0) return this.protocolError();
     const props = packet.properties;
-    // We advertise Topic Alias Maximum 0, so any alias is invalid (5.0 §3.2.2.3.8).
     let topic = packet.topic;
     if (v5 && props !== undefined && props.topicAlias !== undefined) {
       // Topic Alias (§3.3.2.3.4): 0 or above the Topic Alias Maximum we sent is DISCONNECT 0x94 [MQTT-3.3.2-8], [MQTT-3.3.2-9].

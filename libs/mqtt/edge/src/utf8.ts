@@ -19,7 +19,6 @@ export function suspectString(s: string | undefined): boolean {
   return false;
 }
 
-
 /** The bytes [start, end) are well-formed UTF-8 without U+0000. */
 function wellFormed(frame: Buffer, start: number, end: number): boolean {
   const bytes = frame.subarray(start, end);
@@ -110,18 +109,12 @@ const PROPERTY_KINDS: Record<number, number | 's' | 'p' | 'd' | 'v'> = {
  * after the block, or -1.
  */
 function checkProperties(frame: Buffer, at: number): number {
-  let length = 0;
-  let shift = 0;
+  const end = afterProperties(frame, at);
+  if (end < 0) return -1;
+  // The properties start after the block's length (a Variable Byte Integer afterProperties found terminated).
   let i = at;
-  for (;;) {
-    if (i >= frame.length || shift > 21) return -1;
-    const b = frame[i++];
-    length += (b & 0x7f) * 2 ** shift;
-    if ((b & 0x80) === 0) break;
-    shift += 7;
-  }
-  const end = i + length;
-  if (end > frame.length) return -1;
+  while (frame[i] & 0x80) i++;
+  i++;
   while (i < end) {
     const kind = PROPERTY_KINDS[frame[i++]];
     if (kind === undefined) return -1;
