@@ -75,8 +75,6 @@ export class Org {
   /** 5.0 Shared Subscriptions: groups by their `$share/…` filter, and a trie of them by inner filter. */
   readonly sharedGroups = new Map<string, SharedGroup>();
   readonly shared = new SubscriptionTree<SharedGroup>();
-  /** Memberships of shared groups (for stats). */
-  sharedCount = 0;
 
   constructor(
     readonly id: string,
@@ -102,7 +100,13 @@ export class Org {
     }
     group.members.push(session);
     group.options.push(options);
-    this.sharedCount++;
+  }
+
+  /** Memberships of shared groups (for stats). */
+  get sharedCount(): number {
+    let n = 0;
+    for (const group of this.sharedGroups.values()) n += group.members.length;
+    return n;
   }
 
   /** Removes a subscription of `session` filed by `subscribe`. */
@@ -117,7 +121,6 @@ export class Org {
     if (i < 0) return;
     group.members.splice(i, 1);
     group.options.splice(i, 1);
-    this.sharedCount--;
     if (group.members.length === 0) {
       this.sharedGroups.delete(filter);
       this.shared.remove(group.filter, group);
