@@ -1,10 +1,8 @@
 import { isIP } from 'node:net';
 
-import { formatAddress, IP_WIDTH, v4Value, v6Value } from '@signet/net';
+import { formatAddress, IP_WIDTH, prefixMask, v4Value, v6Value } from '@signet/net';
 
 import { ConfigError } from './env';
-
-const hostBits = (family: 4 | 6, prefix: number): bigint => (1n << BigInt(IP_WIDTH[family] - prefix)) - 1n;
 
 /**
  * Parses the `SIGNET_TRUSTED_PROXIES` list: comma-separated IPv4/IPv6
@@ -37,8 +35,8 @@ export function parseTrustedProxies(raw: string | undefined, variable: string): 
       throw new ConfigError(variable, `'${entry}' would trust every address, letting any client choose its own; list only your proxies' addresses`);
     }
     const value = family === 4 ? v4Value(address) : v6Value(address);
-    if ((value & hostBits(family, prefix)) !== 0n) {
-      const network = value & ~hostBits(family, prefix);
+    const network = value & prefixMask(family, prefix);
+    if (network !== value) {
       throw new ConfigError(variable, `'${entry}' has host bits set; write the block as ${formatAddress(family, network)}/${prefix}, or the address alone`);
     }
     entries.push(entry);
