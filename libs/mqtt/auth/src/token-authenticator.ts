@@ -3,6 +3,7 @@ import {
   AccessTokenClaims,
   AccessTokenError,
   AccessTokenVerifier,
+  DEFAULT_WILL_POLICY,
   parseMqttUsername,
   toPermissions,
 } from '@signet/credentials';
@@ -90,7 +91,8 @@ export class TokenAuthenticator implements ConnectAuthenticator {
         subject: claims.sub,
         expiresAt: claims.exp * 1000,
         permissions: this.permissionsFor(token, claims, request.clientId),
-        willOnEnd: claims.will === 'publish' ? 'publish' : 'suppress',
+        // The verifier keeps `will` only when it is 'publish' (checkClaims).
+        willOnEnd: claims.will ?? DEFAULT_WILL_POLICY,
       },
     };
   }
