@@ -16,8 +16,8 @@ import mqtt from 'mqtt';
 
 import { ApiKeysService } from '@signet/api-keys';
 import { loadConfig } from '@signet/config';
-import { startAllInOne } from '@signet/server';
 
+import { startAllInOne } from '../apps/signet/src/signet.composition';
 import { benchBackend } from './lib/signet-env';
 
 const args = process.argv.slice(2);
@@ -47,8 +47,8 @@ async function main(): Promise<void> {
   const backend = await benchBackend('keys', embedded);
   const signet = await startAllInOne(loadConfig(backend.env));
   try {
-    const orgId = signet.tokenService!.bootstrap!.orgId;
-    const keys = signet.tokenService!.app.get(ApiKeysService);
+    const orgId = signet.service!.bootstrap!.orgId;
+    const keys = signet.service!.app.get(ApiKeysService);
     const mqttUrl = `mqtt://127.0.0.1:${signet.ports.mqtt}`;
     process.stdout.write(
       `backend: ${embedded ? 'embedded (PGlite, in-process bus)' : 'PostgreSQL + Redis'}; ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}); bcrypt cost 10\n`,

@@ -9,8 +9,8 @@
 import mqtt from 'mqtt';
 
 import { loadConfig } from '@signet/config';
-import { startAllInOne } from '@signet/server';
 
+import { startAllInOne } from '../apps/signet/src/signet.composition';
 import { benchBackend } from './lib/signet-env';
 
 const args = process.argv.slice(2);
@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const backend = await benchBackend('revoke', embedded);
   const signet = await startAllInOne(loadConfig(backend.env));
   const base = `http://127.0.0.1:${signet.ports.http}`;
-  const key = signet.tokenService!.bootstrap!.apiKey;
+  const key = signet.service!.bootstrap!.apiKey;
   const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
   process.stdout.write(`backend: ${embedded ? 'embedded (PGlite, in-process bus)' : 'PostgreSQL + Redis'}; ${count} revokes\n`);
 

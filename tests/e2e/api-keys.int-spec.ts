@@ -14,8 +14,8 @@ import type { DataSource } from 'typeorm';
 
 import { ApiKeysService } from '@signet/api-keys';
 import { newApiKey, parseApiKey } from '@signet/credentials';
-import { DATA_SOURCE } from '@signet/http';
-import type { SignetProcess } from '@signet/server';
+import { DATA_SOURCE } from '@signet/persistence';
+import type { SignetProcess } from '@signet/runtime';
 import { createTestDatabase, redisUrl, uniquePrefix, waitFor } from '@signet/testing';
 
 import { TokenApi } from '../support/api';
@@ -89,7 +89,7 @@ describe('API keys end to end (PostgreSQL + Redis)', () => {
   beforeAll(async () => {
     backend = await realBackend('apikeys_e2e');
     signet = await startSignet(backend, FAST_ENV);
-    const bootstrap = signet.tokenService!.bootstrap!;
+    const bootstrap = signet.service!.bootstrap!;
     orgId = bootstrap.orgId;
     bootKey = bootstrap.apiKey;
     ({ anonymous, endpoints } = reach(signet));
@@ -122,7 +122,7 @@ describe('API keys end to end (PostgreSQL + Redis)', () => {
       expect(parseApiKey(created.key)?.keyId).toBe(created.id);
       expect(created).toMatchObject({ name: 'billing-backend', type: 'secret', status: 'active', scopes: [], ip_allowlist: [], last_used_at: null });
 
-      const ds = signet.tokenService!.app.get<DataSource>(DATA_SOURCE);
+      const ds = signet.service!.app.get<DataSource>(DATA_SOURCE);
       const rows: Array<Record<string, unknown>> = await ds.query(`SELECT row_to_json(k)::text AS j, key_hash FROM api_keys k WHERE id = $1`, [created.id]);
       expect(String(rows[0]['key_hash'])).toMatch(/^\$2[aby]\$10\$/);
       expect(String(rows[0]['j'])).not.toContain(created.key.slice(16, 48));
@@ -144,7 +144,7 @@ describe('API keys end to end (PostgreSQL + Redis)', () => {
 
     it('refuses a mistyped key before any bcrypt, and an unknown one', async () => {
       const created = await createKey(admin, { name: 'typo', type: 'secret' });
-      const stats = signet.tokenService!.app.get(ApiKeysService).stats;
+      const stats = signet.service!.app.get(ApiKeysService).stats;
       const before = stats.bcryptChecks;
       const typo = created.key.slice(0, 30) + (created.key[30] === 'a' ? 'b' : 'a') + created.key.slice(31);
       expectProblem(await anonymous.withKey(typo).call('GET', '/v1/tokens'), 401, 'invalid_api_key');
@@ -222,7 +222,7 @@ describe('API keys end to end (PostgreSQL + Redis)', () => {
 
     it('runs bcrypt at most once per key per cache period on the edge, however many CONNECTs', async () => {
       const k = await createKey(admin, { name: 'burst', type: 'secret' });
-      const keys = signet.tokenService!.app.get(ApiKeysService);
+      const keys = signet.service!.app.get(ApiKeysService);
       const keyAuth = signet.edgeHandle!.keyAuth!;
       const bcryptBefore = keys.stats.bcryptChecks;
       const callsBefore = keyAuth.stats.verifierCalls;
@@ -453,7 +453,7 @@ describe('API keys end to end (PostgreSQL + Redis)', () => {
       expect(daily.totals).toEqual(expected);
       expect(daily.buckets.length).toBeLessThanOrEqual(2);
       // The counts reach PostgreSQL.
-      const ds = signet.tokenService!.app.get<DataSource>(DATA_SOURCE);
+      const ds = signet.service!.app.get<DataSource>(DATA_SOURCE);
       await waitFor(async () => {
         const rows: Array<{ n: string }> = await ds.query(`SELECT sum(messages_published) AS n FROM api_key_usage WHERE key_id = $1`, [k.id]);
         return Number(rows[0]?.n) === 3;
@@ -510,9 +510,9 @@ describe('guess throttling (PostgreSQL + Redis)', () => {
       SIGNET_KEY_THROTTLE_KEY_FAILURES: '3',
       SIGNET_KEY_CACHE_MS: '300',
     });
-    orgId = signet.tokenService!.bootstrap!.orgId;
+    orgId = signet.service!.bootstrap!.orgId;
     port = signet.ports.http!;
-    admin = new TokenApi(`http://127.0.0.1:${port}`, signet.tokenService!.bootstrap!.apiKey);
+    admin = new TokenApi(`http://127.0.0.1:${port}`, signet.service!.bootstrap!.apiKey);
   });
   afterAll(async () => {
     await signet?.close();

@@ -12,9 +12,8 @@ import type { DataSource } from 'typeorm';
 
 import { ApiKeysService } from '@signet/api-keys';
 import { newOrgId } from '@signet/credentials';
-import { DATA_SOURCE } from '@signet/http';
-import { OrgEntity } from '@signet/persistence';
-import type { SignetProcess } from '@signet/server';
+import { DATA_SOURCE, OrgEntity } from '@signet/persistence';
+import type { SignetProcess } from '@signet/runtime';
 
 import { IssuedCredentials, TokenApi } from '../support/api';
 import {
@@ -59,8 +58,8 @@ describe.each(BACKENDS)('core flow on %s', (label, makeBackend) => {
   beforeAll(async () => {
     backend = await makeBackend(`core_${label.replace(/\W/g, '')}`);
     signet = await startSignet(backend);
-    expect(signet.tokenService?.bootstrap?.apiKey).toMatch(/^sk_/);
-    apiKey = signet.tokenService!.bootstrap!.apiKey;
+    expect(signet.service?.bootstrap?.apiKey).toMatch(/^sk_/);
+    apiKey = signet.service!.bootstrap!.apiKey;
     ({ anonymous, endpoints } = reach(signet));
     api = anonymous.withKey(apiKey);
   });
@@ -78,7 +77,7 @@ describe.each(BACKENDS)('core flow on %s', (label, makeBackend) => {
     it('issues credentials with the documented shape and defaults', async () => {
       const before = Date.now();
       const creds = await api.issue({ user_id: 'alice' });
-      const orgId = signet.tokenService!.bootstrap!.orgId;
+      const orgId = signet.service!.bootstrap!.orgId;
       expect(creds.token_id).toMatch(/^tok_/);
       expect(creds.mqtt_credentials.username).toBe(`alice@${orgId}`);
       expect(creds.mqtt_credentials.password).toMatch(/^tkn_/);
@@ -197,7 +196,7 @@ describe.each(BACKENDS)('core flow on %s', (label, makeBackend) => {
     await client.publishAsync('rooms/lobby/out', 'hello', { qos: 1 });
     expect(await received).toEqual({ topic: 'rooms/lobby/out', payload: 'hello' });
     expect(await publishCode(client, 'rooms/other/out', 'x')).toBe(0x87);
-    const orgId = signet.tokenService!.bootstrap!.orgId;
+    const orgId = signet.service!.bootstrap!.orgId;
     expect(await subscribeCodes(client, `orgs/${orgId}/news`)).toEqual([0]);
     expect(await subscribeCodes(client, 'orgs/org_000000000000/news')).toEqual([0x87]);
   });
@@ -214,7 +213,7 @@ describe.each(BACKENDS)('core flow on %s', (label, makeBackend) => {
     const bad = version === 5 ? 0x86 : 4;
     const pw = creds.mqtt_credentials.password;
     const forged = pw.slice(0, -6) + (pw.endsWith('AAAAAA') ? 'BBBBBB' : 'AAAAAA');
-    const orgId = signet.tokenService!.bootstrap!.orgId;
+    const orgId = signet.service!.bootstrap!.orgId;
     expect(await refusalCode(url, { username: creds.mqtt_credentials.username, password: forged, protocolVersion: version })).toBe(bad);
     expect(await refusalCode(url, { username: `alice@${orgId}`, password: pw, protocolVersion: version })).toBe(bad);
     expect(await refusalCode(url, { username: 'mallory@org_000000000000', password: pw, protocolVersion: version })).toBe(bad);
@@ -228,7 +227,7 @@ describe.each(BACKENDS)('core flow on %s', (label, makeBackend) => {
 
     beforeAll(async () => {
       // A second org with its own key (org management is not an API yet).
-      const app = signet.tokenService!.app;
+      const app = signet.service!.app;
       const orgId = newOrgId();
       await app.get<DataSource>(DATA_SOURCE).getRepository(OrgEntity).insert({ id: orgId, name: 'other', maxTokenTtlSeconds: null });
       const { apiKey: key } = await app.get(ApiKeysService).createKey({ orgId, name: 'other', type: 'secret' });
@@ -361,7 +360,7 @@ describe.each(BACKENDS)('core flow on %s', (label, makeBackend) => {
     await api.call('DELETE', `/v1/tokens/${revoked.token_id}`);
     await signet.close();
     signet = await startSignet(backend);
-    expect(signet.tokenService?.bootstrap).toBeNull();
+    expect(signet.service?.bootstrap).toBeNull();
     ({ anonymous, endpoints } = reach(signet));
     api = anonymous.withKey(apiKey);
     expect((await api.call('GET', '/v1/tokens?user_id=frank')).status).toBe(200);

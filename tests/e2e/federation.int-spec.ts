@@ -5,7 +5,7 @@ import { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, JWTPayload, KeyLike, SignJWT } from 'jose';
 import type { MqttClient } from 'mqtt';
 
-import type { SignetProcess } from '@signet/server';
+import type { SignetProcess } from '@signet/runtime';
 
 import { connect, serverClosed, subscribeCodes } from '../support/mqtt';
 import { Backend, realBackend, startSignet } from '../support/signet';
@@ -42,7 +42,7 @@ beforeAll(async () => {
 
   backend = await realBackend('fed_e2e');
   signet = await startSignet(backend);
-  sk = signet.tokenService!.bootstrap!.apiKey;
+  sk = signet.service!.bootstrap!.apiKey;
   api = `http://127.0.0.1:${signet.ports.http}`;
   wsUrl = `ws://127.0.0.1:${signet.ports.ws}/mqtt`;
 });

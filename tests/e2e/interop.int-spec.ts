@@ -6,7 +6,7 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 
-import type { SignetProcess } from '@signet/server';
+import type { SignetProcess } from '@signet/runtime';
 
 import { makeTestPki, type TestPki } from '../../libs/mqtt/edge/src/testing/certs';
 import { IssuedCredentials, TokenApi } from '../support/api';
@@ -80,7 +80,7 @@ describe('interoperability with mosquitto-clients', () => {
     const files = pki.issue('edge', 'localhost');
     backend = await embeddedBackend();
     signet = await startSignet(backend, { SIGNET_TLS_CERT: files.certFile, SIGNET_TLS_KEY: files.keyFile });
-    api = new TokenApi(`http://127.0.0.1:${signet.ports.http}`, signet.tokenService!.bootstrap!.apiKey);
+    api = new TokenApi(`http://127.0.0.1:${signet.ports.http}`, signet.service!.bootstrap!.apiKey);
   });
 
   afterEach(() => {

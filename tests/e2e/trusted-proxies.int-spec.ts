@@ -12,9 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { Env, loadConfig } from '@signet/config';
-import { SignetProcess, startAllInOne } from '@signet/server';
+import type { SignetProcess } from '@signet/runtime';
 import { createTestDatabase, TestDatabase } from '@signet/testing';
 
+import { startAllInOne } from '../../apps/signet/src/signet.composition';
 import { TokenApi } from '../support/api';
 import { reach, testEnv } from '../support/signet';
 
@@ -57,7 +58,7 @@ async function start(extra: Env): Promise<Running> {
     throw err;
   }
   const { anonymous } = reach(signet);
-  const admin = anonymous.withKey(signet.tokenService!.bootstrap!.apiKey);
+  const admin = anonymous.withKey(signet.service!.bootstrap!.apiKey);
   const created = await admin.call('POST', '/v1/keys', { name: 'office-backend', type: 'secret', ip_allowlist: [`${ALLOWED}/32`] });
   expect(created.status).toBe(201);
   return {

@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { Env, loadConfig } from '@signet/config';
-import { SignetProcess, startAllInOne } from '@signet/server';
+import type { SignetProcess } from '@signet/runtime';
 import { createTestDatabase, redisUrl, uniquePrefix } from '@signet/testing';
 
+import { startAllInOne } from '../../apps/signet/src/signet.composition';
 import { TokenApi } from './api';
 import type { Endpoints } from './mqtt';
 

@@ -1,5 +1,7 @@
 import 'reflect-metadata';
 
-import { runMain, startApiKeyServiceProcess } from '@signet/server';
+import { runMain } from '@signet/runtime';
 
-void runMain('apikey-service', startApiKeyServiceProcess);
+import { startApiKeyService } from './apikey-service.composition';
+
+void runMain('apikey-service', startApiKeyService);

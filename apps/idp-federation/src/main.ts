@@ -1,5 +1,7 @@
 import 'reflect-metadata';
 
-import { runMain, startIdpFederationProcess } from '@signet/server';
+import { runMain } from '@signet/runtime';
 
-void runMain('idp-federation', startIdpFederationProcess);
+import { startIdpFederation } from './idp-federation.composition';
+
+void runMain('idp-federation', startIdpFederation);

@@ -1,5 +1,7 @@
 import 'reflect-metadata';
 
-import { runMain, startEdgeProcess } from '@signet/server';
+import { runMain } from '@signet/runtime';
 
-void runMain('mqtt-edge', startEdgeProcess);
+import { startMqttEdge } from './mqtt-edge.composition';
+
+void runMain('mqtt-edge', startMqttEdge);

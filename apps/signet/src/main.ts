@@ -1,5 +1,7 @@
 import 'reflect-metadata';
 
-import { runMain, startAllInOne } from '@signet/server';
+import { runMain } from '@signet/runtime';
+
+import { startAllInOne } from './signet.composition';
 
 void runMain('signet', startAllInOne);

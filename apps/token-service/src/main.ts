@@ -1,5 +1,7 @@
 import 'reflect-metadata';
 
-import { runMain, startTokenServiceProcess } from '@signet/server';
+import { runMain } from '@signet/runtime';
 
-void runMain('token-service', startTokenServiceProcess);
+import { startTokenService } from './token-service.composition';
+
+void runMain('token-service', startTokenService);

@@ -5,10 +5,12 @@ import { hash as bcryptHash, verify as bcryptVerify } from '@node-rs/bcrypt';
 import type { DataSource, EntityManager } from 'typeorm';
 
 import { ApiKeyType, compileAllowlist, DEFAULT_WILL_POLICY, newApiKey, parseApiKey } from '@signet/credentials';
-import { DATA_SOURCE, forbidden, LOGGER, ProblemError, REVOCATION_BUS, tooManyRequests, unauthorized } from '@signet/http';
+import { forbidden, ProblemError, tooManyRequests, unauthorized } from '@signet/http';
 import type { Logger } from '@signet/observability';
-import { ApiKeyEntity } from '@signet/persistence';
+import { LOGGER } from '@signet/observability';
+import { ApiKeyEntity, DATA_SOURCE } from '@signet/persistence';
 import type { RevocationBus } from '@signet/revocation';
+import { REVOCATION_BUS } from '@signet/revocation';
 
 import { API_KEYS_OPTIONS, ApiKeysOptions, resolveOptions } from './options';
 import type { ApiKeyPrincipal } from './principal';

@@ -2,9 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 
 import { newOrgId } from '@signet/credentials';
-import { DATA_SOURCE, LOGGER } from '@signet/http';
 import type { Logger } from '@signet/observability';
-import { ADVISORY_LOCKS, advisoryXactLock, inTransaction, OrgEntity } from '@signet/persistence';
+import { LOGGER } from '@signet/observability';
+import { ADVISORY_LOCKS, advisoryXactLock, DATA_SOURCE, inTransaction, OrgEntity } from '@signet/persistence';
 
 import { ApiKeysService } from './api-keys.service';
 

@@ -1,9 +1,9 @@
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 
-import { DATA_SOURCE, LOGGER } from '@signet/http';
 import type { Logger } from '@signet/observability';
-import { inTransaction } from '@signet/persistence';
+import { LOGGER } from '@signet/observability';
+import { DATA_SOURCE, inTransaction } from '@signet/persistence';
 
 import { KEY_REVOCATION_REASONS, KeyRevocations } from './key-revocations';
 import { returningRows } from './sql';

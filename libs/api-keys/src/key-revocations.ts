@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 
-import { DATA_SOURCE, LOGGER, REVOCATION_BUS } from '@signet/http';
 import type { Logger } from '@signet/observability';
-import { RevocationStore, runAfterCommit } from '@signet/persistence';
+import { LOGGER } from '@signet/observability';
+import { DATA_SOURCE, RevocationStore, runAfterCommit } from '@signet/persistence';
 import type { RevocationBus, RevocationEvent } from '@signet/revocation';
+import { REVOCATION_BUS } from '@signet/revocation';
 
 import { ApiKeysService } from './api-keys.service';
 

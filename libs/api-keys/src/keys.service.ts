@@ -10,8 +10,8 @@ import {
   scopeProblem,
   userIdProblem,
 } from '@signet/credentials';
-import { badRequest, conflict, DATA_SOURCE, forbidden, notFound } from '@signet/http';
-import { ApiKeyEntity, inTransaction } from '@signet/persistence';
+import { badRequest, conflict, forbidden, notFound } from '@signet/http';
+import { ApiKeyEntity, DATA_SOURCE, inTransaction } from '@signet/persistence';
 
 import { ApiKeysService } from './api-keys.service';
 import { returningRows } from './sql';

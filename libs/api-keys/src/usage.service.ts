@@ -2,8 +2,9 @@ import { Inject, Injectable, OnModuleDestroy, OnModuleInit, Optional } from '@ne
 import type { DataSource } from 'typeorm';
 
 import { HOUR_MS, UsageAggregator, UsageCounter, UsageDelta } from '@signet/contracts';
-import { DATA_SOURCE, LOGGER } from '@signet/http';
 import type { Logger } from '@signet/observability';
+import { LOGGER } from '@signet/observability';
+import { DATA_SOURCE } from '@signet/persistence';
 
 import { API_KEYS_OPTIONS, ApiKeysOptions, resolveOptions } from './options';
 

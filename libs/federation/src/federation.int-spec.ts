@@ -8,10 +8,11 @@ import { decodeJwt, generateKeyPair, JWTPayload } from 'jose';
 
 import { ApiKeysModule, ApiKeysService, BootstrapService } from '@signet/api-keys';
 import { loadConfig } from '@signet/config';
-import { createHttpApp, platformProviders } from '@signet/http';
+import { createHttpApp } from '@signet/http';
 import { createLogger, SignetMetrics } from '@signet/observability';
 import { IdpProviderEntity, OpenedDatabase, openDatabase, OrgEntity, SecretBox } from '@signet/persistence';
 import { InMemoryRevocationBus } from '@signet/revocation';
+import { platformProviders } from '@signet/runtime';
 import { createTestDatabase, TestDatabase } from '@signet/testing';
 import { type TokenCredentialsDto as Credentials, TokensModule } from '@signet/tokens';
 

@@ -10,7 +10,7 @@ import type { JWK } from 'jose';
 import { ApiKeysModule, ApiKeysService, BootstrapService } from '@signet/api-keys';
 import { loadConfig, SignetConfig } from '@signet/config';
 import { AccessTokenClaims, AccessTokenVerifier, importPublicJwk } from '@signet/credentials';
-import { createHttpApp, platformProviders } from '@signet/http';
+import { createHttpApp } from '@signet/http';
 import { createLogger, SignetMetrics } from '@signet/observability';
 import {
   inTransaction,
@@ -31,6 +31,7 @@ import {
   RevocationHandler,
 } from '@signet/revocation';
 
+import { platformProviders } from '@signet/runtime';
 import { createTestDatabase, TestDatabase, waitFor } from '@signet/testing';
 import { TokenRetentionJob } from './retention/token-retention.job';
 import { TokenRetentionModule } from './retention/token-retention.module';

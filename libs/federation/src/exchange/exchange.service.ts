@@ -5,9 +5,10 @@ import type { DataSource } from 'typeorm';
 
 import { ApiKeyPrincipal } from '@signet/api-keys';
 import type { SignetConfig } from '@signet/config';
+import { SIGNET_CONFIG } from '@signet/config';
 import { userIdProblem } from '@signet/credentials';
-import { DATA_SOURCE, LOGGER, SIGNET_CONFIG } from '@signet/http';
-import { inTransaction, OrgEntity } from '@signet/persistence';
+import { LOGGER } from '@signet/observability';
+import { DATA_SOURCE, inTransaction, OrgEntity } from '@signet/persistence';
 import { checkClientId, checkNoEscalation, IssuedCredentials, resolveTtl, TokenIssuer } from '@signet/tokens';
 
 import { refuse } from '../errors';

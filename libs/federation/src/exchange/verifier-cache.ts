@@ -1,7 +1,7 @@
+import { LOGGER } from '@signet/observability';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Logger } from 'pino';
 
-import { LOGGER } from '@signet/http';
 
 import { FEDERATION_OPTIONS, FederationOptions, resolveFederationOptions, ResolvedFederationOptions } from '../options';
 import type { LoadedProvider } from '../providers/idp-providers.service';

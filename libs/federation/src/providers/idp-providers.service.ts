@@ -3,8 +3,8 @@ import type { DataSource } from 'typeorm';
 
 import type { ApiKeyPrincipal } from '@signet/api-keys';
 import { randomHex } from '@signet/credentials';
-import { DATA_SOURCE, notFound, SECRET_BOX } from '@signet/http';
-import { IdpProviderEntity, SecretBox } from '@signet/persistence';
+import { notFound } from '@signet/http';
+import { DATA_SOURCE, IdpProviderEntity, SECRET_BOX, SecretBox } from '@signet/persistence';
 
 import type { CreateIdpProviderDto, IdpProviderDto, UpdateIdpProviderDto } from './dto';
 import { mergeInput, ProviderInput, ProviderSettings, validateProvider } from './settings';

@@ -6,10 +6,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 
 import { explainListenError } from '@signet/config';
-import { PinoNestLogger, SignetMetrics } from '@signet/observability';
+import { LOGGER, METRICS, PinoNestLogger, SignetMetrics } from '@signet/observability';
 
-import { HealthController, HealthRegistry, METRICS } from './health';
-import { LOGGER } from './injection';
+import { HealthController, HealthRegistry } from './health';
 import { badRequest } from './problem';
 import { ProblemFilter } from './problem.filter';
 import { createValidationPipe } from './validation';

@@ -3,6 +3,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 
 import type { SignetMetrics } from '@signet/observability';
+import { METRICS } from '@signet/observability';
 
 export interface ReadinessResult {
   ok: boolean;
@@ -33,8 +34,6 @@ export class HealthRegistry {
     return { ready: entries.every(([, r]) => r.ok), checks };
   }
 }
-
-export const METRICS = Symbol('METRICS');
 
 @ApiExcludeController()
 @Controller()

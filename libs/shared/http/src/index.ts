@@ -1,6 +1,5 @@
 export * from './app';
 export * from './health';
-export * from './injection';
 export * from './problem';
 export * from './problem.filter';
 export { TokenBucketLimiter } from '@signet/rate-limit';

@@ -1,5 +1,6 @@
 export * from './database';
 export * from './entities';
+export * from './injection';
 export * from './keyset';
 export * from './logger';
 export * from './migrations';

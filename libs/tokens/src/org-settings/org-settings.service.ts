@@ -2,8 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 
 import { DEFAULT_WILL_POLICY, WillPolicy } from '@signet/credentials';
-import { DATA_SOURCE, unauthorized } from '@signet/http';
-import { OrgSettingsEntity } from '@signet/persistence';
+import { unauthorized } from '@signet/http';
+import { DATA_SOURCE, OrgSettingsEntity } from '@signet/persistence';
 
 import type { OrgSettingsDto, UpdateOrgSettingsDto } from './dto';
 

@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 
 import type { SignetConfig } from '@signet/config';
+import { SIGNET_CONFIG } from '@signet/config';
 import { parseAddress } from '@signet/credentials';
-import { SIGNET_CONFIG, TokenBucketLimiter, tooManyRequests } from '@signet/http';
+import { TokenBucketLimiter, tooManyRequests } from '@signet/http';
 
 /**
  * Per-address limit on the endpoints end-user devices and browsers call

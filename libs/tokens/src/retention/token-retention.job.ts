@@ -2,11 +2,13 @@ import { Inject, Injectable, OnModuleDestroy, OnModuleInit, Optional } from '@ne
 import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 
 import type { SignetConfig } from '@signet/config';
-import { DATA_SOURCE, LOGGER, METRICS, SIGNET_CONFIG } from '@signet/http';
+import { SIGNET_CONFIG } from '@signet/config';
 import type { Logger, SignetMetrics } from '@signet/observability';
+import { LOGGER, METRICS } from '@signet/observability';
 import {
   ADVISORY_LOCKS,
   advisoryXactLock,
+  DATA_SOURCE,
   inTransaction,
   IssuedTokenEntity,
   RefreshTokenEntity,

@@ -3,6 +3,7 @@ import type { JWK, KeyLike } from 'jose';
 import type { DataSource } from 'typeorm';
 
 import type { SignetConfig } from '@signet/config';
+import { SIGNET_CONFIG } from '@signet/config';
 import {
   ACCESS_TOKEN_ALG,
   generateSigningKey,
@@ -11,12 +12,14 @@ import {
   PublicKeyResolver,
   SigningKey,
 } from '@signet/credentials';
-import { DATA_SOURCE, LOGGER, SECRET_BOX, SIGNET_CONFIG } from '@signet/http';
 import type { Logger } from '@signet/observability';
+import { LOGGER } from '@signet/observability';
 import {
   ADVISORY_LOCKS,
   advisoryXactLock,
+  DATA_SOURCE,
   inTransaction,
+  SECRET_BOX,
   SecretBox,
   SigningKeyEntity,
   StoredPublicJwk,

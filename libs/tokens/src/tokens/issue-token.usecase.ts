@@ -3,10 +3,11 @@ import type { DataSource } from 'typeorm';
 
 import type { ApiKeyPrincipal } from '@signet/api-keys';
 import type { SignetConfig } from '@signet/config';
+import { SIGNET_CONFIG } from '@signet/config';
 import { mqttGrants } from '@signet/credentials';
-import { DATA_SOURCE, forbidden, SIGNET_CONFIG, unauthorized } from '@signet/http';
+import { forbidden, unauthorized } from '@signet/http';
 import { Permissions, templateCovered } from '@signet/permissions';
-import { inTransaction, OrgEntity } from '@signet/persistence';
+import { DATA_SOURCE, inTransaction, OrgEntity } from '@signet/persistence';
 
 import type { IssueTokenDto } from './dto';
 import { IssuedCredentials, TokenIssuer } from './token-issuer';

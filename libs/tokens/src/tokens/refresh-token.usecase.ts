@@ -2,10 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 
 import type { SignetConfig } from '@signet/config';
+import { SIGNET_CONFIG } from '@signet/config';
 import { hashOpaqueSecret, REFRESH_TOKEN_PATTERN } from '@signet/credentials';
-import { DATA_SOURCE, LOGGER, SIGNET_CONFIG, unauthorized } from '@signet/http';
+import { unauthorized } from '@signet/http';
 import type { Logger } from '@signet/observability';
-import { inTransaction, IssuedTokenEntity, OrgEntity, RefreshTokenEntity } from '@signet/persistence';
+import { LOGGER } from '@signet/observability';
+import { DATA_SOURCE, inTransaction, IssuedTokenEntity, OrgEntity, RefreshTokenEntity } from '@signet/persistence';
 
 import { REVOCATION_REASONS, RevocationService } from '../revocation/revocation.service';
 import { latest, revokeLiveTokens } from './revoke-tokens.usecase';

@@ -3,8 +3,8 @@ import type { DataSource, EntityManager } from 'typeorm';
 
 import type { ApiKeyPrincipal } from '@signet/api-keys';
 import { TOKEN_ID_PATTERN } from '@signet/credentials';
-import { DATA_SOURCE, notFound } from '@signet/http';
-import { inTransaction, IssuedTokenEntity, preparedQuery, RefreshTokenEntity, retryingStatement } from '@signet/persistence';
+import { notFound } from '@signet/http';
+import { DATA_SOURCE, inTransaction, IssuedTokenEntity, preparedQuery, RefreshTokenEntity, retryingStatement } from '@signet/persistence';
 
 import { REVOCATION_REASONS, RevocationService } from '../revocation/revocation.service';
 import { checkUserId } from './token-policy';

@@ -2,6 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import type { SignetConfig } from '@signet/config';
+import { SIGNET_CONFIG } from '@signet/config';
 import {
   AccessTokenClaims,
   hashOpaqueSecret,
@@ -11,8 +12,8 @@ import {
   randomHex,
   signAccessToken,
 } from '@signet/credentials';
-import { METRICS, SIGNET_CONFIG } from '@signet/http';
 import type { SignetMetrics } from '@signet/observability';
+import { METRICS } from '@signet/observability';
 import type { Permissions } from '@signet/permissions';
 import { IssuedTokenEntity, OrgSettingsEntity, RefreshTokenEntity, runAfterCommit } from '@signet/persistence';
 

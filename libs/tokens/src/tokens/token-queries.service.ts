@@ -3,8 +3,8 @@ import type { DataSource } from 'typeorm';
 
 import type { ApiKeyPrincipal } from '@signet/api-keys';
 import { AccessTokenVerifier, mqttUsername } from '@signet/credentials';
-import { badRequest, DATA_SOURCE } from '@signet/http';
-import { IssuedTokenEntity } from '@signet/persistence';
+import { badRequest } from '@signet/http';
+import { DATA_SOURCE, IssuedTokenEntity } from '@signet/persistence';
 
 import { SigningKeysService } from '../signing-keys/signing-keys.service';
 import type { IntrospectionDto, TokenListDto, TokenMetadataDto, TokenStatus } from './dto';

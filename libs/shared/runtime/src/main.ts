@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig, SignetConfig } from '@signet/config';
 
-import type { SignetProcess } from './processes';
+import type { SignetProcess } from './process';
 
 /**
  * The shared `main` of every app: validate the environment, start, print

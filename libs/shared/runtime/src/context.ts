@@ -3,10 +3,12 @@ import type { JWK } from 'jose';
 
 import { API_KEYS_OPTIONS, ApiKeysOptions } from '@signet/api-keys';
 import type { SignetConfig } from '@signet/config';
-import { platformProviders } from '@signet/http';
-import type { Logger, SignetMetrics } from '@signet/observability';
-import { Database, loadMasterKey, openDatabase, SecretBox } from '@signet/persistence';
+import { createLogger, Logger, SignetMetrics } from '@signet/observability';
+import { Database, loadMasterKey, openDatabase, RevocationStore, SecretBox } from '@signet/persistence';
 import { InMemoryRevocationBus, RedisRevocationBus, RevocationBus, RevocationSource } from '@signet/revocation';
+
+import { platformProviders } from './platform';
+import type { OnClose } from './process';
 
 /** What every Signet process has: validated config, a logger and metrics. */
 export interface ProcessContext {
@@ -20,6 +22,10 @@ export interface StatefulContext extends ProcessContext {
   database: Database;
   bus: RevocationBus;
   secretBox: SecretBox;
+}
+
+export function processContext(name: string, config: SignetConfig): ProcessContext {
+  return { config, logger: createLogger({ name, level: config.logLevel }), metrics: new SignetMetrics() };
 }
 
 /** The Redis bus when REDIS_URL is set, else the in-process one (one process only). */
@@ -46,7 +52,25 @@ export async function openState(ctx: ProcessContext): Promise<Omit<StatefulConte
   return { ...ctx, database, secretBox };
 }
 
-/** The DI providers every feature module expects (see @signet/http injection tokens). */
+/**
+ * The state of a process that serves the API: database, secret box, and a bus
+ * that can rebuild Redis's deny state from PostgreSQL (`revocations`). Each is
+ * registered with `onClose` as soon as it is open.
+ */
+export async function openServiceState(
+  ctx: ProcessContext,
+  onClose: OnClose,
+): Promise<{ state: StatefulContext; revocations: RevocationStore }> {
+  const opened = await openState(ctx);
+  onClose(() => opened.database.close());
+  const revocations = new RevocationStore(opened.database.dataSource);
+  const bus = createBus(ctx, 'both', revocations);
+  await bus.start();
+  onClose(() => bus.close());
+  return { state: { ...opened, bus }, revocations };
+}
+
+/** The DI providers every feature module expects (see the injection tokens in @signet/config, persistence, revocation). */
 export const stateProviders = (ctx: StatefulContext): Provider[] => [
   ...platformProviders({ config: ctx.config, dataSource: ctx.database.dataSource, bus: ctx.bus, secretBox: ctx.secretBox }),
   { provide: API_KEYS_OPTIONS, useValue: apiKeysOptions(ctx.config) },

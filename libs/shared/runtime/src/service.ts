@@ -1,19 +1,24 @@
 import type { DynamicModule, Type } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 
-import { BootstrapService } from '@signet/api-keys';
 import { explainListenError, PORT_VARIABLES } from '@signet/config';
 import { GrpcServiceRegistration, startGrpcServer } from '@signet/contracts';
 import { createHttpApp, HealthRegistry, listenHttp } from '@signet/http';
 
 import { StatefulContext, stateProviders } from './context';
 
+/** The first org's API key, created on the very first start of an empty database. */
+export interface Bootstrap {
+  orgId: string;
+  apiKey: string;
+}
+
 export interface ServiceHandle {
   app: NestFastifyApplication;
   httpPort: number;
   grpcPort: number | null;
   /** The bootstrap key, present only on the very first start of an empty database. */
-  bootstrap: { orgId: string; apiKey: string } | null;
+  bootstrap: Bootstrap | null;
   close(): Promise<void>;
 }
 
@@ -23,13 +28,14 @@ export interface ServiceOptions {
   imports: (Type<unknown> | DynamicModule)[];
   /** Internal gRPC services to serve on SIGNET_GRPC_PORT, built from the started app; none → no gRPC listener. */
   grpc?: (app: NestFastifyApplication) => GrpcServiceRegistration[];
+  /** Creates the first org and its key when the database is empty (before any listener opens). */
+  bootstrap?: (app: NestFastifyApplication) => Promise<Bootstrap | null>;
 }
 
 /**
  * A stateful Signet service: a Nest HTTP app over the given feature modules
  * (with health checks for the database and the bus, and the bootstrap of an
- * empty database), plus its internal gRPC services. Every service process,
- * and the all-in-one, is started here.
+ * empty database), plus its internal gRPC services.
  */
 export async function startService(ctx: StatefulContext, options: ServiceOptions): Promise<ServiceHandle> {
   const { config, logger } = ctx;
@@ -51,7 +57,13 @@ export async function startService(ctx: StatefulContext, options: ServiceOptions
     const h = ctx.bus.health();
     return { ok: h.connected, detail: h.connected ? undefined : 'revocation bus unreachable' };
   });
-  const bootstrap = await app.get(BootstrapService).ensureBootstrap();
+  let bootstrap: Bootstrap | null;
+  try {
+    bootstrap = (await options.bootstrap?.(app)) ?? null;
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
 
   let grpc: { port: number; close(): Promise<void> } | null = null;
   const services = options.grpc?.(app) ?? [];

@@ -1,0 +1,25 @@
+import { ApiKeysModule, BootstrapService } from '@signet/api-keys';
+import { loadConfig, SignetConfig } from '@signet/config';
+import { FederationModule } from '@signet/federation';
+import { bannerFor, openServiceState, runProcess, SignetProcess, startService } from '@signet/runtime';
+import { TokensModule } from '@signet/tokens';
+
+/**
+ * IdP federation (PostgreSQL + Redis, shared with other services): HTTP
+ * `/v1/idp-providers` and `/v1/federation/exchange`, health, metrics, OpenAPI.
+ * It issues tkn_ credentials itself (through the token library, with the
+ * signing keys every token service shares in PostgreSQL), so it needs no gRPC.
+ */
+export function startIdpFederation(config: SignetConfig = loadConfig()): Promise<SignetProcess> {
+  return runProcess('idp-federation', config, async (ctx, onClose) => {
+    const { state } = await openServiceState(ctx, onClose);
+    const service = await startService(state, {
+      title: 'Signet IdP federation',
+      imports: [ApiKeysModule, TokensModule, FederationModule],
+      bootstrap: (app) => app.get(BootstrapService).ensureBootstrap(),
+    });
+    onClose(() => service.close());
+    const ports = { http: service.httpPort };
+    return { banner: bannerFor(config, ports, service.bootstrap), ports, service, bus: state.bus };
+  });
+}

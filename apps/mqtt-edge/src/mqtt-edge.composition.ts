@@ -1,0 +1,37 @@
+import { loadConfig, PORT_VARIABLES, SignetConfig } from '@signet/config';
+import { createApiKeysClient, createSigningKeysClient } from '@signet/contracts';
+import { createHttpApp, HealthRegistry, listenHttp } from '@signet/http';
+import { bannerFor, createBus, runProcess, SignetProcess, startEdge } from '@signet/runtime';
+
+/**
+ * An MQTT edge alone, with no database:
+ *  - MQTT over TCP and WebSocket (and TLS/WSS when certificates are configured);
+ *  - public keys from the token service and key verdicts from the API key service
+ *    over gRPC (usage is reported back the same way), revocations over Redis;
+ *  - HTTP only for `/healthz`, `/readyz` and `/metrics`.
+ */
+export function startMqttEdge(config: SignetConfig = loadConfig()): Promise<SignetProcess> {
+  return runProcess('mqtt-edge', config, async (ctx, onClose) => {
+    const keysClient = createSigningKeysClient(config.edge.tokenServiceGrpc);
+    onClose(async () => keysClient.close());
+    const apiKeysClient = createApiKeysClient(config.edge.apiKeyServiceGrpc, { timeoutMs: 3000 });
+    onClose(async () => apiKeysClient.close());
+    const bus = createBus(ctx, 'subscriber');
+    await bus.start();
+    onClose(() => bus.close());
+    const edge = await startEdge(ctx, { bus, fetchJwks: () => keysClient.listPublicKeys(2000), apiKeys: apiKeysClient });
+    onClose(() => edge.close());
+    const app = await createHttpApp({ title: 'Signet MQTT edge', logger: ctx.logger, metrics: ctx.metrics, providers: [], imports: [] });
+    await app.init();
+    onClose(() => app.close());
+    const health = app.get(HealthRegistry);
+    health.register('revocation_bus', () => {
+      const h = bus.health();
+      return { ok: !h.stale, detail: h.stale ? 'revocation state is stale: credentials are refused' : undefined };
+    });
+    health.register('signing_keys', () => ({ ok: edge.keys.size > 0 }));
+    const http = await listenHttp(app, config.ports.http, config.host, PORT_VARIABLES.http);
+    const ports = { http, mqtt: edge.mqttPort, ws: edge.wsPort, mqtts: edge.mqttsPort, wss: edge.wssPort };
+    return { banner: bannerFor(config, ports, null), ports, edgeHandle: edge, bus };
+  });
+}

@@ -1,0 +1,50 @@
+import { ApiKeysEdgeHandlers, ApiKeysModule, ApiKeysServiceModule, BootstrapService } from '@signet/api-keys';
+import { loadConfig, SignetConfig } from '@signet/config';
+import { apiKeysRegistration, signingKeysRegistration } from '@signet/contracts';
+import { FederationModule } from '@signet/federation';
+import { HealthRegistry } from '@signet/http';
+import { bannerFor, openServiceState, runProcess, SignetProcess, startEdge, startService } from '@signet/runtime';
+import { SigningKeysService, TokenRetentionModule, TokensModule } from '@signet/tokens';
+
+/**
+ * Everything in one process, on one bus (`npm start`):
+ *  - HTTP: the token API, the key API (`/v1/keys`), IdP federation, health, metrics, OpenAPI;
+ *  - gRPC `SigningKeys` and `ApiKeys` on one port, for edges started elsewhere;
+ *  - the MQTT edge (TCP, WebSocket, and TLS/WSS when certificates are configured),
+ *    reading public keys and key verdicts in-process.
+ */
+export function startAllInOne(config: SignetConfig = loadConfig()): Promise<SignetProcess> {
+  return runProcess('signet', config, async (ctx, onClose) => {
+    const { state, revocations } = await openServiceState(ctx, onClose);
+    const service = await startService(state, {
+      title: 'Signet',
+      imports: [ApiKeysModule, ApiKeysServiceModule, TokensModule, TokenRetentionModule, FederationModule],
+      bootstrap: (app) => app.get(BootstrapService).ensureBootstrap(),
+      grpc: (app) => {
+        const signingKeys = app.get(SigningKeysService);
+        return [signingKeysRegistration(() => signingKeys.publicJwks()), apiKeysRegistration(app.get(ApiKeysEdgeHandlers))];
+      },
+    });
+    onClose(() => service.close());
+    const signingKeys = service.app.get(SigningKeysService);
+    const edge = await startEdge(ctx, {
+      bus: state.bus,
+      fetchJwks: () => signingKeys.publicJwks(),
+      // The in-process bus starts empty: PostgreSQL knows what was revoked before.
+      seed: () => revocations.listActive(Date.now()),
+      // In-process: no gRPC hop between the edge and the key service.
+      apiKeys: service.app.get(ApiKeysEdgeHandlers),
+    });
+    onClose(() => edge.close());
+    service.app.get(HealthRegistry).register('mqtt_edge', () => ({ ok: !state.bus.health().stale }));
+    const ports = {
+      http: service.httpPort,
+      mqtt: edge.mqttPort,
+      ws: edge.wsPort,
+      mqtts: edge.mqttsPort,
+      wss: edge.wssPort,
+      grpc: service.grpcPort,
+    };
+    return { banner: bannerFor(config, ports, service.bootstrap), ports, service, edgeHandle: edge, bus: state.bus };
+  });
+}

@@ -1,0 +1,35 @@
+import { ApiKeysModule, BootstrapService } from '@signet/api-keys';
+import { loadConfig, SignetConfig } from '@signet/config';
+import { signingKeysRegistration } from '@signet/contracts';
+import { bannerFor, openServiceState, runProcess, SignetProcess, startService } from '@signet/runtime';
+import { SigningKeysService, TokenRetentionModule, TokensModule } from '@signet/tokens';
+
+/**
+ * The token service (PostgreSQL + Redis, shared with other services):
+ *  - HTTP: the token API (`/v1/tokens…`, JWKS), health, metrics, OpenAPI;
+ *  - gRPC `signet.keys.v1.SigningKeys`: the public signing keys edges verify `tkn_` with;
+ *  - the retention job that deletes token data past retention.
+ * ApiKeysModule is here for the API-key guard of the token API, not for `/v1/keys`.
+ */
+export function startTokenService(config: SignetConfig = loadConfig()): Promise<SignetProcess> {
+  return runProcess('token-service', config, async (ctx, onClose) => {
+    const { state } = await openServiceState(ctx, onClose);
+    const service = await startService(state, {
+      title: 'Signet token service',
+      imports: [
+        ApiKeysModule,
+        TokensModule,
+        // Only the token service prunes token data (one job per replica, serialised by an advisory lock).
+        TokenRetentionModule,
+      ],
+      bootstrap: (app) => app.get(BootstrapService).ensureBootstrap(),
+      grpc: (app) => {
+        const signingKeys = app.get(SigningKeysService);
+        return [signingKeysRegistration(() => signingKeys.publicJwks())];
+      },
+    });
+    onClose(() => service.close());
+    const ports = { http: service.httpPort, grpc: service.grpcPort };
+    return { banner: bannerFor(config, ports, service.bootstrap), ports, service, bus: state.bus };
+  });
+}
