@@ -1,9 +1,10 @@
 import type { Provider } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 
 import type { SignetConfig } from '@signet/config';
-import type { SecretBox } from '@signet/persistence';
-import type { RevocationBus } from '@signet/revocation';
+import type { Logger } from '@signet/observability';
+import { RevocationStore, type SecretBox } from '@signet/persistence';
+import { RevocationPublisher, type RevocationBus } from '@signet/revocation';
 
 /**
  * Nest injection tokens for the process-wide objects every feature module
@@ -34,4 +35,11 @@ export const platformProviders = (state: PlatformState): Provider[] => [
   { provide: DATA_SOURCE, useValue: state.dataSource },
   { provide: REVOCATION_BUS, useValue: state.bus },
   { provide: SECRET_BOX, useValue: state.secretBox },
+  // Every credential kind revokes through this one publisher (injected by its class).
+  {
+    provide: RevocationPublisher,
+    useFactory: (logger: Logger): RevocationPublisher<EntityManager> =>
+      new RevocationPublisher({ bus: state.bus, log: new RevocationStore(state.dataSource), logger }),
+    inject: [LOGGER],
+  },
 ];
