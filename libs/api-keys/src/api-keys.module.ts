@@ -25,7 +25,7 @@ export class ApiKeysModule {}
 /**
  * The key service proper (`apikey-service`, and the all-in-one): /v1/keys,
  * rotation and revocation through the revocation bus, the expiry sweeper,
- * and the handlers edges call. Needs REVOCATION_BUS.
+ * and the handlers edges call. Needs RevocationPublisher (see platformProviders).
  */
 @Module({
   imports: [ApiKeysModule],

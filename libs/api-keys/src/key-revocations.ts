@@ -1,11 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 
-import type { Logger } from '@signet/observability';
-import { LOGGER } from '@signet/observability';
-import { DATA_SOURCE, RevocationStore, runAfterCommit } from '@signet/persistence';
-import type { RevocationBus, RevocationEvent } from '@signet/revocation';
-import { REVOCATION_BUS } from '@signet/revocation';
+import { runAfterCommit } from '@signet/persistence';
+import { RevocationPublisher } from '@signet/revocation';
 
 import { ApiKeysService } from './api-keys.service';
 
@@ -16,8 +13,6 @@ import { ApiKeysService } from './api-keys.service';
  * catch-up after a disconnection, so an hour is ample.
  */
 export const KEY_DENY_MS = 3_600_000;
-/** A revoke waits for the bus at most this long; the revocation is durable either way. */
-export const KEY_PUBLISH_TIMEOUT_MS = 2_000;
 
 export const KEY_REVOCATION_REASONS = {
   revoked: 'api_key_revoked',
@@ -26,47 +21,26 @@ export const KEY_REVOCATION_REASONS = {
 } as const;
 
 /**
- * The revocation path of the core flow, for keys: the `revocations` row is
- * appended in the caller's transaction (with the `api_keys` update), and the
- * event `{ seq, credentialIds: [key ids], … }` is published after commit. Every
- * process drops cached verdicts of those keys, and every edge closes their
- * live sessions (credentialId = key id) and refuses them.
+ * Key revocations through the one RevocationPublisher: recorded in the
+ * caller's transaction (with the `api_keys` update), published after commit
+ * as `{ seq, credentialIds: [key ids], … }`. Every process drops cached
+ * verdicts of those keys, and every edge closes their live sessions
+ * (credentialId = key id) and refuses them.
  */
 @Injectable()
 export class KeyRevocations {
-  private readonly store: RevocationStore;
-
   constructor(
-    @Inject(DATA_SOURCE) dataSource: DataSource,
-    @Inject(REVOCATION_BUS) private readonly bus: RevocationBus,
-    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(RevocationPublisher) private readonly publisher: RevocationPublisher<EntityManager>,
     private readonly keys: ApiKeysService,
-  ) {
-    this.store = new RevocationStore(dataSource);
-  }
+  ) {}
 
   /** Must run inside `manager`'s transaction; publishes once it commits. */
   async record(manager: EntityManager, keyIds: readonly string[], reason: string): Promise<void> {
     if (keyIds.length === 0) return;
-    const event = await this.store.append(manager, keyIds, Date.now() + KEY_DENY_MS, reason);
-    runAfterCommit(manager, async () => {
+    // This process's own verdicts go first, without waiting for the bus (queued before the publish).
+    runAfterCommit(manager, () => {
       for (const id of keyIds) this.keys.invalidateKey(id);
-      await this.publish(event);
     });
-  }
-
-  private async publish(event: RevocationEvent): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`bus did not confirm within ${KEY_PUBLISH_TIMEOUT_MS} ms`)), KEY_PUBLISH_TIMEOUT_MS);
-    });
-    try {
-      await Promise.race([this.bus.publish(event), timeout]);
-    } catch (err) {
-      // Committed already: edges learn of it when the bus catches up from PostgreSQL.
-      this.logger.error({ err, seq: event.seq, reason: event.reason }, 'key revocation committed but not published; the bus will recover it');
-    } finally {
-      clearTimeout(timer);
-    }
+    await this.publisher.record(manager, { credentialIds: keyIds, until: Date.now() + KEY_DENY_MS, reason });
   }
 }

@@ -4,7 +4,7 @@ export * from './org-settings/org-settings.service';
 export * from './rate-limit/public-rate-limiter';
 export * from './retention/token-retention.job';
 export * from './retention/token-retention.module';
-export * from './revocation/revocation.service';
+export * from './revocation/revocation-reasons';
 export * from './signing-keys/jwks.controller';
 export * from './signing-keys/signing-keys.service';
 export * from './tokens.module';

@@ -35,7 +35,6 @@ import { platformProviders } from '@signet/runtime';
 import { createTestDatabase, TestDatabase, waitFor } from '@signet/testing';
 import { TokenRetentionJob } from './retention/token-retention.job';
 import { TokenRetentionModule } from './retention/token-retention.module';
-import { RevocationService } from './revocation/revocation.service';
 import { SigningKeysService } from './signing-keys/signing-keys.service';
 import { TokensModule } from './tokens.module';
 import type { TokenCredentialsDto as Credentials } from './tokens/dto';
@@ -511,7 +510,7 @@ describe('token service API', () => {
       }
       expect((await introspect(orgA.key, c.mqtt_credentials.password)).active).toBe(false);
       expect(h.logLines.some((l) => l.includes('revocation committed but not published'))).toBe(true);
-      const active = await h.app.get(RevocationService).listActive(Date.now());
+      const active = await new RevocationStore(h.db.dataSource).listActive(Date.now());
       expect(active.some((e) => e.credentialIds.includes(c.token_id))).toBe(true);
     });
   });
@@ -777,7 +776,7 @@ describe('token service API', () => {
       const store = new RevocationStore(h.db.dataSource);
       const [moot, recentlyMoot, inForce] = await Promise.all(
         [-8 * DAY_MS, -6 * DAY_MS, 3_600_000].map((offset) =>
-          inTransaction(h.db.dataSource, (m) => store.append(m, ['tok_retention'], Date.now() + offset, 'token_revoked')),
+          inTransaction(h.db.dataSource, (m) => store.append(m, { credentialIds: ['tok_retention'], until: Date.now() + offset, reason: 'token_revoked' })),
         ),
       );
 
@@ -970,7 +969,7 @@ describe('token service over embedded PGlite', () => {
     const second = (await refreshWith(first)).json<Credentials>();
     await expireToken(h.db, first.token_id, 8);
     await ageRefreshToken(h.db, first.token_id, { used: 8 });
-    await inTransaction(h.db.dataSource, (m) => new RevocationStore(h.db.dataSource).append(m, ['tok_emb'], Date.now() - 8 * DAY_MS, 'token_revoked'));
+    await inTransaction(h.db.dataSource, (m) => new RevocationStore(h.db.dataSource).append(m, { credentialIds: ['tok_emb'], until: Date.now() - 8 * DAY_MS, reason: 'token_revoked' }));
 
     expect(await h.app.get(TokenRetentionJob).prune()).toEqual({ issuedTokens: 1, refreshTokens: 1, revocations: 1 });
     expect(await rowsOf(h.db, old.token_id)).toEqual({ token: false, refreshToken: false });

@@ -1,3 +1,4 @@
 export * from './key-source';
 export * from './token-authenticator';
 export * from './key-authenticator';
+export * from './revocation-subscriber';

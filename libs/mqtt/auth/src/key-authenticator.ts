@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 
 import type { ApiKeyVerification, ApiKeyVerifier, UsageCounter, VerifiedApiKey } from '@signet/contracts';
 import { compileAllowlist, mqttGrants, parseApiKey, parseMqttUsername } from '@signet/credentials';
@@ -26,7 +27,6 @@ interface CachedVerdict {
   key: VerifiedApiKey | null;
   allows: ((ip: string) => boolean) | null;
   permissions: { publish: string[]; subscribe: string[] } | null;
-  until: number;
 }
 
 /**
@@ -38,7 +38,9 @@ interface CachedVerdict {
  * `sk_` gets full access inside its org; `rk_` only its `mqtt:` scopes.
  */
 export class KeyAuthenticator implements ConnectAuthenticator {
-  private readonly cache = new Map<string, CachedVerdict>();
+  /** Verdicts by SHA-256 of the presented key, each for its TTL; least recently used go first when full. */
+  private readonly cache: LRUCache<string, CachedVerdict>;
+  /** key id → digests of its cached verdicts, so a revocation finds them. */
   private readonly byKeyId = new Map<string, Set<string>>();
   private readonly inFlight = new Map<string, Promise<ApiKeyVerification>>();
   private readonly now: () => number;
@@ -48,6 +50,14 @@ export class KeyAuthenticator implements ConnectAuthenticator {
 
   constructor(private readonly options: KeyAuthenticatorOptions) {
     this.now = options.now ?? Date.now;
+    this.cache = new LRUCache<string, CachedVerdict>({
+      max: options.cacheSize ?? 10_000,
+      perf: { now: this.now },
+      // Every lookup reads the clock: a verdict is never served past its TTL.
+      ttlResolution: 0,
+      // Evicted, expired, replaced or invalidated: the index follows.
+      dispose: (verdict, digest) => this.unindex(verdict.keyId, digest),
+    });
   }
 
   async authenticate(request: ConnectRequest): Promise<AuthResult> {
@@ -115,7 +125,7 @@ export class KeyAuthenticator implements ConnectAuthenticator {
     for (const id of keyIds) {
       const digests = this.byKeyId.get(id);
       if (!digests) continue;
-      for (const d of digests) this.cache.delete(d);
+      for (const d of [...digests]) this.cache.delete(d);
       this.byKeyId.delete(id);
     }
   }
@@ -127,7 +137,7 @@ export class KeyAuthenticator implements ConnectAuthenticator {
   private async verdict(secret: string, keyId: string, remoteAddress: string): Promise<CachedVerdict | 'throttled'> {
     const digest = createHash('sha256').update(secret).digest('hex');
     const cached = this.cache.get(digest);
-    if (cached && cached.until > this.now()) {
+    if (cached) {
       this.stats.cacheHits++;
       return cached;
     }
@@ -148,25 +158,26 @@ export class KeyAuthenticator implements ConnectAuthenticator {
       key,
       allows: key ? compileAllowlist(key.ipAllowlist) : null,
       permissions: key && key.type === 'restricted' ? mqttGrants(key.scopes) : null,
-      until: Math.min(nowMs + ttl, key?.expiresAt ?? Infinity),
     };
+    // Not past the key's own expiry; a TTL of 0 would mean "forever" to the cache, so it is not stored.
+    const cacheMs = Math.min(nowMs + ttl, key?.expiresAt ?? Infinity) - nowMs;
     // A revocation that landed while we were asking must not be undone by caching the older answer.
-    if (epoch === this.epoch && ttl > 0) this.store(digest, verdict);
+    if (epoch === this.epoch && cacheMs > 0) this.store(digest, verdict, cacheMs);
     return verdict;
   }
 
-  private store(digest: string, verdict: CachedVerdict): void {
-    if (this.cache.size >= (this.options.cacheSize ?? 10_000)) {
-      const oldest = this.cache.entries().next();
-      if (!oldest.done) {
-        this.cache.delete(oldest.value[0]);
-        this.byKeyId.get(oldest.value[1].keyId)?.delete(oldest.value[0]);
-      }
-    }
-    this.cache.set(digest, verdict);
+  private store(digest: string, verdict: CachedVerdict, ttl: number): void {
+    this.cache.set(digest, verdict, { ttl });
     let set = this.byKeyId.get(verdict.keyId);
     if (!set) this.byKeyId.set(verdict.keyId, (set = new Set()));
     set.add(digest);
+  }
+
+  private unindex(keyId: string, digest: string): void {
+    const set = this.byKeyId.get(keyId);
+    if (!set) return;
+    set.delete(digest);
+    if (set.size === 0) this.byKeyId.delete(keyId);
   }
 }
 

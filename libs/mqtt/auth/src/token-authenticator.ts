@@ -7,6 +7,8 @@ import {
   parseMqttUsername,
   toPermissions,
 } from '@signet/credentials';
+import { LRUCache } from 'lru-cache';
+
 import type { AuthResult, ConnectAuthenticator, ConnectRequest } from '@signet/mqtt-edge';
 import { PermissionSet } from '@signet/permissions';
 
@@ -37,14 +39,17 @@ export interface TokenAuthenticatorOptions {
  */
 export class TokenAuthenticator implements ConnectAuthenticator {
   private readonly verifier: AccessTokenVerifier;
-  private readonly verified = new Map<string, VerifiedToken>();
+  /**
+   * Least recently used tokens go first. No TTL: check() refuses an expired
+   * token itself, synchronously, so a client retrying one costs no signature check.
+   */
+  private readonly verified: LRUCache<string, VerifiedToken>;
   private readonly now: () => number;
-  private readonly cacheSize: number;
 
   constructor(private readonly options: TokenAuthenticatorOptions) {
     this.verifier = new AccessTokenVerifier(options.keys.resolve);
     this.now = options.now ?? Date.now;
-    this.cacheSize = options.cacheSize ?? 10000;
+    this.verified = new LRUCache({ max: options.cacheSize ?? 10000 });
   }
 
   authenticate(request: ConnectRequest): AuthResult | Promise<AuthResult> {
@@ -113,11 +118,6 @@ export class TokenAuthenticator implements ConnectAuthenticator {
     const cached = this.verified.get(secret);
     if (cached) return cached;
     const claims = await this.verifier.verify(secret, Math.floor(this.now() / 1000));
-    if (this.verified.size >= this.cacheSize) {
-      // Drop the oldest entry (Map keeps insertion order).
-      const oldest = this.verified.keys().next();
-      if (!oldest.done) this.verified.delete(oldest.value);
-    }
     const perClient = [...claims.perm.pub, ...claims.perm.sub].some((t) => t.includes('{client_id}'));
     const entry: VerifiedToken = { claims, perClient };
     this.verified.set(secret, entry);

@@ -82,8 +82,8 @@ describe.each<Mode>(['postgres', 'embedded'])('database (%s)', (mode) => {
 
     const store = new RevocationStore(db.dataSource);
     const now = Date.now();
-    const a = await inTransaction(db.dataSource, (m) => store.append(m, ['tok_a'], now + 60_000, 'token_revoked'));
-    const b = await inTransaction(db.dataSource, (m) => store.append(m, ['tok_b', 'tok_c'], now - 1, 'user_revoked'));
+    const a = await inTransaction(db.dataSource, (m) => store.append(m, { credentialIds: ['tok_a'], until: now + 60_000, reason: 'token_revoked' }));
+    const b = await inTransaction(db.dataSource, (m) => store.append(m, { credentialIds: ['tok_b', 'tok_c'], until: now - 1, reason: 'user_revoked' }));
     expect(b.seq).toBeGreaterThan(a.seq);
     expect(typeof a.seq).toBe('number');
     const active = await store.listActive(now);

@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 
 import { RevocationEntity } from './entities';
+import { runAfterCommit } from './transactions';
 
 /**
  * One durable revocation, shaped like `RevocationEvent` of @signet/revocation
@@ -17,26 +18,65 @@ export interface RevocationRecord {
   at: number;
 }
 
+/** What is revoked (RevocationPublisher's `Revocation` of @signet/revocation, structurally). */
+export interface RevocationEntry {
+  credentialIds: readonly string[];
+  /** ms epoch: the latest expiry among the listed credentials. */
+  until: number;
+  reason: string;
+}
+
+/** The row {@link revocationInsertSql} returns. */
+export interface RevocationInsertRow {
+  seq: string;
+  until: Date;
+  created_at: Date;
+}
+
+/**
+ * The one INSERT into `revocations`, for {@link RevocationStore.append} and
+ * for a hot-path statement that appends from rows of its own (a CTE of the
+ * single-statement token revoke). `rows` is a VALUES list or a SELECT
+ * yielding (credential_ids jsonb, until timestamptz, reason text).
+ */
+export const revocationInsertSql = (rows: string): string =>
+  `INSERT INTO revocations (credential_ids, until, reason) ${rows} RETURNING seq, until, created_at`;
+
+/** The record of a row returned by {@link revocationInsertSql}. */
+export function revocationFromInsertRow(row: RevocationInsertRow, credentialIds: readonly string[], reason: string): RevocationRecord {
+  return {
+    seq: Number(row.seq),
+    credentialIds: [...credentialIds],
+    until: row.until.getTime(),
+    reason,
+    at: row.created_at.getTime(),
+  };
+}
+
+const APPEND_SQL = revocationInsertSql('VALUES ($1::jsonb, $2, $3)');
+
 /**
  * The `revocations` table: append inside the caller's transaction (so the log
  * entry commits or rolls back with the `revoked_at` updates), list what is
- * still in force to rebuild the bus' deny state after Redis lost it.
+ * still in force to rebuild the bus' deny state after Redis lost it. Shaped
+ * as the `RevocationLog` RevocationPublisher records through, and as the
+ * bus's `RevocationSource`.
  */
 export class RevocationStore {
   constructor(private readonly dataSource: DataSource) {}
 
-  async append(manager: EntityManager, credentialIds: readonly string[], untilMs: number, reason: string): Promise<RevocationRecord> {
-    const rows: Array<{ seq: string; created_at: Date }> = await manager.query(
-      `INSERT INTO revocations (credential_ids, until, reason) VALUES ($1::jsonb, $2, $3) RETURNING seq, created_at`,
-      [JSON.stringify(credentialIds), new Date(untilMs), reason],
-    );
-    return {
-      seq: Number(rows[0].seq),
-      credentialIds: [...credentialIds],
-      until: untilMs,
-      reason,
-      at: rows[0].created_at.getTime(),
-    };
+  async append(manager: EntityManager, entry: RevocationEntry): Promise<RevocationRecord> {
+    const rows: RevocationInsertRow[] = await manager.query(APPEND_SQL, [
+      JSON.stringify(entry.credentialIds),
+      new Date(entry.until),
+      entry.reason,
+    ]);
+    return revocationFromInsertRow(rows[0], entry.credentialIds, entry.reason);
+  }
+
+  /** Runs `callback` after `manager`'s transaction commits (see {@link runAfterCommit}). */
+  afterCommit(manager: EntityManager, callback: () => Promise<void>): void {
+    runAfterCommit(manager, callback);
   }
 
   /** Every entry still in force at `nowMs`, oldest first. Implements RevocationSource. */

@@ -4,5 +4,6 @@ export * from './expiring-map';
 export * from './fanout';
 export * from './in-memory-revocation-bus';
 export * from './injection';
+export * from './publisher';
 export * from './redis-revocation-bus';
 export * from './stream-id';

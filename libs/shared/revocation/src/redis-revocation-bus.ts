@@ -36,7 +36,10 @@ export interface RedisRevocationBusOptions {
   rebuildCheckIntervalMs?: number;
   /** TTL of the rebuild lock (default 30 000). */
   rebuildLockMs?: number;
-  /** `publish()` rejects after this long without Redis; the event keeps being retried (default 5000). */
+  /**
+   * `publish()` rejects after this long without Redis; the event keeps being
+   * retried. It bounds how long a revoke waits (default {@link DEFAULT_PUBLISH_TIMEOUT_MS}).
+   */
   publishTimeoutMs?: number;
   /** Upper bound of the reconnect backoff (default 2000). */
   reconnectMaxDelayMs?: number;
@@ -61,6 +64,9 @@ export interface RedisRevocationBusOptions {
   reconcileOnStart?: boolean;
   now?: () => number;
 }
+
+/** A revoke answers once committed and waits for the bus at most this long (its response then means "sent to the edges"). */
+export const DEFAULT_PUBLISH_TIMEOUT_MS = 2_000;
 
 /** `publish()` could not reach Redis in time; the event stays queued and is retried until `close()`. */
 export class RevocationPublishTimeoutError extends Error {
@@ -198,7 +204,7 @@ export class RedisRevocationBus implements RevocationBus {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.rebuildCheckIntervalMs = options.rebuildCheckIntervalMs ?? 3000;
     this.rebuildLockMs = options.rebuildLockMs ?? 30_000;
-    this.publishTimeoutMs = options.publishTimeoutMs ?? 5000;
+    this.publishTimeoutMs = options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
     this.reconnectMaxDelayMs = options.reconnectMaxDelayMs ?? 2000;
     this.commandTimeoutMs = options.commandTimeoutMs ?? 5000;
     this.startTimeoutMs = options.startTimeoutMs ?? 10_000;

@@ -32,7 +32,12 @@ export type RevocationHandler = (event: RevocationEvent) => void;
 export interface RevocationBus {
   start(): Promise<void>;
   close(): Promise<void>;
-  /** Call after the revocation is committed in PostgreSQL. */
+  /**
+   * Call after the revocation is committed in PostgreSQL (RevocationPublisher
+   * does). Settles within the bus's publish timeout, the one bound on how long
+   * a revoke waits for the edges to be told; a rejection means "not confirmed
+   * yet", not "lost".
+   */
   publish(event: RevocationEvent): Promise<void>;
   /**
    * Live and replayed events, at-least-once: handlers must be idempotent.

@@ -1,7 +1,7 @@
 import { explainListenError, PORT_VARIABLES } from '@signet/config';
 import type { ApiKeyVerifier, UsageSink } from '@signet/contracts';
 import { UsageAggregator } from '@signet/contracts';
-import { CredentialRouter, KeyAuthenticator, PublicKeyCache, TokenAuthenticator } from '@signet/mqtt-auth';
+import { CredentialRouter, EdgeRevocationSubscriber, KeyAuthenticator, PublicKeyCache, TokenAuthenticator } from '@signet/mqtt-auth';
 import { MqttEdge, Principal } from '@signet/mqtt-edge';
 import { DenyList, RevocationBus, RevocationEvent } from '@signet/revocation';
 
@@ -117,16 +117,7 @@ export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, api
   };
   const reportTimer = setInterval(() => void reportUsage(), config.apiKeys.usageFlushMs);
   reportTimer.unref();
-  const unsubscribe = bus.subscribe((event) => {
-    denyList.add(event);
-    keyAuth?.invalidate(event.credentialIds);
-    const closed = edge.revoke(event.credentialIds);
-    metrics.revocations.inc({ reason: event.reason });
-    if (closed > 0) {
-      metrics.revokeToDisconnect.observe(Math.max(0, Date.now() - event.at) / 1000);
-      log.info({ seq: event.seq, reason: event.reason, sessions: closed }, 'revocation closed live sessions');
-    }
-  });
+  const unsubscribe = new EdgeRevocationSubscriber({ bus, denyList, sessions: edge, verdictCaches: keyAuth ? [keyAuth] : [], metrics, logger: log }).connect();
 
   const stop = async () => {
     unsubscribe();

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 
 import type { SignetConfig } from '@signet/config';
 import { SIGNET_CONFIG } from '@signet/config';
@@ -8,8 +8,9 @@ import { unauthorized } from '@signet/http';
 import type { Logger } from '@signet/observability';
 import { LOGGER } from '@signet/observability';
 import { DATA_SOURCE, inTransaction, IssuedTokenEntity, OrgEntity, RefreshTokenEntity } from '@signet/persistence';
+import { RevocationPublisher } from '@signet/revocation';
 
-import { REVOCATION_REASONS, RevocationService } from '../revocation/revocation.service';
+import { REVOCATION_REASONS } from '../revocation/revocation-reasons';
 import { latest, revokeLiveTokens } from './revoke-tokens.usecase';
 import { IssuedCredentials, TokenIssuer } from './token-issuer';
 
@@ -34,7 +35,7 @@ export class RefreshTokenUseCase {
     @Inject(SIGNET_CONFIG) private readonly config: SignetConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly issuer: TokenIssuer,
-    private readonly revocations: RevocationService,
+    @Inject(RevocationPublisher) private readonly revocations: RevocationPublisher<EntityManager>,
   ) {}
 
   async execute(refreshToken: string): Promise<IssuedCredentials> {
@@ -60,7 +61,7 @@ export class RefreshTokenUseCase {
           .where('family_id = :familyId AND revoked_at IS NULL', { familyId: current.familyId })
           .execute();
         const revoked = await revokeLiveTokens(m, 'family_id = :familyId', { familyId: current.familyId }, REVOCATION_REASONS.refreshReuse);
-        await this.revocations.revoke(revoked.map((t) => t.id), latest(revoked), REVOCATION_REASONS.refreshReuse, m);
+        await this.revocations.record(m, { credentialIds: revoked.map((t) => t.id), until: latest(revoked), reason: REVOCATION_REASONS.refreshReuse, orgId: current.orgId });
         this.logger.warn(
           { orgId: current.orgId, userId: current.userId, familyId: current.familyId, revokedTokens: revoked.length },
           'refresh token reused: its whole family was revoked',

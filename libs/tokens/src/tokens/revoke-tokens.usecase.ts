@@ -4,9 +4,20 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { ApiKeyPrincipal } from '@signet/api-keys';
 import { TOKEN_ID_PATTERN } from '@signet/credentials';
 import { notFound } from '@signet/http';
-import { DATA_SOURCE, inTransaction, IssuedTokenEntity, preparedQuery, RefreshTokenEntity, retryingStatement } from '@signet/persistence';
+import {
+  DATA_SOURCE,
+  inTransaction,
+  IssuedTokenEntity,
+  preparedQuery,
+  RefreshTokenEntity,
+  retryingStatement,
+  revocationFromInsertRow,
+  revocationInsertSql,
+  type RevocationInsertRow,
+} from '@signet/persistence';
+import { RevocationPublisher } from '@signet/revocation';
 
-import { REVOCATION_REASONS, RevocationService } from '../revocation/revocation.service';
+import { REVOCATION_REASONS } from '../revocation/revocation-reasons';
 import { checkUserId } from './token-policy';
 
 /*
@@ -29,10 +40,10 @@ import { checkUserId } from './token-policy';
  *   this issued_tokens row, as everywhere else.
  * - `revoked`: marks it revoked unless it already was (idempotent; a
  *   concurrent revoke that committed first is seen through the row lock).
- * - `logged`: appends the `revocations` entry (same shape as
- *   RevocationStore.append) unless the token has expired.
+ * - `logged`: appends the `revocations` entry (RevocationStore's INSERT,
+ *   {@link revocationInsertSql}) unless the token has expired.
  * The caller publishes `logged` only after the statement returned, i.e.
- * after commit.
+ * after commit (RevocationPublisher.publishCommitted).
  */
 export const REVOKE_TOKEN_SQL = `
 WITH refresh AS (
@@ -48,32 +59,25 @@ WITH refresh AS (
   WHERE id = (SELECT id FROM token WHERE revoked_at IS NULL)
   RETURNING id, expires_at
 ), logged AS (
-  INSERT INTO revocations (credential_ids, until, reason)
-  SELECT jsonb_build_array(id), expires_at, $3 FROM revoked WHERE expires_at > now()
-  RETURNING seq, until, created_at
+  ${revocationInsertSql('SELECT jsonb_build_array(id), expires_at, $3 FROM revoked WHERE expires_at > now()')}
 )
 SELECT token.revoked_at IS NOT NULL AS already_revoked, logged.seq, logged.until, logged.created_at
 FROM token LEFT JOIN logged ON true`;
 
-interface RevokeTokenRow {
-  already_revoked: boolean;
-  seq: string | null;
-  until: Date | null;
-  created_at: Date | null;
-}
+type RevokeTokenRow = { already_revoked: boolean } & (RevocationInsertRow | { [K in keyof RevocationInsertRow]: null });
 
 const tokenNotFound = () => notFound('token_not_found', 'no such token in this org');
 
 /**
  * DELETE /v1/tokens/{id} and POST /v1/users/{id}/revoke. Revoking a token
  * also kills its unused refresh token (otherwise the holder would simply
- * refresh); the revocation reaches the edges through RevocationService.
+ * refresh); the revocation reaches the edges through RevocationPublisher.
  */
 @Injectable()
 export class RevokeTokensUseCase {
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
-    private readonly revocations: RevocationService,
+    @Inject(RevocationPublisher) private readonly revocations: RevocationPublisher<EntityManager>,
   ) {}
 
   /**
@@ -91,13 +95,7 @@ export class RevokeTokensUseCase {
     // Revoked before, or expired (nothing to enforce): nothing to publish.
     if (row.already_revoked || row.seq === null) return;
     // Committed (the statement was its own transaction): now the edges may hear of it.
-    await this.revocations.publishCommitted({
-      seq: Number(row.seq),
-      credentialIds: [tokenId],
-      until: row.until!.getTime(),
-      reason: REVOCATION_REASONS.tokenRevoked,
-      at: row.created_at!.getTime(),
-    });
+    await this.revocations.publishCommitted(revocationFromInsertRow(row, [tokenId], REVOCATION_REASONS.tokenRevoked), caller.orgId);
   }
 
   /** Revokes every live token (and refresh token) of a user in the caller's org; returns how many tokens. */
@@ -114,12 +112,12 @@ export class RevokeTokensUseCase {
         })
         .execute();
       const revoked = await revokeLiveTokens(m, 'org_id = :orgId AND user_id = :userId', { orgId: caller.orgId, userId }, REVOCATION_REASONS.userRevoked);
-      await this.revocations.revoke(
-        revoked.map((t) => t.id),
-        latest(revoked),
-        REVOCATION_REASONS.userRevoked,
-        m,
-      );
+      await this.revocations.record(m, {
+        credentialIds: revoked.map((t) => t.id),
+        until: latest(revoked),
+        reason: REVOCATION_REASONS.userRevoked,
+        orgId: caller.orgId,
+      });
       return revoked.length;
     });
   }
