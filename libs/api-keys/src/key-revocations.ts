@@ -6,7 +6,7 @@ import type { Logger } from '@signet/observability';
 import { RevocationStore, runAfterCommit } from '@signet/persistence';
 import type { RevocationBus, RevocationEvent } from '@signet/revocation';
 
-import { ApiKeysService } from './api-keys.service';
+import { ApiKeysService } from './usecases/verify/api-keys.service';
 
 /**
  * How long a key's revocation stays on the bus and in edge deny lists. A

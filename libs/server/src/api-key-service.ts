@@ -1,4 +1,4 @@
-import { ApiKeysEdgeHandlers, ApiKeysModule, ApiKeysServiceModule } from '@signet/api-keys';
+import { ApiKeysEdgeHandlers, ApiKeysModule, apiKeysOptionsFrom, ApiKeysServiceModule } from '@signet/api-keys';
 import { apiKeysRegistration } from '@signet/contracts';
 
 import type { StatefulContext } from './context';
@@ -16,7 +16,7 @@ export interface ApiKeyServiceHandle extends ServiceHandle {
 export async function startApiKeyService(ctx: StatefulContext): Promise<ApiKeyServiceHandle> {
   const handle = await startService(ctx, {
     title: 'Signet API key service',
-    imports: [ApiKeysModule, ApiKeysServiceModule],
+    imports: [ApiKeysModule.forRoot(apiKeysOptionsFrom(ctx.config)), ApiKeysServiceModule],
     grpc: (app) => [apiKeysRegistration(app.get(ApiKeysEdgeHandlers))],
   });
   return { ...handle, keyHandlers: handle.app.get(ApiKeysEdgeHandlers) };

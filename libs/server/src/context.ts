@@ -1,7 +1,6 @@
 import type { Provider } from '@nestjs/common';
 import type { JWK } from 'jose';
 
-import { API_KEYS_OPTIONS, ApiKeysOptions } from '@signet/api-keys';
 import type { SignetConfig } from '@signet/config';
 import { platformProviders } from '@signet/http';
 import type { Logger, SignetMetrics } from '@signet/observability';
@@ -49,18 +48,7 @@ export async function openState(ctx: ProcessContext): Promise<Omit<StatefulConte
 /** The DI providers every feature module expects (see @signet/http injection tokens). */
 export const stateProviders = (ctx: StatefulContext): Provider[] => [
   ...platformProviders({ config: ctx.config, dataSource: ctx.database.dataSource, bus: ctx.bus, secretBox: ctx.secretBox }),
-  { provide: API_KEYS_OPTIONS, useValue: apiKeysOptions(ctx.config) },
 ];
-
-export function apiKeysOptions(config: SignetConfig): ApiKeysOptions {
-  const k = config.apiKeys;
-  return {
-    verdictTtlMs: k.verdictTtlMs,
-    throttle: { ipFailures: k.throttleIpFailures, keyFailures: k.throttleKeyFailures, windowMs: k.throttleWindowMs },
-    usageFlushIntervalMs: k.usageFlushMs,
-    expirySweepIntervalMs: 1000,
-  };
-}
 
 /** Where an edge gets the token service's public keys from. */
 export type JwksFetcher = () => Promise<JWK[]>;

@@ -1,4 +1,4 @@
-import { ApiKeysModule } from '@signet/api-keys';
+import { ApiKeysModule, apiKeysOptionsFrom } from '@signet/api-keys';
 import { loadConfig, PORT_VARIABLES, SignetConfig } from '@signet/config';
 import { createApiKeysClient, createSigningKeysClient } from '@signet/contracts';
 import { FederationModule } from '@signet/federation';
@@ -150,7 +150,7 @@ export function startIdpFederationProcess(config: SignetConfig = loadConfig()): 
     const { state, bus } = await openServiceState(ctx, onClose);
     const service = await startService(state, {
       title: 'Signet IdP federation',
-      imports: [ApiKeysModule, TokensModule, FederationModule],
+      imports: [ApiKeysModule.forRoot(apiKeysOptionsFrom(config)), TokensModule, FederationModule],
     });
     onClose(() => service.close());
     const ports = { http: service.httpPort };

@@ -1,4 +1,4 @@
-import { ApiKeysEdgeHandlers, ApiKeysModule, ApiKeysServiceModule } from '@signet/api-keys';
+import { ApiKeysEdgeHandlers, ApiKeysModule, apiKeysOptionsFrom, ApiKeysServiceModule } from '@signet/api-keys';
 import { apiKeysRegistration, signingKeysRegistration } from '@signet/contracts';
 import { FederationModule } from '@signet/federation';
 import { SigningKeysService, TokenRetentionModule, TokensModule } from '@signet/tokens';
@@ -27,7 +27,7 @@ export async function startTokenService(
   const handle = await startService(ctx, {
     title: options.title ?? 'Signet token service',
     imports: [
-      ApiKeysModule,
+      ApiKeysModule.forRoot(apiKeysOptionsFrom(ctx.config)),
       ...(keyService ? [ApiKeysServiceModule] : []),
       TokensModule,
       // Only the token service prunes token data (one job per replica, serialised by an advisory lock).

@@ -1,6 +1,19 @@
-import { blockCovers, IpBlock, ipBlockMatcher, parseIpBlock } from '@signet/net';
+import { isIP } from 'node:net';
+
+import { addressValue, blockCovers, IpBlock, ipBlockMatcher, parseIpBlock } from '@signet/net';
 
 export const MAX_ALLOWLIST_ENTRIES = 100;
+
+/** An address as (family, value), IPv4-mapped IPv6 folded to IPv4; null when it is not an IP. */
+export function parseAddress(input: string): { family: 4 | 6; value: bigint } | null {
+  // Zone ids (fe80::1%eth0) say which interface, not which host.
+  const address = input.includes('%') ? input.slice(0, input.indexOf('%')) : input;
+  const family = isIP(address);
+  if (family !== 4 && family !== 6) return null;
+  const value = addressValue(address, family);
+  if (family === 6 && value >> 32n === 0xffffn) return { family: 4, value: value & 0xffffffffn };
+  return { family, value };
+}
 
 /** Parses `203.0.113.7`, `10.0.0.0/8`, `2001:db8::/32` or `::ffff:10.0.0.0/104`; null when invalid. */
 export function parseCidr(entry: string): IpBlock | null {

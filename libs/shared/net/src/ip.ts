@@ -1,10 +1,11 @@
 import { IP_WIDTH, IpBlock } from './block';
 
 /*
- * The network address of a block, as text: node:net can match blocks but not
- * name their network, which the SIGNET_TRUSTED_PROXIES check suggests when an
- * entry has host bits set. Read at boot only; inputs are addresses node:net
- * has accepted, so nothing here validates.
+ * Address values as bigints, for what node:net cannot do: name a block's
+ * network (the SIGNET_TRUSTED_PROXIES hint for an entry with host bits set)
+ * and key an address by its value (per-/64 rate limits). Matching against
+ * blocks is BlockList's job (block.ts). Inputs are addresses node:net has
+ * accepted, so nothing here validates.
  */
 
 function v4Value(address: string): bigint {
@@ -30,6 +31,11 @@ function v6Value(address: string): bigint {
   return tail === null ? value : (value & ~0xffffffffn) | tail;
 }
 
+/** The numeric value of an address `net.isIP` said is of `family`. */
+export function addressValue(address: string, family: 4 | 6): bigint {
+  return family === 4 ? v4Value(address) : v6Value(address);
+}
+
 function prefixMask(family: 4 | 6, prefix: number): bigint {
   const width = BigInt(IP_WIDTH[family]);
   return prefix === 0 ? 0n : ((1n << width) - 1n) ^ ((1n << (width - BigInt(prefix))) - 1n);
@@ -52,7 +58,7 @@ function formatAddress(family: 4 | 6, value: bigint): string {
 
 /** The block's network address (host bits cleared), or null when the written address is already it. */
 export function hostBitsCleared(block: IpBlock): string | null {
-  const value = block.family === 4 ? v4Value(block.address) : v6Value(block.address);
+  const value = addressValue(block.address, block.family);
   const network = value & prefixMask(block.family, block.prefix);
   return network === value ? null : formatAddress(block.family, network);
 }

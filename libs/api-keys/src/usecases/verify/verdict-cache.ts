@@ -1,4 +1,6 @@
-import type { ApiKeyPrincipal } from './principal';
+import { LRUCache } from 'lru-cache';
+
+import type { ApiKeyPrincipal } from '../../principal';
 
 export interface Verdict {
   /** null: the presented key is not valid. */
@@ -13,33 +15,38 @@ export interface Verdict {
 
 /**
  * Verdicts keyed by SHA-256 of the presented key string (never the string
- * itself), indexed by key id so revoking a key drops all its entries.
- * Bounded: the oldest entries go first when full.
+ * itself), each trusted until its `expiresAt`, indexed by key id so revoking
+ * a key drops all its entries. Bounded: the least recently used go first.
  */
 export class VerdictCache {
-  private readonly entries = new Map<string, Verdict>();
+  private readonly entries: LRUCache<string, Verdict>;
   private readonly byKeyId = new Map<string, Set<string>>();
 
-  constructor(private readonly maxEntries = 10_000) {}
+  constructor(maxEntries = 10_000) {
+    this.entries = new LRUCache<string, Verdict>({
+      max: maxEntries,
+      // Every way out (eviction, expiry, invalidation, replacement) keeps the key-id index in step.
+      dispose: (verdict, hash) => this.unindex(verdict.keyId, hash),
+    });
+  }
 
   get(hash: string, now: number): Verdict | undefined {
     const v = this.entries.get(hash);
-    if (!v) return undefined;
-    if (v.expiresAt <= now) {
-      this.delete(hash);
+    // The cache's own clock and the caller's may differ by a tick: the caller's `now` decides.
+    if (v && v.expiresAt <= now) {
+      this.entries.delete(hash);
       return undefined;
     }
     return v;
   }
 
-  set(hash: string, verdict: Verdict): void {
-    this.delete(hash);
-    while (this.entries.size >= this.maxEntries) {
-      const oldest = this.entries.keys().next();
-      if (oldest.done) break;
-      this.delete(oldest.value);
+  set(hash: string, verdict: Verdict, now = Date.now()): void {
+    const ttl = Math.ceil(verdict.expiresAt - now);
+    if (ttl <= 0) {
+      this.entries.delete(hash);
+      return;
     }
-    this.entries.set(hash, verdict);
+    this.entries.set(hash, verdict, { ttl });
     let set = this.byKeyId.get(verdict.keyId);
     if (!set) this.byKeyId.set(verdict.keyId, (set = new Set()));
     set.add(hash);
@@ -50,7 +57,7 @@ export class VerdictCache {
     const set = this.byKeyId.get(keyId);
     if (!set) return 0;
     const n = set.size;
-    for (const hash of [...set]) this.delete(hash);
+    for (const hash of [...set]) this.entries.delete(hash);
     return n;
   }
 
@@ -63,12 +70,9 @@ export class VerdictCache {
     return this.entries.size;
   }
 
-  private delete(hash: string): void {
-    const v = this.entries.get(hash);
-    if (!v) return;
-    this.entries.delete(hash);
-    const set = this.byKeyId.get(v.keyId);
+  private unindex(keyId: string, hash: string): void {
+    const set = this.byKeyId.get(keyId);
     set?.delete(hash);
-    if (set && set.size === 0) this.byKeyId.delete(v.keyId);
+    if (set && set.size === 0) this.byKeyId.delete(keyId);
   }
 }
