@@ -43,14 +43,7 @@ export interface NewApiKey {
 }
 
 /** What verification reads in one round trip: the key, its hash and its org's will policy. */
-export interface VerifiableApiKey {
-  id: string;
-  orgId: string;
-  name: string;
-  type: ApiKeyType;
-  keyHash: string;
-  scopes: string[];
-  ipAllowlist: string[];
+export interface VerifiableApiKey extends Pick<NewApiKey, 'id' | 'orgId' | 'name' | 'type' | 'keyHash' | 'scopes' | 'ipAllowlist'> {
   /** ms epoch; null = never. */
   expiresAt: number | null;
   revoked: boolean;
