@@ -7,7 +7,7 @@ import { KeysController } from './http/keys.controller';
 import { KEY_REVOCATION_RECORDER, KeyRevocationsRecorder } from './key-revocation-recorder';
 import { KeyRevocations } from './key-revocations';
 import { API_KEYS_OPTIONS, ApiKeysOptions } from './options';
-import { USAGE_REPOSITORY, TypeOrmUsageRepository } from './usage.repository';
+import { TypeOrmUsageRepository, USAGE_REPOSITORY } from './usage.repository';
 import { BootstrapService } from './usecases/bootstrap/bootstrap.service';
 import { CreateKeyUseCase } from './usecases/create/create-key.usecase';
 import { KeyExpirySweeper } from './usecases/expire/expiry-sweeper';

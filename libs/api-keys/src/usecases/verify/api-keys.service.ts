@@ -12,7 +12,7 @@ import { API_KEYS_REPOSITORY, ApiKeysRepository } from '../../api-keys.repositor
 import { invalidApiKey, ipNotAllowed, tooManyAttempts } from '../../errors';
 import { API_KEYS_OPTIONS, ApiKeysOptions, resolveOptions } from '../../options';
 import type { ApiKeyPrincipal } from '../../principal';
-import { CreatedApiKey, issueApiKey, CreateApiKeyInput } from '../create/issue-key';
+import { CreateApiKeyInput, CreatedApiKey, issueApiKey } from '../create/issue-key';
 import { UsageService } from '../usage/usage.service';
 import { GuessThrottle } from './throttle';
 import { Verdict, VerdictCache } from './verdict-cache';
