@@ -1,4 +1,4 @@
-import { ApiKeysEdgeHandlers, ApiKeysModule, ApiKeysServiceModule, BootstrapService } from '@signet/api-keys';
+import { ApiKeysEdgeHandlers, ApiKeysModule, apiKeysOptionsFrom, ApiKeysServiceModule, BootstrapService } from '@signet/api-keys';
 import { loadConfig, SignetConfig } from '@signet/config';
 import { apiKeysRegistration } from '@signet/contracts';
 import { bannerFor, openServiceState, runProcess, SignetProcess, startService } from '@signet/runtime';
@@ -13,7 +13,7 @@ export function startApiKeyService(config: SignetConfig = loadConfig()): Promise
     const { state } = await openServiceState(ctx, onClose);
     const service = await startService(state, {
       title: 'Signet API key service',
-      imports: [ApiKeysModule, ApiKeysServiceModule],
+      imports: [ApiKeysModule.forRoot(apiKeysOptionsFrom(config)), ApiKeysServiceModule],
       bootstrap: (app) => app.get(BootstrapService).ensureBootstrap(),
       grpc: (app) => [apiKeysRegistration(app.get(ApiKeysEdgeHandlers))],
     });

@@ -1,4 +1,4 @@
-import { ApiKeysModule, BootstrapService } from '@signet/api-keys';
+import { ApiKeysModule, apiKeysOptionsFrom, BootstrapService } from '@signet/api-keys';
 import { loadConfig, SignetConfig } from '@signet/config';
 import { FederationModule } from '@signet/federation';
 import { bannerFor, openServiceState, runProcess, SignetProcess, startService } from '@signet/runtime';
@@ -15,7 +15,7 @@ export function startIdpFederation(config: SignetConfig = loadConfig()): Promise
     const { state } = await openServiceState(ctx, onClose);
     const service = await startService(state, {
       title: 'Signet IdP federation',
-      imports: [ApiKeysModule, TokensModule, FederationModule],
+      imports: [ApiKeysModule.forRoot(apiKeysOptionsFrom(config)), TokensModule, FederationModule],
       bootstrap: (app) => app.get(BootstrapService).ensureBootstrap(),
     });
     onClose(() => service.close());

@@ -1,4 +1,4 @@
-import { ApiKeysEdgeHandlers, ApiKeysModule, ApiKeysServiceModule, BootstrapService } from '@signet/api-keys';
+import { ApiKeysEdgeHandlers, ApiKeysModule, apiKeysOptionsFrom, ApiKeysServiceModule, BootstrapService } from '@signet/api-keys';
 import { loadConfig, SignetConfig } from '@signet/config';
 import { apiKeysRegistration, signingKeysRegistration } from '@signet/contracts';
 import { FederationModule } from '@signet/federation';
@@ -18,7 +18,7 @@ export function startAllInOne(config: SignetConfig = loadConfig()): Promise<Sign
     const { state, revocations } = await openServiceState(ctx, onClose);
     const service = await startService(state, {
       title: 'Signet',
-      imports: [ApiKeysModule, ApiKeysServiceModule, TokensModule, TokenRetentionModule, FederationModule],
+      imports: [ApiKeysModule.forRoot(apiKeysOptionsFrom(config)), ApiKeysServiceModule, TokensModule, TokenRetentionModule, FederationModule],
       bootstrap: (app) => app.get(BootstrapService).ensureBootstrap(),
       grpc: (app) => {
         const signingKeys = app.get(SigningKeysService);

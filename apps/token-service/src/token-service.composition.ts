@@ -1,4 +1,4 @@
-import { ApiKeysModule, BootstrapService } from '@signet/api-keys';
+import { ApiKeysModule, apiKeysOptionsFrom, BootstrapService } from '@signet/api-keys';
 import { loadConfig, SignetConfig } from '@signet/config';
 import { signingKeysRegistration } from '@signet/contracts';
 import { bannerFor, openServiceState, runProcess, SignetProcess, startService } from '@signet/runtime';
@@ -17,7 +17,7 @@ export function startTokenService(config: SignetConfig = loadConfig()): Promise<
     const service = await startService(state, {
       title: 'Signet token service',
       imports: [
-        ApiKeysModule,
+        ApiKeysModule.forRoot(apiKeysOptionsFrom(config)),
         TokensModule,
         // Only the token service prunes token data (one job per replica, serialised by an advisory lock).
         TokenRetentionModule,

@@ -9,8 +9,9 @@ import { ApiKeyEntity, OpenedDatabase, openDatabase, OrgEntity, OrgSettingsEntit
 import { InMemoryRevocationBus } from '@signet/revocation';
 
 import { createTestDatabase, TestDatabase } from '@signet/testing';
-import { ApiKeysService } from './api-keys.service';
-import { BootstrapService } from './bootstrap.service';
+import { TypeOrmApiKeysRepository } from './api-keys.repository';
+import { BootstrapService } from './usecases/bootstrap/bootstrap.service';
+import { ApiKeysService } from './usecases/verify/api-keys.service';
 
 // A project-level testTimeout is not applied by jest; embedded starts (initdb) and bcrypt need more than 5 s under load.
 jest.setTimeout(60_000);
@@ -34,7 +35,7 @@ describe('ApiKeysService', () => {
     await bus.start();
   });
   beforeEach(() => {
-    service = new ApiKeysService(db.dataSource, logger, bus);
+    service = new ApiKeysService(new TypeOrmApiKeysRepository(db.dataSource), logger, bus);
     service.onModuleInit();
   });
   afterEach(() => service.onModuleDestroy());
@@ -136,7 +137,7 @@ describe('ApiKeysService', () => {
   it("reads the org's will policy with the key (suppress without a settings row); a change reaches verdicts fetched after it", async () => {
     const willOrg = 'org_apikeyswill01';
     await db.dataSource.getRepository(OrgEntity).insert({ id: willOrg, name: 'wills', maxTokenTtlSeconds: null });
-    const shortLived = new ApiKeysService(db.dataSource, logger, undefined, { verdictTtlMs: 300 });
+    const shortLived = new ApiKeysService(new TypeOrmApiKeysRepository(db.dataSource), logger, undefined, { verdictTtlMs: 300 });
     const expiresAt = new Date(Date.now() + 3_600_000);
     const { keyId, apiKey } = await shortLived.createKey({
       orgId: willOrg,
@@ -187,7 +188,7 @@ describe('BootstrapService', () => {
     const config = loadConfig({ DATABASE_URL: pg.url, SIGNET_DATA_DIR: dataDir });
     const dbs = await Promise.all([openDatabase(config), openDatabase(config), openDatabase(config)]);
     try {
-      const services = dbs.map((d) => new BootstrapService(d.dataSource, logger, new ApiKeysService(d.dataSource, logger)));
+      const services = dbs.map((d) => new BootstrapService(new TypeOrmApiKeysRepository(d.dataSource), logger));
       const results = await Promise.all(services.map((s) => s.ensureBootstrap()));
       const winners = results.filter((r) => r !== null);
       expect(winners).toHaveLength(1);
@@ -200,7 +201,7 @@ describe('BootstrapService', () => {
       expect(keys.map((k) => ({ name: k.name, type: k.type, orgId: k.orgId }))).toEqual([
         { name: 'bootstrap', type: 'secret', orgId: win?.orgId },
       ]);
-      const principal = await new ApiKeysService(dbs[1].dataSource, logger).verify(win?.apiKey ?? '');
+      const principal = await new ApiKeysService(new TypeOrmApiKeysRepository(dbs[1].dataSource), logger).verify(win?.apiKey ?? '');
       expect(principal.orgId).toBe(win?.orgId);
     } finally {
       await Promise.all(dbs.map((d) => d.close()));

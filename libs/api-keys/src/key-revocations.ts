@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { runAfterCommit } from '@signet/persistence';
 import { RevocationPublisher } from '@signet/revocation';
 
-import { ApiKeysService } from './api-keys.service';
+import { ApiKeysService } from './usecases/verify/api-keys.service';
 
 /**
  * How long a key's revocation stays on the bus and in edge deny lists. A

@@ -1,4 +1,6 @@
-/** Tunables of the API key feature; the process passes them from its config (tests shorten them). */
+import type { SignetConfig } from '@signet/config';
+
+/** Tunables of the API key feature; the process builds them from its config (tests shorten them). */
 export interface ApiKeysOptions {
   /** How long a verdict (valid or not) is trusted before the database and bcrypt are asked again. */
   verdictTtlMs: number;
@@ -17,6 +19,7 @@ export interface ThrottleOptions {
   windowMs: number;
 }
 
+/** Provided by `ApiKeysModule.forRoot(options)`; without it the defaults apply. */
 export const API_KEYS_OPTIONS = Symbol('API_KEYS_OPTIONS');
 
 export const DEFAULT_API_KEYS_OPTIONS: ApiKeysOptions = {
@@ -25,6 +28,18 @@ export const DEFAULT_API_KEYS_OPTIONS: ApiKeysOptions = {
   usageFlushIntervalMs: 10_000,
   expirySweepIntervalMs: 1_000,
 };
+
+/** The options of `config.apiKeys` (SIGNET_KEY_CACHE_MS, SIGNET_KEY_THROTTLE_*, SIGNET_USAGE_FLUSH_MS). */
+export function apiKeysOptionsFrom(config: SignetConfig): ApiKeysOptions {
+  const k = config.apiKeys;
+  return {
+    verdictTtlMs: k.verdictTtlMs,
+    throttle: { ipFailures: k.throttleIpFailures, keyFailures: k.throttleKeyFailures, windowMs: k.throttleWindowMs },
+    usageFlushIntervalMs: k.usageFlushMs,
+    // Not configurable: a second between a grace end and its revocation everywhere is what the README promises.
+    expirySweepIntervalMs: DEFAULT_API_KEYS_OPTIONS.expirySweepIntervalMs,
+  };
+}
 
 export function resolveOptions(partial?: Partial<ApiKeysOptions>): ApiKeysOptions {
   return {

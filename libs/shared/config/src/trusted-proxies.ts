@@ -1,6 +1,4 @@
-import { isIP } from 'node:net';
-
-import { formatAddress, IP_WIDTH, prefixMask, v4Value, v6Value } from '@signet/net';
+import { hostBitsCleared, IP_WIDTH, parseIpBlock } from '@signet/net';
 
 import { ConfigError } from './env';
 
@@ -18,26 +16,19 @@ export function parseTrustedProxies(raw: string | undefined, variable: string): 
   for (const part of raw.split(',')) {
     const entry = part.trim();
     if (entry === '') continue;
-    const slash = entry.indexOf('/');
-    const address = slash === -1 ? entry : entry.slice(0, slash);
-    const prefixText = slash === -1 ? null : entry.slice(slash + 1);
-    const family = address.includes('%') ? 0 : isIP(address);
-    if (family !== 4 && family !== 6) {
-      throw new ConfigError(variable, `'${entry}' is not an IPv4/IPv6 address or CIDR block (e.g. 10.0.0.0/8, fd00::/8)`);
+    const block = parseIpBlock(entry);
+    if ('problem' in block) {
+      if (block.problem === 'not_an_address') {
+        throw new ConfigError(variable, `'${entry}' is not an IPv4/IPv6 address or CIDR block (e.g. 10.0.0.0/8, fd00::/8)`);
+      }
+      throw new ConfigError(variable, `'${entry}': the prefix length must be a number from 1 to ${IP_WIDTH[block.family]}`);
     }
-    const width = IP_WIDTH[family];
-    if (prefixText !== null && !/^(0|[1-9]\d{0,2})$/.test(prefixText)) {
-      throw new ConfigError(variable, `'${entry}': the prefix length must be a number from 1 to ${width}`);
-    }
-    const prefix = prefixText === null ? width : Number(prefixText);
-    if (prefix > width) throw new ConfigError(variable, `'${entry}': the prefix length must be a number from 1 to ${width}`);
-    if (prefix === 0) {
+    if (block.prefix === 0) {
       throw new ConfigError(variable, `'${entry}' would trust every address, letting any client choose its own; list only your proxies' addresses`);
     }
-    const value = family === 4 ? v4Value(address) : v6Value(address);
-    const network = value & prefixMask(family, prefix);
-    if (network !== value) {
-      throw new ConfigError(variable, `'${entry}' has host bits set; write the block as ${formatAddress(family, network)}/${prefix}, or the address alone`);
+    const network = hostBitsCleared(block);
+    if (network !== null) {
+      throw new ConfigError(variable, `'${entry}' has host bits set; write the block as ${network}/${block.prefix}, or the address alone`);
     }
     entries.push(entry);
   }

@@ -1,14 +1,6 @@
 import { isIP } from 'node:net';
 
-import { IP_WIDTH, prefixMask, v4Value, v6Value } from '@signet/net';
-
-/** One allowlist entry, normalised: IPv4-mapped IPv6 blocks become IPv4 ones. */
-export interface Cidr {
-  family: 4 | 6;
-  /** Network address with host bits cleared. */
-  network: bigint;
-  prefix: number;
-}
+import { addressValue, blockCovers, IpBlock, ipBlockMatcher, parseIpBlock } from '@signet/net';
 
 export const MAX_ALLOWLIST_ENTRIES = 100;
 
@@ -17,32 +9,17 @@ export function parseAddress(input: string): { family: 4 | 6; value: bigint } | 
   // Zone ids (fe80::1%eth0) say which interface, not which host.
   const address = input.includes('%') ? input.slice(0, input.indexOf('%')) : input;
   const family = isIP(address);
-  if (family === 4) return { family: 4, value: v4Value(address) };
-  if (family !== 6) return null;
-  const value = v6Value(address);
-  if (value >> 32n === 0xffffn) return { family: 4, value: value & 0xffffffffn };
-  return { family: 6, value };
+  if (family !== 4 && family !== 6) return null;
+  const value = addressValue(address, family);
+  if (family === 6 && value >> 32n === 0xffffn) return { family: 4, value: value & 0xffffffffn };
+  return { family, value };
 }
 
 /** Parses `203.0.113.7`, `10.0.0.0/8`, `2001:db8::/32` or `::ffff:10.0.0.0/104`; null when invalid. */
-export function parseCidr(entry: string): Cidr | null {
-  if (typeof entry !== 'string' || entry.length === 0 || entry.length > 64 || entry.trim() !== entry || entry.includes('%')) return null;
-  const slash = entry.indexOf('/');
-  const address = slash === -1 ? entry : entry.slice(0, slash);
-  const prefixText = slash === -1 ? null : entry.slice(slash + 1);
-  const family = isIP(address);
-  if (family !== 4 && family !== 6) return null;
-  const width = IP_WIDTH[family];
-  if (prefixText !== null && !/^(0|[1-9]\d{0,2})$/.test(prefixText)) return null;
-  const prefix = prefixText === null ? width : Number(prefixText);
-  if (prefix > width) return null;
-  if (family === 4) return { family, prefix, network: v4Value(address) & prefixMask(4, prefix) };
-  const value = v6Value(address);
-  // ::ffff:a.b.c.d/n with n ≥ 96 is an IPv4 block; clients arrive as IPv4 or mapped, both folded to IPv4.
-  if (prefix >= 96 && value >> 32n === 0xffffn) {
-    return { family: 4, prefix: prefix - 96, network: (value & 0xffffffffn) & prefixMask(4, prefix - 96) };
-  }
-  return { family: 6, prefix, network: value & prefixMask(6, prefix) };
+export function parseCidr(entry: string): IpBlock | null {
+  if (typeof entry !== 'string' || entry.length === 0 || entry.length > 64 || entry.trim() !== entry) return null;
+  const block = parseIpBlock(entry);
+  return 'problem' in block ? null : block;
 }
 
 /** Why an allowlist is unusable, or null. */
@@ -56,16 +33,13 @@ export function allowlistProblem(entries: readonly unknown[]): string | null {
   return null;
 }
 
-const contains = (outer: Cidr, family: 4 | 6, value: bigint, prefix: number): boolean =>
-  outer.family === family && prefix >= outer.prefix && (value & prefixMask(family, outer.prefix)) === outer.network;
-
 /** Is the whole block `inner` inside one of `outer`? (For "a key cannot widen its own allowlist".) */
 export function cidrCovered(outer: readonly string[], inner: string): boolean {
   const child = parseCidr(inner);
   if (!child) return false;
   return outer.some((o) => {
     const parent = parseCidr(o);
-    return parent !== null && contains(parent, child.family, child.network, child.prefix);
+    return parent !== null && blockCovers(parent, child);
   });
 }
 
@@ -78,11 +52,5 @@ export function cidrCovered(outer: readonly string[], inner: string): boolean {
  */
 export function compileAllowlist(entries: readonly string[]): ((ip: string) => boolean) | null {
   if (entries.length === 0) return null;
-  const blocks = entries.map(parseCidr).filter((c): c is Cidr => c !== null);
-  return (ip: string) => {
-    const address = parseAddress(ip);
-    if (!address) return false;
-    const width = IP_WIDTH[address.family];
-    return blocks.some((b) => contains(b, address.family, address.value, width));
-  };
+  return ipBlockMatcher(entries.map(parseCidr).filter((c): c is IpBlock => c !== null));
 }

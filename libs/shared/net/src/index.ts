@@ -1,1 +1,2 @@
+export * from './block';
 export * from './ip';

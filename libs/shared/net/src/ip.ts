@@ -1,17 +1,19 @@
-/**
- * IP address arithmetic on bigints, for CIDR checks (API key allowlists, trusted proxies). Inputs are
- * addresses `net.isIP` has accepted; nothing here validates.
+import { IP_WIDTH, IpBlock } from './block';
+
+/*
+ * Address values as bigints, for what node:net cannot do: name a block's
+ * network (the SIGNET_TRUSTED_PROXIES hint for an entry with host bits set)
+ * and key an address by its value (per-/64 rate limits). Matching against
+ * blocks is BlockList's job (block.ts). Inputs are addresses node:net has
+ * accepted, so nothing here validates.
  */
 
-/** Bits in an address of each family. */
-export const IP_WIDTH = { 4: 32, 6: 128 } as const;
-
-export function v4Value(address: string): bigint {
+function v4Value(address: string): bigint {
   return address.split('.').reduce((acc, octet) => (acc << 8n) | BigInt(Number(octet)), 0n);
 }
 
 /** The 128-bit value of an IPv6 address (with `::` and an optional dotted IPv4 tail). */
-export function v6Value(address: string): bigint {
+function v6Value(address: string): bigint {
   let text = address;
   let tail: bigint | null = null;
   // An embedded IPv4 tail (`::ffff:10.0.0.1`) stands for the last two groups.
@@ -29,14 +31,18 @@ export function v6Value(address: string): bigint {
   return tail === null ? value : (value & ~0xffffffffn) | tail;
 }
 
-/** The network mask of a `prefix`-bit block. */
-export function prefixMask(family: 4 | 6, prefix: number): bigint {
+/** The numeric value of an address `net.isIP` said is of `family`. */
+export function addressValue(address: string, family: 4 | 6): bigint {
+  return family === 4 ? v4Value(address) : v6Value(address);
+}
+
+function prefixMask(family: 4 | 6, prefix: number): bigint {
   const width = BigInt(IP_WIDTH[family]);
   return prefix === 0 ? 0n : ((1n << width) - 1n) ^ ((1n << (width - BigInt(prefix))) - 1n);
 }
 
 /** Dotted quad, or RFC 5952 text (the longest run of two or more zero groups becomes `::`). */
-export function formatAddress(family: 4 | 6, value: bigint): string {
+function formatAddress(family: 4 | 6, value: bigint): string {
   if (family === 4) return [24n, 16n, 8n, 0n].map((shift) => String((value >> shift) & 0xffn)).join('.');
   const groups = [112n, 96n, 80n, 64n, 48n, 32n, 16n, 0n].map((shift) => ((value >> shift) & 0xffffn).toString(16));
   let best = { start: -1, length: 1 };
@@ -48,4 +54,11 @@ export function formatAddress(family: 4 | 6, value: bigint): string {
   }
   if (best.start === -1) return groups.join(':');
   return `${groups.slice(0, best.start).join(':')}::${groups.slice(best.start + best.length).join(':')}`;
+}
+
+/** The block's network address (host bits cleared), or null when the written address is already it. */
+export function hostBitsCleared(block: IpBlock): string | null {
+  const value = addressValue(block.address, block.family);
+  const network = value & prefixMask(block.family, block.prefix);
+  return network === value ? null : formatAddress(block.family, network);
 }

@@ -1,7 +1,6 @@
 import type { Provider } from '@nestjs/common';
 import type { JWK } from 'jose';
 
-import { API_KEYS_OPTIONS, ApiKeysOptions } from '@signet/api-keys';
 import type { SignetConfig } from '@signet/config';
 import { createLogger, Logger, SignetMetrics } from '@signet/observability';
 import { Database, loadMasterKey, openDatabase, RevocationStore, SecretBox } from '@signet/persistence';
@@ -73,18 +72,7 @@ export async function openServiceState(
 /** The DI providers every feature module expects (see the injection tokens in @signet/config, persistence, revocation). */
 export const stateProviders = (ctx: StatefulContext): Provider[] => [
   ...platformProviders({ config: ctx.config, dataSource: ctx.database.dataSource, bus: ctx.bus, secretBox: ctx.secretBox }),
-  { provide: API_KEYS_OPTIONS, useValue: apiKeysOptions(ctx.config) },
 ];
-
-export function apiKeysOptions(config: SignetConfig): ApiKeysOptions {
-  const k = config.apiKeys;
-  return {
-    verdictTtlMs: k.verdictTtlMs,
-    throttle: { ipFailures: k.throttleIpFailures, keyFailures: k.throttleKeyFailures, windowMs: k.throttleWindowMs },
-    usageFlushIntervalMs: k.usageFlushMs,
-    expirySweepIntervalMs: 1000,
-  };
-}
 
 /** Where an edge gets the token service's public keys from. */
 export type JwksFetcher = () => Promise<JWK[]>;

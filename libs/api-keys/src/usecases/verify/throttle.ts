@@ -1,4 +1,4 @@
-import type { ThrottleOptions } from './options';
+import type { ThrottleOptions } from '../../options';
 
 interface Window {
   count: number;

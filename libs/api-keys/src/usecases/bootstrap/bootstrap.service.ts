@@ -1,12 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
 
 import { newOrgId } from '@signet/credentials';
-import type { Logger } from '@signet/observability';
 import { LOGGER } from '@signet/observability';
-import { ADVISORY_LOCKS, advisoryXactLock, DATA_SOURCE, inTransaction, OrgEntity } from '@signet/persistence';
+import type { Logger } from '@signet/observability';
 
-import { ApiKeysService } from './api-keys.service';
+import { API_KEYS_REPOSITORY, ApiKeysRepository } from '../../api-keys.repository';
+import { issueApiKey } from '../create/issue-key';
 
 export interface BootstrapResult {
   orgId: string;
@@ -21,24 +20,23 @@ export const BOOTSTRAP_KEY_NAME = 'bootstrap';
  * First start: an empty database gets a default org and one secret key, so a
  * fresh install is usable at once. Runs under a transaction-scoped advisory
  * lock: two processes starting together serialise here, and the second sees
- * the first one's org and does nothing.
+ * the first one's org and does nothing. (`ensureBootstrap` is its `execute`:
+ * every process calls it by that name at start.)
  */
 @Injectable()
 export class BootstrapService {
   constructor(
-    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject(API_KEYS_REPOSITORY) private readonly repository: ApiKeysRepository,
     @Inject(LOGGER) private readonly logger: Logger,
-    private readonly keys: ApiKeysService,
   ) {}
 
   async ensureBootstrap(): Promise<BootstrapResult | null> {
-    const result = await inTransaction(this.dataSource, async (manager) => {
-      await advisoryXactLock(manager, ADVISORY_LOCKS.bootstrap);
-      const rows: Array<{ present: boolean }> = await manager.query('SELECT EXISTS (SELECT 1 FROM orgs) AS present');
-      if (rows[0]?.present) return null;
+    const result = await this.repository.transaction(async (tx) => {
+      await tx.lockBootstrap();
+      if (await tx.anyOrgExists()) return null;
       const orgId = newOrgId();
-      await manager.insert(OrgEntity, { id: orgId, name: BOOTSTRAP_ORG_NAME, maxTokenTtlSeconds: null });
-      const key = await this.keys.createKey({ orgId, name: BOOTSTRAP_KEY_NAME, type: 'secret' }, manager);
+      await tx.insertOrg({ id: orgId, name: BOOTSTRAP_ORG_NAME });
+      const key = await issueApiKey(tx, { orgId, name: BOOTSTRAP_KEY_NAME, type: 'secret' });
       return { orgId, apiKey: key.apiKey, keyId: key.keyId };
     });
     if (!result) return null;

@@ -9,11 +9,11 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 
 import { scopeHeld } from '@signet/credentials';
-import { forbidden, unauthorized } from '@signet/http';
 
-import { ApiKeysService } from './api-keys.service';
-import { UsageService } from './usage.service';
-import type { ApiKeyPrincipal } from './principal';
+import { insufficientScope, invalidApiKey, missingApiKey } from '../errors';
+import type { ApiKeyPrincipal } from '../principal';
+import { UsageService } from '../usecases/usage/usage.service';
+import { ApiKeysService } from '../usecases/verify/api-keys.service';
 
 export const API_KEY_SCOPES = 'signet:api-key-scopes';
 
@@ -45,10 +45,10 @@ export class ApiKeyGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<ApiKeyRequest>();
     const header = request.headers.authorization;
     if (header === undefined || header === '') {
-      throw unauthorized('missing_api_key', 'send an API key as "Authorization: Bearer sk_…"');
+      throw missingApiKey('send an API key as "Authorization: Bearer sk_…"');
     }
     const match = BEARER.exec(header);
-    if (!match) throw unauthorized('invalid_api_key', 'the Authorization header must be "Bearer <API key>"');
+    if (!match) throw invalidApiKey('the Authorization header must be "Bearer <API key>"');
     const principal = await this.keys.verify(match[1], { ip: request.ip });
     if (principal.type === 'restricted') {
       const required = this.reflector.getAllAndOverride<string[] | undefined>(API_KEY_SCOPES, [
@@ -57,7 +57,7 @@ export class ApiKeyGuard implements CanActivate {
       ]);
       if (!required || required.length === 0 || !required.every((s) => scopeHeld(principal.scopes, s, principal.orgId))) {
         this.usage.record(principal.keyId, 'denials');
-        throw forbidden('insufficient_scope', `this API key lacks the scope(s) ${required?.join(', ') || 'for this route'}`);
+        throw insufficientScope(`this API key lacks the scope(s) ${required?.join(', ') || 'for this route'}`);
       }
     }
     request.apiKey = principal;
@@ -70,6 +70,6 @@ export class ApiKeyGuard implements CanActivate {
 export const CurrentApiKey = createParamDecorator((_data: unknown, context: ExecutionContext): ApiKeyPrincipal => {
   const principal = context.switchToHttp().getRequest<ApiKeyRequest>().apiKey;
   // Only reachable when a route forgot the guard: refuse rather than run unauthenticated.
-  if (!principal) throw unauthorized('missing_api_key', 'an API key is required');
+  if (!principal) throw missingApiKey('an API key is required');
   return principal;
 });

@@ -1,13 +1,15 @@
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
 
-import type { Logger } from '@signet/observability';
 import { LOGGER } from '@signet/observability';
-import { DATA_SOURCE, inTransaction } from '@signet/persistence';
+import type { Logger } from '@signet/observability';
 
-import { KEY_REVOCATION_REASONS, KeyRevocations } from './key-revocations';
-import { returningRows } from './sql';
-import { API_KEYS_OPTIONS, ApiKeysOptions, resolveOptions } from './options';
+import { API_KEYS_REPOSITORY, ApiKeysRepository } from '../../api-keys.repository';
+import { KEY_REVOCATION_RECORDER, KeyRevocationRecorder } from '../../key-revocation-recorder';
+import { KEY_REVOCATION_REASONS } from '../../key-revocations';
+import { API_KEYS_OPTIONS, ApiKeysOptions, resolveOptions } from '../../options';
+
+/** Keys claimed per pass (and transaction). */
+const SWEEP_BATCH = 500;
 
 /**
  * Turns the end of a key's validity (its `expires_at`, which rotation sets to
@@ -25,9 +27,9 @@ export class KeyExpirySweeper implements OnModuleInit, OnModuleDestroy {
   private readonly options: ApiKeysOptions;
 
   constructor(
-    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject(API_KEYS_REPOSITORY) private readonly repository: ApiKeysRepository,
     @Inject(LOGGER) private readonly logger: Logger,
-    private readonly revocations: KeyRevocations,
+    @Inject(KEY_REVOCATION_RECORDER) private readonly revocations: KeyRevocationRecorder,
     @Optional() @Inject(API_KEYS_OPTIONS) options?: Partial<ApiKeysOptions>,
   ) {
     this.options = resolveOptions(options);
@@ -57,22 +59,12 @@ export class KeyExpirySweeper implements OnModuleInit, OnModuleDestroy {
   }
 
   private pass(): Promise<number> {
-    return inTransaction(this.dataSource, async (manager) => {
-      const rows = returningRows<{ id: string }>(await manager.query(
-        `UPDATE api_keys SET expiry_enforced_at = now()
-          WHERE id IN (SELECT id FROM api_keys
-                        WHERE expires_at <= now() AND expiry_enforced_at IS NULL AND revoked_at IS NULL
-                        ORDER BY expires_at LIMIT 500 FOR UPDATE SKIP LOCKED)
-          RETURNING id`,
-      ));
-      if (rows.length === 0) return 0;
-      await this.revocations.record(
-        manager,
-        rows.map((r) => r.id),
-        KEY_REVOCATION_REASONS.expired,
-      );
-      this.logger.info({ keys: rows.length }, 'API keys expired (rotation grace or expires_at): sessions closed');
-      return rows.length;
+    return this.repository.transaction(async (tx) => {
+      const ids = await tx.claimExpired(SWEEP_BATCH);
+      if (ids.length === 0) return 0;
+      await this.revocations.record(tx, ids, KEY_REVOCATION_REASONS.expired);
+      this.logger.info({ keys: ids.length }, 'API keys expired (rotation grace or expires_at): sessions closed');
+      return ids.length;
     });
   }
 }

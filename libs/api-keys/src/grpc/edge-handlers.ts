@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 
 import type { ApiKeysHandlers, ApiKeyVerification, UsageDelta } from '@signet/contracts';
 
-import { ApiKeysService } from './api-keys.service';
-import { UsageService } from './usage.service';
+import { UsageService } from '../usecases/usage/usage.service';
+import { ApiKeysService } from '../usecases/verify/api-keys.service';
 
 /**
  * What the key service answers edges (over gRPC `signet.keys.v1.ApiKeys`, or

@@ -1,25 +1,24 @@
 import { createHash } from 'node:crypto';
 
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
-import { hash as bcryptHash, verify as bcryptVerify } from '@node-rs/bcrypt';
-import type { DataSource, EntityManager } from 'typeorm';
+import { verify as bcryptVerify } from '@node-rs/bcrypt';
 
-import { ApiKeyType, compileAllowlist, DEFAULT_WILL_POLICY, newApiKey, parseApiKey } from '@signet/credentials';
-import { forbidden, ProblemError, tooManyRequests, unauthorized } from '@signet/http';
+import { ApiKeyType, compileAllowlist, DEFAULT_WILL_POLICY, parseApiKey } from '@signet/credentials';
 import type { Logger } from '@signet/observability';
 import { LOGGER } from '@signet/observability';
-import { ApiKeyEntity, DATA_SOURCE } from '@signet/persistence';
 import type { RevocationBus } from '@signet/revocation';
 import { REVOCATION_BUS } from '@signet/revocation';
 
-import { API_KEYS_OPTIONS, ApiKeysOptions, resolveOptions } from './options';
-import type { ApiKeyPrincipal } from './principal';
+import { API_KEYS_REPOSITORY, ApiKeysRepository } from '../../api-keys.repository';
+import { invalidApiKey, ipNotAllowed, tooManyAttempts } from '../../errors';
+import { API_KEYS_OPTIONS, ApiKeysOptions, resolveOptions } from '../../options';
+import type { ApiKeyPrincipal } from '../../principal';
+import { CreateApiKeyInput, CreatedApiKey, issueApiKey } from '../create/issue-key';
+import { UsageService } from '../usage/usage.service';
 import { GuessThrottle } from './throttle';
-import { UsageService } from './usage.service';
 import { Verdict, VerdictCache } from './verdict-cache';
+import type { VerifyKeyCommand } from './verify-key.command';
 
-/** bcrypt work factor for API keys (≈ tens of ms here; the verdict cache keeps it off the hot path). */
-export const API_KEY_BCRYPT_COST = 10;
 /** Default time a verdict is trusted (see ApiKeysOptions.verdictTtlMs). */
 export const VERDICT_TTL_MS = 60_000;
 /** `last_used_at` is written at most this often per key: usage tracking must not cost a write per request. */
@@ -28,58 +27,11 @@ export const LAST_USED_WRITE_INTERVAL_MS = 60_000;
 const KNOWN_GOOD_PER_KEY = 4;
 const KNOWN_GOOD_MAX_KEYS = 100_000;
 
-export interface VerifyContext {
-  /** Client address; checked against the key's IP allowlist, and the unit of throttling. */
-  ip?: string;
-}
-
-export interface CreatedApiKey {
-  keyId: string;
-  /** The key string: shown once, never stored. */
-  apiKey: string;
-}
-
-export interface CreateApiKeyInput {
-  orgId: string;
-  name: string;
-  type?: ApiKeyType;
-  scopes?: string[];
-  ipAllowlist?: string[];
-  expiresAt?: Date | null;
-  rotatedFrom?: string | null;
-}
-
-/** One key and its org's will policy, as `load` reads them. */
-interface KeyRow {
-  id: string;
-  org_id: string;
-  name: string;
-  type: ApiKeyType;
-  key_hash: string;
-  scopes: unknown;
-  ip_allowlist: unknown;
-  expires_at: Date | string | null;
-  revoked_at: Date | string | null;
-  /** null: the org has no settings row (the default applies). */
-  will_on_revoke: string | null;
-}
-
-/** jsonb arrays arrive parsed from pg and PGlite; a string (some drivers) is parsed here. */
-const jsonArray = (value: unknown): string[] => {
-  const v: unknown = typeof value === 'string' ? JSON.parse(value) : value;
-  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
-};
-
 /** The outcome of checking a presented key string, before the caller's address is applied. */
 export type KeyCheck =
   | { status: 'valid'; principal: ApiKeyPrincipal; allows: ((ip: string) => boolean) | null; cacheUntil: number }
   | { status: 'invalid'; cacheUntil: number }
   | { status: 'throttled'; retryAfterMs: number };
-
-export const invalidApiKey = (): ProblemError => unauthorized('invalid_api_key', 'the API key is invalid, expired or revoked');
-
-export const tooManyAttempts = (retryAfterMs: number): ProblemError =>
-  tooManyRequests('too_many_attempts', 'too many failed API key attempts; try again later', retryAfterMs);
 
 /**
  * Verifies `sk_`/`rk_` keys. The key id inside the string makes the lookup
@@ -104,7 +56,7 @@ export class ApiKeysService implements OnModuleInit, OnModuleDestroy {
   readonly stats = { bcryptChecks: 0, cacheHits: 0, throttled: 0 };
 
   constructor(
-    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject(API_KEYS_REPOSITORY) private readonly repository: ApiKeysRepository,
     @Inject(LOGGER) private readonly logger: Logger,
     @Optional() @Inject(REVOCATION_BUS) private readonly bus?: RevocationBus,
     @Optional() @Inject(API_KEYS_OPTIONS) options?: Partial<ApiKeysOptions>,
@@ -129,14 +81,14 @@ export class ApiKeysService implements OnModuleInit, OnModuleDestroy {
    * REST verification: 401 `invalid_api_key` (malformed keys are refused
    * before any hashing), 403 `ip_not_allowed`, 429 `too_many_attempts`.
    */
-  async verify(presented: string, context: VerifyContext = {}): Promise<ApiKeyPrincipal> {
+  async verify(presented: string, context: Omit<VerifyKeyCommand, 'key'> = {}): Promise<ApiKeyPrincipal> {
     const result = await this.check(presented, context.ip);
     if (result.status === 'throttled') throw tooManyAttempts(result.retryAfterMs);
     if (result.status === 'invalid') throw invalidApiKey();
     const principal = result.principal;
     if (result.allows && (context.ip === undefined || !result.allows(context.ip))) {
       this.usage?.record(principal.keyId, 'denials');
-      throw forbidden('ip_not_allowed', 'this API key may not be used from this address');
+      throw ipNotAllowed();
     }
     this.touch(principal.keyId, Date.now());
     return principal;
@@ -177,7 +129,7 @@ export class ApiKeysService implements OnModuleInit, OnModuleDestroy {
         this.inFlight.set(digest, pending);
       }
       verdict = await pending;
-      if (epoch === this.epoch) this.cache.set(digest, verdict);
+      if (epoch === this.epoch) this.cache.set(digest, verdict, Date.now());
     }
     if (!verdict.principal) {
       this.throttle.fail(ip, parsed.keyId, now);
@@ -194,22 +146,9 @@ export class ApiKeysService implements OnModuleInit, OnModuleDestroy {
     this.knownGood.delete(keyId);
   }
 
-  /** Creates a key and returns its string, the only time it is ever available. */
-  async createKey(input: CreateApiKeyInput, manager: EntityManager = this.dataSource.manager): Promise<CreatedApiKey> {
-    const type = input.type ?? 'secret';
-    const key = newApiKey(type);
-    await manager.insert(ApiKeyEntity, {
-      id: key.keyId,
-      orgId: input.orgId,
-      name: input.name,
-      type,
-      keyHash: await bcryptHash(key.key, API_KEY_BCRYPT_COST),
-      scopes: type === 'secret' ? [] : (input.scopes ?? []),
-      ipAllowlist: input.ipAllowlist ?? [],
-      expiresAt: input.expiresAt ?? null,
-      rotatedFrom: input.rotatedFrom ?? null,
-    });
-    return { keyId: key.keyId, apiKey: key.key };
+  /** Creates a key and returns its string, the only time it is ever available (no rights are checked here). */
+  createKey(input: CreateApiKeyInput): Promise<CreatedApiKey> {
+    return issueApiKey(this.repository, input);
   }
 
   private throttled(retryAfterMs: number): KeyCheck {
@@ -236,38 +175,27 @@ export class ApiKeysService implements OnModuleInit, OnModuleDestroy {
   private async load(keyId: string, type: ApiKeyType, presented: string): Promise<Verdict> {
     const now = Date.now();
     const negative: Verdict = { principal: null, keyId, allows: null, expiresAt: now + this.options.verdictTtlMs };
-    // The org's will policy comes with the key in the same round trip (no row = the default).
-    const rows: KeyRow[] = await this.dataSource.query(
-      `SELECT k.id, k.org_id, k.name, k.type, k.key_hash, k.scopes, k.ip_allowlist, k.expires_at, k.revoked_at,
-              s.will_on_revoke
-         FROM api_keys k
-         LEFT JOIN org_settings s ON s.org_id = k.org_id
-        WHERE k.id = $1`,
-      [keyId],
-    );
-    const row = rows[0];
-    if (!row || row.type !== type || row.revoked_at !== null) return negative;
-    const expiresAt = row.expires_at === null ? null : new Date(row.expires_at).getTime();
-    if (expiresAt !== null && expiresAt <= now) return negative;
+    const key = await this.repository.findForVerification(keyId);
+    if (!key || key.type !== type || key.revoked) return negative;
+    if (key.expiresAt !== null && key.expiresAt <= now) return negative;
     this.stats.bcryptChecks++;
-    if (!(await bcryptVerify(presented, row.key_hash))) return negative;
-    const scopes = jsonArray(row.scopes);
-    const ipAllowlist = jsonArray(row.ip_allowlist);
+    if (!(await bcryptVerify(presented, key.keyHash))) return negative;
     return {
       principal: {
-        keyId: row.id,
-        orgId: row.org_id,
-        name: row.name,
-        type: row.type,
-        scopes,
-        ipAllowlist,
-        expiresAt,
-        willOnRevoke: row.will_on_revoke === 'publish' ? 'publish' : DEFAULT_WILL_POLICY,
+        keyId: key.id,
+        orgId: key.orgId,
+        name: key.name,
+        type: key.type,
+        scopes: key.scopes,
+        ipAllowlist: key.ipAllowlist,
+        expiresAt: key.expiresAt,
+        willOnRevoke: key.willOnRevoke ?? DEFAULT_WILL_POLICY,
       },
       keyId,
-      allows: compileAllowlist(ipAllowlist),
+      // Built once per verdict: each CONNECT or request then only matches against it.
+      allows: compileAllowlist(key.ipAllowlist),
       // Never trust a cached "valid" past the key's own expiry.
-      expiresAt: Math.min(now + this.options.verdictTtlMs, expiresAt ?? Infinity),
+      expiresAt: Math.min(now + this.options.verdictTtlMs, key.expiresAt ?? Infinity),
     };
   }
 
@@ -276,12 +204,8 @@ export class ApiKeysService implements OnModuleInit, OnModuleDestroy {
     const last = this.lastUsedWritten.get(keyId);
     if (last !== undefined && now - last < LAST_USED_WRITE_INTERVAL_MS) return;
     this.lastUsedWritten.set(keyId, now);
-    this.dataSource
-      .query(
-        `UPDATE api_keys SET last_used_at = now()
-          WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '60 seconds')`,
-        [keyId],
-      )
+    this.repository
+      .touchLastUsed(keyId)
       .catch((err: unknown) => this.logger.warn({ err, keyId }, 'could not record API key use'));
   }
 

@@ -4,12 +4,12 @@ import { IsArray, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 
 
 import { API_KEY_SCOPES } from '@signet/credentials';
 
-import { MAX_KEYS_PAGE } from './keys.service';
+import { MAX_KEYS_PAGE } from '../usecases/list/list-keys.usecase';
 
 /*
  * Wire shapes of the key API (snake_case as on the wire). The DTOs check
  * types; what a value means (a known scope, a CIDR, a date in the future)
- * is checked by KeysService, which answers with specific problem codes.
+ * is checked by the use cases, which answer with specific problem codes.
  */
 
 export class CreateKeyDto {

@@ -1,0 +1,6 @@
+import type { ApiKeyPrincipal } from '../../principal';
+
+export interface GetKeyCommand {
+  caller: ApiKeyPrincipal;
+  keyId: string;
+}

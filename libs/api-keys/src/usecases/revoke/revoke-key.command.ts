@@ -1,0 +1,6 @@
+import type { ApiKeyPrincipal } from '../../principal';
+
+export interface RevokeKeyCommand {
+  caller: ApiKeyPrincipal;
+  keyId: string;
+}
