@@ -6,7 +6,7 @@ import { createHttpApp, HealthRegistry, listenHttp } from '@signet/http';
 import { createLogger, SignetMetrics } from '@signet/observability';
 import { RevocationStore } from '@signet/persistence';
 import type { RevocationBus } from '@signet/revocation';
-import { TokensModule } from '@signet/tokens';
+import { TokensModule, tokensOptionsFrom } from '@signet/tokens';
 
 import { ApiKeyServiceHandle, startApiKeyService } from './api-key-service';
 import { createBus, openState, ProcessContext } from './context';
@@ -150,7 +150,7 @@ export function startIdpFederationProcess(config: SignetConfig = loadConfig()): 
     const { state, bus } = await openServiceState(ctx, onClose);
     const service = await startService(state, {
       title: 'Signet IdP federation',
-      imports: [ApiKeysModule, TokensModule, FederationModule],
+      imports: [ApiKeysModule, TokensModule.forRoot(tokensOptionsFrom(config)), FederationModule],
     });
     onClose(() => service.close());
     const ports = { http: service.httpPort };

@@ -1,7 +1,7 @@
 import { ApiKeysEdgeHandlers, ApiKeysModule, ApiKeysServiceModule } from '@signet/api-keys';
 import { apiKeysRegistration, signingKeysRegistration } from '@signet/contracts';
 import { FederationModule } from '@signet/federation';
-import { SigningKeysService, TokenRetentionModule, TokensModule } from '@signet/tokens';
+import { SigningKeysService, TokenRetentionModule, TokensModule, tokensOptionsFrom } from '@signet/tokens';
 
 import type { StatefulContext } from './context';
 import { ServiceHandle, startService } from './service';
@@ -29,7 +29,7 @@ export async function startTokenService(
     imports: [
       ApiKeysModule,
       ...(keyService ? [ApiKeysServiceModule] : []),
-      TokensModule,
+      TokensModule.forRoot(tokensOptionsFrom(ctx.config)),
       // Only the token service prunes token data (one job per replica, serialised by an advisory lock).
       TokenRetentionModule,
       ...(options.federation ? [FederationModule] : []),

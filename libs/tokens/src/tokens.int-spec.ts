@@ -36,8 +36,9 @@ import { TokenRetentionJob } from './retention/token-retention.job';
 import { TokenRetentionModule } from './retention/token-retention.module';
 import { RevocationService } from './revocation/revocation.service';
 import { SigningKeysService } from './signing-keys/signing-keys.service';
+import { tokensOptionsFrom } from './options';
 import { TokensModule } from './tokens.module';
-import type { TokenCredentialsDto as Credentials } from './tokens/dto';
+import type { TokenCredentialsDto as Credentials } from './http/dto';
 
 // A project-level testTimeout is not applied by jest; embedded starts (initdb) and bcrypt need more than 5 s under load.
 jest.setTimeout(60_000);
@@ -130,7 +131,7 @@ async function startHarness(
       providers: [
         ...platformProviders({ config, dataSource: db.dataSource, bus, secretBox: new SecretBox(Buffer.from(masterKey, 'base64')) }),
       ],
-      imports: [ApiKeysModule, TokensModule, TokenRetentionModule],
+      imports: [ApiKeysModule, TokensModule.forRoot(tokensOptionsFrom(config)), TokenRetentionModule],
     });
     await app.init();
   } catch (err) {

@@ -1,7 +1,7 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
-import { JwksDto } from '../tokens/dto';
+import { JwksDto } from '../http/dto';
 import { SigningKeysService } from './signing-keys.service';
 
 @ApiTags('keys')

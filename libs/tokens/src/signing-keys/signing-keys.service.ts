@@ -2,7 +2,6 @@ import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/commo
 import type { JWK, KeyLike } from 'jose';
 import type { DataSource } from 'typeorm';
 
-import type { SignetConfig } from '@signet/config';
 import {
   ACCESS_TOKEN_ALG,
   generateSigningKey,
@@ -11,7 +10,7 @@ import {
   PublicKeyResolver,
   SigningKey,
 } from '@signet/credentials';
-import { DATA_SOURCE, LOGGER, SECRET_BOX, SIGNET_CONFIG } from '@signet/http';
+import { DATA_SOURCE, LOGGER, SECRET_BOX } from '@signet/http';
 import type { Logger } from '@signet/observability';
 import {
   ADVISORY_LOCKS,
@@ -21,6 +20,8 @@ import {
   SigningKeyEntity,
   StoredPublicJwk,
 } from '@signet/persistence';
+
+import { TOKENS_OPTIONS, TokensOptions } from '../options';
 
 /** How often keys are re-read, so a rotation done by another replica is picked up. */
 export const SIGNING_KEYS_REFRESH_MS = 60_000;
@@ -66,7 +67,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(SECRET_BOX) private readonly secretBox: SecretBox,
-    @Inject(SIGNET_CONFIG) private readonly config: SignetConfig,
+    @Inject(TOKENS_OPTIONS) private readonly options: TokensOptions,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -119,7 +120,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
    */
   async rotate(): Promise<{ kid: string; retired: string[] }> {
     const key = await generateSigningKey();
-    const graceSeconds = this.config.tokens.maxTtlSeconds + SIGNING_KEYS_REFRESH_MS / 1000 + CLOCK_SLACK_SECONDS;
+    const graceSeconds = this.options.maxTtlSeconds + SIGNING_KEYS_REFRESH_MS / 1000 + CLOCK_SLACK_SECONDS;
     const retired = await inTransaction(this.dataSource, async (m) => {
       await advisoryXactLock(m, ADVISORY_LOCKS.signingKeys);
       const rows: Array<{ kid: string }> = await m.query(

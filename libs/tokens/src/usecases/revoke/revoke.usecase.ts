@@ -1,13 +1,14 @@
 import { Injectable, Inject } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 
-import type { ApiKeyPrincipal } from '@signet/api-keys';
 import { TOKEN_ID_PATTERN } from '@signet/credentials';
-import { DATA_SOURCE, notFound } from '@signet/http';
+import { DATA_SOURCE } from '@signet/http';
 import { inTransaction, IssuedTokenEntity, preparedQuery, RefreshTokenEntity, retryingStatement } from '@signet/persistence';
 
-import { REVOCATION_REASONS, RevocationService } from '../revocation/revocation.service';
-import { checkUserId } from './token-policy';
+import { tokenNotFound } from '../../errors';
+import { REVOCATION_REASONS, RevocationService } from '../../revocation/revocation.service';
+import { checkUserId } from '../../token-policy';
+import type { RevokeTokenCommand, RevokeUserTokensCommand } from './revoke.command';
 
 /*
  * Lock order, everywhere tokens are revoked or refreshed: refresh_tokens rows
@@ -62,8 +63,6 @@ interface RevokeTokenRow {
   created_at: Date | null;
 }
 
-const tokenNotFound = () => notFound('token_not_found', 'no such token in this org');
-
 /**
  * DELETE /v1/tokens/{id} and POST /v1/users/{id}/revoke. Revoking a token
  * also kills its unused refresh token (otherwise the holder would simply
@@ -80,7 +79,7 @@ export class RevokeTokensUseCase {
    * Idempotent: revoking a revoked (or expired) token of the caller's org succeeds again.
    * One statement ({@link REVOKE_TOKEN_SQL}), so one round trip to the database instead of six.
    */
-  async revokeToken(caller: ApiKeyPrincipal, tokenId: string): Promise<void> {
+  async revokeToken({ caller, tokenId }: RevokeTokenCommand): Promise<void> {
     if (!TOKEN_ID_PATTERN.test(tokenId)) throw tokenNotFound();
     // Prepared once per connection: planning this statement cost about as much as running it.
     const rows = await retryingStatement(() =>
@@ -101,7 +100,7 @@ export class RevokeTokensUseCase {
   }
 
   /** Revokes every live token (and refresh token) of a user in the caller's org; returns how many tokens. */
-  async revokeUser(caller: ApiKeyPrincipal, userId: string): Promise<number> {
+  async revokeUser({ caller, userId }: RevokeUserTokensCommand): Promise<number> {
     checkUserId(userId);
     return inTransaction(this.dataSource, async (m) => {
       await m
