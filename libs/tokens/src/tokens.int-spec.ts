@@ -32,13 +32,13 @@ import {
 } from '@signet/revocation';
 
 import { createTestDatabase, TestDatabase, waitFor } from '@signet/testing';
+import type { TokenCredentialsDto as Credentials } from './http/dto';
+import { tokensOptionsFrom } from './options';
 import { TokenRetentionJob } from './retention/token-retention.job';
 import { TokenRetentionModule } from './retention/token-retention.module';
 import { RevocationService } from './revocation/revocation.service';
 import { SigningKeysService } from './signing-keys/signing-keys.service';
-import { tokensOptionsFrom } from './options';
 import { TokensModule } from './tokens.module';
-import type { TokenCredentialsDto as Credentials } from './http/dto';
 
 // A project-level testTimeout is not applied by jest; embedded starts (initdb) and bcrypt need more than 5 s under load.
 jest.setTimeout(60_000);

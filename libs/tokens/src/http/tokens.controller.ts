@@ -11,7 +11,6 @@ import {
 } from '@nestjs/swagger';
 
 import { ApiKeyGuard, ApiKeyPrincipal, CurrentApiKey, RequireScopes } from '@signet/api-keys';
-
 import { mqttUsername } from '@signet/credentials';
 
 import { PublicRateLimiter } from '../rate-limit/public-rate-limiter';
