@@ -1,5 +1,6 @@
 export * from './errors';
 export * from './http/dto';
+export * from './http/jwks.controller';
 export * from './http/org-settings.controller';
 export * from './http/tokens.controller';
 export * from './options';
@@ -8,7 +9,7 @@ export * from './rate-limit/public-rate-limiter';
 export * from './retention/token-retention.job';
 export * from './retention/token-retention.module';
 export * from './revocation/revocation.service';
-export * from './signing-keys/jwks.controller';
+export * from './signing-key.repository';
 export * from './signing-keys/signing-keys.service';
 export * from './token-issuer';
 export * from './token-policy';

@@ -10,6 +10,8 @@ export interface TokensOptions {
   refreshTtlSeconds: number;
   /** Per-address bucket of the endpoints called without an API key (SIGNET_PUBLIC_RATE_PER_IP, SIGNET_PUBLIC_BURST_PER_IP). */
   publicRateLimit: { ratePerSecond: number; burst: number };
+  /** The retention job (TokenRetentionModule): SIGNET_PRUNE_INTERVAL_MS (0: never) and SIGNET_RETENTION_DAYS. */
+  retention: { pruneIntervalMs: number; retentionDays: number };
 }
 
 export const TOKENS_OPTIONS = Symbol('TOKENS_OPTIONS');
@@ -17,5 +19,12 @@ export const TOKENS_OPTIONS = Symbol('TOKENS_OPTIONS');
 export function tokensOptionsFrom(config: SignetConfig): TokensOptions {
   const { defaultTtlSeconds, maxTtlSeconds, refreshTtlSeconds } = config.tokens;
   const { ratePerSecond, burst } = config.upkeep.publicRateLimit;
-  return { defaultTtlSeconds, maxTtlSeconds, refreshTtlSeconds, publicRateLimit: { ratePerSecond, burst } };
+  const { pruneIntervalMs, retentionDays } = config.upkeep.retention;
+  return {
+    defaultTtlSeconds,
+    maxTtlSeconds,
+    refreshTtlSeconds,
+    publicRateLimit: { ratePerSecond, burst },
+    retention: { pruneIntervalMs, retentionDays },
+  };
 }

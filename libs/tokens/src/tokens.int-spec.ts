@@ -851,7 +851,7 @@ describe('token service API', () => {
         await expireToken(h.db, c.token_id, 8);
         await ageRefreshToken(h.db, c.token_id, { expired: 8 });
       }
-      const replica = () => new TokenRetentionJob(h.db.dataSource, h.config, createLogger({ name: 'replica', level: 'silent' }));
+      const replica = () => new TokenRetentionJob(h.db.dataSource, tokensOptionsFrom(h.config), createLogger({ name: 'replica', level: 'silent' }));
       const passes = await Promise.all([job().prune(), replica().prune(), replica().prune()]);
       const sum = (k: 'issuedTokens' | 'refreshTokens') => passes.reduce((n, p) => n + p[k], 0);
       expect([sum('issuedTokens'), sum('refreshTokens')]).toEqual([3, 3]);
@@ -863,7 +863,7 @@ describe('token service API', () => {
       await expireToken(h.db, old.token_id, 8);
       await ageRefreshToken(h.db, old.token_id, { expired: 8 });
       const config = { ...h.config, upkeep: { ...h.config.upkeep, retention: { pruneIntervalMs: 50, retentionDays: 7 } } };
-      const timed = new TokenRetentionJob(h.db.dataSource, config, createLogger({ name: 'timed', level: 'silent' }));
+      const timed = new TokenRetentionJob(h.db.dataSource, tokensOptionsFrom(config), createLogger({ name: 'timed', level: 'silent' }));
       timed.onModuleInit();
       try {
         await waitFor(async () => !(await rowsOf(h.db, old.token_id)).token, { message: 'the scheduled pass deleted the old token' });

@@ -2,13 +2,14 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 
 import { ApiKeysModule } from '@signet/api-keys';
 
+import { JwksController } from './http/jwks.controller';
 import { OrgSettingsController } from './http/org-settings.controller';
 import { TokensController, UsersController } from './http/tokens.controller';
 import { TOKENS_OPTIONS, TokensOptions } from './options';
 import { ORG_SETTINGS_REPOSITORY, TypeOrmOrgSettingsRepository } from './org-settings.repository';
 import { PublicRateLimiter } from './rate-limit/public-rate-limiter';
 import { RevocationService } from './revocation/revocation.service';
-import { JwksController } from './signing-keys/jwks.controller';
+import { SIGNING_KEY_REPOSITORY, TypeOrmSigningKeyRepository } from './signing-key.repository';
 import { SigningKeysService } from './signing-keys/signing-keys.service';
 import { TokenIssuer } from './token-issuer';
 import { TOKEN_REPOSITORY, TypeOrmTokenRepository } from './token.repository';
@@ -34,6 +35,7 @@ import { UpdateOrgSettingsUseCase } from './usecases/update-org-settings/update-
   providers: [
     { provide: TOKEN_REPOSITORY, useClass: TypeOrmTokenRepository },
     { provide: ORG_SETTINGS_REPOSITORY, useClass: TypeOrmOrgSettingsRepository },
+    { provide: SIGNING_KEY_REPOSITORY, useClass: TypeOrmSigningKeyRepository },
     SigningKeysService,
     RevocationService,
     TokenIssuer,

@@ -1,8 +1,7 @@
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
 import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 
-import type { SignetConfig } from '@signet/config';
-import { DATA_SOURCE, LOGGER, METRICS, SIGNET_CONFIG } from '@signet/http';
+import { DATA_SOURCE, LOGGER, METRICS } from '@signet/http';
 import type { Logger, SignetMetrics } from '@signet/observability';
 import {
   ADVISORY_LOCKS,
@@ -12,6 +11,8 @@ import {
   RefreshTokenEntity,
   RevocationStore,
 } from '@signet/persistence';
+
+import { TOKENS_OPTIONS, TokensOptions } from '../options';
 
 const DAY_MS = 86_400_000;
 /** Rows per batch: each batch is one short transaction. */
@@ -59,7 +60,7 @@ export class TokenRetentionJob implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
-    @Inject(SIGNET_CONFIG) private readonly config: SignetConfig,
+    @Inject(TOKENS_OPTIONS) private readonly options: TokensOptions,
     @Inject(LOGGER) logger: Logger,
     @Optional() @Inject(METRICS) private readonly metrics?: SignetMetrics,
   ) {
@@ -68,7 +69,7 @@ export class TokenRetentionJob implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
-    const interval = this.config.upkeep.retention.pruneIntervalMs;
+    const interval = this.options.retention.pruneIntervalMs;
     // The first pass soon after start, so a process that restarts often still prunes.
     if (interval > 0) this.schedule(Math.min(interval, 60_000));
   }
@@ -95,13 +96,13 @@ export class TokenRetentionJob implements OnModuleInit, OnModuleDestroy {
   private schedule(delayMs: number): void {
     if (this.stopping) return;
     this.timer = setTimeout(() => {
-      void this.prune().then(() => this.schedule(this.config.upkeep.retention.pruneIntervalMs));
+      void this.prune().then(() => this.schedule(this.options.retention.pruneIntervalMs));
     }, delayMs);
     this.timer.unref();
   }
 
   private async pass(nowMs: number): Promise<PruneCounts> {
-    const cutoff = new Date(nowMs - this.config.upkeep.retention.retentionDays * DAY_MS);
+    const cutoff = new Date(nowMs - this.options.retention.retentionDays * DAY_MS);
     // Refresh tokens first: an access token goes only once no refresh token refers to it.
     const refreshTokens = await this.drain('refreshTokens', (m) =>
       deleteWhere(m, RefreshTokenEntity, 'id IN (SELECT id FROM refresh_tokens WHERE expires_at < :cutoff OR revoked_at < :cutoff LIMIT :limit)', cutoff),

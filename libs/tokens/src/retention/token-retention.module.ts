@@ -5,8 +5,8 @@ import { TokenRetentionJob } from './token-retention.job';
 /**
  * The retention job (TokenRetentionJob). Imported by the processes that own
  * the token data (token service, all-in-one), not by every process that
- * imports TokensModule. Needs the global providers DATA_SOURCE,
- * SIGNET_CONFIG and LOGGER (METRICS optional).
+ * imports TokensModule. Needs TokensModule.forRoot in the same app (its
+ * options) and the global providers DATA_SOURCE and LOGGER (METRICS optional).
  */
 @Module({ providers: [TokenRetentionJob], exports: [TokenRetentionJob] })
 export class TokenRetentionModule {}

@@ -12,6 +12,7 @@ export const TEST_TOKENS_OPTIONS: TokensOptions = {
   maxTtlSeconds: 86_400,
   refreshTtlSeconds: 30 * 86_400,
   publicRateLimit: { ratePerSecond: 10, burst: 100 },
+  retention: { pruneIntervalMs: 0, retentionDays: 30 },
 };
 
 let signingKey: Promise<SigningKey> | undefined;
