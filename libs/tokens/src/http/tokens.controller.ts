@@ -13,6 +13,7 @@ import {
 import { ApiKeyGuard, ApiKeyPrincipal, CurrentApiKey, RequireScopes } from '@signet/api-keys';
 import { mqttUsername } from '@signet/credentials';
 
+import { TOKEN_ERRORS } from '../errors';
 import { PublicRateLimiter } from '../rate-limit/public-rate-limiter';
 import { Introspection, IntrospectTokenUseCase } from '../usecases/introspect/introspect.usecase';
 import { IssueTokenUseCase } from '../usecases/issue/issue.usecase';
@@ -70,11 +71,11 @@ export class TokensController {
   @ApiOperation({
     summary: 'Exchange a refresh token for new credentials',
     description:
-      'No API key: the refresh token is the credential. Single use; a reused refresh token revokes every token of its family (401 refresh_token_reused). ' +
-      'Limited per client address (429 rate_limited with Retry-After).',
+      `No API key: the refresh token is the credential. Single use; a reused refresh token revokes every token of its family (401 ${TOKEN_ERRORS.refreshTokenReused}). ` +
+      `Limited per client address (429 ${TOKEN_ERRORS.rateLimited} with Retry-After).`,
   })
   @ApiOkResponse({ type: TokenCredentialsDto })
-  @ApiTooManyRequestsResponse({ description: 'rate_limited: too many requests from this address; see Retry-After' })
+  @ApiTooManyRequestsResponse({ description: `${TOKEN_ERRORS.rateLimited}: too many requests from this address; see Retry-After` })
   async refresh(@Ip() ip: string, @Body() body: RefreshTokenDto): Promise<TokenCredentialsDto> {
     this.rateLimit.check(ip);
     return toCredentialsResponse(await this.refreshToken.execute({ refreshToken: body.refresh_token }));

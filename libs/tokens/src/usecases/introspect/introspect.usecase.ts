@@ -21,7 +21,7 @@ export class IntrospectTokenUseCase {
 
   constructor(
     @Inject(TOKEN_REPOSITORY) private readonly tokens: TokenRepository,
-    private readonly signingKeys: SigningKeysService,
+    @Inject(SigningKeysService) private readonly signingKeys: Pick<SigningKeysService, 'verifierKeyResolver'>,
   ) {}
 
   async execute(command: IntrospectTokenCommand): Promise<Introspection> {
