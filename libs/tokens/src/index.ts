@@ -8,6 +8,7 @@ export * from './org-settings.repository';
 export * from './rate-limit/public-rate-limiter';
 export * from './retention/token-retention.job';
 export * from './retention/token-retention.module';
+export * from './retention/token-retention.repository';
 export * from './revocation/revocation.service';
 export * from './signing-key.repository';
 export * from './signing-keys/signing-keys.service';

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 
 import { TokenRetentionJob } from './token-retention.job';
+import { TOKEN_RETENTION_REPOSITORY, TypeOrmTokenRetentionRepository } from './token-retention.repository';
 
 /**
  * The retention job (TokenRetentionJob). Imported by the processes that own
@@ -8,5 +9,8 @@ import { TokenRetentionJob } from './token-retention.job';
  * imports TokensModule. Needs TokensModule.forRoot in the same app (its
  * options) and the global providers DATA_SOURCE and LOGGER (METRICS optional).
  */
-@Module({ providers: [TokenRetentionJob], exports: [TokenRetentionJob] })
+@Module({
+  providers: [{ provide: TOKEN_RETENTION_REPOSITORY, useClass: TypeOrmTokenRetentionRepository }, TokenRetentionJob],
+  exports: [TokenRetentionJob],
+})
 export class TokenRetentionModule {}
