@@ -14,7 +14,7 @@ import { IdpProviderEntity, OpenedDatabase, openDatabase, OrgEntity, SecretBox }
 import { InMemoryRevocationBus } from '@signet/revocation';
 import { platformProviders } from '@signet/runtime';
 import { createTestDatabase, TestDatabase } from '@signet/testing';
-import { type TokenCredentialsDto as Credentials, TokensModule } from '@signet/tokens';
+import { type TokenCredentialsDto as Credentials, TokensModule, tokensOptionsFrom } from '@signet/tokens';
 
 import { FederationModule } from './federation.module';
 import { FEDERATION_OPTIONS, FederationOptions } from './options';
@@ -75,7 +75,7 @@ async function startApp(env: Record<string, string>, logger = createLogger({ nam
       ...platformProviders({ config, dataSource: db.dataSource, bus, secretBox: new SecretBox(Buffer.from(masterKey, 'base64')) }),
       { provide: FEDERATION_OPTIONS, useValue: { ...options, firebaseJwksUri: `${peer.origin}/firebase/jwks` } },
     ],
-    imports: [ApiKeysModule, TokensModule, FederationModule],
+    imports: [ApiKeysModule, TokensModule.forRoot(tokensOptionsFrom(config)), FederationModule],
   });
   await started.init();
   await started.getHttpAdapter().getInstance().ready();

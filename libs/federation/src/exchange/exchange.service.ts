@@ -1,14 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { JWTPayload } from 'jose';
 import type { Logger } from 'pino';
-import type { DataSource } from 'typeorm';
 
 import { ApiKeyPrincipal } from '@signet/api-keys';
 import type { SignetConfig } from '@signet/config';
 import { SIGNET_CONFIG } from '@signet/config';
 import { userIdProblem } from '@signet/credentials';
 import { LOGGER } from '@signet/observability';
-import { DATA_SOURCE, inTransaction, OrgEntity } from '@signet/persistence';
 import { checkClientId, checkNoEscalation, IssuedCredentials, resolveTtl, TokenIssuer } from '@signet/tokens';
 
 import { refuse } from '../errors';
@@ -36,7 +34,6 @@ export class ExchangeService {
   private readonly log: Logger;
 
   constructor(
-    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(SIGNET_CONFIG) private readonly config: SignetConfig,
     @Inject(LOGGER) logger: Logger,
     private readonly providers: IdpProvidersService,
@@ -65,12 +62,11 @@ export class ExchangeService {
     const { permissions, roles } = mapPermissions(provider.settings, claims);
     const clientId = checkClientId(request.clientId);
     if (request.caller) checkNoEscalation(request.caller, permissions);
-    const credentials = await inTransaction(this.dataSource, async (manager) => {
-      const org = await manager.findOneBy(OrgEntity, { id: provider.orgId });
-      if (!org) throw refuse('unknown_provider', 'no enabled identity provider with this id');
-      const ttlSeconds = resolveTtl(request.ttlSeconds, this.config, org.maxTokenTtlSeconds);
-      return this.issuer.issue(manager, { orgId: org.id, userId, clientId, permissions, ttlSeconds });
-    });
+    const credentials = await this.issuer.issueInOrg(
+      provider.orgId,
+      () => refuse('unknown_provider', 'no enabled identity provider with this id'),
+      (org) => ({ userId, clientId, permissions, ttlSeconds: resolveTtl(request.ttlSeconds, this.config.tokens, org.maxTokenTtlSeconds) }),
+    );
     this.log.info({ providerId: provider.id, kind: provider.kind, userId, roles, tokenId: credentials.tokenId }, 'IdP token exchanged');
     return credentials;
   }

@@ -1,15 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsArray, IsIn, IsInt, IsObject, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { IsArray, IsIn, IsInt, IsObject, IsOptional, IsString, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
 
-import { MAX_ACCESS_TOKEN_LENGTH } from '@signet/credentials';
+import { MAX_ACCESS_TOKEN_LENGTH, WILL_POLICIES, WillPolicy } from '@signet/credentials';
 
-import { MAX_CLIENT_ID_LENGTH, MAX_FILTER_LENGTH, MAX_FILTERS_PER_DIRECTION } from './token-policy';
+import type { IssuedCredentials } from '../token-issuer';
+import { MAX_CLIENT_ID_LENGTH, MAX_FILTER_LENGTH, MAX_FILTERS_PER_DIRECTION } from '../token-policy';
+import { TOKEN_STATUSES, TokenRecord, TokenStatus } from '../token.repository';
 
 /*
  * Wire shapes of the token API. Field names are snake_case, as on the wire.
  * The DTOs check types only; what a value means (a valid user id, filter,
  * TTL) is checked by the use cases, which answer with specific problem codes.
+ * The controllers map these to the use cases' commands and back.
  */
 
 export class PermissionsDto {
@@ -77,9 +80,6 @@ export class IntrospectTokenDto {
   @MaxLength(MAX_ACCESS_TOKEN_LENGTH * 2)
   token!: string;
 }
-
-export const TOKEN_STATUSES = ['active', 'expired', 'revoked'] as const;
-export type TokenStatus = (typeof TOKEN_STATUSES)[number];
 
 export class ListTokensQueryDto {
   @ApiPropertyOptional({ description: 'Only tokens of this user' })
@@ -215,4 +215,45 @@ export class IntrospectionDto {
 export class JwksDto {
   @ApiProperty({ type: 'array', items: { type: 'object' }, description: 'Public JWKs (RFC 7517 §5)' })
   keys!: object[];
+}
+
+const WILL_ON_REVOKE =
+  "What happens to an MQTT session's will (last will and testament) when its credential is revoked or expires: " +
+  "'suppress' (default) drops it, 'publish' sends it at once. Carried in tokens issued, refreshed or exchanged after the change, " +
+  'and in API key verdicts fetched after it (within SIGNET_KEY_CACHE_MS).';
+
+export class OrgSettingsDto {
+  @ApiProperty({ enum: WILL_POLICIES, description: WILL_ON_REVOKE, example: 'suppress' })
+  will_on_revoke!: WillPolicy;
+}
+
+/** PATCH body: the fields given change; unknown fields and values are refused (400 validation_failed). */
+export class UpdateOrgSettingsDto {
+  @ApiPropertyOptional({ enum: WILL_POLICIES, description: WILL_ON_REVOKE, example: 'publish' })
+  // Omitted: unchanged; null is not a value (IsOptional would let it through).
+  @ValidateIf((_o, v) => v !== undefined)
+  @IsIn(WILL_POLICIES, { message: `will_on_revoke must be one of: ${WILL_POLICIES.join(', ')}` })
+  will_on_revoke?: WillPolicy;
+}
+
+/** The wire shape of issued credentials (POST /v1/tokens and /v1/tokens/refresh). */
+export const toCredentialsResponse = (c: IssuedCredentials): TokenCredentialsDto => ({
+  token_id: c.tokenId,
+  mqtt_credentials: { username: c.username, password: c.password },
+  expires_at: c.expiresAt.toISOString(),
+  refresh_token: c.refreshToken,
+  refresh_expires_at: c.refreshExpiresAt.toISOString(),
+});
+
+export function toTokenMetadata(token: TokenRecord, status: TokenStatus): TokenMetadataDto {
+  return {
+    token_id: token.id,
+    user_id: token.userId,
+    client_id: token.clientId,
+    permissions: { publish: token.permissions.publish, subscribe: token.permissions.subscribe },
+    issued_at: token.issuedAt.toISOString(),
+    expires_at: token.expiresAt.toISOString(),
+    revoked_at: token.revokedAt?.toISOString() ?? null,
+    status,
+  };
 }

@@ -3,8 +3,10 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swa
 
 import { ApiKeyGuard, ApiKeyPrincipal, CurrentApiKey, RequireScopes } from '@signet/api-keys';
 
+import type { OrgSettings } from '../org-settings.repository';
+import { GetOrgSettingsUseCase } from '../usecases/get-org-settings/get-org-settings.usecase';
+import { UpdateOrgSettingsUseCase } from '../usecases/update-org-settings/update-org-settings.usecase';
 import { OrgSettingsDto, UpdateOrgSettingsDto } from './dto';
-import { OrgSettingsService } from './org-settings.service';
 
 /** Scopes a restricted (`rk_`) key needs; `sk_` keys have them all. */
 export const ORG_SCOPES = { read: 'org:read', write: 'org:write' } as const;
@@ -14,14 +16,17 @@ export const ORG_SCOPES = { read: 'org:read', write: 'org:write' } as const;
 @UseGuards(ApiKeyGuard)
 @Controller('v1/org/settings')
 export class OrgSettingsController {
-  constructor(private readonly settings: OrgSettingsService) {}
+  constructor(
+    private readonly getSettings: GetOrgSettingsUseCase,
+    private readonly updateSettings: UpdateOrgSettingsUseCase,
+  ) {}
 
   @Get()
   @RequireScopes(ORG_SCOPES.read)
   @ApiOperation({ summary: "Your org's settings", description: 'Defaults until changed.' })
   @ApiOkResponse({ type: OrgSettingsDto })
-  get(@CurrentApiKey() caller: ApiKeyPrincipal): Promise<OrgSettingsDto> {
-    return this.settings.get(caller.orgId);
+  async get(@CurrentApiKey() caller: ApiKeyPrincipal): Promise<OrgSettingsDto> {
+    return toSettingsResponse(await this.getSettings.execute({ orgId: caller.orgId }));
   }
 
   @Patch()
@@ -34,7 +39,9 @@ export class OrgSettingsController {
       'live sessions keep the policy of the credential they connected (or last re-authenticated) with.',
   })
   @ApiOkResponse({ type: OrgSettingsDto })
-  update(@CurrentApiKey() caller: ApiKeyPrincipal, @Body() body: UpdateOrgSettingsDto): Promise<OrgSettingsDto> {
-    return this.settings.update(caller.orgId, body);
+  async update(@CurrentApiKey() caller: ApiKeyPrincipal, @Body() body: UpdateOrgSettingsDto): Promise<OrgSettingsDto> {
+    return toSettingsResponse(await this.updateSettings.execute({ orgId: caller.orgId, willOnRevoke: body.will_on_revoke }));
   }
 }
+
+const toSettingsResponse = (settings: OrgSettings): OrgSettingsDto => ({ will_on_revoke: settings.willOnRevoke });

@@ -1,8 +1,8 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
-import { JwksDto } from '../tokens/dto';
-import { SigningKeysService } from './signing-keys.service';
+import { SigningKeysService } from '../signing-keys/signing-keys.service';
+import { JwksDto } from './dto';
 
 @ApiTags('keys')
 @Controller('.well-known')

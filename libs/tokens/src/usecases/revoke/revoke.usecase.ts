@@ -1,9 +1,7 @@
 import { Injectable, Inject } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 
-import type { ApiKeyPrincipal } from '@signet/api-keys';
 import { TOKEN_ID_PATTERN } from '@signet/credentials';
-import { notFound } from '@signet/http';
 import {
   DATA_SOURCE,
   inTransaction,
@@ -17,8 +15,10 @@ import {
 } from '@signet/persistence';
 import { RevocationPublisher } from '@signet/revocation';
 
-import { REVOCATION_REASONS } from '../revocation/revocation-reasons';
-import { checkUserId } from './token-policy';
+import { tokenNotFound } from '../../errors';
+import { REVOCATION_REASONS } from '../../revocation/revocation-reasons';
+import { checkUserId } from '../../token-policy';
+import type { RevokeTokenCommand, RevokeUserTokensCommand } from './revoke.command';
 
 /*
  * Lock order, everywhere tokens are revoked or refreshed: refresh_tokens rows
@@ -66,8 +66,6 @@ FROM token LEFT JOIN logged ON true`;
 
 type RevokeTokenRow = { already_revoked: boolean } & (RevocationInsertRow | { [K in keyof RevocationInsertRow]: null });
 
-const tokenNotFound = () => notFound('token_not_found', 'no such token in this org');
-
 /**
  * DELETE /v1/tokens/{id} and POST /v1/users/{id}/revoke. Revoking a token
  * also kills its unused refresh token (otherwise the holder would simply
@@ -84,7 +82,7 @@ export class RevokeTokensUseCase {
    * Idempotent: revoking a revoked (or expired) token of the caller's org succeeds again.
    * One statement ({@link REVOKE_TOKEN_SQL}), so one round trip to the database instead of six.
    */
-  async revokeToken(caller: ApiKeyPrincipal, tokenId: string): Promise<void> {
+  async revokeToken({ caller, tokenId }: RevokeTokenCommand): Promise<void> {
     if (!TOKEN_ID_PATTERN.test(tokenId)) throw tokenNotFound();
     // Prepared once per connection: planning this statement cost about as much as running it.
     const rows = await retryingStatement(() =>
@@ -99,7 +97,7 @@ export class RevokeTokensUseCase {
   }
 
   /** Revokes every live token (and refresh token) of a user in the caller's org; returns how many tokens. */
-  async revokeUser(caller: ApiKeyPrincipal, userId: string): Promise<number> {
+  async revokeUser({ caller, userId }: RevokeUserTokensCommand): Promise<number> {
     checkUserId(userId);
     return inTransaction(this.dataSource, async (m) => {
       await m

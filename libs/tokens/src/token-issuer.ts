@@ -1,8 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 
-import type { SignetConfig } from '@signet/config';
-import { SIGNET_CONFIG } from '@signet/config';
 import {
   AccessTokenClaims,
   hashOpaqueSecret,
@@ -12,12 +9,13 @@ import {
   randomHex,
   signAccessToken,
 } from '@signet/credentials';
-import type { SignetMetrics } from '@signet/observability';
 import { METRICS } from '@signet/observability';
+import type { SignetMetrics } from '@signet/observability';
 import type { Permissions } from '@signet/permissions';
-import { IssuedTokenEntity, OrgSettingsEntity, RefreshTokenEntity, runAfterCommit } from '@signet/persistence';
 
-import { SigningKeysService } from '../signing-keys/signing-keys.service';
+import { TOKENS_OPTIONS, TokensOptions } from './options';
+import { SigningKeysService } from './signing-keys/signing-keys.service';
+import { OrgLimits, TOKEN_REPOSITORY, TokenRepository, TokenTransaction } from './token.repository';
 
 export interface IssueRequest {
   orgId: string;
@@ -43,29 +41,45 @@ export interface IssuedCredentials {
 export const newFamilyId = (): string => `fam_${randomHex(12)}`;
 const newRefreshId = (): string => `rtk_${randomHex(12)}`;
 
+/** What a caller decides once it knows the org: everything of an {@link IssueRequest} but the org. */
+export type IssueInOrgRequest = Omit<IssueRequest, 'orgId' | 'familyId'>;
+
 /**
  * Mints an access token and its refresh token inside the caller's
  * transaction: the `tkn_` is signed, only its metadata is stored; the `rt_`
  * is stored as its SHA-256. Every way of getting a `tkn_` (issue, refresh,
- * IdP exchange) ends here, so the org's will policy is read here: one
- * primary-key lookup in the same transaction, so a change applies to the
- * very next token on every replica.
+ * IdP exchange) ends here, so the org's will policy is read here, in the
+ * same transaction.
  */
 @Injectable()
 export class TokenIssuer {
   constructor(
-    private readonly signingKeys: SigningKeysService,
-    @Inject(SIGNET_CONFIG) private readonly config: SignetConfig,
+    @Inject(SigningKeysService) private readonly signingKeys: Pick<SigningKeysService, 'signingKey'>,
+    @Inject(TOKENS_OPTIONS) private readonly options: TokensOptions,
+    @Inject(TOKEN_REPOSITORY) private readonly tokens: TokenRepository,
     @Optional() @Inject(METRICS) private readonly metrics?: SignetMetrics,
   ) {}
 
-  async issue(manager: EntityManager, request: IssueRequest, nowMs = Date.now()): Promise<IssuedCredentials> {
+  /**
+   * One transaction: reads the org (`orgGone()` is thrown when it no longer
+   * exists), lets `decide` apply the caller's policy to it (the TTL cap), and
+   * issues. POST /v1/tokens and the IdP exchange both end here.
+   */
+  issueInOrg(orgId: string, orgGone: () => Error, decide: (org: OrgLimits) => IssueInOrgRequest): Promise<IssuedCredentials> {
+    return this.tokens.transaction(async (tx) => {
+      const org = await tx.findOrg(orgId);
+      if (!org) throw orgGone();
+      return this.issue(tx, { orgId: org.id, ...decide(org) });
+    });
+  }
+
+  async issue(tx: TokenTransaction, request: IssueRequest, nowMs = Date.now()): Promise<IssuedCredentials> {
     const tokenId = newTokenId();
     const familyId = request.familyId ?? newFamilyId();
     // Whole seconds (RFC 7519 NumericDate); expires_at is derived from exp so the row and the token agree.
     const iat = Math.floor(nowMs / 1000);
     const exp = iat + request.ttlSeconds;
-    const settings = await manager.findOne(OrgSettingsEntity, { where: { orgId: request.orgId }, select: { willOnRevoke: true } });
+    const willOnRevoke = await tx.willPolicy(request.orgId);
     const claims: AccessTokenClaims = {
       sub: request.userId,
       org: request.orgId,
@@ -75,40 +89,37 @@ export class TokenIssuer {
       perm: { pub: request.permissions.publish, sub: request.permissions.subscribe },
       ...(request.clientId === null ? {} : { cid: request.clientId }),
       // Only when not the default: default tokens stay as small as before.
-      ...(settings?.willOnRevoke === 'publish' ? { will: 'publish' as const } : {}),
+      ...(willOnRevoke === 'publish' ? { will: 'publish' as const } : {}),
     };
     const password = await signAccessToken(claims, this.signingKeys.signingKey());
     const expiresAt = new Date(exp * 1000);
-    await manager.insert(IssuedTokenEntity, {
-      id: tokenId,
-      orgId: request.orgId,
-      userId: request.userId,
-      clientId: request.clientId,
-      permissions: { publish: request.permissions.publish, subscribe: request.permissions.subscribe },
-      familyId,
-      issuedAt: new Date(iat * 1000),
-      expiresAt,
-      revokedAt: null,
-      revokeReason: null,
-    });
-
     const refreshToken = newRefreshToken();
-    const refreshExpiresAt = new Date(nowMs + this.config.tokens.refreshTtlSeconds * 1000);
-    await manager.insert(RefreshTokenEntity, {
-      id: newRefreshId(),
-      tokenHash: hashOpaqueSecret(refreshToken),
-      familyId,
-      tokenId,
-      orgId: request.orgId,
-      userId: request.userId,
-      expiresAt: refreshExpiresAt,
-      usedAt: null,
-      revokedAt: null,
-    });
+    const refreshExpiresAt = new Date(nowMs + this.options.refreshTtlSeconds * 1000);
+    await tx.insert(
+      {
+        id: tokenId,
+        orgId: request.orgId,
+        userId: request.userId,
+        clientId: request.clientId,
+        permissions: request.permissions,
+        familyId,
+        issuedAt: new Date(iat * 1000),
+        expiresAt,
+      },
+      {
+        id: newRefreshId(),
+        tokenHash: hashOpaqueSecret(refreshToken),
+        familyId,
+        tokenId,
+        orgId: request.orgId,
+        userId: request.userId,
+        expiresAt: refreshExpiresAt,
+      },
+    );
     // Counted once committed: a rolled-back issue handed out nothing.
     if (this.metrics) {
       const metrics = this.metrics;
-      runAfterCommit(manager, () => metrics.tokensIssued.inc());
+      tx.afterCommit(() => metrics.tokensIssued.inc());
     }
     return {
       tokenId,
@@ -120,12 +131,3 @@ export class TokenIssuer {
     };
   }
 }
-
-/** The wire shape of issued credentials (POST /v1/tokens and /v1/tokens/refresh). */
-export const toCredentialsResponse = (c: IssuedCredentials) => ({
-  token_id: c.tokenId,
-  mqtt_credentials: { username: c.username, password: c.password },
-  expires_at: c.expiresAt.toISOString(),
-  refresh_token: c.refreshToken,
-  refresh_expires_at: c.refreshExpiresAt.toISOString(),
-});

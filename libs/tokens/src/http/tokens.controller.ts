@@ -11,7 +11,15 @@ import {
 } from '@nestjs/swagger';
 
 import { ApiKeyGuard, ApiKeyPrincipal, CurrentApiKey, RequireScopes } from '@signet/api-keys';
+import { mqttUsername } from '@signet/credentials';
 
+import { TOKEN_ERRORS } from '../errors';
+import { PublicRateLimiter } from '../rate-limit/public-rate-limiter';
+import { Introspection, IntrospectTokenUseCase } from '../usecases/introspect/introspect.usecase';
+import { IssueTokenUseCase } from '../usecases/issue/issue.usecase';
+import { ListTokensUseCase } from '../usecases/list/list.usecase';
+import { RefreshTokenUseCase } from '../usecases/refresh/refresh.usecase';
+import { RevokeTokensUseCase } from '../usecases/revoke/revoke.usecase';
 import {
   IntrospectionDto,
   IntrospectTokenDto,
@@ -21,13 +29,9 @@ import {
   RevokedCountDto,
   TokenCredentialsDto,
   TokenListDto,
+  toCredentialsResponse,
+  toTokenMetadata,
 } from './dto';
-import { PublicRateLimiter } from '../rate-limit/public-rate-limiter';
-import { IssueTokenUseCase } from './issue-token.usecase';
-import { RefreshTokenUseCase } from './refresh-token.usecase';
-import { RevokeTokensUseCase } from './revoke-tokens.usecase';
-import { toCredentialsResponse } from './token-issuer';
-import { TokenQueriesService } from './token-queries.service';
 
 /** Scopes a restricted (`rk_`) key needs; `sk_` keys have them all. */
 export const TOKEN_SCOPES = { read: 'tokens:read', write: 'tokens:write', revoke: 'tokens:revoke' } as const;
@@ -39,7 +43,8 @@ export class TokensController {
     private readonly issueToken: IssueTokenUseCase,
     private readonly refreshToken: RefreshTokenUseCase,
     private readonly revokeTokens: RevokeTokensUseCase,
-    private readonly queries: TokenQueriesService,
+    private readonly listTokens: ListTokensUseCase,
+    private readonly introspectToken: IntrospectTokenUseCase,
     private readonly rateLimit: PublicRateLimiter,
   ) {}
 
@@ -51,7 +56,14 @@ export class TokensController {
   @ApiOperation({ summary: 'Issue MQTT credentials for a user', description: 'Returns a tkn_ password (shown once) and an rt_ refresh token.' })
   @ApiCreatedResponse({ type: TokenCredentialsDto })
   async issue(@CurrentApiKey() caller: ApiKeyPrincipal, @Body() body: IssueTokenDto): Promise<TokenCredentialsDto> {
-    return toCredentialsResponse(await this.issueToken.execute(caller, body));
+    const credentials = await this.issueToken.execute({
+      caller,
+      userId: body.user_id,
+      ttlSeconds: body.ttl_seconds,
+      permissions: body.permissions,
+      clientId: body.client_id,
+    });
+    return toCredentialsResponse(credentials);
   }
 
   @Post('refresh')
@@ -59,14 +71,14 @@ export class TokensController {
   @ApiOperation({
     summary: 'Exchange a refresh token for new credentials',
     description:
-      'No API key: the refresh token is the credential. Single use; a reused refresh token revokes every token of its family (401 refresh_token_reused). ' +
-      'Limited per client address (429 rate_limited with Retry-After).',
+      `No API key: the refresh token is the credential. Single use; a reused refresh token revokes every token of its family (401 ${TOKEN_ERRORS.refreshTokenReused}). ` +
+      `Limited per client address (429 ${TOKEN_ERRORS.rateLimited} with Retry-After).`,
   })
   @ApiOkResponse({ type: TokenCredentialsDto })
-  @ApiTooManyRequestsResponse({ description: 'rate_limited: too many requests from this address; see Retry-After' })
+  @ApiTooManyRequestsResponse({ description: `${TOKEN_ERRORS.rateLimited}: too many requests from this address; see Retry-After` })
   async refresh(@Ip() ip: string, @Body() body: RefreshTokenDto): Promise<TokenCredentialsDto> {
     this.rateLimit.check(ip);
-    return toCredentialsResponse(await this.refreshToken.execute(body.refresh_token));
+    return toCredentialsResponse(await this.refreshToken.execute({ refreshToken: body.refresh_token }));
   }
 
   @Post('introspect')
@@ -76,8 +88,8 @@ export class TokensController {
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Introspect a tkn_ token (RFC 7662)', description: 'active=false for anything not live in your org.' })
   @ApiOkResponse({ type: IntrospectionDto })
-  introspect(@CurrentApiKey() caller: ApiKeyPrincipal, @Body() body: IntrospectTokenDto): Promise<IntrospectionDto> {
-    return this.queries.introspect(caller, body.token);
+  async introspect(@CurrentApiKey() caller: ApiKeyPrincipal, @Body() body: IntrospectTokenDto): Promise<IntrospectionDto> {
+    return toIntrospectionResponse(await this.introspectToken.execute({ orgId: caller.orgId, token: body.token }));
   }
 
   @Get()
@@ -86,8 +98,15 @@ export class TokensController {
   @ApiBearerAuth()
   @ApiOperation({ summary: "List your org's tokens (metadata only)" })
   @ApiOkResponse({ type: TokenListDto })
-  list(@CurrentApiKey() caller: ApiKeyPrincipal, @Query() query: ListTokensQueryDto): Promise<TokenListDto> {
-    return this.queries.list(caller, { userId: query.user_id, status: query.status, limit: query.limit, cursor: query.cursor });
+  async list(@CurrentApiKey() caller: ApiKeyPrincipal, @Query() query: ListTokensQueryDto): Promise<TokenListDto> {
+    const page = await this.listTokens.execute({
+      orgId: caller.orgId,
+      userId: query.user_id,
+      status: query.status,
+      limit: query.limit,
+      cursor: query.cursor,
+    });
+    return { tokens: page.tokens.map(({ token, status }) => toTokenMetadata(token, status)), next_cursor: page.nextCursor };
   }
 
   @Delete(':token_id')
@@ -100,7 +119,7 @@ export class TokensController {
   @ApiOperation({ summary: 'Revoke a token', description: 'Idempotent. Live MQTT sessions using it are closed.' })
   @ApiNoContentResponse()
   async revoke(@CurrentApiKey() caller: ApiKeyPrincipal, @Param('token_id') tokenId: string): Promise<void> {
-    await this.revokeTokens.revokeToken(caller, tokenId);
+    await this.revokeTokens.revokeToken({ caller, tokenId });
   }
 }
 
@@ -118,6 +137,24 @@ export class UsersController {
   @ApiOperation({ summary: "Revoke all of a user's live tokens", description: 'Also their refresh tokens; live MQTT sessions are closed.' })
   @ApiOkResponse({ type: RevokedCountDto })
   async revokeUser(@CurrentApiKey() caller: ApiKeyPrincipal, @Param('user_id') userId: string): Promise<RevokedCountDto> {
-    return { revoked: await this.revokeTokens.revokeUser(caller, userId) };
+    return { revoked: await this.revokeTokens.revokeUser({ caller, userId }) };
   }
+}
+
+function toIntrospectionResponse(result: Introspection): IntrospectionDto {
+  if (!result.active) return { active: false };
+  const { claims } = result;
+  return {
+    active: true,
+    sub: claims.sub,
+    org_id: claims.org,
+    client_id: claims.cid ?? null,
+    exp: claims.exp,
+    iat: claims.iat,
+    jti: claims.jti,
+    // RFC 7662 §2.2 refers to RFC 6749 §7.1 token types: tkn_ is a bearer credential.
+    token_type: 'Bearer',
+    username: mqttUsername(claims.sub, claims.org),
+    permissions: { publish: claims.perm.pub, subscribe: claims.perm.sub },
+  };
 }
