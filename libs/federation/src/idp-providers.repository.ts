@@ -1,134 +1,100 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 
-import type { ApiKeyPrincipal } from '@signet/api-keys';
 import { randomHex } from '@signet/credentials';
-import { DATA_SOURCE, notFound, SECRET_BOX } from '@signet/http';
-import { IdpProviderEntity, SecretBox } from '@signet/persistence';
+import { DATA_SOURCE } from '@signet/http';
+import { IdpProviderEntity, IdpProviderKind } from '@signet/persistence';
 
-import type { CreateIdpProviderDto, IdpProviderDto, UpdateIdpProviderDto } from './dto';
-import { mergeInput, ProviderInput, ProviderSettings, validateProvider } from './settings';
+import type { ProviderSettings } from './providers/settings';
 
 export const newIdpProviderId = (): string => `idp_${randomHex(12)}`;
 export const IDP_PROVIDER_ID = /^idp_[0-9a-f]{24}$/;
 
-/** SecretBox context: a sealed secret only opens for the provider it was stored with. */
-export const secretContext = (providerId: string): string => `idp_provider:${providerId}`;
-
-/** A provider as the exchange needs it: settings and the secret in clear (memory only). */
-export interface LoadedProvider {
+/** A provider as stored: validated settings, and its shared secret sealed (SecretBox) or null. */
+export interface StoredIdpProvider {
   id: string;
   orgId: string;
-  kind: IdpProviderEntity['kind'];
+  name: string;
+  kind: IdpProviderKind;
   enabled: boolean;
   settings: ProviderSettings;
-  secret: string | null;
+  secretCiphertext: string | null;
+  createdAt: Date;
   /** Changes whenever the row does: verifiers are cached per version. */
-  version: string;
+  updatedAt: Date;
 }
 
-function toInput(dto: CreateIdpProviderDto | UpdateIdpProviderDto): ProviderInput {
-  // Everything but the row-level fields is a setting.
-  const { name: _name, enabled: _enabled, ...rest } = dto;
-  const input: ProviderInput = { ...rest };
-  delete (input as { kind?: unknown }).kind;
-  return input;
+/** What a write sets; the timestamps are the database's. */
+export type IdpProviderWrite = Omit<StoredIdpProvider, 'createdAt' | 'updatedAt'>;
+
+/** The SQL of identity providers. Ids that cannot be provider ids are never looked up. */
+export interface IdpProviderRepository {
+  insert(provider: IdpProviderWrite): Promise<StoredIdpProvider>;
+  /** Oldest first. */
+  listInOrg(orgId: string): Promise<StoredIdpProvider[]>;
+  findInOrg(orgId: string, id: string): Promise<StoredIdpProvider | null>;
+  /** Any org's: for the exchange, which answers alike for missing and foreign providers. */
+  findById(id: string): Promise<StoredIdpProvider | null>;
+  /** Replaces the row's fields; updatedAt becomes the time of this update. */
+  update(provider: IdpProviderWrite): Promise<StoredIdpProvider>;
+  deleteInOrg(orgId: string, id: string): Promise<void>;
 }
 
-/** Settings are only ever written by validateProvider, so the stored JSON has the validated shape. */
-const fromStored = (row: IdpProviderEntity): ProviderSettings => row.settings as unknown as ProviderSettings;
-const toStored = (settings: ProviderSettings): Record<string, unknown> => ({ ...settings });
+export const IDP_PROVIDER_REPOSITORY = Symbol('IDP_PROVIDER_REPOSITORY');
 
-export function toProviderDto(row: IdpProviderEntity): IdpProviderDto {
-  return {
-    id: row.id,
-    name: row.name,
-    kind: row.kind,
-    enabled: row.enabled,
-    settings: row.settings,
-    has_secret: row.secretCiphertext !== null,
-    created_at: row.createdAt.toISOString(),
-    updated_at: row.updatedAt.toISOString(),
-  };
-}
+/** Settings are only ever written after validateProvider, so the stored JSON has the validated shape. */
+const fromRow = (row: IdpProviderEntity): StoredIdpProvider => ({
+  id: row.id,
+  orgId: row.orgId,
+  name: row.name,
+  kind: row.kind,
+  enabled: row.enabled,
+  settings: row.settings as unknown as ProviderSettings,
+  secretCiphertext: row.secretCiphertext,
+  createdAt: row.createdAt,
+  updatedAt: row.updatedAt,
+});
 
-/** CRUD of an org's identity providers. Secrets are sealed with the SecretBox and never leave this service. */
+const toRow = (provider: IdpProviderWrite) => ({ ...provider, settings: { ...provider.settings } as Record<string, unknown> });
+
 @Injectable()
-export class IdpProvidersService {
-  constructor(
-    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
-    @Inject(SECRET_BOX) private readonly secretBox: SecretBox,
-  ) {}
+export class TypeOrmIdpProviderRepository implements IdpProviderRepository {
+  constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
 
-  async create(caller: ApiKeyPrincipal, dto: CreateIdpProviderDto): Promise<IdpProviderDto> {
-    const { settings, secret } = await validateProvider(dto.kind, toInput(dto));
-    const id = newIdpProviderId();
-    const repo = this.dataSource.getRepository(IdpProviderEntity);
+  private get rows() {
+    return this.dataSource.getRepository(IdpProviderEntity);
+  }
+
+  async insert(provider: IdpProviderWrite): Promise<StoredIdpProvider> {
     // save(), not insert(): TypeORM's insert typing cannot take a free-form jsonb object.
-    await repo.save({
-      id,
-      orgId: caller.orgId,
-      name: dto.name ?? dto.kind,
-      kind: dto.kind,
-      settings: toStored(settings),
-      secretCiphertext: secret === null ? null : this.secretBox.seal(secret, secretContext(id)),
-      enabled: dto.enabled ?? true,
-    });
-    return toProviderDto(await repo.findOneByOrFail({ id }));
+    await this.rows.save(toRow(provider));
+    return fromRow(await this.rows.findOneByOrFail({ id: provider.id }));
   }
 
-  async list(caller: ApiKeyPrincipal): Promise<IdpProviderDto[]> {
-    const rows = await this.dataSource.getRepository(IdpProviderEntity).find({ where: { orgId: caller.orgId }, order: { createdAt: 'ASC', id: 'ASC' } });
-    return rows.map(toProviderDto);
+  async listInOrg(orgId: string): Promise<StoredIdpProvider[]> {
+    const rows = await this.rows.find({ where: { orgId }, order: { createdAt: 'ASC', id: 'ASC' } });
+    return rows.map(fromRow);
   }
 
-  async get(caller: ApiKeyPrincipal, id: string): Promise<IdpProviderDto> {
-    return toProviderDto(await this.find(caller, id));
-  }
-
-  async update(caller: ApiKeyPrincipal, id: string, dto: UpdateIdpProviderDto): Promise<IdpProviderDto> {
-    const row = await this.find(caller, id);
-    const current = row.secretCiphertext === null ? null : this.secretBox.open(row.secretCiphertext, secretContext(row.id));
-    const { settings, secret } = await validateProvider(row.kind, mergeInput(fromStored(row), toInput(dto)), current);
-    const repo = this.dataSource.getRepository(IdpProviderEntity);
-    // Without updatedAt, so the column takes the time of this update.
-    const { updatedAt: _previous, ...unchanged } = row;
-    await repo.save({
-      ...unchanged,
-      name: dto.name ?? row.name,
-      enabled: dto.enabled ?? row.enabled,
-      settings: toStored(settings),
-      // Re-sealed on every update: also moves it to the current master key.
-      secretCiphertext: secret === null ? null : this.secretBox.seal(secret, secretContext(row.id)),
-    });
-    return toProviderDto(await repo.findOneByOrFail({ id: row.id }));
-  }
-
-  async remove(caller: ApiKeyPrincipal, id: string): Promise<void> {
-    await this.find(caller, id);
-    await this.dataSource.getRepository(IdpProviderEntity).delete({ id, orgId: caller.orgId });
-  }
-
-  /** For the exchange: the provider with its secret opened, or null when there is none with this id. */
-  async load(id: string): Promise<LoadedProvider | null> {
+  async findInOrg(orgId: string, id: string): Promise<StoredIdpProvider | null> {
     if (!IDP_PROVIDER_ID.test(id)) return null;
-    const row = await this.dataSource.getRepository(IdpProviderEntity).findOneBy({ id });
-    if (!row) return null;
-    return {
-      id: row.id,
-      orgId: row.orgId,
-      kind: row.kind,
-      enabled: row.enabled,
-      settings: fromStored(row),
-      secret: row.secretCiphertext === null ? null : this.secretBox.open(row.secretCiphertext, secretContext(row.id)),
-      version: row.updatedAt.toISOString(),
-    };
+    const row = await this.rows.findOneBy({ id, orgId });
+    return row ? fromRow(row) : null;
   }
 
-  private async find(caller: ApiKeyPrincipal, id: string): Promise<IdpProviderEntity> {
-    const row = IDP_PROVIDER_ID.test(id) ? await this.dataSource.getRepository(IdpProviderEntity).findOneBy({ id, orgId: caller.orgId }) : null;
-    // Another org's provider is as unknown as a missing one.
-    if (!row) throw notFound('idp_provider_not_found', `no identity provider ${id} in this org`);
-    return row;
+  async findById(id: string): Promise<StoredIdpProvider | null> {
+    if (!IDP_PROVIDER_ID.test(id)) return null;
+    const row = await this.rows.findOneBy({ id });
+    return row ? fromRow(row) : null;
+  }
+
+  async update(provider: IdpProviderWrite): Promise<StoredIdpProvider> {
+    // Without updatedAt, so the column takes the time of this update.
+    await this.rows.save(toRow(provider));
+    return fromRow(await this.rows.findOneByOrFail({ id: provider.id }));
+  }
+
+  async deleteInOrg(orgId: string, id: string): Promise<void> {
+    await this.rows.delete({ id, orgId });
   }
 }

@@ -1,7 +1,7 @@
 import { ApiKeysModule } from '@signet/api-keys';
 import { loadConfig, PORT_VARIABLES, SignetConfig } from '@signet/config';
 import { createApiKeysClient, createSigningKeysClient } from '@signet/contracts';
-import { FederationModule } from '@signet/federation';
+import { FederationModule, federationOptionsFrom } from '@signet/federation';
 import { createHttpApp, HealthRegistry, listenHttp } from '@signet/http';
 import { createLogger, SignetMetrics } from '@signet/observability';
 import { RevocationStore } from '@signet/persistence';
@@ -150,7 +150,7 @@ export function startIdpFederationProcess(config: SignetConfig = loadConfig()): 
     const { state, bus } = await openServiceState(ctx, onClose);
     const service = await startService(state, {
       title: 'Signet IdP federation',
-      imports: [ApiKeysModule, TokensModule, FederationModule],
+      imports: [ApiKeysModule, TokensModule, FederationModule.forRoot(federationOptionsFrom(config))],
     });
     onClose(() => service.close());
     const ports = { http: service.httpPort };

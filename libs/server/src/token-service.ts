@@ -1,6 +1,6 @@
 import { ApiKeysEdgeHandlers, ApiKeysModule, ApiKeysServiceModule } from '@signet/api-keys';
 import { apiKeysRegistration, signingKeysRegistration } from '@signet/contracts';
-import { FederationModule } from '@signet/federation';
+import { FederationModule, federationOptionsFrom } from '@signet/federation';
 import { SigningKeysService, TokenRetentionModule, TokensModule } from '@signet/tokens';
 
 import type { StatefulContext } from './context';
@@ -32,7 +32,7 @@ export async function startTokenService(
       TokensModule,
       // Only the token service prunes token data (one job per replica, serialised by an advisory lock).
       TokenRetentionModule,
-      ...(options.federation ? [FederationModule] : []),
+      ...(options.federation ? [FederationModule.forRoot(federationOptionsFrom(ctx.config))] : []),
     ],
     grpc: (app) => {
       const signingKeys = app.get(SigningKeysService);

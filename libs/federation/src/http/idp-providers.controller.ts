@@ -3,26 +3,45 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse,
 
 import { ApiKeyGuard, ApiKeyPrincipal, CurrentApiKey, RequireScopes } from '@signet/api-keys';
 
-import { CreateIdpProviderDto, IdpProviderDto, IdpProviderListDto, UpdateIdpProviderDto } from './dto';
-import { IdpProvidersService } from './idp-providers.service';
+import { FEDERATION_ERRORS } from '../errors';
+import type { ProviderInput } from '../providers/settings';
+import { CreateProviderUseCase } from '../usecases/create-provider/create-provider.usecase';
+import { DeleteProviderUseCase } from '../usecases/delete-provider/delete-provider.usecase';
+import { GetProviderUseCase } from '../usecases/get-provider/get-provider.usecase';
+import { ListProvidersUseCase } from '../usecases/list-providers/list-providers.usecase';
+import { UpdateProviderUseCase } from '../usecases/update-provider/update-provider.usecase';
+import { CreateIdpProviderDto, IdpProviderDto, IdpProviderFieldsDto, IdpProviderListDto, toProviderDto, UpdateIdpProviderDto } from './dto';
 
 /** Scopes a restricted (`rk_`) key needs; `sk_` keys have them all. */
 export const IDP_SCOPES = { read: 'idp:read', write: 'idp:write' } as const;
+
+/** Everything but the row-level fields (name, enabled, kind) is a setting. */
+function settingsOf(dto: IdpProviderFieldsDto & { enabled?: boolean; kind?: unknown }): ProviderInput {
+  const { name: _name, enabled: _enabled, kind: _kind, ...settings } = dto;
+  return settings;
+}
 
 @ApiTags('federation')
 @ApiBearerAuth()
 @UseGuards(ApiKeyGuard)
 @Controller('v1/idp-providers')
 export class IdpProvidersController {
-  constructor(private readonly providers: IdpProvidersService) {}
+  constructor(
+    private readonly createProvider: CreateProviderUseCase,
+    private readonly listProviders: ListProvidersUseCase,
+    private readonly getProvider: GetProviderUseCase,
+    private readonly updateProvider: UpdateProviderUseCase,
+    private readonly deleteProvider: DeleteProviderUseCase,
+  ) {}
 
   @Post()
   @HttpCode(201)
   @RequireScopes(IDP_SCOPES.write)
   @ApiOperation({ summary: 'Add an identity provider', description: 'Secrets (jwt_secret, shared_secret) are stored encrypted and never returned.' })
   @ApiCreatedResponse({ type: IdpProviderDto })
-  create(@CurrentApiKey() caller: ApiKeyPrincipal, @Body() body: CreateIdpProviderDto): Promise<IdpProviderDto> {
-    return this.providers.create(caller, body);
+  async create(@CurrentApiKey() caller: ApiKeyPrincipal, @Body() body: CreateIdpProviderDto): Promise<IdpProviderDto> {
+    const created = await this.createProvider.execute({ orgId: caller.orgId, kind: body.kind, name: body.name, enabled: body.enabled, settings: settingsOf(body) });
+    return toProviderDto(created);
   }
 
   @Get()
@@ -30,7 +49,7 @@ export class IdpProvidersController {
   @ApiOperation({ summary: "List your org's identity providers" })
   @ApiOkResponse({ type: IdpProviderListDto })
   async list(@CurrentApiKey() caller: ApiKeyPrincipal): Promise<IdpProviderListDto> {
-    return { providers: await this.providers.list(caller) };
+    return { providers: (await this.listProviders.execute({ orgId: caller.orgId })).map(toProviderDto) };
   }
 
   @Get(':id')
@@ -38,8 +57,8 @@ export class IdpProvidersController {
   @ApiParam({ name: 'id', example: 'idp_3f9a1c2b7d4e5f6a7b8c9d0e' })
   @ApiOperation({ summary: 'Get an identity provider' })
   @ApiOkResponse({ type: IdpProviderDto })
-  get(@CurrentApiKey() caller: ApiKeyPrincipal, @Param('id') id: string): Promise<IdpProviderDto> {
-    return this.providers.get(caller, id);
+  async get(@CurrentApiKey() caller: ApiKeyPrincipal, @Param('id') id: string): Promise<IdpProviderDto> {
+    return toProviderDto(await this.getProvider.execute({ orgId: caller.orgId, id }));
   }
 
   @Patch(':id')
@@ -47,18 +66,22 @@ export class IdpProvidersController {
   @ApiParam({ name: 'id' })
   @ApiOperation({ summary: 'Update an identity provider', description: 'Fields given replace the stored ones; null removes an optional one. enabled=false disables it.' })
   @ApiOkResponse({ type: IdpProviderDto })
-  update(@CurrentApiKey() caller: ApiKeyPrincipal, @Param('id') id: string, @Body() body: UpdateIdpProviderDto): Promise<IdpProviderDto> {
-    return this.providers.update(caller, id, body);
+  async update(@CurrentApiKey() caller: ApiKeyPrincipal, @Param('id') id: string, @Body() body: UpdateIdpProviderDto): Promise<IdpProviderDto> {
+    const updated = await this.updateProvider.execute({ orgId: caller.orgId, id, name: body.name, enabled: body.enabled, settings: settingsOf(body) });
+    return toProviderDto(updated);
   }
 
   @Post(':id/disable')
   @HttpCode(200)
   @RequireScopes(IDP_SCOPES.write)
   @ApiParam({ name: 'id' })
-  @ApiOperation({ summary: 'Disable an identity provider', description: 'Every exchange with it is refused (401 unknown_provider); tokens already issued stay valid until revoked.' })
+  @ApiOperation({
+    summary: 'Disable an identity provider',
+    description: `Every exchange with it is refused (401 ${FEDERATION_ERRORS.unknownProvider}); tokens already issued stay valid until revoked.`,
+  })
   @ApiOkResponse({ type: IdpProviderDto })
-  disable(@CurrentApiKey() caller: ApiKeyPrincipal, @Param('id') id: string): Promise<IdpProviderDto> {
-    return this.providers.update(caller, id, { enabled: false });
+  async disable(@CurrentApiKey() caller: ApiKeyPrincipal, @Param('id') id: string): Promise<IdpProviderDto> {
+    return toProviderDto(await this.updateProvider.execute({ orgId: caller.orgId, id, enabled: false, settings: {} }));
   }
 
   @Post(':id/enable')
@@ -67,8 +90,8 @@ export class IdpProvidersController {
   @ApiParam({ name: 'id' })
   @ApiOperation({ summary: 'Enable an identity provider again' })
   @ApiOkResponse({ type: IdpProviderDto })
-  enable(@CurrentApiKey() caller: ApiKeyPrincipal, @Param('id') id: string): Promise<IdpProviderDto> {
-    return this.providers.update(caller, id, { enabled: true });
+  async enable(@CurrentApiKey() caller: ApiKeyPrincipal, @Param('id') id: string): Promise<IdpProviderDto> {
+    return toProviderDto(await this.updateProvider.execute({ orgId: caller.orgId, id, enabled: true, settings: {} }));
   }
 
   @Delete(':id')
@@ -78,6 +101,6 @@ export class IdpProvidersController {
   @ApiOperation({ summary: 'Delete an identity provider' })
   @ApiNoContentResponse()
   async remove(@CurrentApiKey() caller: ApiKeyPrincipal, @Param('id') id: string): Promise<void> {
-    await this.providers.remove(caller, id);
+    await this.deleteProvider.execute({ orgId: caller.orgId, id });
   }
 }

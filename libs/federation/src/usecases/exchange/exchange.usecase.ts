@@ -1,28 +1,20 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { JWTPayload } from 'jose';
 import type { Logger } from 'pino';
-import type { DataSource } from 'typeorm';
 
-import { ApiKeyPrincipal } from '@signet/api-keys';
 import type { SignetConfig } from '@signet/config';
 import { userIdProblem } from '@signet/credentials';
-import { DATA_SOURCE, LOGGER, SIGNET_CONFIG } from '@signet/http';
-import { inTransaction, OrgEntity } from '@signet/persistence';
-import { checkClientId, checkNoEscalation, IssuedCredentials, resolveTtl, TokenIssuer } from '@signet/tokens';
+import { LOGGER, SECRET_BOX, SIGNET_CONFIG } from '@signet/http';
+import type { SecretBox } from '@signet/persistence';
+import { checkClientId, checkNoEscalation, IssuedCredentials, resolveTtl } from '@signet/tokens';
 
-import { refuse } from '../errors';
-import { IdpProvidersService, LoadedProvider } from '../providers/idp-providers.service';
-import { claimAt, mapPermissions } from '../roles';
-import { VerifierCache } from './verifier-cache';
-
-export interface ExchangeRequest {
-  providerId: string;
-  idToken: string;
-  ttlSeconds?: number;
-  clientId?: string;
-  /** Set when a backend exchanged with its own API key: the provider must be in the key's org. */
-  caller?: ApiKeyPrincipal;
-}
+import { FEDERATION_ERRORS, refuse, unknownProvider } from '../../errors';
+import { IDP_PROVIDER_REPOSITORY, IdpProviderRepository } from '../../idp-providers.repository';
+import { LoadedProvider, loadedProvider } from '../../providers/provider';
+import { claimAt, mapPermissions } from '../../roles';
+import { TOKEN_ISSUANCE, TokenIssuance } from '../../token-issuance.repository';
+import { VerifierCache } from '../../verification/verifier-cache';
+import type { ExchangeCommand } from './exchange.command';
 
 /**
  * IdP token → `tkn_` credentials: verify the token with the provider's pinned
@@ -31,54 +23,56 @@ export interface ExchangeRequest {
  * TokenIssuer, exactly as POST /v1/tokens would.
  */
 @Injectable()
-export class ExchangeService {
+export class ExchangeUseCase {
   private readonly log: Logger;
 
   constructor(
-    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject(IDP_PROVIDER_REPOSITORY) private readonly providers: IdpProviderRepository,
+    @Inject(TOKEN_ISSUANCE) private readonly issuance: TokenIssuance,
+    @Inject(SECRET_BOX) private readonly secretBox: SecretBox,
+    // Only for the token service's TTL policy (resolveTtl), which reads the process's token limits.
     @Inject(SIGNET_CONFIG) private readonly config: SignetConfig,
     @Inject(LOGGER) logger: Logger,
-    private readonly providers: IdpProvidersService,
     private readonly verifiers: VerifierCache,
-    private readonly issuer: TokenIssuer,
   ) {
     this.log = logger.child({ component: 'federation' });
   }
 
-  async exchange(request: ExchangeRequest): Promise<IssuedCredentials> {
-    const provider = await this.providers.load(request.providerId);
-    // Missing, disabled and foreign providers answer alike: provider ids are not secret, but their state is nobody else's business.
-    if (!provider || !provider.enabled || (request.caller && request.caller.orgId !== provider.orgId)) {
-      throw refuse('unknown_provider', 'no enabled identity provider with this id');
-    }
+  async execute(command: ExchangeCommand): Promise<IssuedCredentials> {
+    const stored = await this.providers.findById(command.providerId);
+    if (!stored || !stored.enabled || (command.caller && command.caller.orgId !== stored.orgId)) throw unknownProvider();
+    const provider = loadedProvider(this.secretBox, stored);
     let claims: JWTPayload;
     try {
-      claims = await this.verifiers.get(provider).verify(request.idToken);
+      claims = await this.verifiers.get(provider).verify(command.idToken);
     } catch (err) {
       // The code and provider only: never the token.
       const code = (err as { code?: unknown }).code;
       this.log.info({ providerId: provider.id, kind: provider.kind, code: typeof code === 'string' ? code : 'error' }, 'IdP token refused');
       throw err;
     }
-    const userId = this.userIdOf(provider, claims);
+    const userId = userIdOf(provider, claims);
     const { permissions, roles } = mapPermissions(provider.settings, claims);
-    const clientId = checkClientId(request.clientId);
-    if (request.caller) checkNoEscalation(request.caller, permissions);
-    const credentials = await inTransaction(this.dataSource, async (manager) => {
-      const org = await manager.findOneBy(OrgEntity, { id: provider.orgId });
-      if (!org) throw refuse('unknown_provider', 'no enabled identity provider with this id');
-      const ttlSeconds = resolveTtl(request.ttlSeconds, this.config, org.maxTokenTtlSeconds);
-      return this.issuer.issue(manager, { orgId: org.id, userId, clientId, permissions, ttlSeconds });
-    });
+    const clientId = checkClientId(command.clientId);
+    if (command.caller) checkNoEscalation(command.caller, permissions);
+    const credentials = await this.issuance.issueInOrg(provider.orgId, (org) => ({
+      orgId: org.id,
+      userId,
+      clientId,
+      permissions,
+      ttlSeconds: resolveTtl(command.ttlSeconds, this.config, org.maxTokenTtlSeconds),
+    }));
+    if (!credentials) throw unknownProvider();
     this.log.info({ providerId: provider.id, kind: provider.kind, userId, roles, tokenId: credentials.tokenId }, 'IdP token exchanged');
     return credentials;
   }
+}
 
-  private userIdOf(provider: LoadedProvider, claims: JWTPayload): string {
-    const value = claimAt(claims, provider.settings.user_id_claim);
-    if (typeof value !== 'string') throw refuse('invalid_user_claim', `the token has no string claim ${provider.settings.user_id_claim}`);
-    const problem = userIdProblem(value);
-    if (problem) throw refuse('invalid_user_claim', `the user id claim ${provider.settings.user_id_claim} ${problem}`);
-    return value;
-  }
+function userIdOf(provider: LoadedProvider, claims: JWTPayload): string {
+  const path = provider.settings.user_id_claim;
+  const value = claimAt(claims, path);
+  if (typeof value !== 'string') throw refuse(FEDERATION_ERRORS.invalidUserClaim, `the token has no string claim ${path}`);
+  const problem = userIdProblem(value);
+  if (problem) throw refuse(FEDERATION_ERRORS.invalidUserClaim, `the user id claim ${path} ${problem}`);
+  return value;
 }
