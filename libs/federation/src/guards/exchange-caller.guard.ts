@@ -26,7 +26,7 @@ export class ExchangeCallerGuard implements CanActivate {
     private readonly rateLimit: PublicRateLimiter,
   ) {}
 
-  canActivate(context: ExecutionContext): Promise<boolean> | boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<ExchangeRequest>();
     const header = request.headers.authorization;
     const bearer = header === undefined ? undefined : BEARER.exec(header)?.[1];
