@@ -32,7 +32,7 @@ describe('provider settings: URLs', () => {
     ['auth0', { domain: 'http://tenant.example.com', audience: 'a' }, 'domain'],
     ['auth0', { domain: 'https://tenant.example.com/path', audience: 'a' }, 'domain'],
   ] as const)('refuses %s %j (field %s)', async (kind, settings, field) => {
-    await expect(create(kind, settings)).rejects.toMatchObject(refusedFor(field));
+    await expect(create(kind, settings as ProviderInput)).rejects.toMatchObject(refusedFor(field));
   });
 
   it('normalises what is compared exactly later: trailing slashes, the Auth0 domain', async () => {
