@@ -12,10 +12,13 @@ export interface IssuingOrg {
   maxTokenTtlSeconds: number | null;
 }
 
+/** A token for a user of the org (a new token family: an exchange is a sign-in). */
+export type OrgTokenRequest = Omit<IssueRequest, 'orgId' | 'familyId'>;
+
 /** Issuing exchanged credentials: the org is read and the token stored in one transaction. */
 export interface TokenIssuance {
-  /** Issues what `decide` returns for the org, or answers null when the org no longer exists. */
-  issueInOrg(orgId: string, decide: (org: IssuingOrg) => IssueRequest): Promise<IssuedCredentials | null>;
+  /** Issues what `decide` returns for the org; throws `orgGone()` when the org no longer exists. */
+  issueInOrg(orgId: string, orgGone: () => Error, decide: (org: IssuingOrg) => OrgTokenRequest): Promise<IssuedCredentials>;
 }
 
 export const TOKEN_ISSUANCE = Symbol('TOKEN_ISSUANCE');
@@ -27,11 +30,11 @@ export class TypeOrmTokenIssuance implements TokenIssuance {
     private readonly issuer: TokenIssuer,
   ) {}
 
-  issueInOrg(orgId: string, decide: (org: IssuingOrg) => IssueRequest): Promise<IssuedCredentials | null> {
+  issueInOrg(orgId: string, orgGone: () => Error, decide: (org: IssuingOrg) => OrgTokenRequest): Promise<IssuedCredentials> {
     return inTransaction(this.dataSource, async (manager) => {
       const org = await manager.findOneBy(OrgEntity, { id: orgId });
-      if (!org) return null;
-      return this.issuer.issue(manager, decide({ id: org.id, maxTokenTtlSeconds: org.maxTokenTtlSeconds }));
+      if (!org) throw orgGone();
+      return this.issuer.issue(manager, { orgId: org.id, ...decide({ id: org.id, maxTokenTtlSeconds: org.maxTokenTtlSeconds }) });
     });
   }
 }

@@ -1,7 +1,7 @@
 import type { IssuedCredentials, IssueRequest } from '@signet/tokens';
 
 import type { IdpProviderRepository, IdpProviderWrite, StoredIdpProvider } from '../idp-providers.repository';
-import type { IssuingOrg, TokenIssuance } from '../token-issuance.repository';
+import type { IssuingOrg, OrgTokenRequest, TokenIssuance } from '../token-issuance.repository';
 
 /** IdpProviderRepository in memory, for unit specs of the use cases. */
 export class InMemoryIdpProviderRepository implements IdpProviderRepository {
@@ -52,10 +52,10 @@ export class InMemoryTokenIssuance implements TokenIssuance {
   readonly orgs = new Map<string, IssuingOrg>();
   readonly issued: IssueRequest[] = [];
 
-  async issueInOrg(orgId: string, decide: (org: IssuingOrg) => IssueRequest): Promise<IssuedCredentials | null> {
+  async issueInOrg(orgId: string, orgGone: () => Error, decide: (org: IssuingOrg) => OrgTokenRequest): Promise<IssuedCredentials> {
     const org = this.orgs.get(orgId);
-    if (!org) return null;
-    const request = decide(org);
+    if (!org) throw orgGone();
+    const request = { orgId: org.id, ...decide(org) };
     this.issued.push(request);
     const expiresAt = new Date(Date.now() + request.ttlSeconds * 1000);
     return {

@@ -55,14 +55,12 @@ export class ExchangeUseCase {
     const { permissions, roles } = mapPermissions(provider.settings, claims);
     const clientId = checkClientId(command.clientId);
     if (command.caller) checkNoEscalation(command.caller, permissions);
-    const credentials = await this.issuance.issueInOrg(provider.orgId, (org) => ({
-      orgId: org.id,
+    const credentials = await this.issuance.issueInOrg(provider.orgId, unknownProvider, (org) => ({
       userId,
       clientId,
       permissions,
       ttlSeconds: resolveTtl(command.ttlSeconds, this.config, org.maxTokenTtlSeconds),
     }));
-    if (!credentials) throw unknownProvider();
     this.log.info({ providerId: provider.id, kind: provider.kind, userId, roles, tokenId: credentials.tokenId }, 'IdP token exchanged');
     return credentials;
   }
