@@ -19,32 +19,32 @@ import { VerifierCache } from './verification/verifier-cache';
 
 /**
  * IdP federation: /v1/idp-providers (CRUD, API key) and
- * /v1/federation/exchange (IdP token → tkn_ credentials). Needs the global
- * providers SIGNET_CONFIG, DATA_SOURCE, SECRET_BOX, LOGGER (and what
- * TokensModule needs). Register it with {@link FederationModule.forRoot}.
+ * /v1/federation/exchange (IdP token → tkn_ credentials). Wiring only.
+ * Register it with {@link FederationModule.forRoot}: imported bare, Nest
+ * refuses to start (FEDERATION_OPTIONS cannot be resolved) rather than run
+ * without options. Needs the global providers SIGNET_CONFIG, DATA_SOURCE,
+ * SECRET_BOX, LOGGER (and what TokensModule needs).
  */
-@Module({})
+@Module({
+  imports: [ApiKeysModule, TokensModule],
+  controllers: [IdpProvidersController, ExchangeController],
+  providers: [
+    { provide: IDP_PROVIDER_REPOSITORY, useClass: TypeOrmIdpProviderRepository },
+    { provide: TOKEN_ISSUANCE, useClass: TypeOrmTokenIssuance },
+    VerifierCache,
+    // Injects ApiKeysModule's ApiKeyGuard for the backend form.
+    ExchangeCallerGuard,
+    CreateProviderUseCase,
+    ListProvidersUseCase,
+    GetProviderUseCase,
+    UpdateProviderUseCase,
+    DeleteProviderUseCase,
+    ExchangeUseCase,
+  ],
+  exports: [ExchangeUseCase, CreateProviderUseCase, ListProvidersUseCase, GetProviderUseCase, UpdateProviderUseCase, DeleteProviderUseCase],
+})
 export class FederationModule {
   static forRoot(options: FederationOptions): DynamicModule {
-    return {
-      module: FederationModule,
-      imports: [ApiKeysModule, TokensModule],
-      controllers: [IdpProvidersController, ExchangeController],
-      providers: [
-        { provide: FEDERATION_OPTIONS, useValue: options },
-        { provide: IDP_PROVIDER_REPOSITORY, useClass: TypeOrmIdpProviderRepository },
-        { provide: TOKEN_ISSUANCE, useClass: TypeOrmTokenIssuance },
-        VerifierCache,
-        // Injects ApiKeysModule's ApiKeyGuard for the backend form.
-        ExchangeCallerGuard,
-        CreateProviderUseCase,
-        ListProvidersUseCase,
-        GetProviderUseCase,
-        UpdateProviderUseCase,
-        DeleteProviderUseCase,
-        ExchangeUseCase,
-      ],
-      exports: [ExchangeUseCase, CreateProviderUseCase, ListProvidersUseCase, GetProviderUseCase, UpdateProviderUseCase, DeleteProviderUseCase],
-    };
+    return { module: FederationModule, providers: [{ provide: FEDERATION_OPTIONS, useValue: options }] };
   }
 }
