@@ -4,7 +4,7 @@ import type { ApiKeyGuard } from '@signet/api-keys';
 import { loadConfig } from '@signet/config';
 import { PublicRateLimiter } from '@signet/tokens';
 
-import { ExchangeCallerGuard, ExchangeRequest } from './exchange-caller.guard';
+import { ExchangeCallerGuard, ExchangeHttpRequest } from './exchange-caller.guard';
 
 /*
  * Which calls of POST /v1/federation/exchange need an API key, and what
@@ -13,14 +13,14 @@ import { ExchangeCallerGuard, ExchangeRequest } from './exchange-caller.guard';
  */
 
 function guardWith(burst = 100) {
-  const asked: ExchangeRequest[] = [];
+  const asked: ExchangeHttpRequest[] = [];
   const apiKeys = { canActivate: async (context: ExecutionContext) => (asked.push(context.switchToHttp().getRequest()), true) };
   const rateLimit = new PublicRateLimiter(loadConfig({ SIGNET_PUBLIC_RATE_PER_IP: '1', SIGNET_PUBLIC_BURST_PER_IP: String(burst) }));
   return { guard: new ExchangeCallerGuard(apiKeys as unknown as ApiKeyGuard, rateLimit), asked };
 }
 
 function call(authorization: string | undefined, body: Record<string, unknown>, ip = '198.51.100.1') {
-  const request = { headers: authorization === undefined ? {} : { authorization }, body, ip } as unknown as ExchangeRequest;
+  const request = { headers: authorization === undefined ? {} : { authorization }, body, ip } as unknown as ExchangeHttpRequest;
   const context = { switchToHttp: () => ({ getRequest: () => request }) } as unknown as ExecutionContext;
   return { request, context };
 }

@@ -9,7 +9,7 @@ import { FEDERATION_ERRORS, missingIdToken, refuse } from '../errors';
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 const API_KEY_PREFIX = /^(sk|rk)_/;
 
-export type ExchangeRequest = ApiKeyRequest & { idpToken?: string };
+export type ExchangeHttpRequest = ApiKeyRequest & { idpToken?: string };
 
 /**
  * The two callers of POST /v1/federation/exchange. A backend sends
@@ -27,7 +27,7 @@ export class ExchangeCallerGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context.switchToHttp().getRequest<ExchangeRequest>();
+    const request = context.switchToHttp().getRequest<ExchangeHttpRequest>();
     const header = request.headers.authorization;
     const bearer = header === undefined ? undefined : BEARER.exec(header)?.[1];
     if (header !== undefined && header !== '' && bearer === undefined) {

@@ -5,7 +5,7 @@ import { RequireScopes } from '@signet/api-keys';
 import { TOKEN_SCOPES, TokenCredentialsDto, toCredentialsResponse } from '@signet/tokens';
 
 import { EXCHANGE_REFUSALS, FEDERATION_ERRORS } from '../errors';
-import { ExchangeCallerGuard, ExchangeRequest } from '../guards/exchange-caller.guard';
+import { ExchangeCallerGuard, ExchangeHttpRequest } from '../guards/exchange-caller.guard';
 import type { ExchangeCommand } from '../usecases/exchange/exchange.command';
 import { ExchangeUseCase } from '../usecases/exchange/exchange.usecase';
 import { ExchangeDto } from './dto';
@@ -29,12 +29,12 @@ export class ExchangeController {
   @ApiOperation({ summary: "Exchange an identity provider's token for MQTT credentials", description: DESCRIPTION })
   @ApiCreatedResponse({ type: TokenCredentialsDto })
   @ApiTooManyRequestsResponse({ description: 'rate_limited: too many requests from this address; see Retry-After' })
-  async exchange(@Req() request: ExchangeRequest, @Body() body: ExchangeDto): Promise<TokenCredentialsDto> {
+  async exchange(@Req() request: ExchangeHttpRequest, @Body() body: ExchangeDto): Promise<TokenCredentialsDto> {
     return toCredentialsResponse(await this.exchangeIdpToken.execute(toCommand(request, body)));
   }
 }
 
-function toCommand(request: ExchangeRequest, body: ExchangeDto): ExchangeCommand {
+function toCommand(request: ExchangeHttpRequest, body: ExchangeDto): ExchangeCommand {
   const common = { providerId: body.provider_id, ttlSeconds: body.ttl_seconds, clientId: body.client_id };
   if (body.id_token !== undefined && request.apiKey) return { ...common, idToken: body.id_token, caller: request.apiKey };
   if (body.id_token === undefined && request.idpToken !== undefined) return { ...common, idToken: request.idpToken };
