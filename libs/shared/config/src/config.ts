@@ -11,6 +11,7 @@ import {
   readString,
   readUrl,
 } from './env';
+import { FederationConfig, loadFederationConfig } from './federation-config';
 import { parseTrustedProxies } from './trusted-proxies';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -66,6 +67,8 @@ export interface SignetConfig {
   };
   /** Data lifecycle and abuse limits of the public token endpoints (see README: Token API). */
   upkeep: UpkeepConfig;
+  /** Outbound requests to identity providers and token checks of IdP federation (`SIGNET_IDP_*`). */
+  federation: FederationConfig;
   logLevel: LogLevel;
 }
 
@@ -267,6 +270,7 @@ export function loadConfig(env: Env = process.env): SignetConfig {
       limits: loadEdgeLimits(env),
     },
     upkeep: loadUpkeepConfig(env),
+    federation: loadFederationConfig(env),
     logLevel: readEnum(env, 'SIGNET_LOG_LEVEL', LOG_LEVELS, 'info'),
   };
 }

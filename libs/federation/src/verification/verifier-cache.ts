@@ -1,16 +1,19 @@
-import { LOGGER } from '@signet/observability';
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 
+import { LOGGER } from '@signet/observability';
 
-import { FEDERATION_OPTIONS, FederationOptions, resolveFederationOptions, ResolvedFederationOptions } from '../options';
-import type { LoadedProvider } from '../providers/idp-providers.service';
-import { OidcDiscovery } from '../verification/discovery';
-import { JwksRegistry } from '../verification/jwks-cache';
-import { createVerifier, IdpTokenVerifier, VerifierDeps } from '../verification/verifiers';
+
+import { FEDERATION_OPTIONS, FederationOptions } from '../options';
+import type { LoadedProvider } from '../providers/provider';
+import { OidcDiscovery } from './discovery';
+import { JwksRegistry } from './jwks-cache';
+import { createVerifier, IdpTokenVerifier, VerifierDeps } from './verifiers';
 
 /** Verifiers kept per provider version: an update of the provider (new settings, new secret) builds a new one. */
 const MAX_VERIFIERS = 1000;
+/** A large tolerance would quietly extend every token's life. */
+const MAX_CLOCK_TOLERANCE_SECONDS = 300;
 
 /**
  * Process-wide verification state: one JWKS cache per key URL, one discovery
@@ -18,30 +21,27 @@ const MAX_VERIFIERS = 1000;
  */
 @Injectable()
 export class VerifierCache {
-  readonly options: ResolvedFederationOptions;
   private readonly deps: VerifierDeps;
   private readonly verifiers = new Map<string, { version: string; verifier: IdpTokenVerifier }>();
 
-  constructor(@Inject(LOGGER) logger: Logger, @Optional() @Inject(FEDERATION_OPTIONS) options?: FederationOptions) {
-    this.options = resolveFederationOptions(options);
+  constructor(@Inject(LOGGER) logger: Logger, @Inject(FEDERATION_OPTIONS) options: FederationOptions) {
     const log = logger.child({ component: 'federation' });
-    const o = this.options;
     this.deps = {
       jwks: new JwksRegistry({
-        timeoutMs: o.fetchTimeoutMs,
-        maxBytes: o.maxFetchBytes,
-        maxAgeMs: o.jwksMaxAgeMs,
-        cooldownMs: o.refetchCooldownMs,
+        timeoutMs: options.fetchTimeoutMs,
+        maxBytes: options.maxFetchBytes,
+        maxAgeMs: options.jwksMaxAgeMs,
+        cooldownMs: options.refetchCooldownMs,
         onStale: (url, error) => log.warn({ url, err: error.message }, 'IdP keys could not be refreshed; serving the last good keys'),
       }),
       discovery: new OidcDiscovery({
-        timeoutMs: o.fetchTimeoutMs,
-        maxAgeMs: o.discoveryMaxAgeMs,
-        cooldownMs: o.refetchCooldownMs,
+        timeoutMs: options.fetchTimeoutMs,
+        maxAgeMs: options.discoveryMaxAgeMs,
+        cooldownMs: options.refetchCooldownMs,
         onStale: (issuer, error) => log.warn({ issuer, err: error.message }, 'OIDC discovery could not be refreshed; serving the last good metadata'),
       }),
-      firebaseJwksUri: o.firebaseJwksUri,
-      clockToleranceSeconds: o.clockToleranceSeconds,
+      firebaseJwksUri: options.firebaseJwksUri,
+      clockToleranceSeconds: Math.min(Math.max(options.clockToleranceSeconds, 0), MAX_CLOCK_TOLERANCE_SECONDS),
     };
   }
 

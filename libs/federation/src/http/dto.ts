@@ -1,16 +1,20 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsArray, IsBoolean, IsIn, IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsArray, IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, MaxLength, Min } from 'class-validator';
 
 import type { IdpProviderKind } from '@signet/persistence';
+import { MAX_CLIENT_ID_LENGTH } from '@signet/tokens';
 
-import { IDP_PROVIDER_KINDS } from './settings';
+import type { StoredIdpProvider } from '../idp-providers.repository';
+import { IDP_PROVIDER_KINDS } from '../providers/settings';
+import { MAX_IDP_TOKEN_LENGTH } from '../verification/jwt';
 
 const PERMISSIONS_EXAMPLE = { publish: ['users/{user_id}/#'], subscribe: ['users/{user_id}/#', 'broadcast/#'] };
 
 /*
- * Wire shapes of /v1/idp-providers. The DTOs check types only; which fields a
- * kind needs and what values are acceptable is checked by validateProvider,
- * which answers 400 `invalid_provider_settings` naming the field.
+ * Wire shapes of /v1/idp-providers and POST /v1/federation/exchange. The
+ * DTOs check types only; which fields a kind needs and what values are
+ * acceptable is checked by validateProvider, which answers 400
+ * `invalid_provider_settings` naming the field.
  */
 export class IdpProviderFieldsDto {
   @ApiPropertyOptional({ description: 'Display name; default: the kind', maxLength: 200 })
@@ -150,4 +154,45 @@ export class IdpProviderDto {
 export class IdpProviderListDto {
   @ApiProperty({ type: [IdpProviderDto] })
   providers!: IdpProviderDto[];
+}
+
+export function toProviderDto(provider: StoredIdpProvider): IdpProviderDto {
+  return {
+    id: provider.id,
+    name: provider.name,
+    kind: provider.kind,
+    enabled: provider.enabled,
+    settings: { ...provider.settings },
+    has_secret: provider.secretCiphertext !== null,
+    created_at: provider.createdAt.toISOString(),
+    updated_at: provider.updatedAt.toISOString(),
+  };
+}
+
+export class ExchangeDto {
+  @ApiProperty({ description: 'The identity provider (from POST /v1/idp-providers)', example: 'idp_3f9a1c2b7d4e5f6a7b8c9d0e' })
+  @IsString()
+  @MaxLength(64)
+  provider_id!: string;
+
+  @ApiPropertyOptional({
+    description:
+      'The IdP token, when the caller authenticates with its own API key (Authorization: Bearer sk_…). Without it, the Authorization header carries the IdP token.',
+  })
+  @IsOptional()
+  @IsString()
+  // The precise limit is checked by the verifier (malformed_token); this keeps absurd bodies out of validation.
+  @MaxLength(MAX_IDP_TOKEN_LENGTH * 2)
+  id_token?: string;
+
+  @ApiPropertyOptional({ minimum: 1, description: 'Lifetime in seconds; default and caps as for POST /v1/tokens' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  ttl_seconds?: number;
+
+  @ApiPropertyOptional({ maxLength: MAX_CLIENT_ID_LENGTH, description: 'When set, the token only connects with this MQTT client id' })
+  @IsOptional()
+  @IsString()
+  client_id?: string;
 }
