@@ -26,7 +26,7 @@ import {
   type Transport,
   type Version,
 } from './testing/helpers';
-import type { EdgeLogger } from './types';
+import type { EdgeLogger } from './core/types';
 
 const SEED = Number(process.env['FUZZ_SEED'] ?? 0x5eed1e55) >>> 0;
 const CASES = 2000;

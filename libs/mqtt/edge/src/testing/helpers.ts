@@ -10,9 +10,9 @@ import type { IConnectPacket, Packet } from 'mqtt-packet';
 import WebSocket from 'ws';
 import { PermissionSet } from '@signet/permissions';
 import { MqttEdge } from '../edge';
-import type { EdgeLimits } from '../limits';
-import type { AuthResult, ConnectAuthenticator, ConnectRequest, Principal } from '../principal';
-import type { EdgeHooks } from '../types';
+import type { EdgeLimits } from '../core/limits';
+import type { AuthResult, ConnectAuthenticator, ConnectRequest, Principal } from '../core/principal';
+import type { EdgeHooks } from '../core/types';
 
 export const ORG_A = 'org_aaaaaaaaaaaa';
 export const ORG_B = 'org_bbbbbbbbbbbb';

@@ -156,3 +156,19 @@ export function resolveLimits(partial: Partial<EdgeLimits> | undefined): EdgeLim
   limits.slowConsumerMaxBytes = Math.max(limits.slowConsumerMaxBytes, limits.maxWriteBufferBytes);
   return limits;
 }
+
+/**
+ * A topic name or filter beyond the edge's limits (maxTopicLength, maxTopicLevels). No allocation:
+ * length first, then `/` counted only when the topic could have more levels than allowed.
+ */
+export function topicOverLimits(topic: string, limits: EdgeLimits): boolean {
+  const length = topic.length;
+  if (length > limits.maxTopicLength) return true;
+  const maxLevels = limits.maxTopicLevels;
+  if (length < maxLevels) return false;
+  let levels = 1;
+  for (let i = 0; i < length; i++) {
+    if (topic.charCodeAt(i) === 0x2f && ++levels > maxLevels) return true;
+  }
+  return false;
+}
