@@ -324,7 +324,7 @@ export class Broker implements SessionOwner {
 
   /**
    * A live session re-authenticated with a new credential of the same owner
-   * (reauth.ts): revocation now names the new credential, and what the new
+   * (handlers/auth.ts): revocation now names the new credential, and what the new
    * grants no longer cover is dropped.
    */
   reauthenticated(session: Session, principal: Principal): void {
@@ -344,7 +344,7 @@ export class Broker implements SessionOwner {
     const permissions = principal.permissions;
     const subscriptions = session.subscriptions;
     if (subscriptions !== null) for (const filter of subscriptions.keys()) {
-      // The refresh result topic is every session's own, whatever its grants (reauth.ts). A shared
+      // The refresh result topic is every session's own, whatever its grants (handlers/auth.ts). A shared
       // subscription is checked on its inner filter, as at SUBSCRIBE.
       if (!permissions.canSubscribe(innerFilter(filter)) && filter !== RESULT_TOPIC) {
         subscriptions.delete(filter);
