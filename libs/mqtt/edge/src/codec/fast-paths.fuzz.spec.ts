@@ -3,7 +3,7 @@ import type { IConnectPacket, IPublishPacket, Packet } from 'mqtt-packet';
 
 import { decodeConnect, decodeConnectFast, decodePublishFast, peekProtocolLevel, type ProtocolVersion } from './codec';
 import { connectFields } from './connect-fields';
-import { connectPacket, varInt } from '../testing/helpers';
+import { connectPacket, prng, varInt } from '../testing/helpers';
 
 /**
  * The hand decoders (and the CONNECT walk they read) against mqtt-packet on seeded random packets and on
@@ -11,18 +11,6 @@ import { connectPacket, varInt } from '../testing/helpers';
  */
 const SEED = Number(process.env.CODEC_FUZZ_SEED ?? 0x5eed);
 const CASES = 1000;
-
-/** mulberry32: a small seeded PRNG, so a failure can be replayed with its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function reference(frame: Buffer, version?: ProtocolVersion): Packet | null {
   let packet: Packet | null = null;

@@ -80,6 +80,11 @@ export class Broker implements SessionOwner {
   private sweepTimer: NodeJS.Timeout | null = null;
   private drainWaiters: (() => void)[] = [];
 
+  /**
+   * The stats counters: a plain record that the connections and handlers increment where they count (a
+   * field increment on the packet path, no call) and stats() reads. Nothing else of the broker is written
+   * from outside it.
+   */
   readonly counters = {
     messagesIn: 0,
     messagesOut: 0,

@@ -368,3 +368,15 @@ export function encodePacket(packet: Packet, version: Version): Buffer {
 export async function closesWithin(conn: RawConnection, ms: number): Promise<boolean> {
   return Promise.race([conn.closed.then(() => true), sleep(ms).then(() => false)]);
 }
+
+/** mulberry32: small, fast, good enough to drive mutations reproducibly. */
+export function prng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = a;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
