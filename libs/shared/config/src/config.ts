@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
 
+import type { EdgeLimits } from '@signet/contracts';
+
 import {
   ConfigError,
   Env,
@@ -73,37 +75,11 @@ export interface SignetConfig {
 }
 
 /**
- * The MQTT edge limits an operator sets (the edge's `EdgeLimits` of the same names; meaning and codes in
- * libs/mqtt/edge/README.md). Counts are per edge process.
+ * The MQTT edge limits an operator sets (`SIGNET_MQTT_*`): the edge's EdgeLimits (one definition, in
+ * @signet/contracts; meaning and codes in libs/mqtt/edge/README.md) but for its internal timings. Counts
+ * are per edge process.
  */
-export interface EdgeMqttLimits {
-  maxPacketSize: number;
-  connectTimeoutMs: number;
-  /** Open MQTT connections one source address may hold; raise it behind a load balancer or NAT. */
-  maxConnectionsPerIp: number;
-  maxKeepAliveSeconds: number;
-  minKeepAliveSeconds: number;
-  maxInflight: number;
-  maxQueuedMessages: number;
-  maxSessionExpirySeconds: number;
-  maxClientIdLength: number;
-  maxUsernameLength: number;
-  maxPasswordLength: number;
-  maxTopicLength: number;
-  maxTopicLevels: number;
-  maxSubscriptionsPerSession: number;
-  maxTopicAliases: number;
-  maxRetainedPerOrg: number;
-  maxWriteBufferBytes: number;
-  slowConsumerGraceMs: number;
-  slowConsumerMaxBytes: number;
-  /** CONNECTs per second and burst per source address (0: no limit); raise them behind a load balancer or NAT. */
-  connectRatePerIp: number;
-  connectBurstPerIp: number;
-  /** CONNECTs per second and burst per authenticated user or service (0: no limit). */
-  connectRatePerIdentity: number;
-  connectBurstPerIdentity: number;
-}
+export type EdgeMqttLimits = Omit<EdgeLimits, 'maxPendingAuthBytes' | 'sweepIntervalMs' | 'revokeMemoryMs' | 'closeGraceMs'>;
 
 const MAX_COUNT = 100_000_000;
 const GIB = 1024 * 1024 * 1024;

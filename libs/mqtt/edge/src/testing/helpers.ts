@@ -10,9 +10,9 @@ import type { IConnectPacket, Packet } from 'mqtt-packet';
 import WebSocket from 'ws';
 import { PermissionSet } from '@signet/permissions';
 import { MqttEdge } from '../edge';
-import type { EdgeLimits } from '../limits';
-import type { AuthResult, ConnectAuthenticator, ConnectRequest, Principal } from '../principal';
-import type { EdgeHooks } from '../types';
+import type { EdgeLimits } from '../core/limits';
+import type { AuthResult, ConnectAuthenticator, ConnectRequest, Principal } from '../core/principal';
+import type { EdgeHooks } from '../core/types';
 
 export const ORG_A = 'org_aaaaaaaaaaaa';
 export const ORG_B = 'org_bbbbbbbbbbbb';
@@ -367,4 +367,16 @@ export function encodePacket(packet: Packet, version: Version): Buffer {
 /** Resolves true when closed within `ms`. */
 export async function closesWithin(conn: RawConnection, ms: number): Promise<boolean> {
   return Promise.race([conn.closed.then(() => true), sleep(ms).then(() => false)]);
+}
+
+/** mulberry32: small, fast, good enough to drive mutations reproducibly. */
+export function prng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = a;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
 }

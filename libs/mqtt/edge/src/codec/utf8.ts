@@ -6,7 +6,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 
-import { connectFields } from './connect-fields';
+import { connectFields, type ConnectFields } from './connect-fields';
 import { afterFixedHeader, afterProperties, fieldEnd } from './frame-reader';
 
 /** True when a decoded string may come from ill-formed UTF-8 (U+FFFD) or holds U+0000. */
@@ -40,8 +40,7 @@ function checkStrings(frame: Buffer, at: number, check: boolean): number {
  * layout must fit, password included: on a frame mqtt-packet decoded it does, unless a 5.0 property block's
  * length disagrees with the properties in it (a malformed packet all the same).
  */
-export function connectStringsAreWellFormed(frame: Buffer, version: number): boolean {
-  const f = connectFields(frame, version === 5);
+export function connectStringsAreWellFormed(frame: Buffer, version: number, f: ConnectFields | null = connectFields(frame, version === 5)): boolean {
   return (
     f !== null &&
     wellFormed(frame, f.clientId, f.clientIdEnd) &&
@@ -134,9 +133,9 @@ function checkProperties(frame: Buffer, at: number): number {
 /**
  * Every UTF-8 string inside the properties of a 5.0 packet (the will properties of a CONNECT included) is
  * well-formed without U+0000 [MQTT-1.5.4-1/2], [MQTT-1.5.7-1]. Called only when a decoded one is suspect
- * (`suspectProperties`), on a frame the decoder accepted.
+ * (`suspectProperties`), on a frame the decoder accepted. A CONNECT's fields may come walked already (`connect`).
  */
-export function propertiesAreWellFormed(frame: Buffer): boolean {
+export function propertiesAreWellFormed(frame: Buffer, connect?: ConnectFields | null): boolean {
   const type = frame[0] >> 4;
   let i = afterFixedHeader(frame);
   const remaining = frame.length - i;
@@ -144,7 +143,7 @@ export function propertiesAreWellFormed(frame: Buffer): boolean {
     case 1: {
       // CONNECT: its properties, then the will properties when there is a will. When both blocks are sound,
       // mqtt-packet read the fields where connectFields finds them, so they fit: requiring it refuses nothing more.
-      const f = connectFields(frame, true);
+      const f = connect === undefined ? connectFields(frame, true) : connect;
       return f !== null && checkProperties(frame, f.properties) >= 0 && (f.willProperties < 0 || checkProperties(frame, f.willProperties) >= 0);
     }
     case 3: {

@@ -1,3 +1,10 @@
+/*
+ * The MQTT edge's limits, described once: the edge (@signet/mqtt-edge) enforces them and re-exports this
+ * type as its EdgeLimits; config (@signet/config) reads the operator-set ones from SIGNET_MQTT_* (EdgeMqttLimits).
+ * Kept here because config, a util library, may not import the edge. Defaults and clamping: the edge's
+ * DEFAULT_LIMITS and resolveLimits.
+ */
+
 /** Bounds the edge enforces per connection, session and org. All are per edge process. */
 export interface EdgeLimits {
   /** Largest MQTT packet accepted, fixed header included (5.0: advertised as Maximum Packet Size). */
@@ -44,6 +51,7 @@ export interface EdgeLimits {
   /**
    * Open sockets per remote address (concurrent, CONNECT pending included). A CONNECT from an address at
    * the cap is refused before authentication (5.0: CONNACK 0x97 quota exceeded, 3.1.1: 3 server unavailable).
+   * Raise it behind a load balancer or NAT.
    */
   maxConnectionsPerIp: number;
   /**
@@ -52,7 +60,7 @@ export interface EdgeLimits {
    * Defaults 100/s with a burst of 1000: a burst the size of maxConnectionsPerIp lets a whole fleet behind
    * one NAT address reconnect at once after an edge restart, and 100/s refills it in 10 s, far above the
    * churn of such a fleet in normal operation (a reconnect per device per minutes), while one address cannot
-   * keep the authenticators busy.
+   * keep the authenticators busy. Raise it (and connectBurstPerIp) behind a load balancer or NAT.
    */
   connectRatePerIp: number;
   /** Bucket size of connectRatePerIp: CONNECTs an address may make at once after being quiet. */
@@ -101,58 +109,4 @@ export interface EdgeLimits {
   revokeMemoryMs: number;
   /** After the edge sends its last packet and ends a socket, how long before it is destroyed if the peer lingers. */
   closeGraceMs: number;
-}
-
-export const DEFAULT_LIMITS: Readonly<EdgeLimits> = Object.freeze({
-  maxPacketSize: 1024 * 1024,
-  connectTimeoutMs: 10_000,
-  maxKeepAliveSeconds: 65535,
-  minKeepAliveSeconds: 0,
-  maxInflight: 64,
-  maxQueuedMessages: 1000,
-  maxSessionExpirySeconds: 24 * 3600,
-  maxClientIdLength: 256,
-  maxUsernameLength: 256,
-  maxPasswordLength: 8192,
-  maxTopicLength: 1024,
-  maxTopicLevels: 64,
-  maxConnectionsPerIp: 1000,
-  connectRatePerIp: 100,
-  connectBurstPerIp: 1000,
-  connectRatePerIdentity: 20,
-  connectBurstPerIdentity: 200,
-  maxSubscriptionsPerSession: 1000,
-  maxTopicAliases: 10,
-  maxRetainedPerOrg: 100_000,
-  maxWriteBufferBytes: 4 * 1024 * 1024,
-  slowConsumerGraceMs: 10_000,
-  slowConsumerMaxBytes: 16 * 1024 * 1024,
-  maxPendingAuthBytes: 256 * 1024,
-  sweepIntervalMs: 250,
-  revokeMemoryMs: 60_000,
-  closeGraceMs: 5_000,
-});
-
-export function resolveLimits(partial: Partial<EdgeLimits> | undefined): EdgeLimits {
-  const limits: EdgeLimits = { ...DEFAULT_LIMITS, ...(partial ?? {}) };
-  // The variable byte integer of the fixed header cannot describe more than 256 MiB (§2.2.3).
-  limits.maxPacketSize = Math.min(Math.max(limits.maxPacketSize, 64), 268_435_455 + 5);
-  limits.maxInflight = Math.min(Math.max(limits.maxInflight, 1), 65535);
-  limits.maxKeepAliveSeconds = Math.min(Math.max(limits.maxKeepAliveSeconds, 1), 65535);
-  limits.minKeepAliveSeconds = Math.min(Math.max(limits.minKeepAliveSeconds, 0), limits.maxKeepAliveSeconds);
-  limits.sweepIntervalMs = Math.max(limits.sweepIntervalMs, 10);
-  // A topic is at most 65,535 bytes on the wire (§1.5.4); one level is the least a topic has.
-  limits.maxTopicLength = Math.min(Math.max(limits.maxTopicLength, 1), 65535);
-  limits.maxTopicLevels = Math.max(limits.maxTopicLevels, 1);
-  limits.maxConnectionsPerIp = Math.max(limits.maxConnectionsPerIp, 1);
-  // Topic Alias Maximum is a two byte integer (§3.2.2.3.8).
-  limits.maxTopicAliases = Math.min(Math.max(limits.maxTopicAliases, 0), 65535);
-  // A bucket holds at least one CONNECT; a rate of 0 turns the bucket off.
-  limits.connectRatePerIp = Math.max(limits.connectRatePerIp, 0);
-  limits.connectBurstPerIp = Math.max(limits.connectBurstPerIp, 1);
-  limits.connectRatePerIdentity = Math.max(limits.connectRatePerIdentity, 0);
-  limits.connectBurstPerIdentity = Math.max(limits.connectBurstPerIdentity, 1);
-  limits.slowConsumerGraceMs = Math.max(limits.slowConsumerGraceMs, 0);
-  limits.slowConsumerMaxBytes = Math.max(limits.slowConsumerMaxBytes, limits.maxWriteBufferBytes);
-  return limits;
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { FrameReader, type FrameError } from './frame-reader';
-import { varInt } from './testing/helpers';
+import { varInt } from '../testing/helpers';
 
 class Collector extends FrameReader {
   frames: Buffer[] = [];

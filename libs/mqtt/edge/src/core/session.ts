@@ -1,11 +1,45 @@
-import type { IConnectPacket } from 'mqtt-packet';
-import type { Broker } from './broker';
-import type { Connection } from './connection';
+import type { IConnectPacket, QoS } from 'mqtt-packet';
+import type { ProtocolVersion } from '../codec/codec';
 import { innerFilter, SHARE_PREFIX, type Message, type SubscriptionOptions } from './message';
+import type { Principal } from './principal';
 import type { Timed } from './timer-wheel';
 import { RetainedStore, SubscriptionTree } from './topic-tree';
+import type { DisconnectReason } from './types';
 
 export type Will = NonNullable<IConnectPacket['will']>;
+
+/**
+ * What the broker and sessions see of a client connection: the core drives a connection only through this
+ * (deliver, kick, flush), never through its class, so it does not depend on the connection or transport
+ * layers above it. Implemented by Connection (connection/connection.ts); kept beside Session, which holds one.
+ */
+export interface ClientLink {
+  readonly session: Session | null;
+  readonly principal: Principal | null;
+  /** Outbound QoS 1/2 window: min(our maxInflight, the client's 5.0 Receive Maximum). */
+  readonly sendQuota: number;
+  /** Remote address, read once when the connection opens (per-address connection count). */
+  readonly remoteKey: string;
+  readonly clientId: string;
+  readonly protocolVersion: ProtocolVersion;
+  isConnected(): boolean;
+  /** Bytes accepted by the socket but not yet sent. */
+  bufferedBytes(): number;
+  /** Server-initiated close; 5.0 clients get DISCONNECT with `reasonCode` first (-1: none). */
+  kick(reasonCode: number, reason: DisconnectReason, publishWill: boolean): void;
+  /** Hands over the connect-time will, which the connection then no longer publishes (revoke). */
+  takeWill(): Will | null;
+  /** Encodes and queues a PUBLISH. False when it cannot be sent (too large for the client [MQTT-3.1.2-25]). */
+  sendPublish(message: Message, qos: QoS, retain: boolean, messageId: number, dup: boolean, ids?: readonly number[] | null): boolean;
+  sendPubrel(messageId: number): void;
+  /** Hands the queued writes to the socket (the broker's batched flush, or at once for a small revoke). */
+  flush(): void;
+}
+
+/** Who runs a session's timer (will delay, expiry while offline): the broker. */
+export interface SessionOwner {
+  sessionTimer(session: Session, now: number): void;
+}
 
 /** An outbound QoS 1/2 message awaiting acknowledgement. */
 export interface Inflight {
@@ -78,7 +112,7 @@ export class Org {
 
   constructor(
     readonly id: string,
-    readonly broker: Broker,
+    readonly owner: SessionOwner,
   ) {}
 
   /** Files a subscription of `session` (a `$share/…` filter joins its group). Replaces an existing one [MQTT-3.8.4-3]. */
@@ -136,7 +170,7 @@ export class Org {
  */
 export class Session implements Timed {
   wheelSlot = -1;
-  connection: Connection | null = null;
+  connection: ClientLink | null = null;
   subscriptions: Map<string, SubscriptionOptions> | null = null;
   inflight: Map<number, Inflight> | null = null;
   queue: Queued[] | null = null;
@@ -165,7 +199,7 @@ export class Session implements Timed {
   ) {}
 
   onTimer(now: number): void {
-    this.org.broker.sessionTimer(this, now);
+    this.org.owner.sessionTimer(this, now);
   }
 
   /** A free packet identifier [MQTT-2.2.1-3]; the inflight window is far below 65535, so one exists. */

@@ -17,40 +17,18 @@
  * subscriptions the new permissions no longer cover are removed, and only those.
  */
 import type { IAuthPacket, IPublishPacket } from 'mqtt-packet';
-import type { Broker } from './broker';
-import { decodePacket, encode } from './codec';
-import { RC } from './codes';
-import type { AuthResult, ConnectRequest, Principal } from './principal';
-import type { Session } from './session';
+import { decodePacket, encode } from '../codec/codec';
+import { RC } from '../core/codes';
+import type { AuthResult, ConnectRequest, Principal } from '../core/principal';
+import { REFRESH_TOPIC, RESULT_TOPIC } from '../core/reserved';
+import type { Peer } from './peer';
 
 /** The 5.0 Authentication Method of a `tkn_` credential, at CONNECT and in AUTH. */
 export const AUTH_METHOD = 'signet-token';
-/** Reserved topic a client publishes a fresh token to (not routed, not subject to permissions). */
-export const REFRESH_TOPIC = '$signet/auth/refresh';
-/** Reserved topic the refresh result is published on, to the refreshing session only. */
-export const RESULT_TOPIC = '$signet/auth/result';
-/** Everything under this prefix is the edge's own: never routed, never retained. */
-export const RESERVED_PREFIX = '$signet/';
 
 /** 5.0 AUTH reason codes (§3.15.2.1). */
 const AUTH_SUCCESS = 0x00;
 const AUTH_REAUTHENTICATE = 0x19;
-
-/** What re-authentication needs from a connection. */
-export interface ReauthTarget {
-  readonly principal: Principal | null;
-  readonly session: Session | null;
-  /** The CONNECT's username and 5.0 Authentication Method. */
-  readonly authUsername: string | undefined;
-  readonly authMethod: string | undefined;
-  readonly protocolVersion: 3 | 4 | 5;
-  isConnected(): boolean;
-  write(buf: Buffer): void;
-  kick(reasonCode: number, reason: 'protocol_error' | 'revoked', publishWill: boolean): void;
-  remoteAddress(): string;
-  /** Takes the new credential: principal, expiry timer. */
-  adoptPrincipal(principal: Principal): void;
-}
 
 type Outcome = { ok: true; principal: Principal } | { ok: false; error: string };
 
@@ -65,25 +43,26 @@ export function sameOwner(a: Principal, b: Principal): boolean {
  * with the CONNECT's username and client id), then applies it. Calls `done`
  * once, possibly synchronously.
  */
-function reauthenticate(conn: ReauthTarget, broker: Broker, password: Buffer, done: (outcome: Outcome) => void): void {
-  const current = conn.principal!;
-  const session = conn.session!;
+function reauthenticate(peer: Peer, password: Buffer, done: (outcome: Outcome) => void): void {
+  const broker = peer.broker;
+  const current = peer.principal!;
+  const session = peer.session!;
   // Held to maxPasswordLength like a CONNECT's password: an oversized token never reaches the authenticator.
   if (password.length > broker.limits.maxPasswordLength) {
     done({ ok: false, error: 'credential too long' });
     return;
   }
   const request: ConnectRequest = {
-    username: conn.authUsername,
+    username: peer.authUsername,
     password,
     clientId: session.clientId,
-    remoteAddress: conn.remoteAddress(),
-    protocolVersion: conn.protocolVersion,
+    remoteAddress: peer.remoteAddress(),
+    protocolVersion: peer.protocolVersion,
   };
   const finish = (result: AuthResult): void => {
     // Closed, or taken over, while the verification ran: nothing to apply.
-    if (!conn.isConnected() || conn.session !== session) return;
-    done(apply(conn, broker, current, result));
+    if (!peer.isConnected() || peer.session !== session) return;
+    done(apply(peer, current, result));
   };
   const authenticator = broker.authenticator;
   let result: AuthResult | Promise<AuthResult>;
@@ -106,40 +85,41 @@ function reauthenticate(conn: ReauthTarget, broker: Broker, password: Buffer, do
   }
 }
 
-function apply(conn: ReauthTarget, broker: Broker, current: Principal, result: AuthResult): Outcome {
+function apply(peer: Peer, current: Principal, result: AuthResult): Outcome {
   if (!result.ok) return { ok: false, error: result.detail ?? result.reason };
   const next = result.principal;
   if (!sameOwner(current, next)) return { ok: false, error: 'credential belongs to another user' };
-  if (next.expiresAt <= broker.now()) return { ok: false, error: 'credential expired' };
-  if (broker.wasRevoked(next.credentialId)) return { ok: false, error: 'credential revoked' };
-  broker.reauthenticated(conn.session!, next);
-  conn.adoptPrincipal(next);
-  broker.logger.debug({ clientId: conn.session!.clientId, credentialId: next.credentialId }, 'mqtt session re-authenticated');
+  const broker = peer.broker;
+  const refusal = broker.credentialRefusal(next, broker.now());
+  if (refusal !== null) return { ok: false, error: refusal };
+  broker.reauthenticated(peer.session!, next);
+  peer.adoptPrincipal(next);
+  broker.logger.debug({ clientId: peer.session!.clientId, credentialId: next.credentialId }, 'mqtt session re-authenticated');
   return { ok: true, principal: next };
 }
 
 /** 5.0 AUTH from a connected client [MQTT-4.12.1-1]. */
-export function onAuthPacket(conn: ReauthTarget, broker: Broker, frame: Buffer): void {
+export function onAuthPacket(peer: Peer, frame: Buffer): void {
   const packet = decodePacket(frame, 5) as IAuthPacket | null;
-  if (packet === null) return conn.kick(RC.MALFORMED, 'protocol_error', true);
+  if (packet === null) return peer.kick(RC.MALFORMED, 'protocol_error', true);
   // AUTH is only valid when CONNECT named an Authentication Method (§4.12); re-authentication
   // starts with 0x19, and must name the method used at CONNECT [MQTT-4.12.1-1].
-  if (conn.authMethod === undefined || packet.reasonCode !== AUTH_REAUTHENTICATE) {
-    return conn.kick(RC.PROTOCOL_ERROR, 'protocol_error', true);
+  if (peer.authMethod === undefined || packet.reasonCode !== AUTH_REAUTHENTICATE) {
+    return peer.kick(RC.PROTOCOL_ERROR, 'protocol_error', true);
   }
   // Another method than CONNECT's breaks [MQTT-4.12.1-1]: a protocol error (0x8C exists only in CONNACK, §3.14.2.1).
-  if (packet.properties?.authenticationMethod !== conn.authMethod) return conn.kick(RC.PROTOCOL_ERROR, 'protocol_error', true);
+  if (packet.properties?.authenticationMethod !== peer.authMethod) return peer.kick(RC.PROTOCOL_ERROR, 'protocol_error', true);
   const data = packet.properties?.authenticationData;
-  if (data === undefined || data.length === 0) return conn.kick(RC.NOT_AUTHORIZED, 'protocol_error', true);
-  reauthenticate(conn, broker, Buffer.from(data), (outcome) => {
+  if (data === undefined || data.length === 0) return peer.kick(RC.NOT_AUTHORIZED, 'protocol_error', true);
+  reauthenticate(peer, Buffer.from(data), (outcome) => {
     if (!outcome.ok) {
       // A failed re-authentication closes the connection with a DISCONNECT reason [MQTT-4.12.1-2].
-      conn.kick(RC.NOT_AUTHORIZED, 'revoked', true);
+      peer.kick(RC.NOT_AUTHORIZED, 'revoked', true);
       return;
     }
     // Success ends the exchange with AUTH 0x00 carrying the same method (§4.12.1).
-    const ack = encode({ cmd: 'auth', reasonCode: AUTH_SUCCESS, properties: { authenticationMethod: conn.authMethod } }, 5);
-    if (ack !== null) conn.write(ack);
+    const ack = encode({ cmd: 'auth', reasonCode: AUTH_SUCCESS, properties: { authenticationMethod: peer.authMethod } }, 5);
+    if (ack !== null) peer.write(ack);
   });
 }
 
@@ -147,17 +127,18 @@ export function onAuthPacket(conn: ReauthTarget, broker: Broker, frame: Buffer):
  * A PUBLISH to a `$signet/` topic: handled here, never routed or retained.
  * Returns the reason code to acknowledge a QoS 1/2 PUBLISH with.
  */
-export function onReservedPublish(conn: ReauthTarget, broker: Broker, packet: IPublishPacket): number {
+export function onReservedPublish(peer: Peer, packet: IPublishPacket): number {
   if (packet.topic !== REFRESH_TOPIC) return RC.NOT_AUTHORIZED;
   const raw = packet.payload;
   const token = Buffer.isBuffer(raw) ? Buffer.from(raw) : Buffer.from(raw, 'utf8');
   const correlation = packet.properties?.correlationData;
-  reauthenticate(conn, broker, token, (outcome) => sendResult(conn, broker, outcome, correlation));
+  reauthenticate(peer, token, (outcome) => sendResult(peer, outcome, correlation));
   return RC.SUCCESS;
 }
 
-function sendResult(conn: ReauthTarget, broker: Broker, outcome: Outcome, correlationData: Buffer | undefined): void {
-  const session = conn.session!;
+function sendResult(peer: Peer, outcome: Outcome, correlationData: Buffer | undefined): void {
+  const broker = peer.broker;
+  const session = peer.session!;
   const options = session.subscriptions?.get(RESULT_TOPIC);
   // Only to this session, and only when it asked for results.
   if (options === undefined) return;

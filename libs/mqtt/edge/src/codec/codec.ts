@@ -1,6 +1,6 @@
 import * as mqttPacket from 'mqtt-packet';
 import type { IConnectPacket, IPublishPacket, Packet, QoS } from 'mqtt-packet';
-import { connectFields } from './connect-fields';
+import { connectFields, type ConnectFields } from './connect-fields';
 import { afterFixedHeader, fieldEnd } from './frame-reader';
 import { propertiesAreWellFormed, suspectProperties } from './utf8';
 
@@ -68,16 +68,22 @@ const v5Decoder = new SharedDecoder(5);
  * [MQTT-1.5.7-1]: null, as for any malformed packet. Looked at only when the packet has properties; the
  * frame is re-read only when a decoded string is suspect (utf8.ts).
  */
-function badProperties(frame: Buffer, properties: object | undefined, willProperties?: object): boolean {
-  return (suspectProperties(properties) || suspectProperties(willProperties)) && !propertiesAreWellFormed(frame);
+function badProperties(frame: Buffer, properties: object | undefined, willProperties?: object, connect?: ConnectFields | null): boolean {
+  return (suspectProperties(properties) || suspectProperties(willProperties)) && !propertiesAreWellFormed(frame, connect);
 }
 
-export function decodeConnect(frame: Buffer): Packet | null {
-  const fast = decodeConnectFast(frame);
-  if (fast !== null) return fast;
+/**
+ * A CONNECT of protocol level `level`, with `f` its fields (connectFields in the layout of that level): the
+ * fast path reads them, mqtt-packet decodes what it leaves, and the property re-check reads them again.
+ */
+export function decodeConnect(frame: Buffer, level: number, f: ConnectFields | null): Packet | null {
+  if (level !== 5) {
+    const fast = decodeConnectFast(frame, f);
+    if (fast !== null) return fast;
+  }
   const packet = connectDecoder.decode(frame);
   if (packet !== null && packet.cmd === 'connect' && packet.protocolVersion === 5) {
-    if ((packet.properties !== undefined || packet.will?.properties !== undefined) && badProperties(frame, packet.properties, packet.will?.properties)) {
+    if ((packet.properties !== undefined || packet.will?.properties !== undefined) && badProperties(frame, packet.properties, packet.will?.properties, f)) {
       return null;
     }
   }
@@ -93,11 +99,10 @@ export function decodeConnect(frame: Buffer): Packet | null {
  * behave exactly as before. Bytes after the fields are ignored, as mqtt-packet
  * does (connectFieldsFit refuses them).
  */
-export function decodeConnectFast(frame: Buffer): IConnectPacket | null {
+export function decodeConnectFast(frame: Buffer, f: ConnectFields | null = connectFields(frame, false)): IConnectPacket | null {
   // Fixed-header flags of CONNECT are reserved 0 [MQTT-2.2.2-1].
   if (frame[0] !== 0x10) return null;
-  // Read as a 3.1.1 layout; a 5.0 CONNECT, read wrongly so, is refused by its level below.
-  const f = connectFields(frame, false);
+  // `f` is read as a 3.1.1 layout; a 5.0 CONNECT, read wrongly so, is refused by its level below.
   if (f === null) return null;
   // Protocol name: 'MQTT' (4 bytes) or 'MQIsdp' (6 bytes).
   const nameLength = f.protocolNameEnd - f.protocolName;
@@ -211,7 +216,9 @@ export function encodePublishQos0(topic: string, payload: Buffer, version: Proto
 /**
  * The protocol level byte of a CONNECT (§3.1.2.2), read before decoding so an
  * unsupported version can get its CONNACK [MQTT-3.1.2-2] instead of a plain
- * close. -1 when the protocol name is not MQTT/MQIsdp or the frame is short.
+ * close, and so the fields are walked once in the layout of that level. Reads
+ * the protocol name and level only. -1 when the name is not MQTT/MQIsdp or the
+ * frame is short.
  */
 export function peekProtocolLevel(frame: Buffer): number {
   const i = afterFixedHeader(frame);
@@ -229,8 +236,7 @@ export function peekProtocolLevel(frame: Buffer): number {
  * without a user name [MQTT-3.1.2-18…22]: mqtt-packet silently ignores bytes left after the fields,
  * which would turn a present user name into an anonymous CONNECT.
  */
-export function connectFieldsFit(frame: Buffer): boolean {
-  const f = connectFields(frame, false);
+export function connectFieldsFit(frame: Buffer, f: ConnectFields | null = connectFields(frame, false)): boolean {
   return f !== null && f.end === frame.length && (f.password < 0 || f.username >= 0);
 }
 

@@ -3,12 +3,12 @@ import type { QoS } from 'mqtt-packet';
 import { TokenBucketLimiter } from '@signet/rate-limit';
 
 import { RC } from './codes';
-import type { Connection } from './connection';
 import { resolveLimits, type EdgeLimits } from './limits';
 import { innerFilter, ownPayload, type ForwardedProperties, type Message, type SubscriptionOptions } from './message';
-import type { ConnectAuthenticator, Principal } from './principal';
-import { RESULT_TOPIC } from './reauth';
-import { Org, Session, type SharedGroup, type Will } from './session';
+import { Qos0Frames } from './outbound';
+import { credentialExpired, type ConnectAuthenticator, type Principal } from './principal';
+import { RESULT_TOPIC } from './reserved';
+import { Org, Session, type ClientLink, type SessionOwner, type SharedGroup, type Will } from './session';
 import { TimerWheel } from './timer-wheel';
 import type { DisconnectReason, EdgeHooks, EdgeLogger, EdgeOptions, EdgeStats } from './types';
 
@@ -34,38 +34,45 @@ export interface SessionRequest {
 
 /**
  * The transport-independent core: orgs, sessions, routing, the shared timer
- * and the write batching. Connections call into it; MqttEdge is its public face.
+ * and the write batching. Connections call into it through ClientLink; MqttEdge is its public face.
  */
-export class Broker {
+export class Broker implements SessionOwner {
   readonly limits: EdgeLimits;
   readonly authenticator: ConnectAuthenticator;
   readonly logger: EdgeLogger;
   readonly hooks: EdgeHooks;
   readonly now: () => number;
-  /** Coarse clock, refreshed by every sweep and CONNECT: good enough for keepalive and expiry. */
+  /** Coarse clock, refreshed by every sweep and CONNECT (tick): good enough for keepalive and expiry. */
   clock: number;
+  /** QoS 0 PUBLISH frames shared by every subscriber of one routed message (outbound.ts). */
+  readonly qos0Frames = new Qos0Frames();
   readonly wheel: TimerWheel;
-  readonly connections = new Set<Connection>();
+  readonly connections = new Set<ClientLink>();
   closing = false;
 
   private readonly orgs = new Map<string, Org>();
   /** credentialId → sessions held under it, live or offline: revocation is O(its sessions). */
   private readonly byCredential = new Map<string, Set<Session>>();
-  /** Recently revoked credential ids → until when they are remembered. */
-  private readonly revoked = new Map<string, number>();
+  /**
+   * The one revoked-set the edge consults: the deny set given as EdgeOptions.revoked, or else the ids
+   * revoke() was given, each remembered for revokeMemoryMs.
+   */
+  private readonly revoked: { has(credentialId: string): boolean };
+  /** The ids revoke() remembers when no deny set is given; null when one is. */
+  private readonly recentlyRevoked: Map<string, number> | null;
   /** Remote address → open sockets from it (maxConnectionsPerIp); updated on accept and close only. */
   private readonly perAddress = new Map<string, number>();
   /** Connect rate per remote address (before authentication) and per authenticated owner. */
   readonly ipConnectRate: TokenBucketLimiter;
   readonly identityConnectRate: TokenBucketLimiter;
   /** Connections seen above maxWriteBufferBytes → since when: the sweep's slow-consumer watch list. */
-  private readonly backlogged = new Map<Connection, number>();
+  private readonly backlogged = new Map<ClientLink, number>();
   private sessionCount = 0;
   private lastPrune = 0;
   private lastBucketPrune = 0;
   private slowConsumerPending = false;
 
-  private readonly dirty: Connection[] = [];
+  private readonly dirty: ClientLink[] = [];
   private flushScheduled = false;
   private readonly matchScratch = new Map<Session, SubscriptionOptions>();
   private readonly sharedScratch = new Map<SharedGroup, SubscriptionOptions>();
@@ -73,6 +80,11 @@ export class Broker {
   private sweepTimer: NodeJS.Timeout | null = null;
   private drainWaiters: (() => void)[] = [];
 
+  /**
+   * The stats counters: a plain record that the connections and handlers increment where they count (a
+   * field increment on the packet path, no call) and stats() reads. Nothing else of the broker is written
+   * from outside it.
+   */
   readonly counters = {
     messagesIn: 0,
     messagesOut: 0,
@@ -93,9 +105,16 @@ export class Broker {
     this.hooks = options.hooks ?? {};
     this.now = options.now ?? Date.now;
     this.clock = this.now();
+    this.recentlyRevoked = options.revoked === undefined ? new Map() : null;
+    this.revoked = options.revoked ?? this.recentlyRevoked!;
     this.wheel = new TimerWheel(this.limits.sweepIntervalMs, this.clock);
     this.ipConnectRate = new TokenBucketLimiter({ ratePerSecond: this.limits.connectRatePerIp, burst: this.limits.connectBurstPerIp });
     this.identityConnectRate = new TokenBucketLimiter({ ratePerSecond: this.limits.connectRatePerIdentity, burst: this.limits.connectBurstPerIdentity });
+  }
+
+  /** Refreshes the coarse clock from the real one (per CONNECT and sweep, not per packet) and returns it. */
+  tick(): number {
+    return (this.clock = this.now());
   }
 
   startSweep(): void {
@@ -114,8 +133,7 @@ export class Broker {
    * slow consumers; idle connect-rate buckets once a second.
    */
   sweep(): void {
-    const now = this.now();
-    this.clock = now;
+    const now = this.tick();
     this.wheel.advance(now, (err) => this.logger.error({ err }, 'mqtt edge timer handler failed'));
     if (this.backlogged.size > 0) this.checkBacklogged(now);
     if (now - this.lastBucketPrune >= 1000) {
@@ -131,23 +149,23 @@ export class Broker {
         if (org.sessions.size === 0 && org.retained.size === 0 && org.subscriptions.size === 0) this.orgs.delete(id);
       }
     }
-    if (this.revoked.size > 0) {
-      for (const [id, until] of this.revoked) if (until <= now) this.revoked.delete(id);
+    const recent = this.recentlyRevoked;
+    if (recent !== null && recent.size > 0) {
+      for (const [id, until] of recent) if (until <= now) recent.delete(id);
     }
   }
 
   // ---------------------------------------------------------------- connections
 
-  register(conn: Connection): void {
+  /** A connection opened; `conn.remoteKey` is already read (uWS must not be asked after close). */
+  register(conn: ClientLink): void {
     this.connections.add(conn);
-    // Read once while the transport is open (uWS must not be asked after close).
-    const address = conn.remoteAddress();
-    conn.remoteKey = address;
+    const address = conn.remoteKey;
     this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
     this.startSweep();
   }
 
-  unregister(conn: Connection): void {
+  unregister(conn: ClientLink): void {
     if (!this.connections.delete(conn)) return;
     const address = conn.remoteKey;
     const open = (this.perAddress.get(address) ?? 1) - 1;
@@ -165,7 +183,7 @@ export class Broker {
    * its transport after a write): the sweep watches it until it drains or is disconnected. `overCap`: it
    * is beyond slowConsumerMaxBytes, and is disconnected once the current flush is over.
    */
-  markBacklogged(conn: Connection, overCap = false): void {
+  markBacklogged(conn: ClientLink, overCap = false): void {
     if (overCap) {
       // Not from inside the flush that found it: the DISCONNECT must be written before the socket ends.
       this.backlogged.set(conn, -Infinity);
@@ -221,7 +239,7 @@ export class Broker {
    * event-loop turn (setImmediate runs after all pending I/O callbacks), so a
    * burst of packets to one client becomes one writev / one WebSocket frame.
    */
-  markDirty(conn: Connection): void {
+  markDirty(conn: ClientLink): void {
     this.dirty.push(conn);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -243,8 +261,15 @@ export class Broker {
     dirty.length = 0;
   };
 
-  wasRevoked(credentialId: string): boolean {
-    return this.revoked.has(credentialId);
+  /**
+   * Why `principal` may not hold a session at `now`, or null: the one expiry and revocation check of a
+   * credential when it is presented (CONNECT, re-authentication). A live session's expiry is its timer's
+   * (Connection.onTimer, through credentialExpired).
+   */
+  credentialRefusal(principal: Principal, now: number): 'credential expired' | 'credential revoked' | null {
+    if (credentialExpired(principal, now)) return 'credential expired';
+    if (this.revoked.has(principal.credentialId)) return 'credential revoked';
+    return null;
   }
 
   // ---------------------------------------------------------------- sessions
@@ -264,7 +289,7 @@ export class Broker {
    * [MQTT-3.1.4-2/3]. Returns null when the client id is live under another
    * owner: users of one org do not get to kick each other out.
    */
-  attach(conn: Connection, principal: Principal, request: SessionRequest): { session: Session; sessionPresent: boolean } | null {
+  attach(conn: ClientLink, principal: Principal, request: SessionRequest): { session: Session; sessionPresent: boolean } | null {
     const org = this.org(principal.orgId);
     const owner = `${principal.kind}:${principal.subject}`;
     let existing = org.sessions.get(request.clientId);
@@ -304,7 +329,7 @@ export class Broker {
 
   /**
    * A live session re-authenticated with a new credential of the same owner
-   * (reauth.ts): revocation now names the new credential, and what the new
+   * (handlers/auth.ts): revocation now names the new credential, and what the new
    * grants no longer cover is dropped.
    */
   reauthenticated(session: Session, principal: Principal): void {
@@ -324,7 +349,7 @@ export class Broker {
     const permissions = principal.permissions;
     const subscriptions = session.subscriptions;
     if (subscriptions !== null) for (const filter of subscriptions.keys()) {
-      // The refresh result topic is every session's own, whatever its grants (reauth.ts). A shared
+      // The refresh result topic is every session's own, whatever its grants (handlers/auth.ts). A shared
       // subscription is checked on its inner filter, as at SUBSCRIBE.
       if (!permissions.canSubscribe(innerFilter(filter)) && filter !== RESULT_TOPIC) {
         subscriptions.delete(filter);
@@ -347,7 +372,7 @@ export class Broker {
    * queue. PUBRELs always go; PUBLISHes only up to the client's Receive Maximum of this connection, which may
    * be smaller than the last one's [MQTT-3.3.4-9]: the rest wait as `pending` for acknowledgements.
    */
-  resume(session: Session, conn: Connection): void {
+  resume(session: Session, conn: ClientLink): void {
     session.resendPending = false;
     if (session.inflight !== null) {
       let outstanding = 0;
@@ -367,7 +392,7 @@ export class Broker {
   }
 
   /** Re-sends `pending` in-flight PUBLISHes as the window allows (see resume). True when none is left. */
-  private resendPending(session: Session, conn: Connection): boolean {
+  private resendPending(session: Session, conn: ClientLink): boolean {
     const inflight = session.inflight;
     if (inflight === null) return true;
     // A pending entry the client acknowledged with PUBREC anyway is in its PUBREL phase: never re-sent [MQTT-4.3.3-6].
@@ -393,7 +418,7 @@ export class Broker {
   }
 
   /** The connection of a session is gone. */
-  detach(conn: Connection, will: Will | null, willDelayMs: number, reason: DisconnectReason): void {
+  detach(conn: ClientLink, will: Will | null, willDelayMs: number, reason: DisconnectReason): void {
     const session = conn.session;
     if (session === null) return;
     if (session.connection === conn) session.connection = null;
@@ -478,17 +503,18 @@ export class Broker {
    * credential (`Principal.willOnEnd`): `publish` sends the connect-time or
    * pending will now (a Will Delay no longer applies: the session ends
    * here), after every session of these credentials is gone, so none of
-   * them receives one; otherwise they are discarded. The ids are remembered
-   * for `revokeMemoryMs` so that a CONNECT whose authentication was already
-   * in flight is refused too. Returns the number of live connections closed.
+   * them receives one; otherwise they are discarded. Without a deny set
+   * (EdgeOptions.revoked) the ids are remembered for `revokeMemoryMs` so that
+   * a CONNECT whose authentication was already in flight is refused too. Returns the number of live connections closed.
    */
   revoke(credentialIds: Iterable<string>): number {
     const until = this.now() + this.limits.revokeMemoryMs;
     let closed = 0;
-    let kicked: Connection[] | null = null;
+    let kicked: ClientLink[] | null = null;
     let wills: { org: Org; will: Will }[] | null = null;
+    const recent = this.recentlyRevoked;
     for (const id of credentialIds) {
-      this.revoked.set(id, until);
+      recent?.set(id, until);
       const set = this.byCredential.get(id);
       if (set === undefined) continue;
       this.byCredential.delete(id);
@@ -617,7 +643,7 @@ export class Broker {
 
   private sendTracked(
     session: Session,
-    conn: Connection,
+    conn: ClientLink,
     message: Message,
     qos: 1 | 2,
     retain: boolean,

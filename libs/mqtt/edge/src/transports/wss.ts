@@ -1,10 +1,10 @@
 import * as https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { Broker } from './broker';
-import { Connection } from './connection';
+import { Connection } from '../connection/connection';
+import type { Broker } from '../core/broker';
+import type { TransportKind } from '../core/types';
 import type { CertificateSource } from './tls';
-import type { TransportKind } from './types';
 
 /** Subprotocols accepted, in preference order: `mqtt` [MQTT-6.0.0-3], and `mqttv3.1` of older clients. */
 const SUBPROTOCOLS = ['mqtt', 'mqttv3.1'];
@@ -92,7 +92,7 @@ export function createWssServer(broker: Broker, path: string, certificates: Cert
       });
       ws.on('error', () => undefined);
       ws.once('close', () => conn.onTransportClosed());
-      broker.register(conn);
+      conn.open();
     });
   });
   server.on('tlsClientError', () => undefined);

@@ -3,7 +3,7 @@ import type { IConnectPacket, IPublishPacket, Packet } from 'mqtt-packet';
 
 import { connectFieldsFit, decodeConnectFast, decodePublishFast, encodePublishQos0, type ProtocolVersion } from './codec';
 import { connectStringsAreWellFormed } from './utf8';
-import { connectFrame, connectPacket } from './testing/helpers';
+import { connectFrame, connectPacket } from '../testing/helpers';
 
 /** mqtt-packet's own decoding of one frame (the reference the fast paths must match). */
 function reference(frame: Buffer, version?: ProtocolVersion): Packet | null {

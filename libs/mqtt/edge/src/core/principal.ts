@@ -26,6 +26,11 @@ export interface Principal {
 
 export type WillOnEnd = 'publish' | 'suppress';
 
+/** The one expiry rule of a credential: it is no longer valid from `expiresAt` on. */
+export function credentialExpired(principal: Principal, now: number): boolean {
+  return now >= principal.expiresAt;
+}
+
 export type AuthRefusal =
   /** Wrong, malformed, forged, expired or revoked credential; username mismatch. 3.1.1: 4, 5.0: 0x86. */
   | 'bad_credentials'

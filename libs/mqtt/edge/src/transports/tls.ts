@@ -1,8 +1,8 @@
 import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
 import * as tls from 'node:tls';
-import type { Broker } from './broker';
-import { acceptTcpSocket } from './transports';
-import type { EdgeLogger } from './types';
+import type { Broker } from '../core/broker';
+import type { EdgeLogger } from '../core/types';
+import { acceptTcpSocket } from './tcp';
 
 /** A PEM certificate chain and private key on disk, for the `mqtts` and `wss` listeners. */
 export interface TlsFiles {

@@ -2,7 +2,7 @@ import type { IConnectPacket } from 'mqtt-packet';
 
 import { connectFields, type ConnectFields } from './connect-fields';
 import { afterProperties } from './frame-reader';
-import { connectFrame, connectPacket } from './testing/helpers';
+import { connectFrame, connectPacket } from '../testing/helpers';
 
 const connect = connectPacket;
 const frameOf = connectFrame;

@@ -1,4 +1,4 @@
-import type { ProtocolVersion } from './codec';
+import type { ProtocolVersion } from '../codec/codec';
 import type { EdgeLimits } from './limits';
 import type { ConnectAuthenticator, ConnectRefusal, Principal } from './principal';
 
@@ -66,6 +66,12 @@ export interface EdgeOptions {
   /** Clock in ms since the epoch, for tests. Read once per sweep and per CONNECT, not per packet. */
   now?: () => number;
   hooks?: EdgeHooks;
+  /**
+   * The deny set of revoked credential ids the authenticators consult, when there is one: then it is the
+   * edge's only revoked-set (a CONNECT whose authentication raced a revocation is refused by it). Without
+   * it the edge remembers the ids given to revoke() for revokeMemoryMs.
+   */
+  revoked?: { has(credentialId: string): boolean };
 }
 
 export interface EdgeStats {
