@@ -1,4 +1,5 @@
-import { badRequest, forbidden, notFound, ProblemError, tooManyRequests, unauthorized } from '@signet/http';
+import { invalidApiKey, privilegeEscalation } from '@signet/api-keys';
+import { notFound, ProblemError, tooManyRequests, unauthorized } from '@signet/http';
 
 /**
  * The token feature's problem codes, each written once here. Clients switch on
@@ -14,7 +15,6 @@ export const TOKEN_ERRORS = {
   invalidRefreshToken: 'invalid_refresh_token',
   refreshTokenReused: 'refresh_token_reused',
   tokenNotFound: 'token_not_found',
-  invalidCursor: 'invalid_cursor',
   rateLimited: 'rate_limited',
 } as const;
 
@@ -28,20 +28,12 @@ export const refreshTokenReused = (): ProblemError =>
 
 export const tokenNotFound = (): ProblemError => notFound(TOKEN_ERRORS.tokenNotFound, 'no such token in this org');
 
-export const invalidCursor = (): ProblemError => badRequest(TOKEN_ERRORS.invalidCursor, 'cursor is not one this API returned');
-
 export const rateLimited = (retryAfterMs: number): ProblemError =>
   tooManyRequests(TOKEN_ERRORS.rateLimited, 'too many requests from this address; retry after the time given in Retry-After', retryAfterMs);
 
-/*
- * Codes of the API key feature that token endpoints answer too. They belong
- * to @signet/api-keys; the literals stay here, in one place, until that
- * library lists its codes.
- */
-
 /** The caller's key names an org that no longer exists (deleted after the key's verdict was cached). */
-export const orgOfKeyGone = (): ProblemError => unauthorized('invalid_api_key', 'the API key is invalid, expired or revoked');
+export const orgOfKeyGone = (): ProblemError => invalidApiKey();
 
 /** A restricted key asked for MQTT rights it does not hold. */
-export const privilegeEscalation = (missing: readonly string[]): ProblemError =>
-  forbidden('privilege_escalation', `this API key cannot grant what it does not hold: ${missing.join(', ')}`);
+export const mqttPrivilegeEscalation = (missing: readonly string[]): ProblemError =>
+  privilegeEscalation(`this API key cannot grant what it does not hold: ${missing.join(', ')}`);

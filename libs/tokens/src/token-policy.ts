@@ -3,7 +3,7 @@ import { mqttGrants, userIdProblem } from '@signet/credentials';
 import { badRequest } from '@signet/http';
 import { DEFAULT_PERMISSIONS, Permissions, templateCovered, templateProblem } from '@signet/permissions';
 
-import { privilegeEscalation, TOKEN_ERRORS } from './errors';
+import { mqttPrivilegeEscalation, TOKEN_ERRORS } from './errors';
 import type { TokensOptions } from './options';
 
 /*
@@ -84,7 +84,7 @@ export function checkNoEscalation(caller: ApiKeyPrincipal, permissions: Permissi
     ...permissions.publish.filter((f) => !templateCovered(held.publish, f, caller.orgId)).map((f) => `publish ${f}`),
     ...permissions.subscribe.filter((f) => !templateCovered(held.subscribe, f, caller.orgId)).map((f) => `subscribe ${f}`),
   ];
-  if (missing.length > 0) throw privilegeEscalation(missing);
+  if (missing.length > 0) throw mqttPrivilegeEscalation(missing);
 }
 
 /**

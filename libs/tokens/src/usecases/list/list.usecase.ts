@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 
+import { invalidCursor } from '@signet/http';
 import { decodeKeysetCursor, KeysetPosition, keysetPage } from '@signet/persistence';
 
-import { invalidCursor } from '../../errors';
 import { checkUserId } from '../../token-policy';
 import { TOKEN_REPOSITORY, TokenRecord, TokenRepository, TokenStatus } from '../../token.repository';
 import type { ListTokensCommand } from './list.command';
