@@ -98,14 +98,16 @@ describe('@signet/client against the all-in-one', () => {
 
   describe.each([
     [5, 'auth'],
+    [5, 'topic'],
     [4, 'topic'],
-  ] as const)('Node, MQTT version %i', (protocolVersion, via) => {
-    it(`lives across 3 refreshes (${via}) on one connection, and its subscription keeps receiving`, async () => {
-      const user = `sdk-node-${protocolVersion}`;
+  ] as const)('Node, MQTT version %i, refresh by %s', (protocolVersion, via) => {
+    it('lives across 3 refreshes on one connection, and its subscription keeps receiving', async () => {
+      const user = `sdk-node-${protocolVersion}-${via}`;
       const app = backendFor(user);
       const client = sdk({
         url: brokerUrl(endpoints, 'tcp'),
         mqtt: { protocolVersion, reconnectPeriod: 200 },
+        refreshMethod: via,
         policy: FAST,
         getCredentials: app.getCredentials,
       });

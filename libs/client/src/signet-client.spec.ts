@@ -289,6 +289,36 @@ describe('SignetClient over MQTT 5 (AUTH)', () => {
     expect(h.reasons).toEqual(['connect']);
   });
 
+  it('a busy or unavailable edge (CONNACK 0x88/0x9F) is retried with backoff, not treated as a revocation', async () => {
+    const h = harness(5);
+    const fake = await started(h);
+    (h.sdk as unknown as { cancelRefresh(): void }).cancelRefresh();
+    fake.connected = false;
+    fake.emit('close');
+    fake.refuse(0x9f);
+    expect(h.clock.pending()).toEqual([500]);
+    h.clock.advance(500);
+    expect(fake.reconnects).toBe(1);
+    fake.refuse(0x88);
+    expect(h.clock.pending()).toEqual([1_000]);
+    expect(h.events).toEqual(['connect']);
+    expect(h.reasons).toEqual(['connect']);
+    expect(h.errors.map((e) => [e.code, e.reasonCode])).toEqual([
+      ['mqtt_error', 0x9f],
+      ['mqtt_error', 0x88],
+    ]);
+  });
+
+  it('end() before the first CONNECT rejects start() and cancels everything', async () => {
+    const h = harness(5);
+    const p = h.sdk.start();
+    await flush();
+    await h.sdk.end(true);
+    await expect(p).rejects.toMatchObject({ code: 'invalid_state' });
+    expect(h.clock.pending()).toEqual([]);
+    expect(h.events).toEqual(['stopped']);
+  });
+
   it('getCredentials() returning the revoked token again stops instead of looping', async () => {
     const h = harness(5);
     const fake = await started(h);

@@ -24,6 +24,9 @@ const RC_ADMINISTRATIVE_ACTION = 0x98;
 const RC_MAXIMUM_CONNECT_TIME = 0xa0;
 /** 3.1.1 CONNACK: bad user name or password, not authorized. */
 const RC_REFUSED_3 = new Set([4, 5]);
+/** CONNACK refusals that pass (server unavailable or busy, connection and rate limits): retried with backoff. */
+const RC_TRANSIENT_3 = new Set([3]);
+const RC_TRANSIENT_5 = new Set([0x88, 0x89, 0x97, 0x9f]);
 
 /** What the app's backend got from POST /v1/tokens (or /v1/tokens/refresh, /v1/federation/exchange). */
 export interface SignetCredentials {
@@ -132,6 +135,8 @@ export class SignetClient extends TypedEmitter<SignetClientEvents> {
   private pendingDone: (() => void) | undefined;
   private refreshing = false;
   private retryAttempt = 0;
+  private reconnectAttempt = 0;
+  private reconnectTimer: unknown;
   private resultSubscription: Promise<boolean> | undefined;
   private startWaiter: { resolve: () => void; reject: (err: SignetClientError) => void } | undefined;
   private seq = 0;
@@ -212,6 +217,7 @@ export class SignetClient extends TypedEmitter<SignetClientEvents> {
   private onConnect(connack: IConnackPacket): void {
     if (this.isStopped()) return;
     this.connectCount++;
+    this.reconnectAttempt = 0;
     this._state = 'connected';
     this.resultSubscription = this.method === 'topic' ? this.subscribeResults() : undefined;
     const waiter = this.startWaiter;
@@ -246,10 +252,15 @@ export class SignetClient extends TypedEmitter<SignetClientEvents> {
 
   private onError(err: Error & { code?: unknown }): void {
     if (this.isStopped()) return;
-    const code = typeof err.code === 'number' ? err.code : undefined;
-    const refused =
-      code !== undefined &&
-      (this.protocolVersion === 5 ? code === RC_NOT_AUTHORIZED_5 || code === RC_BAD_CREDENTIALS_5 : RC_REFUSED_3.has(code));
+    // MQTT.js reports a refused CONNACK as an 'error' with the code; only those are the SDK's to act on.
+    const code = typeof err.code === 'number' && /^Connection refused/.test(err.message) ? err.code : undefined;
+    const v5 = this.protocolVersion === 5;
+    const refused = code !== undefined && (v5 ? code === RC_NOT_AUTHORIZED_5 || code === RC_BAD_CREDENTIALS_5 : RC_REFUSED_3.has(code));
+    if (code !== undefined && (v5 ? RC_TRANSIENT_5 : RC_TRANSIENT_3).has(code)) {
+      // MQTT.js does not retry a refused CONNECT (reconnectOnConnackError is off): retry these here, with backoff.
+      this.emit('error', new SignetClientError('mqtt_error', err.message, code, { cause: err }));
+      return this.scheduleReconnect();
+    }
     if (refused && this.connectCount === 0) {
       // Credentials fetched a moment ago were refused: asking again would only repeat it.
       return this.fail('credentials_rejected', 'the broker refused the credentials from getCredentials()', code, err);
@@ -263,6 +274,7 @@ export class SignetClient extends TypedEmitter<SignetClientEvents> {
       return void this.recover(kind, { source: 'connack', reasonCode: code });
     }
     if (this.connectCount === 0 && code !== undefined) {
+      // Any other refusal of the first CONNECT is a configuration problem (protocol, client id, auth method).
       return this.fail('mqtt_error', `connect refused: ${err.message}`, code, err);
     }
     this.emit('error', new SignetClientError('mqtt_error', err.message, code, { cause: err }));
@@ -297,8 +309,16 @@ export class SignetClient extends TypedEmitter<SignetClientEvents> {
       return this.fail('credentials_unchanged', `getCredentials() returned the ${kind} token again`);
     }
     this.adopt(creds);
-    client.options.username = creds.username;
     client.reconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.isStopped() || this.reconnectTimer !== undefined) return;
+    const delay = retryDelay(this.reconnectAttempt++, this.policy, this.random());
+    this.reconnectTimer = this.clock.setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (!this.isStopped()) this.mqtt?.reconnect();
+    }, delay);
   }
 
   private schedule(delay?: number): void {
@@ -487,7 +507,12 @@ export class SignetClient extends TypedEmitter<SignetClientEvents> {
   private stop(): void {
     if (this._state === 'stopped') return;
     this.cancelRefresh();
+    if (this.reconnectTimer !== undefined) this.clock.clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
     this._state = 'stopped';
+    const waiter = this.startWaiter;
+    this.startWaiter = undefined;
+    waiter?.reject(new SignetClientError('invalid_state', 'ended before the first connect'));
     this.emit('stopped');
   }
 
