@@ -31,13 +31,21 @@ const html = await readFile(join(here, 'index.html'));
 createServer(async (req, res) => {
   if (req.method === 'POST' && req.url === '/credentials') {
     // A real backend checks its own session here and picks the user id from it.
-    const r = await fetch(`${signet}/v1/tokens`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ user_id: 'browser-demo', ttl_seconds: Number(process.env.TTL ?? 300) }),
-    });
+    let r;
+    try {
+      r = await fetch(`${signet}/v1/tokens`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ user_id: 'browser-demo', ttl_seconds: Number(process.env.TTL ?? 300) }),
+      });
+    } catch {
+      console.error(`Signet is not reachable at ${signet} (set SIGNET_URL)`);
+      res.writeHead(502).end();
+      return;
+    }
     const body = await r.json();
     if (r.status !== 201) {
+      console.error(`POST /v1/tokens answered ${r.status} ${body.code ?? ''}`);
       res.writeHead(502).end();
       return;
     }

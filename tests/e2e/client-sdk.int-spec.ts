@@ -148,13 +148,22 @@ describe('@signet/client against the all-in-one', () => {
       getCredentials: app.getCredentials,
     });
     const revoked: unknown[] = [];
+    const received: string[] = [];
     client.on('revoked', (e) => revoked.push(e));
+    client.on('message', (_t, payload) => received.push(new TextDecoder().decode(payload)));
     await client.start();
+    await client.mqtt!.subscribeAsync('users/sdk-revoke-5/feed', { qos: 1 });
+    const publisher = await publisherFor('sdk-revoke-5');
 
     expect((await api.call('DELETE', `/v1/tokens/${app.issued[0].token_id}`)).status).toBe(204);
     await until('the reconnect with new credentials', () => client.connectCount === 2);
     expect(revoked).toEqual([{ source: 'disconnect', reasonCode: 0x98 }]);
     expect(app.reasons).toEqual(['connect', 'revoked']);
+    // The revoke ended the session state; MQTT.js subscribed again on the new connection.
+    await until('the subscription on the new session', async () => {
+      await publisher.publishAsync('users/sdk-revoke-5/feed', 'after-revoke', { qos: 1 });
+      return received.includes('after-revoke');
+    });
     // And it stays that way: no loop.
     await sleep(1000);
     expect(app.reasons).toEqual(['connect', 'revoked']);
