@@ -171,6 +171,30 @@ describe('@signet/client against the all-in-one', () => {
     expect(client.state).toBe('connected');
   });
 
+  it('MQTT 5: a token that could not be refreshed expires (DISCONNECT 0xA0), one call for new credentials, reconnect', async () => {
+    const app = backendFor('sdk-expire-5', 2);
+    let refreshes = 0;
+    const client = sdk({
+      url: brokerUrl(endpoints, 'tcp'),
+      mqtt: { protocolVersion: 5, reconnectPeriod: 200 },
+      policy: FAST,
+      getCredentials: (reason) => {
+        if (reason === 'refresh') return Promise.reject(new Error(`backend down (${++refreshes})`));
+        return app.getCredentials(reason);
+      },
+    });
+    const expired: unknown[] = [];
+    client.on('expired', (e) => expired.push(e));
+    await client.start();
+
+    await until('the reconnect after expiry', () => client.connectCount === 2, 15_000);
+    expect(expired).toEqual([{ source: 'disconnect', reasonCode: 0xa0 }]);
+    expect(app.reasons).toEqual(['connect', 'expired']);
+    // Failed refreshes were retried with backoff inside the token's life, not in a tight loop.
+    expect(refreshes).toBeGreaterThanOrEqual(1);
+    expect(refreshes).toBeLessThanOrEqual(5);
+  });
+
   it('MQTT 3.1.1: a revoke with the app refusing new credentials stops the client after one call', async () => {
     const app = backendFor('sdk-revoke-4', 600);
     const client = sdk({

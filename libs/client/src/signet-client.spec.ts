@@ -216,6 +216,23 @@ describe('SignetClient over MQTT 5 (AUTH)', () => {
     expect(h.reasons).toEqual(['connect', 'refresh', 'refresh']);
   });
 
+  it('failed refreshes back off and never spin, also once the token has run out', async () => {
+    const h = harness(5);
+    await started(h);
+    h.failNext.value = true;
+    h.clock.advance(75_000);
+    await flush();
+    // Backoff 500, 1000, 2000, … ms: over the next 60 s, a handful of calls, not thousands.
+    for (let i = 0; i < 600; i++) {
+      h.clock.advance(100);
+      await flush();
+    }
+    const refreshes = h.reasons.filter((r) => r === 'refresh').length;
+    expect(refreshes).toBeGreaterThanOrEqual(3);
+    expect(refreshes).toBeLessThanOrEqual(12);
+    expect(h.clock.pending().every((ms) => ms > 0)).toBe(true);
+  });
+
   it('offline when the refresh is due: the new token waits for the next CONNECT', async () => {
     const h = harness(5);
     const fake = await started(h);

@@ -443,8 +443,9 @@ export class SignetClient extends TypedEmitter<SignetClientEvents> {
     if (this.isStopped() || this.isRecovering()) return;
     const remaining = this.expiresAtMs - this.clock.now();
     const delay = retryDelay(this.retryAttempt++, this.policy, this.random());
-    // Past expiry the broker ends the session (0xA0) and recovery takes over; no point retrying later than that.
-    this.schedule(Math.max(0, Math.min(delay, remaining)));
+    // Try once more before expiry if there is time; past it, keep the backoff (the edge ends the session with
+    // 0xA0 and recovery takes over, unless the device clock is off) and never spin.
+    this.schedule(remaining > 0 ? Math.min(delay, remaining) : delay);
   }
 
   private subscribeResults(): Promise<boolean> {
