@@ -37,7 +37,7 @@ export interface SignetCredentials {
 }
 
 /** Why the SDK asks for credentials, so an app can pick its backend call (e.g. re-login after a revoke). */
-export type CredentialsReason = 'connect' | 'refresh' | 'revoked' | 'expired' | 'rejected';
+export type CredentialsReason = 'connect' | 'refresh' | 'revoked' | 'expired';
 
 export interface Clock {
   now(): number;
