@@ -29,9 +29,9 @@ export class ConnectProblem {
 /**
  * Decodes every CONNECT (3.1, 3.1.1, 5.0; with or without will) from the offsets of the one walk
  * (connect-fields.ts), to the packet mqtt-packet would give (the fast-paths spec compares them), without
- * mqtt-packet: its parser allocated kilobytes per CONNECT. Stricter than mqtt-packet where the protocol is:
- * a 5.0 Malformed Packet is 0x81 and a Protocol Error 0x82; 3.1.1 has no code for either (the connection is
- * closed without CONNACK, §4.13), the same refusal carries its level.
+ * mqtt-packet: its parser allocated kilobytes per CONNECT. Stricter than mqtt-packet where the protocol asks
+ * it: a 5.0 Malformed Packet is 0x81 and a Protocol Error 0x82; 3.1.1 has no code for either, so the handler
+ * closes without CONNACK (§4.13) on the same refusal, which carries the level.
  */
 export function decodeConnect(frame: Buffer): IConnectPacket | ConnectProblem {
   const f = walkConnect(frame);
