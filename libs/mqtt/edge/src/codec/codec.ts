@@ -1,13 +1,13 @@
 import * as mqttPacket from 'mqtt-packet';
-import type { IConnectPacket, IPublishPacket, Packet, QoS } from 'mqtt-packet';
-import { connectFields, type ConnectFields } from './connect-fields';
+import type { IPublishPacket, Packet, QoS } from 'mqtt-packet';
 import { afterFixedHeader, fieldEnd } from './frame-reader';
 import { propertiesAreWellFormed, suspectProperties } from './utf8';
 
 export type ProtocolVersion = 3 | 4 | 5;
 
 /**
- * A mqtt-packet parser shared by every connection of one protocol version.
+ * A mqtt-packet parser shared by every connection of one protocol version, for the packets after CONNECT
+ * (CONNECT itself is decoded by hand, connect-decoder.ts).
  * FrameReader hands it only complete packets, so no parser state ever spans
  * two calls, and one parser per version replaces one (EventEmitter + buffer
  * list) per connection. Parsing is synchronous: the 'packet' event fires
@@ -18,12 +18,12 @@ class SharedDecoder {
   private packet: Packet | null = null;
   private failed = false;
 
-  constructor(private readonly version: 0 | 4 | 5) {
+  constructor(private readonly version: 4 | 5) {
     this.parser = this.create();
   }
 
   private create(): mqttPacket.Parser {
-    const parser = mqttPacket.parser(this.version === 0 ? {} : { protocolVersion: this.version });
+    const parser = mqttPacket.parser({ protocolVersion: this.version });
     parser.on('packet', (packet: Packet) => {
       this.packet = packet;
     });
@@ -58,7 +58,6 @@ class SharedDecoder {
   }
 }
 
-const connectDecoder = new SharedDecoder(0);
 const v4Decoder = new SharedDecoder(4);
 const v5Decoder = new SharedDecoder(5);
 
@@ -68,65 +67,8 @@ const v5Decoder = new SharedDecoder(5);
  * [MQTT-1.5.7-1]: null, as for any malformed packet. Looked at only when the packet has properties; the
  * frame is re-read only when a decoded string is suspect (utf8.ts).
  */
-function badProperties(frame: Buffer, properties: object | undefined, willProperties?: object, connect?: ConnectFields | null): boolean {
-  return (suspectProperties(properties) || suspectProperties(willProperties)) && !propertiesAreWellFormed(frame, connect);
-}
-
-/**
- * A CONNECT of protocol level `level`, with `f` its fields (connectFields in the layout of that level): the
- * fast path reads them, mqtt-packet decodes what it leaves, and the property re-check reads them again.
- */
-export function decodeConnect(frame: Buffer, level: number, f: ConnectFields | null): Packet | null {
-  if (level !== 5) {
-    const fast = decodeConnectFast(frame, f);
-    if (fast !== null) return fast;
-  }
-  const packet = connectDecoder.decode(frame);
-  if (packet !== null && packet.cmd === 'connect' && packet.protocolVersion === 5) {
-    if ((packet.properties !== undefined || packet.will?.properties !== undefined) && badProperties(frame, packet.properties, packet.will?.properties, f)) {
-      return null;
-    }
-  }
-  return packet;
-}
-
-/**
- * A 3.1/3.1.1 CONNECT without a will, decoded by hand (one per connection:
- * mqtt-packet's parser was ~7% of the edge's CPU in the connect benchmark).
- * It reads what mqtt-packet reads, in the same order, and gives the same
- * packet; anything else (5.0, a will, a flag or length mqtt-packet would
- * refuse, a short frame) returns null and goes through mqtt-packet, so errors
- * behave exactly as before. Bytes after the fields are ignored, as mqtt-packet
- * does (connectFieldsFit refuses them).
- */
-export function decodeConnectFast(frame: Buffer, f: ConnectFields | null = connectFields(frame, false)): IConnectPacket | null {
-  // Fixed-header flags of CONNECT are reserved 0 [MQTT-2.2.2-1].
-  if (frame[0] !== 0x10) return null;
-  // `f` is read as a 3.1.1 layout; a 5.0 CONNECT, read wrongly so, is refused by its level below.
-  if (f === null) return null;
-  // Protocol name: 'MQTT' (4 bytes) or 'MQIsdp' (6 bytes).
-  const nameLength = f.protocolNameEnd - f.protocolName;
-  if (nameLength !== 4 && nameLength !== 6) return null;
-  const protocolId = frame.toString('latin1', f.protocolName, f.protocolNameEnd);
-  if (protocolId !== 'MQTT' && protocolId !== 'MQIsdp') return null;
-  const at = f.protocolNameEnd;
-  const protocolVersion = frame[at];
-  if (protocolVersion !== 3 && protocolVersion !== 4) return null;
-  const flags = f.flags;
-  // Reserved bit [MQTT-3.1.2-3] or any will bit (will flag, QoS, retain): mqtt-packet's path.
-  if ((flags & 0x3d) !== 0) return null;
-  const packet: IConnectPacket = {
-    cmd: 'connect',
-    protocolId,
-    protocolVersion,
-    clean: (flags & 0x02) !== 0,
-    keepalive: (frame[at + 2] << 8) | frame[at + 3],
-    clientId: frame.toString('utf8', f.clientId, f.clientIdEnd),
-  };
-  if (f.username >= 0) packet.username = frame.toString('utf8', f.username, f.usernameEnd);
-  // A view, as mqtt-packet gives (nothing keeps the password beyond authentication).
-  if (f.password >= 0) packet.password = frame.subarray(f.password, f.passwordEnd);
-  return packet;
+function badProperties(frame: Buffer, properties: object): boolean {
+  return suspectProperties(properties) && !propertiesAreWellFormed(frame);
 }
 
 /** Decodes a packet after CONNECT. Never given a CONNECT (that is refused by type first). */
@@ -211,33 +153,6 @@ export function encodePublishQos0(topic: string, payload: Buffer, version: Proto
   if (version === 5) frame[at++] = 0;
   payload.copy(frame, at);
   return frame;
-}
-
-/**
- * The protocol level byte of a CONNECT (§3.1.2.2), read before decoding so an
- * unsupported version can get its CONNACK [MQTT-3.1.2-2] instead of a plain
- * close, and so the fields are walked once in the layout of that level. Reads
- * the protocol name and level only. -1 when the name is not MQTT/MQIsdp or the
- * frame is short.
- */
-export function peekProtocolLevel(frame: Buffer): number {
-  const i = afterFixedHeader(frame);
-  if (frame.length < i + 2) return -1;
-  const nameLength = frame.readUInt16BE(i);
-  const levelAt = i + 2 + nameLength;
-  if (levelAt >= frame.length) return -1;
-  const name = frame.toString('latin1', i + 2, levelAt);
-  if (name !== 'MQTT' && name !== 'MQIsdp') return -1;
-  return frame[levelAt] & 0x7f; // bit 7: bridge flag of some brokers, not part of the level
-}
-
-/**
- * A 3.1/3.1.1 CONNECT whose payload is exactly the fields its Connect Flags announce, and no password
- * without a user name [MQTT-3.1.2-18…22]: mqtt-packet silently ignores bytes left after the fields,
- * which would turn a present user name into an anonymous CONNECT.
- */
-export function connectFieldsFit(frame: Buffer, f: ConnectFields | null = connectFields(frame, false)): boolean {
-  return f !== null && f.end === frame.length && (f.password < 0 || f.username >= 0);
 }
 
 /** mqtt-packet generate(); null if the packet cannot be encoded (never throws). */

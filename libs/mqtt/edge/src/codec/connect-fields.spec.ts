@@ -52,7 +52,7 @@ describe('connectFields (the CONNECT layout)', () => {
   ] as [string, Partial<IConnectPacket>][])('finds every field of a %s CONNECT', (_, p) => {
     const frame = frameOf(p);
     const packet = connect(p);
-    const f = connectFields(frame, false);
+    const f = connectFields(frame);
     expect(f).not.toBeNull();
     expect(read(frame, f!)).toEqual({
       protocolName: packet.protocolId,
@@ -83,7 +83,7 @@ describe('connectFields (the CONNECT layout)', () => {
   ] as [string, Partial<IConnectPacket>][])('finds every field of a 5.0 CONNECT %s', (_, p) => {
     const packet = connect({ ...p, protocolVersion: 5 });
     const frame = frameOf(packet);
-    const f = connectFields(frame, true);
+    const f = connectFields(frame);
     expect(f).not.toBeNull();
     expect(read(frame, f!)).toMatchObject({
       protocolName: 'MQTT',
@@ -118,75 +118,75 @@ describe('connectFields (the CONNECT layout)', () => {
         true,
       ],
     ];
-    for (const [frame, v5] of cases) {
-      expect(connectFields(frame, v5)).not.toBeNull();
-      for (let cut = 2; cut < frame.length; cut++) expect(connectFields(withBody(frame, frame.subarray(2, cut)), v5)).toBeNull();
+    for (const [frame] of cases) {
+      expect(connectFields(frame)).not.toBeNull();
+      for (let cut = 2; cut < frame.length; cut++) expect(connectFields(withBody(frame, frame.subarray(2, cut)))).toBeNull();
     }
   });
 
   it('is null when a length runs past the frame', () => {
     const frame = frameOf({ will, username: 'user', password: Buffer.from('pass') });
-    const f = connectFields(frame, false)!;
+    const f = connectFields(frame)!;
     for (const lengthAt of [2, f.clientId - 2, f.willTopic - 2, f.willPayload - 2, f.username - 2, f.password - 2]) {
       const longer = Buffer.from(frame);
       longer.writeUInt16BE(longer.readUInt16BE(lengthAt) + 1, lengthAt);
-      expect(connectFields(longer, false)).toBeNull();
+      expect(connectFields(longer)).toBeNull();
       longer.writeUInt16BE(0xffff, lengthAt);
-      expect(connectFields(longer, false)).toBeNull();
+      expect(connectFields(longer)).toBeNull();
     }
   });
 
   it('is null when a 5.0 property block runs past the frame or its length is not terminated', () => {
     const frame = frameOf({ protocolVersion: 5, will: { ...will, properties: { contentType: 'c' } } });
     // Copied out: the result is refilled by the next call.
-    const { properties, willProperties } = connectFields(frame, true)!;
+    const { properties, willProperties } = connectFields(frame)!;
     for (const blockAt of [properties, willProperties]) {
       const longer = Buffer.from(frame);
       longer[blockAt] = frame.length;
-      expect(connectFields(longer, true)).toBeNull();
+      expect(connectFields(longer)).toBeNull();
     }
     // Property Length 0x80 0x80 0x80 0x80: five bytes would be needed (§1.5.5).
     const vbi = Buffer.from([0x80, 0x80, 0x80, 0x80, 0x00]);
     const unterminated = withBody(frame, Buffer.concat([frame.subarray(2, properties), vbi, frame.subarray(properties + 1)]));
-    expect(connectFields(unterminated, true)).toBeNull();
+    expect(connectFields(unterminated)).toBeNull();
   });
 
   it('is null when the flags announce a field that is not there', () => {
     const frame = frameOf({});
-    const flagsAt = connectFields(frame, false)!.protocolNameEnd + 1;
+    const flagsAt = connectFields(frame)!.protocolNameEnd + 1;
     for (const flag of [0x80, 0x40, 0x04]) {
       const announced = Buffer.from(frame);
       announced[flagsAt] |= flag;
-      expect(connectFields(announced, false)).toBeNull();
+      expect(connectFields(announced)).toBeNull();
     }
     // A password flag without a user name only moves the fields: that rule is connectFieldsFit's.
     const passwordOnly = withBody(frame, Buffer.concat([frame.subarray(2), Buffer.from([0, 1, 0x70])]));
     passwordOnly[flagsAt] |= 0x40;
-    expect(read(passwordOnly, connectFields(passwordOnly, false)!)).toMatchObject({ username: null, password: '70', end: passwordOnly.length });
+    expect(read(passwordOnly, connectFields(passwordOnly)!)).toMatchObject({ username: null, password: '70', end: passwordOnly.length });
   });
 
   it('reports bytes after the fields, and fields the flags do not announce, through `end`', () => {
     const frame = frameOf({ username: 'u', password: Buffer.from('p') });
     const trailing = withBody(frame, Buffer.concat([frame.subarray(2), Buffer.from([0])]));
-    expect(connectFields(trailing, false)!.end).toBe(frame.length);
-    const flagsAt = connectFields(frame, false)!.protocolNameEnd + 1;
+    expect(connectFields(trailing)!.end).toBe(frame.length);
+    const flagsAt = connectFields(frame)!.protocolNameEnd + 1;
     const unannounced = Buffer.from(frame);
     unannounced[flagsAt] &= ~0xc0;
-    expect(read(unannounced, connectFields(unannounced, false)!)).toMatchObject({ username: null, password: null, end: frame.length - 6 });
+    expect(read(unannounced, connectFields(unannounced)!)).toMatchObject({ username: null, password: null, end: frame.length - 6 });
   });
 
   it('is null when the header (protocol name, level, flags, keep alive) is short', () => {
     const frame = frameOf({});
-    for (const cut of [2, 3, 4, 8, 9, 10, 11]) expect(connectFields(withBody(frame, frame.subarray(2, cut)), false)).toBeNull();
+    for (const cut of [2, 3, 4, 8, 9, 10, 11]) expect(connectFields(withBody(frame, frame.subarray(2, cut)))).toBeNull();
     const longName = Buffer.from(frame);
     longName.writeUInt16BE(frame.length, 2);
-    expect(connectFields(longName, false)).toBeNull();
+    expect(connectFields(longName)).toBeNull();
   });
 
   it('refills one object: absent fields are -1 again after a CONNECT that had them', () => {
     const everything = frameOf({ protocolVersion: 5, properties: { sessionExpiryInterval: 1 }, will, username: 'u', password: Buffer.from('p') });
-    const full = connectFields(everything, true);
-    const bare = connectFields(frameOf({}), false);
+    const full = connectFields(everything);
+    const bare = connectFields(frameOf({}));
     expect(bare).toBe(full);
     expect(bare).toMatchObject({ properties: -1, willProperties: -1, willTopic: -1, willTopicEnd: -1, willPayload: -1, willPayloadEnd: -1 });
     expect(bare).toMatchObject({ username: -1, usernameEnd: -1, password: -1, passwordEnd: -1 });

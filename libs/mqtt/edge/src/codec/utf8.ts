@@ -6,8 +6,8 @@
  */
 import { isUtf8 } from 'node:buffer';
 
-import { connectFields, type ConnectFields } from './connect-fields';
 import { afterFixedHeader, afterProperties, fieldEnd } from './frame-reader';
+import { firstProperty, propertyEnd, propertyKind } from './properties';
 
 /** True when a decoded string may come from ill-formed UTF-8 (U+FFFD) or holds U+0000. */
 export function suspectString(s: string | undefined): boolean {
@@ -20,7 +20,7 @@ export function suspectString(s: string | undefined): boolean {
 }
 
 /** The bytes [start, end) are well-formed UTF-8 without U+0000. */
-function wellFormed(frame: Buffer, start: number, end: number): boolean {
+export function wellFormed(frame: Buffer, start: number, end: number): boolean {
   const bytes = frame.subarray(start, end);
   return isUtf8(bytes) && !bytes.includes(0);
 }
@@ -32,21 +32,6 @@ function wellFormed(frame: Buffer, start: number, end: number): boolean {
 function checkStrings(frame: Buffer, at: number, check: boolean): number {
   const end = fieldEnd(frame, at);
   return end >= 0 && check && !wellFormed(frame, at + 2, end) ? -1 : end;
-}
-
-/**
- * The CONNECT's client id, will topic and username are well-formed UTF-8 without U+0000 (§3.1.3). Called
- * only when a decoded one is suspect; the password and will payload are binary and not checked. The whole
- * layout must fit, password included: on a frame mqtt-packet decoded it does, unless a 5.0 property block's
- * length disagrees with the properties in it (a malformed packet all the same).
- */
-export function connectStringsAreWellFormed(frame: Buffer, version: number, f: ConnectFields | null = connectFields(frame, version === 5)): boolean {
-  return (
-    f !== null &&
-    wellFormed(frame, f.clientId, f.clientIdEnd) &&
-    (f.willTopic < 0 || wellFormed(frame, f.willTopic, f.willTopicEnd)) &&
-    (f.username < 0 || wellFormed(frame, f.username, f.usernameEnd))
-  );
 }
 
 /**
@@ -70,7 +55,10 @@ export function publishTopicIsWellFormed(frame: Buffer): boolean {
   return checkStrings(frame, afterFixedHeader(frame), true) >= 0;
 }
 
-/** True when a decoded 5.0 property object holds a string (User Property names and values included) that is suspect. */
+/**
+ * True when a decoded 5.0 property object holds a string (User Property names and values included) that is
+ * suspect, or a null where a string should be: mqtt-packet gives null for a string that runs past the packet.
+ */
 export function suspectProperties(properties: object | undefined): boolean {
   if (properties === undefined) return false;
   const props = properties as Record<string, unknown>;
@@ -81,26 +69,16 @@ export function suspectProperties(properties: object | undefined): boolean {
       for (const name in pairs) {
         if (suspectString(name)) return true;
         const v = pairs[name];
-        if (typeof v === 'string' ? suspectString(v) : v.some(suspectString)) return true;
+        if (typeof v === 'string' ? suspectString(v) : !Array.isArray(v) || v.some((s) => typeof s !== 'string' || suspectString(s))) return true;
       }
     } else if (typeof value === 'string') {
       if (suspectString(value)) return true;
-    } else if (Array.isArray(value) && value.some((v) => typeof v === 'string' && suspectString(v))) {
+    } else if (value === null || (Array.isArray(value) && value.some((v) => v === null || (typeof v === 'string' && suspectString(v))))) {
       return true;
     }
   }
   return false;
 }
-
-/**
- * Size of each 5.0 property's value by identifier (§2.2.2.2): bytes for fixed sizes, 's' a UTF-8 string,
- * 'p' a string pair, 'd' binary data, 'v' a Variable Byte Integer. Unknown identifiers are absent.
- */
-const PROPERTY_KINDS: Record<number, number | 's' | 'p' | 'd' | 'v'> = {
-  0x01: 1, 0x02: 4, 0x03: 's', 0x08: 's', 0x09: 'd', 0x0b: 'v', 0x11: 4, 0x12: 's', 0x13: 2, 0x15: 's',
-  0x16: 'd', 0x17: 1, 0x18: 4, 0x19: 1, 0x1a: 's', 0x1c: 's', 0x1f: 's', 0x21: 2, 0x22: 2, 0x23: 2,
-  0x24: 1, 0x25: 1, 0x26: 'p', 0x27: 4, 0x28: 1, 0x29: 1, 0x2a: 1,
-};
 
 /**
  * The property block at `at` (its Variable Byte Integer length first): every UTF-8 string in it, both
@@ -110,42 +88,29 @@ const PROPERTY_KINDS: Record<number, number | 's' | 'p' | 'd' | 'v'> = {
 function checkProperties(frame: Buffer, at: number): number {
   const end = afterProperties(frame, at);
   if (end < 0) return -1;
-  // The properties start after the block's length (a Variable Byte Integer afterProperties found terminated).
-  let i = at;
-  while (frame[i] & 0x80) i++;
-  i++;
-  while (i < end) {
-    const kind = PROPERTY_KINDS[frame[i++]];
-    if (kind === undefined) return -1;
-    if (typeof kind === 'number') i += kind;
-    else if (kind === 'v') {
-      while (i < end && frame[i] & 0x80) i++;
-      i++;
-    } else {
-      i = checkStrings(frame, i, kind !== 'd');
-      if (i >= 0 && kind === 'p') i = checkStrings(frame, i, true);
-      if (i < 0) return -1;
+  for (let i = firstProperty(frame, at); i < end; ) {
+    const next = propertyEnd(frame, i, end);
+    if (next < 0) return -1;
+    const kind = propertyKind(frame[i]);
+    if (kind === 's' || kind === 'p') {
+      const second = checkStrings(frame, i + 1, true);
+      if (second < 0 || (kind === 'p' && checkStrings(frame, second, true) < 0)) return -1;
     }
+    i = next;
   }
-  return i === end ? end : -1;
+  return end;
 }
 
 /**
- * Every UTF-8 string inside the properties of a 5.0 packet (the will properties of a CONNECT included) is
- * well-formed without U+0000 [MQTT-1.5.4-1/2], [MQTT-1.5.7-1]. Called only when a decoded one is suspect
- * (`suspectProperties`), on a frame the decoder accepted. A CONNECT's fields may come walked already (`connect`).
+ * Every UTF-8 string inside the properties of a 5.0 packet after CONNECT is well-formed without U+0000
+ * [MQTT-1.5.4-1/2], [MQTT-1.5.7-1]. Called only when a decoded one is suspect (`suspectProperties`), on a
+ * frame mqtt-packet accepted. A CONNECT's properties are checked as it is decoded (connect-decoder.ts).
  */
-export function propertiesAreWellFormed(frame: Buffer, connect?: ConnectFields | null): boolean {
+export function propertiesAreWellFormed(frame: Buffer): boolean {
   const type = frame[0] >> 4;
   let i = afterFixedHeader(frame);
   const remaining = frame.length - i;
   switch (type) {
-    case 1: {
-      // CONNECT: its properties, then the will properties when there is a will. When both blocks are sound,
-      // mqtt-packet read the fields where connectFields finds them, so they fit: requiring it refuses nothing more.
-      const f = connect === undefined ? connectFields(frame, true) : connect;
-      return f !== null && checkProperties(frame, f.properties) >= 0 && (f.willProperties < 0 || checkProperties(frame, f.willProperties) >= 0);
-    }
     case 3: {
       // PUBLISH: topic, packet identifier when QoS > 0.
       i = checkStrings(frame, i, false);

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IConnackPacket, IDisconnectPacket } from 'mqtt-packet';
 import { topicNameProblem } from '@signet/permissions';
-import { connackV4, connectFieldsFit, decodeConnect, encode, peekProtocolLevel } from '../codec/codec';
-import { connectFields } from '../codec/connect-fields';
-import { connectStringsAreWellFormed, suspectString } from '../codec/utf8';
+import { connackV4, encode } from '../codec/codec';
+import { CONNECT_UNSUPPORTED_VERSION, ConnectProblem, decodeConnect } from '../codec/connect-decoder';
 import type { SessionRequest } from '../core/broker';
 import { RC } from '../core/codes';
 import { topicOverLimits } from '../core/limits';
@@ -25,47 +24,36 @@ interface ConnectContext {
 
 /** The first packet, a CONNECT (the dispatcher checked its type [MQTT-3.1.0-1]): checks, then authentication. */
 export function onConnect(peer: Peer, frame: Buffer): void {
-  const level = peekProtocolLevel(frame);
-  if (level !== 3 && level !== 4 && level !== 5) {
-    // Unsupported protocol level: CONNACK 0x01 in 3.1.1 format, then close [MQTT-3.1.2-2].
-    if (level >= 0) {
-      const connack = encode({ cmd: 'connack', returnCode: 1, sessionPresent: false }, 4);
-      if (connack !== null) peer.write(connack);
+  // One walk and one decoder for every CONNECT: refused here for what the protocol refuses, before any limit.
+  const packet = decodeConnect(frame);
+  if (packet instanceof ConnectProblem) {
+    const level = packet.level;
+    if (packet.reasonCode === CONNECT_UNSUPPORTED_VERSION) {
+      // Unsupported protocol level: CONNACK 0x01 in 3.1.1 format, then close [MQTT-3.1.2-2]; not MQTT: just close.
+      if (level >= 0) {
+        const connack = encode({ cmd: 'connack', returnCode: 1, sessionPresent: false }, 4);
+        if (connack !== null) peer.write(connack);
+      }
+      refused(peer, 'unsupported_protocol_version', level, undefined);
+      return;
     }
-    refused(peer, 'unsupported_protocol_version', level, undefined);
+    peer.protocolVersion = level as 3 | 4 | 5;
+    // Even a refusal must fit the client's Maximum Packet Size [MQTT-3.1.2-24].
+    if (packet.maximumPacketSize !== undefined) peer.clientMaxPacket = packet.maximumPacketSize;
+    // 5.0: CONNACK 0x81 (malformed: flags, layout, UTF-8 [MQTT-1.5.4-1/2], properties §2.2.2.2) or 0x82
+    // (a property rule, §3.1.2.11); 3.1.1 is closed without CONNACK [MQTT-3.1.4-1], §4.13.
+    refuse(peer, 'protocol_error', packet.detail, packet.reasonCode);
     return;
   }
+  const level = packet.protocolVersion as 3 | 4 | 5;
   peer.protocolVersion = level;
   const v5 = level === 5;
-  // The one walk over the CONNECT's fields: the decoder and every check below read these offsets.
-  const fields = connectFields(frame, v5);
-  const decoded = decodeConnect(frame, level, fields);
-  if (decoded === null || decoded.cmd !== 'connect') {
-    // 5.0: a malformed CONNECT may be answered with CONNACK 0x81 before closing.
-    refuse(peer, 'protocol_error', 'malformed CONNECT', RC.MALFORMED);
-    return;
-  }
-  const packet = decoded;
-  // 3.1.1: fields the flags do not announce, or a password without a user name, are a malformed
-  // CONNECT, closed without CONNACK [MQTT-3.1.2-18…22], [MQTT-3.1.4-1].
-  if (!v5 && !connectFieldsFit(frame, fields)) {
-    refuse(peer, 'protocol_error', 'CONNECT fields do not match its flags');
-    return;
-  }
   const broker = peer.broker;
   const limits = broker.limits;
   const props = packet.properties;
-  // Known from here on, so that even a refusing CONNACK is not sent to a client that cannot take it [MQTT-3.1.2-24].
-  if (v5 && props?.maximumPacketSize !== undefined && props.maximumPacketSize > 0) peer.clientMaxPacket = props.maximumPacketSize;
-  // Ill-formed UTF-8 or U+0000 in the client id, will topic or username makes the CONNECT malformed
-  // [MQTT-1.5.3-1/2] (5.0 [MQTT-1.5.4-1/2]): 5.0 CONNACK 0x81, 3.1.1 closed without CONNACK (§4.13).
-  if (
-    (suspectString(packet.clientId) || suspectString(packet.username) || suspectString(packet.will?.topic)) &&
-    !connectStringsAreWellFormed(frame, level, fields)
-  ) {
-    refuse(peer, 'protocol_error', 'ill-formed UTF-8 string', RC.MALFORMED);
-    return;
-  }
+  // Known from here on (0 was refused by the decoder), so that even a refusing CONNACK is not sent to a client
+  // that cannot take it [MQTT-3.1.2-24].
+  if (props?.maximumPacketSize !== undefined) peer.clientMaxPacket = props.maximumPacketSize;
 
   // Edge limits come first: nothing below reaches the authenticator (5.0 §3.2.2.2: the CONNACK reason
   // codes 0x97, 0x9F, 0x85, 0x86 are the server's to choose for these).
@@ -98,22 +86,13 @@ export function onConnect(peer: Peer, frame: Buffer): void {
       }
       peer.authMethod = AUTH_METHOD;
     }
-    // Receive Maximum or Maximum Packet Size of 0 is a protocol error (5.0 §3.1.2.11.3, §3.1.2.11.4).
-    if (props.receiveMaximum === 0 || props.maximumPacketSize === 0) {
-      refuse(peer, 'protocol_error', 'zero receive maximum or maximum packet size');
-      return;
-    }
     if (props.receiveMaximum !== undefined) peer.sendQuota = Math.min(limits.maxInflight, props.receiveMaximum);
     if (props.topicAliasMaximum !== undefined) peer.outAliasMax = Math.min(props.topicAliasMaximum, limits.maxTopicAliases);
   }
 
   const will = packet.will;
   if (will !== undefined) {
-    // Will QoS 3 is malformed [MQTT-3.1.2-14]; the will topic must be a valid topic name.
-    if ((will.qos ?? 0) > 2) {
-      refuse(peer, 'protocol_error', 'will QoS 3', RC.MALFORMED);
-      return;
-    }
+    // The will topic must be a valid topic name (Will QoS 3 is refused by the decoder).
     if (topicNameProblem(will.topic) !== null) {
       refuse(peer, 'protocol_error', 'invalid will topic', RC.TOPIC_NAME_INVALID);
       return;
