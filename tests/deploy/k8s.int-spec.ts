@@ -69,6 +69,12 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     expect(objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name).sort()).toEqual(DEPLOYED);
   });
 
+  it('labels every pod part-of signet (docs/deployment.md finds the bootstrap key with it)', () => {
+    const workloads = objectsOf(overlay).filter((o) => o.kind === 'Deployment' || o.kind === 'Job');
+    const unlabelled = workloads.filter((w) => (specOf(w)['template'] as { metadata: { labels: Record<string, string> } }).metadata.labels['app.kubernetes.io/part-of'] !== 'signet');
+    expect(unlabelled.map(describeObject)).toEqual([]);
+  });
+
   it('puts everything in the signet namespace, with PostgreSQL and Redis outside', () => {
     const objects = objectsOf(overlay);
     expect(objects.filter((o) => o.kind !== 'Namespace' && o.metadata.namespace !== 'signet').map(describeObject)).toEqual([]);
