@@ -1,0 +1,45 @@
+import type { FastifyInstance } from 'fastify';
+
+import { badRequest, ProblemError } from './problem';
+
+/** RFC 8259 §8.1: JSON exchanged between systems is UTF-8; `charset` may only say so. */
+const UTF8 = /^"?utf-?8"?$/i;
+// ignoreBOM keeps a BOM in the text, where JSON.parse refuses it as before.
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The `charset` parameter of a Content-Type header, if any. */
+function charsetOf(contentType: string | undefined): string | undefined {
+  for (const param of (contentType ?? '').split(';').slice(1)) {
+    const eq = param.indexOf('=');
+    if (eq !== -1 && param.slice(0, eq).trim().toLowerCase() === 'charset') return param.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+/**
+ * Our own JSON parser, so every failure is a problem with a stable code
+ * (Nest would otherwise flatten Fastify's error into a generic 400): a
+ * charset other than UTF-8 is 415 `unsupported_media_type`; bytes that are
+ * not UTF-8, or text that is not JSON, are 400 `malformed_json`.
+ */
+export function installJsonBodyParser(fastify: FastifyInstance): void {
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body: Buffer, done) => {
+    const charset = charsetOf(req.headers['content-type']);
+    if (charset !== undefined && !UTF8.test(charset)) {
+      return done(new ProblemError(415, 'unsupported_media_type', 'JSON bodies must be UTF-8 (charset=utf-8 or none)'), undefined);
+    }
+    let text: string;
+    try {
+      text = decoder.decode(body);
+    } catch {
+      return done(badRequest('malformed_json', 'request body is not valid UTF-8'), undefined);
+    }
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(badRequest('malformed_json', 'request body is not valid JSON'), undefined);
+    }
+  });
+}

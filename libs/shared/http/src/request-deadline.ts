@@ -1,0 +1,34 @@
+import { AsyncResource } from 'node:async_hooks';
+
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+import { runWithDeadline } from '@signet/persistence';
+
+import { requestTimedOut, sendProblem } from './problem.filter';
+
+/**
+ * Every request is answered within `timeoutMs` of its arrival: at the
+ * deadline a request still in progress gets 503 `request_timeout` (with
+ * `Retry-After`), and the deadline is visible to the work it started
+ * (`currentDeadline()`, read by `inTransaction`), which rolls back rather than
+ * commit for a caller who has already been answered.
+ */
+export function installRequestDeadline(fastify: FastifyInstance, timeoutMs: number): void {
+  // The work of a request continues in the async context of req.emit('end') once the body is read, not in
+  // the one of its onRequest hook, so the context is carried over explicitly (as @fastify/request-context does).
+  const contexts = new WeakMap<FastifyRequest, AsyncResource>();
+  fastify.addHook('onRequest', (req, reply, done) => {
+    const timer = setTimeout(() => sendProblem(reply, requestTimedOut()), timeoutMs);
+    reply.raw.once('close', () => clearTimeout(timer));
+    runWithDeadline(Date.now() + timeoutMs, () => {
+      const context = new AsyncResource('signet-request');
+      contexts.set(req, context);
+      context.runInAsyncScope(done);
+    });
+  });
+  fastify.addHook('preValidation', (req, _reply, done) => {
+    const context = contexts.get(req);
+    if (context) context.runInAsyncScope(done);
+    else done();
+  });
+}
