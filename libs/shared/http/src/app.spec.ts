@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { Body, Controller, Get, Module, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, Module, Param, Patch, Post } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
@@ -27,6 +27,11 @@ class EchoDto {
   @ApiPropertyOptional({ type: String, nullable: true }) @IsOptional() @IsString() note?: string | null;
 }
 
+/** An update: a merge patch, where null removes a field (RFC 7396). */
+class EchoUpdateDto {
+  @IsOptional() @IsString() label?: string | null;
+}
+
 /** Errors shaped as node-postgres and TypeORM raise them. */
 const pgError = (message: string, code?: string): Error => Object.assign(new Error(message), code ? { code } : {});
 const typeormError = (code: string): Error => Object.assign(new Error('query failed'), { driverError: pgError('x', code) });
@@ -42,6 +47,11 @@ class EchoController {
     if (body.name === 'pg-acquire') throw pgError('timeout exceeded when trying to connect');
     if (body.name === 'pg-statement-timeout') throw typeormError('57014');
     if (body.name === 'pg-unique') throw typeormError('23505');
+    return body;
+  }
+
+  @Patch()
+  update(@Body() body: EchoUpdateDto): EchoUpdateDto {
     return body;
   }
 
@@ -66,7 +76,7 @@ const silentApp = (imports: (typeof EchoModule)[], extra: { requestTimeoutMs?: n
 
 describe('createHttpApp', () => {
   let app: NestFastifyApplication;
-  const inject = (opts: { method: 'GET' | 'POST'; url: string; payload?: string | Buffer; headers?: Record<string, string> }) =>
+  const inject = (opts: { method: 'GET' | 'POST' | 'PATCH'; url: string; payload?: string | Buffer; headers?: Record<string, string> }) =>
     app.getHttpAdapter().getInstance().inject(opts);
   const json = { 'content-type': 'application/json' };
 
@@ -172,6 +182,12 @@ describe('createHttpApp', () => {
     const res = await inject({ method: 'POST', url: '/echo', headers: json, payload: '{"name":"a","count":1,"note":null,"tags":{}}' });
     expect(res.statusCode).toBe(201);
     expect(res.json()).toEqual({ name: 'a', count: 1, note: null, tags: {} });
+  });
+
+  it('leaves null to the update DTO in a PATCH (a merge patch: null removes)', async () => {
+    const res = await inject({ method: 'PATCH', url: '/echo', headers: json, payload: '{"label":null}' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ label: null });
   });
 
   it.each(['pg-reset', 'pg-terminated', 'pg-acquire', 'pg-statement-timeout'])(

@@ -11,7 +11,7 @@ import { LOGGER, METRICS, PinoNestLogger, SignetMetrics } from '@signet/observab
 import { HealthController, HealthRegistry } from './health';
 import { installJsonBodyParser } from './json-body';
 import { clientErrorProblem, ProblemFilter, sendProblem, toProblem } from './problem.filter';
-import { installRequestDeadline } from './request-deadline';
+import { installRequestContext } from './request-context';
 import { createValidationPipe } from './validation';
 
 export interface HttpAppOptions {
@@ -69,7 +69,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<NestFastif
   });
   const fastify = app.getHttpAdapter().getInstance();
   installJsonBodyParser(fastify);
-  if (options.requestTimeoutMs !== undefined) installRequestDeadline(fastify, options.requestTimeoutMs);
+  installRequestContext(fastify, options.requestTimeoutMs);
   fastify.addHook('onResponse', async (req: FastifyRequest, reply: FastifyReply) => {
     options.metrics.httpRequests.inc({
       method: req.method,

@@ -2,6 +2,7 @@ import { ValidationError, ValidationPipe } from '@nestjs/common';
 import type { ValidatorOptions } from 'class-validator';
 
 import { badRequest } from './problem';
+import { currentRequestMethod } from './request-context';
 
 function flatten(errors: ValidationError[], parent = ''): { field: string; message: string }[] {
   return errors.flatMap((e) => {
@@ -26,7 +27,8 @@ const isDto = (value: unknown): value is object =>
  * at any depth. class-validator's @IsOptional skips every check for null as
  * for an absent field, so `{"permissions": null}` would otherwise reach the
  * handler as a value no code expects. Fields that already failed are left to
- * their own messages.
+ * their own messages. A PATCH body is a merge patch, where null means
+ * "remove" (RFC 7396 §1): there each update DTO says what null may do.
  */
 function nullErrors(dto: object, failed: ReadonlySet<string>): ValidationError[] {
   const errors: ValidationError[] = [];
@@ -47,13 +49,14 @@ function nullErrors(dto: object, failed: ReadonlySet<string>): ValidationError[]
 class SignetValidationPipe extends ValidationPipe {
   protected override async validate(object: object, validatorOptions?: ValidatorOptions): Promise<ValidationError[]> {
     const errors = await super.validate(object, validatorOptions);
+    if (currentRequestMethod() === 'PATCH') return errors;
     return [...errors, ...nullErrors(object, new Set(errors.map((e) => e.property)))];
   }
 }
 
 /**
  * DTO validation for every route: unknown fields are refused, `null` is
- * refused unless the field is declared nullable, and failures become one 400
+ * refused unless the field is declared nullable (or in a PATCH), and failures become one 400
  * problem `validation_failed` listing each field's errors.
  */
 export const createValidationPipe = (): ValidationPipe =>
