@@ -8,7 +8,7 @@ import { openDatabase, OpenedDatabase } from './database';
 import { IssuedTokenEntity, OrgEntity } from './entities';
 import { SIGNET_MIGRATIONS } from './migrations';
 import { RevocationStore } from './revocation-store';
-import { createTestDatabase, TestDatabase } from '@signet/testing';
+import { createTestDatabase, TcpProxy, TestDatabase, waitFor } from '@signet/testing';
 import { DeadlineExceededError, runWithDeadline } from './deadline';
 import { inTransaction, isDatabaseUnavailable, runAfterCommit } from './transactions';
 
@@ -217,6 +217,38 @@ describe.each<Mode>(['postgres', 'embedded'])('database deadlines (%s)', (mode) 
       inTransaction(db.dataSource, (m) => m.query(`INSERT INTO orgs (id, name) VALUES ('org_intime000000', 'on time')`)),
     );
     expect(await orgs('org_intime000000')).toBe(1);
+  });
+});
+
+describe('a stalled link to PostgreSQL', () => {
+  it('closes, rather than reuses, a connection whose statement got no answer', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'signet-db-stall-'));
+    const pg = await createTestDatabase();
+    const proxy = TcpProxy.forUrl(pg.url);
+    await proxy.start();
+    const db = await openDatabase(loadConfig({ SIGNET_DATA_DIR: dataDir, DATABASE_URL: proxy.urlFor(pg.url), SIGNET_DB_STATEMENT_TIMEOUT_MS: '300' }));
+    try {
+      // The pool's one connection (the migrations' own is closed).
+      await waitFor(() => proxy.connectionCount === 1);
+      proxy.stall();
+      const started = Date.now();
+      const failure = await db.dataSource.query('SELECT 1').then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(isDatabaseUnavailable(failure)).toBe(true);
+      expect(Date.now() - started).toBeLessThan(3000);
+      proxy.restore();
+      // Ended on release: its socket closes once the link delivers again, and the pool opens a fresh one.
+      await waitFor(() => proxy.connectionCount === 0, { message: 'the abandoned connection was not closed' });
+      expect(await db.dataSource.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    } finally {
+      proxy.restore();
+      await db.close();
+      await proxy.close();
+      await pg.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
