@@ -166,6 +166,15 @@ describe('createHttpApp', () => {
     expect(res.json()).toMatchObject({ code: 'malformed_json' });
   });
 
+  it.each(['{"name":"a","count":1,"__proto__":{"x":1}}', '{"name":"a","count":1,"tags":{"constructor":{"prototype":{"x":1}}}}'])(
+    'refuses a body with prototype keys (%s), which DTOs would silently drop',
+    async (payload) => {
+      const res = await inject({ method: 'POST', url: '/echo', headers: json, payload });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'malformed_json' });
+    },
+  );
+
   it.each([
     ['an optional field', '{"name":"a","count":1,"label":null}', 'label'],
     ['a nested optional field', '{"name":"a","count":1,"tags":{"colour":null}}', 'tags.colour'],
