@@ -97,6 +97,12 @@ const DRIVER_MESSAGES = [
   'timeout expired',
 ];
 
+/** The SQLSTATE of an error PostgreSQL reported (the server answered), as opposed to a socket or driver error. */
+function serverState(err: unknown): string | undefined {
+  const code = sqlState(err);
+  return code !== undefined && !NETWORK_CODES.has(code) && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
 /**
  * True when `err` says the database cannot be reached or did not answer in
  * time (as opposed to refusing the statement): callers answer 503 / "server
@@ -105,11 +111,10 @@ const DRIVER_MESSAGES = [
 export function isDatabaseUnavailable(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e !== null && typeof e === 'object' && depth < 4; depth++) {
     if (e instanceof DeadlineExceededError) return false;
-    const state = sqlState(e);
-    if (state !== undefined) {
-      if (UNAVAILABLE_STATES.has(state) || UNAVAILABLE_CLASSES.includes(state.slice(0, 2)) || NETWORK_CODES.has(state)) return true;
-      if (/^[0-9A-Z]{5}$/.test(state)) return false;
-    }
+    const code = sqlState(e);
+    if (code !== undefined && NETWORK_CODES.has(code)) return true;
+    const state = serverState(e);
+    if (state !== undefined) return UNAVAILABLE_STATES.has(state) || UNAVAILABLE_CLASSES.includes(state.slice(0, 2));
     const message = (e as { message?: unknown }).message;
     if (typeof message === 'string' && DRIVER_MESSAGES.some((m) => message.includes(m))) return true;
     // TypeORM wraps the driver's error (driverError); pg-pool chains the cause of a failed connect.
@@ -138,8 +143,8 @@ const COMMIT_RESERVE_MS = 250;
  * passes while the work still waits on the database, the connection is closed
  * under it: PostgreSQL rolls back what it had started, so a statement stuck on
  * a stalled link cannot commit when the link recovers. A failure that leaves
- * the connection unusable (a timeout, a reset) closes it too, rather than
- * sending a ROLLBACK that could only wait for another timeout.
+ * the connection unusable (no answer in time, a reset) closes it too, rather
+ * than sending a ROLLBACK that could only wait for another timeout.
  */
 async function transaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
   const given = currentDeadline();
@@ -169,7 +174,8 @@ async function transaction<T>(dataSource: DataSource, work: (manager: EntityMana
   } catch (err) {
     clearTimeout(timer);
     const byDeadline = abandoned;
-    if (abandoned || isDatabaseUnavailable(err)) abandon();
+    // PostgreSQL answered (a constraint, a statement_timeout): the connection works, ROLLBACK is one round trip.
+    if (abandoned || (serverState(err) === undefined && isDatabaseUnavailable(err))) abandon();
     else if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
     throw byDeadline && !(err instanceof DeadlineExceededError) ? new DeadlineExceededError() : err;
   } finally {
