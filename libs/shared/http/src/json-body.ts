@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 
+import { HTTP_ERRORS } from './errors';
 import { badRequest, ProblemError } from './problem';
 
 /** RFC 8259 §8.1: JSON exchanged between systems is UTF-8; `charset` may only say so. */
@@ -40,27 +41,27 @@ export function installJsonBodyParser(fastify: FastifyInstance): void {
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body: Buffer, done) => {
     const charset = charsetOf(req.headers['content-type']);
     if (charset !== undefined && !UTF8.test(charset)) {
-      return done(new ProblemError(415, 'unsupported_media_type', 'JSON bodies must be UTF-8 (charset=utf-8 or none)'), undefined);
+      return done(new ProblemError(415, HTTP_ERRORS.unsupportedMediaType, 'JSON bodies must be UTF-8 (charset=utf-8 or none)'), undefined);
     }
     let text: string;
     try {
       text = decoder.decode(body);
     } catch {
-      return done(badRequest('malformed_json', 'request body is not valid UTF-8'), undefined);
+      return done(badRequest(HTTP_ERRORS.malformedJson, 'request body is not valid UTF-8'), undefined);
     }
     if (text.trim() === '') return done(null, undefined);
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch {
-      return done(badRequest('malformed_json', 'request body is not valid JSON'), undefined);
+      return done(badRequest(HTTP_ERRORS.malformedJson, 'request body is not valid JSON'), undefined);
     }
     // The reviver only when needed: it makes parsing several times slower.
     if (MAY_HAVE_PROTO_KEYS.test(text)) {
       try {
         JSON.parse(text, refuseProtoKeys);
       } catch {
-        return done(badRequest('malformed_json', 'request body must not contain __proto__ or constructor.prototype keys'), undefined);
+        return done(badRequest(HTTP_ERRORS.malformedJson, 'request body must not contain __proto__ or constructor.prototype keys'), undefined);
       }
     }
     done(null, value);

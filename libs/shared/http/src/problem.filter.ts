@@ -7,32 +7,33 @@ import type { Logger } from 'pino';
 
 import { DeadlineExceededError, isDatabaseUnavailable } from '@signet/persistence';
 
+import { HTTP_ERRORS } from './errors';
 import { PROBLEM_CONTENT_TYPE, ProblemError, serviceUnavailable, toProblemDocument } from './problem';
 
 /** Stable codes for errors raised by the framework rather than by Signet code. */
 const FRAMEWORK_CODES: Record<number, string> = {
-  400: 'bad_request',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not_found',
-  405: 'method_not_allowed',
-  408: 'request_timeout',
-  413: 'payload_too_large',
-  414: 'uri_too_long',
-  415: 'unsupported_media_type',
-  429: 'too_many_requests',
-  431: 'headers_too_large',
+  400: HTTP_ERRORS.badRequest,
+  401: HTTP_ERRORS.unauthorized,
+  403: HTTP_ERRORS.forbidden,
+  404: HTTP_ERRORS.notFound,
+  405: HTTP_ERRORS.methodNotAllowed,
+  408: HTTP_ERRORS.clientTimeout,
+  413: HTTP_ERRORS.payloadTooLarge,
+  414: HTTP_ERRORS.uriTooLong,
+  415: HTTP_ERRORS.unsupportedMediaType,
+  429: HTTP_ERRORS.tooManyRequests,
+  431: HTTP_ERRORS.headersTooLarge,
 };
 
 /** Fastify's own errors (raised before a handler runs) that deserve a specific code. */
 const FASTIFY_CODES: Record<string, string> = {
-  FST_ERR_CTP_INVALID_JSON_BODY: 'malformed_json',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'malformed_json',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
-  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad_request',
-  FST_ERR_BAD_URL: 'invalid_url',
-  FST_ERR_MAX_PARAM_LENGTH: 'uri_too_long',
+  FST_ERR_CTP_INVALID_JSON_BODY: HTTP_ERRORS.malformedJson,
+  FST_ERR_CTP_EMPTY_JSON_BODY: HTTP_ERRORS.malformedJson,
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: HTTP_ERRORS.unsupportedMediaType,
+  FST_ERR_CTP_BODY_TOO_LARGE: HTTP_ERRORS.payloadTooLarge,
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: HTTP_ERRORS.badRequest,
+  FST_ERR_BAD_URL: HTTP_ERRORS.invalidUrl,
+  FST_ERR_MAX_PARAM_LENGTH: HTTP_ERRORS.uriTooLong,
 };
 
 /** Fixed texts where Fastify's message would echo the input back (the body, a long path). */
@@ -46,14 +47,26 @@ const FASTIFY_DETAILS: Record<string, string> = {
 /** How long a caller is told to wait after a 503 (`Retry-After`): about one pool-acquire deadline. */
 export const RETRY_AFTER_MS = 5000;
 
-export const DATABASE_UNAVAILABLE = 'database_unavailable';
-/** A request not answered within SIGNET_REQUEST_TIMEOUT_MS. */
-export const REQUEST_TIMEOUT = 'request_timeout';
-
 export const databaseUnavailable = (): ProblemError =>
-  serviceUnavailable(DATABASE_UNAVAILABLE, 'the database is unavailable; retry later', RETRY_AFTER_MS);
+  serviceUnavailable(HTTP_ERRORS.databaseUnavailable, 'the database is unavailable; retry later', RETRY_AFTER_MS);
 export const requestTimedOut = (): ProblemError =>
-  serviceUnavailable(REQUEST_TIMEOUT, 'the request was not completed in time; nothing was changed, retry later', RETRY_AFTER_MS);
+  serviceUnavailable(HTTP_ERRORS.requestTimeout, 'the request was not completed in time; retry later', RETRY_AFTER_MS);
+
+/** During an outage every request fails alike: one log line per interval says so, with how many it stands for. */
+const OUTAGE_LOG_INTERVAL_MS = 5000;
+let outageLoggedAt = Number.NEGATIVE_INFINITY;
+let outageUnlogged = 0;
+
+function logOutage(logger: Logger | undefined, error: unknown): void {
+  const now = Date.now();
+  if (now - outageLoggedAt < OUTAGE_LOG_INTERVAL_MS) {
+    outageUnlogged++;
+    return;
+  }
+  logger?.warn({ err: error, alike_since_last: outageUnlogged }, 'database unavailable while serving a request');
+  outageLoggedAt = now;
+  outageUnlogged = 0;
+}
 
 /**
  * Maps anything thrown while handling a request to an RFC 9457 problem
@@ -64,13 +77,13 @@ export function toProblem(error: unknown, logger?: Logger): ProblemError {
   if (error instanceof ProblemError) return error;
   if (error instanceof DeadlineExceededError) return requestTimedOut();
   if (isDatabaseUnavailable(error)) {
-    logger?.warn({ err: error }, 'database unavailable while serving a request');
+    logOutage(logger, error);
     return databaseUnavailable();
   }
   if (error instanceof HttpException) {
     const status = error.getStatus();
     if (status < 500) {
-      return new ProblemError(status, FRAMEWORK_CODES[status] ?? 'bad_request', error.message);
+      return new ProblemError(status, FRAMEWORK_CODES[status] ?? HTTP_ERRORS.badRequest, error.message);
     }
   }
   const fastifyError = error as { code?: string; statusCode?: number; message?: string } | undefined;
@@ -81,12 +94,12 @@ export function toProblem(error: unknown, logger?: Logger): ProblemError {
   if (fastifyError?.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
     return new ProblemError(
       fastifyError.statusCode,
-      FRAMEWORK_CODES[fastifyError.statusCode] ?? 'bad_request',
+      FRAMEWORK_CODES[fastifyError.statusCode] ?? HTTP_ERRORS.badRequest,
       String(fastifyError.message),
     );
   }
   logger?.error({ err: error }, 'unhandled error while serving a request');
-  return new ProblemError(500, 'internal_error', 'an internal error occurred');
+  return new ProblemError(500, HTTP_ERRORS.internalError, 'an internal error occurred');
 }
 
 export function sendProblem(reply: FastifyReply, problem: ProblemError): void {

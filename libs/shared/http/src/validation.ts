@@ -1,6 +1,7 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
 import type { ValidatorOptions } from 'class-validator';
 
+import { HTTP_ERRORS } from './errors';
 import { badRequest } from './problem';
 import { currentRequestMethod } from './request-context';
 
@@ -67,6 +68,6 @@ export const createValidationPipe = (): ValidationPipe =>
     exceptionFactory: (errors) => {
       const list = flatten(errors);
       const detail = list.map((e) => e.message).join('; ') || 'request is invalid';
-      return badRequest('validation_failed', detail, { errors: list });
+      return badRequest(HTTP_ERRORS.validationFailed, detail, { errors: list });
     },
   });
