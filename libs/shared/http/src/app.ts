@@ -2,7 +2,7 @@ import { DynamicModule, Global, INestApplication, Module, Provider, Type } from 
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 
 import { explainListenError } from '@signet/config';
@@ -10,7 +10,7 @@ import { LOGGER, METRICS, PinoNestLogger, SignetMetrics } from '@signet/observab
 
 import { HealthController, HealthRegistry } from './health';
 import { installJsonBodyParser } from './json-body';
-import { clientErrorProblem, ProblemFilter, sendProblem, toProblem } from './problem.filter';
+import { clientErrorProblem, frameworkErrorProblem, ProblemFilter } from './problem.filter';
 import { installRequestContext } from './request-context';
 import { createValidationPipe } from './validation';
 
@@ -59,7 +59,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<NestFastif
     bodyLimit: options.bodyLimit ?? 64 * 1024,
     trustProxy: trustedProxies.length > 0 ? [...trustedProxies] : false,
     // Errors raised before a route or a request exists are problems too (bad URL, long parameter, header overflow).
-    frameworkErrors: (error: FastifyError, _req: FastifyRequest, reply: FastifyReply) => sendProblem(reply, toProblem(error, options.logger)),
+    frameworkErrors: frameworkErrorProblem(options.logger),
     clientErrorHandler: clientErrorProblem,
   });
   const app = await NestFactory.create<NestFastifyApplication>(RootModule, adapter, {

@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 
 import { DeadlineExceededError, isDatabaseUnavailable } from '@signet/persistence';
@@ -121,6 +121,12 @@ export class ProblemFilter implements ExceptionFilter {
     sendProblem(reply, toProblem(error, this.logger));
   }
 }
+
+/** Fastify's `frameworkErrors`: errors raised before a route runs (a malformed URL, a path parameter too long). */
+export const frameworkErrorProblem =
+  (logger?: Logger) =>
+  (error: FastifyError, _req: FastifyRequest, reply: FastifyReply): void =>
+    sendProblem(reply, toProblem(error, logger));
 
 /**
  * Errors Node's HTTP parser raises before Fastify has a request (a header
