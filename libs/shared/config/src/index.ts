@@ -1,5 +1,4 @@
 export * from './config';
-export * from './deadline-config';
 export * from './env';
 export * from './injection';
 export * from './listen';
