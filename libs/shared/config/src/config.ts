@@ -42,6 +42,8 @@ export interface SignetConfig {
   masterKey?: string;
   /** Apply pending migrations at start. */
   migrateOnStart: boolean;
+  /** How long the API waits on PostgreSQL and on itself before answering 503 (`SIGNET_DB_*_TIMEOUT_MS`, `SIGNET_REQUEST_TIMEOUT_MS`). */
+  deadlines: DeadlineConfig;
   tokens: {
     defaultTtlSeconds: number;
     maxTtlSeconds: number;
@@ -231,6 +233,7 @@ export function loadConfig(env: Env = process.env): SignetConfig {
     redisKeyPrefix: readString(env, 'SIGNET_REDIS_PREFIX', 'signet:'),
     masterKey,
     migrateOnStart: readBool(env, 'SIGNET_MIGRATE_ON_START', true),
+    deadlines: loadDeadlineConfig(env),
     tokens,
     apiKeys: {
       verdictTtlMs: readInt(env, 'SIGNET_KEY_CACHE_MS', 60000, 100, 600000),
@@ -248,5 +251,28 @@ export function loadConfig(env: Env = process.env): SignetConfig {
     upkeep: loadUpkeepConfig(env),
     federation: loadFederationConfig(env),
     logLevel: readEnum(env, 'SIGNET_LOG_LEVEL', LOG_LEVELS, 'info'),
+  };
+}
+
+/**
+ * At the end of the file, away from the lines other config additions touch. A
+ * PostgreSQL that stops answering must not hold a request (or a CONNECT that
+ * needs a key lookup) for ever: each wait has a bound, past which the caller
+ * gets 503 `database_unavailable` / CONNACK 0x88 and nothing commits.
+ */
+export interface DeadlineConfig {
+  /** Longest one SQL statement runs (PostgreSQL `statement_timeout`; the client gives up shortly after). */
+  dbStatementTimeoutMs: number;
+  /** Longest a caller waits for a pooled connection, connecting a new one included. */
+  dbAcquireTimeoutMs: number;
+  /** Longest the HTTP API works on one request before answering 503; a transaction still open then rolls back. */
+  requestTimeoutMs: number;
+}
+
+export function loadDeadlineConfig(env: Env): DeadlineConfig {
+  return {
+    dbStatementTimeoutMs: readInt(env, 'SIGNET_DB_STATEMENT_TIMEOUT_MS', 5000, 100, 3_600_000),
+    dbAcquireTimeoutMs: readInt(env, 'SIGNET_DB_ACQUIRE_TIMEOUT_MS', 3000, 100, 3_600_000),
+    requestTimeoutMs: readInt(env, 'SIGNET_REQUEST_TIMEOUT_MS', 10000, 100, 3_600_000),
   };
 }

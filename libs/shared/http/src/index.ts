@@ -1,4 +1,5 @@
 export * from './app';
+export * from './errors';
 export * from './health';
 export * from './problem';
 export * from './problem.filter';
