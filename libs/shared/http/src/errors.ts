@@ -19,6 +19,8 @@ export const HTTP_ERRORS = {
   headersTooLarge: 'headers_too_large',
   malformedJson: 'malformed_json',
   validationFailed: 'validation_failed',
+  /** A list's `cursor` that no page of this API returned (keyset pagination, @signet/persistence). */
+  invalidCursor: 'invalid_cursor',
   internalError: 'internal_error',
   /** PostgreSQL could not be reached, or did not answer within its deadlines (503, Retry-After). */
   databaseUnavailable: 'database_unavailable',

@@ -5,4 +5,4 @@ export * from './problem';
 export * from './problem.filter';
 export { TokenBucketLimiter } from '@signet/rate-limit';
 export * from './validation';
-export * from './common-problems';
+export * from './pagination-problems';

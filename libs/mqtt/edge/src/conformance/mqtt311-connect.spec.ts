@@ -5,7 +5,7 @@
 import WebSocket from 'ws';
 import type { IConnackPacket } from 'mqtt-packet';
 import { collect, connect, encodePacket, ORG_A, sleep, waitFor } from '../testing/helpers';
-import { connect311, DISCONNECT, frame, PINGREQ, publish311, Raw311, uid, useEdge } from './raw311';
+import { connect311, DISCONNECT, frame, PINGREQ, publish311, Raw311, uid, useEdge } from '../testing/raw311';
 
 const edge = useEdge();
 

@@ -4,7 +4,7 @@
  */
 import type { IPublishPacket, IPubrelPacket, Packet } from 'mqtt-packet';
 import { sleep, waitFor } from '../testing/helpers';
-import { closesOn, frame, publish311, Raw311, uid, useEdge } from './raw311';
+import { closesOn, frame, publish311, Raw311, uid, useEdge } from '../testing/raw311';
 
 const edge = useEdge();
 const ack = (cmd: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp', messageId: number): Packet => ({ cmd, messageId }) as Packet;

@@ -4,7 +4,7 @@
  */
 import type { IConnackPacket, IPublishPacket, Packet } from 'mqtt-packet';
 import { sleep } from '../testing/helpers';
-import { connect311, DISCONNECT, PINGREQ, publish311, Raw311, uid, useEdge, type Connect311 } from './raw311';
+import { connect311, DISCONNECT, PINGREQ, publish311, Raw311, uid, useEdge, type Connect311 } from '../testing/raw311';
 
 const edge = useEdge();
 

@@ -4,7 +4,7 @@
  */
 import type { IPublishPacket, ISubackPacket, IUnsubackPacket, Packet } from 'mqtt-packet';
 import { sleep } from '../testing/helpers';
-import { closesOn, frame, publish311, Raw311, uid, useEdge } from './raw311';
+import { closesOn, frame, publish311, Raw311, uid, useEdge } from '../testing/raw311';
 
 const edge = useEdge();
 

@@ -21,7 +21,7 @@ import {
   whenClosed,
   type TestEdge,
 } from '../testing/helpers';
-import { client5, publish, raw5, raw5Of, subscribe, unique, useEdge5 } from './mqtt5-harness';
+import { client5, publish, raw5, raw5Of, subscribe, unique, useEdge5 } from '../testing/mqtt5-harness';
 
 const MAX_KEEPALIVE = 30;
 

@@ -17,7 +17,7 @@ import {
   waitFor,
   type TestEdge,
 } from '../testing/helpers';
-import { client5, publish, raw5, raw5Of, subscribe, unique, useEdge5 } from './mqtt5-harness';
+import { client5, publish, raw5, raw5Of, subscribe, unique, useEdge5 } from '../testing/mqtt5-harness';
 
 let t: TestEdge;
 useEdge5((edge) => (t = edge));

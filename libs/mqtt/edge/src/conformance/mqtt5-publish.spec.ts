@@ -14,7 +14,7 @@ import type {
   IUnsubackPacket,
 } from 'mqtt-packet';
 import { collect, sleep, waitFor, type TestEdge } from '../testing/helpers';
-import { client5, publish, raw5, subscribe, unique, type Raw5, useEdge5 } from './mqtt5-harness';
+import { client5, publish, raw5, subscribe, unique, type Raw5, useEdge5 } from '../testing/mqtt5-harness';
 
 let t: TestEdge;
 useEdge5((edge) => (t = edge));

@@ -19,7 +19,7 @@ import {
   type RawConnection,
   unique,
   type TestEdge,
-} from '../testing/helpers';
+} from './helpers';
 
 export { unique };
 

@@ -15,7 +15,7 @@ import {
   type RawConnection,
   type TestEdge,
   type Transport,
-} from '../testing/helpers';
+} from './helpers';
 import type { EdgeLimits } from '../core/limits';
 
 /** Starts one edge for the file (beforeAll) and closes it with every client (afterAll). */
