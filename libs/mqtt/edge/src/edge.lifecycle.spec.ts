@@ -21,8 +21,8 @@ describe('MqttEdge lifecycle', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve()));
     const port = (blocker.address() as net.AddressInfo).port;
     const edge = new MqttEdge({ authenticator: new TestAuthenticator() });
-    await expect(edge.listenTcp(port, '127.0.0.1')).rejects.toThrow();
-    await expect(edge.listenWebSocket(port, '127.0.0.1')).rejects.toThrow();
+    await expect(edge.listenTcp(port, '127.0.0.1')).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    await expect(edge.listenWebSocket(port, '127.0.0.1')).rejects.toThrow(`cannot listen for MQTT over WebSocket on 127.0.0.1:${port}`);
     await edge.close();
     await new Promise<void>((resolve) => blocker.close(() => resolve()));
   });

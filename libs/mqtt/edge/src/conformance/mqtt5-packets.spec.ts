@@ -294,7 +294,7 @@ describe('MQTT over WebSocket (§6)', () => {
     const { ws } = await openWs(['mqtt']);
     expect(ws.protocol).toBe('mqtt');
     ws.terminate();
-    await expect(openWs(['not-mqtt'])).rejects.toThrow();
+    await expect(openWs(['not-mqtt'])).rejects.toThrow('upgrade refused');
   });
 
   it('[MQTT-6.0.0-1] [MQTT-6.0.0-2] packets travel in binary frames, may be split across frames or share one; a text frame closes the connection', async () => {
