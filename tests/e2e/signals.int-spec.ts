@@ -111,4 +111,16 @@ describe('stopping a started Signet', () => {
     const usage = execFileSync(process.execPath, [join(ROOT, 'bin', 'signet.js'), '--help'], { encoding: 'utf8', stdio: 'pipe' });
     for (const command of ['start', 'token-service', 'mqtt-edge', 'migrate']) expect(usage).toContain(`  ${command} `);
   });
+
+  it('every start and migrate script execs its node, so the signal has one process to reach', async () => {
+    const { scripts } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const launchers = Object.entries(scripts).filter(([name]) => /^(start|migrate)(:|$)/.test(name));
+    expect(launchers.length).toBeGreaterThanOrEqual(6);
+    for (const [name, line] of launchers) expect([name, line]).toEqual([name, expect.stringMatching(/&& exec node \S+$/)]);
+    // `npm test` says what it is doing before each step (the type check alone takes a minute).
+    const steps = scripts['test'].split(' && ');
+    steps.forEach((step, i) => {
+      if (!step.startsWith('echo ')) expect([step, steps[i - 1]]).toEqual([step, expect.stringMatching(/^echo 'npm test \d\/\d: /)]);
+    });
+  });
 });
