@@ -15,6 +15,7 @@ import { parseTrustedProxies } from './trusted-proxies';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 
 /** Every setting of every Signet process, validated once at boot. */
 export interface SignetConfig {
@@ -67,6 +68,8 @@ export interface SignetConfig {
   /** Data lifecycle and abuse limits of the public token endpoints (see README: Token API). */
   upkeep: UpkeepConfig;
   logLevel: LogLevel;
+  /** SIGNET_LOG_FORMAT: JSON lines, human lines, or (auto) human on a terminal and JSON otherwise. */
+  logFormat: (typeof LOG_FORMATS)[number];
 }
 
 /**
@@ -283,5 +286,6 @@ export function loadConfig(env: Env = process.env): SignetConfig {
     },
     upkeep: loadUpkeepConfig(env),
     logLevel: readEnum(env, 'SIGNET_LOG_LEVEL', LOG_LEVELS, 'info'),
+    logFormat: readEnum(env, 'SIGNET_LOG_FORMAT', LOG_FORMATS, 'auto'),
   };
 }
