@@ -497,7 +497,7 @@ export class RedisRevocationBus implements RevocationBus {
       this.knownEpoch = epoch;
     } else if (epoch !== this.knownEpoch) {
       if (epoch === null) {
-        this.logger.warn({ key: this.epochKey }, 'revocation state vanished from Redis; waiting for a rebuild from the source');
+        this.logger.warn({ epochKey: this.epochKey }, 'revocation state vanished from Redis; waiting for a rebuild from the source');
       } else {
         this.logger.info({ epoch }, 'revocation stream was rebuilt; replaying it from the start');
         replayAll = true;
