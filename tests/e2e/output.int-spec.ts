@@ -48,15 +48,18 @@ describe('what a start prints', () => {
     for (const line of lines) expect(line).toMatch(PRETTY_LINE);
   });
 
-  it('a taken HTTP port: the message naming the variable, no raw error line before it', async () => {
+  it.each([
+    ['SIGNET_HTTP_PORT', 'is already in use'],
+    ['SIGNET_MQTT_PORT', 'is already in use'],
+  ])('a taken port (%s): the message naming the variable, no raw error line before it', async (variable, reason) => {
     const blocker: Server = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const port = (blocker.address() as { port: number }).port;
     try {
-      app = SpawnedApp.start('signet', testEnv({ ...backend.env, SIGNET_LOG_LEVEL: 'info', SIGNET_HTTP_PORT: String(port) }));
+      app = SpawnedApp.start('signet', testEnv({ ...backend.env, SIGNET_LOG_LEVEL: 'info', [variable]: String(port) }));
       expect(await app.exited).toBe(1);
       const lines = app.stderr.split('\n').filter((l) => l !== '');
-      expect(lines.pop()).toBe(`signet: failed to start: SIGNET_HTTP_PORT: port ${port} on 127.0.0.1 is already in use; set SIGNET_HTTP_PORT to a free port`);
+      expect(lines.pop()).toBe(`signet: failed to start: ${variable}: port ${port} on 127.0.0.1 ${reason}; set ${variable} to a free port`);
       expect(jsonLines(lines.join('\n')).filter((l) => l.level >= 50)).toEqual([]);
     } finally {
       blocker.close();
