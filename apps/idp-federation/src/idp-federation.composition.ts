@@ -1,8 +1,8 @@
 import { ApiKeysModule, apiKeysOptionsFrom, BootstrapService } from '@signet/api-keys';
 import { loadConfig, SignetConfig } from '@signet/config';
-import { FederationModule } from '@signet/federation';
+import { FederationModule, federationOptionsFrom } from '@signet/federation';
 import { bannerFor, openServiceState, runProcess, SignetProcess, startService } from '@signet/runtime';
-import { TokensModule } from '@signet/tokens';
+import { TokensModule, tokensOptionsFrom } from '@signet/tokens';
 
 /**
  * IdP federation (PostgreSQL + Redis, shared with other services): HTTP
@@ -15,7 +15,7 @@ export function startIdpFederation(config: SignetConfig = loadConfig()): Promise
     const { state } = await openServiceState(ctx, onClose);
     const service = await startService(state, {
       title: 'Signet IdP federation',
-      imports: [ApiKeysModule.forRoot(apiKeysOptionsFrom(config)), TokensModule, FederationModule],
+      imports: [ApiKeysModule.forRoot(apiKeysOptionsFrom(config)), TokensModule.forRoot(tokensOptionsFrom(config)), FederationModule.forRoot(federationOptionsFrom(config))],
       bootstrap: (app) => app.get(BootstrapService).ensureBootstrap(),
     });
     onClose(() => service.close());

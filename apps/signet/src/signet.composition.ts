@@ -1,10 +1,10 @@
 import { ApiKeysEdgeHandlers, ApiKeysModule, apiKeysOptionsFrom, ApiKeysServiceModule, BootstrapService } from '@signet/api-keys';
 import { loadConfig, SignetConfig } from '@signet/config';
 import { apiKeysRegistration, signingKeysRegistration } from '@signet/contracts';
-import { FederationModule } from '@signet/federation';
+import { FederationModule, federationOptionsFrom } from '@signet/federation';
 import { HealthRegistry } from '@signet/http';
 import { bannerFor, openServiceState, runProcess, SignetProcess, startEdge, startService } from '@signet/runtime';
-import { SigningKeysService, TokenRetentionModule, TokensModule } from '@signet/tokens';
+import { SigningKeysService, TokenRetentionModule, TokensModule, tokensOptionsFrom } from '@signet/tokens';
 
 /**
  * Everything in one process, on one bus (`npm start`):
@@ -18,7 +18,7 @@ export function startAllInOne(config: SignetConfig = loadConfig()): Promise<Sign
     const { state, revocations } = await openServiceState(ctx, onClose);
     const service = await startService(state, {
       title: 'Signet',
-      imports: [ApiKeysModule.forRoot(apiKeysOptionsFrom(config)), ApiKeysServiceModule, TokensModule, TokenRetentionModule, FederationModule],
+      imports: [ApiKeysModule.forRoot(apiKeysOptionsFrom(config)), ApiKeysServiceModule, TokensModule.forRoot(tokensOptionsFrom(config)), TokenRetentionModule, FederationModule.forRoot(federationOptionsFrom(config))],
       bootstrap: (app) => app.get(BootstrapService).ensureBootstrap(),
       grpc: (app) => {
         const signingKeys = app.get(SigningKeysService);

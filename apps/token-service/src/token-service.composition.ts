@@ -2,7 +2,7 @@ import { ApiKeysModule, apiKeysOptionsFrom, BootstrapService } from '@signet/api
 import { loadConfig, SignetConfig } from '@signet/config';
 import { signingKeysRegistration } from '@signet/contracts';
 import { bannerFor, openServiceState, runProcess, SignetProcess, startService } from '@signet/runtime';
-import { SigningKeysService, TokenRetentionModule, TokensModule } from '@signet/tokens';
+import { SigningKeysService, TokenRetentionModule, TokensModule, tokensOptionsFrom } from '@signet/tokens';
 
 /**
  * The token service (PostgreSQL + Redis, shared with other services):
@@ -18,7 +18,7 @@ export function startTokenService(config: SignetConfig = loadConfig()): Promise<
       title: 'Signet token service',
       imports: [
         ApiKeysModule.forRoot(apiKeysOptionsFrom(config)),
-        TokensModule,
+        TokensModule.forRoot(tokensOptionsFrom(config)),
         // Only the token service prunes token data (one job per replica, serialised by an advisory lock).
         TokenRetentionModule,
       ],

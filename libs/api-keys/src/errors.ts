@@ -20,7 +20,6 @@ export const KEY_ERRORS = {
   keyAlreadyRotated: 'key_already_rotated',
   invalidRange: 'invalid_range',
   rangeTooLarge: 'range_too_large',
-  invalidCursor: 'invalid_cursor',
 } as const;
 
 export type KeyErrorCode = (typeof KEY_ERRORS)[keyof typeof KEY_ERRORS];
@@ -45,8 +44,6 @@ export const keyNotActive = (): ProblemError => conflict(KEY_ERRORS.keyNotActive
 
 export const keyAlreadyRotated = (successor: string): ProblemError =>
   conflict(KEY_ERRORS.keyAlreadyRotated, `this key was already rotated to ${successor}`);
-
-export const invalidCursor = (): ProblemError => badRequest(KEY_ERRORS.invalidCursor, 'cursor is not one this API returned');
 
 /** The 400s of validation: one factory per code keeps the status beside it. */
 export const invalidKeyInput = (

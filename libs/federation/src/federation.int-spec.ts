@@ -14,10 +14,10 @@ import { IdpProviderEntity, OpenedDatabase, openDatabase, OrgEntity, SecretBox }
 import { InMemoryRevocationBus } from '@signet/revocation';
 import { platformProviders } from '@signet/runtime';
 import { createTestDatabase, TestDatabase } from '@signet/testing';
-import { type TokenCredentialsDto as Credentials, TokensModule } from '@signet/tokens';
+import { type TokenCredentialsDto as Credentials, TokensModule, tokensOptionsFrom } from '@signet/tokens';
 
 import { FederationModule } from './federation.module';
-import { FEDERATION_OPTIONS, FederationOptions } from './options';
+import { federationOptionsFrom } from './options';
 import { JwksPeer, newKey, nowSeconds, OidcPeer, sign, startOidcProvider, TestKey } from './testing/idp-peers';
 
 jest.setTimeout(60_000);
@@ -59,23 +59,27 @@ let auth0Key: TestKey;
 let clerkKey: TestKey;
 let attacker: TestKey;
 
-const options: FederationOptions = { fetchTimeoutMs: 500, refetchCooldownMs: 300, clockToleranceSeconds: 30 };
+const federationEnv = { SIGNET_IDP_FETCH_TIMEOUT_MS: '500', SIGNET_IDP_REFETCH_COOLDOWN_MS: '300', SIGNET_IDP_CLOCK_TOLERANCE_SECONDS: '30' };
 let masterKey: string;
 
 /** The app as the processes build it, over the file's database, with `env` on top of its settings. */
 async function startApp(env: Record<string, string>, logger = createLogger({ name: 'test', level: 'silent' })): Promise<NestFastifyApplication> {
-  const config = loadConfig({ SIGNET_DATA_DIR: dataDir, SIGNET_MASTER_KEY: masterKey, DATABASE_URL: pg.url, ...env });
+  const config = loadConfig({
+    SIGNET_DATA_DIR: dataDir,
+    SIGNET_MASTER_KEY: masterKey,
+    DATABASE_URL: pg.url,
+    ...federationEnv,
+    SIGNET_IDP_FIREBASE_JWKS_URI: `${peer.origin}/firebase/jwks`,
+    ...env,
+  });
   const bus = new InMemoryRevocationBus();
   await bus.start();
   const started = await createHttpApp({
     title: 'test',
     logger,
     metrics: new SignetMetrics({ defaults: false }),
-    providers: [
-      ...platformProviders({ config, dataSource: db.dataSource, bus, secretBox: new SecretBox(Buffer.from(masterKey, 'base64')) }),
-      { provide: FEDERATION_OPTIONS, useValue: { ...options, firebaseJwksUri: `${peer.origin}/firebase/jwks` } },
-    ],
-    imports: [ApiKeysModule, TokensModule, FederationModule],
+    providers: platformProviders({ config, dataSource: db.dataSource, bus, secretBox: new SecretBox(Buffer.from(masterKey, 'base64')) }),
+    imports: [ApiKeysModule, TokensModule.forRoot(tokensOptionsFrom(config)), FederationModule.forRoot(federationOptionsFrom(config))],
   });
   await started.init();
   await started.getHttpAdapter().getInstance().ready();

@@ -1,24 +1,50 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 
 import { ApiKeysModule } from '@signet/api-keys';
 import { TokensModule } from '@signet/tokens';
 
-import { ExchangeController } from './exchange/exchange.controller';
-import { ExchangeService } from './exchange/exchange.service';
-import { VerifierCache } from './exchange/verifier-cache';
-import { IdpProvidersController } from './providers/idp-providers.controller';
-import { IdpProvidersService } from './providers/idp-providers.service';
+import { ExchangeCallerGuard } from './guards/exchange-caller.guard';
+import { ExchangeController } from './http/exchange.controller';
+import { IdpProvidersController } from './http/idp-providers.controller';
+import { IDP_PROVIDER_REPOSITORY, TypeOrmIdpProviderRepository } from './idp-providers.repository';
+import { FEDERATION_OPTIONS, FederationOptions } from './options';
+import { TOKEN_ISSUANCE, TokenIssuerIssuance } from './token-issuance.repository';
+import { CreateProviderUseCase } from './usecases/create-provider/create-provider.usecase';
+import { DeleteProviderUseCase } from './usecases/delete-provider/delete-provider.usecase';
+import { ExchangeUseCase } from './usecases/exchange/exchange.usecase';
+import { GetProviderUseCase } from './usecases/get-provider/get-provider.usecase';
+import { ListProvidersUseCase } from './usecases/list-providers/list-providers.usecase';
+import { UpdateProviderUseCase } from './usecases/update-provider/update-provider.usecase';
+import { VerifierCache } from './verification/verifier-cache';
 
 /**
  * IdP federation: /v1/idp-providers (CRUD, API key) and
- * /v1/federation/exchange (IdP token → tkn_ credentials). Needs the global
- * providers SIGNET_CONFIG, DATA_SOURCE, SECRET_BOX, LOGGER (and what
- * TokensModule needs); FEDERATION_OPTIONS is optional.
+ * /v1/federation/exchange (IdP token → tkn_ credentials). Wiring only.
+ * Register it with {@link FederationModule.forRoot}: imported bare, Nest
+ * refuses to start (FEDERATION_OPTIONS cannot be resolved) rather than run
+ * without options. Needs the global providers SIGNET_CONFIG, DATA_SOURCE,
+ * SECRET_BOX, LOGGER (and what TokensModule needs).
  */
 @Module({
   imports: [ApiKeysModule, TokensModule],
   controllers: [IdpProvidersController, ExchangeController],
-  providers: [IdpProvidersService, VerifierCache, ExchangeService],
-  exports: [IdpProvidersService, ExchangeService],
+  providers: [
+    { provide: IDP_PROVIDER_REPOSITORY, useClass: TypeOrmIdpProviderRepository },
+    { provide: TOKEN_ISSUANCE, useClass: TokenIssuerIssuance },
+    VerifierCache,
+    // Injects ApiKeysModule's ApiKeyGuard for the backend form.
+    ExchangeCallerGuard,
+    CreateProviderUseCase,
+    ListProvidersUseCase,
+    GetProviderUseCase,
+    UpdateProviderUseCase,
+    DeleteProviderUseCase,
+    ExchangeUseCase,
+  ],
+  exports: [ExchangeUseCase, CreateProviderUseCase, ListProvidersUseCase, GetProviderUseCase, UpdateProviderUseCase, DeleteProviderUseCase],
 })
-export class FederationModule {}
+export class FederationModule {
+  static forRoot(options: FederationOptions): DynamicModule {
+    return { module: FederationModule, providers: [{ provide: FEDERATION_OPTIONS, useValue: options }] };
+  }
+}

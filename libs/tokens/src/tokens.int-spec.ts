@@ -33,11 +33,13 @@ import {
 
 import { platformProviders } from '@signet/runtime';
 import { createTestDatabase, TestDatabase, waitFor } from '@signet/testing';
+import type { TokenCredentialsDto as Credentials } from './http/dto';
+import { tokensOptionsFrom } from './options';
 import { TokenRetentionJob } from './retention/token-retention.job';
 import { TokenRetentionModule } from './retention/token-retention.module';
+import { TypeOrmTokenRetentionRepository } from './retention/token-retention.repository';
 import { SigningKeysService } from './signing-keys/signing-keys.service';
 import { TokensModule } from './tokens.module';
-import type { TokenCredentialsDto as Credentials } from './tokens/dto';
 
 // A project-level testTimeout is not applied by jest; embedded starts (initdb) and bcrypt need more than 5 s under load.
 jest.setTimeout(60_000);
@@ -130,7 +132,7 @@ async function startHarness(
       providers: [
         ...platformProviders({ config, dataSource: db.dataSource, bus, secretBox: new SecretBox(Buffer.from(masterKey, 'base64')) }),
       ],
-      imports: [ApiKeysModule, TokensModule, TokenRetentionModule],
+      imports: [ApiKeysModule, TokensModule.forRoot(tokensOptionsFrom(config)), TokenRetentionModule],
     });
     await app.init();
   } catch (err) {
@@ -850,7 +852,7 @@ describe('token service API', () => {
         await expireToken(h.db, c.token_id, 8);
         await ageRefreshToken(h.db, c.token_id, { expired: 8 });
       }
-      const replica = () => new TokenRetentionJob(h.db.dataSource, h.config, createLogger({ name: 'replica', level: 'silent' }));
+      const replica = () => new TokenRetentionJob(new TypeOrmTokenRetentionRepository(h.db.dataSource), tokensOptionsFrom(h.config), createLogger({ name: 'replica', level: 'silent' }));
       const passes = await Promise.all([job().prune(), replica().prune(), replica().prune()]);
       const sum = (k: 'issuedTokens' | 'refreshTokens') => passes.reduce((n, p) => n + p[k], 0);
       expect([sum('issuedTokens'), sum('refreshTokens')]).toEqual([3, 3]);
@@ -862,7 +864,7 @@ describe('token service API', () => {
       await expireToken(h.db, old.token_id, 8);
       await ageRefreshToken(h.db, old.token_id, { expired: 8 });
       const config = { ...h.config, upkeep: { ...h.config.upkeep, retention: { pruneIntervalMs: 50, retentionDays: 7 } } };
-      const timed = new TokenRetentionJob(h.db.dataSource, config, createLogger({ name: 'timed', level: 'silent' }));
+      const timed = new TokenRetentionJob(new TypeOrmTokenRetentionRepository(h.db.dataSource), tokensOptionsFrom(config), createLogger({ name: 'timed', level: 'silent' }));
       timed.onModuleInit();
       try {
         await waitFor(async () => !(await rowsOf(h.db, old.token_id)).token, { message: 'the scheduled pass deleted the old token' });

@@ -1,10 +1,10 @@
 import { importSPKI } from 'jose';
 
-import { badRequest, ProblemError } from '@signet/http';
 import type { Permissions } from '@signet/permissions';
 import type { IdpProviderKind } from '@signet/persistence';
 import { MAX_FILTERS_PER_DIRECTION, resolvePermissions } from '@signet/tokens';
 
+import { invalidProviderSettings } from '../errors';
 import { idpUrlProblem } from '../verification/fetch';
 import { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, isAsymmetric, isHmac } from '../verification/jwt';
 
@@ -95,8 +95,7 @@ const MAX_ROLE_LENGTH = 256;
 const FIREBASE_PROJECT_ID = /^[a-z0-9][a-z0-9-]{2,62}$/;
 const HOSTNAME = /^[A-Za-z0-9.-]+(:[0-9]{1,5})?$/;
 
-const invalid = (field: string, detail: string): ProblemError =>
-  badRequest('invalid_provider_settings', `${field} ${detail}`, { field });
+const invalid = invalidProviderSettings;
 
 export interface ValidatedProvider {
   settings: ProviderSettings;

@@ -1,6 +1,6 @@
 import { importJWK, JWK, KeyLike } from 'jose';
 
-import { refuse, idpUnavailable } from '../errors';
+import { FEDERATION_ERRORS, idpUnavailable, refuse } from '../errors';
 import { fetchJson, FetchLimits } from './fetch';
 
 export interface JwksCacheOptions extends FetchLimits {
@@ -55,9 +55,9 @@ export class JwksCache {
       // The set could not be refetched: whether this kid is a rotation or a forgery is unknown.
       if (!jwk && this.lastError) throw idpUnavailable('the identity provider\'s keys cannot be refreshed');
     }
-    if (!jwk) throw refuse('unknown_key', 'the token was signed with a key the identity provider does not publish');
+    if (!jwk) throw refuse(FEDERATION_ERRORS.unknownKey, 'the token was signed with a key the identity provider does not publish');
     if ((jwk.use !== undefined && jwk.use !== 'sig') || (jwk.alg !== undefined && jwk.alg !== alg)) {
-      throw refuse('unknown_key', `the identity provider's key ${kid} is not for ${alg} signatures`);
+      throw refuse(FEDERATION_ERRORS.unknownKey, `the identity provider's key ${kid} is not for ${alg} signatures`);
     }
     const cacheKey = `${kid}\u0000${alg}\u0000${jwk.kty}`;
     const cached = this.imported.get(cacheKey);
@@ -67,7 +67,7 @@ export class JwksCache {
       // importJWK with alg refuses a key whose type does not fit the algorithm.
       key = await importJWK(jwk, alg);
     } catch {
-      throw refuse('unknown_key', `the identity provider's key ${kid} cannot verify ${alg}`);
+      throw refuse(FEDERATION_ERRORS.unknownKey, `the identity provider's key ${kid} cannot verify ${alg}`);
     }
     this.imported.set(cacheKey, key);
     return key;

@@ -1,6 +1,6 @@
 import { errors, jwtVerify, JWTPayload, KeyLike } from 'jose';
 
-import { refuse } from '../errors';
+import { FEDERATION_ERRORS, refuse } from '../errors';
 
 /** Larger than any real IdP token (Auth0 tokens with many custom claims stay under 8 KiB); checked before decoding anything. */
 export const MAX_IDP_TOKEN_LENGTH = 16 * 1024;
@@ -45,12 +45,12 @@ export async function verifyIdpJwt(token: string, policy: VerificationPolicy, op
   const header = decodeHeader(token.slice(0, token.indexOf('.')));
   const alg = header.alg;
   if (typeof alg !== 'string' || !policy.algorithms.includes(alg)) {
-    throw refuse('unsupported_algorithm', `this provider accepts ${policy.algorithms.join(', ')} only`);
+    throw refuse(FEDERATION_ERRORS.unsupportedAlgorithm, `this provider accepts ${policy.algorithms.join(', ')} only`);
   }
-  if (header.crit !== undefined) throw refuse('malformed_token', 'tokens with critical header parameters are not accepted');
+  if (header.crit !== undefined) throw refuse(FEDERATION_ERRORS.malformedToken, 'tokens with critical header parameters are not accepted');
   const kid = header.kid;
   if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0 || kid.length > MAX_KID_LENGTH)) {
-    throw refuse('malformed_token', 'the token header has an invalid kid');
+    throw refuse(FEDERATION_ERRORS.malformedToken, 'the token header has an invalid kid');
   }
   const key = await policy.resolveKey(alg, kid);
   const nowMs = options.nowMs ?? Date.now();
@@ -70,7 +70,7 @@ export async function verifyIdpJwt(token: string, policy: VerificationPolicy, op
   const nowSeconds = Math.floor(nowMs / 1000);
   // jose only checks that iat is a number; a token issued in the future is refused like one not yet valid.
   if (typeof payload.iat === 'number' && payload.iat > nowSeconds + options.clockToleranceSeconds) {
-    throw refuse('token_not_yet_valid', 'the token was issued in the future (iat)');
+    throw refuse(FEDERATION_ERRORS.tokenNotYetValid, 'the token was issued in the future (iat)');
   }
   policy.check?.(payload, nowSeconds, options.clockToleranceSeconds);
   return payload;
@@ -79,35 +79,35 @@ export async function verifyIdpJwt(token: string, policy: VerificationPolicy, op
 /** Size and shape, before anything is decoded or fetched. */
 export function checkTokenShape(token: string): void {
   if (token.length === 0 || token.length > MAX_IDP_TOKEN_LENGTH) {
-    throw refuse('malformed_token', `the token must be 1 to ${MAX_IDP_TOKEN_LENGTH} characters`);
+    throw refuse(FEDERATION_ERRORS.malformedToken, `the token must be 1 to ${MAX_IDP_TOKEN_LENGTH} characters`);
   }
-  if (!COMPACT_JWS.test(token)) throw refuse('malformed_token', 'the token is not a signed JWT (compact JWS)');
+  if (!COMPACT_JWS.test(token)) throw refuse(FEDERATION_ERRORS.malformedToken, 'the token is not a signed JWT (compact JWS)');
 }
 
 function decodeHeader(segment: string): Record<string, unknown> {
-  if (segment.length > MAX_HEADER_LENGTH) throw refuse('malformed_token', 'the token header is too large');
+  if (segment.length > MAX_HEADER_LENGTH) throw refuse(FEDERATION_ERRORS.malformedToken, 'the token header is too large');
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
   } catch {
-    throw refuse('malformed_token', 'the token header is not JSON');
+    throw refuse(FEDERATION_ERRORS.malformedToken, 'the token header is not JSON');
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw refuse('malformed_token', 'the token header is not a JSON object');
+    throw refuse(FEDERATION_ERRORS.malformedToken, 'the token header is not a JSON object');
   }
   return value as Record<string, unknown>;
 }
 
 function mapJoseError(err: unknown): Error {
-  if (err instanceof errors.JWTExpired) return refuse('token_expired', 'the token has expired');
+  if (err instanceof errors.JWTExpired) return refuse(FEDERATION_ERRORS.tokenExpired, 'the token has expired');
   if (err instanceof errors.JWTClaimValidationFailed) {
-    if (err.claim === 'iss') return refuse('invalid_issuer', 'the token was not issued by this provider (iss)');
-    if (err.claim === 'aud') return refuse('invalid_audience', 'the token is not meant for this audience (aud)');
-    if (err.claim === 'nbf') return refuse('token_not_yet_valid', 'the token is not valid yet (nbf)');
-    return refuse('invalid_claims', `the token's ${err.claim} claim is ${err.reason === 'missing' ? 'missing' : 'invalid'}`);
+    if (err.claim === 'iss') return refuse(FEDERATION_ERRORS.invalidIssuer, 'the token was not issued by this provider (iss)');
+    if (err.claim === 'aud') return refuse(FEDERATION_ERRORS.invalidAudience, 'the token is not meant for this audience (aud)');
+    if (err.claim === 'nbf') return refuse(FEDERATION_ERRORS.tokenNotYetValid, 'the token is not valid yet (nbf)');
+    return refuse(FEDERATION_ERRORS.invalidClaims, `the token's ${err.claim} claim is ${err.reason === 'missing' ? 'missing' : 'invalid'}`);
   }
-  if (err instanceof errors.JWSSignatureVerificationFailed) return refuse('invalid_signature', 'the token signature is invalid');
-  if (err instanceof errors.JOSEAlgNotAllowed) return refuse('unsupported_algorithm', 'the token algorithm is not accepted');
-  if (err instanceof errors.JOSEError) return refuse('malformed_token', 'the token is malformed');
-  return refuse('malformed_token', 'the token cannot be verified');
+  if (err instanceof errors.JWSSignatureVerificationFailed) return refuse(FEDERATION_ERRORS.invalidSignature, 'the token signature is invalid');
+  if (err instanceof errors.JOSEAlgNotAllowed) return refuse(FEDERATION_ERRORS.unsupportedAlgorithm, 'the token algorithm is not accepted');
+  if (err instanceof errors.JOSEError) return refuse(FEDERATION_ERRORS.malformedToken, 'the token is malformed');
+  return refuse(FEDERATION_ERRORS.malformedToken, 'the token cannot be verified');
 }

@@ -2,7 +2,7 @@ import { importSPKI, JWTPayload, KeyLike } from 'jose';
 
 import type { IdpProviderKind } from '@signet/persistence';
 
-import { refuse } from '../errors';
+import { FEDERATION_ERRORS, refuse } from '../errors';
 import type { ProviderSettings } from '../providers/settings';
 import type { OidcDiscovery } from './discovery';
 import type { JwksRegistry } from './jwks-cache';
@@ -35,7 +35,7 @@ const required = (value: string | undefined, name: string): string => {
 
 /** A `kid` is required to pick a key from a JWK set: the header may only select among the IdP's keys. */
 const fromJwks = (deps: VerifierDeps, url: string) => (alg: string, kid: string | undefined) => {
-  if (kid === undefined) return Promise.reject(refuse('unknown_key', 'the token header names no key (kid)'));
+  if (kid === undefined) return Promise.reject(refuse(FEDERATION_ERRORS.unknownKey, 'the token header names no key (kid)'));
   return deps.jwks.get(url).getKey(kid, alg);
 };
 
@@ -72,10 +72,10 @@ const firebase: PolicyFactory = (settings, _secret, deps) => {
     check: (claims, now, tolerance) => {
       requireSubject(claims);
       // Firebase: sub is at most 128 characters (the uid).
-      if ((claims.sub ?? '').length > 128) throw refuse('invalid_claims', 'the token sub claim is too long');
+      if ((claims.sub ?? '').length > 128) throw refuse(FEDERATION_ERRORS.invalidClaims, 'the token sub claim is too long');
       const authTime = claims['auth_time'];
       if (typeof authTime !== 'number' || authTime > now + tolerance) {
-        throw refuse('invalid_claims', 'the token auth_time claim must be a time in the past');
+        throw refuse(FEDERATION_ERRORS.invalidClaims, 'the token auth_time claim must be a time in the past');
       }
     },
   };
@@ -114,7 +114,7 @@ const clerk: PolicyFactory = (settings, _secret, deps) => {
       requireSubject(claims);
       if (parties && parties.length > 0) {
         const azp = claims['azp'];
-        if (typeof azp !== 'string' || !parties.includes(azp)) throw refuse('invalid_claims', 'the token azp claim is not an authorized party');
+        if (typeof azp !== 'string' || !parties.includes(azp)) throw refuse(FEDERATION_ERRORS.invalidClaims, 'the token azp claim is not an authorized party');
       }
     },
   };
@@ -143,7 +143,7 @@ const jwt: PolicyFactory = (settings, secret, deps) => {
   let resolveKey: VerificationPolicy['resolveKey'];
   if (secret !== null) {
     resolveKey = async (alg) => {
-      if (!isHmac(alg)) throw refuse('unsupported_algorithm', 'this provider accepts HMAC algorithms only');
+      if (!isHmac(alg)) throw refuse(FEDERATION_ERRORS.unsupportedAlgorithm, 'this provider accepts HMAC algorithms only');
       return hmacKey(secret);
     };
   } else if (settings.public_key !== undefined) {
@@ -170,7 +170,7 @@ const jwt: PolicyFactory = (settings, secret, deps) => {
 };
 
 function requireSubject(claims: JWTPayload): void {
-  if (typeof claims.sub !== 'string' || claims.sub.length === 0) throw refuse('invalid_claims', 'the token has no subject (sub)');
+  if (typeof claims.sub !== 'string' || claims.sub.length === 0) throw refuse(FEDERATION_ERRORS.invalidClaims, 'the token has no subject (sub)');
 }
 
 const FACTORIES: Record<IdpProviderKind, PolicyFactory> = { supabase, firebase, auth0, clerk, oidc, jwt };

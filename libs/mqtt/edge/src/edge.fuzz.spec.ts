@@ -17,6 +17,7 @@ import {
   endClient,
   openRaw,
   ORG_A,
+  prng,
   sleep,
   TestAuthenticator,
   UNLIMITED_CONNECT_RATE,
@@ -26,23 +27,11 @@ import {
   type Transport,
   type Version,
 } from './testing/helpers';
-import type { EdgeLogger } from './types';
+import type { EdgeLogger } from './core/types';
 
 const SEED = Number(process.env['FUZZ_SEED'] ?? 0x5eed1e55) >>> 0;
 const CASES = 2000;
 const BATCH = 50;
-
-/** mulberry32: small, fast, good enough to drive mutations reproducibly. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const errors: object[] = [];
 const logger: EdgeLogger = {

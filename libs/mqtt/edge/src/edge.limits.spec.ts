@@ -7,7 +7,7 @@
  */
 import type { IConnackPacket, IDisconnectPacket, Packet } from 'mqtt-packet';
 import { MqttEdge } from './edge';
-import type { EdgeLimits } from './limits';
+import type { EdgeLimits } from './core/limits';
 import {
   closesWithin,
   connect,
@@ -31,7 +31,7 @@ import {
   type Transport,
   type Version,
 } from './testing/helpers';
-import type { DisconnectReason } from './types';
+import type { DisconnectReason } from './core/types';
 
 const LIMITS = { maxClientIdLength: 32, maxUsernameLength: 40, maxPasswordLength: 64, maxTopicLength: 64, maxTopicLevels: 6 };
 const user = `lim@${ORG_A}`;

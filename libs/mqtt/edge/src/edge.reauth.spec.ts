@@ -1,7 +1,7 @@
 /**
  * Refresh without reconnecting: 5.0 re-authentication with AUTH (method
  * `signet-token`) and the `$signet/auth/refresh` topic for every version and
- * transport. See reauth.ts.
+ * transport. See handlers/auth.ts.
  */
 import type { MqttClient } from 'mqtt';
 import type { Packet } from 'mqtt-packet';

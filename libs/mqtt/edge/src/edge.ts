@@ -1,11 +1,12 @@
 import type { AddressInfo, Server } from 'node:net';
 import * as uWS from 'uWebSockets.js';
-import { Broker } from './broker';
-import { RC } from './codes';
-import { CertificateSource, createTlsServer, type TlsFiles } from './tls';
-import { createTcpServer, createWsApp } from './transports';
-import { createWssServer } from './wss';
-import type { EdgeOptions, EdgeStats } from './types';
+import { Broker } from './core/broker';
+import { RC } from './core/codes';
+import type { EdgeOptions, EdgeStats } from './core/types';
+import { createTcpServer } from './transports/tcp';
+import { CertificateSource, createTlsServer, type TlsFiles } from './transports/tls';
+import { createWsApp } from './transports/ws';
+import { createWssServer } from './transports/wss';
 
 /**
  * The MQTT edge: an MQTT 3.1.1 / 5.0 broker node that authenticates every

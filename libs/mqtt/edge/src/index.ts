@@ -7,9 +7,9 @@ export type {
   EdgeStats,
   SubscribeDenial,
   TransportKind,
-} from './types';
-export { DEFAULT_LIMITS, type EdgeLimits } from './limits';
-export type { TlsFiles } from './tls';
-export { RC as REASON_CODES, CONNACK_V4 } from './codes';
-export type { ProtocolVersion } from './codec';
-export * from './principal';
+} from './core/types';
+export { DEFAULT_LIMITS, type EdgeLimits } from './core/limits';
+export type { TlsFiles } from './transports/tls';
+export { RC as REASON_CODES, CONNACK_V4 } from './core/codes';
+export type { ProtocolVersion } from './codec/codec';
+export * from './core/principal';

@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
 
+import type { EdgeLimits } from '@signet/contracts';
+
 import {
   ConfigError,
   Env,
@@ -11,6 +13,7 @@ import {
   readString,
   readUrl,
 } from './env';
+import { FederationConfig, loadFederationConfig } from './federation-config';
 import { parseTrustedProxies } from './trusted-proxies';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -40,6 +43,8 @@ export interface SignetConfig {
   masterKey?: string;
   /** Apply pending migrations at start. */
   migrateOnStart: boolean;
+  /** How long the API waits on PostgreSQL and on itself before answering 503 (`SIGNET_DB_*_TIMEOUT_MS`, `SIGNET_REQUEST_TIMEOUT_MS`). */
+  deadlines: DeadlineConfig;
   tokens: {
     defaultTtlSeconds: number;
     maxTtlSeconds: number;
@@ -67,43 +72,19 @@ export interface SignetConfig {
   };
   /** Data lifecycle and abuse limits of the public token endpoints (see README: Token API). */
   upkeep: UpkeepConfig;
+  /** Outbound requests to identity providers and token checks of IdP federation (`SIGNET_IDP_*`). */
+  federation: FederationConfig;
   logLevel: LogLevel;
   /** SIGNET_LOG_FORMAT: JSON lines, human lines, or (auto) human on a terminal and JSON otherwise. */
   logFormat: (typeof LOG_FORMATS)[number];
 }
 
 /**
- * The MQTT edge limits an operator sets (the edge's `EdgeLimits` of the same names; meaning and codes in
- * libs/mqtt/edge/README.md). Counts are per edge process.
+ * The MQTT edge limits an operator sets (`SIGNET_MQTT_*`): the edge's EdgeLimits (one definition, in
+ * @signet/contracts; meaning and codes in libs/mqtt/edge/README.md) but for its internal timings. Counts
+ * are per edge process.
  */
-export interface EdgeMqttLimits {
-  maxPacketSize: number;
-  connectTimeoutMs: number;
-  /** Open MQTT connections one source address may hold; raise it behind a load balancer or NAT. */
-  maxConnectionsPerIp: number;
-  maxKeepAliveSeconds: number;
-  minKeepAliveSeconds: number;
-  maxInflight: number;
-  maxQueuedMessages: number;
-  maxSessionExpirySeconds: number;
-  maxClientIdLength: number;
-  maxUsernameLength: number;
-  maxPasswordLength: number;
-  maxTopicLength: number;
-  maxTopicLevels: number;
-  maxSubscriptionsPerSession: number;
-  maxTopicAliases: number;
-  maxRetainedPerOrg: number;
-  maxWriteBufferBytes: number;
-  slowConsumerGraceMs: number;
-  slowConsumerMaxBytes: number;
-  /** CONNECTs per second and burst per source address (0: no limit); raise them behind a load balancer or NAT. */
-  connectRatePerIp: number;
-  connectBurstPerIp: number;
-  /** CONNECTs per second and burst per authenticated user or service (0: no limit). */
-  connectRatePerIdentity: number;
-  connectBurstPerIdentity: number;
-}
+export type EdgeMqttLimits = Omit<EdgeLimits, 'maxPendingAuthBytes' | 'sweepIntervalMs' | 'revokeMemoryMs' | 'closeGraceMs'>;
 
 const MAX_COUNT = 100_000_000;
 const GIB = 1024 * 1024 * 1024;
@@ -270,6 +251,7 @@ export function loadConfig(env: Env = process.env): SignetConfig {
     redisKeyPrefix: readString(env, 'SIGNET_REDIS_PREFIX', 'signet:'),
     masterKey,
     migrateOnStart: readBool(env, 'SIGNET_MIGRATE_ON_START', true),
+    deadlines: loadDeadlineConfig(env),
     tokens,
     apiKeys: {
       verdictTtlMs: readInt(env, 'SIGNET_KEY_CACHE_MS', 60000, 100, 600000),
@@ -285,7 +267,31 @@ export function loadConfig(env: Env = process.env): SignetConfig {
       limits: loadEdgeLimits(env),
     },
     upkeep: loadUpkeepConfig(env),
+    federation: loadFederationConfig(env),
     logLevel: readEnum(env, 'SIGNET_LOG_LEVEL', LOG_LEVELS, 'info'),
     logFormat: readEnum(env, 'SIGNET_LOG_FORMAT', LOG_FORMATS, 'auto'),
+  };
+}
+
+/**
+ * At the end of the file, away from the lines other config additions touch. A
+ * PostgreSQL that stops answering must not hold a request (or a CONNECT that
+ * needs a key lookup) for ever: each wait has a bound, past which the caller
+ * gets 503 `database_unavailable` / CONNACK 0x88 and nothing commits.
+ */
+export interface DeadlineConfig {
+  /** Longest one SQL statement runs (PostgreSQL `statement_timeout`; the client gives up shortly after). */
+  dbStatementTimeoutMs: number;
+  /** Longest a caller waits for a pooled connection, connecting a new one included. */
+  dbAcquireTimeoutMs: number;
+  /** Longest the HTTP API works on one request before answering 503; a transaction still open then rolls back. */
+  requestTimeoutMs: number;
+}
+
+export function loadDeadlineConfig(env: Env): DeadlineConfig {
+  return {
+    dbStatementTimeoutMs: readInt(env, 'SIGNET_DB_STATEMENT_TIMEOUT_MS', 5000, 100, 3_600_000),
+    dbAcquireTimeoutMs: readInt(env, 'SIGNET_DB_ACQUIRE_TIMEOUT_MS', 3000, 100, 3_600_000),
+    requestTimeoutMs: readInt(env, 'SIGNET_REQUEST_TIMEOUT_MS', 10000, 100, 3_600_000),
   };
 }

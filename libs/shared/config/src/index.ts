@@ -1,4 +1,5 @@
 export * from './config';
 export * from './env';
 export * from './injection';
+export * from './federation-config';
 export * from './listen';

@@ -1,5 +1,6 @@
 export * from './api-keys';
 export * from './grpc';
+export * from './mqtt-edge-limits';
 export * from './proto';
 export * from './signing-keys';
 export * from './usage';

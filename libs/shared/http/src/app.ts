@@ -9,8 +9,9 @@ import { explainListenError } from '@signet/config';
 import { LOGGER, METRICS, PinoNestLogger, SignetMetrics } from '@signet/observability';
 
 import { HealthController, HealthRegistry } from './health';
-import { badRequest } from './problem';
-import { ProblemFilter } from './problem.filter';
+import { installJsonBodyParser } from './json-body';
+import { clientErrorProblem, frameworkErrorProblem, ProblemFilter } from './problem.filter';
+import { installRequestContext } from './request-context';
 import { createValidationPipe } from './validation';
 
 export interface HttpAppOptions {
@@ -30,6 +31,8 @@ export interface HttpAppOptions {
    * absent or empty: `request.ip` is the peer's address and forwarding headers are ignored.
    */
   trustedProxies?: readonly string[];
+  /** Answer 503 `request_timeout` to a request still in progress this long after it arrived (SIGNET_REQUEST_TIMEOUT_MS); absent: no deadline. */
+  requestTimeoutMs?: number;
 }
 
 /**
@@ -55,6 +58,9 @@ export async function createHttpApp(options: HttpAppOptions): Promise<NestFastif
   const adapter = new FastifyAdapter({
     bodyLimit: options.bodyLimit ?? 64 * 1024,
     trustProxy: trustedProxies.length > 0 ? [...trustedProxies] : false,
+    // Errors raised before a route or a request exists are problems too (bad URL, long parameter, header overflow).
+    frameworkErrors: frameworkErrorProblem(options.logger),
+    clientErrorHandler: clientErrorProblem,
   });
   const app = await NestFactory.create<NestFastifyApplication>(RootModule, adapter, {
     logger: new PinoNestLogger(options.logger.child({ component: 'nest' })),
@@ -62,18 +68,8 @@ export async function createHttpApp(options: HttpAppOptions): Promise<NestFastif
     bodyParser: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
-  // Our own JSON parser, so a malformed body is a `malformed_json` problem
-  // (Nest would otherwise flatten Fastify's error into a generic 400).
-  fastify.removeContentTypeParser('application/json');
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
-    if (text.trim() === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(text));
-    } catch {
-      done(badRequest('malformed_json', 'request body is not valid JSON'), undefined);
-    }
-  });
+  installJsonBodyParser(fastify);
+  installRequestContext(fastify, options.requestTimeoutMs);
   fastify.addHook('onResponse', async (req: FastifyRequest, reply: FastifyReply) => {
     options.metrics.httpRequests.inc({
       method: req.method,

@@ -11,10 +11,18 @@ export interface ReadinessResult {
 }
 export type ReadinessCheck = () => Promise<ReadinessResult> | ReadinessResult;
 
-/** Components register what "ready" means for them (database reachable, bus fresh, …). */
+/** How long /readyz waits for one check before counting it as not ready. */
+export const READINESS_TIMEOUT_MS = 2000;
+
+/**
+ * Components register what "ready" means for them (database reachable, bus
+ * fresh, …). Each check has `timeoutMs` to answer: a dependency that hangs
+ * makes /readyz say "not ready" in time, rather than hang the probe with it.
+ */
 @Injectable()
 export class HealthRegistry {
   private readonly checks = new Map<string, ReadinessCheck>();
+  timeoutMs = READINESS_TIMEOUT_MS;
 
   register(name: string, check: ReadinessCheck): void {
     this.checks.set(name, check);
@@ -23,10 +31,16 @@ export class HealthRegistry {
   async run(): Promise<{ ready: boolean; checks: Record<string, ReadinessResult> }> {
     const entries = await Promise.all(
       [...this.checks].map(async ([name, check]): Promise<[string, ReadinessResult]> => {
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<ReadinessResult>((resolve) => {
+          timer = setTimeout(() => resolve({ ok: false, detail: `no answer within ${this.timeoutMs} ms` }), this.timeoutMs);
+        });
         try {
-          return [name, await check()];
+          return [name, await Promise.race([Promise.resolve().then(check), late])];
         } catch (err) {
           return [name, { ok: false, detail: err instanceof Error ? err.message : String(err) }];
+        } finally {
+          clearTimeout(timer);
         }
       }),
     );

@@ -1,6 +1,8 @@
 export * from './app';
+export * from './errors';
 export * from './health';
 export * from './problem';
 export * from './problem.filter';
 export { TokenBucketLimiter } from '@signet/rate-limit';
 export * from './validation';
+export * from './common-problems';

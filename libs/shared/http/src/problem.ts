@@ -25,12 +25,16 @@ export const unauthorized = (code: string, detail: string): ProblemError =>
 export const forbidden = (code: string, detail: string): ProblemError => new ProblemError(403, code, detail);
 export const notFound = (code: string, detail: string): ProblemError => new ProblemError(404, code, detail);
 export const conflict = (code: string, detail: string): ProblemError => new ProblemError(409, code, detail);
-/** 429 with `Retry-After` (whole seconds, at least 1) in the header and as `retry_after_seconds` in the body. */
-export function tooManyRequests(code: string, detail: string, retryAfterMs: number): ProblemError {
+/** `Retry-After` (whole seconds, at least 1) in the header and as `retry_after_seconds` in the body. */
+function retryLater(status: number, code: string, detail: string, retryAfterMs: number): ProblemError {
   const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
-  return new ProblemError(429, code, detail, { retry_after_seconds: seconds }, { 'retry-after': String(seconds) });
+  return new ProblemError(status, code, detail, { retry_after_seconds: seconds }, { 'retry-after': String(seconds) });
 }
-export const serviceUnavailable = (code: string, detail: string): ProblemError => new ProblemError(503, code, detail);
+/** 429 with `Retry-After`. */
+export const tooManyRequests = (code: string, detail: string, retryAfterMs: number): ProblemError => retryLater(429, code, detail, retryAfterMs);
+/** 503; with `retryAfterMs`, also `Retry-After` as for 429. */
+export const serviceUnavailable = (code: string, detail: string, retryAfterMs?: number): ProblemError =>
+  retryAfterMs === undefined ? new ProblemError(503, code, detail) : retryLater(503, code, detail, retryAfterMs);
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -49,10 +53,13 @@ const TITLES: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Payload Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };

@@ -1,6 +1,9 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
+import type { ValidatorOptions } from 'class-validator';
 
+import { HTTP_ERRORS } from './errors';
 import { badRequest } from './problem';
+import { currentRequestMethod } from './request-context';
 
 function flatten(errors: ValidationError[], parent = ''): { field: string; message: string }[] {
   return errors.flatMap((e) => {
@@ -10,18 +13,61 @@ function flatten(errors: ValidationError[], parent = ''): { field: string; messa
   });
 }
 
+/** Where @nestjs/swagger keeps a property's @ApiProperty options (its DECORATORS.API_MODEL_PROPERTIES). */
+const API_PROPERTY = 'swagger/apiModelProperties';
+
+const declaredNullable = (target: object, property: string): boolean =>
+  (Reflect.getMetadata(API_PROPERTY, target, property) as { nullable?: unknown } | undefined)?.nullable === true;
+
+/** A DTO instance (transformed from the body), as opposed to a plain object or a primitive. */
+const isDto = (value: unknown): value is object =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) !== Object.prototype;
+
 /**
- * DTO validation for every route: unknown fields are refused, and failures
- * become one 400 problem `validation_failed` listing each field's errors.
+ * `null` where the DTO does not declare it (`@ApiProperty({ nullable: true })`),
+ * at any depth. class-validator's @IsOptional skips every check for null as
+ * for an absent field, so `{"permissions": null}` would otherwise reach the
+ * handler as a value no code expects. Fields that already failed are left to
+ * their own messages. A PATCH body is a merge patch, where null means
+ * "remove" (RFC 7396 §1): there each update DTO says what null may do.
+ */
+function nullErrors(dto: object, failed: ReadonlySet<string>): ValidationError[] {
+  const errors: ValidationError[] = [];
+  for (const [property, value] of Object.entries(dto)) {
+    if (failed.has(property)) continue;
+    const error: ValidationError = { property, value, target: dto, children: [] };
+    if (value === null) {
+      if (!declaredNullable(dto, property)) errors.push({ ...error, constraints: { isNotNull: `${property} must not be null` } });
+    } else {
+      const nested = Array.isArray(value) ? value.filter(isDto) : isDto(value) ? [value] : [];
+      error.children = nested.flatMap((child) => nullErrors(child, new Set()));
+      if (error.children.length > 0) errors.push(error);
+    }
+  }
+  return errors;
+}
+
+class SignetValidationPipe extends ValidationPipe {
+  protected override async validate(object: object, validatorOptions?: ValidatorOptions): Promise<ValidationError[]> {
+    const errors = await super.validate(object, validatorOptions);
+    if (currentRequestMethod() === 'PATCH') return errors;
+    return [...errors, ...nullErrors(object, new Set(errors.map((e) => e.property)))];
+  }
+}
+
+/**
+ * DTO validation for every route: unknown fields are refused, `null` is
+ * refused unless the field is declared nullable (or in a PATCH), and failures become one 400
+ * problem `validation_failed` listing each field's errors.
  */
 export const createValidationPipe = (): ValidationPipe =>
-  new ValidationPipe({
+  new SignetValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
     exceptionFactory: (errors) => {
       const list = flatten(errors);
       const detail = list.map((e) => e.message).join('; ') || 'request is invalid';
-      return badRequest('validation_failed', detail, { errors: list });
+      return badRequest(HTTP_ERRORS.validationFailed, detail, { errors: list });
     },
   });

@@ -8,8 +8,9 @@ import { openDatabase, OpenedDatabase } from './database';
 import { IssuedTokenEntity, OrgEntity } from './entities';
 import { SIGNET_MIGRATIONS } from './migrations';
 import { RevocationStore } from './revocation-store';
-import { createTestDatabase, TestDatabase } from '@signet/testing';
-import { inTransaction, runAfterCommit } from './transactions';
+import { createTestDatabase, TcpProxy, TestDatabase, waitFor } from '@signet/testing';
+import { DeadlineExceededError, runWithDeadline } from './deadline';
+import { inTransaction, isDatabaseUnavailable, runAfterCommit } from './transactions';
 
 /** Class names equal migration names; derived so a new migration needs no edit here. */
 const ALL_MIGRATIONS = SIGNET_MIGRATIONS.map((m) => m.name);
@@ -140,6 +141,114 @@ describe.each<Mode>(['postgres', 'embedded'])('database (%s)', (mode) => {
     expect(Number(rows[0].n)).toBe(0);
     const applied = await db.dataSource.runMigrations();
     expect(applied.map((m) => m.name)).toEqual(ALL_MIGRATIONS);
+  });
+});
+
+/** The deadlines of SIGNET_DB_STATEMENT_TIMEOUT_MS and the request deadline inTransaction honours, on both kinds. */
+describe.each<Mode>(['postgres', 'embedded'])('database deadlines (%s)', (mode) => {
+  let dataDir: string;
+  let pg: TestDatabase | undefined;
+  let db: OpenedDatabase;
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const orgs = async (id: string): Promise<number> =>
+    Number(((await db.dataSource.query(`SELECT count(*) AS n FROM orgs WHERE id = $1`, [id])) as Array<{ n: string }>)[0].n);
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'signet-db-deadlines-'));
+    if (mode === 'postgres') pg = await createTestDatabase();
+    db = await openDatabase(
+      loadConfig({ SIGNET_DATA_DIR: dataDir, SIGNET_DB_STATEMENT_TIMEOUT_MS: '1000', ...(pg ? { DATABASE_URL: pg.url } : {}) }),
+    );
+  });
+
+  afterAll(async () => {
+    await db?.close();
+    await pg?.drop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('gives up on a statement that runs past the statement timeout, as "database unavailable"', async () => {
+    const started = Date.now();
+    const failure = await db.dataSource.query('SELECT pg_sleep(2.5)').then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(failure).toBeDefined();
+    expect(isDatabaseUnavailable(failure)).toBe(true);
+    // PostgreSQL cancels it at 1 s; PGlite cannot, and the driver gives up 0.5 s later.
+    expect(Date.now() - started).toBeLessThan(2300);
+    // The pool serves the next statement (on a fresh connection when the old one was abandoned).
+    expect(await db.dataSource.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+  });
+
+  it("sets PostgreSQL's statement_timeout on the pool's connections", async () => {
+    if (mode === 'embedded') return; // PGlite ignores the server-side settings
+    expect(await db.dataSource.query('SHOW statement_timeout')).toEqual([{ statement_timeout: '1s' }]);
+  });
+
+  it('rolls back, never commits, a transaction whose work ends past the deadline', async () => {
+    const work = runWithDeadline(Date.now() + 400, () =>
+      inTransaction(db.dataSource, async (m) => {
+        await m.query(`INSERT INTO orgs (id, name) VALUES ('org_latecommit00', 'late')`);
+        await sleep(600);
+      }),
+    );
+    await expect(work).rejects.toBeInstanceOf(DeadlineExceededError);
+    expect(await orgs('org_latecommit00')).toBe(0);
+  });
+
+  it('closes the connection under work still waiting on the database at the deadline', async () => {
+    const started = Date.now();
+    const work = runWithDeadline(Date.now() + 500, () =>
+      inTransaction(db.dataSource, async (m) => {
+        await m.query(`INSERT INTO orgs (id, name) VALUES ('org_stuckcommit0', 'stuck')`);
+        // Well past the deadline, within the statement timeout.
+        await m.query('SELECT pg_sleep(0.9)');
+      }),
+    );
+    await expect(work).rejects.toBeInstanceOf(DeadlineExceededError);
+    // At the deadline, not when the statement would have ended.
+    expect(Date.now() - started).toBeLessThan(700);
+    expect(await orgs('org_stuckcommit0')).toBe(0);
+  });
+
+  it('commits within the deadline as before', async () => {
+    await runWithDeadline(Date.now() + 5000, () =>
+      inTransaction(db.dataSource, (m) => m.query(`INSERT INTO orgs (id, name) VALUES ('org_intime000000', 'on time')`)),
+    );
+    expect(await orgs('org_intime000000')).toBe(1);
+  });
+});
+
+describe('a stalled link to PostgreSQL', () => {
+  it('closes, rather than reuses, a connection whose statement got no answer', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'signet-db-stall-'));
+    const pg = await createTestDatabase();
+    const proxy = TcpProxy.forUrl(pg.url);
+    await proxy.start();
+    const db = await openDatabase(loadConfig({ SIGNET_DATA_DIR: dataDir, DATABASE_URL: proxy.urlFor(pg.url), SIGNET_DB_STATEMENT_TIMEOUT_MS: '300' }));
+    try {
+      // The pool's one connection (the migrations' own is closed).
+      await waitFor(() => proxy.connectionCount === 1);
+      proxy.stall();
+      const started = Date.now();
+      const failure = await db.dataSource.query('SELECT 1').then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(isDatabaseUnavailable(failure)).toBe(true);
+      expect(Date.now() - started).toBeLessThan(3000);
+      proxy.restore();
+      // Ended on release: its socket closes once the link delivers again, and the pool opens a fresh one.
+      await waitFor(() => proxy.connectionCount === 0, { message: 'the abandoned connection was not closed' });
+      expect(await db.dataSource.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    } finally {
+      proxy.restore();
+      await db.close();
+      await proxy.close();
+      await pg.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
 

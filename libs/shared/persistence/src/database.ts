@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
 
-import type { SignetConfig } from '@signet/config';
+import type { DeadlineConfig, SignetConfig } from '@signet/config';
 
 import { EmbeddedServer, startEmbeddedServer } from './embedded-server';
 import { SIGNET_ENTITIES } from './entities';
@@ -27,6 +27,11 @@ export type Database = OpenedDatabase;
 export interface OpenDatabaseOptions {
   /** Pool size against an external PostgreSQL (default 10). Embedded always uses 1. */
   poolSize?: number;
+  /**
+   * Bound statements and pool waits by `config.deadlines` (default true). Off
+   * for a tool that only migrates: a migration may take minutes.
+   */
+  deadlines?: boolean;
 }
 
 export const MIGRATIONS_TABLE = 'schema_migrations';
@@ -47,6 +52,79 @@ function baseOptions(): Omit<PostgresConnectionOptions, 'type'> {
 }
 
 /**
+ * How long the driver waits beyond PostgreSQL's own `statement_timeout`
+ * before giving up on an answer: the server's cancel normally arrives first
+ * (and leaves the connection usable); this bound is for a server that cannot
+ * answer at all.
+ */
+const CLIENT_GRACE_MS = 500;
+
+/**
+ * node-postgres pool and connection settings that bound every wait on the
+ * database (see DeadlineConfig). PGlite ignores the two server-side
+ * parameters; the client-side ones bound it all the same.
+ */
+export function deadlineOptions(deadlines: DeadlineConfig): Record<string, number> {
+  return {
+    // Server side: a statement that runs too long is cancelled, and a session left idle inside a
+    // transaction (its client gone or stuck) is ended, so it neither holds locks nor commits late.
+    statement_timeout: deadlines.dbStatementTimeoutMs,
+    idle_in_transaction_session_timeout: deadlines.requestTimeoutMs,
+    // Client side: a server that does not answer at all (a stalled link).
+    query_timeout: deadlines.dbStatementTimeoutMs + CLIENT_GRACE_MS,
+    // Waiting for a free pooled connection, or for a new one to connect.
+    connectionTimeoutMillis: deadlines.dbAcquireTimeoutMs,
+  };
+}
+
+interface PooledClient {
+  end(): Promise<void>;
+  /** node-postgres internal: the query the connection still waits on (pg 8; absent → nothing is closed). */
+  _getActiveQuery?(): unknown;
+}
+
+interface PgPoolEvents {
+  on(event: 'release', listener: (err: Error | undefined, client: PooledClient) => void): unknown;
+}
+
+/**
+ * A client handed back while a query on it still waits for an answer (it
+ * timed out on a stalled link) would make the next borrower queue behind
+ * that query, and the query could still take effect when the link recovers.
+ * Ending it instead closes the socket: PostgreSQL rolls back whatever it had
+ * started, and the pool opens a fresh connection for the next caller.
+ * Ending here, before the pool looks at the client, makes the pool drop it.
+ */
+function dropAbandonedConnections(dataSource: DataSource): void {
+  const pool = (dataSource.driver as unknown as { master?: PgPoolEvents }).master;
+  pool?.on('release', (err, client) => {
+    if (err === undefined && client._getActiveQuery?.() != null) void client.end().catch(() => undefined);
+  });
+}
+
+/** Initialises a data source (and migrates, on its own connection without statement deadlines: a migration may take minutes). */
+async function initialise(
+  options: PostgresConnectionOptions,
+  config: SignetConfig,
+  migrate: { lock: boolean; connections: number },
+): Promise<DataSource> {
+  if (config.migrateOnStart) {
+    const { extra: _deadlines, ...plain } = options;
+    const migrator = new DataSource({ ...plain, extra: { max: migrate.connections } });
+    try {
+      await migrator.initialize();
+      await runMigrations(migrator, { lock: migrate.lock });
+    } finally {
+      if (migrator.isInitialized) await migrator.destroy().catch(() => undefined);
+    }
+  }
+  const dataSource = new DataSource(options);
+  await dataSource.initialize();
+  dropAbandonedConnections(dataSource);
+  return dataSource;
+}
+
+/**
  * Opens the database: PostgreSQL at `config.databaseUrl`, or, when none is
  * configured, PGlite persisted under `<dataDir>/pgdata` and served over the
  * Postgres wire protocol on 127.0.0.1 (random port), so TypeORM uses the very
@@ -58,19 +136,17 @@ export async function openDatabase(
   options: OpenDatabaseOptions = {},
 ): Promise<OpenedDatabase> {
   if (config.databaseUrl !== undefined) {
-    const dataSource = new DataSource({
-      ...baseOptions(),
-      type: 'postgres',
-      url: config.databaseUrl,
-      extra: { max: options.poolSize ?? 10 },
-    });
-    try {
-      await dataSource.initialize();
-      if (config.migrateOnStart) await runMigrations(dataSource, { lock: true });
-    } catch (err) {
-      if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
-      throw err;
-    }
+    const dataSource = await initialise(
+      {
+        ...baseOptions(),
+        type: 'postgres',
+        url: config.databaseUrl,
+        extra: { max: options.poolSize ?? 10, ...(options.deadlines === false ? {} : deadlineOptions(config.deadlines)) },
+      },
+      config,
+      // One connection holds the advisory lock, the other migrates.
+      { lock: true, connections: 2 },
+    );
     logger.info({ embedded: false, migrated: config.migrateOnStart }, 'database ready');
     let closed = false;
     return {
@@ -83,10 +159,10 @@ export async function openDatabase(
       },
     };
   }
-  return openEmbedded(config, logger);
+  return openEmbedded(config, logger, options);
 }
 
-async function openEmbedded(config: SignetConfig, logger: MinimalLogger): Promise<OpenedDatabase> {
+async function openEmbedded(config: SignetConfig, logger: MinimalLogger, options: OpenDatabaseOptions): Promise<OpenedDatabase> {
   const dir = join(config.dataDir, EMBEDDED_DIR);
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const releaseLock = await lockDataDir(join(config.dataDir, `${EMBEDDED_DIR}.lock`));
@@ -106,21 +182,23 @@ async function openEmbedded(config: SignetConfig, logger: MinimalLogger): Promis
 
   try {
     server = await startEmbeddedServer(dir, logger);
-    dataSource = new DataSource({
-      ...baseOptions(),
-      type: 'postgres',
-      host: server.host,
-      port: server.port,
-      username: 'postgres',
-      database: 'postgres',
-      // One connection: PGlite is a single session underneath, and a pool of 1
-      // keeps two transactions from ever being interleaved on it.
-      extra: { max: 1 },
-    });
-    await dataSource.initialize();
-    // One process owns the embedded database (lock file), so no advisory lock:
-    // it would also hold the pool's only connection that the migrations need.
-    if (config.migrateOnStart) await runMigrations(dataSource, { lock: false });
+    dataSource = await initialise(
+      {
+        ...baseOptions(),
+        type: 'postgres',
+        host: server.host,
+        port: server.port,
+        username: 'postgres',
+        database: 'postgres',
+        // One connection: PGlite is a single session underneath, and a pool of 1
+        // keeps two transactions from ever being interleaved on it.
+        extra: { max: 1, ...(options.deadlines === false ? {} : deadlineOptions(config.deadlines)) },
+      },
+      config,
+      // One process owns the embedded database (lock file), so no advisory lock:
+      // it would also hold the pool's only connection that the migrations need.
+      { lock: false, connections: 1 },
+    );
   } catch (err) {
     await close().catch(() => undefined);
     throw err;

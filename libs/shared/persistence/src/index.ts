@@ -1,4 +1,5 @@
 export * from './database';
+export * from './deadline';
 export * from './entities';
 export * from './injection';
 export * from './keyset';

@@ -7,6 +7,8 @@ import type {
   TransactionRollbackEvent,
 } from 'typeorm';
 
+import { currentDeadline, DeadlineExceededError } from './deadline';
+
 type AfterCommit = () => Promise<void> | void;
 
 const pending = new WeakMap<QueryRunner, AfterCommit[]>();
@@ -76,12 +78,109 @@ export function sqlState(err: unknown): string | undefined {
 }
 
 /**
+ * SQLSTATEs that say the server cannot serve us now, not that the request is
+ * wrong: class 08 (connection exception), 53 (insufficient resources, e.g.
+ * too many connections), 57 (operator intervention: statement_timeout's
+ * query_canceled 57014, shutdowns, cannot_connect_now) and the session ended
+ * by idle_in_transaction_session_timeout (25P03).
+ */
+const UNAVAILABLE_CLASSES = ['08', '53', '57'];
+const UNAVAILABLE_STATES = new Set(['25P03']);
+/** Socket errors of a connection that was refused, reset or timed out. */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/** node-postgres / pg-pool errors that carry no code (pg 8). */
+const DRIVER_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Query read timeout',
+  'is not queryable',
+  'timeout expired',
+];
+
+/** The SQLSTATE of an error PostgreSQL reported (the server answered), as opposed to a socket or driver error. */
+function serverState(err: unknown): string | undefined {
+  const code = sqlState(err);
+  return code !== undefined && !NETWORK_CODES.has(code) && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+/**
+ * True when `err` says the database cannot be reached or did not answer in
+ * time (as opposed to refusing the statement): callers answer 503 / "server
+ * unavailable" and may retry later.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e !== null && typeof e === 'object' && depth < 4; depth++) {
+    if (e instanceof DeadlineExceededError) return false;
+    const code = sqlState(e);
+    if (code !== undefined && NETWORK_CODES.has(code)) return true;
+    const state = serverState(e);
+    if (state !== undefined) return UNAVAILABLE_STATES.has(state) || UNAVAILABLE_CLASSES.includes(state.slice(0, 2));
+    const message = (e as { message?: unknown }).message;
+    if (typeof message === 'string' && DRIVER_MESSAGES.some((m) => message.includes(m))) return true;
+    // TypeORM wraps the driver's error (driverError); pg-pool chains the cause of a failed connect.
+    const next = e as { driverError?: unknown; cause?: unknown };
+    e = next.driverError ?? next.cause;
+  }
+  return false;
+}
+
+/**
  * `dataSource.transaction` that re-runs the work after a deadlock or a
  * serialization failure (PostgreSQL aborts one of the parties; running it
- * again is the documented remedy).
+ * again is the documented remedy), bounded by the deadline of the work in
+ * progress ({@link currentDeadline}, set per HTTP request): past it the
+ * transaction is rolled back, never committed, and DeadlineExceededError is
+ * thrown.
  */
 export function inTransaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>, attempts = 3): Promise<T> {
-  return retryingStatement(() => dataSource.transaction(work), attempts);
+  return retryingStatement(() => transaction(dataSource, work), attempts);
+}
+
+const COMMIT_RESERVE_MS = 250;
+
+/**
+ * One attempt. COMMIT is sent only before the deadline. When the deadline
+ * passes while the work still waits on the database, the connection is closed
+ * under it: PostgreSQL rolls back what it had started, so a statement stuck on
+ * a stalled link cannot commit when the link recovers. A failure that leaves
+ * the connection unusable (no answer in time, a reset) closes it too, rather
+ * than sending a ROLLBACK that could only wait for another timeout.
+ */
+async function transaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  const given = currentDeadline();
+  // COMMIT needs its round trip too: it is sent only while that still fits before the deadline.
+  const deadline = given === undefined ? undefined : given - COMMIT_RESERVE_MS;
+  const expired = (): boolean => deadline !== undefined && Date.now() >= deadline;
+  if (expired()) throw new DeadlineExceededError();
+  const runner = dataSource.createQueryRunner();
+  let client: { end?: () => Promise<void> } | undefined;
+  let abandoned = false;
+  const abandon = (): void => {
+    if (abandoned || client === undefined) return;
+    abandoned = true;
+    // Ending a checked-out client makes the pool drop it when the runner releases it.
+    if (typeof client.end === 'function') void client.end().catch(() => undefined);
+  };
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    client = (await runner.connect()) as typeof client;
+    if (deadline !== undefined) timer = setTimeout(abandon, Math.max(0, deadline - Date.now()));
+    await runner.startTransaction();
+    const result = await work(runner.manager);
+    clearTimeout(timer);
+    if (abandoned || expired()) throw new DeadlineExceededError();
+    await runner.commitTransaction();
+    return result;
+  } catch (err) {
+    clearTimeout(timer);
+    const byDeadline = abandoned;
+    // PostgreSQL answered (a constraint, a statement_timeout): the connection works, ROLLBACK is one round trip.
+    if (abandoned || (serverState(err) === undefined && isDatabaseUnavailable(err))) abandon();
+    else if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+    throw byDeadline && !(err instanceof DeadlineExceededError) ? new DeadlineExceededError() : err;
+  } finally {
+    await runner.release();
+  }
 }
 
 /**

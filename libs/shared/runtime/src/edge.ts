@@ -75,6 +75,7 @@ export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, api
     authenticator,
     logger: log,
     limits: config.edge.limits,
+    revoked: denyList,
     hooks: {
       connectAccepted: ({ principal }) => {
         metrics.mqttConnects.inc({ result: 'accepted' });

@@ -46,6 +46,7 @@ export async function startService(ctx: StatefulContext, options: ServiceOptions
     providers: stateProviders(ctx),
     imports: options.imports,
     trustedProxies: config.proxy.trustedProxies,
+    requestTimeoutMs: config.deadlines.requestTimeoutMs,
   });
   await app.init();
   const health = app.get(HealthRegistry);

@@ -8,11 +8,19 @@ import net from 'node:net';
  * `cut()` resets every piped connection and refuses (resets) new ones until
  * `restore()`; the listening port stays the same across cuts so the client can
  * reconnect to it.
+ *
+ * `stall()` keeps every connection open but forwards nothing, either way, and
+ * accepts new connections without forwarding on them either: a server that
+ * hangs, or a link that stopped delivering. Bytes sent meanwhile wait (TCP
+ * backpressure included) and are delivered on `restore()`, as after a network
+ * stall, unless their connection was closed in the meantime.
  */
 export class TcpProxy {
   private server: net.Server | null = null;
   private readonly sockets = new Set<net.Socket>();
+  private readonly pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
   private isCut = false;
+  private isStalled = false;
   private boundPort = 0;
 
   constructor(
@@ -70,16 +78,36 @@ export class TcpProxy {
     return this.isCut;
   }
 
+  get stalled(): boolean {
+    return this.isStalled;
+  }
+
+  /** Stops forwarding on every connection, open or new, until {@link restore}; nothing is closed. */
+  stall(): void {
+    if (this.isStalled) return;
+    this.isStalled = true;
+    for (const { client, upstream } of this.pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+  }
+
   /** Abruptly drops every piped connection and refuses new ones until {@link restore}. */
   cut(): void {
     this.isCut = true;
     for (const socket of this.sockets) abort(socket);
     this.sockets.clear();
+    this.pairs.clear();
   }
 
-  /** Accepts and pipes new connections again. */
+  /** Accepts and pipes new connections again; after a stall, forwards what waited. */
   restore(): void {
     this.isCut = false;
+    if (!this.isStalled) return;
+    this.isStalled = false;
+    for (const pair of this.pairs) pipeBoth(pair);
   }
 
   /** Drops all connections and stops listening. */
@@ -99,11 +127,14 @@ export class TcpProxy {
       return;
     }
     const upstream = net.connect(this.targetPort, this.targetHost);
+    const pair = { client, upstream };
     this.sockets.add(client);
     this.sockets.add(upstream);
+    this.pairs.add(pair);
     const teardown = (): void => {
       this.sockets.delete(client);
       this.sockets.delete(upstream);
+      this.pairs.delete(pair);
       // Mirror an abrupt end on one side to the other, like a dropped link would.
       abort(client);
       abort(upstream);
@@ -112,9 +143,18 @@ export class TcpProxy {
     upstream.on('error', teardown);
     client.on('close', teardown);
     upstream.on('close', teardown);
-    client.pipe(upstream);
-    upstream.pipe(client);
+    if (this.isStalled) {
+      client.pause();
+      upstream.pause();
+    } else {
+      pipeBoth(pair);
+    }
   }
+}
+
+function pipeBoth({ client, upstream }: { client: net.Socket; upstream: net.Socket }): void {
+  client.pipe(upstream);
+  upstream.pipe(client);
 }
 
 function abort(socket: net.Socket): void {

@@ -39,6 +39,19 @@ function roundTrip(socket: net.Socket, text: string): Promise<string> {
   });
 }
 
+/** What `socket` receives within `ms`. */
+function received(socket: net.Socket, ms: number): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    const onData = (chunk: Buffer) => (text += chunk.toString());
+    socket.on('data', onData);
+    setTimeout(() => {
+      socket.off('data', onData);
+      resolve(text);
+    }, ms);
+  });
+}
+
 function closed(socket: net.Socket): Promise<void> {
   return new Promise((resolve) => {
     if (socket.destroyed) resolve();
@@ -72,6 +85,38 @@ describe('TcpProxy', () => {
       expect(await roundTrip(c, 'again')).toBe('again');
       expect(proxy.port).toBe(port);
       c.destroy();
+    } finally {
+      await proxy.close();
+      await echo.close();
+    }
+  });
+
+  it('stalls: keeps connections open, forwards nothing until restore, then delivers what waited', async () => {
+    const echo = await echoServer();
+    const proxy = new TcpProxy('127.0.0.1', echo.port);
+    try {
+      const port = await proxy.start();
+      const open = await connect(port);
+      open.on('error', () => undefined);
+      expect(await roundTrip(open, 'before')).toBe('before');
+
+      proxy.stall();
+      expect(proxy.stalled).toBe(true);
+      open.write('during');
+      // A connection opened during the stall is accepted, and gets nothing either.
+      const late = await connect(port);
+      late.on('error', () => undefined);
+      late.write('late');
+      const [openDuring, lateDuring] = await Promise.all([received(open, 300), received(late, 300)]);
+      expect({ openDuring, lateDuring }).toEqual({ openDuring: '', lateDuring: '' });
+      expect(open.destroyed || late.destroyed).toBe(false);
+
+      const openAfter = received(open, 300);
+      const lateAfter = received(late, 300);
+      proxy.restore();
+      expect({ open: await openAfter, late: await lateAfter }).toEqual({ open: 'during', late: 'late' });
+      open.destroy();
+      late.destroy();
     } finally {
       await proxy.close();
       await echo.close();

@@ -1,10 +1,11 @@
 import { loadConfig } from '@signet/config';
 import { ProblemError } from '@signet/http';
 
+import { tokensOptionsFrom } from '../options';
 import { addressKey, PublicRateLimiter } from './public-rate-limiter';
 
 describe('PublicRateLimiter', () => {
-  const limiter = (env: Record<string, string>) => new PublicRateLimiter(loadConfig(env));
+  const limiter = (env: Record<string, string>) => new PublicRateLimiter(tokensOptionsFrom(loadConfig(env)));
 
   it('throws 429 rate_limited with Retry-After beyond the burst', () => {
     const l = limiter({ SIGNET_PUBLIC_RATE_PER_IP: '1', SIGNET_PUBLIC_BURST_PER_IP: '2' });

@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import type { SignetConfig } from '@signet/config';
-import { SIGNET_CONFIG } from '@signet/config';
 import { parseAddress } from '@signet/credentials';
-import { TokenBucketLimiter, tooManyRequests } from '@signet/http';
+import { TokenBucketLimiter } from '@signet/http';
+
+import { rateLimited } from '../errors';
+import { TOKENS_OPTIONS, TokensOptions } from '../options';
 
 /**
  * Per-address limit on the endpoints end-user devices and browsers call
@@ -23,15 +24,15 @@ import { TokenBucketLimiter, tooManyRequests } from '@signet/http';
 export class PublicRateLimiter {
   private readonly buckets: TokenBucketLimiter;
 
-  constructor(@Inject(SIGNET_CONFIG) config: SignetConfig) {
-    const { ratePerSecond, burst } = config.upkeep.publicRateLimit;
+  constructor(@Inject(TOKENS_OPTIONS) options: TokensOptions) {
+    const { ratePerSecond, burst } = options.publicRateLimit;
     this.buckets = new TokenBucketLimiter({ ratePerSecond, burst });
   }
 
   /** Takes one request from the address' bucket; throws 429 `rate_limited` (with Retry-After) when it is empty. */
   check(ip: string, now: number = Date.now()): void {
     const wait = this.buckets.take(addressKey(ip), now);
-    if (wait > 0) throw tooManyRequests('rate_limited', 'too many requests from this address; retry after the time given in Retry-After', wait);
+    if (wait > 0) throw rateLimited(wait);
   }
 }
 

@@ -1,32 +1,12 @@
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
-import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 
-import type { SignetConfig } from '@signet/config';
-import { SIGNET_CONFIG } from '@signet/config';
-import type { Logger, SignetMetrics } from '@signet/observability';
 import { LOGGER, METRICS } from '@signet/observability';
-import {
-  ADVISORY_LOCKS,
-  advisoryXactLock,
-  DATA_SOURCE,
-  inTransaction,
-  IssuedTokenEntity,
-  RefreshTokenEntity,
-  RevocationStore,
-} from '@signet/persistence';
+import type { Logger, SignetMetrics } from '@signet/observability';
+
+import { TOKENS_OPTIONS, TokensOptions } from '../options';
+import { PruneCounts, PruneTable, RETENTION_BATCH, TOKEN_RETENTION_REPOSITORY, TokenRetentionRepository } from './token-retention.repository';
 
 const DAY_MS = 86_400_000;
-/** Rows per batch: each batch is one short transaction. */
-const BATCH = 1_000;
-
-/** What one pass deleted. */
-export interface PruneCounts {
-  issuedTokens: number;
-  refreshTokens: number;
-  revocations: number;
-}
-
-type Table = keyof PruneCounts;
 
 /**
  * Deletes rows that ended more than `SIGNET_RETENTION_DAYS` ago, every
@@ -56,21 +36,19 @@ export class TokenRetentionJob implements OnModuleInit, OnModuleDestroy {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<PruneCounts> | null = null;
   private stopping = false;
-  private readonly revocations: RevocationStore;
   private readonly logger: Logger;
 
   constructor(
-    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
-    @Inject(SIGNET_CONFIG) private readonly config: SignetConfig,
+    @Inject(TOKEN_RETENTION_REPOSITORY) private readonly rows: TokenRetentionRepository,
+    @Inject(TOKENS_OPTIONS) private readonly options: TokensOptions,
     @Inject(LOGGER) logger: Logger,
     @Optional() @Inject(METRICS) private readonly metrics?: SignetMetrics,
   ) {
     this.logger = logger.child({ component: 'token-retention' });
-    this.revocations = new RevocationStore(dataSource);
   }
 
   onModuleInit(): void {
-    const interval = this.config.upkeep.retention.pruneIntervalMs;
+    const interval = this.options.retention.pruneIntervalMs;
     // The first pass soon after start, so a process that restarts often still prunes.
     if (interval > 0) this.schedule(Math.min(interval, 60_000));
   }
@@ -97,28 +75,17 @@ export class TokenRetentionJob implements OnModuleInit, OnModuleDestroy {
   private schedule(delayMs: number): void {
     if (this.stopping) return;
     this.timer = setTimeout(() => {
-      void this.prune().then(() => this.schedule(this.config.upkeep.retention.pruneIntervalMs));
+      void this.prune().then(() => this.schedule(this.options.retention.pruneIntervalMs));
     }, delayMs);
     this.timer.unref();
   }
 
   private async pass(nowMs: number): Promise<PruneCounts> {
-    const cutoff = new Date(nowMs - this.config.upkeep.retention.retentionDays * DAY_MS);
+    const cutoff = new Date(nowMs - this.options.retention.retentionDays * DAY_MS);
     // Refresh tokens first: an access token goes only once no refresh token refers to it.
-    const refreshTokens = await this.drain('refreshTokens', (m) =>
-      deleteWhere(m, RefreshTokenEntity, 'id IN (SELECT id FROM refresh_tokens WHERE expires_at < :cutoff OR revoked_at < :cutoff LIMIT :limit)', cutoff),
-    );
-    const issuedTokens = await this.drain('issuedTokens', (m) =>
-      deleteWhere(
-        m,
-        IssuedTokenEntity,
-        `id IN (SELECT t.id FROM issued_tokens t
-                 WHERE t.expires_at < :cutoff AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.token_id = t.id)
-                 LIMIT :limit)`,
-        cutoff,
-      ),
-    );
-    const revocations = await this.drain('revocations', (m) => this.revocations.prune(cutoff.getTime(), BATCH, m));
+    const refreshTokens = await this.drain('refreshTokens', cutoff);
+    const issuedTokens = await this.drain('issuedTokens', cutoff);
+    const revocations = await this.drain('revocations', cutoff);
     const counts: PruneCounts = { issuedTokens, refreshTokens, revocations };
     const total = counts.issuedTokens + counts.refreshTokens + counts.revocations;
     if (total > 0) this.logger.info({ ...counts, cutoff: cutoff.toISOString() }, 'retention: deleted rows past retention');
@@ -126,26 +93,17 @@ export class TokenRetentionJob implements OnModuleInit, OnModuleDestroy {
     return counts;
   }
 
-  /** Runs `batch` until it deletes less than a full batch or the process stops. */
-  private async drain(table: Table, batch: (m: EntityManager) => Promise<number>): Promise<number> {
+  /** Deletes batches of `table` until one is less than full or the process stops. */
+  private async drain(table: PruneTable, cutoff: Date): Promise<number> {
     let total = 0;
     while (!this.stopping) {
-      const count = await inTransaction(this.dataSource, async (m) => {
-        await advisoryXactLock(m, ADVISORY_LOCKS.retention);
-        return batch(m);
-      });
+      const count = await this.rows.deleteBatch(table, cutoff);
       total += count;
-      if (count < BATCH) break;
+      if (count < RETENTION_BATCH) break;
     }
     this.metrics?.retentionPruned.inc({ table: TABLE_NAMES[table] }, total);
     return total;
   }
 }
 
-const TABLE_NAMES: Record<Table, string> = { issuedTokens: 'issued_tokens', refreshTokens: 'refresh_tokens', revocations: 'revocations' };
-
-/** One batch: deletes the rows `where` selects (it gets `:cutoff` and `:limit`); returns how many. */
-async function deleteWhere(m: EntityManager, entity: EntityTarget<ObjectLiteral>, where: string, cutoff: Date): Promise<number> {
-  const result = await m.createQueryBuilder().delete().from(entity).where(where, { cutoff, limit: BATCH }).execute();
-  return result.affected ?? 0;
-}
+const TABLE_NAMES: Record<PruneTable, string> = { issuedTokens: 'issued_tokens', refreshTokens: 'refresh_tokens', revocations: 'revocations' };

@@ -1,9 +1,6 @@
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { JWK, KeyLike } from 'jose';
-import type { DataSource } from 'typeorm';
 
-import type { SignetConfig } from '@signet/config';
-import { SIGNET_CONFIG } from '@signet/config';
 import {
   ACCESS_TOKEN_ALG,
   generateSigningKey,
@@ -12,18 +9,13 @@ import {
   PublicKeyResolver,
   SigningKey,
 } from '@signet/credentials';
-import type { Logger } from '@signet/observability';
 import { LOGGER } from '@signet/observability';
-import {
-  ADVISORY_LOCKS,
-  advisoryXactLock,
-  DATA_SOURCE,
-  inTransaction,
-  SECRET_BOX,
-  SecretBox,
-  SigningKeyEntity,
-  StoredPublicJwk,
-} from '@signet/persistence';
+import { SECRET_BOX } from '@signet/persistence';
+import type { Logger } from '@signet/observability';
+import type { SecretBox, StoredPublicJwk } from '@signet/persistence';
+
+import { TOKENS_OPTIONS, TokensOptions } from '../options';
+import { NewSigningKey, SIGNING_KEY_REPOSITORY, SigningKeyRepository } from '../signing-key.repository';
 
 /** How often keys are re-read, so a rotation done by another replica is picked up. */
 export const SIGNING_KEYS_REFRESH_MS = 60_000;
@@ -67,9 +59,9 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   private lastReloadAt = 0;
 
   constructor(
-    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject(SIGNING_KEY_REPOSITORY) private readonly keys: SigningKeyRepository,
     @Inject(SECRET_BOX) private readonly secretBox: SecretBox,
-    @Inject(SIGNET_CONFIG) private readonly config: SignetConfig,
+    @Inject(TOKENS_OPTIONS) private readonly options: TokensOptions,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -122,22 +114,8 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
    */
   async rotate(): Promise<{ kid: string; retired: string[] }> {
     const key = await generateSigningKey();
-    const graceSeconds = this.config.tokens.maxTtlSeconds + SIGNING_KEYS_REFRESH_MS / 1000 + CLOCK_SLACK_SECONDS;
-    const retired = await inTransaction(this.dataSource, async (m) => {
-      await advisoryXactLock(m, ADVISORY_LOCKS.signingKeys);
-      const rows: Array<{ kid: string }> = await m.query(
-        `UPDATE signing_keys sk
-            SET retired_at = now(),
-                not_after = GREATEST(
-                  now() + make_interval(secs => $1),
-                  (SELECT max(t.expires_at) + make_interval(secs => $2) FROM issued_tokens t WHERE t.issued_at >= sk.created_at))
-          WHERE sk.retired_at IS NULL
-          RETURNING sk.kid`,
-        [graceSeconds, CLOCK_SLACK_SECONDS],
-      ).then((raw: unknown) => updatedRows<{ kid: string }>(raw));
-      await m.insert(SigningKeyEntity, this.toRow(key));
-      return rows.map((r) => r.kid);
-    });
+    const graceSeconds = this.options.maxTtlSeconds + SIGNING_KEYS_REFRESH_MS / 1000 + CLOCK_SLACK_SECONDS;
+    const retired = await this.keys.rotate(this.toRow(key), graceSeconds, CLOCK_SLACK_SECONDS);
     this.logger.info({ kid: key.kid, retired }, 'signing key rotated');
     await this.reload(true);
     return { kid: key.kid, retired };
@@ -160,12 +138,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
 
   private async load(): Promise<void> {
     this.lastReloadAt = Date.now();
-    const rows = await this.dataSource
-      .getRepository(SigningKeyEntity)
-      .createQueryBuilder('k')
-      .where('k.retired_at IS NULL OR k.not_after > now()')
-      .orderBy('k.created_at', 'DESC')
-      .getMany();
+    const rows = await this.keys.listPublished();
     const next = new Map<string, PublishedKey>();
     for (const row of rows) {
       const previous = this.published.get(row.kid);
@@ -196,27 +169,15 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
 
   /** First start: creates the first key, under a lock so concurrent starts create one. */
   private async ensureActiveKey(): Promise<void> {
-    await inTransaction(this.dataSource, async (m) => {
-      await advisoryXactLock(m, ADVISORY_LOCKS.signingKeys);
-      const rows: Array<{ present: boolean }> = await m.query(
-        'SELECT EXISTS (SELECT 1 FROM signing_keys WHERE retired_at IS NULL) AS present',
-      );
-      if (rows[0]?.present) return;
-      const key = await generateSigningKey();
-      await m.insert(SigningKeyEntity, this.toRow(key));
-      this.logger.info({ kid: key.kid }, 'created the first signing key');
-    });
+    const created = await this.keys.createFirstKey(async () => this.toRow(await generateSigningKey()));
+    if (created) this.logger.info({ kid: created.kid }, 'created the first signing key');
   }
 
-  private toRow(
-    key: Awaited<ReturnType<typeof generateSigningKey>>,
-  ): Pick<SigningKeyEntity, 'kid' | 'privateJwkCiphertext' | 'publicJwk' | 'retiredAt' | 'notAfter'> {
+  private toRow(key: Awaited<ReturnType<typeof generateSigningKey>>): NewSigningKey {
     return {
       kid: key.kid,
       privateJwkCiphertext: this.secretBox.seal(JSON.stringify(key.privateJwk), sealContext(key.kid)),
       publicJwk: { kty: 'RSA', kid: key.kid, alg: ACCESS_TOKEN_ALG, use: 'sig', n: key.publicJwk.n, e: key.publicJwk.e },
-      retiredAt: null,
-      notAfter: null,
     };
   }
 }
@@ -231,10 +192,4 @@ function publicJwkOf(stored: StoredPublicJwk, kid: string): PublicSigningJwk {
     throw new Error(`signing key ${kid} has an invalid public JWK`);
   }
   return { kty, n, e, kid, alg: ACCESS_TOKEN_ALG, use: 'sig' };
-}
-
-/** node-postgres via TypeORM answers UPDATE … RETURNING with [rows, count]. */
-function updatedRows<T>(raw: unknown): T[] {
-  if (Array.isArray(raw) && raw.length === 2 && Array.isArray(raw[0]) && typeof raw[1] === 'number') return raw[0] as T[];
-  return Array.isArray(raw) ? (raw as T[]) : [];
 }

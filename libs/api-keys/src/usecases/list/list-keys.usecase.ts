@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 
+import { invalidCursor } from '@signet/http';
 import { decodeKeysetCursor, keysetPage } from '@signet/persistence';
 
 import { API_KEYS_REPOSITORY, ApiKeysRepository, StoredApiKey } from '../../api-keys.repository';
-import { invalidCursor } from '../../errors';
 import type { ListKeysCommand } from './list-keys.command';
 
 export const MAX_KEYS_PAGE = 100;

@@ -13,8 +13,10 @@ import {
   nextServerDisconnect,
   openRaw,
   ORG_A,
+  rawConnect5,
   refusalCode,
   sleep,
+  utf8Field,
   waitFor,
   whenClosed,
   type TestEdge,
@@ -196,6 +198,22 @@ describe('CONNECT (§3.1)', () => {
     expect(packets[packets.length - 1].cmd).toBe('disconnect');
     expect((packets[packets.length - 1] as IDisconnectPacket).properties?.sessionExpiryInterval).toBeUndefined();
     expect(second.connected).toBe(true);
+  });
+});
+
+describe('CONNECT properties and will properties (§3.1.2.11, §3.1.3.2, §2.2.2.2)', () => {
+  // Every case at codec level: connect-decoder.spec.ts. Here over a socket: the refusal is a CONNACK, then the close.
+  it.each([
+    ['§3.1.2.11.3 Receive Maximum twice is a Protocol Error', [0x21, 0, 1, 0x21, 0, 2], undefined, 0x82],
+    ['§3.1.2.11.7 Request Problem Information 2 is a Protocol Error', [0x17, 2], undefined, 0x82],
+    ['§3.1.2.11.10 Authentication Data without Authentication Method is a Protocol Error', [0x16, ...utf8Field('tkn')], undefined, 0x82],
+    ['§2.2.2.2 Server Keep Alive in a CONNECT is a Malformed Packet', [0x13, 0, 10], undefined, 0x81],
+    ['§3.1.3.2.5 Content Type twice in the will properties is a Protocol Error', [], [0x03, ...utf8Field('a'), 0x03, ...utf8Field('b')], 0x82],
+  ] as [string, number[], number[] | undefined, number][])('[MQTT-3.1.4-1] %s: CONNACK 0x82 / 0x81 as named, then closed', async (_, properties, willProperties, code) => {
+    const conn = await openRaw(t, 'tcp');
+    conn.send(rawConnect5(properties, willProperties, unique('c')));
+    expect(await closesWithin(conn, 2000)).toBe(true);
+    expect(raw5Of(conn).all<IConnackPacket>('connack').map((p) => p.reasonCode)).toEqual([code]);
   });
 });
 

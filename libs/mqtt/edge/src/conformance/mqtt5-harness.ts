@@ -5,7 +5,7 @@
  */
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { IConnectPacket, Packet } from 'mqtt-packet';
-import type { EdgeLimits } from '../limits';
+import type { EdgeLimits } from '../core/limits';
 import {
   closesWithin,
   connect,

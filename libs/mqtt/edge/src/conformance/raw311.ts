@@ -16,7 +16,7 @@ import {
   type TestEdge,
   type Transport,
 } from '../testing/helpers';
-import type { EdgeLimits } from '../limits';
+import type { EdgeLimits } from '../core/limits';
 
 /** Starts one edge for the file (beforeAll) and closes it with every client (afterAll). */
 export function useEdge(limits: Partial<EdgeLimits> = {}): () => TestEdge {

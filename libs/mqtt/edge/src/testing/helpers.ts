@@ -10,9 +10,9 @@ import type { IConnectPacket, Packet } from 'mqtt-packet';
 import WebSocket from 'ws';
 import { PermissionSet } from '@signet/permissions';
 import { MqttEdge } from '../edge';
-import type { EdgeLimits } from '../limits';
-import type { AuthResult, ConnectAuthenticator, ConnectRequest, Principal } from '../principal';
-import type { EdgeHooks } from '../types';
+import type { EdgeLimits } from '../core/limits';
+import type { AuthResult, ConnectAuthenticator, ConnectRequest, Principal } from '../core/principal';
+import type { EdgeHooks } from '../core/types';
 
 export const ORG_A = 'org_aaaaaaaaaaaa';
 export const ORG_B = 'org_bbbbbbbbbbbb';
@@ -296,6 +296,23 @@ export function varInt(n: number): Buffer {
   return Buffer.from(out);
 }
 
+/** Bytes of a UTF-8 Encoded String field: two bytes of length, then the string. */
+export function utf8Field(s: string): number[] {
+  const b = Buffer.from(s);
+  return [b.length >> 8, b.length & 0xff, ...b];
+}
+
+/**
+ * A 5.0 CONNECT (client id `clientId`, Clean Start, no user name) with these raw CONNECT properties and, when
+ * given, a will (topic `w/t`, payload `p`) with these raw will properties: for properties mqtt-packet cannot
+ * generate (the same one twice, identifiers not allowed in CONNECT).
+ */
+export function rawConnect5(properties: number[], willProperties?: number[], clientId = 'c'): Buffer {
+  const body = [...utf8Field('MQTT'), 5, willProperties === undefined ? 0x02 : 0x06, 0, 60, ...varInt(properties.length), ...properties, ...utf8Field(clientId)];
+  if (willProperties !== undefined) body.push(...varInt(willProperties.length), ...willProperties, ...utf8Field('w/t'), ...utf8Field('p'));
+  return Buffer.from([0x10, ...varInt(body.length), ...body]);
+}
+
 // ---------------------------------------------------------------- raw transports (tcp and ws)
 
 /** A byte-level client on either transport, to send what no well-behaved client library would. */
@@ -367,4 +384,16 @@ export function encodePacket(packet: Packet, version: Version): Buffer {
 /** Resolves true when closed within `ms`. */
 export async function closesWithin(conn: RawConnection, ms: number): Promise<boolean> {
   return Promise.race([conn.closed.then(() => true), sleep(ms).then(() => false)]);
+}
+
+/** mulberry32: small, fast, good enough to drive mutations reproducibly. */
+export function prng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = a;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
 }

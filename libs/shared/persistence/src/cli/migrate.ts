@@ -34,7 +34,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // Never migrate implicitly on open: this tool does it explicitly, and `show` must not change anything.
   const config = { ...loadConfig(), migrateOnStart: false };
-  const db = await openDatabase(config);
+  const db = await openDatabase(config, undefined, { deadlines: false });
   try {
     out(`database: ${db.embedded ? `embedded (${config.dataDir})` : 'DATABASE_URL'}`);
     if (command === 'run') {

@@ -1,0 +1,4 @@
+export interface DeleteProviderCommand {
+  orgId: string;
+  id: string;
+}

@@ -1,0 +1,4 @@
+export interface GetProviderCommand {
+  orgId: string;
+  id: string;
+}

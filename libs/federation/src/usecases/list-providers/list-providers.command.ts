@@ -1,0 +1,3 @@
+export interface ListProvidersCommand {
+  orgId: string;
+}

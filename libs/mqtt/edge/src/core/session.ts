@@ -1,0 +1,215 @@
+import type { IConnectPacket, QoS } from 'mqtt-packet';
+import type { ProtocolVersion } from '../codec/codec';
+import { innerFilter, SHARE_PREFIX, type Message, type SubscriptionOptions } from './message';
+import type { Principal } from './principal';
+import type { Timed } from './timer-wheel';
+import { RetainedStore, SubscriptionTree } from './topic-tree';
+import type { DisconnectReason } from './types';
+
+export type Will = NonNullable<IConnectPacket['will']>;
+
+/**
+ * What the broker and sessions see of a client connection: the core drives a connection only through this
+ * (deliver, kick, flush), never through its class, so it does not depend on the connection or transport
+ * layers above it. Implemented by Connection (connection/connection.ts); kept beside Session, which holds one.
+ */
+export interface ClientLink {
+  readonly session: Session | null;
+  readonly principal: Principal | null;
+  /** Outbound QoS 1/2 window: min(our maxInflight, the client's 5.0 Receive Maximum). */
+  readonly sendQuota: number;
+  /** Remote address, read once when the connection opens (per-address connection count). */
+  readonly remoteKey: string;
+  readonly clientId: string;
+  readonly protocolVersion: ProtocolVersion;
+  isConnected(): boolean;
+  /** Bytes accepted by the socket but not yet sent. */
+  bufferedBytes(): number;
+  /** Server-initiated close; 5.0 clients get DISCONNECT with `reasonCode` first (-1: none). */
+  kick(reasonCode: number, reason: DisconnectReason, publishWill: boolean): void;
+  /** Hands over the connect-time will, which the connection then no longer publishes (revoke). */
+  takeWill(): Will | null;
+  /** Encodes and queues a PUBLISH. False when it cannot be sent (too large for the client [MQTT-3.1.2-25]). */
+  sendPublish(message: Message, qos: QoS, retain: boolean, messageId: number, dup: boolean, ids?: readonly number[] | null): boolean;
+  sendPubrel(messageId: number): void;
+  /** Hands the queued writes to the socket (the broker's batched flush, or at once for a small revoke). */
+  flush(): void;
+}
+
+/** Who runs a session's timer (will delay, expiry while offline): the broker. */
+export interface SessionOwner {
+  sessionTimer(session: Session, now: number): void;
+}
+
+/** An outbound QoS 1/2 message awaiting acknowledgement. */
+export interface Inflight {
+  readonly message: Message;
+  readonly qos: 1 | 2;
+  readonly retain: boolean;
+  /** 0: PUBLISH sent, awaiting PUBACK/PUBREC; 1: PUBREL sent, awaiting PUBCOMP. */
+  phase: 0 | 1;
+  /**
+   * Not yet re-sent on this connection: a resumed session had more unacknowledged PUBLISHes than the
+   * client's new Receive Maximum, so this one waits (original identifier, DUP) for a free slot [MQTT-3.3.4-9].
+   */
+  pending: boolean;
+  /** 5.0 Subscription Identifiers of the matching subscriptions, re-sent with a DUP [MQTT-3.3.4-3]. */
+  readonly ids: readonly number[] | null;
+}
+
+export interface Queued {
+  readonly message: Message;
+  readonly qos: 1 | 2;
+  readonly retain: boolean;
+  readonly ids: readonly number[] | null;
+}
+
+/** Options a shared group is filed under in the org's shared trie; members keep their own. */
+const GROUP_OPTIONS: SubscriptionOptions = Object.freeze({ qos: 2, nl: false, rap: false, rh: 0, ids: null });
+
+/**
+ * A 5.0 Shared Subscription group (§4.8.2): the sessions subscribed to one `$share/<ShareName>/<filter>`
+ * in one org. Each matching message goes to one member, round-robin, preferring connected ones.
+ */
+export class SharedGroup {
+  readonly members: Session[] = [];
+  readonly options: SubscriptionOptions[] = [];
+  private cursor = 0;
+
+  constructor(
+    /** The whole `$share/…` filter. */
+    readonly key: string,
+    /** The filter messages are matched against. */
+    readonly filter: string,
+  ) {}
+
+  /** Index of the member that gets the next message. A member whose session is offline is skipped while another is online. */
+  next(): number {
+    const members = this.members;
+    const n = members.length;
+    let i = this.cursor >= n ? 0 : this.cursor;
+    for (let k = 0; k < n; k++) {
+      if (members[i].connection !== null) break;
+      i = i + 1 === n ? 0 : i + 1;
+    }
+    this.cursor = i + 1;
+    return i;
+  }
+}
+
+/**
+ * Everything of one tenant: routing table, retained messages, and the client
+ * identifier namespace. Nothing is shared between orgs, so no subscription,
+ * retained message or will can cross from one org to another.
+ */
+export class Org {
+  readonly sessions = new Map<string, Session>();
+  readonly subscriptions = new SubscriptionTree<Session>();
+  readonly retained = new RetainedStore();
+  /** 5.0 Shared Subscriptions: groups by their `$share/…` filter, and a trie of them by inner filter. */
+  readonly sharedGroups = new Map<string, SharedGroup>();
+  readonly shared = new SubscriptionTree<SharedGroup>();
+
+  constructor(
+    readonly id: string,
+    readonly owner: SessionOwner,
+  ) {}
+
+  /** Files a subscription of `session` (a `$share/…` filter joins its group). Replaces an existing one [MQTT-3.8.4-3]. */
+  subscribe(session: Session, filter: string, options: SubscriptionOptions): void {
+    if (!filter.startsWith(SHARE_PREFIX)) {
+      this.subscriptions.add(filter, session, options);
+      return;
+    }
+    let group = this.sharedGroups.get(filter);
+    if (group === undefined) {
+      group = new SharedGroup(filter, innerFilter(filter));
+      this.sharedGroups.set(filter, group);
+      this.shared.add(group.filter, group, GROUP_OPTIONS);
+    }
+    const i = group.members.indexOf(session);
+    if (i >= 0) {
+      group.options[i] = options;
+      return;
+    }
+    group.members.push(session);
+    group.options.push(options);
+  }
+
+  /** Memberships of shared groups (for stats). */
+  get sharedCount(): number {
+    let n = 0;
+    for (const group of this.sharedGroups.values()) n += group.members.length;
+    return n;
+  }
+
+  /** Removes a subscription of `session` filed by `subscribe`. */
+  unsubscribe(session: Session, filter: string): void {
+    if (!filter.startsWith(SHARE_PREFIX)) {
+      this.subscriptions.remove(filter, session);
+      return;
+    }
+    const group = this.sharedGroups.get(filter);
+    if (group === undefined) return;
+    const i = group.members.indexOf(session);
+    if (i < 0) return;
+    group.members.splice(i, 1);
+    group.options.splice(i, 1);
+    if (group.members.length === 0) {
+      this.sharedGroups.delete(filter);
+      this.shared.remove(group.filter, group);
+    }
+  }
+}
+
+/**
+ * MQTT session state (§4.1): subscriptions, outbound messages in flight or
+ * queued, inbound QoS 2 identifiers awaiting PUBREL. It outlives its
+ * connection when its expiry interval is non-zero. Collections are created on
+ * first use to keep idle sessions small.
+ */
+export class Session implements Timed {
+  wheelSlot = -1;
+  connection: ClientLink | null = null;
+  subscriptions: Map<string, SubscriptionOptions> | null = null;
+  inflight: Map<number, Inflight> | null = null;
+  queue: Queued[] | null = null;
+  awaitingRel: Set<number> | null = null;
+  /** Some in-flight entries are `pending` (Broker.resume): drain re-sends them before taking from the queue. */
+  resendPending = false;
+  nextPacketId = 1;
+  /** How long the session survives its connection, ms (0: it ends with it). */
+  expiryMs = 0;
+  /** While offline: when the session ends. */
+  expiresAt = Infinity;
+  /** 5.0 Will Delay Interval: a will waiting to be published while offline [MQTT-3.1.3-9]. */
+  pendingWill: Will | null = null;
+  willAt = Infinity;
+  /** The pending will goes out if the session is revoked (its credential's Principal.willOnEnd). */
+  pendingWillOnEnd = false;
+  destroyed = false;
+
+  constructor(
+    readonly org: Org,
+    readonly clientId: string,
+    /** The credential the session is held under, for revocation. */
+    public credentialId: string,
+    /** `kind:subject` of the principal that owns it: only the same owner may resume or take it over. */
+    public owner: string,
+  ) {}
+
+  onTimer(now: number): void {
+    this.org.owner.sessionTimer(this, now);
+  }
+
+  /** A free packet identifier [MQTT-2.2.1-3]; the inflight window is far below 65535, so one exists. */
+  allocatePacketId(): number {
+    const inflight = this.inflight;
+    let id = this.nextPacketId;
+    if (inflight !== null) {
+      while (inflight.has(id)) id = id === 65535 ? 1 : id + 1;
+    }
+    this.nextPacketId = id === 65535 ? 1 : id + 1;
+    return id;
+  }
+}

@@ -1,0 +1,3 @@
+export * from './fixtures';
+export * from './in-memory-org-settings.repository';
+export * from './in-memory-token.repository';

@@ -1,0 +1,4 @@
+/** GET /v1/org/settings. */
+export interface GetOrgSettingsCommand {
+  orgId: string;
+}
