@@ -15,11 +15,17 @@ const PROVIDER_ID = process.env.SIGNET_IDP_PROVIDER_ID;
 
 /** Exchanges the user's IdP token for MQTT credentials; throws with Signet's problem code on refusal. */
 export async function exchange(idToken, { signetUrl = SIGNET_URL, apiKey = API_KEY, providerId = PROVIDER_ID } = {}) {
-  const res = await fetch(`${signetUrl}/v1/federation/exchange`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ provider_id: providerId, id_token: idToken }),
-  });
+  let res;
+  try {
+    res = await fetch(`${signetUrl}/v1/federation/exchange`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ provider_id: providerId, id_token: idToken }),
+    });
+  } catch (err) {
+    // Signet is down or SIGNET_URL is wrong: a 503 the browser can retry, not a 401 that blames its token.
+    throw Object.assign(new Error(`cannot reach Signet at ${signetUrl}: ${err.cause?.code ?? err.message}`), { status: 503, code: 'signet_unreachable' });
+  }
   const body = await res.json();
   if (res.status !== 201) throw Object.assign(new Error(`exchange refused: ${body.code}`), { status: res.status, code: body.code });
   return body;

@@ -1,4 +1,4 @@
-// The whole flow of supabase-mqtt.js against a running Signet (`npm start`):
+// The whole Supabase flow against a running Signet (`npm start`):
 //   1. the browser signs in with Supabase and gets an access token,
 //   2. it asks the backend for MQTT credentials; the backend exchanges the token,
 //   3. it connects over WebSocket and uses its topics.
@@ -58,8 +58,20 @@ const supabase = process.env.SUPABASE_URL
   ? { projectUrl: process.env.SUPABASE_URL, accessToken: process.env.SUPABASE_ACCESS_TOKEN, close: () => undefined }
   : await localSupabase();
 
+/** fetch, with the one failure a first try meets most ("fetch failed": nothing listens there) said plainly. */
+async function call(url, init, what) {
+  try {
+    return await fetch(url, init);
+  } catch (err) {
+    const reason = err.cause?.code ?? err.cause?.message ?? err.message;
+    console.error(`cannot reach ${what} at ${new URL(url).origin} (${reason})`);
+    if (what === 'Signet') console.error('is it running (`npm start`)? If it runs elsewhere, set SIGNET_URL.');
+    process.exit(1);
+  }
+}
+
 // Once, at setup: register the Supabase project with Signet.
-const created = await fetch(`${SIGNET_URL}/v1/idp-providers`, {
+const created = await call(`${SIGNET_URL}/v1/idp-providers`, {
   method: 'POST',
   headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
   body: JSON.stringify({
@@ -69,18 +81,24 @@ const created = await fetch(`${SIGNET_URL}/v1/idp-providers`, {
     role_claim: 'app_metadata.roles',
     role_permissions: { admin: { publish: ['broadcast/#'], subscribe: ['broadcast/#'] } },
   }),
-});
+}, 'Signet');
 const provider = await created.json();
-if (created.status !== 201) throw new Error(`cannot register the provider: ${provider.code}: ${provider.detail}`);
+if (created.status !== 201) {
+  console.error(`cannot register the provider: ${provider.code}: ${provider.detail}`);
+  process.exit(1);
+}
 console.log(`1. provider ${provider.id} registered for ${supabase.projectUrl}`);
 
 const backend = await startBackend({ port: 0, signetUrl: SIGNET_URL, apiKey: API_KEY, providerId: provider.id, wsUrl: SIGNET_WS_URL });
 const backendUrl = `http://127.0.0.1:${backend.address().port}/mqtt-credentials`;
 
 // 2. The browser asks the backend, with its Supabase access token.
-const res = await fetch(backendUrl, { method: 'POST', headers: { authorization: `Bearer ${supabase.accessToken}` } });
+const res = await call(backendUrl, { method: 'POST', headers: { authorization: `Bearer ${supabase.accessToken}` } }, 'the backend');
 const creds = await res.json();
-if (res.status !== 200) throw new Error(`backend refused: ${creds.error}`);
+if (res.status !== 200) {
+  console.error(`backend refused: ${creds.error}`);
+  process.exit(1);
+}
 console.log(`2. MQTT credentials for ${creds.username}, valid until ${creds.expires_at}`);
 
 // 3. The client connects over WebSocket.

@@ -31,8 +31,9 @@ export class SpawnedApp {
     const deadline = Date.now() + timeoutMs;
     let exitCode: number | null | undefined;
     void this.exited.then((c) => (exitCode = c));
-    // The banner is written in one write, so once its first line is here, all of it is.
-    while (!this.stdout.includes(' is ready\n')) {
+    // The banner is written in one write, so once its first line is here, all of it is. That line is
+    // "<name> is ready", or "<name> is listening, not ready yet: …" while /readyz still says 503.
+    while (!/ is (ready|listening, not ready yet: .*)\n/.test(this.stdout)) {
       if (exitCode !== undefined) throw new Error(`exited with ${exitCode}: ${this.stderr}`);
       if (Date.now() > deadline) throw new Error(`not ready in time: ${this.stdout}${this.stderr}`);
       await new Promise((r) => setTimeout(r, 50));

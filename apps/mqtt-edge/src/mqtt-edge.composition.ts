@@ -29,9 +29,11 @@ export function startMqttEdge(config: SignetConfig = loadConfig()): Promise<Sign
       const h = bus.health();
       return { ok: !h.stale, detail: h.stale ? 'revocation state is stale: credentials are refused' : undefined };
     });
-    health.register('signing_keys', () => ({ ok: edge.keys.size > 0 }));
+    health.register('signing_keys', () =>
+      edge.keys.size > 0 ? { ok: true } : { ok: false, detail: `no public keys yet from the token service at ${config.edge.tokenServiceGrpc}` },
+    );
     const http = await listenHttp(app, config.ports.http, config.host, PORT_VARIABLES.http);
     const ports = { http, mqtt: edge.mqttPort, ws: edge.wsPort, mqtts: edge.mqttsPort, wss: edge.wssPort };
-    return { banner: bannerFor(config, ports, null), ports, edgeHandle: edge, bus };
+    return { banner: bannerFor(config, ports, null), ports, edgeHandle: edge, bus, readiness: () => health.run() };
   });
 }

@@ -83,10 +83,15 @@ export class MqttEdge {
 
   private listenServer(server: Server, port: number, host: string | undefined, kind: string): Promise<{ port: number }> {
     return new Promise((resolve, reject) => {
+      // Until it listens, an error (port taken) is the caller's to report, once; the transport's own
+      // 'error' logger is for what happens after, so it is set aside meanwhile.
+      const loggers = server.listeners('error') as ((err: Error) => void)[];
+      server.removeAllListeners('error');
       const onError = (err: Error): void => reject(err);
       server.once('error', onError);
       server.listen(port, host, () => {
         server.off('error', onError);
+        for (const logger of loggers) server.on('error', logger);
         this.tcpServers.push(server);
         this.broker.startSweep();
         const bound = (server.address() as AddressInfo).port;

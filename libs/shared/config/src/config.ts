@@ -18,6 +18,7 @@ import { parseTrustedProxies } from './trusted-proxies';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 
 /** Every setting of every Signet process, validated once at boot. */
 export interface SignetConfig {
@@ -74,6 +75,8 @@ export interface SignetConfig {
   /** Outbound requests to identity providers and token checks of IdP federation (`SIGNET_IDP_*`). */
   federation: FederationConfig;
   logLevel: LogLevel;
+  /** SIGNET_LOG_FORMAT: JSON lines, human lines, or (auto) human on a terminal and JSON otherwise. */
+  logFormat: (typeof LOG_FORMATS)[number];
 }
 
 /**
@@ -186,6 +189,27 @@ export const PORT_VARIABLES = {
   grpc: 'SIGNET_GRPC_PORT',
 } as const;
 
+type PortName = keyof typeof DEFAULT_PORTS;
+
+/**
+ * SIGNET_BASE_PORT moves every listener at once: HTTP = base, MQTT = base+1, WebSocket = base+2,
+ * MQTT/TLS = base+3, WSS = base+4, gRPC = base+5 (0: every one on any free port). A port's own
+ * variable still wins.
+ */
+export const BASE_PORT_VARIABLE = 'SIGNET_BASE_PORT';
+export const BASE_PORT_OFFSETS: Readonly<Record<PortName, number>> = { http: 0, mqtt: 1, ws: 2, mqtts: 3, wss: 4, grpc: 5 };
+
+function readPorts(env: Env): Record<PortName, number> {
+  const lastOffset = Math.max(...Object.values(BASE_PORT_OFFSETS));
+  const base =
+    readOptionalString(env, BASE_PORT_VARIABLE) === undefined ? undefined : readInt(env, BASE_PORT_VARIABLE, 0, 0, 65535 - lastOffset);
+  const port = (name: PortName): number => {
+    const fallback = base === undefined ? DEFAULT_PORTS[name] : base === 0 ? 0 : base + BASE_PORT_OFFSETS[name];
+    return readPort(env, PORT_VARIABLES[name], fallback);
+  };
+  return { http: port('http'), mqtt: port('mqtt'), ws: port('ws'), mqtts: port('mqtts'), wss: port('wss'), grpc: port('grpc') };
+}
+
 export function loadConfig(env: Env = process.env): SignetConfig {
   const tokens = {
     defaultTtlSeconds: readInt(env, 'SIGNET_TOKEN_DEFAULT_TTL', 3600, 1, 31 * 86400),
@@ -199,7 +223,8 @@ export function loadConfig(env: Env = process.env): SignetConfig {
   if (masterKey !== undefined && Buffer.from(masterKey, 'base64').length !== 32) {
     throw new ConfigError('SIGNET_MASTER_KEY', 'expected base64 of exactly 32 bytes (openssl rand -base64 32)');
   }
-  const grpcPort = readPort(env, PORT_VARIABLES.grpc, DEFAULT_PORTS.grpc);
+  const ports = readPorts(env);
+  const grpcPort = ports.grpc;
   const certFile = readOptionalString(env, 'SIGNET_TLS_CERT');
   const keyFile = readOptionalString(env, 'SIGNET_TLS_KEY');
   // One without the other is a mistake worth stopping for, not a silent "no TLS".
@@ -209,14 +234,7 @@ export function loadConfig(env: Env = process.env): SignetConfig {
   }
   return {
     host: readString(env, 'SIGNET_HOST', '0.0.0.0'),
-    ports: {
-      http: readPort(env, PORT_VARIABLES.http, DEFAULT_PORTS.http),
-      mqtt: readPort(env, PORT_VARIABLES.mqtt, DEFAULT_PORTS.mqtt),
-      ws: readPort(env, PORT_VARIABLES.ws, DEFAULT_PORTS.ws),
-      mqtts: readPort(env, PORT_VARIABLES.mqtts, DEFAULT_PORTS.mqtts),
-      wss: readPort(env, PORT_VARIABLES.wss, DEFAULT_PORTS.wss),
-      grpc: grpcPort,
-    },
+    ports,
     wsPath: '/mqtt',
     proxy: loadProxyConfig(env),
     tls:
@@ -251,6 +269,7 @@ export function loadConfig(env: Env = process.env): SignetConfig {
     upkeep: loadUpkeepConfig(env),
     federation: loadFederationConfig(env),
     logLevel: readEnum(env, 'SIGNET_LOG_LEVEL', LOG_LEVELS, 'info'),
+    logFormat: readEnum(env, 'SIGNET_LOG_FORMAT', LOG_FORMATS, 'auto'),
   };
 }
 

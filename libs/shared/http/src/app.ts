@@ -1,7 +1,7 @@
 import { DynamicModule, Global, INestApplication, Module, Provider, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 
@@ -80,17 +80,49 @@ export async function createHttpApp(options: HttpAppOptions): Promise<NestFastif
   app.useGlobalFilters(new ProblemFilter(options.logger));
   app.useGlobalPipes(createValidationPipe());
 
+  setupOpenApi(app, options.title);
+  return app;
+}
+
+/**
+ * The OpenAPI document at /docs/openapi.json (and /docs-yaml) and the Swagger UI at /docs.
+ *
+ * @nestjs/swagger 11 splices the document into swagger-ui-init.js with a string `String.replace`, so `$'`,
+ * `$&`, `$$`… in any text (the `user_id` rule "no leading '$'") are read as replacement patterns and the
+ * script no longer parses (nestjs/swagger#4119). The init script therefore gets a copy with every `$`
+ * doubled, which that one replacement turns back into the document as written.
+ */
+function setupOpenApi(app: NestFastifyApplication, title: string): void {
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
-      .setTitle(options.title)
+      .setTitle(title)
       .setDescription('Signet: short-lived, per-user MQTT credentials. Errors are application/problem+json with a stable `code`.')
       .setVersion('1')
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An sk_ or rk_ API key' })
       .build(),
   );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
-  return app;
+  const forInitScript = escapeReplacementPatterns(document) as OpenAPIObject;
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs/openapi.json',
+    patchDocumentOnRequest: (req: unknown, _res: unknown, doc: OpenAPIObject) =>
+      requestPath(req).endsWith('/swagger-ui-init.js') ? forInitScript : doc,
+  });
+}
+
+/** A deep copy with every `$` of every key and string doubled: `$$` is a replacement pattern for one `$`. */
+function escapeReplacementPatterns(value: unknown): unknown {
+  if (typeof value === 'string') return value.replaceAll('$', () => '$$');
+  if (Array.isArray(value)) return value.map(escapeReplacementPatterns);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [escapeReplacementPatterns(k), escapeReplacementPatterns(v)]));
+  }
+  return value;
+}
+
+function requestPath(req: unknown): string {
+  const url = typeof req === 'object' && req !== null && 'url' in req ? req.url : undefined;
+  return typeof url === 'string' ? url.split('?')[0] : '';
 }
 
 /** Listens, turning a taken port into an error naming the variable to change. */

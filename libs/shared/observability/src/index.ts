@@ -2,3 +2,4 @@ export * from './injection';
 export * from './logger';
 export * from './metrics';
 export * from './nest-logger';
+export * from './pretty';

@@ -1,5 +1,7 @@
 import pino, { Logger } from 'pino';
 
+import { prettyDestination } from './pretty';
+
 export type { Logger } from 'pino';
 
 /**
@@ -28,15 +30,25 @@ export const REDACTED_PATHS = [
   'headers.authorization',
 ];
 
+/**
+ * `json`: one JSON object a line, for collectors; `pretty`: a line for a person; `auto`: pretty when the
+ * output is a terminal, JSON otherwise (the usual pino split, without pino-pretty).
+ */
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
 export interface LoggerOptions {
   name: string;
   level?: string;
-  /** Where lines go; defaults to stdout. Tests pass a stream to inspect output. */
+  format?: LogFormat;
+  /**
+   * Where lines go; defaults to stderr, so stdout carries only what a process says to people (its
+   * banner). Tests pass a stream to inspect output.
+   */
   destination?: pino.DestinationStream;
 }
 
-/** One structured JSON logger per process; children per component. */
-export function createLogger({ name, level = 'info', destination }: LoggerOptions): Logger {
+/** One structured logger per process; children per component. */
+export function createLogger({ name, level = 'info', format = 'json', destination }: LoggerOptions): Logger {
   const options: pino.LoggerOptions = {
     name,
     level,
@@ -44,5 +56,10 @@ export function createLogger({ name, level = 'info', destination }: LoggerOption
     base: { service: name },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  return destination ? pino(options, destination) : pino(options);
+  const pretty = format === 'pretty' || (format === 'auto' && !destination && process.stderr.isTTY === true);
+  if (pretty) {
+    const out = destination ?? process.stderr;
+    return pino(options, prettyDestination(out, { colors: !destination && process.stderr.hasColors?.() === true }));
+  }
+  return pino(options, destination ?? pino.destination({ dest: 2, sync: true }));
 }

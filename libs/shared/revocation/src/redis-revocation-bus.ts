@@ -497,7 +497,7 @@ export class RedisRevocationBus implements RevocationBus {
       this.knownEpoch = epoch;
     } else if (epoch !== this.knownEpoch) {
       if (epoch === null) {
-        this.logger.warn({ key: this.epochKey }, 'revocation state vanished from Redis; waiting for a rebuild from the source');
+        this.logger.warn({ epochKey: this.epochKey }, 'revocation state vanished from Redis; waiting for a rebuild from the source');
       } else {
         this.logger.info({ epoch }, 'revocation stream was rebuilt; replaying it from the start');
         replayAll = true;
@@ -536,10 +536,11 @@ export class RedisRevocationBus implements RevocationBus {
       // pub/sub only makes delivery faster, so freshness does not depend on it.
       this.lastSyncAt = syncStartedAt;
     } else {
+      // A bus that is also the publisher with a source initialises the epoch itself right after.
       this.throttledLog(
         'no-epoch',
-        'warn',
-        { key: this.epochKey },
+        this.role === 'both' && this.options.source ? 'debug' : 'warn',
+        { epochKey: this.epochKey },
         'revocation stream has no epoch yet (no publisher with a source has initialised it); staying stale',
       );
     }
@@ -654,7 +655,9 @@ export class RedisRevocationBus implements RevocationBus {
         if (problem !== null) this.logger.error({ problem, seq: e.seq }, 'skipping invalid revocation from the source');
         return problem === null && e.until > now;
       });
-      this.logger.warn({ count: events.length }, 'revocation state missing in Redis; rebuilding it from the source');
+      // Nothing to restore (a new deployment's first start): worth a note, not a warning.
+      const level = events.length > 0 ? 'warn' : 'info';
+      this.logger[level]({ count: events.length }, 'revocation state missing in Redis; rebuilding it from the source');
       for (let i = 0; i < events.length; i += REBUILD_BATCH) {
         const pipeline = cmd.pipeline();
         for (const event of events.slice(i, i + REBUILD_BATCH)) {
@@ -671,7 +674,7 @@ export class RedisRevocationBus implements RevocationBus {
       const epoch = `${now}-${randomBytes(6).toString('hex')}`;
       const done = await cmd.multi().set(this.epochKey, epoch).publish(this.channel, JSON.stringify({ epoch })).exec();
       for (const [err] of done ?? []) if (err) throw err;
-      this.logger.warn({ count: events.length, epoch }, 'revocation state rebuilt in Redis');
+      this.logger[level]({ count: events.length, epoch }, 'revocation state rebuilt in Redis');
       return true;
     } finally {
       await cmd.eval(RELEASE_LOCK_SCRIPT, 1, this.lockKey, token).catch(() => undefined);

@@ -24,7 +24,7 @@ export interface StatefulContext extends ProcessContext {
 }
 
 export function processContext(name: string, config: SignetConfig): ProcessContext {
-  return { config, logger: createLogger({ name, level: config.logLevel }), metrics: new SignetMetrics() };
+  return { config, logger: createLogger({ name, level: config.logLevel, format: config.logFormat }), metrics: new SignetMetrics() };
 }
 
 /** The Redis bus when REDIS_URL is set, else the in-process one (one process only). */

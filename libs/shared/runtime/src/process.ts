@@ -1,4 +1,5 @@
 import type { SignetConfig } from '@signet/config';
+import { HealthRegistry, ReadinessResult } from '@signet/http';
 import type { RevocationBus } from '@signet/revocation';
 
 import { ProcessContext, processContext } from './context';
@@ -14,6 +15,12 @@ export interface ProcessPorts {
   grpc?: number | null;
 }
 
+/** What /readyz answers: ready when every check is ok. */
+export interface Readiness {
+  ready: boolean;
+  checks: Record<string, ReadinessResult>;
+}
+
 /** A running Signet process, whatever its composition. */
 export interface SignetProcess {
   /** Lines for people: addresses, and the bootstrap key on a first start. */
@@ -24,6 +31,8 @@ export interface SignetProcess {
   /** The MQTT edge, when the process runs one. */
   edgeHandle?: EdgeHandle;
   bus: RevocationBus;
+  /** The checks behind /readyz; a process without any is ready once started. Defaults to the service's. */
+  readiness?: () => Promise<Readiness>;
   close(): Promise<void>;
 }
 
@@ -71,7 +80,10 @@ export async function runProcess(
     }
   };
   try {
-    return { ...(await body(ctx, (step) => steps.push(step))), close: closeAll };
+    const started = await body(ctx, (step) => steps.push(step));
+    const service = started.service;
+    const readiness = started.readiness ?? (service ? () => service.app.get(HealthRegistry).run() : undefined);
+    return { ...started, readiness, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

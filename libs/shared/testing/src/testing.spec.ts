@@ -1,5 +1,6 @@
 import net from 'node:net';
-import { databaseUrl, redisUrl, uniquePrefix } from './env';
+import { databaseUrl, redisUrl } from './env';
+import { uniquePrefix } from './redis';
 import { TcpProxy } from './tcp-proxy';
 import { waitFor } from './wait-for';
 

@@ -7,6 +7,7 @@
 import { ConfigError, loadConfig } from '@signet/config';
 
 import { openDatabase, OpenedDatabase, runMigrations } from '../database';
+import { missingDatabaseHint } from './hints';
 
 const COMMANDS = ['run', 'revert', 'show'] as const;
 type Command = (typeof COMMANDS)[number];
@@ -63,7 +64,9 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`migrate failed: ${err instanceof ConfigError || err instanceof Error ? err.message : String(err)}\n`);
+    const message = err instanceof ConfigError || err instanceof Error ? err.message : String(err);
+    const hint = missingDatabaseHint(err, process.env['DATABASE_URL']);
+    process.stderr.write(`migrate failed: ${message}\n${hint ? `${hint}\n` : ''}`);
     process.exitCode = 1;
   },
 );
