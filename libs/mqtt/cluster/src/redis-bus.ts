@@ -1,0 +1,280 @@
+import Redis, { type RedisOptions } from 'ioredis';
+import { decodeMessage, encodeMessage, GONE, ROUTE, SEP, TAKEOVER } from './frames';
+import { DEFAULT_LEASE_MS, type ClaimResult, type ClusterBus, type ClusterMessage, type ClusterNode } from './types';
+
+export interface ClusterLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface RedisClusterBusOptions {
+  edgeId: string;
+  /** e.g. `redis://user:pass@host:6379/0`. */
+  url?: string;
+  /** ioredis options, merged over `url`. */
+  redis?: RedisOptions;
+  /** Prefix of every key and channel (default `signet:`); the bus adds `cluster:`. */
+  keyPrefix?: string;
+  /** How long a lease lasts without renewal (default {@link DEFAULT_LEASE_MS}); renewed every third of it. */
+  leaseMs?: number;
+  logger?: ClusterLogger;
+}
+
+/** Lua time in ms from the server's clock: one clock for every lease, whatever the edges' clocks say. */
+const NOW = `local t = redis.call('TIME'); local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
+/** Ends edge `e`: its lease, routes and the client ids it still holds; the others are told. */
+const DROP_EDGE = `
+local function drop(e, base, control, sep)
+  redis.call('ZREM', KEYS[1], e)
+  redis.call('DEL', base .. 'routes:' .. e)
+  local held = redis.call('SMEMBERS', base .. 'clients:' .. e)
+  for _, k in ipairs(held) do
+    if redis.call('HGET', k, 'edge') == e then redis.call('DEL', k) end
+  end
+  redis.call('DEL', base .. 'clients:' .. e)
+  redis.call('PUBLISH', control, 'D' .. sep .. e)
+end`;
+
+/** KEYS: edges. ARGV: edge, leaseMs, base, control, sep. Renews the lease (1: it was gone) and reaps expired edges. */
+const HEARTBEAT = `${NOW}
+${DROP_EDGE}
+local added = redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
+for _, e in ipairs(dead) do drop(e, ARGV[3], ARGV[4], ARGV[5]) end
+return added`;
+
+/** KEYS: edges. ARGV: edge, base, control, sep. */
+const LEAVE = `${DROP_EDGE}
+drop(ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+return 1`;
+
+/** KEYS: the edge's routes. ARGV: member, 1|0, control, message. Published only when the set changed. */
+const SET_ROUTE = `
+local changed
+if ARGV[2] == '1' then changed = redis.call('SADD', KEYS[1], ARGV[1]) else changed = redis.call('SREM', KEYS[1], ARGV[1]) end
+if changed == 1 then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
+return changed`;
+
+/**
+ * KEYS: the client id's hash, edges, the epoch counter, this edge's held set.
+ * ARGV: edge, owner, inbox channel prefix, takeover frame prefix.
+ * Refused (0) while another owner holds the id on a live edge; else the new epoch, and the previous live
+ * holder on another edge gets a takeover frame in its inbox, in the same atomic step.
+ */
+const CLAIM = `${NOW}
+local cur = redis.call('HMGET', KEYS[1], 'edge', 'owner')
+local live = false
+if cur[1] then
+  local lease = redis.call('ZSCORE', KEYS[2], cur[1])
+  live = lease ~= false and tonumber(lease) > now
+end
+if live and cur[2] ~= ARGV[2] then return 0 end
+local epoch = redis.call('INCR', KEYS[3])
+redis.call('HSET', KEYS[1], 'edge', ARGV[1], 'owner', ARGV[2], 'epoch', epoch)
+redis.call('SADD', KEYS[4], KEYS[1])
+if live and cur[1] ~= ARGV[1] then redis.call('PUBLISH', ARGV[3] .. cur[1], ARGV[4] .. epoch) end
+return epoch`;
+
+/** KEYS: the client id's hash, this edge's held set. ARGV: epoch. Fenced: a newer claim is left alone. */
+const RELEASE = `
+if redis.call('HGET', KEYS[1], 'epoch') == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  redis.call('SREM', KEYS[2], KEYS[1])
+  return 1
+end
+return 0`;
+
+interface Scripted {
+  heartbeat(edges: string, edge: string, leaseMs: number, base: string, control: string, sep: string): Promise<number>;
+  leave(edges: string, edge: string, base: string, control: string, sep: string): Promise<number>;
+  setRoute(routes: string, member: string, present: '1' | '0', control: string, frame: string): Promise<number>;
+  claim(client: string, edges: string, epoch: string, held: string, edge: string, owner: string, inbox: string, frame: string): Promise<number>;
+  release(client: string, held: string, epoch: number): Promise<number>;
+}
+
+const quiet: ClusterLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/**
+ * The cluster bus on Redis. Keys under `<prefix>cluster:`: `edges` (sorted set: edge id → lease end, on
+ * Redis's clock), `routes:<edge>` (set of `org \0 filter`), `client:<org> \0 <client id>` (hash: edge,
+ * owner, epoch), `clients:<edge>` (the ids an edge holds, for reaping), `epoch` (counter). Channels:
+ * `control` (route changes and departures: the small, rare control plane every edge hears) and
+ * `inbox:<edge>` (messages for one edge: data goes only where a subscriber is).
+ *
+ * Pub/sub is at-most-once: a message sent while the receiving edge's subscriber connection is down is lost.
+ */
+export class RedisClusterBus implements ClusterBus {
+  readonly edgeId: string;
+  private readonly leaseMs: number;
+  private readonly logger: ClusterLogger;
+  private readonly redis: Redis & Scripted;
+  private readonly sub: Redis;
+  private readonly base: string;
+  private readonly edgesKey: string;
+  private readonly control: string;
+  private readonly inboxPrefix: string;
+  private readonly inbox: string;
+  private readonly routes = new Set<string>();
+  private node: ClusterNode | null = null;
+  /** Control frames heard while the initial route snapshot is read, applied after it. */
+  private backlog: Buffer[] | null = [];
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(options: RedisClusterBusOptions) {
+    this.edgeId = options.edgeId;
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.logger = options.logger ?? quiet;
+    this.base = `${options.keyPrefix ?? 'signet:'}cluster:`;
+    this.edgesKey = `${this.base}edges`;
+    this.control = `${this.base}control`;
+    this.inboxPrefix = `${this.base}inbox:`;
+    this.inbox = this.inboxPrefix + this.edgeId;
+    const redisOptions: RedisOptions = { enableAutoPipelining: true, maxRetriesPerRequest: 1, ...options.redis, lazyConnect: true };
+    const make = (): Redis => (options.url ? new Redis(options.url, redisOptions) : new Redis(redisOptions));
+    this.redis = make() as Redis & Scripted;
+    this.sub = make();
+    for (const conn of [this.redis, this.sub]) conn.on('error', (err: Error) => this.logger.warn({ err }, 'cluster bus: redis error'));
+    this.redis.defineCommand('heartbeat', { numberOfKeys: 1, lua: HEARTBEAT });
+    this.redis.defineCommand('leave', { numberOfKeys: 1, lua: LEAVE });
+    this.redis.defineCommand('setRoute', { numberOfKeys: 1, lua: SET_ROUTE });
+    this.redis.defineCommand('claim', { numberOfKeys: 4, lua: CLAIM });
+    this.redis.defineCommand('release', { numberOfKeys: 2, lua: RELEASE });
+  }
+
+  async start(node: ClusterNode): Promise<void> {
+    this.node = node;
+    await Promise.all([this.redis.connect(), this.sub.connect()]);
+    await this.beat();
+    this.sub.on('messageBuffer', (channel: Buffer, frame: Buffer) => this.onFrame(channel.toString(), frame));
+    await this.sub.subscribe(this.control, this.inbox);
+    // Routes of the live edges, read after subscribing so no change is missed; changes heard meanwhile
+    // are applied after the snapshot (a removal then wins over the snapshot that still had it).
+    const edges = await this.redis.zrange(this.edgesKey, 0, -1);
+    for (const edge of edges) {
+      if (edge === this.edgeId) continue;
+      for (const member of await this.redis.smembers(`${this.base}routes:${edge}`)) {
+        const [orgId, filter] = member.split(SEP);
+        node.routeChanged(edge, orgId, filter, true);
+      }
+    }
+    const backlog = this.backlog ?? [];
+    this.backlog = null;
+    for (const frame of backlog) this.onControl(frame);
+    this.heartbeatTimer = setInterval(() => void this.beat(), Math.max(1, Math.floor(this.leaseMs / 3)));
+    this.heartbeatTimer.unref();
+  }
+
+  /** Renews the lease and reaps expired edges. A lease found gone (reaped while this edge stalled) is taken again with its routes. */
+  private async beat(): Promise<void> {
+    try {
+      const added = await this.redis.heartbeat(this.edgesKey, this.edgeId, this.leaseMs, this.base, this.control, SEP);
+      if (added === 1 && this.routes.size > 0) {
+        this.logger.warn({ edgeId: this.edgeId }, 'cluster bus: lease had expired; routes announced again');
+        for (const key of this.routes) this.publishRoute(key, true);
+      }
+    } catch (err) {
+      if (!this.closed) this.logger.warn({ err }, 'cluster bus: heartbeat failed');
+    }
+  }
+
+  private onFrame(channel: string, frame: Buffer): void {
+    if (channel === this.inbox) this.onInbox(frame);
+    else if (channel === this.control) {
+      if (this.backlog !== null) this.backlog.push(frame);
+      else this.onControl(frame);
+    }
+  }
+
+  private onInbox(frame: Buffer): void {
+    const node = this.node;
+    if (node === null || this.closed) return;
+    if (frame[0] === TAKEOVER.charCodeAt(0)) {
+      const [, orgId, clientId, epoch] = frame.toString().split(SEP);
+      node.takenOver(orgId, clientId, Number(epoch));
+      return;
+    }
+    const decoded = decodeMessage(frame);
+    if (decoded === null) {
+      this.logger.warn({ bytes: frame.length }, 'cluster bus: undecodable inbox frame dropped');
+      return;
+    }
+    node.deliver(decoded.orgId, decoded.message);
+  }
+
+  private onControl(frame: Buffer): void {
+    const node = this.node;
+    if (node === null || this.closed) return;
+    const parts = frame.toString().split(SEP);
+    if (parts[0] === ROUTE && parts.length === 5) {
+      if (parts[1] !== this.edgeId) node.routeChanged(parts[1], parts[2], parts[3], parts[4] === '1');
+    } else if (parts[0] === GONE && parts.length === 2) {
+      if (parts[1] !== this.edgeId) node.edgeGone(parts[1]);
+    }
+  }
+
+  private publishRoute(key: string, present: boolean): void {
+    const frame = [ROUTE, this.edgeId, key, present ? '1' : '0'].join(SEP);
+    this.redis
+      .setRoute(`${this.base}routes:${this.edgeId}`, key, present ? '1' : '0', this.control, frame)
+      .catch((err: unknown) => this.logger.warn({ err }, 'cluster bus: route update failed'));
+  }
+
+  setRoute(orgId: string, filter: string, present: boolean): void {
+    if (this.closed) return;
+    const key = orgId + SEP + filter;
+    if (present) this.routes.add(key);
+    else this.routes.delete(key);
+    this.publishRoute(key, present);
+  }
+
+  send(edgeId: string, orgId: string, message: ClusterMessage): void {
+    if (this.closed) return;
+    this.redis.publish(this.inboxPrefix + edgeId, encodeMessage(orgId, message)).catch((err: unknown) => {
+      this.logger.warn({ err, edgeId }, 'cluster bus: send failed, message dropped');
+    });
+  }
+
+  private clientKey(orgId: string, clientId: string): string {
+    return `${this.base}client:${orgId}${SEP}${clientId}`;
+  }
+
+  async claim(orgId: string, clientId: string, owner: string): Promise<ClaimResult> {
+    const frame = [TAKEOVER, orgId, clientId, ''].join(SEP);
+    const epoch = await this.redis.claim(
+      this.clientKey(orgId, clientId),
+      this.edgesKey,
+      `${this.base}epoch`,
+      `${this.base}clients:${this.edgeId}`,
+      this.edgeId,
+      owner,
+      this.inboxPrefix,
+      frame,
+    );
+    return epoch === 0 ? { ok: false } : { ok: true, epoch };
+  }
+
+  release(orgId: string, clientId: string, epoch: number): void {
+    if (this.closed) return;
+    this.redis
+      .release(this.clientKey(orgId, clientId), `${this.base}clients:${this.edgeId}`, epoch)
+      .catch((err: unknown) => this.logger.warn({ err }, 'cluster bus: release failed'));
+  }
+
+  async close(options: { release?: boolean } = {}): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.heartbeatTimer !== null) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = null;
+    try {
+      if (options.release !== false && this.node !== null) await this.redis.leave(this.edgesKey, this.edgeId, this.base, this.control, SEP);
+    } catch (err) {
+      this.logger.warn({ err }, 'cluster bus: leave failed; the lease will expire');
+    }
+    this.sub.disconnect();
+    if (options.release !== false) await this.redis.quit().catch(() => undefined);
+    else this.redis.disconnect();
+  }
+}

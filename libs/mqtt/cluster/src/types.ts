@@ -1,0 +1,69 @@
+/**
+ * What MQTT edges share to act as one broker. Kept to a few operations a second engine can implement
+ * (NATS JetStream: KV for leases and ownership, a subject per edge inbox; Redis Cluster: sharded pub/sub
+ * channels per edge): leases, the route table, one inbox per edge and client-id ownership.
+ */
+
+/** An application message as it travels between edges: what the receiving edge routes to its subscribers. */
+export interface ClusterMessage {
+  readonly topic: string;
+  readonly payload: Buffer;
+  readonly qos: 0 | 1 | 2;
+  /** The RETAIN flag as published (5.0 Retain As Published on the receiving edge). */
+  readonly retain: boolean;
+  /** 5.0 PUBLISH properties forwarded to subscribers: JSON-able values and Buffers (correlation data). */
+  readonly properties?: Readonly<Record<string, unknown>>;
+  /** Milliseconds left of the 5.0 Message Expiry Interval when sent; absent: none. */
+  readonly ttlMs?: number;
+}
+
+/** What the edge gives its bus: the bus calls these, never anything else of the edge. */
+export interface ClusterNode {
+  /** A message another edge sent to this edge's inbox. */
+  deliver(orgId: string, message: ClusterMessage): void;
+  /** Edge `edgeId` now has (`present`) or no longer has subscribers to `filter` in `orgId`. Idempotent. */
+  routeChanged(edgeId: string, orgId: string, filter: string, present: boolean): void;
+  /** Edge `edgeId` left (closed, or its lease expired): every route of it is gone. */
+  edgeGone(edgeId: string): void;
+  /**
+   * Another edge claimed a client id this edge held, as `epoch`: the local connection, if its claim is older,
+   * is taken over (5.0 DISCONNECT 0x8E).
+   */
+  takenOver(orgId: string, clientId: string, epoch: number): void;
+}
+
+export type ClaimResult = { readonly ok: true; readonly epoch: number } | { readonly ok: false };
+
+export interface ClusterBus {
+  /** This edge's id: stable per pod (see defaultEdgeId). */
+  readonly edgeId: string;
+  /**
+   * Joins the cluster: takes the lease (renewed until close), opens the inbox, then replays the routes of
+   * every live edge through `node.routeChanged` before resolving.
+   */
+  start(node: ClusterNode): Promise<void>;
+  /**
+   * This edge's interest in `filter` of `orgId` starts (`present`) or ends: called by the edge on its own
+   * 0 ↔ 1 transitions of the local subscriber count only, so the shared table counts edges, not sessions.
+   */
+  setRoute(orgId: string, filter: string, present: boolean): void;
+  /** Hands `message` to edge `edgeId`'s inbox, once (fire and forget: no acknowledgement from the edge). */
+  send(edgeId: string, orgId: string, message: ClusterMessage): void;
+  /**
+   * Claims a client id for a connection of `owner` (`kind:subject`) on this edge, atomically. Refused while
+   * the id is held by a live connection of another owner on any edge whose lease is live. Otherwise the id
+   * is this edge's under a new epoch (greater than every earlier one), and the edge that held it, if
+   * another, is told through `takenOver`. Synchronous where the engine allows it (in-process).
+   */
+  claim(orgId: string, clientId: string, owner: string): ClaimResult | Promise<ClaimResult>;
+  /** The connection of that claim is gone. Fenced: does nothing once a newer claim (epoch) holds the id. */
+  release(orgId: string, clientId: string, epoch: number): void;
+  /**
+   * Leaves the cluster: routes withdrawn, client ids released, lease dropped. `{ release: false }` stops
+   * without any of that (as a killed process would): the lease then expires and other edges reap them.
+   */
+  close(options?: { release?: boolean }): Promise<void>;
+}
+
+/** Lease defaults shared by the implementations. */
+export const DEFAULT_LEASE_MS = 10_000;
