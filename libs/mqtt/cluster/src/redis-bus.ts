@@ -132,7 +132,14 @@ export class RedisClusterBus implements ClusterBus {
     this.control = `${this.base}control`;
     this.inboxPrefix = `${this.base}inbox:`;
     this.inbox = this.inboxPrefix + this.edgeId;
-    const redisOptions: RedisOptions = { enableAutoPipelining: true, maxRetriesPerRequest: 1, ...options.redis, lazyConnect: true };
+    // A command stuck longer than commandTimeout fails: a CONNECT waiting on a claim is refused, not hung.
+    const redisOptions: RedisOptions = {
+      enableAutoPipelining: true,
+      maxRetriesPerRequest: 1,
+      commandTimeout: 5000,
+      ...options.redis,
+      lazyConnect: true,
+    };
     const make = (): Redis => (options.url ? new Redis(options.url, redisOptions) : new Redis(redisOptions));
     this.redis = make() as Redis & Scripted;
     this.sub = make();

@@ -35,7 +35,7 @@ export interface ClusterNode {
 export type ClaimResult = { readonly ok: true; readonly epoch: number } | { readonly ok: false };
 
 export interface ClusterBus {
-  /** This edge's id: stable per pod (see defaultEdgeId). */
+  /** This edge's id: stable per pod (`SIGNET_EDGE_ID` in the runtime: the pod name). */
   readonly edgeId: string;
   /**
    * Joins the cluster: takes the lease (renewed until close), opens the inbox, then replays the routes of
