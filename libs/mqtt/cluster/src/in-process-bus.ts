@@ -56,7 +56,8 @@ export class InProcessClusterHub {
   join(bus: InProcessClusterBus, node: ClusterNode): void {
     this.reap();
     const edgeId = bus.edgeId;
-    if (this.members.has(edgeId)) throw new Error(`edge id ${edgeId} is already in the cluster`);
+    // An earlier incarnation under this id (restarted before its lease ran out) leaves first, as on Redis.
+    this.leave(edgeId);
     const member: Member = { bus, node, leaseUntil: this.now() + this.leaseMs, routes: new Set() };
     for (const other of this.members.values()) {
       for (const key of other.routes) {

@@ -154,6 +154,9 @@ export class RedisClusterBus implements ClusterBus {
   async start(node: ClusterNode): Promise<void> {
     this.node = node;
     await Promise.all([this.redis.connect(), this.sub.connect()]);
+    // What an earlier process with this id left (a pod restarted before its lease ran out) goes first: its
+    // routes would draw traffic for nobody, and its client ids would stay held under a lease now renewed.
+    await this.redis.leave(this.edgesKey, this.edgeId, this.base, this.control, SEP);
     await this.beat();
     this.sub.on('messageBuffer', (channel: Buffer, frame: Buffer) => this.onFrame(channel.toString(), frame));
     await this.sub.subscribe(this.control, this.inbox);

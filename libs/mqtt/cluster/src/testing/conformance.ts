@@ -171,6 +171,21 @@ export function clusterBusConformance(name: string, harness: () => Promise<Clust
       expect((await b.bus.claim('org_1', 'dev-1', 'token:mallory')).ok).toBe(true);
     });
 
+    it('an edge restarted under its id (before its lease ran out) starts clean', async () => {
+      const a = await join('edge-a');
+      const b = await join('edge-b');
+      a.bus.setRoute('org_1', 'x/#', true);
+      await until(() => b.node.routes.size === 1, 'route on b');
+      epochOf(await a.bus.claim('org_1', 'dev-1', 'token:alice'));
+      buses.splice(buses.indexOf(a.bus), 1);
+      await a.bus.close({ release: false });
+      const again = await join('edge-a');
+      await until(() => b.node.routes.size === 0, 'stale routes dropped');
+      expect((await b.bus.claim('org_1', 'dev-1', 'token:mallory')).ok).toBe(true);
+      again.bus.setRoute('org_1', 'y', true);
+      await until(() => b.node.routes.has('edge-a org_1 y'), 'new route');
+    });
+
     it('a stopped edge is reaped when its lease expires, not earlier', async () => {
       const a = await join('edge-a');
       const b = await join('edge-b');
