@@ -1,6 +1,14 @@
 import Redis, { type RedisOptions } from 'ioredis';
+import { topicMatches } from '@signet/permissions';
 import { decodeMessage, encodeMessage, GONE, ROUTE, SEP, TAKEOVER } from './frames';
-import { DEFAULT_LEASE_MS, type ClaimResult, type ClusterBus, type ClusterMessage, type ClusterNode } from './types';
+import {
+  DEFAULT_LEASE_MS,
+  type ClaimResult,
+  type ClusterBus,
+  type ClusterMessage,
+  type ClusterNode,
+  type SharedRetained,
+} from './types';
 
 export interface ClusterLogger {
   info(obj: object, msg?: string): void;
@@ -86,7 +94,18 @@ if redis.call('HGET', KEYS[1], 'epoch') == ARGV[1] then
 end
 return 0`;
 
+/** KEYS: the org's retained hash. ARGV: topic, frame ('' clears), limit. 1 stored or cleared, 0 over the limit. */
+const RETAIN = `
+if ARGV[2] == '' then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  return 1
+end
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1`;
+
 interface Scripted {
+  retain(hash: string, topic: string, frame: Buffer | string, limit: number): Promise<number>;
   heartbeat(edges: string, edge: string, leaseMs: number, base: string, control: string, sep: string): Promise<number>;
   leave(edges: string, edge: string, base: string, control: string, sep: string): Promise<number>;
   setRoute(routes: string, member: string, present: '1' | '0', control: string, frame: string): Promise<number>;
@@ -149,7 +168,46 @@ export class RedisClusterBus implements ClusterBus {
     this.redis.defineCommand('setRoute', { numberOfKeys: 1, lua: SET_ROUTE });
     this.redis.defineCommand('claim', { numberOfKeys: 4, lua: CLAIM });
     this.redis.defineCommand('release', { numberOfKeys: 2, lua: RELEASE });
+    this.redis.defineCommand('retain', { numberOfKeys: 1, lua: RETAIN });
   }
+
+  /**
+   * Retained messages: a hash per org (`retained:<org>`, field = topic), so a topic is one HGET and a clear
+   * one HDEL; a wildcard filter reads the org's hash (at most maxRetainedPerOrg entries) and matches here.
+   * A stored frame's `ttlMs` holds the absolute expiry (ms since the epoch), so the time left is right
+   * whenever it is read.
+   */
+  readonly retained: SharedRetained = {
+    set: async (orgId, message, limit) => {
+      const hash = `${this.base}retained:${orgId}`;
+      if (message.payload.length === 0) return (await this.redis.retain(hash, message.topic, '', limit)) === 1;
+      const stored: ClusterMessage = { ...message, ...(message.ttlMs !== undefined ? { ttlMs: Date.now() + message.ttlMs } : {}) };
+      return (await this.redis.retain(hash, message.topic, encodeMessage(orgId, stored), limit)) === 1;
+    },
+    match: async (orgId, filter) => {
+      const hash = `${this.base}retained:${orgId}`;
+      const now = Date.now();
+      const found: ClusterMessage[] = [];
+      const expired: string[] = [];
+      const take = (topic: string, frame: Buffer | null): void => {
+        const decoded = frame === null ? null : decodeMessage(frame);
+        if (decoded === null) return;
+        const { ttlMs: until, ...message } = decoded.message;
+        if (until === undefined) found.push(message);
+        else if (until > now) found.push({ ...message, ttlMs: until - now });
+        else expired.push(topic);
+      };
+      if (!filter.includes('+') && !filter.includes('#')) {
+        take(filter, await this.redis.hgetBuffer(hash, filter));
+      } else {
+        const all = await this.redis.hgetallBuffer(hash);
+        for (const [topic, frame] of Object.entries(all)) if (topicMatches(filter, topic)) take(topic, frame);
+      }
+      // Expired retained messages are purged when a subscription finds them, as on one edge.
+      if (expired.length > 0) this.redis.hdel(hash, ...expired).catch(() => undefined);
+      return found;
+    },
+  };
 
   async start(node: ClusterNode): Promise<void> {
     this.node = node;

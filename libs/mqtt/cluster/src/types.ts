@@ -32,9 +32,28 @@ export interface ClusterNode {
   takenOver(orgId: string, clientId: string, epoch: number): void;
 }
 
+/**
+ * Retained messages every edge sees [MQTT-3.3.1-5]: one message per topic and org, stored where any edge
+ * finds it, looked up by topic (a wildcard filter reads the org's messages, bounded by the per-org limit).
+ */
+export interface SharedRetained {
+  /**
+   * Stores the message as its topic's retained one, or clears it for an empty payload [MQTT-3.3.1-10].
+   * False (not stored) when it is a new topic and the org already holds `limit`.
+   */
+  set(orgId: string, message: ClusterMessage, limit: number): Promise<boolean>;
+  /** The org's unexpired retained messages matched by `filter` (valid, not `$share/`). */
+  match(orgId: string, filter: string): Promise<ClusterMessage[]>;
+}
+
 export type ClaimResult = { readonly ok: true; readonly epoch: number } | { readonly ok: false };
 
 export interface ClusterBus {
+  /**
+   * The shared retained store, when the engine keeps one; absent, each edge keeps its own (in-process: the
+   * edge's own trie is the one store of the one process).
+   */
+  readonly retained?: SharedRetained;
   /** This edge's id: stable per pod (`SIGNET_EDGE_ID` in the runtime: the pod name). */
   readonly edgeId: string;
   /**

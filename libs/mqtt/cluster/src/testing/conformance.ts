@@ -186,6 +186,45 @@ export function clusterBusConformance(name: string, harness: () => Promise<Clust
       await until(() => b.node.routes.has('edge-a org_1 y'), 'new route');
     });
 
+    it('shares retained messages when the engine keeps them: by topic, by filter, cleared, limited, per org', async () => {
+      const a = await join('edge-a');
+      const b = await join('edge-b');
+      const [ra, rb] = [a.bus.retained, b.bus.retained];
+      // An engine without a shared store leaves retained messages to each edge (in-process: one process).
+      if (ra === undefined || rb === undefined) return expect(ra ?? rb).toBeUndefined();
+      const msg = (topic: string, payload: string, ttlMs?: number): ClusterMessage => ({
+        topic,
+        payload: Buffer.from(payload),
+        qos: 1,
+        retain: true,
+        ...(ttlMs !== undefined ? { ttlMs } : {}),
+      });
+      expect(await ra.set('org_1', msg('plant/1/temp', 'hot'), 3)).toBe(true);
+      expect(await ra.set('org_1', msg('plant/2/temp', 'cold'), 3)).toBe(true);
+      expect(await ra.set('org_1', msg('$SYS/x', 'sys'), 3)).toBe(true);
+      expect(await ra.set('org_2', msg('plant/1/temp', 'other org'), 3)).toBe(true);
+      const texts = (list: ClusterMessage[]) => list.map((m) => `${m.topic}=${m.payload.toString()}`).sort();
+      expect(texts(await rb.match('org_1', 'plant/1/temp'))).toEqual(['plant/1/temp=hot']);
+      expect(texts(await rb.match('org_1', 'plant/+/temp'))).toEqual(['plant/1/temp=hot', 'plant/2/temp=cold']);
+      expect(texts(await rb.match('org_1', '#'))).toEqual(['plant/1/temp=hot', 'plant/2/temp=cold']);
+      expect(texts(await rb.match('org_1', '$SYS/#'))).toEqual(['$SYS/x=sys']);
+      expect(texts(await rb.match('org_2', '#'))).toEqual(['plant/1/temp=other org']);
+      // At the limit: a new topic is refused, an existing one replaced.
+      expect(await rb.set('org_1', msg('plant/3/temp', 'new'), 3)).toBe(false);
+      expect(await rb.set('org_1', msg('plant/1/temp', 'warm'), 3)).toBe(true);
+      expect(texts(await ra.match('org_1', 'plant/1/temp'))).toEqual(['plant/1/temp=warm']);
+      // An empty payload clears it everywhere.
+      expect(await rb.set('org_1', msg('plant/1/temp', ''), 3)).toBe(true);
+      expect(await ra.match('org_1', 'plant/1/temp')).toEqual([]);
+      // Expiry counts from the set: the time left shrinks, then the message is gone.
+      expect(await ra.set('org_1', msg('plant/9', 'brief', 150), 3)).toBe(true);
+      const [left] = await rb.match('org_1', 'plant/9');
+      expect(left.ttlMs).toBeGreaterThan(0);
+      expect(left.ttlMs).toBeLessThanOrEqual(150);
+      await sleep(200);
+      expect(await rb.match('org_1', 'plant/+')).toEqual([]);
+    });
+
     it('a stopped edge is reaped when its lease expires, not earlier', async () => {
       const a = await join('edge-a');
       const b = await join('edge-b');

@@ -602,6 +602,8 @@ export class Broker implements SessionOwner, ClusterHost {
   }
 
   storeRetained(org: Org, message: Message): void {
+    // A cluster with a shared retained store keeps them there only: every edge serves the same ones.
+    if (this.cluster?.retained !== undefined) return this.cluster.storeRetained(org, message);
     if (!org.retained.set(message, this.limits.maxRetainedPerOrg)) {
       this.counters.messagesDropped++;
       this.logger.warn({ orgId: org.id, topic: message.topic }, 'retained message limit reached, not stored');

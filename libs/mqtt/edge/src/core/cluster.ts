@@ -1,8 +1,10 @@
-import type { ClaimResult, ClusterBus, ClusterMessage, ClusterNode } from '@signet/mqtt-cluster';
+import type { ClaimResult, ClusterBus, ClusterMessage, ClusterNode, SharedRetained } from '@signet/mqtt-cluster';
 import type { QoS } from 'mqtt-packet';
+import type { EdgeLimits } from './limits';
 import type { ForwardedProperties, Message, SubscriptionOptions } from './message';
 import { isReservedTopic } from './reserved';
 import type { Org, Session } from './session';
+import type { EdgeLogger } from './types';
 import { SubscriptionTree } from './topic-tree';
 
 /** Options a remote edge is filed under in an org's remote trie: only the edge ids matter. */
@@ -14,6 +16,10 @@ const FENCE_MS = 30_000;
 /** What the cluster link needs of the broker (core/broker.ts implements it). */
 export interface ClusterHost {
   readonly clock: number;
+  readonly limits: EdgeLimits;
+  readonly logger: EdgeLogger;
+  readonly counters: { messagesDropped: number };
+  deliver(session: Session, message: Message, qos: QoS, retain: boolean, ids: readonly number[] | null): void;
   /** The org, made when absent (a remote route may name an org with no session here yet). */
   org(orgId: string): Org;
   findOrg(orgId: string): Org | undefined;
@@ -21,6 +27,28 @@ export interface ClusterHost {
   routeLocal(org: Org, message: Message, from: Session | null): void;
   /** The session of a client id another edge has taken over: its connection closed (0x8E), its state dropped. */
   takenOver(session: Session): void;
+}
+
+function toClusterMessage(message: Message, clock: number): ClusterMessage {
+  return {
+    topic: message.topic,
+    payload: message.payload,
+    qos: message.qos,
+    retain: message.retain,
+    ...(message.properties !== undefined ? { properties: message.properties as Record<string, unknown> } : {}),
+    ...(message.expiresAt !== Infinity ? { ttlMs: message.expiresAt - clock } : {}),
+  };
+}
+
+function fromClusterMessage(message: ClusterMessage, clock: number): Message {
+  return {
+    topic: message.topic,
+    payload: message.payload,
+    qos: message.qos as QoS,
+    retain: message.retain,
+    properties: message.properties as ForwardedProperties | undefined,
+    expiresAt: message.ttlMs !== undefined ? clock + message.ttlMs : Infinity,
+  };
 }
 
 /**
@@ -45,6 +73,51 @@ export class ClusterLink implements ClusterNode {
     return this.routeCount;
   }
 
+  /** The bus's shared retained store; undefined when each edge keeps its own. */
+  get retained(): SharedRetained | undefined {
+    return this.bus.retained;
+  }
+
+  // ---------------------------------------------------------------- retained messages
+
+  /** Stores (or clears) a retained message in the shared store; over the org's limit it is dropped, as on one edge. */
+  storeRetained(org: Org, message: Message): void {
+    const host = this.host;
+    const topic = message.topic;
+    this.bus.retained!.set(org.id, toClusterMessage(message, host.clock), host.limits.maxRetainedPerOrg).then(
+      (stored) => {
+        if (stored) return;
+        host.counters.messagesDropped++;
+        host.logger.warn({ orgId: org.id, topic }, 'retained message limit reached, not stored');
+      },
+      (err: unknown) => {
+        host.counters.messagesDropped++;
+        host.logger.warn({ err, orgId: org.id, topic }, 'retained message not stored: cluster store unavailable');
+      },
+    );
+  }
+
+  /**
+   * After a SUBACK: the shared store's retained messages matching each new subscription go to the session,
+   * with RETAIN set [MQTT-3.3.1-6], [MQTT-3.3.1-8], once the store answers.
+   */
+  sendRetained(session: Session, subscriptions: readonly [string, SubscriptionOptions][]): void {
+    const host = this.host;
+    for (const [filter, options] of subscriptions) {
+      this.bus.retained!.match(session.org.id, filter).then(
+        (found) => {
+          if (session.destroyed) return;
+          for (const m of found) {
+            const message = fromClusterMessage(m, host.clock);
+            const qos = (options.qos < message.qos ? options.qos : message.qos) as QoS;
+            host.deliver(session, message, qos, true, options.ids);
+          }
+        },
+        (err: unknown) => host.logger.warn({ err, filter }, 'retained messages not read: cluster store unavailable'),
+      );
+    }
+  }
+
   // ---------------------------------------------------------------- this edge's interest
 
   /** This edge's first subscriber to `filter` in `org` came, or its last went. */
@@ -61,14 +134,7 @@ export class ClusterLink implements ClusterNode {
     const edges = this.edges;
     org.remote!.match(message.topic, null, edges);
     if (edges.size === 0) return;
-    const out: ClusterMessage = {
-      topic: message.topic,
-      payload: message.payload,
-      qos: message.qos,
-      retain: message.retain,
-      ...(message.properties !== undefined ? { properties: message.properties as Record<string, unknown> } : {}),
-      ...(message.expiresAt !== Infinity ? { ttlMs: message.expiresAt - clock } : {}),
-    };
+    const out = toClusterMessage(message, clock);
     try {
       for (const edgeId of edges.keys()) this.bus.send(edgeId, org.id, out);
     } finally {
@@ -101,19 +167,7 @@ export class ClusterLink implements ClusterNode {
     if (isReservedTopic(message.topic)) return;
     const org = this.host.findOrg(orgId);
     if (org === undefined) return;
-    const clock = this.host.clock;
-    this.host.routeLocal(
-      org,
-      {
-        topic: message.topic,
-        payload: message.payload,
-        qos: message.qos as QoS,
-        retain: message.retain,
-        properties: message.properties as ForwardedProperties | undefined,
-        expiresAt: message.ttlMs !== undefined ? clock + message.ttlMs : Infinity,
-      },
-      null,
-    );
+    this.host.routeLocal(org, fromClusterMessage(message, this.host.clock), null);
   }
 
   routeChanged(edgeId: string, orgId: string, filter: string, present: boolean): void {

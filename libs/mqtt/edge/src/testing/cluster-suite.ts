@@ -62,6 +62,9 @@ class CountingBus implements ClusterBus {
   close(options?: { release?: boolean }): Promise<void> {
     return this.inner.close(options);
   }
+  get retained(): ClusterBus['retained'] {
+    return this.inner.retained;
+  }
 }
 
 interface Node {
@@ -190,6 +193,40 @@ export function clusterSuite(name: string, harness: () => Promise<ClusterSuiteHa
         if (!accepted) await sleep(20);
       }
       expect(accepted).toBe(true);
+    });
+
+    it('serves retained messages set on one edge from any other; an empty payload clears them everywhere', async () => {
+      // Without a shared store (in-process) each edge keeps its own retained messages.
+      if (a.bus.retained === undefined) return;
+      const topic = `users/alice/${unique('r')}`;
+      const pub = await connect(a.url, 5, { username: `alice@${ORG_A}`, password: 'good' });
+      await pub.publishAsync(topic, 'kept', { qos: 1, retain: true });
+      await pub.publishAsync(`${topic}/brief`, 'soon gone', { qos: 1, retain: true, properties: { messageExpiryInterval: 1 } });
+      // The store is written as the PUBLISH is handled, not before its PUBACK: give Redis its round trip.
+      await sleep(50);
+      const sub = await connect(b.url, 5, { username: `alice@${ORG_A}`, password: 'good' });
+      const got = collect(sub);
+      await subscribe(sub, `${topic}/#`, 1);
+      await waitFor(() => got.length === 2, 3000, 'retained on b');
+      expect(got.map((m) => [m.topic, m.payload, m.retain]).sort()).toEqual([
+        [topic, 'kept', true],
+        [`${topic}/brief`, 'soon gone', true],
+      ]);
+      // Another org sees none of them.
+      const other = await connect(c.url, 5, { username: `admin@${ORG_B}`, password: 'good' });
+      const otherGot = collect(other);
+      await subscribe(other, '#');
+      // Cleared from c by the same user: gone for a subscriber on a, and the expired one too.
+      const clearer = await connect(c.url, 4, { username: `alice@${ORG_A}`, password: 'good' });
+      await clearer.publishAsync(topic, '', { qos: 1, retain: true });
+      await sleep(1100);
+      const late = await connect(a.url, 5, { username: `alice@${ORG_A}`, password: 'good' });
+      const lateGot = collect(late);
+      await subscribe(late, `${topic}/#`, 1);
+      await sleep(100);
+      expect(lateGot).toEqual([]);
+      expect(otherGot).toEqual([]);
+      expect(a.edge.stats().retainedMessages).toBe(0);
     });
 
     it('reaps the routes of a stopped edge when its lease expires, not earlier', async () => {
