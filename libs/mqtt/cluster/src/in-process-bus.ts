@@ -132,6 +132,8 @@ export class InProcessClusterHub {
 /** One edge's handle on an {@link InProcessClusterHub}. */
 export class InProcessClusterBus implements ClusterBus {
   readonly hub: InProcessClusterHub;
+  /** Made without a hub: a hub of its own, which nothing else can join. */
+  readonly alone: boolean;
   private heartbeat: NodeJS.Timeout | null = null;
   private started = false;
 
@@ -140,6 +142,7 @@ export class InProcessClusterBus implements ClusterBus {
     hub?: InProcessClusterHub,
   ) {
     this.hub = hub ?? new InProcessClusterHub();
+    this.alone = hub === undefined;
   }
 
   async start(node: ClusterNode): Promise<void> {

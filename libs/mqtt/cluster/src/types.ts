@@ -54,6 +54,11 @@ export interface ClusterBus {
    * edge's own trie is the one store of the one process).
    */
   readonly retained?: SharedRetained;
+  /**
+   * True for a cluster of one that no other edge can join (the in-process bus without a hub): the edge then
+   * keeps no route bookkeeping and makes no claims, so being "in a cluster" costs a lone edge nothing.
+   */
+  readonly alone?: boolean;
   /** This edge's id: stable per pod (`SIGNET_EDGE_ID` in the runtime: the pod name). */
   readonly edgeId: string;
   /**

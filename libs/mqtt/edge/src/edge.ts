@@ -25,8 +25,12 @@ export class MqttEdge {
   private joining: Promise<void> | null = null;
   private joined = false;
 
+  /** EdgeOptions.cluster, closed by close() (also when it is alone and the broker holds no link to it). */
+  private readonly clusterBus: EdgeOptions['cluster'];
+
   constructor(options: EdgeOptions) {
     this.broker = new Broker(options);
+    this.clusterBus = options.cluster;
   }
 
   /**
@@ -169,10 +173,10 @@ export class MqttEdge {
     this.closed = (async () => {
       await broker.whenNoConnections();
       await Promise.all(tcpClosed);
-      if (broker.cluster !== null) {
+      if (this.clusterBus !== undefined) {
         // Waits for a join still in flight, so the bus is not left running after close.
         await this.joining?.catch(() => undefined);
-        await broker.cluster.bus.close();
+        await this.clusterBus.close();
       }
       broker.stopSweep();
       broker.logger.info({}, 'mqtt edge closed');

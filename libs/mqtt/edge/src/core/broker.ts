@@ -113,7 +113,8 @@ export class Broker implements SessionOwner, ClusterHost {
     this.wheel = new TimerWheel(this.limits.sweepIntervalMs, this.clock);
     this.ipConnectRate = new TokenBucketLimiter({ ratePerSecond: this.limits.connectRatePerIp, burst: this.limits.connectBurstPerIp });
     this.identityConnectRate = new TokenBucketLimiter({ ratePerSecond: this.limits.connectRatePerIdentity, burst: this.limits.connectBurstPerIdentity });
-    this.cluster = options.cluster ? new ClusterLink(options.cluster, this) : null;
+    // A bus that is alone (a lone in-process edge) has nothing to share: no link, so nothing of it on any path.
+    this.cluster = options.cluster && options.cluster.alone !== true ? new ClusterLink(options.cluster, this) : null;
   }
 
   /** Refreshes the coarse clock from the real one (per CONNECT and sweep, not per packet) and returns it. */

@@ -29,8 +29,11 @@ export interface ClusterSuiteHarness {
 }
 
 /** A bus that counts what reaches this edge's inbox: proves a message goes only where a subscriber is. */
-class CountingBus implements ClusterBus {
+export class CountingBus implements ClusterBus {
   delivered: ClusterMessage[] = [];
+  /** Calls of send and setRoute made by this edge. */
+  sent = 0;
+  routeCalls = 0;
   constructor(readonly inner: ClusterBus) {}
   get edgeId(): string {
     return this.inner.edgeId;
@@ -47,10 +50,15 @@ class CountingBus implements ClusterBus {
       takenOver: node.takenOver.bind(node),
     });
   }
+  get alone(): boolean | undefined {
+    return this.inner.alone;
+  }
   setRoute(orgId: string, filter: string, present: boolean): void {
+    this.routeCalls++;
     this.inner.setRoute(orgId, filter, present);
   }
   send(edgeId: string, orgId: string, message: ClusterMessage): void {
+    this.sent++;
     this.inner.send(edgeId, orgId, message);
   }
   claim(orgId: string, clientId: string, owner: string): ReturnType<ClusterBus['claim']> {
@@ -115,7 +123,7 @@ export function clusterSuite(name: string, harness: () => Promise<ClusterSuiteHa
       const sub2 = await connect(b.url, 4, { username: `alice@${ORG_A}`, password: 'good' });
       const got1 = collect(sub1);
       const got2 = collect(sub2);
-      await subscribe(sub1, 'users/alice/#', 1);
+      await subscribe(sub1, 'users/alice/k/#', 1);
       await subscribe(sub2, 'users/alice/+/temp', 1);
       await routesOn(a, 2);
       const pub = await connect(a.url, 5, { username: `alice@${ORG_A}`, password: 'good' });
@@ -134,6 +142,10 @@ export function clusterSuite(name: string, harness: () => Promise<ClusterSuiteHa
       expect(b.bus.delivered.map((m) => m.payload.toString())).toEqual(['zero', 'one']);
       expect(c.bus.delivered).toEqual([]);
       expect(a.bus.delivered).toEqual([]);
+      expect(a.bus.sent).toBe(2);
+      // A PUBLISH no other edge has interest in does not touch the bus.
+      await pub.publishAsync('users/alice/elsewhere', 'local only', { qos: 1 });
+      expect(a.bus.sent).toBe(2);
     });
 
     it('matches wildcards on the publishing edge, keeps `$` topics from `#` and `+`', async () => {
