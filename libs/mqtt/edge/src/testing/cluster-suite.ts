@@ -114,38 +114,42 @@ export function clusterSuite(name: string, harness: () => Promise<ClusterSuiteHa
     /** `count` routes of other edges known to `node`. */
     const routesOn = (node: Node, count: number) => waitFor(() => node.edge.stats().remoteRoutes === count, 3000, `${count} routes`);
 
-    async function subscribe(client: MqttClient, filter: string, qos: 0 | 1 = 0): Promise<void> {
+    async function subscribe(client: MqttClient, filter: string, qos: 0 | 1 | 2 = 0): Promise<void> {
       await new Promise<void>((resolve, reject) => client.subscribe(filter, { qos }, (err) => (err ? reject(err) : resolve())));
     }
 
-    it('delivers QoS 0 and 1 across edges, once to each edge with a subscriber and to no other edge', async () => {
+    it('delivers QoS 0, 1 and 2 across edges, once to each edge with a subscriber and to no other edge', async () => {
       const sub1 = await connect(b.url, 5, { username: `alice@${ORG_A}`, password: 'good' });
       const sub2 = await connect(b.url, 4, { username: `alice@${ORG_A}`, password: 'good' });
       const got1 = collect(sub1);
       const got2 = collect(sub2);
-      await subscribe(sub1, 'users/alice/k/#', 1);
+      await subscribe(sub1, 'users/alice/k/#', 2);
       await subscribe(sub2, 'users/alice/+/temp', 1);
       await routesOn(a, 2);
       const pub = await connect(a.url, 5, { username: `alice@${ORG_A}`, password: 'good' });
       await pub.publishAsync('users/alice/k/temp', 'zero', { qos: 0 });
       await pub.publishAsync('users/alice/k/temp', 'one', { qos: 1 });
-      await waitFor(() => got1.length === 2 && got2.length === 2, 3000, 'deliveries on b');
+      await pub.publishAsync('users/alice/k/temp', 'two', { qos: 2 });
+      await waitFor(() => got1.length === 3 && got2.length === 3, 3000, 'deliveries on b');
+      // Each at the lower of the published and the granted QoS, as on one edge.
       expect(got1.map((m) => [m.payload, m.qos])).toEqual([
         ['zero', 0],
         ['one', 1],
+        ['two', 2],
       ]);
       expect(got2.map((m) => [m.payload, m.qos])).toEqual([
         ['zero', 0],
         ['one', 1],
+        ['two', 1],
       ]);
       // Two subscribers, two matching filters on b: one copy of each message crossed the bus, none to c.
-      expect(b.bus.delivered.map((m) => m.payload.toString())).toEqual(['zero', 'one']);
+      expect(b.bus.delivered.map((m) => m.payload.toString())).toEqual(['zero', 'one', 'two']);
       expect(c.bus.delivered).toEqual([]);
       expect(a.bus.delivered).toEqual([]);
-      expect(a.bus.sent).toBe(2);
+      expect(a.bus.sent).toBe(3);
       // A PUBLISH no other edge has interest in does not touch the bus.
       await pub.publishAsync('users/alice/elsewhere', 'local only', { qos: 1 });
-      expect(a.bus.sent).toBe(2);
+      expect(a.bus.sent).toBe(3);
     });
 
     it('matches wildcards on the publishing edge, keeps `$` topics from `#` and `+`', async () => {
