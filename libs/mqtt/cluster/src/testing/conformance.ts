@@ -71,6 +71,17 @@ export function clusterBusConformance(name: string, harness: () => Promise<Clust
       return { bus, node };
     }
 
+    /** Edge a with a route b has heard and a claimed client id, then taken out of the cleanup (the test stops it). */
+    async function edgeWithRouteAndClaim(): Promise<{ a: { bus: ClusterBus; node: RecordingNode }; b: { bus: ClusterBus; node: RecordingNode } }> {
+      const a = await join('edge-a');
+      const b = await join('edge-b');
+      a.bus.setRoute('org_1', 'x/#', true);
+      await until(() => b.node.routes.size === 1, 'route on b');
+      epochOf(await a.bus.claim('org_1', 'dev-1', 'token:alice'));
+      buses.splice(buses.indexOf(a.bus), 1);
+      return { a, b };
+    }
+
     beforeEach(async () => {
       cluster = await harness();
     });
@@ -158,12 +169,7 @@ export function clusterBusConformance(name: string, harness: () => Promise<Clust
     });
 
     it('a closing edge leaves at once: routes gone and client ids free everywhere', async () => {
-      const a = await join('edge-a');
-      const b = await join('edge-b');
-      a.bus.setRoute('org_1', 'x/#', true);
-      await until(() => b.node.routes.size === 1, 'route on b');
-      epochOf(await a.bus.claim('org_1', 'dev-1', 'token:alice'));
-      buses.splice(buses.indexOf(a.bus), 1);
+      const { a, b } = await edgeWithRouteAndClaim();
       await a.bus.close();
       await until(() => b.node.of('gone').length === 1, 'gone on b');
       expect(b.node.of('gone')[0].edgeId).toBe('edge-a');
@@ -172,12 +178,7 @@ export function clusterBusConformance(name: string, harness: () => Promise<Clust
     });
 
     it('an edge restarted under its id (before its lease ran out) starts clean', async () => {
-      const a = await join('edge-a');
-      const b = await join('edge-b');
-      a.bus.setRoute('org_1', 'x/#', true);
-      await until(() => b.node.routes.size === 1, 'route on b');
-      epochOf(await a.bus.claim('org_1', 'dev-1', 'token:alice'));
-      buses.splice(buses.indexOf(a.bus), 1);
+      const { a, b } = await edgeWithRouteAndClaim();
       await a.bus.close({ release: false });
       const again = await join('edge-a');
       await until(() => b.node.routes.size === 0, 'stale routes dropped');
@@ -226,12 +227,7 @@ export function clusterBusConformance(name: string, harness: () => Promise<Clust
     });
 
     it('a stopped edge is reaped when its lease expires, not earlier', async () => {
-      const a = await join('edge-a');
-      const b = await join('edge-b');
-      a.bus.setRoute('org_1', 'x/#', true);
-      await until(() => b.node.routes.size === 1, 'route on b');
-      epochOf(await a.bus.claim('org_1', 'dev-1', 'token:alice'));
-      buses.splice(buses.indexOf(a.bus), 1);
+      const { a, b } = await edgeWithRouteAndClaim();
       const stopped = Date.now();
       await a.bus.close({ release: false });
       await sleep(cluster.leaseMs / 2);
