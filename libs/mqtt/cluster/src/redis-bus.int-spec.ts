@@ -1,6 +1,7 @@
-import { deleteRedisKeys, redisUrl, uniquePrefix } from '@signet/testing';
+import { deleteRedisKeys, redisUrl, TcpProxy, uniquePrefix } from '@signet/testing';
 import { RedisClusterBus } from './redis-bus';
 import { clusterBusConformance } from './testing/conformance';
+import type { ClusterNode } from './types';
 
 clusterBusConformance('RedisClusterBus', async () => {
   const keyPrefix = uniquePrefix('cluster-bus');
@@ -12,4 +13,62 @@ clusterBusConformance('RedisClusterBus', async () => {
       await deleteRedisKeys(keyPrefix);
     },
   };
+});
+
+describe('RedisClusterBus after its Redis connection was lost', () => {
+  it('reads the route table again and tells the edge what changed meanwhile', async () => {
+    const keyPrefix = uniquePrefix('cluster-bus-resync');
+    const proxy = TcpProxy.forUrl(redisUrl());
+    await proxy.start();
+    const routes = new Set<string>();
+    const node: ClusterNode = {
+      deliver: () => undefined,
+      routeChanged: (edge, orgId, filter, present) => {
+        if (present) routes.add(`${edge} ${orgId} ${filter}`);
+        else routes.delete(`${edge} ${orgId} ${filter}`);
+      },
+      edgeGone: (edge) => {
+        for (const r of [...routes]) if (r.startsWith(`${edge} `)) routes.delete(r);
+      },
+      takenOver: () => undefined,
+    };
+    const silent: ClusterNode = { deliver: () => undefined, routeChanged: () => undefined, edgeGone: () => undefined, takenOver: () => undefined };
+    // Leases far longer than the cut, so nobody is reaped meanwhile.
+    const common = { keyPrefix, leaseMs: 30_000, redis: { retryStrategy: () => 50 } };
+    const a = new RedisClusterBus({ ...common, edgeId: 'edge-a', url: redisUrl() });
+    const c = new RedisClusterBus({ ...common, edgeId: 'edge-c', url: redisUrl() });
+    const b = new RedisClusterBus({ ...common, edgeId: 'edge-b', url: proxy.urlFor(redisUrl()) });
+    const until = async (predicate: () => boolean, what: string) => {
+      const start = Date.now();
+      while (!predicate()) {
+        if (Date.now() - start > 5000) throw new Error(`timed out waiting for ${what}: ${[...routes].join(', ')}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    try {
+      await a.start(silent);
+      await c.start(silent);
+      await b.start(node);
+      a.setRoute('org_1', 'x/#', true);
+      c.setRoute('org_1', 'gone/#', true);
+      await until(() => routes.size === 2, 'routes before the cut');
+      proxy.cut();
+      await new Promise((r) => setTimeout(r, 100));
+      a.setRoute('org_1', 'x/#', false);
+      a.setRoute('org_2', 'y', true);
+      await c.close();
+      await new Promise((r) => setTimeout(r, 100));
+      // b heard none of it.
+      expect([...routes].sort()).toEqual(['edge-a org_1 x/#', 'edge-c org_1 gone/#']);
+      proxy.restore();
+      await until(() => routes.size === 1 && routes.has('edge-a org_2 y'), 'routes after the reconnect');
+      // And it hears changes again.
+      a.setRoute('org_2', 'z', true);
+      await until(() => routes.has('edge-a org_2 z'), 'a change after the reconnect');
+    } finally {
+      await Promise.all([a.close(), b.close(), c.close()]);
+      await proxy.close();
+      await deleteRedisKeys(keyPrefix);
+    }
+  });
 });

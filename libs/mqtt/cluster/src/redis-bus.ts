@@ -136,6 +136,9 @@ export class RedisClusterBus implements ClusterBus {
   private readonly inboxPrefix: string;
   private readonly inbox: string;
   private readonly routes = new Set<string>();
+  /** The other edges' routes as told to the node: what a resync after a lost subscription diffs against. */
+  private heard = new Map<string, Set<string>>();
+  private resyncing: Promise<void> | null = null;
   private node: ClusterNode | null = null;
   /** Control frames heard while the initial route snapshot is read, applied after it. */
   private backlog: Buffer[] | null = [];
@@ -151,11 +154,11 @@ export class RedisClusterBus implements ClusterBus {
     this.control = `${this.base}control`;
     this.inboxPrefix = `${this.base}inbox:`;
     this.inbox = this.inboxPrefix + this.edgeId;
-    // A command stuck longer than commandTimeout fails: a CONNECT waiting on a claim is refused, not hung.
+    // No commandTimeout: it would arm a timer per forwarded message. A CONNECT whose claim hangs is closed by
+    // the edge's connect timeout, and a command fails once its connection has dropped (maxRetriesPerRequest).
     const redisOptions: RedisOptions = {
       enableAutoPipelining: true,
       maxRetriesPerRequest: 1,
-      commandTimeout: 5000,
       ...options.redis,
       lazyConnect: true,
     };
@@ -218,21 +221,57 @@ export class RedisClusterBus implements ClusterBus {
     await this.beat();
     this.sub.on('messageBuffer', (channel: Buffer, frame: Buffer) => this.onFrame(channel.toString(), frame));
     await this.sub.subscribe(this.control, this.inbox);
-    // Routes of the live edges, read after subscribing so no change is missed; changes heard meanwhile
-    // are applied after the snapshot (a removal then wins over the snapshot that still had it).
-    const edges = await this.redis.zrange(this.edgesKey, 0, -1);
-    for (const edge of edges) {
-      if (edge === this.edgeId) continue;
-      for (const member of await this.redis.smembers(`${this.base}routes:${edge}`)) {
-        const [orgId, filter] = member.split(SEP);
-        node.routeChanged(edge, orgId, filter, true);
-      }
+    await this.resync();
+    // Pub/sub misses what is published while its connection is down: after a reconnect the route table is
+    // read again and the difference told to the node.
+    this.sub.on('ready', () => {
+      if (this.closed || this.resyncing !== null) return;
+      this.backlog ??= [];
+      this.resyncing = this.sub
+        .subscribe(this.control, this.inbox)
+        .then(() => this.resync())
+        .catch((err: unknown) => {
+          this.backlog = null;
+          this.logger.warn({ err }, 'cluster bus: route resync failed');
+        })
+        .finally(() => {
+          this.resyncing = null;
+        });
+    });
+    this.heartbeatTimer = setInterval(() => void this.beat(), Math.max(1, Math.floor(this.leaseMs / 3)));
+    this.heartbeatTimer.unref();
+  }
+
+  /**
+   * Reads the live edges' routes (after subscribing, so no change is missed) and tells the node what differs
+   * from what it was told; changes heard meanwhile are applied after it (a removal then wins over a snapshot
+   * that still had the route).
+   */
+  private async resync(): Promise<void> {
+    const node = this.node!;
+    const fresh = new Map<string, Set<string>>();
+    for (const edge of await this.redis.zrange(this.edgesKey, 0, -1)) {
+      if (edge !== this.edgeId) fresh.set(edge, new Set(await this.redis.smembers(`${this.base}routes:${edge}`)));
+    }
+    const told = this.heard;
+    this.heard = fresh;
+    for (const [edge, keys] of told) {
+      const now = fresh.get(edge);
+      if (now === undefined) node.edgeGone(edge);
+      else for (const key of keys) if (!now.has(key)) this.tell(node, edge, key, false);
+    }
+    for (const [edge, keys] of fresh) {
+      const before = told.get(edge);
+      for (const key of keys) if (before === undefined || !before.has(key)) this.tell(node, edge, key, true);
     }
     const backlog = this.backlog ?? [];
     this.backlog = null;
     for (const frame of backlog) this.onControl(frame);
-    this.heartbeatTimer = setInterval(() => void this.beat(), Math.max(1, Math.floor(this.leaseMs / 3)));
-    this.heartbeatTimer.unref();
+  }
+
+  private tell(node: ClusterNode, edge: string, key: string, present: boolean): void {
+    const sep = key.indexOf(SEP);
+    node.routeChanged(edge, key.slice(0, sep), key.slice(sep + 1), present);
   }
 
   /** Renews the lease and reaps expired edges. A lease found gone (reaped while this edge stalled) is taken again with its routes. */
@@ -277,9 +316,21 @@ export class RedisClusterBus implements ClusterBus {
     if (node === null || this.closed) return;
     const parts = frame.toString().split(SEP);
     if (parts[0] === ROUTE && parts.length === 5) {
-      if (parts[1] !== this.edgeId) node.routeChanged(parts[1], parts[2], parts[3], parts[4] === '1');
+      const [, edge, orgId, filter, flag] = parts;
+      if (edge === this.edgeId) return;
+      const key = orgId + SEP + filter;
+      let keys = this.heard.get(edge);
+      if (flag === '1') {
+        if (keys === undefined) this.heard.set(edge, (keys = new Set()));
+        keys.add(key);
+      } else {
+        keys?.delete(key);
+      }
+      node.routeChanged(edge, orgId, filter, flag === '1');
     } else if (parts[0] === GONE && parts.length === 2) {
-      if (parts[1] !== this.edgeId) node.edgeGone(parts[1]);
+      if (parts[1] === this.edgeId) return;
+      this.heard.delete(parts[1]);
+      node.edgeGone(parts[1]);
     }
   }
 
