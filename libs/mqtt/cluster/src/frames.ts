@@ -4,6 +4,7 @@ import type { ClusterMessage } from './types';
 export const SEP = '\u0000';
 
 const MESSAGE = 0x4d; // 'M'
+const BATCH = 0x42; // 'B'
 export const TAKEOVER = 'T';
 export const ROUTE = 'R';
 export const GONE = 'D';
@@ -61,4 +62,33 @@ export function decodeMessage(frame: Buffer): { orgId: string; message: ClusterM
     ...(typeof header.x === 'number' ? { ttlMs: header.x } : {}),
   };
   return { orgId: header.o, message };
+}
+
+/** Several inbox frames as one Redis message: `B`, then each frame as its length (u32) and its bytes. */
+export function encodeBatch(frames: readonly Buffer[]): Buffer {
+  let size = 1;
+  for (const f of frames) size += 4 + f.length;
+  const out = Buffer.allocUnsafe(size);
+  out[0] = BATCH;
+  let at = 1;
+  for (const f of frames) {
+    out.writeUInt32BE(f.length, at);
+    f.copy(out, at + 4);
+    at += 4 + f.length;
+  }
+  return out;
+}
+
+/** The frames of a batch (views into it); a frame that is not a batch is its own only frame. */
+export function splitBatch(frame: Buffer): Buffer[] {
+  if (frame.length === 0 || frame[0] !== BATCH) return [frame];
+  const frames: Buffer[] = [];
+  let at = 1;
+  while (at + 4 <= frame.length) {
+    const length = frame.readUInt32BE(at);
+    if (at + 4 + length > frame.length) break;
+    frames.push(frame.subarray(at + 4, at + 4 + length));
+    at += 4 + length;
+  }
+  return frames;
 }

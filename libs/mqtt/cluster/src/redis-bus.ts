@@ -1,6 +1,6 @@
 import Redis, { type RedisOptions } from 'ioredis';
 import { topicMatches } from '@signet/permissions';
-import { decodeMessage, encodeMessage, GONE, ROUTE, SEP, TAKEOVER } from './frames';
+import { decodeMessage, encodeBatch, encodeMessage, GONE, ROUTE, SEP, splitBatch, TAKEOVER } from './frames';
 import {
   DEFAULT_LEASE_MS,
   type ClaimResult,
@@ -143,6 +143,12 @@ export class RedisClusterBus implements ClusterBus {
   /** Control frames heard while the initial route snapshot is read, applied after it. */
   private backlog: Buffer[] | null = [];
   private heartbeatTimer: NodeJS.Timeout | null = null;
+  /** Frames for each edge collected in this event-loop turn: one Redis PUBLISH per edge and turn. */
+  private readonly outbox = new Map<string, Buffer[]>();
+  private flushScheduled = false;
+  private lastMessage: ClusterMessage | null = null;
+  private lastOrg = '';
+  private lastFrame: Buffer | null = null;
   private closed = false;
 
   constructor(options: RedisClusterBusOptions) {
@@ -295,7 +301,11 @@ export class RedisClusterBus implements ClusterBus {
     }
   }
 
-  private onInbox(frame: Buffer): void {
+  private onInbox(received: Buffer): void {
+    for (const frame of splitBatch(received)) this.onInboxFrame(frame);
+  }
+
+  private onInboxFrame(frame: Buffer): void {
     const node = this.node;
     if (node === null || this.closed) return;
     if (frame[0] === TAKEOVER.charCodeAt(0)) {
@@ -351,10 +361,32 @@ export class RedisClusterBus implements ClusterBus {
 
   send(edgeId: string, orgId: string, message: ClusterMessage): void {
     if (this.closed) return;
-    this.redis.publish(this.inboxPrefix + edgeId, encodeMessage(orgId, message)).catch((err: unknown) => {
-      this.logger.warn({ err, edgeId }, 'cluster bus: send failed, message dropped');
-    });
+    // The edge sends one message to each interested edge in a row: encoded once for all of them.
+    if (message !== this.lastMessage || orgId !== this.lastOrg) {
+      this.lastFrame = encodeMessage(orgId, message);
+      this.lastMessage = message;
+      this.lastOrg = orgId;
+    }
+    const queued = this.outbox.get(edgeId);
+    if (queued !== undefined) queued.push(this.lastFrame!);
+    else this.outbox.set(edgeId, [this.lastFrame!]);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flush);
+    }
   }
+
+  /** Hands each edge's frames of this turn to Redis as one message (the edge's own write batching, on the bus). */
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    for (const [edgeId, frames] of this.outbox) {
+      const message = frames.length === 1 ? frames[0] : encodeBatch(frames);
+      this.redis.publish(this.inboxPrefix + edgeId, message).catch((err: unknown) => {
+        this.logger.warn({ err, edgeId, messages: frames.length }, 'cluster bus: send failed, messages dropped');
+      });
+    }
+    this.outbox.clear();
+  };
 
   private clientKey(orgId: string, clientId: string): string {
     return `${this.base}client:${orgId}${SEP}${clientId}`;
@@ -384,6 +416,9 @@ export class RedisClusterBus implements ClusterBus {
 
   async close(options: { release?: boolean } = {}): Promise<void> {
     if (this.closed) return;
+    // What was sent before close goes out (a killed process would lose it; a closing one need not).
+    if (options.release !== false) this.flush();
+    else this.outbox.clear();
     this.closed = true;
     if (this.heartbeatTimer !== null) clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = null;
