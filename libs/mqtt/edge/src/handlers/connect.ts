@@ -269,8 +269,9 @@ function completeConnect(peer: Peer, context: ConnectContext, result: AuthResult
     return;
   }
   if (broker.cluster !== null) {
-    const clientId = context.request.clientId;
-    claimClientId(peer, principal, clientId, (epoch) => acceptSession(peer, context, principal, epoch), (reason, detail) => refuse(peer, reason, detail));
+    // In a cluster the client id is claimed across edges first (handlers/claim.ts).
+    const accept = (epoch: number): void => acceptSession(peer, context, principal, epoch);
+    claimClientId(peer, principal, context.request.clientId, accept, (reason, detail) => refuse(peer, reason, detail));
     return;
   }
   acceptSession(peer, context, principal, 0);
