@@ -23,7 +23,13 @@ interface Owner {
 
 
 
-const SILENT_NODE: ClusterNode = { deliver: () => undefined, routeChanged: () => undefined, edgeGone: () => undefined, takenOver: () => undefined };
+const SILENT_NODE: ClusterNode = {
+  deliver: () => undefined,
+  routeChanged: () => undefined,
+  edgeGone: () => undefined,
+  takenOver: () => undefined,
+  rejoined: () => undefined,
+};
 
 /**
  * The shared state of edges in one process: what Redis holds for the Redis bus. Every bus of a hub sees
@@ -111,12 +117,12 @@ export class InProcessClusterHub {
     if (member !== undefined) this.notify(member, (node) => node.deliver(orgId, message));
   }
 
-  claim(edgeId: string, orgId: string, clientId: string, owner: string): ClaimResult {
+  claim(edgeId: string, orgId: string, clientId: string, owner: string, takeover: boolean): ClaimResult {
     const key = orgId + SEP + clientId;
     const held = this.owners.get(key);
     const holder = held === undefined ? undefined : this.members.get(held.edgeId);
     const live = holder !== undefined && holder.leaseUntil > this.now();
-    if (held !== undefined && live && held.owner !== owner) return { ok: false };
+    if (held !== undefined && live && (held.owner !== owner || (!takeover && held.edgeId !== edgeId))) return { ok: false };
     const epoch = ++this.epoch;
     this.owners.set(key, { edgeId, owner, epoch });
     if (held !== undefined && live && held.edgeId !== edgeId) this.notify(holder!, (node) => node.takenOver(orgId, clientId, epoch));
@@ -160,8 +166,8 @@ export class InProcessClusterBus implements ClusterBus {
     if (this.started) this.hub.send(edgeId, orgId, message);
   }
 
-  claim(orgId: string, clientId: string, owner: string): ClaimResult {
-    return this.hub.claim(this.edgeId, orgId, clientId, owner);
+  claim(orgId: string, clientId: string, owner: string, options: { takeover?: boolean } = {}): ClaimResult {
+    return this.hub.claim(this.edgeId, orgId, clientId, owner, options.takeover !== false);
   }
 
   release(orgId: string, clientId: string, epoch: number): void {

@@ -15,6 +15,52 @@ clusterBusConformance('RedisClusterBus', async () => {
   };
 });
 
+function silentNode(): ClusterNode & { rejoins: number; routes: Set<string> } {
+  const node = {
+    rejoins: 0,
+    routes: new Set<string>(),
+    deliver: () => undefined,
+    routeChanged: (edge: string, orgId: string, filter: string, present: boolean) => {
+      if (present) node.routes.add(`${edge} ${orgId} ${filter}`);
+      else node.routes.delete(`${edge} ${orgId} ${filter}`);
+    },
+    edgeGone: () => undefined,
+    takenOver: () => undefined,
+    rejoined: () => {
+      node.rejoins++;
+    },
+  };
+  return node;
+}
+
+describe('RedisClusterBus when Redis lost its data', () => {
+  it('takes its lease again, announces its routes again and asks the edge to claim its client ids again', async () => {
+    const keyPrefix = uniquePrefix('cluster-bus-rejoin');
+    const common = { keyPrefix, url: redisUrl(), leaseMs: 300 };
+    const a = new RedisClusterBus({ ...common, edgeId: 'edge-a' });
+    const nodeA = silentNode();
+    let c: RedisClusterBus | null = null;
+    try {
+      await a.start(nodeA);
+      a.setRoute('org_1', 'x/#', true);
+      expect((await a.claim('org_1', 'dev-1', 'token:alice')).ok).toBe(true);
+      await new Promise((r) => setTimeout(r, 50));
+      await deleteRedisKeys(keyPrefix);
+      const start = Date.now();
+      while (nodeA.rejoins === 0 && Date.now() - start < 3000) await new Promise((r) => setTimeout(r, 20));
+      expect(nodeA.rejoins).toBe(1);
+      // An edge that joins now finds a's route.
+      c = new RedisClusterBus({ ...common, edgeId: 'edge-c' });
+      const nodeC = silentNode();
+      await c.start(nodeC);
+      expect([...nodeC.routes]).toEqual(['edge-a org_1 x/#']);
+    } finally {
+      await Promise.all([a.close(), c?.close()]);
+      await deleteRedisKeys(keyPrefix);
+    }
+  });
+});
+
 describe('RedisClusterBus after its Redis connection was lost', () => {
   it('reads the route table again and tells the edge what changed meanwhile', async () => {
     const keyPrefix = uniquePrefix('cluster-bus-resync');
@@ -31,8 +77,8 @@ describe('RedisClusterBus after its Redis connection was lost', () => {
         for (const r of [...routes]) if (r.startsWith(`${edge} `)) routes.delete(r);
       },
       takenOver: () => undefined,
+      rejoined: () => undefined,
     };
-    const silent: ClusterNode = { deliver: () => undefined, routeChanged: () => undefined, edgeGone: () => undefined, takenOver: () => undefined };
     // Leases far longer than the cut, so nobody is reaped meanwhile.
     const common = { keyPrefix, leaseMs: 30_000, redis: { retryStrategy: () => 50 } };
     const a = new RedisClusterBus({ ...common, edgeId: 'edge-a', url: redisUrl() });
@@ -46,8 +92,8 @@ describe('RedisClusterBus after its Redis connection was lost', () => {
       }
     };
     try {
-      await a.start(silent);
-      await c.start(silent);
+      await a.start(silentNode());
+      await c.start(silentNode());
       await b.start(node);
       a.setRoute('org_1', 'x/#', true);
       c.setRoute('org_1', 'gone/#', true);

@@ -67,9 +67,10 @@ return changed`;
 
 /**
  * KEYS: the client id's hash, edges, the epoch counter, this edge's held set.
- * ARGV: edge, owner, inbox channel prefix, takeover frame prefix.
- * Refused (0) while another owner holds the id on a live edge; else the new epoch, and the previous live
- * holder on another edge gets a takeover frame in its inbox, in the same atomic step.
+ * ARGV: edge, owner, inbox channel prefix, takeover frame prefix, 1|0 (may take over another edge's).
+ * Refused (0) while another owner holds the id on a live edge (or anyone on another live edge, without
+ * takeover); else the new epoch, and the previous live holder on another edge gets a takeover frame in its
+ * inbox, in the same atomic step.
  */
 const CLAIM = `${NOW}
 local cur = redis.call('HMGET', KEYS[1], 'edge', 'owner')
@@ -78,7 +79,7 @@ if cur[1] then
   local lease = redis.call('ZSCORE', KEYS[2], cur[1])
   live = lease ~= false and tonumber(lease) > now
 end
-if live and cur[2] ~= ARGV[2] then return 0 end
+if live and (cur[2] ~= ARGV[2] or (ARGV[5] == '0' and cur[1] ~= ARGV[1])) then return 0 end
 local epoch = redis.call('INCR', KEYS[3])
 redis.call('HSET', KEYS[1], 'edge', ARGV[1], 'owner', ARGV[2], 'epoch', epoch)
 redis.call('SADD', KEYS[4], KEYS[1])
@@ -109,7 +110,17 @@ interface Scripted {
   heartbeat(edges: string, edge: string, leaseMs: number, base: string, control: string, sep: string): Promise<number>;
   leave(edges: string, edge: string, base: string, control: string, sep: string): Promise<number>;
   setRoute(routes: string, member: string, present: '1' | '0', control: string, frame: string): Promise<number>;
-  claim(client: string, edges: string, epoch: string, held: string, edge: string, owner: string, inbox: string, frame: string): Promise<number>;
+  claim(
+    client: string,
+    edges: string,
+    epoch: string,
+    held: string,
+    edge: string,
+    owner: string,
+    inbox: string,
+    frame: string,
+    takeover: '1' | '0',
+  ): Promise<number>;
   release(client: string, held: string, epoch: number): Promise<number>;
 }
 
@@ -150,6 +161,8 @@ export class RedisClusterBus implements ClusterBus {
   private lastOrg = '';
   private lastFrame: Buffer | null = null;
   private closed = false;
+  /** Started: a lease found missing from now on was lost, not first taken. */
+  private running = false;
 
   constructor(options: RedisClusterBusOptions) {
     this.edgeId = options.edgeId;
@@ -244,6 +257,7 @@ export class RedisClusterBus implements ClusterBus {
           this.resyncing = null;
         });
     });
+    this.running = true;
     this.heartbeatTimer = setInterval(() => void this.beat(), Math.max(1, Math.floor(this.leaseMs / 3)));
     this.heartbeatTimer.unref();
   }
@@ -284,9 +298,11 @@ export class RedisClusterBus implements ClusterBus {
   private async beat(): Promise<void> {
     try {
       const added = await this.redis.heartbeat(this.edgesKey, this.edgeId, this.leaseMs, this.base, this.control, SEP);
-      if (added === 1 && this.routes.size > 0) {
-        this.logger.warn({ edgeId: this.edgeId }, 'cluster bus: lease had expired; routes announced again');
+      // Added while running: the lease was gone (reaped after a stall, or Redis lost its data).
+      if (added === 1 && this.running) {
+        this.logger.warn({ edgeId: this.edgeId }, 'cluster bus: lease had been lost; routes and client ids claimed again');
         for (const key of this.routes) this.publishRoute(key, true);
+        this.node?.rejoined();
       }
     } catch (err) {
       if (!this.closed) this.logger.warn({ err }, 'cluster bus: heartbeat failed');
@@ -392,7 +408,7 @@ export class RedisClusterBus implements ClusterBus {
     return `${this.base}client:${orgId}${SEP}${clientId}`;
   }
 
-  async claim(orgId: string, clientId: string, owner: string): Promise<ClaimResult> {
+  async claim(orgId: string, clientId: string, owner: string, options: { takeover?: boolean } = {}): Promise<ClaimResult> {
     const frame = [TAKEOVER, orgId, clientId, ''].join(SEP);
     const epoch = await this.redis.claim(
       this.clientKey(orgId, clientId),
@@ -403,6 +419,7 @@ export class RedisClusterBus implements ClusterBus {
       owner,
       this.inboxPrefix,
       frame,
+      options.takeover === false ? '0' : '1',
     );
     return epoch === 0 ? { ok: false } : { ok: true, epoch };
   }

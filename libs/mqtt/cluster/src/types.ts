@@ -30,6 +30,11 @@ export interface ClusterNode {
    * is taken over (5.0 DISCONNECT 0x8E).
    */
   takenOver(orgId: string, clientId: string, epoch: number): void;
+  /**
+   * This edge's lease had been lost (it stalled past its lease, or the engine lost its data) and is taken
+   * again: the bus has announced its routes again; the node claims the client ids of its live connections again.
+   */
+  rejoined(): void;
 }
 
 /**
@@ -77,9 +82,11 @@ export interface ClusterBus {
    * Claims a client id for a connection of `owner` (`kind:subject`) on this edge, atomically. Refused while
    * the id is held by a live connection of another owner on any edge whose lease is live. Otherwise the id
    * is this edge's under a new epoch (greater than every earlier one), and the edge that held it, if
-   * another, is told through `takenOver`. Synchronous where the engine allows it (in-process).
+   * another, is told through `takenOver`. `{ takeover: false }`: refused as well while another live edge
+   * holds the id, whoever the owner (a claim made again after a lost lease must not take a newer one over).
+   * Synchronous where the engine allows it (in-process).
    */
-  claim(orgId: string, clientId: string, owner: string): ClaimResult | Promise<ClaimResult>;
+  claim(orgId: string, clientId: string, owner: string, options?: { takeover?: boolean }): ClaimResult | Promise<ClaimResult>;
   /** The connection of that claim is gone. Fenced: does nothing once a newer claim (epoch) holds the id. */
   release(orgId: string, clientId: string, epoch: number): void;
   /**

@@ -16,7 +16,8 @@ type Event =
   | { kind: 'deliver'; orgId: string; message: ClusterMessage }
   | { kind: 'route'; edgeId: string; orgId: string; filter: string; present: boolean }
   | { kind: 'gone'; edgeId: string }
-  | { kind: 'takeover'; orgId: string; clientId: string; epoch: number };
+  | { kind: 'takeover'; orgId: string; clientId: string; epoch: number }
+  | { kind: 'rejoined' };
 
 class RecordingNode implements ClusterNode {
   readonly events: Event[] = [];
@@ -37,6 +38,9 @@ class RecordingNode implements ClusterNode {
   }
   takenOver(orgId: string, clientId: string, epoch: number): void {
     this.events.push({ kind: 'takeover', orgId, clientId, epoch });
+  }
+  rejoined(): void {
+    this.events.push({ kind: 'rejoined' });
   }
   of<K extends Event['kind']>(kind: K): Extract<Event, { kind: K }>[] {
     return this.events.filter((e): e is Extract<Event, { kind: K }> => e.kind === kind);
@@ -146,6 +150,9 @@ export function clusterBusConformance(name: string, harness: () => Promise<Clust
       // Another owner, on any edge, while alice's connection holds it.
       expect(await b.bus.claim('org_1', 'dev-1', 'token:mallory')).toEqual({ ok: false });
       expect(await a.bus.claim('org_1', 'dev-1', 'token:mallory')).toEqual({ ok: false });
+      // Without takeover (a claim made again after a lost lease) another live edge's is refused, even to its owner.
+      expect(await b.bus.claim('org_1', 'dev-1', 'token:alice', { takeover: false })).toEqual({ ok: false });
+      expect((await a.bus.claim('org_1', 'dev-1', 'token:alice', { takeover: false })).ok).toBe(true);
       // The same client id in another org is another id.
       expect((await b.bus.claim('org_2', 'dev-1', 'token:mallory')).ok).toBe(true);
       const second = epochOf(await b.bus.claim('org_1', 'dev-1', 'token:alice'));

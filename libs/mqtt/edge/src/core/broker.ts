@@ -299,6 +299,13 @@ export class Broker implements SessionOwner, ClusterHost {
     this.cluster?.interestChanged(org, filter, present);
   }
 
+  *liveSessions(): Iterable<Session> {
+    for (const conn of this.connections) {
+      const session = conn.session;
+      if (session !== null && session.connection === conn) yield session;
+    }
+  }
+
   /** Another edge took over this session's client id (core/cluster.ts): as a local takeover, but the state does not move. */
   takenOver(session: Session): void {
     session.connection?.kick(0x8e, 'taken_over', true);

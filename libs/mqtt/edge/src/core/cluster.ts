@@ -27,6 +27,8 @@ export interface ClusterHost {
   routeLocal(org: Org, message: Message, from: Session | null): void;
   /** The session of a client id another edge has taken over: its connection closed (0x8E), its state dropped. */
   takenOver(session: Session): void;
+  /** The sessions with a live connection. */
+  liveSessions(): Iterable<Session>;
 }
 
 function toClusterMessage(message: Message, clock: number): ClusterMessage {
@@ -205,6 +207,26 @@ export class ClusterLink implements ClusterNode {
     this.routeCount--;
     // Null again: a PUBLISH in an org nobody elsewhere listens to pays one test, not a trie walk.
     if (remote.size === 0) org!.remote = null;
+  }
+
+  /**
+   * The lease was lost and its claims with it: each live connection's client id is claimed again. One that
+   * another owner claimed meanwhile is theirs now (the cluster's record decides): the local one is closed (0x8E).
+   */
+  rejoined(): void {
+    for (const session of this.host.liveSessions()) {
+      if (session.epoch === 0) continue;
+      const claimed = (result: ClaimResult): void => {
+        if (session.destroyed || session.connection === null) {
+          if (result.ok) this.bus.release(session.org.id, session.clientId, result.epoch);
+        } else if (result.ok) session.epoch = result.epoch;
+        else this.host.takenOver(session);
+      };
+      // Not a takeover: a connection made meanwhile on another edge is the newer one and keeps the id.
+      const result = this.bus.claim(session.org.id, session.clientId, session.owner, { takeover: false });
+      if (result instanceof Promise) result.then(claimed, () => undefined);
+      else claimed(result);
+    }
   }
 
   takenOver(orgId: string, clientId: string, epoch: number): void {

@@ -48,6 +48,7 @@ export class CountingBus implements ClusterBus {
       routeChanged: node.routeChanged.bind(node),
       edgeGone: node.edgeGone.bind(node),
       takenOver: node.takenOver.bind(node),
+      rejoined: node.rejoined.bind(node),
     });
   }
   get alone(): boolean | undefined {
@@ -61,8 +62,8 @@ export class CountingBus implements ClusterBus {
     this.sent++;
     this.inner.send(edgeId, orgId, message);
   }
-  claim(orgId: string, clientId: string, owner: string): ReturnType<ClusterBus['claim']> {
-    return this.inner.claim(orgId, clientId, owner);
+  claim(orgId: string, clientId: string, owner: string, options?: { takeover?: boolean }): ReturnType<ClusterBus['claim']> {
+    return this.inner.claim(orgId, clientId, owner, options);
   }
   release(orgId: string, clientId: string, epoch: number): void {
     this.inner.release(orgId, clientId, epoch);
