@@ -21,14 +21,35 @@ export class MqttEdge {
   /** One watched certificate per cert+key pair, shared by the mqtts and wss listeners that use it. */
   private readonly certificates = new Map<string, CertificateSource>();
   private closed: Promise<void> | null = null;
+  /** Joining the cluster (EdgeOptions.cluster): done once, before the first listener accepts anyone. */
+  private joining: Promise<void> | null = null;
+  private joined = false;
+
+  /** EdgeOptions.cluster, closed by close() (also when it is alone and the broker holds no link to it). */
+  private readonly clusterBus: EdgeOptions['cluster'];
 
   constructor(options: EdgeOptions) {
     this.broker = new Broker(options);
+    this.clusterBus = options.cluster;
+  }
+
+  /**
+   * Joins the cluster of EdgeOptions.cluster (lease, inbox, the other edges' routes); the first listen does it,
+   * so no client connects before this edge knows where to route. Without a cluster, nothing to do.
+   */
+  start(): Promise<void> {
+    const cluster = this.broker.cluster;
+    if (cluster === null || this.joined) return Promise.resolve();
+    this.joining ??= cluster.bus.start(cluster).then(() => {
+      this.joined = true;
+    });
+    return this.joining;
   }
 
   /** Listens for MQTT over TCP. Port 0 picks a free port; the bound port is returned. */
   listenTcp(port: number, host?: string): Promise<{ port: number }> {
     if (this.broker.closing) return Promise.reject(new Error('MqttEdge is closed'));
+    if (!this.joined && this.broker.cluster !== null) return this.start().then(() => this.listenTcp(port, host));
     return this.listenServer(createTcpServer(this.broker), port, host, 'tcp');
   }
 
@@ -39,6 +60,7 @@ export class MqttEdge {
    */
   listenTls(port: number, host: string | undefined, files: TlsFiles): Promise<{ port: number }> {
     if (this.broker.closing) return Promise.reject(new Error('MqttEdge is closed'));
+    if (!this.joined && this.broker.cluster !== null) return this.start().then(() => this.listenTls(port, host, files));
     let server: Server;
     try {
       server = createTlsServer(this.broker, this.certificateSource(files));
@@ -51,6 +73,7 @@ export class MqttEdge {
   /** Listens for MQTT over WebSocket over TLS (`wss`) on `path`; certificate handling as {@link listenTls}. */
   listenWebSocketTls(port: number, host: string | undefined, path: string, files: TlsFiles): Promise<{ port: number }> {
     if (this.broker.closing) return Promise.reject(new Error('MqttEdge is closed'));
+    if (!this.joined && this.broker.cluster !== null) return this.start().then(() => this.listenWebSocketTls(port, host, path, files));
     let server: Server;
     try {
       server = createWssServer(this.broker, path, this.certificateSource(files));
@@ -104,6 +127,7 @@ export class MqttEdge {
   /** Listens for MQTT over WebSocket (binary frames, subprotocol `mqtt`) on `path`. */
   listenWebSocket(port: number, host?: string, path = '/mqtt'): Promise<{ port: number }> {
     if (this.broker.closing) return Promise.reject(new Error('MqttEdge is closed'));
+    if (!this.joined && this.broker.cluster !== null) return this.start().then(() => this.listenWebSocket(port, host, path));
     const app = createWsApp(this.broker, path);
     return new Promise((resolve, reject) => {
       const done = (listenSocket: uWS.us_listen_socket | false): void => {
@@ -139,7 +163,8 @@ export class MqttEdge {
    * socket is ended (destroyed after `closeGraceMs` if its peer lingers).
    * Wills are not published, as no one would be left to receive them.
    * In-memory session state, QoS 1/2 messages in flight included, is kept
-   * (and lost with the process). Resolves when all sockets are closed.
+   * (and lost with the process). Then the edge leaves the cluster (its routes and client ids go at once).
+   * Resolves when all sockets are closed.
    */
   close(): Promise<void> {
     if (this.closed !== null) return this.closed;
@@ -153,6 +178,11 @@ export class MqttEdge {
     this.closed = (async () => {
       await broker.whenNoConnections();
       await Promise.all(tcpClosed);
+      if (this.clusterBus !== undefined) {
+        // Waits for a join still in flight, so the bus is not left running after close.
+        await this.joining?.catch(() => undefined);
+        await this.clusterBus.close();
+      }
       broker.stopSweep();
       broker.logger.info({}, 'mqtt edge closed');
     })();

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 
 import type { EdgeLimits } from '@signet/contracts';
@@ -67,6 +68,10 @@ export interface SignetConfig {
     apiKeyServiceGrpc: string;
     /** Refuse credentials when the revocation bus has been unreachable this long. */
     maxStalenessMs: number;
+    /** This edge's id on the cluster bus (`SIGNET_EDGE_ID`; the pod name in Kubernetes), stable per pod. */
+    id: string;
+    /** How long the edge's cluster lease lasts without renewal; a dead edge's routes go after it. */
+    leaseMs: number;
     /** The edge's protective limits (`SIGNET_MQTT_*`), handed to the edge as they are; see EdgeMqttLimits. */
     limits: EdgeMqttLimits;
   };
@@ -264,6 +269,8 @@ export function loadConfig(env: Env = process.env): SignetConfig {
       tokenServiceGrpc: readString(env, 'SIGNET_TOKEN_SERVICE_GRPC', `127.0.0.1:${grpcPort}`),
       apiKeyServiceGrpc: readString(env, 'SIGNET_APIKEY_SERVICE_GRPC', `127.0.0.1:${grpcPort}`),
       maxStalenessMs: readInt(env, 'SIGNET_EDGE_MAX_STALENESS_MS', 30000, 1000, 3600000),
+      id: readString(env, 'SIGNET_EDGE_ID', `${hostname()}-${process.pid}`),
+      leaseMs: readInt(env, 'SIGNET_EDGE_LEASE_MS', 10000, 1000, 600000),
       limits: loadEdgeLimits(env),
     },
     upkeep: loadUpkeepConfig(env),

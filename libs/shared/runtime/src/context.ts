@@ -2,6 +2,7 @@ import type { Provider } from '@nestjs/common';
 import type { JWK } from 'jose';
 
 import type { SignetConfig } from '@signet/config';
+import { InProcessClusterBus, RedisClusterBus, type ClusterBus } from '@signet/mqtt-cluster';
 import { createLogger, Logger, SignetMetrics } from '@signet/observability';
 import { Database, loadMasterKey, openDatabase, RevocationStore, SecretBox } from '@signet/persistence';
 import { InMemoryRevocationBus, RedisRevocationBus, RevocationBus, RevocationSource } from '@signet/revocation';
@@ -42,6 +43,22 @@ export function createBus(
     source,
     maxStalenessMs: config.edge.maxStalenessMs,
     logger: logger.child({ component: 'revocation-bus' }),
+  });
+}
+
+/**
+ * The edges' cluster bus: on Redis when REDIS_URL is set, so edges on that Redis are one broker; else the
+ * in-process one (this edge alone). Closed by the edge's close().
+ */
+export function createClusterBus(ctx: ProcessContext): ClusterBus {
+  const { config, logger } = ctx;
+  if (!config.redisUrl) return new InProcessClusterBus(config.edge.id);
+  return new RedisClusterBus({
+    edgeId: config.edge.id,
+    url: config.redisUrl,
+    keyPrefix: config.redisKeyPrefix,
+    leaseMs: config.edge.leaseMs,
+    logger: logger.child({ component: 'cluster-bus' }),
   });
 }
 

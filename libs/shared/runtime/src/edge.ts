@@ -2,10 +2,11 @@ import { explainListenError, PORT_VARIABLES } from '@signet/config';
 import type { ApiKeyVerifier, UsageSink } from '@signet/contracts';
 import { UsageAggregator } from '@signet/contracts';
 import { CredentialRouter, EdgeRevocationSubscriber, KeyAuthenticator, PublicKeyCache, TokenAuthenticator } from '@signet/mqtt-auth';
+import type { ClusterBus } from '@signet/mqtt-cluster';
 import { MqttEdge, Principal } from '@signet/mqtt-edge';
 import { DenyList, RevocationBus, RevocationEvent } from '@signet/revocation';
 
-import type { JwksFetcher, ProcessContext } from './context';
+import { createClusterBus, type JwksFetcher, type ProcessContext } from './context';
 
 export interface EdgeHandle {
   edge: MqttEdge;
@@ -39,6 +40,8 @@ export interface EdgeSources {
   seed?: () => Promise<RevocationEvent[]>;
   /** The API key service (in-process or gRPC): verifies sk_/rk_ keys and receives their usage. */
   apiKeys?: ApiKeyVerifier & UsageSink;
+  /** The bus shared with other edges; by default createClusterBus (Redis when REDIS_URL is set). The edge closes it. */
+  cluster?: ClusterBus;
 }
 
 /**
@@ -47,7 +50,7 @@ export interface EdgeSources {
  * revocation bus keeps current. A revocation closes the live sessions of the
  * credentials it names at once and refuses them from then on.
  */
-export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, apiKeys }: EdgeSources): Promise<EdgeHandle> {
+export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, apiKeys, cluster }: EdgeSources): Promise<EdgeHandle> {
   const { config, logger, metrics } = ctx;
   const log = logger.child({ component: 'mqtt-edge' });
   const keys = new PublicKeyCache(fetchJwks, { logger: log });
@@ -76,6 +79,7 @@ export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, api
     logger: log,
     limits: config.edge.limits,
     revoked: denyList,
+    cluster: cluster ?? createClusterBus(ctx),
     hooks: {
       connectAccepted: ({ principal }) => {
         metrics.mqttConnects.inc({ result: 'accepted' });

@@ -2,13 +2,14 @@ import type { QoS } from 'mqtt-packet';
 
 import { TokenBucketLimiter } from '@signet/rate-limit';
 
+import { ClusterLink, type ClusterHost } from './cluster';
 import { RC } from './codes';
 import { resolveLimits, type EdgeLimits } from './limits';
 import { innerFilter, ownPayload, type ForwardedProperties, type Message, type SubscriptionOptions } from './message';
 import { Qos0Frames } from './outbound';
 import { credentialExpired, type ConnectAuthenticator, type Principal } from './principal';
 import { RESULT_TOPIC } from './reserved';
-import { Org, Session, type ClientLink, type SessionOwner, type SharedGroup, type Will } from './session';
+import { Org, ownerOf, Session, type ClientLink, type SessionOwner, type SharedGroup, type Will } from './session';
 import { TimerWheel } from './timer-wheel';
 import type { DisconnectReason, EdgeHooks, EdgeLogger, EdgeOptions, EdgeStats } from './types';
 
@@ -36,7 +37,7 @@ export interface SessionRequest {
  * The transport-independent core: orgs, sessions, routing, the shared timer
  * and the write batching. Connections call into it through ClientLink; MqttEdge is its public face.
  */
-export class Broker implements SessionOwner {
+export class Broker implements SessionOwner, ClusterHost {
   readonly limits: EdgeLimits;
   readonly authenticator: ConnectAuthenticator;
   readonly logger: EdgeLogger;
@@ -48,6 +49,8 @@ export class Broker implements SessionOwner {
   readonly qos0Frames = new Qos0Frames();
   readonly wheel: TimerWheel;
   readonly connections = new Set<ClientLink>();
+  /** The edge's side of the cluster bus (EdgeOptions.cluster); null for an edge on its own. */
+  readonly cluster: ClusterLink | null;
   closing = false;
 
   private readonly orgs = new Map<string, Org>();
@@ -110,6 +113,8 @@ export class Broker implements SessionOwner {
     this.wheel = new TimerWheel(this.limits.sweepIntervalMs, this.clock);
     this.ipConnectRate = new TokenBucketLimiter({ ratePerSecond: this.limits.connectRatePerIp, burst: this.limits.connectBurstPerIp });
     this.identityConnectRate = new TokenBucketLimiter({ ratePerSecond: this.limits.connectRatePerIdentity, burst: this.limits.connectBurstPerIdentity });
+    // A bus that is alone (a lone in-process edge) has nothing to share: no link, so nothing of it on any path.
+    this.cluster = options.cluster && options.cluster.alone !== true ? new ClusterLink(options.cluster, this) : null;
   }
 
   /** Refreshes the coarse clock from the real one (per CONNECT and sweep, not per packet) and returns it. */
@@ -146,7 +151,9 @@ export class Broker implements SessionOwner {
       // Empty orgs are pruned here rather than when their last session ends, so that no code
       // holding an Org across a call (attach, takeover) ever writes into a detached one.
       for (const [id, org] of this.orgs) {
-        if (org.sessions.size === 0 && org.retained.size === 0 && org.subscriptions.size === 0) this.orgs.delete(id);
+        if (org.sessions.size === 0 && org.retained.size === 0 && org.subscriptions.size === 0 && org.remote === null) {
+          this.orgs.delete(id);
+        }
       }
     }
     const recent = this.recentlyRevoked;
@@ -274,24 +281,53 @@ export class Broker implements SessionOwner {
 
   // ---------------------------------------------------------------- sessions
 
-  private org(orgId: string): Org {
+  org(orgId: string): Org {
     let org = this.orgs.get(orgId);
     if (org === undefined) {
       org = new Org(orgId, this);
+      if (this.cluster !== null) org.interest = new Map();
       this.orgs.set(orgId, org);
     }
     return org;
+  }
+
+  findOrg(orgId: string): Org | undefined {
+    return this.orgs.get(orgId);
+  }
+
+  interestChanged(org: Org, filter: string, present: boolean): void {
+    this.cluster?.interestChanged(org, filter, present);
+  }
+
+  *liveSessions(): Iterable<Session> {
+    for (const conn of this.connections) {
+      const session = conn.session;
+      if (session !== null && session.connection === conn) yield session;
+    }
+  }
+
+  /** Another edge took over this session's client id (core/cluster.ts): as a local takeover, but the state does not move. */
+  takenOver(session: Session): void {
+    session.connection?.kick(0x8e, 'taken_over', true);
+    // The client is on the other edge now; a delayed will is cancelled as by a resume [MQTT-3.1.3-9].
+    this.destroySession(session, false);
   }
 
   /**
    * Gives `conn` its session: resumes the existing one or starts a new one,
    * taking over a live connection with the same client id in the org
    * [MQTT-3.1.4-2/3]. Returns null when the client id is live under another
-   * owner: users of one org do not get to kick each other out.
+   * owner: users of one org do not get to kick each other out. `epoch`: the cluster's claim of the client
+   * id for this connection (0 without a cluster).
    */
-  attach(conn: ClientLink, principal: Principal, request: SessionRequest): { session: Session; sessionPresent: boolean } | null {
+  attach(
+    conn: ClientLink,
+    principal: Principal,
+    request: SessionRequest,
+    epoch = 0,
+  ): { session: Session; sessionPresent: boolean } | null {
     const org = this.org(principal.orgId);
-    const owner = `${principal.kind}:${principal.subject}`;
+    const owner = ownerOf(principal);
     let existing = org.sessions.get(request.clientId);
     if (existing !== undefined && existing.connection !== null) {
       if (existing.owner !== owner) return null;
@@ -324,6 +360,7 @@ export class Broker implements SessionOwner {
     }
     session.expiryMs = request.expiryMs;
     session.connection = conn;
+    session.epoch = epoch;
     return { session, sessionPresent };
   }
 
@@ -421,7 +458,10 @@ export class Broker implements SessionOwner {
   detach(conn: ClientLink, will: Will | null, willDelayMs: number, reason: DisconnectReason): void {
     const session = conn.session;
     if (session === null) return;
-    if (session.connection === conn) session.connection = null;
+    if (session.connection === conn) {
+      session.connection = null;
+      if (session.epoch !== 0) this.cluster!.release(session);
+    }
     const hook = this.hooks.disconnected;
     if (hook !== undefined && conn.principal !== null) {
       hook({ principal: conn.principal, clientId: session.clientId, reason });
@@ -463,6 +503,7 @@ export class Broker implements SessionOwner {
     if (session.destroyed) return;
     session.destroyed = true;
     this.sessionCount--;
+    if (session.epoch !== 0) this.cluster!.release(session);
     this.wheel.cancel(session);
     const org = session.org;
     if (session.subscriptions !== null) {
@@ -569,6 +610,8 @@ export class Broker implements SessionOwner {
   }
 
   storeRetained(org: Org, message: Message): void {
+    // A cluster with a shared retained store keeps them there only: every edge serves the same ones.
+    if (this.cluster?.retained !== undefined) return this.cluster.storeRetained(org, message);
     if (!org.retained.set(message, this.limits.maxRetainedPerOrg)) {
       this.counters.messagesDropped++;
       this.logger.warn({ orgId: org.id, topic: message.topic }, 'retained message limit reached, not stored');
@@ -580,6 +623,13 @@ export class Broker implements SessionOwner {
    * and to one member of each matching shared group [MQTT-4.8.2-3].
    */
   route(org: Org, message: Message, from: Session | null): void {
+    // Other edges' interest in this org: null when there is none, so a lone edge pays this one test.
+    if (org.remote !== null) this.cluster!.forward(org, message);
+    this.routeLocal(org, message, from);
+  }
+
+  /** route() without the other edges: for messages that came from them. */
+  routeLocal(org: Org, message: Message, from: Session | null): void {
     // route() is not re-entered in practice (delivery never publishes), but private maps keep it safe if it ever is.
     const reentrant = this.matching;
     const out = reentrant ? new Map<Session, SubscriptionOptions>() : this.matchScratch;
@@ -690,6 +740,7 @@ export class Broker implements SessionOwner {
       subscriptions,
       orgs: this.orgs.size,
       connectRateBuckets: this.ipConnectRate.size + this.identityConnectRate.size,
+      remoteRoutes: this.cluster?.remoteRoutes ?? 0,
     };
   }
 }

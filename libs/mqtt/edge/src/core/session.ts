@@ -36,9 +36,11 @@ export interface ClientLink {
   flush(): void;
 }
 
-/** Who runs a session's timer (will delay, expiry while offline): the broker. */
+/** Who runs a session's timer (will delay, expiry while offline) and hears an org's interest change: the broker. */
 export interface SessionOwner {
   sessionTimer(session: Session, now: number): void;
+  /** The org's first subscriber to `filter` (a shared group's inner filter) came, or its last went (Org.interest). */
+  interestChanged(org: Org, filter: string, present: boolean): void;
 }
 
 /** An outbound QoS 1/2 message awaiting acknowledgement. */
@@ -109,6 +111,13 @@ export class Org {
   /** 5.0 Shared Subscriptions: groups by their `$share/…` filter, and a trie of them by inner filter. */
   readonly sharedGroups = new Map<string, SharedGroup>();
   readonly shared = new SubscriptionTree<SharedGroup>();
+  /**
+   * In a cluster: this org's subscribers per matched filter on this edge, for the route table (core/cluster.ts);
+   * null without a cluster, so subscribing costs one test more.
+   */
+  interest: Map<string, number> | null = null;
+  /** In a cluster: the other edges with subscribers in this org, by filter; null while there are none. */
+  remote: SubscriptionTree<string> | null = null;
 
   constructor(
     readonly id: string,
@@ -118,7 +127,9 @@ export class Org {
   /** Files a subscription of `session` (a `$share/…` filter joins its group). Replaces an existing one [MQTT-3.8.4-3]. */
   subscribe(session: Session, filter: string, options: SubscriptionOptions): void {
     if (!filter.startsWith(SHARE_PREFIX)) {
+      const before = this.subscriptions.size;
       this.subscriptions.add(filter, session, options);
+      if (this.interest !== null && this.subscriptions.size > before) this.interested(filter, 1);
       return;
     }
     let group = this.sharedGroups.get(filter);
@@ -134,6 +145,16 @@ export class Org {
     }
     group.members.push(session);
     group.options.push(options);
+    if (this.interest !== null) this.interested(group.filter, 1);
+  }
+
+  private interested(filter: string, delta: 1 | -1): void {
+    const interest = this.interest!;
+    const count = (interest.get(filter) ?? 0) + delta;
+    if (count > 0) interest.set(filter, count);
+    else interest.delete(filter);
+    if (count === 1 && delta === 1) this.owner.interestChanged(this, filter, true);
+    else if (count === 0) this.owner.interestChanged(this, filter, false);
   }
 
   /** Memberships of shared groups (for stats). */
@@ -146,7 +167,7 @@ export class Org {
   /** Removes a subscription of `session` filed by `subscribe`. */
   unsubscribe(session: Session, filter: string): void {
     if (!filter.startsWith(SHARE_PREFIX)) {
-      this.subscriptions.remove(filter, session);
+      if (this.subscriptions.remove(filter, session) && this.interest !== null) this.interested(filter, -1);
       return;
     }
     const group = this.sharedGroups.get(filter);
@@ -155,11 +176,17 @@ export class Org {
     if (i < 0) return;
     group.members.splice(i, 1);
     group.options.splice(i, 1);
+    if (this.interest !== null) this.interested(group.filter, -1);
     if (group.members.length === 0) {
       this.sharedGroups.delete(filter);
       this.shared.remove(group.filter, group);
     }
   }
+}
+
+/** Who may resume or take over a session: `kind:subject` (the org is the session's own). */
+export function ownerOf(principal: Principal): string {
+  return `${principal.kind}:${principal.subject}`;
 }
 
 /**
@@ -188,6 +215,8 @@ export class Session implements Timed {
   /** The pending will goes out if the session is revoked (its credential's Principal.willOnEnd). */
   pendingWillOnEnd = false;
   destroyed = false;
+  /** In a cluster: the epoch of the client-id claim its connection holds (0: none), for a fenced release. */
+  epoch = 0;
 
   constructor(
     readonly org: Org,

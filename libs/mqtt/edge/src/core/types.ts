@@ -1,3 +1,4 @@
+import type { ClusterBus } from '@signet/mqtt-cluster';
 import type { ProtocolVersion } from '../codec/codec';
 import type { EdgeLimits } from './limits';
 import type { ConnectAuthenticator, ConnectRefusal, Principal } from './principal';
@@ -72,6 +73,11 @@ export interface EdgeOptions {
    * it the edge remembers the ids given to revoke() for revokeMemoryMs.
    */
   revoked?: { has(credentialId: string): boolean };
+  /**
+   * The bus shared with other edges (`@signet/mqtt-cluster`): routes, per-edge inboxes, client-id claims.
+   * Started by the first listen, closed by close(). Without it the edge is on its own, as before.
+   */
+  cluster?: ClusterBus;
 }
 
 export interface EdgeStats {
@@ -98,4 +104,6 @@ export interface EdgeStats {
   retainedMessages: number;
   subscriptions: number;
   orgs: number;
+  /** Routes of other edges this edge knows (org, filter, edge); 0 without a cluster. */
+  remoteRoutes: number;
 }

@@ -7,8 +7,9 @@ import type { SessionRequest } from '../core/broker';
 import { RC } from '../core/codes';
 import { topicOverLimits } from '../core/limits';
 import { ownPayload } from '../core/message';
-import { CONNACK_CODES, type AuthResult, type ConnectRefusal } from '../core/principal';
+import { CONNACK_CODES, type AuthResult, type ConnectRefusal, type Principal } from '../core/principal';
 import { AUTH_METHOD } from './auth';
+import { claimClientId } from './claim';
 import type { Peer } from './peer';
 
 /** What CONNECT asked for, carried across an asynchronous authentication. */
@@ -246,8 +247,21 @@ function completeConnect(peer: Peer, context: ConnectContext, result: AuthResult
     refuse(peer, 'will_not_authorized', peer.will.topic);
     return;
   }
-  const attached = broker.attach(peer, principal, context.request);
+  if (broker.cluster !== null) {
+    // In a cluster the client id is claimed across edges first (handlers/claim.ts).
+    const accept = (epoch: number): void => acceptSession(peer, context, principal, epoch);
+    claimClientId(peer, principal, context.request.clientId, accept, (reason, detail) => refuse(peer, reason, detail));
+    return;
+  }
+  acceptSession(peer, context, principal, 0);
+}
+
+/** The CONNECT is accepted: the session attached (`epoch`: the cluster's claim, 0 without one), CONNACK, resume. */
+function acceptSession(peer: Peer, context: ConnectContext, principal: Principal, epoch: number): void {
+  const broker = peer.broker;
+  const attached = broker.attach(peer, principal, context.request, epoch);
   if (attached === null) {
+    if (epoch !== 0) broker.cluster!.bus.release(principal.orgId, context.request.clientId, epoch);
     refuse(peer, 'client_id_in_use', context.request.clientId);
     return;
   }

@@ -87,7 +87,10 @@ export function onSubscribe(peer: Peer, packet: ISubscribePacket): void {
   }
   const suback = encode({ cmd: 'suback', messageId: packet.messageId, granted }, peer.protocolVersion);
   if (suback !== null) peer.write(suback);
-  if (retainedFor !== null) {
+  if (retainedFor !== null && broker.cluster?.retained !== undefined) {
+    // The cluster's shared store: the matching retained messages follow once it answers.
+    broker.cluster.sendRetained(session, retainedFor);
+  } else if (retainedFor !== null) {
     // Matching retained messages follow the SUBACK, with RETAIN set [MQTT-3.3.1-6], [MQTT-3.3.1-8].
     const retained = session.org.retained;
     const expired: Message[] = [];

@@ -1,0 +1,451 @@
+import Redis, { type RedisOptions } from 'ioredis';
+import { topicMatches } from '@signet/permissions';
+import { decodeMessage, encodeBatch, encodeMessage, GONE, ROUTE, SEP, splitBatch, TAKEOVER } from './frames';
+import {
+  DEFAULT_LEASE_MS,
+  type ClaimResult,
+  type ClusterBus,
+  type ClusterMessage,
+  type ClusterNode,
+  type SharedRetained,
+} from './types';
+
+export interface ClusterLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface RedisClusterBusOptions {
+  edgeId: string;
+  /** e.g. `redis://user:pass@host:6379/0`. */
+  url?: string;
+  /** ioredis options, merged over `url`. */
+  redis?: RedisOptions;
+  /** Prefix of every key and channel (default `signet:`); the bus adds `cluster:`. */
+  keyPrefix?: string;
+  /** How long a lease lasts without renewal (default {@link DEFAULT_LEASE_MS}); renewed every third of it. */
+  leaseMs?: number;
+  logger?: ClusterLogger;
+}
+
+/** Lua time in ms from the server's clock: one clock for every lease, whatever the edges' clocks say. */
+const NOW = `local t = redis.call('TIME'); local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
+/** Ends edge `e`: its lease, routes and the client ids it still holds; the others are told. */
+const DROP_EDGE = `
+local function drop(e, base, control, sep)
+  redis.call('ZREM', KEYS[1], e)
+  redis.call('DEL', base .. 'routes:' .. e)
+  local held = redis.call('SMEMBERS', base .. 'clients:' .. e)
+  for _, k in ipairs(held) do
+    if redis.call('HGET', k, 'edge') == e then redis.call('DEL', k) end
+  end
+  redis.call('DEL', base .. 'clients:' .. e)
+  redis.call('PUBLISH', control, 'D' .. sep .. e)
+end`;
+
+/** KEYS: edges. ARGV: edge, leaseMs, base, control, sep. Renews the lease (1: it was gone) and reaps expired edges. */
+const HEARTBEAT = `${NOW}
+${DROP_EDGE}
+local added = redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
+for _, e in ipairs(dead) do drop(e, ARGV[3], ARGV[4], ARGV[5]) end
+return added`;
+
+/** KEYS: edges. ARGV: edge, base, control, sep. */
+const LEAVE = `${DROP_EDGE}
+drop(ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+return 1`;
+
+/** KEYS: the edge's routes. ARGV: member, 1|0, control, message. Published only when the set changed. */
+const SET_ROUTE = `
+local changed
+if ARGV[2] == '1' then changed = redis.call('SADD', KEYS[1], ARGV[1]) else changed = redis.call('SREM', KEYS[1], ARGV[1]) end
+if changed == 1 then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
+return changed`;
+
+/**
+ * KEYS: the client id's hash, edges, the epoch counter, this edge's held set.
+ * ARGV: edge, owner, inbox channel prefix, takeover frame prefix, 1|0 (may take over another edge's).
+ * Refused (0) while another owner holds the id on a live edge (or anyone on another live edge, without
+ * takeover); else the new epoch, and the previous live holder on another edge gets a takeover frame in its
+ * inbox, in the same atomic step.
+ */
+const CLAIM = `${NOW}
+local cur = redis.call('HMGET', KEYS[1], 'edge', 'owner')
+local live = false
+if cur[1] then
+  local lease = redis.call('ZSCORE', KEYS[2], cur[1])
+  live = lease ~= false and tonumber(lease) > now
+end
+if live and (cur[2] ~= ARGV[2] or (ARGV[5] == '0' and cur[1] ~= ARGV[1])) then return 0 end
+local epoch = redis.call('INCR', KEYS[3])
+redis.call('HSET', KEYS[1], 'edge', ARGV[1], 'owner', ARGV[2], 'epoch', epoch)
+redis.call('SADD', KEYS[4], KEYS[1])
+if live and cur[1] ~= ARGV[1] then redis.call('PUBLISH', ARGV[3] .. cur[1], ARGV[4] .. epoch) end
+return epoch`;
+
+/** KEYS: the client id's hash, this edge's held set. ARGV: epoch. Fenced: a newer claim is left alone. */
+const RELEASE = `
+if redis.call('HGET', KEYS[1], 'epoch') == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  redis.call('SREM', KEYS[2], KEYS[1])
+  return 1
+end
+return 0`;
+
+/** KEYS: the org's retained hash. ARGV: topic, frame ('' clears), limit. 1 stored or cleared, 0 over the limit. */
+const RETAIN = `
+if ARGV[2] == '' then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  return 1
+end
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1`;
+
+interface Scripted {
+  retain(hash: string, topic: string, frame: Buffer | string, limit: number): Promise<number>;
+  heartbeat(edges: string, edge: string, leaseMs: number, base: string, control: string, sep: string): Promise<number>;
+  leave(edges: string, edge: string, base: string, control: string, sep: string): Promise<number>;
+  setRoute(routes: string, member: string, present: '1' | '0', control: string, frame: string): Promise<number>;
+  claim(
+    client: string,
+    edges: string,
+    epoch: string,
+    held: string,
+    edge: string,
+    owner: string,
+    inbox: string,
+    frame: string,
+    takeover: '1' | '0',
+  ): Promise<number>;
+  release(client: string, held: string, epoch: number): Promise<number>;
+}
+
+const quiet: ClusterLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/**
+ * The cluster bus on Redis. Keys under `<prefix>cluster:`: `edges` (sorted set: edge id → lease end, on
+ * Redis's clock), `routes:<edge>` (set of `org \0 filter`), `client:<org> \0 <client id>` (hash: edge,
+ * owner, epoch), `clients:<edge>` (the ids an edge holds, for reaping), `epoch` (counter). Channels:
+ * `control` (route changes and departures: the small, rare control plane every edge hears) and
+ * `inbox:<edge>` (messages for one edge: data goes only where a subscriber is).
+ *
+ * Pub/sub is at-most-once: a message sent while the receiving edge's subscriber connection is down is lost.
+ */
+export class RedisClusterBus implements ClusterBus {
+  readonly edgeId: string;
+  private readonly leaseMs: number;
+  private readonly logger: ClusterLogger;
+  private readonly redis: Redis & Scripted;
+  private readonly sub: Redis;
+  private readonly base: string;
+  private readonly edgesKey: string;
+  private readonly control: string;
+  private readonly inboxPrefix: string;
+  private readonly inbox: string;
+  private readonly routes = new Set<string>();
+  /** The other edges' routes as told to the node: what a resync after a lost subscription diffs against. */
+  private heard = new Map<string, Set<string>>();
+  private resyncing: Promise<void> | null = null;
+  private node: ClusterNode | null = null;
+  /** Control frames heard while the initial route snapshot is read, applied after it. */
+  private backlog: Buffer[] | null = [];
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  /** Frames for each edge collected in this event-loop turn: one Redis PUBLISH per edge and turn. */
+  private readonly outbox = new Map<string, Buffer[]>();
+  private flushScheduled = false;
+  private lastMessage: ClusterMessage | null = null;
+  private lastOrg = '';
+  private lastFrame: Buffer | null = null;
+  private closed = false;
+  /** Started: a lease found missing from now on was lost, not first taken. */
+  private running = false;
+
+  constructor(options: RedisClusterBusOptions) {
+    this.edgeId = options.edgeId;
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.logger = options.logger ?? quiet;
+    this.base = `${options.keyPrefix ?? 'signet:'}cluster:`;
+    this.edgesKey = `${this.base}edges`;
+    this.control = `${this.base}control`;
+    this.inboxPrefix = `${this.base}inbox:`;
+    this.inbox = this.inboxPrefix + this.edgeId;
+    // No commandTimeout: it would arm a timer per forwarded message. A CONNECT whose claim hangs is closed by
+    // the edge's connect timeout, and a command fails once its connection has dropped (maxRetriesPerRequest).
+    const redisOptions: RedisOptions = {
+      enableAutoPipelining: true,
+      maxRetriesPerRequest: 1,
+      ...options.redis,
+      lazyConnect: true,
+    };
+    const make = (): Redis => (options.url ? new Redis(options.url, redisOptions) : new Redis(redisOptions));
+    this.redis = make() as Redis & Scripted;
+    this.sub = make();
+    for (const conn of [this.redis, this.sub]) conn.on('error', (err: Error) => this.logger.warn({ err }, 'cluster bus: redis error'));
+    this.redis.defineCommand('heartbeat', { numberOfKeys: 1, lua: HEARTBEAT });
+    this.redis.defineCommand('leave', { numberOfKeys: 1, lua: LEAVE });
+    this.redis.defineCommand('setRoute', { numberOfKeys: 1, lua: SET_ROUTE });
+    this.redis.defineCommand('claim', { numberOfKeys: 4, lua: CLAIM });
+    this.redis.defineCommand('release', { numberOfKeys: 2, lua: RELEASE });
+    this.redis.defineCommand('retain', { numberOfKeys: 1, lua: RETAIN });
+  }
+
+  /**
+   * Retained messages: a hash per org (`retained:<org>`, field = topic), so a topic is one HGET and a clear
+   * one HDEL; a wildcard filter reads the org's hash (at most maxRetainedPerOrg entries) and matches here.
+   * A stored frame's `ttlMs` holds the absolute expiry (ms since the epoch), so the time left is right
+   * whenever it is read.
+   */
+  readonly retained: SharedRetained = {
+    set: async (orgId, message, limit) => {
+      const hash = `${this.base}retained:${orgId}`;
+      if (message.payload.length === 0) return (await this.redis.retain(hash, message.topic, '', limit)) === 1;
+      const stored: ClusterMessage = { ...message, ...(message.ttlMs !== undefined ? { ttlMs: Date.now() + message.ttlMs } : {}) };
+      return (await this.redis.retain(hash, message.topic, encodeMessage(orgId, stored), limit)) === 1;
+    },
+    match: async (orgId, filter) => {
+      const hash = `${this.base}retained:${orgId}`;
+      const now = Date.now();
+      const found: ClusterMessage[] = [];
+      const expired: string[] = [];
+      const take = (topic: string, frame: Buffer | null): void => {
+        const decoded = frame === null ? null : decodeMessage(frame);
+        if (decoded === null) return;
+        const { ttlMs: until, ...message } = decoded.message;
+        if (until === undefined) found.push(message);
+        else if (until > now) found.push({ ...message, ttlMs: until - now });
+        else expired.push(topic);
+      };
+      if (!filter.includes('+') && !filter.includes('#')) {
+        take(filter, await this.redis.hgetBuffer(hash, filter));
+      } else {
+        const all = await this.redis.hgetallBuffer(hash);
+        for (const [topic, frame] of Object.entries(all)) if (topicMatches(filter, topic)) take(topic, frame);
+      }
+      // Expired retained messages are purged when a subscription finds them, as on one edge.
+      if (expired.length > 0) this.redis.hdel(hash, ...expired).catch(() => undefined);
+      return found;
+    },
+  };
+
+  async start(node: ClusterNode): Promise<void> {
+    this.node = node;
+    await Promise.all([this.redis.connect(), this.sub.connect()]);
+    // What an earlier process with this id left (a pod restarted before its lease ran out) goes first: its
+    // routes would draw traffic for nobody, and its client ids would stay held under a lease now renewed.
+    await this.redis.leave(this.edgesKey, this.edgeId, this.base, this.control, SEP);
+    await this.beat();
+    this.sub.on('messageBuffer', (channel: Buffer, frame: Buffer) => this.onFrame(channel.toString(), frame));
+    await this.sub.subscribe(this.control, this.inbox);
+    await this.resync();
+    // Pub/sub misses what is published while its connection is down: after a reconnect the route table is
+    // read again and the difference told to the node.
+    this.sub.on('ready', () => {
+      if (this.closed || this.resyncing !== null) return;
+      this.backlog ??= [];
+      this.resyncing = this.sub
+        .subscribe(this.control, this.inbox)
+        .then(() => this.resync())
+        .catch((err: unknown) => {
+          this.backlog = null;
+          this.logger.warn({ err }, 'cluster bus: route resync failed');
+        })
+        .finally(() => {
+          this.resyncing = null;
+        });
+    });
+    this.running = true;
+    this.heartbeatTimer = setInterval(() => void this.beat(), Math.max(1, Math.floor(this.leaseMs / 3)));
+    this.heartbeatTimer.unref();
+  }
+
+  /**
+   * Reads the live edges' routes (after subscribing, so no change is missed) and tells the node what differs
+   * from what it was told; changes heard meanwhile are applied after it (a removal then wins over a snapshot
+   * that still had the route).
+   */
+  private async resync(): Promise<void> {
+    const node = this.node!;
+    const fresh = new Map<string, Set<string>>();
+    for (const edge of await this.redis.zrange(this.edgesKey, 0, -1)) {
+      if (edge !== this.edgeId) fresh.set(edge, new Set(await this.redis.smembers(`${this.base}routes:${edge}`)));
+    }
+    const told = this.heard;
+    this.heard = fresh;
+    for (const [edge, keys] of told) {
+      const now = fresh.get(edge);
+      if (now === undefined) node.edgeGone(edge);
+      else for (const key of keys) if (!now.has(key)) this.tell(node, edge, key, false);
+    }
+    for (const [edge, keys] of fresh) {
+      const before = told.get(edge);
+      for (const key of keys) if (before === undefined || !before.has(key)) this.tell(node, edge, key, true);
+    }
+    const backlog = this.backlog ?? [];
+    this.backlog = null;
+    for (const frame of backlog) this.onControl(frame);
+  }
+
+  private tell(node: ClusterNode, edge: string, key: string, present: boolean): void {
+    const sep = key.indexOf(SEP);
+    node.routeChanged(edge, key.slice(0, sep), key.slice(sep + 1), present);
+  }
+
+  /** Renews the lease and reaps expired edges. A lease found gone (reaped while this edge stalled) is taken again with its routes. */
+  private async beat(): Promise<void> {
+    try {
+      const added = await this.redis.heartbeat(this.edgesKey, this.edgeId, this.leaseMs, this.base, this.control, SEP);
+      // Added while running: the lease was gone (reaped after a stall, or Redis lost its data).
+      if (added === 1 && this.running) {
+        this.logger.warn({ edgeId: this.edgeId }, 'cluster bus: lease had been lost; routes and client ids claimed again');
+        for (const key of this.routes) this.publishRoute(key, true);
+        this.node?.rejoined();
+      }
+    } catch (err) {
+      if (!this.closed) this.logger.warn({ err }, 'cluster bus: heartbeat failed');
+    }
+  }
+
+  private onFrame(channel: string, frame: Buffer): void {
+    if (channel === this.inbox) this.onInbox(frame);
+    else if (channel === this.control) {
+      if (this.backlog !== null) this.backlog.push(frame);
+      else this.onControl(frame);
+    }
+  }
+
+  private onInbox(received: Buffer): void {
+    for (const frame of splitBatch(received)) this.onInboxFrame(frame);
+  }
+
+  private onInboxFrame(frame: Buffer): void {
+    const node = this.node;
+    if (node === null || this.closed) return;
+    if (frame[0] === TAKEOVER.charCodeAt(0)) {
+      const [, orgId, clientId, epoch] = frame.toString().split(SEP);
+      node.takenOver(orgId, clientId, Number(epoch));
+      return;
+    }
+    const decoded = decodeMessage(frame);
+    if (decoded === null) {
+      this.logger.warn({ bytes: frame.length }, 'cluster bus: undecodable inbox frame dropped');
+      return;
+    }
+    node.deliver(decoded.orgId, decoded.message);
+  }
+
+  private onControl(frame: Buffer): void {
+    const node = this.node;
+    if (node === null || this.closed) return;
+    const parts = frame.toString().split(SEP);
+    if (parts[0] === ROUTE && parts.length === 5) {
+      const [, edge, orgId, filter, flag] = parts;
+      if (edge === this.edgeId) return;
+      const key = orgId + SEP + filter;
+      let keys = this.heard.get(edge);
+      if (flag === '1') {
+        if (keys === undefined) this.heard.set(edge, (keys = new Set()));
+        keys.add(key);
+      } else {
+        keys?.delete(key);
+      }
+      node.routeChanged(edge, orgId, filter, flag === '1');
+    } else if (parts[0] === GONE && parts.length === 2) {
+      if (parts[1] === this.edgeId) return;
+      this.heard.delete(parts[1]);
+      node.edgeGone(parts[1]);
+    }
+  }
+
+  private publishRoute(key: string, present: boolean): void {
+    const frame = [ROUTE, this.edgeId, key, present ? '1' : '0'].join(SEP);
+    this.redis
+      .setRoute(`${this.base}routes:${this.edgeId}`, key, present ? '1' : '0', this.control, frame)
+      .catch((err: unknown) => this.logger.warn({ err }, 'cluster bus: route update failed'));
+  }
+
+  setRoute(orgId: string, filter: string, present: boolean): void {
+    if (this.closed) return;
+    const key = orgId + SEP + filter;
+    if (present) this.routes.add(key);
+    else this.routes.delete(key);
+    this.publishRoute(key, present);
+  }
+
+  send(edgeId: string, orgId: string, message: ClusterMessage): void {
+    if (this.closed) return;
+    // The edge sends one message to each interested edge in a row: encoded once for all of them.
+    if (message !== this.lastMessage || orgId !== this.lastOrg) {
+      this.lastFrame = encodeMessage(orgId, message);
+      this.lastMessage = message;
+      this.lastOrg = orgId;
+    }
+    const queued = this.outbox.get(edgeId);
+    if (queued !== undefined) queued.push(this.lastFrame!);
+    else this.outbox.set(edgeId, [this.lastFrame!]);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+
+  /** Hands each edge's frames of this turn to Redis as one message (the edge's own write batching, on the bus). */
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    for (const [edgeId, frames] of this.outbox) {
+      const message = frames.length === 1 ? frames[0] : encodeBatch(frames);
+      this.redis.publish(this.inboxPrefix + edgeId, message).catch((err: unknown) => {
+        this.logger.warn({ err, edgeId, messages: frames.length }, 'cluster bus: send failed, messages dropped');
+      });
+    }
+    this.outbox.clear();
+  };
+
+  private clientKey(orgId: string, clientId: string): string {
+    return `${this.base}client:${orgId}${SEP}${clientId}`;
+  }
+
+  async claim(orgId: string, clientId: string, owner: string, options: { takeover?: boolean } = {}): Promise<ClaimResult> {
+    const frame = [TAKEOVER, orgId, clientId, ''].join(SEP);
+    const epoch = await this.redis.claim(
+      this.clientKey(orgId, clientId),
+      this.edgesKey,
+      `${this.base}epoch`,
+      `${this.base}clients:${this.edgeId}`,
+      this.edgeId,
+      owner,
+      this.inboxPrefix,
+      frame,
+      options.takeover === false ? '0' : '1',
+    );
+    return epoch === 0 ? { ok: false } : { ok: true, epoch };
+  }
+
+  release(orgId: string, clientId: string, epoch: number): void {
+    if (this.closed) return;
+    this.redis
+      .release(this.clientKey(orgId, clientId), `${this.base}clients:${this.edgeId}`, epoch)
+      .catch((err: unknown) => this.logger.warn({ err }, 'cluster bus: release failed'));
+  }
+
+  async close(options: { release?: boolean } = {}): Promise<void> {
+    if (this.closed) return;
+    // What was sent before close goes out (a killed process would lose it; a closing one need not).
+    if (options.release !== false) this.flush();
+    else this.outbox.clear();
+    this.closed = true;
+    if (this.heartbeatTimer !== null) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = null;
+    try {
+      if (options.release !== false && this.node !== null) await this.redis.leave(this.edgesKey, this.edgeId, this.base, this.control, SEP);
+    } catch (err) {
+      this.logger.warn({ err }, 'cluster bus: leave failed; the lease will expire');
+    }
+    this.sub.disconnect();
+    if (options.release !== false) await this.redis.quit().catch(() => undefined);
+    else this.redis.disconnect();
+  }
+}

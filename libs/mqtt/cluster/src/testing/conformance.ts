@@ -1,0 +1,254 @@
+/**
+ * The contract every ClusterBus implementation meets, run against the in-process bus (unit) and the Redis
+ * bus on the machine's real Redis (integration): routes, inboxes, client-id claims and leases.
+ */
+import type { ClaimResult, ClusterBus, ClusterMessage, ClusterNode } from '../types';
+
+export interface ClusterHarness {
+  /** A bus for a new edge of the same cluster (not started). */
+  bus(edgeId: string): ClusterBus;
+  /** The lease the harness' buses use (short, so expiry is testable). */
+  leaseMs: number;
+  close(): Promise<void>;
+}
+
+type Event =
+  | { kind: 'deliver'; orgId: string; message: ClusterMessage }
+  | { kind: 'route'; edgeId: string; orgId: string; filter: string; present: boolean }
+  | { kind: 'gone'; edgeId: string }
+  | { kind: 'takeover'; orgId: string; clientId: string; epoch: number }
+  | { kind: 'rejoined' };
+
+class RecordingNode implements ClusterNode {
+  readonly events: Event[] = [];
+  /** The route table as this node mirrors it: `edge org filter`. */
+  readonly routes = new Set<string>();
+  deliver(orgId: string, message: ClusterMessage): void {
+    this.events.push({ kind: 'deliver', orgId, message });
+  }
+  routeChanged(edgeId: string, orgId: string, filter: string, present: boolean): void {
+    this.events.push({ kind: 'route', edgeId, orgId, filter, present });
+    const key = `${edgeId} ${orgId} ${filter}`;
+    if (present) this.routes.add(key);
+    else this.routes.delete(key);
+  }
+  edgeGone(edgeId: string): void {
+    this.events.push({ kind: 'gone', edgeId });
+    for (const key of [...this.routes]) if (key.startsWith(`${edgeId} `)) this.routes.delete(key);
+  }
+  takenOver(orgId: string, clientId: string, epoch: number): void {
+    this.events.push({ kind: 'takeover', orgId, clientId, epoch });
+  }
+  rejoined(): void {
+    this.events.push({ kind: 'rejoined' });
+  }
+  of<K extends Event['kind']>(kind: K): Extract<Event, { kind: K }>[] {
+    return this.events.filter((e): e is Extract<Event, { kind: K }> => e.kind === kind);
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(predicate: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
+  const start = Date.now();
+  while (!predicate()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+const epochOf = (result: ClaimResult): number => {
+  if (!result.ok) throw new Error('claim refused');
+  return result.epoch;
+};
+
+export function clusterBusConformance(name: string, harness: () => Promise<ClusterHarness>): void {
+  describe(`ClusterBus conformance: ${name}`, () => {
+    let cluster: ClusterHarness;
+    const buses: ClusterBus[] = [];
+
+    async function join(edgeId: string): Promise<{ bus: ClusterBus; node: RecordingNode }> {
+      const bus = cluster.bus(edgeId);
+      const node = new RecordingNode();
+      await bus.start(node);
+      buses.push(bus);
+      return { bus, node };
+    }
+
+    /** Edge a with a route b has heard and a claimed client id, then taken out of the cleanup (the test stops it). */
+    async function edgeWithRouteAndClaim(): Promise<{ a: { bus: ClusterBus; node: RecordingNode }; b: { bus: ClusterBus; node: RecordingNode } }> {
+      const a = await join('edge-a');
+      const b = await join('edge-b');
+      a.bus.setRoute('org_1', 'x/#', true);
+      await until(() => b.node.routes.size === 1, 'route on b');
+      epochOf(await a.bus.claim('org_1', 'dev-1', 'token:alice'));
+      buses.splice(buses.indexOf(a.bus), 1);
+      return { a, b };
+    }
+
+    beforeEach(async () => {
+      cluster = await harness();
+    });
+    afterEach(async () => {
+      await Promise.all(buses.splice(0).map((b) => b.close()));
+      await cluster.close();
+    });
+
+    it('announces routes to the other edges, replays them to an edge that joins later, and withdraws them', async () => {
+      const a = await join('edge-a');
+      const b = await join('edge-b');
+      a.bus.setRoute('org_1', 'sensors/+/temp', true);
+      a.bus.setRoute('org_2', '#', true);
+      await until(() => b.node.routes.size === 2, 'routes on b');
+      expect([...b.node.routes].sort()).toEqual(['edge-a org_1 sensors/+/temp', 'edge-a org_2 #']);
+      // The announcing edge does not hear itself.
+      expect(a.node.of('route')).toEqual([]);
+      const c = await join('edge-c');
+      expect([...c.node.routes].sort()).toEqual(['edge-a org_1 sensors/+/temp', 'edge-a org_2 #']);
+      a.bus.setRoute('org_2', '#', false);
+      await until(() => b.node.routes.size === 1 && c.node.routes.size === 1, 'withdrawal');
+      expect([...c.node.routes]).toEqual(['edge-a org_1 sensors/+/temp']);
+    });
+
+    it('sends a message to one edge inbox only, payload and properties intact', async () => {
+      const a = await join('edge-a');
+      const b = await join('edge-b');
+      const c = await join('edge-c');
+      const message: ClusterMessage = {
+        topic: 'a/b',
+        payload: Buffer.from([0, 1, 2, 255]),
+        qos: 1,
+        retain: true,
+        properties: { correlationData: Buffer.from('corr'), userProperties: { k: ['v1', 'v2'] }, contentType: 'bin' },
+        ttlMs: 5000,
+      };
+      a.bus.send('edge-b', 'org_1', message);
+      a.bus.send('edge-b', 'org_1', { topic: 'a/c', payload: Buffer.alloc(0), qos: 0, retain: false });
+      await until(() => b.node.of('deliver').length === 2, 'deliveries on b');
+      const [first, second] = b.node.of('deliver');
+      expect(first.orgId).toBe('org_1');
+      expect(first.message.topic).toBe('a/b');
+      expect(Buffer.compare(first.message.payload, message.payload)).toBe(0);
+      expect(first.message.qos).toBe(1);
+      expect(first.message.retain).toBe(true);
+      expect(first.message.ttlMs).toBe(5000);
+      expect(Buffer.isBuffer(first.message.properties?.['correlationData'])).toBe(true);
+      expect((first.message.properties?.['correlationData'] as Buffer).toString()).toBe('corr');
+      expect(first.message.properties?.['userProperties']).toEqual({ k: ['v1', 'v2'] });
+      expect(second.message).toMatchObject({ topic: 'a/c', qos: 0, retain: false });
+      expect(second.message.payload.length).toBe(0);
+      expect(second.message.ttlMs).toBeUndefined();
+      await sleep(50);
+      expect(c.node.of('deliver')).toEqual([]);
+      expect(a.node.of('deliver')).toEqual([]);
+    });
+
+    it('claims a client id atomically with growing epochs; the same owner takes over, another is refused', async () => {
+      const a = await join('edge-a');
+      const b = await join('edge-b');
+      const first = epochOf(await a.bus.claim('org_1', 'dev-1', 'token:alice'));
+      // Another owner, on any edge, while alice's connection holds it.
+      expect(await b.bus.claim('org_1', 'dev-1', 'token:mallory')).toEqual({ ok: false });
+      expect(await a.bus.claim('org_1', 'dev-1', 'token:mallory')).toEqual({ ok: false });
+      // Without takeover (a claim made again after a lost lease) another live edge's is refused, even to its owner.
+      expect(await b.bus.claim('org_1', 'dev-1', 'token:alice', { takeover: false })).toEqual({ ok: false });
+      expect((await a.bus.claim('org_1', 'dev-1', 'token:alice', { takeover: false })).ok).toBe(true);
+      // The same client id in another org is another id.
+      expect((await b.bus.claim('org_2', 'dev-1', 'token:mallory')).ok).toBe(true);
+      const second = epochOf(await b.bus.claim('org_1', 'dev-1', 'token:alice'));
+      expect(second).toBeGreaterThan(first);
+      await until(() => a.node.of('takeover').length === 1, 'takeover on a');
+      expect(a.node.of('takeover')[0]).toEqual({ kind: 'takeover', orgId: 'org_1', clientId: 'dev-1', epoch: second });
+      expect(b.node.of('takeover')).toEqual([]);
+      // A's connection goes: its release carries the old epoch and is fenced off.
+      a.bus.release('org_1', 'dev-1', first);
+      await sleep(50);
+      expect(await a.bus.claim('org_1', 'dev-1', 'token:mallory')).toEqual({ ok: false });
+      b.bus.release('org_1', 'dev-1', second);
+      // Released (fire and forget, so polled): free for anyone.
+      const start = Date.now();
+      let freed = await a.bus.claim('org_1', 'dev-1', 'token:mallory');
+      while (!freed.ok && Date.now() - start < 2000) {
+        await sleep(10);
+        freed = await a.bus.claim('org_1', 'dev-1', 'token:mallory');
+      }
+      expect(freed.ok).toBe(true);
+    });
+
+    it('a closing edge leaves at once: routes gone and client ids free everywhere', async () => {
+      const { a, b } = await edgeWithRouteAndClaim();
+      await a.bus.close();
+      await until(() => b.node.of('gone').length === 1, 'gone on b');
+      expect(b.node.of('gone')[0].edgeId).toBe('edge-a');
+      expect(b.node.routes.size).toBe(0);
+      expect((await b.bus.claim('org_1', 'dev-1', 'token:mallory')).ok).toBe(true);
+    });
+
+    it('an edge restarted under its id (before its lease ran out) starts clean', async () => {
+      const { a, b } = await edgeWithRouteAndClaim();
+      await a.bus.close({ release: false });
+      const again = await join('edge-a');
+      await until(() => b.node.routes.size === 0, 'stale routes dropped');
+      expect((await b.bus.claim('org_1', 'dev-1', 'token:mallory')).ok).toBe(true);
+      again.bus.setRoute('org_1', 'y', true);
+      await until(() => b.node.routes.has('edge-a org_1 y'), 'new route');
+    });
+
+    it('shares retained messages when the engine keeps them: by topic, by filter, cleared, limited, per org', async () => {
+      const a = await join('edge-a');
+      const b = await join('edge-b');
+      const [ra, rb] = [a.bus.retained, b.bus.retained];
+      // An engine without a shared store leaves retained messages to each edge (in-process: one process).
+      if (ra === undefined || rb === undefined) return expect(ra ?? rb).toBeUndefined();
+      const msg = (topic: string, payload: string, ttlMs?: number): ClusterMessage => ({
+        topic,
+        payload: Buffer.from(payload),
+        qos: 1,
+        retain: true,
+        ...(ttlMs !== undefined ? { ttlMs } : {}),
+      });
+      expect(await ra.set('org_1', msg('plant/1/temp', 'hot'), 3)).toBe(true);
+      expect(await ra.set('org_1', msg('plant/2/temp', 'cold'), 3)).toBe(true);
+      expect(await ra.set('org_1', msg('$SYS/x', 'sys'), 3)).toBe(true);
+      expect(await ra.set('org_2', msg('plant/1/temp', 'other org'), 3)).toBe(true);
+      const texts = (list: ClusterMessage[]) => list.map((m) => `${m.topic}=${m.payload.toString()}`).sort();
+      expect(texts(await rb.match('org_1', 'plant/1/temp'))).toEqual(['plant/1/temp=hot']);
+      expect(texts(await rb.match('org_1', 'plant/+/temp'))).toEqual(['plant/1/temp=hot', 'plant/2/temp=cold']);
+      expect(texts(await rb.match('org_1', '#'))).toEqual(['plant/1/temp=hot', 'plant/2/temp=cold']);
+      expect(texts(await rb.match('org_1', '$SYS/#'))).toEqual(['$SYS/x=sys']);
+      expect(texts(await rb.match('org_2', '#'))).toEqual(['plant/1/temp=other org']);
+      // At the limit: a new topic is refused, an existing one replaced.
+      expect(await rb.set('org_1', msg('plant/3/temp', 'new'), 3)).toBe(false);
+      expect(await rb.set('org_1', msg('plant/1/temp', 'warm'), 3)).toBe(true);
+      expect(texts(await ra.match('org_1', 'plant/1/temp'))).toEqual(['plant/1/temp=warm']);
+      // An empty payload clears it everywhere.
+      expect(await rb.set('org_1', msg('plant/1/temp', ''), 3)).toBe(true);
+      expect(await ra.match('org_1', 'plant/1/temp')).toEqual([]);
+      // Expiry counts from the set: the time left shrinks, then the message is gone.
+      expect(await ra.set('org_1', msg('plant/9', 'brief', 150), 3)).toBe(true);
+      const [left] = await rb.match('org_1', 'plant/9');
+      expect(left.ttlMs).toBeGreaterThan(0);
+      expect(left.ttlMs).toBeLessThanOrEqual(150);
+      await sleep(200);
+      expect(await rb.match('org_1', 'plant/+')).toEqual([]);
+    });
+
+    it('a stopped edge is reaped when its lease expires, not earlier', async () => {
+      const { a, b } = await edgeWithRouteAndClaim();
+      const stopped = Date.now();
+      await a.bus.close({ release: false });
+      await sleep(cluster.leaseMs / 2);
+      expect(b.node.of('gone')).toEqual([]);
+      expect(b.node.routes.size).toBe(1);
+      expect(await b.bus.claim('org_1', 'dev-1', 'token:mallory')).toEqual({ ok: false });
+      await until(() => b.node.of('gone').length === 1, 'gone on b', cluster.leaseMs * 4);
+      expect(Date.now() - stopped).toBeGreaterThanOrEqual(cluster.leaseMs * 0.6);
+      expect(b.node.routes.size).toBe(0);
+      expect((await b.bus.claim('org_1', 'dev-1', 'token:mallory')).ok).toBe(true);
+      // The stopped edge hears nothing any more.
+      b.bus.send('edge-a', 'org_1', { topic: 'x/y', payload: Buffer.from('late'), qos: 0, retain: false });
+      await sleep(50);
+      expect(a.node.of('deliver')).toEqual([]);
+    });
+  });
+}

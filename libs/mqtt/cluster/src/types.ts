@@ -1,0 +1,100 @@
+/**
+ * What MQTT edges share to act as one broker. Kept to a few operations a second engine can implement
+ * (NATS JetStream: KV for leases and ownership, a subject per edge inbox; Redis Cluster: sharded pub/sub
+ * channels per edge): leases, the route table, one inbox per edge and client-id ownership.
+ */
+
+/** An application message as it travels between edges: what the receiving edge routes to its subscribers. */
+export interface ClusterMessage {
+  readonly topic: string;
+  readonly payload: Buffer;
+  readonly qos: 0 | 1 | 2;
+  /** The RETAIN flag as published (5.0 Retain As Published on the receiving edge). */
+  readonly retain: boolean;
+  /** 5.0 PUBLISH properties forwarded to subscribers: JSON-able values and Buffers (correlation data). */
+  readonly properties?: Readonly<Record<string, unknown>>;
+  /** Milliseconds left of the 5.0 Message Expiry Interval when sent; absent: none. */
+  readonly ttlMs?: number;
+}
+
+/** What the edge gives its bus: the bus calls these, never anything else of the edge. */
+export interface ClusterNode {
+  /** A message another edge sent to this edge's inbox. */
+  deliver(orgId: string, message: ClusterMessage): void;
+  /** Edge `edgeId` now has (`present`) or no longer has subscribers to `filter` in `orgId`. Idempotent. */
+  routeChanged(edgeId: string, orgId: string, filter: string, present: boolean): void;
+  /** Edge `edgeId` left (closed, or its lease expired): every route of it is gone. */
+  edgeGone(edgeId: string): void;
+  /**
+   * Another edge claimed a client id this edge held, as `epoch`: the local connection, if its claim is older,
+   * is taken over (5.0 DISCONNECT 0x8E).
+   */
+  takenOver(orgId: string, clientId: string, epoch: number): void;
+  /**
+   * This edge's lease had been lost (it stalled past its lease, or the engine lost its data) and is taken
+   * again: the bus has announced its routes again; the node claims the client ids of its live connections again.
+   */
+  rejoined(): void;
+}
+
+/**
+ * Retained messages every edge sees [MQTT-3.3.1-5]: one message per topic and org, stored where any edge
+ * finds it, looked up by topic (a wildcard filter reads the org's messages, bounded by the per-org limit).
+ */
+export interface SharedRetained {
+  /**
+   * Stores the message as its topic's retained one, or clears it for an empty payload [MQTT-3.3.1-10].
+   * False (not stored) when it is a new topic and the org already holds `limit`.
+   */
+  set(orgId: string, message: ClusterMessage, limit: number): Promise<boolean>;
+  /** The org's unexpired retained messages matched by `filter` (valid, not `$share/`). */
+  match(orgId: string, filter: string): Promise<ClusterMessage[]>;
+}
+
+export type ClaimResult = { readonly ok: true; readonly epoch: number } | { readonly ok: false };
+
+export interface ClusterBus {
+  /**
+   * The shared retained store, when the engine keeps one; absent, each edge keeps its own (in-process: the
+   * edge's own trie is the one store of the one process).
+   */
+  readonly retained?: SharedRetained;
+  /**
+   * True for a cluster of one that no other edge can join (the in-process bus without a hub): the edge then
+   * keeps no route bookkeeping and makes no claims, so being "in a cluster" costs a lone edge nothing.
+   */
+  readonly alone?: boolean;
+  /** This edge's id: stable per pod (`SIGNET_EDGE_ID` in the runtime: the pod name). */
+  readonly edgeId: string;
+  /**
+   * Joins the cluster: takes the lease (renewed until close), opens the inbox, then replays the routes of
+   * every live edge through `node.routeChanged` before resolving.
+   */
+  start(node: ClusterNode): Promise<void>;
+  /**
+   * This edge's interest in `filter` of `orgId` starts (`present`) or ends: called by the edge on its own
+   * 0 ↔ 1 transitions of the local subscriber count only, so the shared table counts edges, not sessions.
+   */
+  setRoute(orgId: string, filter: string, present: boolean): void;
+  /** Hands `message` to edge `edgeId`'s inbox, once (fire and forget: no acknowledgement from the edge). */
+  send(edgeId: string, orgId: string, message: ClusterMessage): void;
+  /**
+   * Claims a client id for a connection of `owner` (`kind:subject`) on this edge, atomically. Refused while
+   * the id is held by a live connection of another owner on any edge whose lease is live. Otherwise the id
+   * is this edge's under a new epoch (greater than every earlier one), and the edge that held it, if
+   * another, is told through `takenOver`. `{ takeover: false }`: refused as well while another live edge
+   * holds the id, whoever the owner (a claim made again after a lost lease must not take a newer one over).
+   * Synchronous where the engine allows it (in-process).
+   */
+  claim(orgId: string, clientId: string, owner: string, options?: { takeover?: boolean }): ClaimResult | Promise<ClaimResult>;
+  /** The connection of that claim is gone. Fenced: does nothing once a newer claim (epoch) holds the id. */
+  release(orgId: string, clientId: string, epoch: number): void;
+  /**
+   * Leaves the cluster: routes withdrawn, client ids released, lease dropped. `{ release: false }` stops
+   * without any of that (as a killed process would): the lease then expires and other edges reap them.
+   */
+  close(options?: { release?: boolean }): Promise<void>;
+}
+
+/** Lease defaults shared by the implementations. */
+export const DEFAULT_LEASE_MS = 10_000;
