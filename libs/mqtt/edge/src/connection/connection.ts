@@ -205,7 +205,7 @@ export abstract class Connection extends FrameReader implements Peer, Timed {
     const out = this.out;
     if (out === null) {
       this.out = buf;
-      this.broker.markDirty(this);
+      this.broker.writes.markDirty(this);
     } else if (Array.isArray(out)) {
       out.push(buf);
     } else {
@@ -245,7 +245,7 @@ export abstract class Connection extends FrameReader implements Peer, Timed {
   protected backlog(buffered: number): void {
     const limits = this.broker.limits;
     if (buffered > limits.maxWriteBufferBytes && this.state === CONNECTED) {
-      this.broker.markBacklogged(this, buffered > limits.slowConsumerMaxBytes);
+      this.broker.writes.markBacklogged(this, buffered > limits.slowConsumerMaxBytes);
     }
   }
 
@@ -280,7 +280,7 @@ export abstract class Connection extends FrameReader implements Peer, Timed {
       this.broker.detach(this, publishWill ? this.will : null, this.willDelayMs, reason);
       this.will = null;
     }
-    this.broker.markDirty(this);
+    this.broker.writes.markDirty(this);
   }
 
   protocolError(reasonCode: number = RC.PROTOCOL_ERROR, reason: DisconnectReason = 'protocol_error'): void {

@@ -3,7 +3,6 @@ import type { QoS } from 'mqtt-packet';
 import { TokenBucketLimiter } from '@signet/rate-limit';
 
 import { ClusterLink, type ClusterHost } from './cluster';
-import { RC } from './codes';
 import { resolveLimits, type EdgeLimits } from './limits';
 import { innerFilter, ownPayload, type ForwardedProperties, type Message, type SubscriptionOptions } from './message';
 import { Qos0Frames } from './outbound';
@@ -12,6 +11,7 @@ import { RESULT_TOPIC } from './reserved';
 import { Org, ownerOf, Session, type ClientLink, type SessionOwner, type SharedGroup, type Will } from './session';
 import { TimerWheel } from './timer-wheel';
 import type { DisconnectReason, EdgeHooks, EdgeLogger, EdgeOptions, EdgeStats } from './types';
+import { WritePressure } from './write-pressure';
 
 const noop = (): void => undefined;
 
@@ -48,6 +48,8 @@ export class Broker implements SessionOwner, ClusterHost {
   /** QoS 0 PUBLISH frames shared by every subscriber of one routed message (outbound.ts). */
   readonly qos0Frames = new Qos0Frames();
   readonly wheel: TimerWheel;
+  /** Write batching and the slow-consumer watch. */
+  readonly writes: WritePressure;
   readonly connections = new Set<ClientLink>();
   /** The edge's side of the cluster bus (EdgeOptions.cluster); null for an edge on its own. */
   readonly cluster: ClusterLink | null;
@@ -68,15 +70,10 @@ export class Broker implements SessionOwner, ClusterHost {
   /** Connect rate per remote address (before authentication) and per authenticated owner. */
   readonly ipConnectRate: TokenBucketLimiter;
   readonly identityConnectRate: TokenBucketLimiter;
-  /** Connections seen above maxWriteBufferBytes → since when: the sweep's slow-consumer watch list. */
-  private readonly backlogged = new Map<ClientLink, number>();
   private sessionCount = 0;
   private lastPrune = 0;
   private lastBucketPrune = 0;
-  private slowConsumerPending = false;
 
-  private readonly dirty: ClientLink[] = [];
-  private flushScheduled = false;
   private readonly matchScratch = new Map<Session, SubscriptionOptions>();
   private readonly sharedScratch = new Map<SharedGroup, SubscriptionOptions>();
   private matching = false;
@@ -111,6 +108,7 @@ export class Broker implements SessionOwner, ClusterHost {
     this.recentlyRevoked = options.revoked === undefined ? new Map() : null;
     this.revoked = options.revoked ?? this.recentlyRevoked!;
     this.wheel = new TimerWheel(this.limits.sweepIntervalMs, this.clock);
+    this.writes = new WritePressure(this.limits, this.logger, () => this.clock, () => this.counters.slowConsumers++);
     this.ipConnectRate = new TokenBucketLimiter({ ratePerSecond: this.limits.connectRatePerIp, burst: this.limits.connectBurstPerIp });
     this.identityConnectRate = new TokenBucketLimiter({ ratePerSecond: this.limits.connectRatePerIdentity, burst: this.limits.connectBurstPerIdentity });
     // A bus that is alone (a lone in-process edge) has nothing to share: no link, so nothing of it on any path.
@@ -140,7 +138,7 @@ export class Broker implements SessionOwner, ClusterHost {
   sweep(): void {
     const now = this.tick();
     this.wheel.advance(now, (err) => this.logger.error({ err }, 'mqtt edge timer handler failed'));
-    if (this.backlogged.size > 0) this.checkBacklogged(now);
+    this.writes.sweep(now);
     if (now - this.lastBucketPrune >= 1000) {
       this.lastBucketPrune = now;
       this.ipConnectRate.prune(now);
@@ -185,51 +183,6 @@ export class Broker implements SessionOwner, ClusterHost {
     }
   }
 
-  /**
-   * `conn` has more than maxWriteBufferBytes waiting (seen when a QoS 0 message to it is dropped, or by
-   * its transport after a write): the sweep watches it until it drains or is disconnected. `overCap`: it
-   * is beyond slowConsumerMaxBytes, and is disconnected once the current flush is over.
-   */
-  markBacklogged(conn: ClientLink, overCap = false): void {
-    if (overCap) {
-      // Not from inside the flush that found it: the DISCONNECT must be written before the socket ends.
-      this.backlogged.set(conn, -Infinity);
-      if (!this.slowConsumerPending) {
-        this.slowConsumerPending = true;
-        setImmediate(this.checkOverCap);
-      }
-    } else if (!this.backlogged.has(conn)) {
-      this.backlogged.set(conn, this.clock);
-    }
-  }
-
-  private readonly checkOverCap = (): void => {
-    this.slowConsumerPending = false;
-    this.checkBacklogged(this.clock);
-  };
-
-  /**
-   * Slow consumers: a connection above maxWriteBufferBytes for slowConsumerGraceMs, or above
-   * slowConsumerMaxBytes, is disconnected (5.0: DISCONNECT 0x97 quota exceeded), so that it cannot hold
-   * unbounded memory; one that drained leaves the list. Only listed connections are looked at.
-   */
-  private checkBacklogged(now: number): void {
-    const { maxWriteBufferBytes, slowConsumerGraceMs } = this.limits;
-    for (const [conn, since] of this.backlogged) {
-      // Not connected: closed, or closing (its transport must not be asked any more).
-      const buffered = conn.isConnected() ? conn.bufferedBytes() : 0;
-      if (buffered <= maxWriteBufferBytes) {
-        this.backlogged.delete(conn);
-      } else if (now - since >= slowConsumerGraceMs) {
-        this.backlogged.delete(conn);
-        this.counters.slowConsumers++;
-        const overCap = since === -Infinity;
-        this.logger.info({ clientId: conn.clientId, buffered, overCap }, 'mqtt slow consumer disconnected');
-        conn.kick(RC.QUOTA_EXCEEDED, 'slow_consumer', true);
-      }
-    }
-  }
-
   /** Open sockets from `address`, this connection included once registered. */
   connectionsFrom(address: string): number {
     return this.perAddress.get(address) ?? 0;
@@ -240,33 +193,6 @@ export class Broker implements SessionOwner, ClusterHost {
     if (this.connections.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
-
-  /**
-   * Writes are collected per connection and handed to the socket once per
-   * event-loop turn (setImmediate runs after all pending I/O callbacks), so a
-   * burst of packets to one client becomes one writev / one WebSocket frame.
-   */
-  markDirty(conn: ClientLink): void {
-    this.dirty.push(conn);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(this.flushAll);
-    }
-  }
-
-  private readonly flushAll = (): void => {
-    this.flushScheduled = false;
-    const dirty = this.dirty;
-    // Connections may be re-marked while flushing (a write error closing one): loop by index.
-    for (let i = 0; i < dirty.length; i++) {
-      try {
-        dirty[i].flush();
-      } catch (err) {
-        this.logger.error({ err }, 'mqtt edge flush failed');
-      }
-    }
-    dirty.length = 0;
-  };
 
   /**
    * Why `principal` may not hold a session at `now`, or null: the one expiry and revocation check of a
@@ -672,7 +598,7 @@ export class Broker implements SessionOwner, ClusterHost {
       }
       if (conn.bufferedBytes() > this.limits.maxWriteBufferBytes) {
         this.counters.messagesDropped++;
-        this.markBacklogged(conn);
+        this.writes.markBacklogged(conn);
         return;
       }
       if (!conn.sendPublish(message, 0, retain, 0, false, ids)) this.counters.messagesDropped++;
