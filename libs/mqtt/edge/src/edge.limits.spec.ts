@@ -462,6 +462,16 @@ describe('slow consumers', () => {
     },
   );
 
+  it('a disconnected slow consumer that reads again only after several seconds still gets its DISCONNECT (ws)', async () => {
+    // uWS drops an ended socket's backlog at its next timeout tick (0-4 s); closeGraceMs is the bound.
+    await start({ maxWriteBufferBytes: 64 * KIB, slowConsumerGraceMs: 3_600_000, slowConsumerMaxBytes: 1024 * KIB });
+    const sub = await subscriber('ws', 'slow-late', 1);
+    sub.pause();
+    await flood(1, 256 * KIB, () => reasons.length > 0);
+    await sleep(4500);
+    expect(await lastPacketAfterResume(sub)).toMatchObject({ cmd: 'disconnect', reasonCode: 0x97 });
+  });
+
   it('a subscriber that falls behind and catches up within the grace period stays connected', async () => {
     await start({ maxWriteBufferBytes: 64 * KIB, slowConsumerGraceMs: 2000, slowConsumerMaxBytes: 512 * 1024 * KIB });
     const sub = await subscriber('tcp', 'slow-brief', 0);

@@ -27,9 +27,27 @@ export class WsConnection extends Connection {
     if (this.ws.send(buf, true, false) === 0) this.backlog(this.ws.getBufferedAmount());
   }
 
+  /** Set while the socket waits for its backlog to drain before it is ended. */
+  private endWhenDrained = false;
+
   protected endTransport(): void {
+    // An ended uWS socket gets only until its next timeout tick (0-4 s) to drain, then what is still
+    // buffered is dropped: a backlogged client would lose its DISCONNECT. So end once drained; the
+    // connection's closeGraceMs bounds the wait (destroyTransport), as for TCP.
+    if (this.ws.getBufferedAmount() > 0) {
+      this.endWhenDrained = true;
+      return;
+    }
     // uWS calls the close handler synchronously from end(): the connection is CLOSED on return.
     this.ws.end(1000);
+  }
+
+  /** uWS's drain: some of the backlog went out. */
+  onDrain(): void {
+    if (this.endWhenDrained && this.ws.getBufferedAmount() === 0) {
+      this.endWhenDrained = false;
+      this.ws.end(1000);
+    }
   }
 
   protected destroyTransport(): void {
@@ -98,6 +116,9 @@ export function createWsApp(broker: Broker, path: string): uWS.TemplatedApp {
       const chunk = Buffer.allocUnsafe(message.byteLength);
       chunk.set(new Uint8Array(message));
       conn.onData(chunk);
+    },
+    drain: (ws) => {
+      ws.getUserData().conn?.onDrain();
     },
     close: (ws) => {
       const data = ws.getUserData();
