@@ -3,6 +3,7 @@
  * (edge.cluster.spec.ts) and on Redis (edge.cluster.int-spec.ts), the same scenarios for both.
  */
 import type { ClusterBus, ClusterMessage, ClusterNode } from '@signet/mqtt-cluster';
+import type { ClusterHarness } from '@signet/mqtt-cluster/testing';
 import type { MqttClient } from 'mqtt';
 import { CONNACK_CODES } from '../core/principal';
 import { MqttEdge } from '../edge';
@@ -21,12 +22,6 @@ import {
   waitFor,
 } from './helpers';
 
-export interface ClusterSuiteHarness {
-  /** A bus for a new edge of the cluster. */
-  bus(edgeId: string): ClusterBus;
-  leaseMs: number;
-  close(): Promise<void>;
-}
 
 /** A bus that counts what reaches this edge's inbox: proves a message goes only where a subscriber is. */
 export class CountingBus implements ClusterBus {
@@ -82,9 +77,9 @@ interface Node {
   url: string;
 }
 
-export function clusterSuite(name: string, harness: () => Promise<ClusterSuiteHarness>): void {
+export function clusterSuite(name: string, harness: () => Promise<ClusterHarness>): void {
   describe(`many edges on one bus: ${name}`, () => {
-    let cluster: ClusterSuiteHarness;
+    let cluster: ClusterHarness;
     let nodes: Node[];
     let a: Node;
     let b: Node;
