@@ -1,8 +1,9 @@
 /**
  * One MQTT service across three mqtt-edge processes on one Redis, as `kubectl apply` runs it: a
- * token-service and three edges with their own SIGNET_EDGE_ID. Messages, retained messages and
- * client ids cross edges; a revoke closes sessions on every edge; a killed edge's routes are reaped
- * after its lease and the others keep serving. (Org isolation across edges: libs/mqtt/edge/src/edge.cluster.int-spec.ts.)
+ * token-service and three edges with their own SIGNET_EDGE_ID. Messages (QoS 0/1/2), shared
+ * subscriptions (once per group), retained messages and client ids cross edges; a revoke closes
+ * sessions on every edge; SIGTERM drains an edge (0x8B, the id free elsewhere at once); a killed
+ * edge's routes are reaped after its lease and the others keep serving. (Org isolation across edges: libs/mqtt/edge/src/edge.cluster.int-spec.ts.)
  */
 import { randomBytes } from 'node:crypto';
 
@@ -27,6 +28,7 @@ describe('three mqtt-edge processes on one Redis', () => {
   let api: TokenApi;
   const edges: Record<'a' | 'b' | 'c', { app: SpawnedApp; url: string }> = {} as never;
   const clients: MqttClient[] = [];
+  let edgeEnv: (edgeId: string) => ReturnType<typeof testEnv>;
 
   beforeAll(async () => {
     db = await createTestDatabase('signet_three_edges');
@@ -40,18 +42,14 @@ describe('three mqtt-edge processes on one Redis', () => {
     const key = /^(sk_\S+)$/m.exec(tokenService.stdout)?.[1];
     expect(key).toBeDefined();
     api = new TokenApi(`http://127.0.0.1:${tokenService.port('HTTP API')}`, key);
-    for (const id of ['a', 'b', 'c'] as const) {
-      const app = SpawnedApp.start(
-        'mqtt-edge',
-        testEnv({
-          ...shared,
-          SIGNET_EDGE_ID: `edge-${id}`,
-          SIGNET_EDGE_LEASE_MS: String(LEASE_MS),
-          SIGNET_TOKEN_SERVICE_GRPC: `127.0.0.1:${tokenService.port('gRPC')}`,
-        }),
-      );
-      edges[id] = { app, url: '' };
-    }
+    edgeEnv = (edgeId) =>
+      testEnv({
+        ...shared,
+        SIGNET_EDGE_ID: edgeId,
+        SIGNET_EDGE_LEASE_MS: String(LEASE_MS),
+        SIGNET_TOKEN_SERVICE_GRPC: `127.0.0.1:${tokenService.port('gRPC')}`,
+      });
+    for (const id of ['a', 'b', 'c'] as const) edges[id] = { app: SpawnedApp.start('mqtt-edge', edgeEnv(`edge-${id}`)), url: '' };
     for (const edge of Object.values(edges)) {
       await edge.app.ready();
       edge.url = brokerUrl({ mqttPort: edge.app.port('MQTT'), wsPort: edge.app.port('WebSocket') }, 'tcp');
@@ -100,10 +98,36 @@ describe('three mqtt-edge processes on one Redis', () => {
     const counted: string[] = [];
     onA.on('message', (_t, p) => counted.push(`a:${p.toString()}`));
     onC.on('message', (_t, p) => counted.push(`c:${p.toString()}`));
-    await publisher.publishAsync(`fleet/${org}/d1/temp`, '21.5', { qos: 1 });
-    await waitFor(() => counted.length >= 2, { timeoutMs: 5000 });
+    for (const qos of [0, 1, 2] as const) await publisher.publishAsync(`fleet/${org}/d1/temp`, `q${qos}`, { qos });
+    await waitFor(() => counted.length >= 6, { timeoutMs: 5000 });
     await sleep(500); // a duplicate would arrive by now
-    expect(counted.filter((m) => m.endsWith(':21.5')).sort()).toEqual(['a:21.5', 'c:21.5']);
+    expect(counted.sort()).toEqual(['a:q0', 'a:q1', 'a:q2', 'c:q0', 'c:q1', 'c:q2']);
+  });
+
+  it('a shared subscription with members on two edges gets each message once', async () => {
+    const creds = await issue('fleet-workers');
+    const org = creds.mqtt_credentials.username.split('@')[1];
+    const [w1, w2] = [await login('a', creds), await login('c', creds)];
+    const got: string[] = [];
+    for (const w of [w1, w2]) {
+      w.on('message', (_t, p) => got.push(p.toString()));
+      await w.subscribeAsync(`$share/workers/fleet/${org}/jobs/#`, { qos: 1 });
+    }
+    const publisher = await login('b', creds);
+    // Until both groups' routes reached b, a message may go to one edge only: wait for the first, then count.
+    await waitFor(
+      async () => {
+        await publisher.publishAsync(`fleet/${org}/jobs/warmup`, 'warmup', { qos: 1 });
+        return got.length > 0;
+      },
+      { timeoutMs: 5000, intervalMs: 100 },
+    );
+    await sleep(500);
+    got.length = 0;
+    for (let i = 0; i < 20; i++) await publisher.publishAsync(`fleet/${org}/jobs/${i}`, `job-${i}`, { qos: 1 });
+    await waitFor(() => got.length >= 20, { timeoutMs: 5000 });
+    await sleep(300);
+    expect(got.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `job-${i}`).sort());
   });
 
   it('a retained message set on one edge is delivered by another to a new subscriber', async () => {
@@ -132,6 +156,22 @@ describe('three mqtt-edge processes on one Redis', () => {
     const closed = sessions.map((s) => serverClosed(s));
     expect((await api.call('DELETE', `/v1/tokens/${creds.token_id}`)).status).toBe(204);
     expect((await Promise.all(closed)).map((c) => c.reasonCode)).toEqual([0x98, 0x98, 0x98]);
+  });
+
+  it('an edge stopped with SIGTERM sends DISCONNECT 0x8B and its client resumes its id on another edge at once', async () => {
+    const creds = await issue('fleet-drain');
+    const drained = SpawnedApp.start('mqtt-edge', edgeEnv('edge-drain'));
+    await drained.ready();
+    const url = brokerUrl({ mqttPort: drained.port('MQTT'), wsPort: drained.port('WebSocket') }, 'tcp');
+    const { username, password } = creds.mqtt_credentials;
+    const client = await connect(url, { username, password, protocolVersion: 5, clientId: 'dev-drain', reconnectPeriod: 0 });
+    clients.push(client);
+    const closed = serverClosed(client);
+    const stopped = drained.stop('SIGTERM');
+    expect((await closed).reasonCode).toBe(0x8b);
+    const again = await login('b', creds, 'dev-drain');
+    expect(again.connected).toBe(true);
+    expect(await stopped).toBe(0);
   });
 
   it('after an edge is killed, the others keep delivering between themselves', async () => {
