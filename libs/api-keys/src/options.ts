@@ -36,7 +36,7 @@ export function apiKeysOptionsFrom(config: SignetConfig): ApiKeysOptions {
     verdictTtlMs: k.verdictTtlMs,
     throttle: { ipFailures: k.throttleIpFailures, keyFailures: k.throttleKeyFailures, windowMs: k.throttleWindowMs },
     usageFlushIntervalMs: k.usageFlushMs,
-    // Not configurable: a second between a grace end and its revocation everywhere is what the README promises.
+    // Not configurable: a second between a grace end and its revocation everywhere is what docs/api-keys.md promises.
     expirySweepIntervalMs: DEFAULT_API_KEYS_OPTIONS.expirySweepIntervalMs,
   };
 }
