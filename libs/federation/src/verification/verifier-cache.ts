@@ -8,7 +8,7 @@ import { FEDERATION_OPTIONS, FederationOptions } from '../options';
 import type { LoadedProvider } from '../providers/provider';
 import { OidcDiscovery } from './discovery';
 import { JwksRegistry } from './jwks-cache';
-import { createVerifier, IdpTokenVerifier, VerifierDeps } from './verifiers';
+import { createLogoutVerifier, createVerifier, IdpTokenVerifier, VerifierDeps } from './verifiers';
 
 /** Verifiers kept per provider version: an update of the provider (new settings, new secret) builds a new one. */
 const MAX_VERIFIERS = 1000;
@@ -43,6 +43,18 @@ export class VerifierCache {
       firebaseJwksUri: options.firebaseJwksUri,
       clockToleranceSeconds: Math.min(Math.max(options.clockToleranceSeconds, 0), MAX_CLOCK_TOLERANCE_SECONDS),
     };
+  }
+
+  private readonly logoutVerifiers = new Map<string, { version: string; verifier: IdpTokenVerifier }>();
+
+  /** The provider's Back-Channel Logout token verifier (same key and metadata caches as its ID tokens). */
+  logout(provider: LoadedProvider): IdpTokenVerifier {
+    const cached = this.logoutVerifiers.get(provider.id);
+    if (cached && cached.version === provider.version) return cached.verifier;
+    const verifier = createLogoutVerifier(provider.kind, provider.settings, provider.secret, this.deps);
+    if (this.logoutVerifiers.size >= MAX_VERIFIERS) this.logoutVerifiers.clear();
+    this.logoutVerifiers.set(provider.id, { version: provider.version, verifier });
+    return verifier;
   }
 
   get(provider: LoadedProvider): IdpTokenVerifier {

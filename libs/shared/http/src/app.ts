@@ -9,7 +9,7 @@ import { explainListenError } from '@signet/config';
 import { LOGGER, METRICS, PinoNestLogger, SignetMetrics } from '@signet/observability';
 
 import { HealthController, HealthRegistry } from './health';
-import { installJsonBodyParser } from './json-body';
+import { installFormBodyParser, installJsonBodyParser } from './json-body';
 import { clientErrorProblem, frameworkErrorProblem, ProblemFilter } from './problem.filter';
 import { installRequestContext } from './request-context';
 import { createValidationPipe } from './validation';
@@ -69,6 +69,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<NestFastif
   });
   const fastify = app.getHttpAdapter().getInstance();
   installJsonBodyParser(fastify);
+  installFormBodyParser(fastify);
   installRequestContext(fastify, options.requestTimeoutMs);
   fastify.addHook('onResponse', async (req: FastifyRequest, reply: FastifyReply) => {
     options.metrics.httpRequests.inc({

@@ -39,6 +39,8 @@ function charsetOf(contentType: string | undefined): string | undefined {
 export function installJsonBodyParser(fastify: FastifyInstance): void {
   fastify.removeContentTypeParser('application/json');
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body: Buffer, done) => {
+    // Kept for handlers that check a signature over the bytes as sent (IdP event webhooks).
+    (req as { rawBody?: Buffer }).rawBody = body;
     const charset = charsetOf(req.headers['content-type']);
     if (charset !== undefined && !UTF8.test(charset)) {
       return done(new ProblemError(415, HTTP_ERRORS.unsupportedMediaType, 'JSON bodies must be UTF-8 (charset=utf-8 or none)'), undefined);
@@ -64,6 +66,18 @@ export function installJsonBodyParser(fastify: FastifyInstance): void {
         return done(badRequest(HTTP_ERRORS.malformedJson, 'request body must not contain __proto__ or constructor.prototype keys'), undefined);
       }
     }
+    done(null, value);
+  });
+}
+
+/**
+ * `application/x-www-form-urlencoded` bodies (OIDC Back-Channel Logout posts
+ * `logout_token` so) become an object of their first values per name.
+ */
+export function installFormBodyParser(fastify: FastifyInstance): void {
+  fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body: string, done) => {
+    const value: Record<string, string> = {};
+    for (const [name, field] of new URLSearchParams(body)) if (!(name in value) && name !== '__proto__') value[name] = field;
     done(null, value);
   });
 }

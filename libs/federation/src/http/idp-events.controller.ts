@@ -1,0 +1,104 @@
+import { Body, Controller, Headers, HttpCode, Param, Post, Req, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+
+import { ApiKeyGuard, ApiKeyPrincipal, CurrentApiKey, RequireScopes } from '@signet/api-keys';
+
+import { CreateEventsSecretUseCase } from '../usecases/create-events-secret/create-events-secret.usecase';
+import type { ReceivedIdpEvent } from '../usecases/receive-event/receive-event.command';
+import { ReceiveIdpEventUseCase } from '../usecases/receive-event/receive-event.usecase';
+import { IDP_SCOPES } from './idp-providers.controller';
+
+export class EventsSecretDto {
+  @ApiProperty({ description: 'Shown once. Supabase webhooks send it as `Authorization: Bearer …`; the generic call signs with it (Standard Webhooks).', example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' })
+  events_secret!: string;
+}
+
+export class IdpEventResultDto {
+  @ApiProperty({ enum: ['revoke_session', 'revoke_user', 'ignored'] })
+  action!: string;
+
+  @ApiProperty({ description: 'Tokens revoked by this event (0 for a replay: the first delivery did the work).' })
+  revoked_tokens!: number;
+
+  @ApiProperty({ description: 'This very event was received before.' })
+  replayed!: boolean;
+}
+
+const toResult = (r: ReceivedIdpEvent): IdpEventResultDto => ({ action: r.action, revoked_tokens: r.revokedTokens, replayed: r.replayed });
+
+/** The raw body, as the JSON parser received it (signatures are over bytes, not over re-serialised JSON). */
+const rawBodyOf = (req: FastifyRequest): Buffer => (req as FastifyRequest & { rawBody?: Buffer }).rawBody ?? Buffer.alloc(0);
+
+@ApiTags('federation')
+@ApiBearerAuth()
+@UseGuards(ApiKeyGuard)
+@Controller('v1/idp-providers')
+export class IdpEventsSecretController {
+  constructor(private readonly createSecret: CreateEventsSecretUseCase) {}
+
+  @Post(':id/events-secret')
+  @HttpCode(201)
+  @RequireScopes(IDP_SCOPES.write)
+  @ApiParam({ name: 'id', example: 'idp_3f9a1c2b7d4e5f6a7b8c9d0e' })
+  @ApiOperation({ summary: "Create (or replace) the provider's events secret", description: 'Authenticates the IdP events sent to /v1/idp-events/{id}/…; the previous secret stops working.' })
+  @ApiCreatedResponse({ type: EventsSecretDto })
+  async create(@CurrentApiKey() caller: ApiKeyPrincipal, @Param('id') id: string): Promise<EventsSecretDto> {
+    return { events_secret: await this.createSecret.execute({ orgId: caller.orgId, providerId: id }) };
+  }
+}
+
+/** Where an org points its IdP: authenticated by the event itself (secret, signature, logout token), not by an API key. */
+@ApiTags('federation')
+@Controller('v1/idp-events/:provider_id')
+export class IdpEventsController {
+  constructor(private readonly receive: ReceiveIdpEventUseCase) {}
+
+  @Post('supabase')
+  @HttpCode(200)
+  @ApiParam({ name: 'provider_id', example: 'idp_3f9a1c2b7d4e5f6a7b8c9d0e' })
+  @ApiHeader({ name: 'authorization', description: 'Bearer <events secret>' })
+  @ApiOperation({ summary: 'Supabase database webhook on auth.users / auth.sessions', description: 'A deleted or banned user, or a deleted session, revokes the matching exchanged tokens.' })
+  @ApiOkResponse({ type: IdpEventResultDto })
+  async supabase(
+    @Param('provider_id') providerId: string,
+    @Req() req: FastifyRequest,
+    @Body() body: unknown,
+    @Headers('authorization') authorization?: string,
+    @Headers('x-signet-events-secret') headerSecret?: string,
+  ): Promise<IdpEventResultDto> {
+    return toResult(await this.receive.execute({ source: 'supabase_webhook', providerId, rawBody: rawBodyOf(req), body, authorization, headerSecret }));
+  }
+
+  @Post('backchannel-logout')
+  @HttpCode(200)
+  @ApiParam({ name: 'provider_id', example: 'idp_3f9a1c2b7d4e5f6a7b8c9d0e' })
+  @ApiConsumes('application/x-www-form-urlencoded')
+  @ApiBody({ schema: { type: 'object', required: ['logout_token'], properties: { logout_token: { type: 'string' } } } })
+  @ApiOperation({ summary: 'OIDC Back-Channel Logout 1.0', description: "The OP's logout token ends the tokens exchanged in that session (sid) or of that user (sub)." })
+  @ApiOkResponse({ type: IdpEventResultDto })
+  async backchannelLogout(@Param('provider_id') providerId: string, @Body() body: unknown): Promise<IdpEventResultDto> {
+    const logoutToken = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)['logout_token'] : undefined;
+    return toResult(await this.receive.execute({ source: 'backchannel_logout', providerId, logoutToken }));
+  }
+
+  @Post('revoke')
+  @HttpCode(200)
+  @ApiParam({ name: 'provider_id', example: 'idp_3f9a1c2b7d4e5f6a7b8c9d0e' })
+  @ApiHeader({ name: 'webhook-id', required: true })
+  @ApiHeader({ name: 'webhook-timestamp', required: true })
+  @ApiHeader({ name: 'webhook-signature', required: true, description: 'v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">' })
+  @ApiBody({ schema: { type: 'object', required: ['type'], properties: { type: { type: 'string', enum: ['session.revoked', 'user.revoked'] }, sid: { type: 'string' }, sub: { type: 'string' } } } })
+  @ApiOperation({ summary: 'Revoke an IdP session or user (signed call, Standard Webhooks)' })
+  @ApiOkResponse({ type: IdpEventResultDto })
+  async revoke(
+    @Param('provider_id') providerId: string,
+    @Req() req: FastifyRequest,
+    @Body() body: unknown,
+    @Headers('webhook-id') webhookId?: string,
+    @Headers('webhook-timestamp') webhookTimestamp?: string,
+    @Headers('webhook-signature') webhookSignature?: string,
+  ): Promise<IdpEventResultDto> {
+    return toResult(await this.receive.execute({ source: 'signed_call', providerId, rawBody: rawBodyOf(req), body, webhookId, webhookTimestamp, webhookSignature }));
+  }
+}
