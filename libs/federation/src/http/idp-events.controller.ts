@@ -3,6 +3,9 @@ import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiHeader, Api
 import type { FastifyRequest } from 'fastify';
 
 import { ApiKeyGuard, ApiKeyPrincipal, CurrentApiKey, RequireScopes } from '@signet/api-keys';
+import { ApiProblems } from '@signet/http';
+
+import { FEDERATION_ERRORS } from '../errors';
 
 import { CreateEventsSecretUseCase } from '../usecases/create-events-secret/create-events-secret.usecase';
 import type { ReceivedIdpEvent } from '../usecases/receive-event/receive-event.command';
@@ -38,6 +41,7 @@ export class IdpEventsSecretController {
   constructor(private readonly createSecret: CreateEventsSecretUseCase) {}
 
   @Post(':id/events-secret')
+  @ApiProblems({ 404: [FEDERATION_ERRORS.providerNotFound] })
   @HttpCode(201)
   @RequireScopes(IDP_SCOPES.write)
   @ApiParam({ name: 'id', example: 'idp_3f9a1c2b7d4e5f6a7b8c9d0e' })
@@ -50,11 +54,17 @@ export class IdpEventsSecretController {
 
 /** Where an org points its IdP: authenticated by the event itself (secret, signature, logout token), not by an API key. */
 @ApiTags('federation')
+@ApiProblems({
+  401: [FEDERATION_ERRORS.invalidEventSignature, FEDERATION_ERRORS.eventTimestampOutOfRange],
+  404: [FEDERATION_ERRORS.providerNotFound],
+  409: [FEDERATION_ERRORS.eventIdReused],
+})
 @Controller('v1/idp-events/:provider_id')
 export class IdpEventsController {
   constructor(private readonly receive: ReceiveIdpEventUseCase) {}
 
   @Post('supabase')
+  @ApiProblems({ 400: [FEDERATION_ERRORS.invalidEvent] })
   @HttpCode(200)
   @ApiParam({ name: 'provider_id', example: 'idp_3f9a1c2b7d4e5f6a7b8c9d0e' })
   @ApiHeader({ name: 'authorization', description: 'Bearer <events secret>' })
@@ -71,6 +81,7 @@ export class IdpEventsController {
   }
 
   @Post('backchannel-logout')
+  @ApiProblems({ 400: [FEDERATION_ERRORS.invalidLogoutToken, FEDERATION_ERRORS.logoutNotConfigured], 503: [FEDERATION_ERRORS.idpUnavailable] })
   @HttpCode(200)
   @ApiParam({ name: 'provider_id', example: 'idp_3f9a1c2b7d4e5f6a7b8c9d0e' })
   @ApiConsumes('application/x-www-form-urlencoded')
@@ -83,6 +94,7 @@ export class IdpEventsController {
   }
 
   @Post('revoke')
+  @ApiProblems({ 400: [FEDERATION_ERRORS.invalidEvent] })
   @HttpCode(200)
   @ApiParam({ name: 'provider_id', example: 'idp_3f9a1c2b7d4e5f6a7b8c9d0e' })
   @ApiHeader({ name: 'webhook-id', required: true })

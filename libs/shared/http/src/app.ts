@@ -10,6 +10,7 @@ import { LOGGER, METRICS, PinoNestLogger, SignetMetrics } from '@signet/observab
 
 import { HealthController, HealthRegistry } from './health';
 import { installFormBodyParser, installJsonBodyParser } from './json-body';
+import { completeOpenApiDocument } from './openapi';
 import { clientErrorProblem, frameworkErrorProblem, ProblemFilter } from './problem.filter';
 import { installRequestContext } from './request-context';
 import { createValidationPipe } from './validation';
@@ -94,7 +95,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<NestFastif
  * doubled, which that one replacement turns back into the document as written.
  */
 function setupOpenApi(app: NestFastifyApplication, title: string): void {
-  const document = SwaggerModule.createDocument(
+  const document = completeOpenApiDocument(SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle(title)
@@ -102,7 +103,7 @@ function setupOpenApi(app: NestFastifyApplication, title: string): void {
       .setVersion('1')
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An sk_ or rk_ API key' })
       .build(),
-  );
+  ));
   const forInitScript = escapeReplacementPatterns(document) as OpenAPIObject;
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs/openapi.json',
