@@ -59,11 +59,11 @@ export class IdpEventsSecretController {
   404: [FEDERATION_ERRORS.providerNotFound],
   409: [FEDERATION_ERRORS.eventIdReused],
 })
-@Controller('v1/idp-events/:provider_id')
+@Controller('v1/idp-events')
 export class IdpEventsController {
   constructor(private readonly receive: ReceiveIdpEventUseCase) {}
 
-  @Post('supabase')
+  @Post(':provider_id/supabase')
   @ApiProblems({ 400: [FEDERATION_ERRORS.invalidEvent] })
   @HttpCode(200)
   @ApiParam({ name: 'provider_id', example: 'idp_3f9a1c2b7d4e5f6a7b8c9d0e' })
@@ -80,7 +80,7 @@ export class IdpEventsController {
     return toResult(await this.receive.execute({ source: 'supabase_webhook', providerId, rawBody: rawBodyOf(req), body, authorization, headerSecret }));
   }
 
-  @Post('backchannel-logout')
+  @Post(':provider_id/backchannel-logout')
   @ApiProblems({ 400: [FEDERATION_ERRORS.invalidLogoutToken, FEDERATION_ERRORS.logoutNotConfigured], 503: [FEDERATION_ERRORS.idpUnavailable] })
   @HttpCode(200)
   @ApiParam({ name: 'provider_id', example: 'idp_3f9a1c2b7d4e5f6a7b8c9d0e' })
@@ -93,7 +93,7 @@ export class IdpEventsController {
     return toResult(await this.receive.execute({ source: 'backchannel_logout', providerId, logoutToken }));
   }
 
-  @Post('revoke')
+  @Post(':provider_id/revoke')
   @ApiProblems({ 400: [FEDERATION_ERRORS.invalidEvent] })
   @HttpCode(200)
   @ApiParam({ name: 'provider_id', example: 'idp_3f9a1c2b7d4e5f6a7b8c9d0e' })
