@@ -203,6 +203,10 @@ describe('Supabase database webhooks', () => {
     expect(wrong.status).toBe(401);
     expect(wrong.contentType).toContain('application/problem+json');
     expect(wrong.json.code).toBe('invalid_event_signature');
+    // Forms are taken by the back-channel logout route only.
+    const form = await call('POST', `/v1/idp-events/${supabaseProvider}/supabase`, { form: { type: 'DELETE' } });
+    expect(form.status).toBe(415);
+    expect(form.json.code).toBe('unsupported_media_type');
     const none = await call('POST', `/v1/idp-events/${supabaseProvider}/supabase`, { raw: '{}' });
     expect(none.json.code).toBe('invalid_event_signature');
     const bad = await webhook({ hello: 'world' });

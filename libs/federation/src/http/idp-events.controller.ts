@@ -1,9 +1,10 @@
 import { Body, Controller, Headers, HttpCode, Param, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
 
 import { ApiKeyGuard, ApiKeyPrincipal, CurrentApiKey, RequireScopes } from '@signet/api-keys';
-import { ApiProblems } from '@signet/http';
+import { ApiProblems, FORM_BODY } from '@signet/http';
 
 import { FEDERATION_ERRORS } from '../errors';
 
@@ -81,6 +82,7 @@ export class IdpEventsController {
   }
 
   @Post(':provider_id/backchannel-logout')
+  @RouteConfig(FORM_BODY)
   @ApiProblems({ 400: [FEDERATION_ERRORS.invalidLogoutToken, FEDERATION_ERRORS.logoutNotConfigured], 503: [FEDERATION_ERRORS.idpUnavailable] })
   @HttpCode(200)
   @ApiParam({ name: 'provider_id', example: 'idp_3f9a1c2b7d4e5f6a7b8c9d0e' })

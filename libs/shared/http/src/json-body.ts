@@ -70,12 +70,20 @@ export function installJsonBodyParser(fastify: FastifyInstance): void {
   });
 }
 
+/** Route config (`@RouteConfig(FORM_BODY)` from @nestjs/platform-fastify) of the routes that take form bodies. */
+export const FORM_BODY = { formBody: true } as const;
+
 /**
  * `application/x-www-form-urlencoded` bodies (OIDC Back-Channel Logout posts
- * `logout_token` so) become an object of their first values per name.
+ * `logout_token` so) become an object of their first values per name, on the
+ * routes configured with {@link FORM_BODY} only: elsewhere a form is 415, so
+ * an HTML form posted cross-site reaches no JSON route.
  */
 export function installFormBodyParser(fastify: FastifyInstance): void {
-  fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body: string, done) => {
+  fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (req, body: string, done) => {
+    if ((req.routeOptions.config as { formBody?: boolean } | undefined)?.formBody !== true) {
+      return done(new ProblemError(415, HTTP_ERRORS.unsupportedMediaType, 'this route takes application/json'), undefined);
+    }
     const value: Record<string, string> = {};
     for (const [name, field] of new URLSearchParams(body)) if (!(name in value) && name !== '__proto__') value[name] = field;
     done(null, value);
