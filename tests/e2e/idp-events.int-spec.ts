@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, Server } from 'node:http';
+import { createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 
-import { exportJWK, generateKeyPair, JWTPayload, KeyLike, SignJWT } from 'jose';
+import { JWTPayload, KeyLike, SignJWT } from 'jose';
 import type { MqttClient } from 'mqtt';
 import { Webhook } from 'standardwebhooks';
 
-import { newKey, OidcPeer, startOidcProvider, TestKey } from '../../libs/federation/src/testing/idp-peers';
+import { JwksPeer, newKey, OidcPeer, startOidcProvider, TestKey } from '../../libs/federation/src/testing/idp-peers';
 import type { SignetProcess } from '@signet/runtime';
 
 import { connect, serverClosed } from '../support/mqtt';
@@ -22,7 +22,7 @@ import { Backend, realBackend, startSignet } from '../support/signet';
 
 let backend: Backend;
 let signet: SignetProcess;
-let supabaseIdp: Server;
+let supabaseIdp: JwksPeer;
 let op: OidcPeer;
 let opKey: TestKey;
 let api: string;
@@ -61,15 +61,12 @@ async function call(method: string, path: string, init: { bearer?: string; json?
 }
 
 beforeAll(async () => {
-  const { privateKey, publicKey } = await generateKeyPair('ES256');
-  supabaseKey = privateKey;
-  const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'sb-1', alg: 'ES256', use: 'sig' }] });
-  supabaseIdp = createServer((req, res) => {
-    if (req.url === '/auth/v1/.well-known/jwks.json') res.writeHead(200, { 'content-type': 'application/json' }).end(jwks);
-    else res.writeHead(404).end();
-  });
-  await new Promise<void>((resolve) => supabaseIdp.listen(0, '127.0.0.1', resolve));
-  projectUrl = `http://127.0.0.1:${(supabaseIdp.address() as AddressInfo).port}`;
+  // Supabase stand-in: the project's JWKS with one ES256 key.
+  const sbKey = await newKey('ES256', 'sb-1');
+  supabaseKey = sbKey.privateKey;
+  supabaseIdp = await JwksPeer.start();
+  supabaseIdp.sets.set('/auth/v1/.well-known/jwks.json', [sbKey.publicJwk]);
+  projectUrl = supabaseIdp.origin;
 
   backend = await realBackend('idp_events');
   signet = await startSignet(backend, { SIGNET_IDP_FETCH_TIMEOUT_MS: '2000' });
@@ -96,8 +93,7 @@ afterAll(async () => {
   await op?.stop();
   await signet?.close();
   await backend?.cleanup();
-  supabaseIdp?.closeAllConnections();
-  await new Promise((resolve) => supabaseIdp?.close(resolve));
+  await supabaseIdp?.close();
 });
 
 interface Exchanged {
@@ -140,8 +136,16 @@ async function online(creds: Exchanged): Promise<MqttClient> {
 }
 
 /** Resolves with the DISCONNECT reason once the server closed the client; fails after `ms`. */
-function closedWithin(client: MqttClient, ms = 5000): Promise<{ reasonCode?: number }> {
-  return Promise.race([serverClosed(client), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('session was not closed')), ms))]);
+async function closedWithin(client: MqttClient, ms = 5000): Promise<{ reasonCode?: number }> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('session was not closed')), ms);
+  });
+  try {
+    return await Promise.race([serverClosed(client), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 const refresh = (rt: string) => call('POST', '/v1/tokens/refresh', { json: { refresh_token: rt } });
