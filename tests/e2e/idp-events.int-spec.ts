@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
-import { AddressInfo } from 'node:net';
 
 import { JWTPayload, KeyLike, SignJWT } from 'jose';
 import type { MqttClient } from 'mqtt';
@@ -10,6 +8,7 @@ import { JwksPeer, newKey, OidcPeer, startOidcProvider, TestKey } from '../../li
 import type { SignetProcess } from '@signet/runtime';
 
 import { connect, serverClosed } from '../support/mqtt';
+import { freePort } from '../support/ports';
 import { Backend, realBackend, startSignet } from '../support/signet';
 
 /*
@@ -35,13 +34,6 @@ let oidcProvider: string;
 let oidcIssuer: string;
 const clients: MqttClient[] = [];
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function call(method: string, path: string, init: { bearer?: string; json?: unknown; form?: Record<string, string>; headers?: Record<string, string>; raw?: string } = {}) {
   const headers: Record<string, string> = { ...init.headers };
