@@ -7,10 +7,11 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
-import { AddressInfo, createServer as createNetServer } from 'node:net';
+import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { freePort } from '../support/ports';
 import { REPO } from './manifests';
 import { servedPrefixes } from './routes';
 
@@ -19,13 +20,6 @@ const CONF = readFileSync(join(REPO, 'docker', 'gateway', 'nginx.conf'), 'utf8')
 const NGINX = existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
 const UPSTREAMS = [...CONF.matchAll(/upstream ([\w-]+) \{ server 127\.0\.0\.1:(\d+); \}/g)].map((m) => ({ name: m[1], port: Number(m[2]) }));
 
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Answers every request with the service's name and the X-Forwarded-For it received. */
 async function stub(name: string): Promise<Server> {

@@ -20,6 +20,8 @@ export function startAllInOne(config: SignetConfig = loadConfig()): Promise<Sign
       title: 'Signet',
       imports: [ApiKeysModule.forRoot(apiKeysOptionsFrom(config)), ApiKeysServiceModule, TokensModule.forRoot(tokensOptionsFrom(config)), TokenRetentionModule, FederationModule.forRoot(federationOptionsFrom(config))],
       bootstrap: (app) => app.get(BootstrapService).ensureBootstrap(),
+      // After the edge's listeners too: a start that fails on a taken MQTT port must not use up the bootstrap key.
+      deferBootstrap: true,
       grpc: (app) => {
         const signingKeys = app.get(SigningKeysService);
         return [signingKeysRegistration(() => signingKeys.publicJwks()), apiKeysRegistration(app.get(ApiKeysEdgeHandlers))];
@@ -37,6 +39,7 @@ export function startAllInOne(config: SignetConfig = loadConfig()): Promise<Sign
     });
     onClose(() => edge.close());
     service.app.get(HealthRegistry).register('mqtt_edge', () => ({ ok: !state.bus.health().stale }));
+    const bootstrap = await service.completeBootstrap();
     const ports = {
       http: service.httpPort,
       mqtt: edge.mqttPort,
@@ -45,6 +48,6 @@ export function startAllInOne(config: SignetConfig = loadConfig()): Promise<Sign
       wss: edge.wssPort,
       grpc: service.grpcPort,
     };
-    return { banner: bannerFor(config, ports, service.bootstrap), ports, service, edgeHandle: edge, bus: state.bus };
+    return { banner: bannerFor(config, ports, bootstrap), ports, service, edgeHandle: edge, bus: state.bus };
   });
 }

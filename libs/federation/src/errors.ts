@@ -26,6 +26,19 @@ export const FEDERATION_ERRORS = {
   invalidProviderSettings: 'invalid_provider_settings',
   /** 404: no such provider in the caller's org. */
   providerNotFound: 'idp_provider_not_found',
+  // IdP events (/v1/idp-events): sign-outs and user changes.
+  /** 401: the event's secret or signature is missing or wrong, or the provider has no events secret. */
+  invalidEventSignature: 'invalid_event_signature',
+  /** 401: the signed call's timestamp is too far from now (replay window). */
+  eventTimestampOutOfRange: 'event_timestamp_out_of_range',
+  /** 400: the event body is not one this endpoint understands. */
+  invalidEvent: 'invalid_idp_event',
+  /** 400: the logout token fails Back-Channel Logout 1.0 validation (the detail says which rule). */
+  invalidLogoutToken: 'invalid_logout_token',
+  /** 409: an event id (jti, webhook-id) seen before with a different event. */
+  eventIdReused: 'idp_event_id_reused',
+  /** 400: back-channel logout needs the provider's `audience` (the client id the OP sends logout tokens to). */
+  logoutNotConfigured: 'backchannel_logout_not_configured',
 } as const;
 
 export type FederationErrorCode = (typeof FEDERATION_ERRORS)[keyof typeof FEDERATION_ERRORS];
@@ -63,3 +76,11 @@ export const invalidProviderSettings = (field: string, detail: string): ProblemE
 
 /** Another org's provider is as unknown as a missing one. */
 export const providerNotFound = (id: string): ProblemError => notFound(FEDERATION_ERRORS.providerNotFound, `no identity provider ${id} in this org`);
+
+export const invalidEventSignature = (detail: string): ProblemError => unauthorized(FEDERATION_ERRORS.invalidEventSignature, detail);
+
+export const invalidEvent = (detail: string): ProblemError => badRequest(FEDERATION_ERRORS.invalidEvent, detail);
+
+export const invalidLogoutToken = (detail: string): ProblemError => badRequest(FEDERATION_ERRORS.invalidLogoutToken, detail);
+
+export const eventIdReused = (): ProblemError => new ProblemError(409, FEDERATION_ERRORS.eventIdReused, 'this event id was already used by a different event');

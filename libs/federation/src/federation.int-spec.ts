@@ -10,7 +10,7 @@ import { ApiKeysModule, ApiKeysService, BootstrapService } from '@signet/api-key
 import { loadConfig } from '@signet/config';
 import { createHttpApp } from '@signet/http';
 import { createLogger, SignetMetrics } from '@signet/observability';
-import { IdpProviderEntity, OpenedDatabase, openDatabase, OrgEntity, SecretBox } from '@signet/persistence';
+import { IdpProviderEntity, IssuedTokenEntity, OpenedDatabase, openDatabase, OrgEntity, SecretBox } from '@signet/persistence';
 import { InMemoryRevocationBus } from '@signet/revocation';
 import { platformProviders } from '@signet/runtime';
 import { createTestDatabase, TestDatabase } from '@signet/testing';
@@ -269,6 +269,20 @@ describe('Supabase', () => {
       refresh_token: expect.stringMatching(/^rt_/),
       refresh_expires_at: expect.any(String),
     });
+  });
+
+  it('stores the IdP origin (provider, session_id, sub) on the token row, and keeps it across a refresh', async () => {
+    const token = await sign(claims(), supabaseEs.privateKey, { alg: 'ES256', kid: supabaseEs.kid });
+    const first = (await exchange(jwksProvider, token)).json<Credentials>();
+    const refreshed = await request('POST', '/v1/tokens/refresh', { body: { refresh_token: first.refresh_token } });
+    expect(refreshed.status).toBe(200);
+    const rows = await db.dataSource
+      .getRepository(IssuedTokenEntity)
+      .findBy([{ id: first.token_id }, { id: refreshed.json<Credentials>().token_id }]);
+    expect(rows.map((r) => ({ provider: r.idpProviderId, session: r.idpSessionId, subject: r.idpSubject }))).toEqual([
+      { provider: jwksProvider, session: '7d3b1c2a-0000-4000-8000-000000000001', subject: '5f1c2b9e-8a7d-4c3b-9e2f-1a2b3c4d5e6f' },
+      { provider: jwksProvider, session: '7d3b1c2a-0000-4000-8000-000000000001', subject: '5f1c2b9e-8a7d-4c3b-9e2f-1a2b3c4d5e6f' },
+    ]);
   });
 
   it('exchanges an ES256 token verified with the project JWKS', async () => {

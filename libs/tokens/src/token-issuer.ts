@@ -15,7 +15,7 @@ import type { Permissions } from '@signet/permissions';
 
 import { TOKENS_OPTIONS, TokensOptions } from './options';
 import { SigningKeysService } from './signing-keys/signing-keys.service';
-import { OrgLimits, TOKEN_REPOSITORY, TokenRepository, TokenTransaction } from './token.repository';
+import { IdpOrigin, OrgLimits, TOKEN_REPOSITORY, TokenRepository, TokenTransaction } from './token.repository';
 
 export interface IssueRequest {
   orgId: string;
@@ -25,6 +25,8 @@ export interface IssueRequest {
   ttlSeconds: number;
   /** Existing family when refreshing; a new one otherwise. */
   familyId?: string;
+  /** The IdP origin of an exchanged token (kept across refreshes). */
+  idp?: IdpOrigin | null;
 }
 
 export interface IssuedCredentials {
@@ -105,6 +107,7 @@ export class TokenIssuer {
         familyId,
         issuedAt: new Date(iat * 1000),
         expiresAt,
+        idp: request.idp ?? null,
       },
       {
         id: newRefreshId(),

@@ -34,6 +34,15 @@ export interface OrgLimits {
   maxTokenTtlSeconds: number | null;
 }
 
+/** Where an exchanged token came from, so the IdP's sign-out events find it. */
+export interface IdpOrigin {
+  providerId: string;
+  /** Supabase `session_id`, OIDC `sid`; null when the IdP token names no session. */
+  sessionId: string | null;
+  /** The IdP user (`sub`). */
+  subject: string | null;
+}
+
 /** An issued token's metadata (the `tkn_` itself is never stored). */
 export interface TokenRecord {
   id: string;
@@ -45,6 +54,8 @@ export interface TokenRecord {
   issuedAt: Date;
   expiresAt: Date;
   revokedAt: Date | null;
+  /** Set for tokens exchanged from an IdP token (and the tokens refreshed from them). */
+  idp?: IdpOrigin | null;
 }
 
 /** A refresh token, stored as the SHA-256 of its `rt_` secret. */
@@ -154,9 +165,12 @@ class TypeOrmTokenTransaction implements TokenTransaction {
     return settings?.willOnRevoke;
   }
 
-  async insert(token: NewToken, refresh: NewRefreshToken): Promise<void> {
+  async insert({ idp, ...token }: NewToken, refresh: NewRefreshToken): Promise<void> {
     await this.manager.insert(IssuedTokenEntity, {
       ...token,
+      idpProviderId: idp?.providerId ?? null,
+      idpSessionId: idp?.sessionId ?? null,
+      idpSubject: idp?.subject ?? null,
       permissions: { publish: token.permissions.publish, subscribe: token.permissions.subscribe },
       revokedAt: null,
       revokeReason: null,
@@ -216,5 +230,6 @@ function toRecord(row: IssuedTokenEntity): TokenRecord {
     issuedAt: row.issuedAt,
     expiresAt: row.expiresAt,
     revokedAt: row.revokedAt,
+    idp: row.idpProviderId === null ? null : { providerId: row.idpProviderId, sessionId: row.idpSessionId, subject: row.idpSubject },
   };
 }

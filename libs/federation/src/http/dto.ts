@@ -8,6 +8,8 @@ import type { StoredIdpProvider } from '../idp-providers.repository';
 import { IDP_PROVIDER_KINDS } from '../providers/settings';
 import { MAX_IDP_TOKEN_LENGTH } from '../verification/jwt';
 
+/** Topic filters per direction, as in the OpenAPI document. */
+const PERMISSIONS_SCHEMA = { publish: { type: 'array', items: { type: 'string' } }, subscribe: { type: 'array', items: { type: 'string' } } } as const;
 const PERMISSIONS_EXAMPLE = { publish: ['users/{user_id}/#'], subscribe: ['users/{user_id}/#', 'broadcast/#'] };
 
 /*
@@ -23,74 +25,77 @@ export class IdpProviderFieldsDto {
   @MaxLength(200)
   name?: string;
 
-  @ApiPropertyOptional({ description: 'supabase: https://<ref>.supabase.co', example: 'https://abcdefghijklmnop.supabase.co' })
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'supabase: https://<ref>.supabase.co', example: 'https://abcdefghijklmnop.supabase.co' })
   @IsOptional()
   @IsString()
   project_url?: string | null;
 
-  @ApiPropertyOptional({ description: 'supabase: the legacy JWT secret (HS256). Write-only: stored encrypted, never returned.' })
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'supabase: the legacy JWT secret (HS256). Write-only: stored encrypted, never returned.' })
   @IsOptional()
   @IsString()
   jwt_secret?: string | null;
 
-  @ApiPropertyOptional({ description: 'firebase: the project id', example: 'my-app-12345' })
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'firebase: the project id', example: 'my-app-12345' })
   @IsOptional()
   @IsString()
   project_id?: string | null;
 
-  @ApiPropertyOptional({ description: 'auth0: the tenant domain (or custom domain)', example: 'example.eu.auth0.com' })
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'auth0: the tenant domain (or custom domain)', example: 'example.eu.auth0.com' })
   @IsOptional()
   @IsString()
   domain?: string | null;
 
-  @ApiPropertyOptional({ description: 'clerk: Frontend API URL; oidc: issuer (discovery); jwt: expected iss', example: 'https://clerk.example.com' })
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'clerk: Frontend API URL; oidc: issuer (discovery); jwt: expected iss', example: 'https://clerk.example.com' })
   @IsOptional()
   @IsString()
   issuer?: string | null;
 
-  @ApiPropertyOptional({ description: 'Expected aud (auth0, jwt: required; supabase: default "authenticated"; clerk, oidc: optional)' })
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'Expected aud (auth0, jwt: required; supabase: default "authenticated"; clerk, oidc: optional)' })
   @IsOptional()
   @IsString()
   audience?: string | null;
 
-  @ApiPropertyOptional({ description: 'jwt: where the issuer publishes its keys' })
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'jwt: where the issuer publishes its keys' })
   @IsOptional()
   @IsString()
   jwks_uri?: string | null;
 
-  @ApiPropertyOptional({ description: 'jwt: PEM public key (BEGIN PUBLIC KEY)' })
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'jwt: PEM public key (BEGIN PUBLIC KEY)' })
   @IsOptional()
   @IsString()
   public_key?: string | null;
 
-  @ApiPropertyOptional({ description: 'jwt: HMAC secret (at least 32 characters). Write-only: stored encrypted, never returned.' })
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'jwt: HMAC secret (at least 32 characters). Write-only: stored encrypted, never returned.' })
   @IsOptional()
   @IsString()
   shared_secret?: string | null;
 
-  @ApiPropertyOptional({ type: [String], description: 'jwt (required), oidc (optional): accepted algorithms', example: ['RS256'] })
+  @ApiPropertyOptional({ type: [String], nullable: true, description: 'jwt (required), oidc (optional): accepted algorithms', example: ['RS256'] })
   @IsOptional()
   @IsArray()
   @IsString({ each: true })
   algorithms?: string[] | null;
 
-  @ApiPropertyOptional({ type: [String], description: 'clerk: accepted azp values (your app origins)', example: ['https://app.example.com'] })
+  @ApiPropertyOptional({ type: [String], nullable: true, description: 'clerk: accepted azp values (your app origins)', example: ['https://app.example.com'] })
   @IsOptional()
   @IsArray()
   @IsString({ each: true })
   authorized_parties?: string[] | null;
 
-  @ApiPropertyOptional({ description: 'Dotted path of the claim holding the user id; default sub', example: 'sub' })
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'Dotted path of the claim holding the user id; default sub', example: 'sub' })
   @IsOptional()
   @IsString()
   user_id_claim?: string | null;
 
-  @ApiPropertyOptional({ description: 'Dotted path of the role claim (a string or a list)', example: 'app_metadata.roles' })
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'Dotted path of the role claim (a string or a list)', example: 'app_metadata.roles' })
   @IsOptional()
   @IsString()
   role_claim?: string | null;
 
   @ApiPropertyOptional({
+    type: 'object',
+    nullable: true,
+    properties: PERMISSIONS_SCHEMA,
     description: 'What every user gets; placeholders {user_id}, {org_id}, {client_id}. Omitted: users/{user_id}/# both ways.',
     example: PERMISSIONS_EXAMPLE,
   })
@@ -99,6 +104,9 @@ export class IdpProviderFieldsDto {
   permissions?: { publish?: string[]; subscribe?: string[] } | null;
 
   @ApiPropertyOptional({
+    type: 'object',
+    nullable: true,
+    additionalProperties: { type: 'object', properties: PERMISSIONS_SCHEMA },
     description: 'What each role adds: { "<role>": { "publish": [...], "subscribe": [...] } }. Unmapped roles add nothing.',
     example: { admin: { publish: ['devices/#'], subscribe: ['devices/#'] } },
   })

@@ -1,8 +1,10 @@
 import { Body, Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+
+import { ApiProblems } from '@signet/http';
 
 import { RequireScopes } from '@signet/api-keys';
-import { TOKEN_SCOPES, TokenCredentialsDto, toCredentialsResponse } from '@signet/tokens';
+import { TOKEN_ERRORS, TOKEN_SCOPES, TokenCredentialsDto, toCredentialsResponse } from '@signet/tokens';
 
 import { EXCHANGE_REFUSALS, FEDERATION_ERRORS } from '../errors';
 import { ExchangeCallerGuard, ExchangeHttpRequest } from '../guards/exchange-caller.guard';
@@ -28,7 +30,12 @@ export class ExchangeController {
   @RequireScopes(TOKEN_SCOPES.write)
   @ApiOperation({ summary: "Exchange an identity provider's token for MQTT credentials", description: DESCRIPTION })
   @ApiCreatedResponse({ type: TokenCredentialsDto })
-  @ApiTooManyRequestsResponse({ description: 'rate_limited: too many requests from this address; see Retry-After' })
+  @ApiProblems({
+    400: [FEDERATION_ERRORS.missingIdToken],
+    401: EXCHANGE_REFUSALS,
+    429: [TOKEN_ERRORS.rateLimited],
+    503: [FEDERATION_ERRORS.idpUnavailable],
+  })
   async exchange(@Req() request: ExchangeHttpRequest, @Body() body: ExchangeDto): Promise<TokenCredentialsDto> {
     return toCredentialsResponse(await this.exchangeIdpToken.execute(toCommand(request, body)));
   }

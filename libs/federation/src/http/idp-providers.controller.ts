@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, UseGuards 
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 
 import { ApiKeyGuard, ApiKeyPrincipal, CurrentApiKey, RequireScopes } from '@signet/api-keys';
+import { ApiProblems } from '@signet/http';
 
 import { FEDERATION_ERRORS } from '../errors';
 import type { ProviderInput } from '../providers/settings';
@@ -36,6 +37,7 @@ export class IdpProvidersController {
 
   @Post()
   @HttpCode(201)
+  @ApiProblems({ 400: [FEDERATION_ERRORS.invalidProviderSettings] })
   @RequireScopes(IDP_SCOPES.write)
   @ApiOperation({ summary: 'Add an identity provider', description: 'Secrets (jwt_secret, shared_secret) are stored encrypted and never returned.' })
   @ApiCreatedResponse({ type: IdpProviderDto })
@@ -53,6 +55,7 @@ export class IdpProvidersController {
   }
 
   @Get(':id')
+  @ApiProblems({ 404: [FEDERATION_ERRORS.providerNotFound] })
   @RequireScopes(IDP_SCOPES.read)
   @ApiParam({ name: 'id', example: 'idp_3f9a1c2b7d4e5f6a7b8c9d0e' })
   @ApiOperation({ summary: 'Get an identity provider' })
@@ -62,6 +65,7 @@ export class IdpProvidersController {
   }
 
   @Patch(':id')
+  @ApiProblems({ 400: [FEDERATION_ERRORS.invalidProviderSettings], 404: [FEDERATION_ERRORS.providerNotFound] })
   @RequireScopes(IDP_SCOPES.write)
   @ApiParam({ name: 'id' })
   @ApiOperation({ summary: 'Update an identity provider', description: 'Fields given replace the stored ones; null removes an optional one. enabled=false disables it.' })
@@ -95,6 +99,7 @@ export class IdpProvidersController {
   }
 
   @Delete(':id')
+  @ApiProblems({ 404: [FEDERATION_ERRORS.providerNotFound] })
   @HttpCode(204)
   @RequireScopes(IDP_SCOPES.write)
   @ApiParam({ name: 'id' })

@@ -89,15 +89,17 @@ export interface OidcPeer {
   port: number;
   /** A JWT access token from the client-credentials grant (aud urn:signet:mqtt, sub backend, roles [operator]). */
   token(): Promise<string>;
+  /** Makes the OP send its relying party `rp` a Back-Channel Logout token for `sub` and `sid` (needs backchannelLogoutUri); resolves once `rp` answered 200. */
+  backchannelLogout(sub: string, sid: string): Promise<void>;
   stop(): Promise<void>;
 }
 
 const FIXTURE = join(__dirname, 'oidc-provider.fixture.mjs');
 
 /** Starts oidc-provider in a child process (jest never imports it: it is ESM-only). `port` reuses a port, for a restart with rotated keys. */
-export async function startOidcProvider(keys: JWK[], port = 0): Promise<OidcPeer> {
+export async function startOidcProvider(keys: JWK[], port = 0, backchannelLogoutUri?: string): Promise<OidcPeer> {
   const child: ChildProcess = spawn(process.execPath, [FIXTURE], {
-    env: { ...process.env, OIDC_PORT: String(port), OIDC_KEYS: JSON.stringify(keys) },
+    env: { ...process.env, OIDC_PORT: String(port), OIDC_KEYS: JSON.stringify(keys), ...(backchannelLogoutUri ? { OIDC_BACKCHANNEL_LOGOUT_URI: backchannelLogoutUri } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -124,6 +126,10 @@ export async function startOidcProvider(keys: JWK[], port = 0): Promise<OidcPeer
       const body = (await res.json()) as { access_token?: string };
       if (!body.access_token) throw new Error(`no token from oidc-provider: ${res.status}`);
       return body.access_token;
+    },
+    async backchannelLogout(sub: string, sid: string) {
+      const res = await fetch(`${started.issuer}/test/backchannel-logout`, { method: 'POST', body: JSON.stringify({ sub, sid }) });
+      if (res.status !== 204) throw new Error(`back-channel logout failed: ${res.status} ${await res.text()}`);
     },
     async stop() {
       if (child.exitCode !== null) return;

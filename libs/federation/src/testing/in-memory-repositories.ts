@@ -1,5 +1,6 @@
 import type { IssuedCredentials, IssueRequest } from '@signet/tokens';
 
+import type { AppliedIdpEvent, IdpEventRepository, IdpEventToApply } from '../events/idp-events.repository';
 import type { IdpProviderRepository, IdpProviderWrite, StoredIdpProvider } from '../idp-providers.repository';
 import type { IssuingOrg, OrgTokenRequest, TokenIssuance } from '../token-issuance.repository';
 
@@ -66,5 +67,30 @@ export class InMemoryTokenIssuance implements TokenIssuance {
       refreshToken: 'rt_test',
       refreshExpiresAt: expiresAt,
     };
+  }
+}
+
+/** IdpEventRepository in memory: sealed events secrets, and the events applied (first result per event id, as the table keeps). */
+export class InMemoryIdpEventRepository implements IdpEventRepository {
+  readonly secrets = new Map<string, string>();
+  readonly applied = new Map<string, { event: IdpEventToApply; revokedTokens: number }>();
+  /** How many tokens the next applied event revokes. */
+  nextRevokedTokens = 1;
+
+  async eventsSecret(providerId: string): Promise<string | null> {
+    return this.secrets.get(providerId) ?? null;
+  }
+
+  async setEventsSecret(providerId: string, ciphertext: string): Promise<void> {
+    this.secrets.set(providerId, ciphertext);
+  }
+
+  async apply(event: IdpEventToApply): Promise<AppliedIdpEvent | 'reused'> {
+    const key = `${event.providerId} ${event.eventId}`;
+    const seen = this.applied.get(key);
+    if (seen) return seen.event.digest === event.digest ? { revokedTokens: seen.revokedTokens, replayed: true } : 'reused';
+    const revokedTokens = event.action.kind === 'ignored' ? 0 : this.nextRevokedTokens;
+    this.applied.set(key, { event, revokedTokens });
+    return { revokedTokens, replayed: false };
   }
 }

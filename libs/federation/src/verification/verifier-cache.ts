@@ -8,7 +8,7 @@ import { FEDERATION_OPTIONS, FederationOptions } from '../options';
 import type { LoadedProvider } from '../providers/provider';
 import { OidcDiscovery } from './discovery';
 import { JwksRegistry } from './jwks-cache';
-import { createVerifier, IdpTokenVerifier, VerifierDeps } from './verifiers';
+import { createLogoutVerifier, createVerifier, IdpTokenVerifier, VerifierDeps } from './verifiers';
 
 /** Verifiers kept per provider version: an update of the provider (new settings, new secret) builds a new one. */
 const MAX_VERIFIERS = 1000;
@@ -22,7 +22,7 @@ const MAX_CLOCK_TOLERANCE_SECONDS = 300;
 @Injectable()
 export class VerifierCache {
   private readonly deps: VerifierDeps;
-  private readonly verifiers = new Map<string, { version: string; verifier: IdpTokenVerifier }>();
+  private readonly verifiers: VerifierMap = new Map();
 
   constructor(@Inject(LOGGER) logger: Logger, @Inject(FEDERATION_OPTIONS) options: FederationOptions) {
     const log = logger.child({ component: 'federation' });
@@ -45,12 +45,26 @@ export class VerifierCache {
     };
   }
 
-  get(provider: LoadedProvider): IdpTokenVerifier {
-    const cached = this.verifiers.get(provider.id);
-    if (cached && cached.version === provider.version) return cached.verifier;
-    const verifier = createVerifier(provider.kind, provider.settings, provider.secret, this.deps);
-    if (this.verifiers.size >= MAX_VERIFIERS) this.verifiers.clear();
-    this.verifiers.set(provider.id, { version: provider.version, verifier });
-    return verifier;
+  private readonly logoutVerifiers: VerifierMap = new Map();
+
+  /** The provider's Back-Channel Logout token verifier (same key and metadata caches as its ID tokens). */
+  logout(provider: LoadedProvider): IdpTokenVerifier {
+    return cachedVerifier(this.logoutVerifiers, provider, () => createLogoutVerifier(provider.kind, provider.settings, provider.secret, this.deps));
   }
+
+  get(provider: LoadedProvider): IdpTokenVerifier {
+    return cachedVerifier(this.verifiers, provider, () => createVerifier(provider.kind, provider.settings, provider.secret, this.deps));
+  }
+}
+
+type VerifierMap = Map<string, { version: string; verifier: IdpTokenVerifier }>;
+
+/** The provider's verifier for its current version, built once per version. */
+function cachedVerifier(verifiers: VerifierMap, provider: LoadedProvider, build: () => IdpTokenVerifier): IdpTokenVerifier {
+  const cached = verifiers.get(provider.id);
+  if (cached && cached.version === provider.version) return cached.verifier;
+  const verifier = build();
+  if (verifiers.size >= MAX_VERIFIERS) verifiers.clear();
+  verifiers.set(provider.id, { version: provider.version, verifier });
+  return verifier;
 }

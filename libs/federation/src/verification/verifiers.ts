@@ -1,4 +1,4 @@
-import { importSPKI, JWTPayload, KeyLike } from 'jose';
+import { decodeProtectedHeader, importSPKI, JWTPayload, KeyLike } from 'jose';
 
 import type { IdpProviderKind } from '@signet/persistence';
 
@@ -184,4 +184,49 @@ export function createVerifier(kind: IdpProviderKind, settings: ProviderSettings
       return verifyIdpJwt(token, await policy(), { clockToleranceSeconds: deps.clockToleranceSeconds, nowMs: deps.now?.() });
     },
   };
+}
+
+export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+
+/**
+ * OIDC Back-Channel Logout 1.0 §2.6: the logout token is checked like an ID
+ * token of this provider (pinned algorithms, the provider's keys, `iss`,
+ * `aud` = the provider's `audience`, the client id, `iat`, `exp`), then: an
+ * `events` object with the back-channel-logout member, a `jti`, a `sid` and/or
+ * a `sub`, and no `nonce`. The `typ` header, when present, must be `logout+jwt`.
+ */
+export function createLogoutVerifier(kind: IdpProviderKind, settings: ProviderSettings, secret: string | null, deps: VerifierDeps): IdpTokenVerifier {
+  const policy = FACTORIES[kind](settings, secret, deps);
+  return {
+    verify: async (token) => {
+      checkTokenShape(token);
+      const base = await policy();
+      let header: { typ?: unknown };
+      try {
+        header = decodeProtectedHeader(token);
+      } catch {
+        throw refuse(FEDERATION_ERRORS.malformedToken, 'the token header is not JSON');
+      }
+      if (header.typ !== undefined && header.typ !== 'logout+jwt' && header.typ !== 'JWT') {
+        throw refuse(FEDERATION_ERRORS.malformedToken, 'the logout token typ must be logout+jwt');
+      }
+      return verifyIdpJwt(token, { ...base, audience: settings.audience, check: checkLogoutClaims }, { clockToleranceSeconds: deps.clockToleranceSeconds, nowMs: deps.now?.() });
+    },
+  };
+}
+
+function checkLogoutClaims(claims: JWTPayload): void {
+  const events = claims['events'];
+  if (typeof events !== 'object' || events === null || Array.isArray(events) || !(BACKCHANNEL_LOGOUT_EVENT in events)) {
+    throw refuse(FEDERATION_ERRORS.invalidClaims, `the logout token has no events claim with ${BACKCHANNEL_LOGOUT_EVENT}`);
+  }
+  const member = (events as Record<string, unknown>)[BACKCHANNEL_LOGOUT_EVENT];
+  if (typeof member !== 'object' || member === null || Array.isArray(member)) throw refuse(FEDERATION_ERRORS.invalidClaims, 'the back-channel-logout event must be a JSON object');
+  if (typeof claims.jti !== 'string' || claims.jti.length === 0 || claims.jti.length > 256) throw refuse(FEDERATION_ERRORS.invalidClaims, 'the logout token has no jti');
+  const sid = claims['sid'];
+  const hasSid = typeof sid === 'string' && sid.length > 0;
+  const hasSub = typeof claims.sub === 'string' && claims.sub.length > 0;
+  if (!hasSid && !hasSub) throw refuse(FEDERATION_ERRORS.invalidClaims, 'the logout token names neither a sid nor a sub');
+  if (sid !== undefined && !hasSid) throw refuse(FEDERATION_ERRORS.invalidClaims, 'the logout token sid must be a non-empty string');
+  if ('nonce' in claims) throw refuse(FEDERATION_ERRORS.invalidClaims, 'a logout token must not contain a nonce');
 }

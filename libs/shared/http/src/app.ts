@@ -9,7 +9,8 @@ import { explainListenError } from '@signet/config';
 import { LOGGER, METRICS, PinoNestLogger, SignetMetrics } from '@signet/observability';
 
 import { HealthController, HealthRegistry } from './health';
-import { installJsonBodyParser } from './json-body';
+import { installFormBodyParser, installJsonBodyParser } from './json-body';
+import { completeOpenApiDocument } from './openapi';
 import { clientErrorProblem, frameworkErrorProblem, ProblemFilter } from './problem.filter';
 import { installRequestContext } from './request-context';
 import { createValidationPipe } from './validation';
@@ -69,6 +70,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<NestFastif
   });
   const fastify = app.getHttpAdapter().getInstance();
   installJsonBodyParser(fastify);
+  installFormBodyParser(fastify);
   installRequestContext(fastify, options.requestTimeoutMs);
   fastify.addHook('onResponse', async (req: FastifyRequest, reply: FastifyReply) => {
     options.metrics.httpRequests.inc({
@@ -93,7 +95,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<NestFastif
  * doubled, which that one replacement turns back into the document as written.
  */
 function setupOpenApi(app: NestFastifyApplication, title: string): void {
-  const document = SwaggerModule.createDocument(
+  const document = completeOpenApiDocument(SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle(title)
@@ -101,7 +103,7 @@ function setupOpenApi(app: NestFastifyApplication, title: string): void {
       .setVersion('1')
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An sk_ or rk_ API key' })
       .build(),
-  );
+  ));
   const forInitScript = escapeReplacementPatterns(document) as OpenAPIObject;
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs/openapi.json',

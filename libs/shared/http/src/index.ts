@@ -1,6 +1,8 @@
 export * from './app';
 export * from './errors';
 export * from './health';
+export { FORM_BODY } from './json-body';
+export * from './openapi';
 export * from './problem';
 export * from './problem.filter';
 export { TokenBucketLimiter } from '@signet/rate-limit';

@@ -39,6 +39,8 @@ function charsetOf(contentType: string | undefined): string | undefined {
 export function installJsonBodyParser(fastify: FastifyInstance): void {
   fastify.removeContentTypeParser('application/json');
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body: Buffer, done) => {
+    // Kept for handlers that check a signature over the bytes as sent (IdP event webhooks).
+    (req as { rawBody?: Buffer }).rawBody = body;
     const charset = charsetOf(req.headers['content-type']);
     if (charset !== undefined && !UTF8.test(charset)) {
       return done(new ProblemError(415, HTTP_ERRORS.unsupportedMediaType, 'JSON bodies must be UTF-8 (charset=utf-8 or none)'), undefined);
@@ -64,6 +66,26 @@ export function installJsonBodyParser(fastify: FastifyInstance): void {
         return done(badRequest(HTTP_ERRORS.malformedJson, 'request body must not contain __proto__ or constructor.prototype keys'), undefined);
       }
     }
+    done(null, value);
+  });
+}
+
+/** Route config (`@RouteConfig(FORM_BODY)` from @nestjs/platform-fastify) of the routes that take form bodies. */
+export const FORM_BODY = { formBody: true } as const;
+
+/**
+ * `application/x-www-form-urlencoded` bodies (OIDC Back-Channel Logout posts
+ * `logout_token` so) become an object of their first values per name, on the
+ * routes configured with {@link FORM_BODY} only: elsewhere a form is 415, so
+ * an HTML form posted cross-site reaches no JSON route.
+ */
+export function installFormBodyParser(fastify: FastifyInstance): void {
+  fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (req, body: string, done) => {
+    if ((req.routeOptions.config as { formBody?: boolean } | undefined)?.formBody !== true) {
+      return done(new ProblemError(415, HTTP_ERRORS.unsupportedMediaType, 'this route takes application/json'), undefined);
+    }
+    const value: Record<string, string> = {};
+    for (const [name, field] of new URLSearchParams(body)) if (!(name in value) && name !== '__proto__') value[name] = field;
     done(null, value);
   });
 }

@@ -17,8 +17,10 @@ export interface ServiceHandle {
   app: NestFastifyApplication;
   httpPort: number;
   grpcPort: number | null;
-  /** The bootstrap key, present only on the very first start of an empty database. */
+  /** The bootstrap key, present only on the very first start of an empty database (once {@link completeBootstrap} ran). */
   bootstrap: Bootstrap | null;
+  /** Runs the deferred bootstrap (see ServiceOptions.deferBootstrap) and records its key in `bootstrap`. */
+  completeBootstrap(): Promise<Bootstrap | null>;
   close(): Promise<void>;
 }
 
@@ -28,14 +30,20 @@ export interface ServiceOptions {
   imports: (Type<unknown> | DynamicModule)[];
   /** Internal gRPC services to serve on SIGNET_GRPC_PORT, built from the started app; none → no gRPC listener. */
   grpc?: (app: NestFastifyApplication) => GrpcServiceRegistration[];
-  /** Creates the first org and its key when the database is empty (before any listener opens). */
+  /**
+   * Creates the first org and its key when the database is empty, once every
+   * listener is bound: a start that fails (a port taken) creates nothing, so
+   * the next start bootstraps and shows the key.
+   */
   bootstrap?: (app: NestFastifyApplication) => Promise<Bootstrap | null>;
+  /** The process binds more listeners after this service (the all-in-one's MQTT edge): it calls completeBootstrap() once they are bound. */
+  deferBootstrap?: boolean;
 }
 
 /**
  * A stateful Signet service: a Nest HTTP app over the given feature modules
  * (with health checks for the database and the bus, and the bootstrap of an
- * empty database), plus its internal gRPC services.
+ * empty database once it listens), plus its internal gRPC services.
  */
 export async function startService(ctx: StatefulContext, options: ServiceOptions): Promise<ServiceHandle> {
   const { config, logger } = ctx;
@@ -58,14 +66,6 @@ export async function startService(ctx: StatefulContext, options: ServiceOptions
     const h = ctx.bus.health();
     return { ok: h.connected, detail: h.connected ? undefined : 'revocation bus unreachable' };
   });
-  let bootstrap: Bootstrap | null;
-  try {
-    bootstrap = (await options.bootstrap?.(app)) ?? null;
-  } catch (err) {
-    await app.close();
-    throw err;
-  }
-
   let grpc: { port: number; close(): Promise<void> } | null = null;
   const services = options.grpc?.(app) ?? [];
   if (services.length > 0) {
@@ -84,15 +84,29 @@ export async function startService(ctx: StatefulContext, options: ServiceOptions
     await app.close();
     throw err;
   }
-  return {
+  const close = async () => {
+    await grpc?.close();
+    // Module destroy hooks (e.g. the usage counters' last flush) run before the database closes.
+    await app.close();
+  };
+  const handle: ServiceHandle = {
     app,
     httpPort,
     grpcPort: grpc?.port ?? null,
-    bootstrap,
-    close: async () => {
-      await grpc?.close();
-      // Module destroy hooks (e.g. the usage counters' last flush) run before the database closes.
-      await app.close();
+    bootstrap: null,
+    completeBootstrap: async () => {
+      handle.bootstrap = (await options.bootstrap?.(app)) ?? null;
+      return handle.bootstrap;
     },
+    close,
   };
+  if (!options.deferBootstrap) {
+    try {
+      await handle.completeBootstrap();
+    } catch (err) {
+      await close();
+      throw err;
+    }
+  }
+  return handle;
 }

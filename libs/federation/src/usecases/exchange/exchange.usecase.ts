@@ -60,6 +60,8 @@ export class ExchangeUseCase {
       clientId,
       permissions,
       ttlSeconds: resolveTtl(command.ttlSeconds, this.tokens, org.maxTokenTtlSeconds),
+      // So the IdP's sign-out events (/v1/idp-events) find this token.
+      idp: { providerId: provider.id, sessionId: idpSessionOf(claims), subject: boundedClaim(claims.sub) },
     }));
     this.log.info({ providerId: provider.id, kind: provider.kind, userId, roles, tokenId: credentials.tokenId }, 'IdP token exchanged');
     return credentials;
@@ -74,3 +76,10 @@ function userIdOf(provider: LoadedProvider, claims: JWTPayload): string {
   if (problem) throw refuse(FEDERATION_ERRORS.invalidUserClaim, `the user id claim ${path} ${problem}`);
   return value;
 }
+
+/** The longest IdP session or subject id remembered; a longer one is not matched (column width). */
+const MAX_IDP_ID_LENGTH = 256;
+const boundedClaim = (value: unknown): string | null => (typeof value === 'string' && value.length > 0 && value.length <= MAX_IDP_ID_LENGTH ? value : null);
+
+/** Supabase puts the session in `session_id`; OIDC (and Clerk) in `sid`. */
+const idpSessionOf = (claims: JWTPayload): string | null => boundedClaim(claims['session_id']) ?? boundedClaim(claims['sid']);

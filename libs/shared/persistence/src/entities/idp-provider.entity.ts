@@ -40,6 +40,10 @@ export class IdpProviderEntity {
   @Column({ type: 'text', name: 'secret_ciphertext', nullable: true })
   secretCiphertext!: string | null;
 
+  /** SecretBox ciphertext of the secret that authenticates the provider's sign-out events (/v1/idp-events); null: none set. */
+  @Column({ type: 'text', name: 'events_secret_ciphertext', nullable: true })
+  eventsSecretCiphertext!: string | null;
+
   /** A disabled provider refuses every exchange; its settings are kept. */
   @Column({ type: 'boolean', name: 'enabled', default: true })
   enabled!: boolean;

@@ -1,5 +1,6 @@
 import { ApiKeyUsageEntity } from './api-key-usage.entity';
 import { ApiKeyEntity } from './api-key.entity';
+import { IdpEventEntity } from './idp-event.entity';
 import { IdpProviderEntity } from './idp-provider.entity';
 import { IssuedTokenEntity } from './issued-token.entity';
 import { OrgSettingsEntity } from './org-settings.entity';
@@ -10,6 +11,7 @@ import { SigningKeyEntity } from './signing-key.entity';
 
 export * from './api-key-usage.entity';
 export * from './api-key.entity';
+export * from './idp-event.entity';
 export * from './idp-provider.entity';
 export * from './issued-token.entity';
 export * from './org-settings.entity';
@@ -29,4 +31,5 @@ export const SIGNET_ENTITIES = [
   ApiKeyUsageEntity,
   IdpProviderEntity,
   OrgSettingsEntity,
+  IdpEventEntity,
 ];

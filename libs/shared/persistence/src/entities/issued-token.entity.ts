@@ -17,6 +17,9 @@ export interface StoredPermissions {
 @Index('ix_issued_tokens_family', ['familyId'])
 /** The retention job finds ended tokens by expiry (migration TokenRetention1795930000000). */
 @Index('ix_issued_tokens_expires', ['expiresAt'])
+/** IdP sign-out events find the tokens of an IdP session or user (migration IdpEvents1796400000000). */
+@Index('ix_issued_tokens_idp_session', ['idpProviderId', 'idpSessionId'])
+@Index('ix_issued_tokens_idp_subject', ['idpProviderId', 'idpSubject'])
 export class IssuedTokenEntity {
   /** The jti, `tok_…`. */
   @PrimaryColumn({ type: 'varchar', length: 32, name: 'id', primaryKeyConstraintName: 'pk_issued_tokens' })
@@ -54,4 +57,16 @@ export class IssuedTokenEntity {
 
   @Column({ type: 'varchar', length: 64, name: 'revoke_reason', nullable: true })
   revokeReason!: string | null;
+
+  /** The IdP provider the token was exchanged from; null when an API key issued it. */
+  @Column({ type: 'varchar', length: 32, name: 'idp_provider_id', nullable: true })
+  idpProviderId!: string | null;
+
+  /** The IdP session (Supabase `session_id`, OIDC `sid`) it came from, when the IdP token named one. */
+  @Column({ type: 'varchar', length: 256, name: 'idp_session_id', nullable: true })
+  idpSessionId!: string | null;
+
+  /** The IdP user (`sub`) it came from. */
+  @Column({ type: 'varchar', length: 256, name: 'idp_subject', nullable: true })
+  idpSubject!: string | null;
 }

@@ -3,6 +3,7 @@ import { ApiKeyLifecycle1795900000000 } from './1795900000000-api-key-lifecycle'
 import { IdpProviders1795910000000 } from './1795910000000-idp-providers';
 import { OrgSettings1795920000000 } from './1795920000000-org-settings';
 import { TokenRetention1795930000000 } from './1795930000000-token-retention';
+import { IdpEvents1796400000000 } from './1796400000000-idp-events';
 import { RevocationRelay1796600000000 } from './1796600000000-revocation-relay';
 
 /** Every migration in order, listed explicitly (no globs: works from ts and from dist alike). */
@@ -12,5 +13,6 @@ export const SIGNET_MIGRATIONS = [
   IdpProviders1795910000000,
   OrgSettings1795920000000,
   TokenRetention1795930000000,
+  IdpEvents1796400000000,
   RevocationRelay1796600000000,
 ];

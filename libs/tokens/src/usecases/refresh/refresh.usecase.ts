@@ -69,6 +69,7 @@ export class RefreshTokenUseCase {
           permissions: { publish: previous.permissions.publish, subscribe: previous.permissions.subscribe },
           ttlSeconds: refreshedTtl(previous, this.options, org.maxTokenTtlSeconds),
           familyId: current.familyId,
+          idp: previous.idp,
         },
         now,
       );

@@ -1,0 +1,4 @@
+export interface CreateEventsSecretCommand {
+  orgId: string;
+  providerId: string;
+}
