@@ -7,7 +7,7 @@
  */
 import type { IConnackPacket, IDisconnectPacket, Packet } from 'mqtt-packet';
 import { MqttEdge } from './edge';
-import type { EdgeLimits } from './core/limits';
+import { DEFAULT_LIMITS, type EdgeLimits } from './core/limits';
 import {
   closesWithin,
   connect,
@@ -196,6 +196,48 @@ describe('keepalive bounds', () => {
       expect((packets[1] as IDisconnectPacket).reasonCode).toBe(0x8d);
     } finally {
       await strict.close();
+    }
+  });
+});
+
+describe('keepalive with the default limits: bounded, never unbounded', () => {
+  let edge: TestEdge;
+  beforeAll(async () => {
+    edge = await startEdge();
+  });
+  afterAll(() => edge.close());
+
+  async function connack(version: Version, keepalive: number): Promise<IConnackPacket | undefined> {
+    const conn = await openRaw(edge, 'tcp');
+    conn.send(connectBytes(version, `kad-${version}-${keepalive}`, user, 'good', keepalive));
+    await waitFor(() => conn.received().length > 0 || conn.isClosed(), 3000, 'an answer');
+    conn.destroy();
+    return decodeAll(conn.received(), version)[0] as IConnackPacket | undefined;
+  }
+
+  it.each([0, 3600, 65535])('5.0: a keepalive of %i gets Server Keep Alive = the default maximum, 1200 s', async (keepalive) => {
+    expect(DEFAULT_LIMITS.maxKeepAliveSeconds).toBe(1200);
+    expect(await connack(5, keepalive)).toMatchObject({ reasonCode: 0, properties: { serverKeepAlive: 1200 } });
+  });
+
+  it('5.0: a keepalive within the default maximum is taken as asked', async () => {
+    expect((await connack(5, 60))?.properties?.serverKeepAlive).toBeUndefined();
+  });
+
+  it('3.1.1: a keepalive of 0 is accepted; above the maximum it is refused (CONNACK 2)', async () => {
+    expect((await connack(4, 0))?.returnCode).toBe(0);
+    expect((await connack(4, 1201))?.returnCode).toBe(2);
+  });
+
+  it('3.1.1: a silent keepalive-0 connection is closed after 1.5 × the maximum', async () => {
+    const short = await startEdge({ maxKeepAliveSeconds: 1 });
+    try {
+      const conn = await openRaw(short, 'tcp');
+      conn.send(connectBytes(4, 'ka0-silent', user, 'good', 0));
+      expect(await closesWithin(conn, 5000)).toBe(true);
+      expect((decodeAll(conn.received(), 4)[0] as IConnackPacket).returnCode).toBe(0);
+    } finally {
+      await short.close();
     }
   });
 });
