@@ -528,3 +528,49 @@ describe('slow consumers', () => {
     sub.destroy();
   });
 });
+
+describe('memory before authentication', () => {
+  const CONNECT_MAX = 16 * 1024;
+  const PER_IP = 64 * 1024;
+  let edge: TestEdge;
+  beforeAll(async () => {
+    edge = await startEdge({ maxConnectPacketSize: CONNECT_MAX, maxUnauthenticatedBytesPerIp: PER_IP, maxUnauthenticatedBytes: 4 * PER_IP });
+  });
+  afterAll(() => edge.close());
+
+  /** The fixed header of a CONNECT declaring `remaining` bytes, and the first `body` of them: it never completes. */
+  const partialConnect = (remaining: number, body: number) => Buffer.concat([Buffer.from([0x10]), varInt(remaining), Buffer.alloc(body)]);
+
+  it('closes a CONNECT declared above maxConnectPacketSize at its header, far below maxPacketSize', async () => {
+    const conn = await openRaw(edge, 'tcp');
+    conn.send(partialConnect(CONNECT_MAX + 1, 8));
+    expect(await closesWithin(conn, 3000)).toBe(true);
+    expect(edge.edge.stats().unauthenticatedBytes).toBe(0);
+  });
+
+  it('many slow big CONNECTs from one address: those past the address budget are closed, the counter returns to 0', async () => {
+    const N = 20;
+    const conns: RawConnection[] = [];
+    for (let i = 0; i < N; i++) conns.push(await openRaw(edge, 'tcp'));
+    // Each declares a CONNECT just under the limit and sends it slowly: 3 pieces of 4 KiB, never the rest.
+    conns.forEach((c) => c.send(partialConnect(CONNECT_MAX - 8, 4096)));
+    for (let piece = 0; piece < 2; piece++) {
+      await sleep(30);
+      for (const c of conns) if (!c.isClosed()) c.send(Buffer.alloc(4096));
+    }
+    await waitFor(() => conns.filter((c) => c.isClosed()).length >= N - PER_IP / (3 * 4096), 3000, 'the connections past the budget to close');
+    const stats = edge.edge.stats();
+    expect(stats.unauthenticatedBytes).toBeLessThanOrEqual(PER_IP);
+    expect(stats.unauthenticatedBytes).toBeGreaterThan(0);
+
+    // Bytes held by others do not lock a client out: a whole CONNECT in one read is never held.
+    const ok = await openRaw(edge, 'tcp');
+    ok.send(connectBytes(5, 'mem-ok', user, 'good'));
+    await waitFor(() => ok.received().length > 0, 3000, 'a CONNACK');
+    expect((decodeAll(ok.received(), 5)[0] as IConnackPacket).reasonCode).toBe(0);
+
+    for (const c of conns) c.destroy();
+    ok.destroy();
+    await waitFor(() => edge.edge.stats().unauthenticatedBytes === 0, 3000, 'the budget to be given back');
+  });
+});
