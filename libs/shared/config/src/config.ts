@@ -58,6 +58,8 @@ export interface SignetConfig {
     throttleIpFailures: number;
     throttleKeyFailures: number;
     throttleWindowMs: number;
+    /** Key checks (bcrypt) for uncached keys at once; more are shed with 503 / server unavailable (SIGNET_KEY_MAX_CONCURRENT_CHECKS). */
+    maxConcurrentChecks: number;
     /** Usage counters are written to PostgreSQL (and reported by edges) this often. */
     usageFlushMs: number;
   };
@@ -280,6 +282,7 @@ export function loadConfig(env: Env = process.env): SignetConfig {
       throttleIpFailures: readInt(env, 'SIGNET_KEY_THROTTLE_IP_FAILURES', 30, 1, 1000000),
       throttleKeyFailures: readInt(env, 'SIGNET_KEY_THROTTLE_KEY_FAILURES', 10, 1, 1000000),
       throttleWindowMs: readInt(env, 'SIGNET_KEY_THROTTLE_WINDOW_MS', 60000, 1000, 86400000),
+      maxConcurrentChecks: readInt(env, 'SIGNET_KEY_MAX_CONCURRENT_CHECKS', 8, 1, 10000),
       usageFlushMs: readInt(env, 'SIGNET_USAGE_FLUSH_MS', 10000, 100, 3600000),
     },
     edge: {
