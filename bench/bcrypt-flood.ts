@@ -54,6 +54,7 @@ async function main(): Promise<void> {
     const orgId = signet.service!.bootstrap!.orgId;
     const keys = signet.service!.app.get(ApiKeysService);
     const port = signet.ports.http;
+    if (port === undefined) throw new Error('the all-in-one serves no HTTP port');
     const victim = await keys.createKey({ orgId, name: 'victim', type: 'secret' });
     const tenant = await keys.createKey({ orgId, name: 'tenant', type: 'secret' });
     const fresh = await keys.createKey({ orgId, name: 'fresh', type: 'secret' });
