@@ -20,7 +20,7 @@ export interface ApiKeysOptions {
 export interface ThrottleOptions {
   /** Failed attempts from one address within `windowMs` before it is throttled. */
   ipFailures: number;
-  /** Failed attempts on one key id within `windowMs`, from any addresses, before guessing it is throttled. */
+  /** Failed attempts on one key id within `windowMs` before guessing it is throttled (see GuessThrottle). */
   keyFailures: number;
   windowMs: number;
 }

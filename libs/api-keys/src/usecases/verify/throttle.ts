@@ -3,6 +3,8 @@ import type { ThrottleOptions } from '../../options';
 interface Window {
   count: number;
   resetAt: number;
+  /** Key windows: attempts let through past the budget because their address never failed. */
+  cleanPasses: number;
 }
 
 /**
@@ -11,9 +13,11 @@ interface Window {
  * - An address with `ipFailures` failed attempts in the window is refused
  *   until the window ends.
  * - A key id with `keyFailures` failed attempts in the window is refused to
- *   every address until the window ends: the bcrypt work spent on one key id
- *   is bounded however many addresses guess it (a per-address exemption let
- *   a thousand addresses each reach bcrypt).
+ *   every address that has itself failed in its window. An address that never
+ *   failed may still try, so one attacker address cannot lock the holder out,
+ *   but only `keyFailures` more times per window for all such addresses
+ *   together: the bcrypt work spent on one key id is at most 2 × keyFailures
+ *   per window however many addresses guess it.
  * - The caller lets a presented key whose digest is already known to be
  *   valid pass both (see ApiKeysService): the holder of a key this process
  *   has verified is never throttled, even behind the attacker's address. A
@@ -34,7 +38,11 @@ export class GuessThrottle {
     const ipWindow = ip === undefined ? undefined : this.live(this.byIp, ip, now);
     if (ipWindow && ipWindow.count >= this.options.ipFailures) return ipWindow.resetAt - now;
     const keyWindow = keyId === null ? undefined : this.live(this.byKey, keyId, now);
-    if (keyWindow && keyWindow.count >= this.options.keyFailures) return keyWindow.resetAt - now;
+    if (keyWindow && keyWindow.count >= this.options.keyFailures) {
+      const suspicious = ip === undefined || ipWindow !== undefined;
+      if (suspicious || keyWindow.cleanPasses >= this.options.keyFailures) return keyWindow.resetAt - now;
+      keyWindow.cleanPasses++;
+    }
     return 0;
   }
 
@@ -63,6 +71,6 @@ export class GuessThrottle {
       const oldest = map.keys().next();
       if (!oldest.done) map.delete(oldest.value);
     }
-    map.set(id, { count: 1, resetAt: now + this.options.windowMs });
+    map.set(id, { count: 1, resetAt: now + this.options.windowMs, cleanPasses: 0 });
   }
 }
