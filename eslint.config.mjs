@@ -48,8 +48,8 @@ export default [
     },
   },
   {
-    // Tests may use the testing helpers of any library.
-    files: ['**/*.spec.ts', '**/*.int-spec.ts', 'tests/**/*.ts', 'bench/**/*.ts'],
+    // Tests (and the testing/ helpers only they import) may use the testing helpers of any library.
+    files: ['**/*.spec.ts', '**/*.int-spec.ts', 'libs/**/src/testing/**/*.ts', 'tests/**/*.ts', 'bench/**/*.ts'],
     rules: { '@nx/enforce-module-boundaries': 'off' },
   },
   {

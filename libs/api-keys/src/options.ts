@@ -45,7 +45,7 @@ export function apiKeysOptionsFrom(config: SignetConfig): ApiKeysOptions {
     throttle: { ipFailures: k.throttleIpFailures, keyFailures: k.throttleKeyFailures, windowMs: k.throttleWindowMs },
     usageFlushIntervalMs: k.usageFlushMs,
     maxConcurrentChecks: k.maxConcurrentChecks,
-    // Not configurable: a second between a grace end and its revocation everywhere is what the README promises.
+    // Not configurable: a second between a grace end and its revocation everywhere is what docs/api-keys.md promises.
     expirySweepIntervalMs: DEFAULT_API_KEYS_OPTIONS.expirySweepIntervalMs,
   };
 }

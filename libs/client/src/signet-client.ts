@@ -10,7 +10,7 @@ import { TypedEmitter } from './emitter';
 import { SignetClientError, SignetErrorCode } from './errors';
 import { parseExpiry, RefreshPolicy, refreshDelay, resolvePolicy, retryDelay } from './schedule';
 
-/** The Authentication Method Signet's edge knows (README "Refresh without reconnecting"). */
+/** The Authentication Method Signet's edge knows (docs/mqtt-edge.md "Refresh without reconnecting"). */
 export const AUTH_METHOD = 'signet-token';
 export const REFRESH_TOPIC = '$signet/auth/refresh';
 export const RESULT_TOPIC = '$signet/auth/result';

@@ -16,6 +16,8 @@ interface Header {
   r: 0 | 1;
   p?: Record<string, unknown>;
   x?: number;
+  s?: string[];
+  n?: 1;
 }
 
 /** Buffers inside properties (correlation data) survive JSON as {type:'Buffer',data}; revived here. */
@@ -32,6 +34,8 @@ export function encodeMessage(orgId: string, message: ClusterMessage): Buffer {
   const header: Header = { o: orgId, t: message.topic, q: message.qos, r: message.retain ? 1 : 0 };
   if (message.properties !== undefined) header.p = message.properties as Record<string, unknown>;
   if (message.ttlMs !== undefined) header.x = message.ttlMs;
+  if (message.shared !== undefined) header.s = message.shared as string[];
+  if (message.subscribers === false) header.n = 1;
   const head = Buffer.from(JSON.stringify(header));
   const out = Buffer.allocUnsafe(5 + head.length + message.payload.length);
   out[0] = MESSAGE;
@@ -60,6 +64,8 @@ export function decodeMessage(frame: Buffer): { orgId: string; message: ClusterM
     retain: header.r === 1,
     ...(header.p !== undefined && typeof header.p === 'object' ? { properties: header.p } : {}),
     ...(typeof header.x === 'number' ? { ttlMs: header.x } : {}),
+    ...(Array.isArray(header.s) && header.s.every((g) => typeof g === 'string') ? { shared: header.s } : {}),
+    ...(header.n === 1 ? { subscribers: false } : {}),
   };
   return { orgId: header.o, message };
 }

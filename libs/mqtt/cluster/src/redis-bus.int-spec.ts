@@ -1,19 +1,9 @@
 import { deleteRedisKeys, redisUrl, TcpProxy, uniquePrefix } from '@signet/testing';
 import { RedisClusterBus } from './redis-bus';
-import { clusterBusConformance } from './testing/conformance';
+import { clusterBusConformance, redisClusterHarness } from './testing';
 import type { ClusterNode } from './types';
 
-clusterBusConformance('RedisClusterBus', async () => {
-  const keyPrefix = uniquePrefix('cluster-bus');
-  const leaseMs = 600;
-  return {
-    bus: (edgeId) => new RedisClusterBus({ edgeId, url: redisUrl(), keyPrefix, leaseMs }),
-    leaseMs,
-    close: async () => {
-      await deleteRedisKeys(keyPrefix);
-    },
-  };
-});
+clusterBusConformance('RedisClusterBus', redisClusterHarness('cluster-bus'));
 
 function silentNode(): ClusterNode & { rejoins: number; routes: Set<string> } {
   const node = {

@@ -15,6 +15,13 @@ export interface ClusterMessage {
   readonly properties?: Readonly<Record<string, unknown>>;
   /** Milliseconds left of the 5.0 Message Expiry Interval when sent; absent: none. */
   readonly ttlMs?: number;
+  /**
+   * The shared groups (`$share/…` filters) the receiving edge serves this message to, one member each: the
+   * sending edge picked one edge per group, so each group gets it once in the cluster. Absent: all of its own.
+   */
+  readonly shared?: readonly string[];
+  /** False: sent for `shared` only, not for the edge's other subscribers. Absent: true. */
+  readonly subscribers?: boolean;
 }
 
 /** What the edge gives its bus: the bus calls these, never anything else of the edge. */

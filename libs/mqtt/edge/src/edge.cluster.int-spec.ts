@@ -1,22 +1,13 @@
 import Redis from 'ioredis';
 import { RedisClusterBus } from '@signet/mqtt-cluster';
+import { redisClusterHarness } from '@signet/mqtt-cluster/testing';
 import { deleteRedisKeys, redisUrl, uniquePrefix } from '@signet/testing';
 import { CONNACK_CODES } from './core/principal';
 import { MqttEdge } from './edge';
 import { clusterSuite } from './testing/cluster-suite';
 import { connect, endAllClients, ORG_A, refusalCode, TestAuthenticator, unique, UNLIMITED_CONNECT_RATE } from './testing/helpers';
 
-clusterSuite('Redis', async () => {
-  const keyPrefix = uniquePrefix('edge-cluster');
-  const leaseMs = 600;
-  return {
-    bus: (edgeId) => new RedisClusterBus({ edgeId, url: redisUrl(), keyPrefix, leaseMs }),
-    leaseMs,
-    close: async () => {
-      await deleteRedisKeys(keyPrefix);
-    },
-  };
-});
+clusterSuite('Redis', redisClusterHarness('edge-cluster'));
 
 describe('edges on Redis after Redis lost its data', () => {
   it('claim the client ids of their live connections again, so another user is still refused', async () => {

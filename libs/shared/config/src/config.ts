@@ -77,7 +77,7 @@ export interface SignetConfig {
     /** The edge's protective limits (`SIGNET_MQTT_*`), handed to the edge as they are; see EdgeMqttLimits. */
     limits: EdgeMqttLimits;
   };
-  /** Data lifecycle and abuse limits of the public token endpoints (see README: Token API). */
+  /** Data lifecycle and abuse limits of the public token endpoints (see docs/tokens.md). */
   upkeep: UpkeepConfig;
   /** Outbound requests to identity providers and token checks of IdP federation (`SIGNET_IDP_*`). */
   federation: FederationConfig;

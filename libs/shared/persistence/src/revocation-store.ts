@@ -81,12 +81,16 @@ export class RevocationStore {
 
   /** Every entry still in force at `nowMs`, oldest first. Implements RevocationSource. */
   async listActive(nowMs: number): Promise<RevocationRecord[]> {
-    const rows = await this.dataSource
-      .getRepository(RevocationEntity)
-      .createQueryBuilder('r')
-      .where('r.until > :now', { now: new Date(nowMs) })
-      .orderBy('r.seq', 'ASC')
-      .getMany();
+    return this.list('r.until > :now', { now: new Date(nowMs) });
+  }
+
+  /** Entries recorded since `sinceMs`, oldest first (ix_revocations_created_at). Implements RevocationSource. */
+  async listRecent(sinceMs: number): Promise<RevocationRecord[]> {
+    return this.list('r.created_at > :since', { since: new Date(sinceMs) });
+  }
+
+  private async list(where: string, parameters: Record<string, unknown>): Promise<RevocationRecord[]> {
+    const rows = await this.dataSource.getRepository(RevocationEntity).createQueryBuilder('r').where(where, parameters).orderBy('r.seq', 'ASC').getMany();
     return rows.map((r) => ({
       seq: Number(r.seq),
       credentialIds: r.credentialIds,

@@ -36,7 +36,8 @@ export interface RevocationPublisherOptions<Tx> {
  * updates, and published on the bus only after that commit. How long a
  * publish may take is the bus's policy (`publish` settles within its publish
  * timeout); a publish that fails is logged, never thrown: the revocation is
- * committed, and the bus recovers it from the log (`listActive`).
+ * committed, and the bus recovers it from the log (the Redis bus: on start
+ * and by its relay of the last minute's entries, `listRecent`).
  */
 export class RevocationPublisher<Tx> {
   private readonly bus: RevocationBus;

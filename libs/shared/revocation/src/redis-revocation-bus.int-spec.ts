@@ -29,6 +29,9 @@ class CommittedRevocations implements RevocationSource {
     this.calls++;
     return this.events.filter((e) => e.until > nowMs);
   }
+  async listRecent(sinceMs: number): Promise<RevocationEvent[]> {
+    return this.events.filter((e) => e.at > sinceMs);
+  }
 }
 
 let seq = 1000;
@@ -292,6 +295,21 @@ describe('RedisRevocationBus', () => {
     await waitFor(() => seen.has(orphan.seq), { message: 'reconcile on start' });
     const entries = await admin.xrange(`${keyPrefix}revocations`, '-', '+');
     expect(entries).toHaveLength(2); // the already-published one was not duplicated
+  });
+
+  it('relays, while running, a revocation committed after its request gave up (never published)', async () => {
+    const source = new CommittedRevocations();
+    const publisher = await bus({ role: 'publisher', source, relayIntervalMs: 100 });
+    const edge = await bus({ role: 'subscriber' });
+    const seen = collect(edge);
+    const published = source.commit(revocation());
+    await publisher.publish(published);
+    // The statement reached PostgreSQL after a stall, when its request had already answered 503:
+    const late = source.commit(revocation());
+    await waitFor(() => seen.has(late.seq), { timeoutMs: 3000, message: 'relayed' });
+    await new Promise((r) => setTimeout(r, 300)); // a few more relay rounds
+    const entries = await admin.xrange(`${keyPrefix}revocations`, '-', '+');
+    expect(entries).toHaveLength(2); // each once: the relay does not re-publish what the stream has
   });
 
   it('in role both, hands a publish to its own handlers at once and once only', async () => {

@@ -62,8 +62,20 @@ export interface RedisRevocationBusOptions {
    * the publish). Default true; costs one scan of the stream per start.
    */
   reconcileOnStart?: boolean;
+  /**
+   * How often a publisher whose `source` lists recent entries (`listRecent`) re-publishes revocations
+   * committed in the last {@link RELAY_WINDOW_MS} that the stream lacks: a statement that reached
+   * PostgreSQL only after its request had given up (a stalled connection) commits with nobody left to
+   * publish it. Checked with the state check (rebuildCheckIntervalMs), so at most that often. Default 5000; 0 turns it off.
+   */
+  relayIntervalMs?: number;
   now?: () => number;
 }
+
+/** How far back the relay looks: longer than any revoking transaction may take to commit. */
+export const RELAY_WINDOW_MS = 60_000;
+/** The stream is read this much further back than the log, for clocks that disagree. */
+const RELAY_CLOCK_SLACK_MS = 30_000;
 
 /** A revoke answers once committed and waits for the bus at most this long (its response then means "sent to the edges"). */
 export const DEFAULT_PUBLISH_TIMEOUT_MS = 2_000;
@@ -181,6 +193,8 @@ export class RedisRevocationBus implements RevocationBus {
   private checking = false;
   private lastCheckAt = 0;
   private reconciled = false;
+  private readonly relayIntervalMs: number;
+  private lastRelayAt = 0;
   private readonly initialCheck = deferred();
 
   constructor(private readonly options: RedisRevocationBusOptions) {
@@ -211,6 +225,7 @@ export class RedisRevocationBus implements RevocationBus {
     this.streamMaxLen = options.streamMaxLen ?? 100_000;
     this.requireEpoch = options.requireEpoch ?? true;
     this.reconcileOnStart = options.reconcileOnStart ?? true;
+    this.relayIntervalMs = options.relayIntervalMs ?? 5000;
     if (!this.isPublisher) this.initialCheck.resolve();
     if (!this.isSubscriber) this.initialSync.resolve();
   }
@@ -617,6 +632,10 @@ export class RedisRevocationBus implements RevocationBus {
           this.throttledLog('reconcile', 'warn', { err: errorMessage(err) }, 'revocation reconcile failed; will retry');
         }
       }
+      // Only over a stream known whole: while it is lost, the rebuild restores it in order.
+      if (!state.lost && this.reconciled && this.relayIntervalMs > 0 && this.now() - this.lastRelayAt >= this.relayIntervalMs) {
+        await this.relayRecent(cmd);
+      }
       if (!state.lost || rebuilt || !this.options.source) this.initialCheck.resolve();
     } catch (err: unknown) {
       this.throttledLog('check', 'warn', { err: errorMessage(err) }, 'revocation state check failed; will retry');
@@ -683,8 +702,34 @@ export class RedisRevocationBus implements RevocationBus {
 
   /** Re-publishes active revocations the stream lacks (committed in PostgreSQL, never published). */
   private async reconcile(cmd: Redis, source: RevocationSource): Promise<void> {
+    const present = await this.streamSeqs(cmd, '-');
+    const now = this.now();
+    this.republishMissing(await source.listActive(now), present, now, 'active revocations missing from the stream; re-publishing them');
+    this.reconciled = true;
+  }
+
+  /**
+   * The relay: revocations committed in the last RELAY_WINDOW_MS that are not on the stream (nor queued
+   * here) are published now. One indexed query and one short stream read per interval.
+   */
+  private async relayRecent(cmd: Redis): Promise<void> {
+    const listRecent = this.options.source?.listRecent?.bind(this.options.source);
+    if (listRecent === undefined) return;
+    this.lastRelayAt = this.now();
+    try {
+      const now = this.now();
+      const recent = await listRecent(now - RELAY_WINDOW_MS);
+      if (recent.length === 0) return;
+      const present = await this.streamSeqs(cmd, `${Math.max(0, now - RELAY_WINDOW_MS - RELAY_CLOCK_SLACK_MS)}-0`);
+      this.republishMissing(recent, present, now, 'revocations committed but never published; relaying them');
+    } catch (err: unknown) {
+      this.throttledLog('relay', 'warn', { err: errorMessage(err) }, 'revocation relay failed; will retry');
+    }
+  }
+
+  /** The seqs on the stream from stream id `start` on. */
+  private async streamSeqs(cmd: Redis, start: string): Promise<Set<number>> {
     const present = new Set<number>();
-    let start = '-';
     for (;;) {
       const entries = await cmd.xrange(this.streamKey, start, '+', 'COUNT', REPLAY_BATCH);
       for (const [id, fields] of entries) {
@@ -692,16 +737,16 @@ export class RedisRevocationBus implements RevocationBus {
         const event = decodeEntry(fields);
         if (event !== null) present.add(event.seq);
       }
-      if (entries.length < REPLAY_BATCH) break;
+      if (entries.length < REPLAY_BATCH) return present;
     }
-    const now = this.now();
+  }
+
+  /** Queues (and flushes) the valid, still-enforced events of `events` that are neither `present` nor queued. */
+  private republishMissing(events: readonly RevocationEvent[], present: ReadonlySet<number>, now: number, message: string): void {
     const pending = new Set(this.outbox.map((item) => item.event.seq));
-    const missing = (await source.listActive(now)).filter(
-      (e) => revocationEventProblem(e) === null && e.until > now && !present.has(e.seq) && !pending.has(e.seq),
-    );
-    this.reconciled = true;
+    const missing = events.filter((e) => revocationEventProblem(e) === null && e.until > now && !present.has(e.seq) && !pending.has(e.seq));
     if (missing.length === 0) return;
-    this.logger.warn({ seqs: missing.map((e) => e.seq) }, 'active revocations missing from the stream; re-publishing them');
+    this.logger.warn({ seqs: missing.map((e) => e.seq) }, message);
     for (const event of missing) {
       const copy = toRevocationEvent(event);
       this.outbox.push({ event: copy, json: JSON.stringify(copy) });

@@ -16,6 +16,8 @@ export interface RevocationEvent {
 export interface RevocationSource {
   /** Every revocation whose `until` is after `nowMs`. */
   listActive(nowMs: number): Promise<RevocationEvent[]>;
+  /** The revocations recorded since `sinceMs` (the relay's look back); without it there is no relay. */
+  listRecent?(sinceMs: number): Promise<RevocationEvent[]>;
 }
 
 export interface RevocationBusHealth {

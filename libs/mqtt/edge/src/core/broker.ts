@@ -553,20 +553,27 @@ export class Broker implements SessionOwner, ClusterHost {
    * and to one member of each matching shared group [MQTT-4.8.2-3].
    */
   route(org: Org, message: Message, from: Session | null): void {
-    // Other edges' interest in this org: null when there is none, so a lone edge pays this one test.
-    if (org.remote !== null) this.cluster!.forward(org, message);
-    this.routeLocal(org, message, from);
+    // Other edges' interest in this org: null when there is none, so a lone edge pays these two tests.
+    if (org.remote !== null || org.remoteShared !== null) {
+      this.routeLocal(org, message, from, this.cluster!.forward(org, message));
+    } else {
+      this.routeLocal(org, message, from);
+    }
   }
 
-  /** route() without the other edges: for messages that came from them. */
-  routeLocal(org: Org, message: Message, from: Session | null): void {
+  /**
+   * route() without the other edges: for messages that came from them. `serves`: which shared groups of
+   * this edge get the message (the cluster gave the others to other edges; all when absent).
+   * `subscribers` false: only those groups (the message came for them alone).
+   */
+  routeLocal(org: Org, message: Message, from: Session | null, serves?: (groupKey: string) => boolean, subscribers = true): void {
     // route() is not re-entered in practice (delivery never publishes), but private maps keep it safe if it ever is.
     const reentrant = this.matching;
     const out = reentrant ? new Map<Session, SubscriptionOptions>() : this.matchScratch;
     const groups = reentrant ? new Map<SharedGroup, SubscriptionOptions>() : this.sharedScratch;
     this.matching = true;
     try {
-      org.subscriptions.match(message.topic, from, out);
+      if (subscribers) org.subscriptions.match(message.topic, from, out);
       for (const [session, options] of out) {
         const qos = (options.qos < message.qos ? options.qos : message.qos) as QoS;
         // 3.1.1: RETAIN is 0 on delivery to existing subscriptions [MQTT-3.3.1-9]; 5.0: per Retain As Published [MQTT-3.3.1-12/13].
@@ -576,6 +583,7 @@ export class Broker implements SessionOwner, ClusterHost {
         // No Local cannot be set on a shared subscription [MQTT-3.8.3-4]: nobody is skipped.
         org.shared.match(message.topic, null, groups);
         for (const group of groups.keys()) {
+          if (serves !== undefined && !serves(group.key)) continue;
           const i = group.next();
           const options = group.options[i];
           const qos = (options.qos < message.qos ? options.qos : message.qos) as QoS;

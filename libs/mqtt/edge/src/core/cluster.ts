@@ -1,9 +1,9 @@
 import type { ClaimResult, ClusterBus, ClusterMessage, ClusterNode, SharedRetained } from '@signet/mqtt-cluster';
 import type { QoS } from 'mqtt-packet';
 import type { EdgeLimits } from './limits';
-import type { ForwardedProperties, Message, SubscriptionOptions } from './message';
+import { innerFilter, SHARE_PREFIX, type ForwardedProperties, type Message, type SubscriptionOptions } from './message';
 import { isReservedTopic } from './reserved';
-import type { Org, Session } from './session';
+import { RemoteGroup, type Org, type Session } from './session';
 import type { EdgeLogger } from './types';
 import { SubscriptionTree } from './topic-tree';
 
@@ -23,8 +23,11 @@ export interface ClusterHost {
   /** The org, made when absent (a remote route may name an org with no session here yet). */
   org(orgId: string): Org;
   findOrg(orgId: string): Org | undefined;
-  /** Delivers to this edge's subscribers only: a message from the bus never goes back onto it. */
-  routeLocal(org: Org, message: Message, from: Session | null): void;
+  /**
+   * Delivers to this edge's subscribers only: a message from the bus never goes back onto it. `serves`:
+   * which of its shared groups get it (all when absent); `subscribers` false: only those groups.
+   */
+  routeLocal(org: Org, message: Message, from: Session | null, serves?: (groupKey: string) => boolean, subscribers?: boolean): void;
   /** The session of a client id another edge has taken over: its connection closed (0x8E), its state dropped. */
   takenOver(session: Session): void;
   /** The sessions with a live connection. */
@@ -64,6 +67,7 @@ export class ClusterLink implements ClusterNode {
   private readonly byEdge = new Map<string, Set<string>>();
   private readonly edges = new Map<string, SubscriptionOptions>();
   private readonly fences = new Map<string, { epoch: number; at: number }>();
+  private readonly groupScratch = new Map<RemoteGroup, SubscriptionOptions>();
   private routeCount = 0;
 
   constructor(
@@ -122,26 +126,66 @@ export class ClusterLink implements ClusterNode {
 
   // ---------------------------------------------------------------- this edge's interest
 
-  /** This edge's first subscriber to `filter` in `org` came, or its last went. */
+  /** This edge's first subscriber to `filter` (a shared group: its `$share/…` filter) in `org` came, or its last went. */
   interestChanged(org: Org, filter: string, present: boolean): void {
     // `$signet/` filters are served by the edge itself (RESULT_TOPIC): nothing is ever routed there.
-    if (isReservedTopic(filter)) return;
+    if (isReservedTopic(innerFilter(filter))) return;
     this.bus.setRoute(org.id, filter, present);
   }
 
-  /** Sends `message`, published on this edge, once to each edge with a matching subscriber in its org. */
-  forward(org: Org, message: Message): void {
+  /**
+   * Sends `message`, published on this edge, once to each edge with a matching subscriber in its org, and
+   * gives each matching shared group to one edge (round-robin over the edges with members, this one
+   * included), so the group gets it once in the cluster [MQTT-4.8.2-3]. Returns which of this edge's
+   * groups serve it here, or undefined for all of them (no other edge has a matching group).
+   */
+  forward(org: Org, message: Message): ((groupKey: string) => boolean) | undefined {
     const clock = this.host.clock;
-    if (message.expiresAt <= clock) return;
+    if (message.expiresAt <= clock) return undefined;
     const edges = this.edges;
-    org.remote!.match(message.topic, null, edges);
-    if (edges.size === 0) return;
+    if (org.remote !== null) org.remote.match(message.topic, null, edges);
+    const given = org.remoteShared !== null ? this.pickGroups(org, message.topic) : undefined;
+    if (edges.size === 0 && given === undefined) return undefined;
     const out = toClusterMessage(message, clock);
     try {
-      for (const edgeId of edges.keys()) this.bus.send(edgeId, org.id, out);
+      if (given === undefined) {
+        for (const edgeId of edges.keys()) this.bus.send(edgeId, org.id, out);
+        return undefined;
+      }
+      // With groups in play every copy says which groups it serves, so no edge serves one it was not given.
+      for (const edgeId of edges.keys()) this.bus.send(edgeId, org.id, { ...out, shared: given.byEdge.get(edgeId) ?? [] });
+      for (const [edgeId, shared] of given.byEdge) {
+        if (!edges.has(edgeId)) this.bus.send(edgeId, org.id, { ...out, shared, subscribers: false });
+      }
+      const elsewhere = given.elsewhere;
+      return (key) => !elsewhere.has(key);
     } finally {
       edges.clear();
     }
+  }
+
+  /** For each shared group of `org` matching `topic` that other edges have: the edge that serves it. */
+  private pickGroups(org: Org, topic: string): { byEdge: Map<string, string[]>; elsewhere: Set<string> } | undefined {
+    const groups = this.groupScratch;
+    org.remoteShared!.match(topic, null, groups);
+    if (groups.size === 0) return undefined;
+    const byEdge = new Map<string, string[]>();
+    const elsewhere = new Set<string>();
+    try {
+      for (const group of groups.keys()) {
+        const remote = group.edges;
+        const here = org.sharedGroups.get(group.key) !== undefined ? 1 : 0;
+        const i = group.next(remote.length + here);
+        if (i === remote.length) continue; // this edge's turn: served by routeLocal
+        elsewhere.add(group.key);
+        const list = byEdge.get(remote[i]);
+        if (list === undefined) byEdge.set(remote[i], [group.key]);
+        else list.push(group.key);
+      }
+    } finally {
+      groups.clear();
+    }
+    return { byEdge, elsewhere };
   }
 
   // ---------------------------------------------------------------- client ids
@@ -169,7 +213,9 @@ export class ClusterLink implements ClusterNode {
     if (isReservedTopic(message.topic)) return;
     const org = this.host.findOrg(orgId);
     if (org === undefined) return;
-    this.host.routeLocal(org, fromClusterMessage(message, this.host.clock), null);
+    const shared = message.shared;
+    const serves = shared === undefined ? undefined : (key: string) => shared.includes(key);
+    this.host.routeLocal(org, fromClusterMessage(message, this.host.clock), null, serves, message.subscribers !== false);
   }
 
   routeChanged(edgeId: string, orgId: string, filter: string, present: boolean): void {
@@ -181,7 +227,8 @@ export class ClusterLink implements ClusterNode {
       if (routes.has(key)) return;
       routes.add(key);
       const org = this.host.org(orgId);
-      (org.remote ??= new SubscriptionTree<string>()).add(filter, edgeId, REMOTE);
+      if (filter.startsWith(SHARE_PREFIX)) this.addGroupEdge(org, filter, edgeId);
+      else (org.remote ??= new SubscriptionTree<string>()).add(filter, edgeId, REMOTE);
       this.routeCount++;
     } else {
       if (routes === undefined || !routes.delete(key)) return;
@@ -200,8 +247,34 @@ export class ClusterLink implements ClusterNode {
     }
   }
 
+  private addGroupEdge(org: Org, key: string, edgeId: string): void {
+    const groups = (org.remoteGroups ??= new Map());
+    let group = groups.get(key);
+    if (group === undefined) {
+      groups.set(key, (group = new RemoteGroup(key)));
+      (org.remoteShared ??= new SubscriptionTree<RemoteGroup>()).add(innerFilter(key), group, REMOTE);
+    }
+    group.edges.push(edgeId);
+  }
+
+  private dropGroupEdge(org: Org, key: string, edgeId: string): void {
+    const group = org.remoteGroups?.get(key);
+    const i = group === undefined ? -1 : group.edges.indexOf(edgeId);
+    if (i < 0) return;
+    group!.edges.splice(i, 1);
+    this.routeCount--;
+    if (group!.edges.length > 0) return;
+    org.remoteGroups!.delete(key);
+    org.remoteShared!.remove(innerFilter(key), group!);
+    if (org.remoteGroups!.size === 0) {
+      org.remoteGroups = null;
+      org.remoteShared = null;
+    }
+  }
+
   private drop(edgeId: string, orgId: string, filter: string): void {
     const org = this.host.findOrg(orgId);
+    if (org !== undefined && filter.startsWith(SHARE_PREFIX)) return this.dropGroupEdge(org, filter, edgeId);
     const remote = org?.remote;
     if (remote == null || !remote.remove(filter, edgeId)) return;
     this.routeCount--;

@@ -39,7 +39,7 @@ export interface ClientLink {
 /** Who runs a session's timer (will delay, expiry while offline) and hears an org's interest change: the broker. */
 export interface SessionOwner {
   sessionTimer(session: Session, now: number): void;
-  /** The org's first subscriber to `filter` (a shared group's inner filter) came, or its last went (Org.interest). */
+  /** The org's first subscriber to `filter` (a shared group's whole `$share/…` filter) came, or its last went (Org.interest). */
   interestChanged(org: Org, filter: string, present: boolean): void;
 }
 
@@ -100,6 +100,27 @@ export class SharedGroup {
 }
 
 /**
+ * A shared group as the other edges hold it (core/cluster.ts): the edges with members, one picked per
+ * message, round-robin, so the group gets each message once in the cluster.
+ */
+export class RemoteGroup {
+  readonly edges: string[] = [];
+  private cursor = 0;
+
+  constructor(
+    /** The whole `$share/…` filter. */
+    readonly key: string,
+  ) {}
+
+  /** Index into `of` (the remote edges, and this edge last when it has members too) for the next message. */
+  next(of: number): number {
+    const i = this.cursor >= of ? 0 : this.cursor;
+    this.cursor = i + 1;
+    return i;
+  }
+}
+
+/**
  * Everything of one tenant: routing table, retained messages, and the client
  * identifier namespace. Nothing is shared between orgs, so no subscription,
  * retained message or will can cross from one org to another.
@@ -118,6 +139,9 @@ export class Org {
   interest: Map<string, number> | null = null;
   /** In a cluster: the other edges with subscribers in this org, by filter; null while there are none. */
   remote: SubscriptionTree<string> | null = null;
+  /** In a cluster: the other edges' shared groups in this org, by `$share/…` filter and by inner filter; null while none. */
+  remoteGroups: Map<string, RemoteGroup> | null = null;
+  remoteShared: SubscriptionTree<RemoteGroup> | null = null;
 
   constructor(
     readonly id: string,
@@ -145,7 +169,7 @@ export class Org {
     }
     group.members.push(session);
     group.options.push(options);
-    if (this.interest !== null) this.interested(group.filter, 1);
+    if (this.interest !== null) this.interested(group.key, 1);
   }
 
   private interested(filter: string, delta: 1 | -1): void {
@@ -176,7 +200,7 @@ export class Org {
     if (i < 0) return;
     group.members.splice(i, 1);
     group.options.splice(i, 1);
-    if (this.interest !== null) this.interested(group.filter, -1);
+    if (this.interest !== null) this.interested(group.key, -1);
     if (group.members.length === 0) {
       this.sharedGroups.delete(filter);
       this.shared.remove(group.filter, group);

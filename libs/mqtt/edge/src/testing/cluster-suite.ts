@@ -3,6 +3,7 @@
  * (edge.cluster.spec.ts) and on Redis (edge.cluster.int-spec.ts), the same scenarios for both.
  */
 import type { ClusterBus, ClusterMessage, ClusterNode } from '@signet/mqtt-cluster';
+import type { ClusterHarness } from '@signet/mqtt-cluster/testing';
 import type { MqttClient } from 'mqtt';
 import { CONNACK_CODES } from '../core/principal';
 import { MqttEdge } from '../edge';
@@ -21,12 +22,6 @@ import {
   waitFor,
 } from './helpers';
 
-export interface ClusterSuiteHarness {
-  /** A bus for a new edge of the cluster. */
-  bus(edgeId: string): ClusterBus;
-  leaseMs: number;
-  close(): Promise<void>;
-}
 
 /** A bus that counts what reaches this edge's inbox: proves a message goes only where a subscriber is. */
 export class CountingBus implements ClusterBus {
@@ -82,9 +77,9 @@ interface Node {
   url: string;
 }
 
-export function clusterSuite(name: string, harness: () => Promise<ClusterSuiteHarness>): void {
+export function clusterSuite(name: string, harness: () => Promise<ClusterHarness>): void {
   describe(`many edges on one bus: ${name}`, () => {
-    let cluster: ClusterSuiteHarness;
+    let cluster: ClusterHarness;
     let nodes: Node[];
     let a: Node;
     let b: Node;
@@ -262,12 +257,38 @@ export function clusterSuite(name: string, harness: () => Promise<ClusterSuiteHa
       expect(c.bus.delivered).toEqual([]);
     });
 
+    it('gives each message to one member of a shared group in the whole cluster, round-robin over the edges', async () => {
+      const user = { username: `admin@${ORG_A}`, password: 'good' };
+      const [onA, onB, plain] = [await connect(a.url, 5, user), await connect(b.url, 5, user), await connect(b.url, 5, user)];
+      const [gotA, gotB, gotPlain] = [collect(onA), collect(onB), collect(plain)];
+      await subscribe(onA, '$share/workers/jobs/#', 1);
+      await subscribe(onB, '$share/workers/jobs/#', 1);
+      await subscribe(plain, 'jobs/#', 1);
+      await routesOn(c, 3);
+      await routesOn(a, 2);
+      // From an edge without members (c) and from one with a member (a).
+      for (const from of [c, a]) {
+        const pub = await connect(from.url, 5, user);
+        for (let i = 0; i < 10; i++) await pub.publishAsync(`jobs/${from === c ? 'c' : 'a'}/${i}`, String(i), { qos: 1 });
+      }
+      await waitFor(() => gotA.length + gotB.length >= 20 && gotPlain.length >= 20, 3000, 'deliveries');
+      await sleep(100);
+      const topics = [...gotA, ...gotB].map((m) => m.topic).sort();
+      // Each message once in the group, none twice, and both edges' members had a share.
+      expect(topics).toEqual([...new Set(topics)]);
+      expect(topics).toHaveLength(20);
+      expect(gotA.length).toBeGreaterThan(0);
+      expect(gotB.length).toBeGreaterThan(0);
+      // The plain subscriber on b still gets every message, and only once.
+      expect(gotPlain).toHaveLength(20);
+    });
+
     it('withdraws routes when the last subscriber leaves, and at once when an edge closes', async () => {
       const s1 = await connect(b.url, 4, { username: `admin@${ORG_A}`, password: 'good' });
       const s2 = await connect(b.url, 5, { username: `admin@${ORG_A}`, password: 'good' });
       await subscribe(s1, 'k/#');
       await subscribe(s2, 'k/#');
-      // A shared group is announced by its inner filter.
+      // A shared group is announced by its whole `$share/…` filter.
       await subscribe(s2, '$share/g/j/#');
       await routesOn(a, 2);
       await new Promise<void>((resolve, reject) => s1.unsubscribe('k/#', (err) => (err ? reject(err) : resolve())));

@@ -7,6 +7,7 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 
  */
 @Entity({ name: 'revocations' })
 @Index('ix_revocations_until', ['until'])
+@Index('ix_revocations_created_at', ['createdAt'])
 export class RevocationEntity {
   /** bigint: node-postgres returns it as a string. */
   @PrimaryGeneratedColumn('increment', { type: 'bigint', name: 'seq', primaryKeyConstraintName: 'pk_revocations' })

@@ -1,0 +1,2 @@
+export { clusterBusConformance, type ClusterHarness } from './conformance';
+export { redisClusterHarness } from './redis-harness';

@@ -1,0 +1,203 @@
+/**
+ * One MQTT service across three mqtt-edge processes on one Redis, as `kubectl apply` runs it: a
+ * token-service and three edges with their own SIGNET_EDGE_ID. Messages (QoS 0/1/2), shared
+ * subscriptions (once per group), retained messages and client ids cross edges; a revoke closes
+ * sessions on every edge; SIGTERM drains an edge (0x8B, the id free elsewhere at once); a killed
+ * edge's routes are reaped after its lease and the others keep serving. (Org isolation across edges: libs/mqtt/edge/src/edge.cluster.int-spec.ts.)
+ */
+import { randomBytes } from 'node:crypto';
+
+import Redis from 'ioredis';
+import type { MqttClient } from 'mqtt';
+
+import { createTestDatabase, redisUrl, uniquePrefix, waitFor } from '@signet/testing';
+
+import { TokenApi, type IssuedCredentials } from '../support/api';
+import { brokerUrl, connect, nextMessage, serverClosed } from '../support/mqtt';
+import { testEnv } from '../support/signet';
+import { SpawnedApp } from '../support/spawn';
+
+const LEASE_MS = 1500;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const FLEET = { publish: ['fleet/{org_id}/#'], subscribe: ['fleet/{org_id}/#'] };
+
+describe('three mqtt-edge processes on one Redis', () => {
+  let db: { url: string; drop(): Promise<void> };
+  let prefix: string;
+  let tokenService: SpawnedApp;
+  let api: TokenApi;
+  const edges: Record<'a' | 'b' | 'c', { app: SpawnedApp; url: string }> = {} as never;
+  const clients: MqttClient[] = [];
+  let edgeEnv: (edgeId: string) => ReturnType<typeof testEnv>;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('signet_three_edges');
+    prefix = uniquePrefix('three-edges');
+    const shared = { REDIS_URL: redisUrl(), SIGNET_REDIS_PREFIX: prefix, SIGNET_LOG_LEVEL: 'warn' };
+    tokenService = SpawnedApp.start(
+      'token-service',
+      testEnv({ ...shared, DATABASE_URL: db.url, SIGNET_MASTER_KEY: randomBytes(32).toString('base64') }),
+    );
+    await tokenService.ready();
+    const key = /^(sk_\S+)$/m.exec(tokenService.stdout)?.[1];
+    expect(key).toBeDefined();
+    api = new TokenApi(`http://127.0.0.1:${tokenService.port('HTTP API')}`, key);
+    edgeEnv = (edgeId) =>
+      testEnv({
+        ...shared,
+        SIGNET_EDGE_ID: edgeId,
+        SIGNET_EDGE_LEASE_MS: String(LEASE_MS),
+        SIGNET_TOKEN_SERVICE_GRPC: `127.0.0.1:${tokenService.port('gRPC')}`,
+      });
+    for (const id of ['a', 'b', 'c'] as const) edges[id] = { app: SpawnedApp.start('mqtt-edge', edgeEnv(`edge-${id}`)), url: '' };
+    for (const edge of Object.values(edges)) {
+      await edge.app.ready();
+      edge.url = brokerUrl({ mqttPort: edge.app.port('MQTT'), wsPort: edge.app.port('WebSocket') }, 'tcp');
+    }
+  }, 60_000);
+
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.end(true);
+  });
+
+  afterAll(async () => {
+    for (const edge of Object.values(edges)) await edge.app?.stop();
+    await tokenService?.stop();
+    const redis = new Redis(redisUrl());
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+    await db?.drop();
+  });
+
+  const issue = (userId: string, extra: Record<string, unknown> = {}) => api.issue({ user_id: userId, permissions: FLEET, ...extra });
+
+  async function login(edge: 'a' | 'b' | 'c', creds: IssuedCredentials, clientId?: string): Promise<MqttClient> {
+    const { username, password } = creds.mqtt_credentials;
+    const client = await connect(edges[edge].url, { username, password, protocolVersion: 5, clientId, reconnectPeriod: 0 });
+    clients.push(client);
+    return client;
+  }
+
+  it('a message published on one edge reaches subscribers on the other two, once each', async () => {
+    const creds = await issue('fleet-1');
+    const org = creds.mqtt_credentials.username.split('@')[1];
+    const [onA, onC, publisher] = [await login('a', creds), await login('c', creds), await login('b', creds)];
+    await onA.subscribeAsync(`fleet/${org}/+/temp`, { qos: 1 });
+    await onC.subscribeAsync(`fleet/${org}/#`, { qos: 1 });
+    // Routes reach the other edges through Redis: publish until the first one arrives, then count.
+    const gotA = nextMessage(onA, 5000);
+    const gotC = nextMessage(onC, 5000);
+    const ticker = setInterval(() => void publisher.publishAsync(`fleet/${org}/d1/temp`, 'warmup', { qos: 1 }), 100);
+    try {
+      await Promise.all([gotA, gotC]);
+    } finally {
+      clearInterval(ticker);
+    }
+    await sleep(300); // warm-up messages still in flight
+    const counted: string[] = [];
+    onA.on('message', (_t, p) => counted.push(`a:${p.toString()}`));
+    onC.on('message', (_t, p) => counted.push(`c:${p.toString()}`));
+    for (const qos of [0, 1, 2] as const) await publisher.publishAsync(`fleet/${org}/d1/temp`, `q${qos}`, { qos });
+    await waitFor(() => counted.length >= 6, { timeoutMs: 5000 });
+    await sleep(500); // a duplicate would arrive by now
+    expect(counted.sort()).toEqual(['a:q0', 'a:q1', 'a:q2', 'c:q0', 'c:q1', 'c:q2']);
+  });
+
+  it('a shared subscription with members on two edges gets each message once', async () => {
+    const creds = await issue('fleet-workers');
+    const org = creds.mqtt_credentials.username.split('@')[1];
+    const [w1, w2] = [await login('a', creds), await login('c', creds)];
+    const got: string[] = [];
+    for (const w of [w1, w2]) {
+      w.on('message', (_t, p) => got.push(p.toString()));
+      await w.subscribeAsync(`$share/workers/fleet/${org}/jobs/#`, { qos: 1 });
+    }
+    const publisher = await login('b', creds);
+    // Until both groups' routes reached b, a message may go to one edge only: wait for the first, then count.
+    await waitFor(
+      async () => {
+        await publisher.publishAsync(`fleet/${org}/jobs/warmup`, 'warmup', { qos: 1 });
+        return got.length > 0;
+      },
+      { timeoutMs: 5000, intervalMs: 100 },
+    );
+    await sleep(500);
+    got.length = 0;
+    for (let i = 0; i < 20; i++) await publisher.publishAsync(`fleet/${org}/jobs/${i}`, `job-${i}`, { qos: 1 });
+    await waitFor(() => got.length >= 20, { timeoutMs: 5000 });
+    await sleep(300);
+    expect(got.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `job-${i}`).sort());
+  });
+
+  it('a retained message set on one edge is delivered by another to a new subscriber', async () => {
+    const creds = await issue('fleet-3');
+    const org = creds.mqtt_credentials.username.split('@')[1];
+    const publisher = await login('a', creds);
+    await publisher.publishAsync(`fleet/${org}/config`, 'v42', { qos: 1, retain: true });
+    const late = await login('c', creds);
+    const got = nextMessage(late, 5000);
+    await late.subscribeAsync(`fleet/${org}/config`, { qos: 1 });
+    expect((await got).payload).toBe('v42');
+  });
+
+  it('a client id taken over on another edge closes the first session with 0x8E', async () => {
+    const creds = await issue('fleet-4');
+    const first = await login('a', creds, 'dev-takeover');
+    const closed = serverClosed(first);
+    const second = await login('b', creds, 'dev-takeover');
+    expect((await closed).reasonCode).toBe(0x8e);
+    expect(second.connected).toBe(true);
+  });
+
+  it('a revoke closes the user’s sessions on every edge', async () => {
+    const creds = await issue('fleet-5');
+    const sessions = [await login('a', creds), await login('b', creds), await login('c', creds)];
+    const closed = sessions.map((s) => serverClosed(s));
+    expect((await api.call('DELETE', `/v1/tokens/${creds.token_id}`)).status).toBe(204);
+    expect((await Promise.all(closed)).map((c) => c.reasonCode)).toEqual([0x98, 0x98, 0x98]);
+  });
+
+  it('an edge stopped with SIGTERM sends DISCONNECT 0x8B and its client resumes its id on another edge at once', async () => {
+    const creds = await issue('fleet-drain');
+    const drained = SpawnedApp.start('mqtt-edge', edgeEnv('edge-drain'));
+    await drained.ready();
+    const url = brokerUrl({ mqttPort: drained.port('MQTT'), wsPort: drained.port('WebSocket') }, 'tcp');
+    const { username, password } = creds.mqtt_credentials;
+    const client = await connect(url, { username, password, protocolVersion: 5, clientId: 'dev-drain', reconnectPeriod: 0 });
+    clients.push(client);
+    const closed = serverClosed(client);
+    const stopped = drained.stop('SIGTERM');
+    expect((await closed).reasonCode).toBe(0x8b);
+    const again = await login('b', creds, 'dev-drain');
+    expect(again.connected).toBe(true);
+    expect(await stopped).toBe(0);
+  });
+
+  it('after an edge is killed, the others keep delivering between themselves', async () => {
+    const creds = await issue('fleet-6');
+    const org = creds.mqtt_credentials.username.split('@')[1];
+    const onC = await login('c', creds);
+    await onC.subscribeAsync(`fleet/${org}/#`, { qos: 1 });
+    await edges.c.app.stop('SIGKILL');
+    // Past the dead edge's lease the live edges reap its lease and routes.
+    const redis = new Redis(redisUrl());
+    try {
+      await waitFor(async () => (await redis.zscore(`${prefix}cluster:edges`, 'edge-c')) === null, { timeoutMs: LEASE_MS * 4 });
+      expect(await redis.exists(`${prefix}cluster:routes:edge-c`)).toBe(0);
+      expect(await redis.zscore(`${prefix}cluster:edges`, 'edge-a')).not.toBeNull();
+    } finally {
+      redis.disconnect();
+    }
+    const onA = await login('a', creds);
+    await onA.subscribeAsync(`fleet/${org}/#`, { qos: 1 });
+    const publisher = await login('b', creds);
+    const got = nextMessage(onA, 5000);
+    const ticker = setInterval(() => void publisher.publishAsync(`fleet/${org}/after`, 'still-here', { qos: 1 }), 100);
+    try {
+      expect((await got).payload).toBe('still-here');
+    } finally {
+      clearInterval(ticker);
+    }
+  });
+});
