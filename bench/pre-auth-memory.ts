@@ -28,8 +28,12 @@ const PIECE = 4096;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MiB`;
-const memory = () => {
-  (globalThis as { gc?: () => void }).gc?.();
+/** After two full GCs: ArrayBuffer backing stores are freed by the GC after the one that finds them dead. */
+const memory = async () => {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  await sleep(100);
+  gc?.();
   const m = process.memoryUsage();
   return `RSS ${mib(m.rss)}, external ${mib(m.external + m.arrayBuffers)}`;
 };
@@ -79,20 +83,20 @@ async function main(): Promise<void> {
   const edge = new MqttEdge({ authenticator: { authenticate: () => ({ ok: false, reason: 'bad_credentials' }) }, limits: { connectRatePerIp: 0, ...unlimited } });
   const { port } = await edge.listenTcp(0, '127.0.0.1');
   process.stdout.write(`${connections} connections from 127.0.0.1, each declaring a ${declared}-byte CONNECT and sending ${sent} bytes of it in ${PIECE}-byte pieces\n`);
-  process.stdout.write(`before:        ${memory()}\n`);
+  process.stdout.write(`before:        ${await memory()}\n`);
   let peak = 0;
   const watch = setInterval(() => (peak = Math.max(peak, edge.stats().unauthenticatedBytes)), 10);
   const child = fork(process.argv[1], ['--client', String(port), ...args], { stdio: 'inherit' });
   const { closed } = await new Promise<{ closed: number }>((resolve) => child.once('message', (m) => resolve(m as { closed: number })));
-  process.stdout.write(`peak:          ${memory()}; edge holds ${edge.stats().unauthenticatedBytes} bytes (peak ${peak}); ${closed} of ${connections} closed by the edge\n`);
+  process.stdout.write(`peak:          ${await memory()}; edge holds ${edge.stats().unauthenticatedBytes} bytes (peak ${peak}); ${closed} of ${connections} closed by the edge\n`);
   child.send('close');
   await new Promise((r) => child.once('exit', r));
   await sleep(1000);
   clearInterval(watch);
-  process.stdout.write(`after close:   ${memory()}; edge holds ${edge.stats().unauthenticatedBytes} bytes, ${edge.stats().connections} connections\n`);
+  process.stdout.write(`after close:   ${await memory()}; edge holds ${edge.stats().unauthenticatedBytes} bytes, ${edge.stats().connections} connections\n`);
   await edge.close();
   await sleep(200);
-  process.stdout.write(`edge closed:   ${memory()}\n`);
+  process.stdout.write(`edge closed:   ${await memory()}\n`);
 }
 
 const clientAt = args.indexOf('--client');
