@@ -1,4 +1,4 @@
-import { badRequest, conflict, forbidden, notFound, ProblemError, tooManyRequests, unauthorized } from '@signet/http';
+import { badRequest, conflict, forbidden, notFound, ProblemError, serviceUnavailable, tooManyRequests, unauthorized } from '@signet/http';
 
 /** The problem codes of the API key feature (HTTP `code`), each written here only. */
 export const KEY_ERRORS = {
@@ -6,6 +6,8 @@ export const KEY_ERRORS = {
   invalidApiKey: 'invalid_api_key',
   ipNotAllowed: 'ip_not_allowed',
   tooManyAttempts: 'too_many_attempts',
+  /** 503: as many key checks (bcrypt) are running as this process allows; shed rather than queued. */
+  verificationOverloaded: 'verification_overloaded',
   insufficientScope: 'insufficient_scope',
   privilegeEscalation: 'privilege_escalation',
   invalidName: 'invalid_name',
@@ -28,6 +30,9 @@ export const missingApiKey = (detail: string): ProblemError => unauthorized(KEY_
 
 export const invalidApiKey = (detail = 'the API key is invalid, expired or revoked'): ProblemError =>
   unauthorized(KEY_ERRORS.invalidApiKey, detail);
+
+export const verificationOverloaded = (retryAfterMs: number): ProblemError =>
+  serviceUnavailable(KEY_ERRORS.verificationOverloaded, 'too many API key checks in progress; try again shortly', retryAfterMs);
 
 export const ipNotAllowed = (): ProblemError => forbidden(KEY_ERRORS.ipNotAllowed, 'this API key may not be used from this address');
 

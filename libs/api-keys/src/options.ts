@@ -9,12 +9,18 @@ export interface ApiKeysOptions {
   usageFlushIntervalMs: number;
   /** How often the key service looks for keys whose expiry (or rotation grace) has just ended. */
   expirySweepIntervalMs: number;
+  /**
+   * Key checks (database read and bcrypt) running at once for presented keys not cached yet; beyond,
+   * a check is shed (REST 503 `verification_overloaded`, MQTT server unavailable) rather than queued, so
+   * a flood of new keys cannot queue up in front of the libuv pool and delay everyone.
+   */
+  maxConcurrentChecks: number;
 }
 
 export interface ThrottleOptions {
   /** Failed attempts from one address within `windowMs` before it is throttled. */
   ipFailures: number;
-  /** Failed attempts on one key id within `windowMs` before guessing it is throttled. */
+  /** Failed attempts on one key id within `windowMs` before guessing it is throttled (see GuessThrottle). */
   keyFailures: number;
   windowMs: number;
 }
@@ -27,6 +33,8 @@ export const DEFAULT_API_KEYS_OPTIONS: ApiKeysOptions = {
   throttle: { ipFailures: 30, keyFailures: 10, windowMs: 60_000 },
   usageFlushIntervalMs: 10_000,
   expirySweepIntervalMs: 1_000,
+  // The libuv pool bcrypt runs on has 4 threads by default: more at once would only queue there.
+  maxConcurrentChecks: 8,
 };
 
 /** The options of `config.apiKeys` (SIGNET_KEY_CACHE_MS, SIGNET_KEY_THROTTLE_*, SIGNET_USAGE_FLUSH_MS). */
@@ -36,6 +44,7 @@ export function apiKeysOptionsFrom(config: SignetConfig): ApiKeysOptions {
     verdictTtlMs: k.verdictTtlMs,
     throttle: { ipFailures: k.throttleIpFailures, keyFailures: k.throttleKeyFailures, windowMs: k.throttleWindowMs },
     usageFlushIntervalMs: k.usageFlushMs,
+    maxConcurrentChecks: k.maxConcurrentChecks,
     // Not configurable: a second between a grace end and its revocation everywhere is what docs/api-keys.md promises.
     expirySweepIntervalMs: DEFAULT_API_KEYS_OPTIONS.expirySweepIntervalMs,
   };

@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards 
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import { API_KEY_PREFIX, mqttUsername } from '@signet/credentials';
+import { Idempotent } from '@signet/http';
 
 import type { StoredApiKey } from '../api-keys.repository';
 import { ApiKeyGuard, CurrentApiKey, RequireScopes } from '../guards/api-key.guard';
@@ -63,6 +64,7 @@ export class KeysController {
   @Post()
   @HttpCode(201)
   @RequireScopes(KEY_SCOPES.write)
+  @Idempotent()
   @ApiOperation({ summary: 'Create an API key', description: 'The key is in the answer this once. A restricted key can only create keys within its own rights.' })
   @ApiCreatedResponse({ type: CreatedKeyDto })
   async create(@CurrentApiKey() caller: ApiKeyPrincipal, @Body() body: CreateKeyDto): Promise<CreatedKeyDto> {

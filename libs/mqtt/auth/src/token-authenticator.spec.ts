@@ -70,4 +70,16 @@ describe('TokenAuthenticator', () => {
     expect((await principal(publish)).willOnEnd).toBe('publish');
     expect((await principal(plain)).willOnEnd).toBe('suppress');
   });
+
+  it('refuses a well-signed token living longer than the maximum TTL', async () => {
+    const key = await generateSigningKey();
+    const keys = new PublicKeyCache(async () => [key.publicJwk]);
+    await keys.refresh();
+    const capped = new TokenAuthenticator({ keys, revoked, maxTokenLifetimeSeconds: 3600 });
+    const claims = { sub: 'alice', org, jti: 'tok_000000000000000000000007', iat: now, perm: { pub: [], sub: [] } };
+    const attempt = async (exp: number) =>
+      capped.authenticate({ username: `alice@${org}`, password: Buffer.from(await signAccessToken({ ...claims, exp }, key)), clientId: 'c1', remoteAddress: '127.0.0.1', protocolVersion: 5 });
+    expect(await attempt(now + 100 * 365 * 86400)).toMatchObject({ ok: false, reason: 'bad_credentials', detail: 'token invalid_claims' });
+    expect(await attempt(now + 3600)).toMatchObject({ ok: true });
+  });
 });

@@ -29,6 +29,8 @@ export interface TokenAuthenticatorOptions {
   now?: () => number;
   /** Verified tokens kept, so a reconnect storm does not re-verify signatures. */
   cacheSize?: number;
+  /** The token service's maximum TTL (SIGNET_TOKEN_MAX_TTL): a token claiming a longer life is refused. */
+  maxTokenLifetimeSeconds?: number;
 }
 
 /**
@@ -47,7 +49,7 @@ export class TokenAuthenticator implements ConnectAuthenticator {
   private readonly now: () => number;
 
   constructor(private readonly options: TokenAuthenticatorOptions) {
-    this.verifier = new AccessTokenVerifier(options.keys.resolve);
+    this.verifier = new AccessTokenVerifier(options.keys.resolve, { maxLifetimeSeconds: options.maxTokenLifetimeSeconds });
     this.now = options.now ?? Date.now;
     this.verified = new LRUCache({ max: options.cacheSize ?? 10000 });
   }

@@ -7,7 +7,7 @@
  */
 import type { IConnackPacket, IDisconnectPacket, Packet } from 'mqtt-packet';
 import { MqttEdge } from './edge';
-import type { EdgeLimits } from './core/limits';
+import { DEFAULT_LIMITS, type EdgeLimits } from './core/limits';
 import {
   closesWithin,
   connect,
@@ -196,6 +196,48 @@ describe('keepalive bounds', () => {
       expect((packets[1] as IDisconnectPacket).reasonCode).toBe(0x8d);
     } finally {
       await strict.close();
+    }
+  });
+});
+
+describe('keepalive with the default limits: bounded, never unbounded', () => {
+  let edge: TestEdge;
+  beforeAll(async () => {
+    edge = await startEdge();
+  });
+  afterAll(() => edge.close());
+
+  async function connack(version: Version, keepalive: number): Promise<IConnackPacket | undefined> {
+    const conn = await openRaw(edge, 'tcp');
+    conn.send(connectBytes(version, `kad-${version}-${keepalive}`, user, 'good', keepalive));
+    await waitFor(() => conn.received().length > 0 || conn.isClosed(), 3000, 'an answer');
+    conn.destroy();
+    return decodeAll(conn.received(), version)[0] as IConnackPacket | undefined;
+  }
+
+  it.each([0, 3600, 65535])('5.0: a keepalive of %i gets Server Keep Alive = the default maximum, 1200 s', async (keepalive) => {
+    expect(DEFAULT_LIMITS.maxKeepAliveSeconds).toBe(1200);
+    expect(await connack(5, keepalive)).toMatchObject({ reasonCode: 0, properties: { serverKeepAlive: 1200 } });
+  });
+
+  it('5.0: a keepalive within the default maximum is taken as asked', async () => {
+    expect((await connack(5, 60))?.properties?.serverKeepAlive).toBeUndefined();
+  });
+
+  it('3.1.1: a keepalive of 0 is accepted; above the maximum it is refused (CONNACK 2)', async () => {
+    expect((await connack(4, 0))?.returnCode).toBe(0);
+    expect((await connack(4, 1201))?.returnCode).toBe(2);
+  });
+
+  it('3.1.1: a silent keepalive-0 connection is closed after 1.5 × the maximum', async () => {
+    const short = await startEdge({ maxKeepAliveSeconds: 1 });
+    try {
+      const conn = await openRaw(short, 'tcp');
+      conn.send(connectBytes(4, 'ka0-silent', user, 'good', 0));
+      expect(await closesWithin(conn, 5000)).toBe(true);
+      expect((decodeAll(conn.received(), 4)[0] as IConnackPacket).returnCode).toBe(0);
+    } finally {
+      await short.close();
     }
   });
 });
@@ -484,5 +526,51 @@ describe('slow consumers', () => {
     expect(edge.edge.stats().slowConsumers).toBe(0);
     expect(sub.isClosed()).toBe(false);
     sub.destroy();
+  });
+});
+
+describe('memory before authentication', () => {
+  const CONNECT_MAX = 16 * 1024;
+  const PER_IP = 64 * 1024;
+  let edge: TestEdge;
+  beforeAll(async () => {
+    edge = await startEdge({ maxConnectPacketSize: CONNECT_MAX, maxUnauthenticatedBytesPerIp: PER_IP, maxUnauthenticatedBytes: 4 * PER_IP });
+  });
+  afterAll(() => edge.close());
+
+  /** The fixed header of a CONNECT declaring `remaining` bytes, and the first `body` of them: it never completes. */
+  const partialConnect = (remaining: number, body: number) => Buffer.concat([Buffer.from([0x10]), varInt(remaining), Buffer.alloc(body)]);
+
+  it('closes a CONNECT declared above maxConnectPacketSize at its header, far below maxPacketSize', async () => {
+    const conn = await openRaw(edge, 'tcp');
+    conn.send(partialConnect(CONNECT_MAX + 1, 8));
+    expect(await closesWithin(conn, 3000)).toBe(true);
+    expect(edge.edge.stats().unauthenticatedBytes).toBe(0);
+  });
+
+  it('many slow big CONNECTs from one address: those past the address budget are closed, the counter returns to 0', async () => {
+    const N = 20;
+    const conns: RawConnection[] = [];
+    for (let i = 0; i < N; i++) conns.push(await openRaw(edge, 'tcp'));
+    // Each declares a CONNECT just under the limit and sends it slowly: 3 pieces of 4 KiB, never the rest.
+    conns.forEach((c) => c.send(partialConnect(CONNECT_MAX - 8, 4096)));
+    for (let piece = 0; piece < 2; piece++) {
+      await sleep(30);
+      for (const c of conns) if (!c.isClosed()) c.send(Buffer.alloc(4096));
+    }
+    await waitFor(() => conns.filter((c) => c.isClosed()).length >= N - PER_IP / (3 * 4096), 3000, 'the connections past the budget to close');
+    const stats = edge.edge.stats();
+    expect(stats.unauthenticatedBytes).toBeLessThanOrEqual(PER_IP);
+    expect(stats.unauthenticatedBytes).toBeGreaterThan(0);
+
+    // Bytes held by others do not lock a client out: a whole CONNECT in one read is never held.
+    const ok = await openRaw(edge, 'tcp');
+    ok.send(connectBytes(5, 'mem-ok', user, 'good'));
+    await waitFor(() => ok.received().length > 0, 3000, 'a CONNACK');
+    expect((decodeAll(ok.received(), 5)[0] as IConnackPacket).reasonCode).toBe(0);
+
+    for (const c of conns) c.destroy();
+    ok.destroy();
+    await waitFor(() => edge.edge.stats().unauthenticatedBytes === 0, 3000, 'the budget to be given back');
   });
 });

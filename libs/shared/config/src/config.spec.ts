@@ -18,7 +18,8 @@ describe('MQTT edge limits (SIGNET_MQTT_*)', () => {
       maxPacketSize: 1024 * 1024,
       connectTimeoutMs: 10000,
       maxConnectionsPerIp: 1000,
-      maxKeepAliveSeconds: 65535,
+      // Bounded by default: a silent keepalive-0 connection does not stay open indefinitely.
+      maxKeepAliveSeconds: 1200,
       minKeepAliveSeconds: 0,
       maxInflight: 64,
       maxQueuedMessages: 1000,
@@ -38,7 +39,21 @@ describe('MQTT edge limits (SIGNET_MQTT_*)', () => {
       connectBurstPerIp: 1000,
       connectRatePerIdentity: 20,
       connectBurstPerIdentity: 200,
+      maxConnectPacketSize: 64 * 1024,
+      maxUnauthenticatedBytesPerIp: 1024 * 1024,
+      maxUnauthenticatedBytes: 64 * 1024 * 1024,
     });
+  });
+
+  it('reads the pre-authentication limits and refuses a per-address cap below one CONNECT', () => {
+    expect(loadConfig({ SIGNET_MQTT_MAX_CONNECT_PACKET_SIZE: '4096', SIGNET_MQTT_MAX_UNAUTHENTICATED_BYTES_PER_IP: '8192' }).edge.limits).toMatchObject({
+      maxConnectPacketSize: 4096,
+      maxUnauthenticatedBytesPerIp: 8192,
+    });
+    expect(failure({ SIGNET_MQTT_MAX_CONNECT_PACKET_SIZE: '65536', SIGNET_MQTT_MAX_UNAUTHENTICATED_BYTES_PER_IP: '4096' }).variable).toBe(
+      'SIGNET_MQTT_MAX_UNAUTHENTICATED_BYTES_PER_IP',
+    );
+    expect(failure({ SIGNET_MQTT_MAX_UNAUTHENTICATED_BYTES: '2048' }).variable).toBe('SIGNET_MQTT_MAX_UNAUTHENTICATED_BYTES');
   });
 
   it.each([

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 
-import type { EdgeLimits } from '@signet/contracts';
+import { DEFAULT_EDGE_LIMITS, type EdgeLimits } from '@signet/contracts';
 
 import {
   ConfigError,
@@ -58,6 +58,8 @@ export interface SignetConfig {
     throttleIpFailures: number;
     throttleKeyFailures: number;
     throttleWindowMs: number;
+    /** Key checks (bcrypt) for uncached keys at once; more are shed with 503 / server unavailable (SIGNET_KEY_MAX_CONCURRENT_CHECKS). */
+    maxConcurrentChecks: number;
     /** Usage counters are written to PostgreSQL (and reported by edges) this often. */
     usageFlushMs: number;
   };
@@ -95,44 +97,61 @@ const MAX_COUNT = 100_000_000;
 const GIB = 1024 * 1024 * 1024;
 
 function loadEdgeLimits(env: Env): EdgeMqttLimits {
+  const D = DEFAULT_EDGE_LIMITS;
   const int = (name: string, fallback: number, min: number, max: number): number => readInt(env, `SIGNET_MQTT_${name}`, fallback, min, max);
-  const maxKeepAliveSeconds = int('MAX_KEEPALIVE_SECONDS', 65535, 1, 65535);
-  const minKeepAliveSeconds = int('MIN_KEEPALIVE_SECONDS', 0, 0, 65535);
+  const maxKeepAliveSeconds = int('MAX_KEEPALIVE_SECONDS', D.maxKeepAliveSeconds, 1, 65535);
+  const minKeepAliveSeconds = int('MIN_KEEPALIVE_SECONDS', D.minKeepAliveSeconds, 0, 65535);
   if (minKeepAliveSeconds > maxKeepAliveSeconds) {
     throw new ConfigError('SIGNET_MQTT_MIN_KEEPALIVE_SECONDS', `must not exceed SIGNET_MQTT_MAX_KEEPALIVE_SECONDS (${maxKeepAliveSeconds})`);
   }
-  const maxWriteBufferBytes = int('MAX_WRITE_BUFFER_BYTES', 4 * 1024 * 1024, 1024, GIB);
-  const slowConsumerMaxBytes = int('SLOW_CONSUMER_MAX_BYTES', Math.max(16 * 1024 * 1024, maxWriteBufferBytes), 1024, GIB);
+  const maxWriteBufferBytes = int('MAX_WRITE_BUFFER_BYTES', D.maxWriteBufferBytes, 1024, GIB);
+  const slowConsumerMaxBytes = int('SLOW_CONSUMER_MAX_BYTES', Math.max(D.slowConsumerMaxBytes, maxWriteBufferBytes), 1024, GIB);
   if (slowConsumerMaxBytes < maxWriteBufferBytes) {
     throw new ConfigError('SIGNET_MQTT_SLOW_CONSUMER_MAX_BYTES', `must be at least SIGNET_MQTT_MAX_WRITE_BUFFER_BYTES (${maxWriteBufferBytes})`);
   }
   return {
-    maxPacketSize: int('MAX_PACKET_SIZE', 1024 * 1024, 1024, 268435455),
-    connectTimeoutMs: int('CONNECT_TIMEOUT_MS', 10000, 100, 600000),
-    maxConnectionsPerIp: int('MAX_CONNECTIONS_PER_IP', 1000, 1, MAX_COUNT),
+    maxPacketSize: int('MAX_PACKET_SIZE', D.maxPacketSize, 1024, 268435455),
+    connectTimeoutMs: int('CONNECT_TIMEOUT_MS', D.connectTimeoutMs, 100, 600000),
+    maxConnectionsPerIp: int('MAX_CONNECTIONS_PER_IP', D.maxConnectionsPerIp, 1, MAX_COUNT),
     maxKeepAliveSeconds,
     minKeepAliveSeconds,
     // Receive Maximum is a two byte integer (MQTT 5.0 §3.2.2.3.3).
-    maxInflight: int('MAX_INFLIGHT', 64, 1, 65535),
-    maxQueuedMessages: int('MAX_QUEUED_MESSAGES', 1000, 0, MAX_COUNT),
-    maxSessionExpirySeconds: int('MAX_SESSION_EXPIRY_SECONDS', 86400, 0, 366 * 86400),
+    maxInflight: int('MAX_INFLIGHT', D.maxInflight, 1, 65535),
+    maxQueuedMessages: int('MAX_QUEUED_MESSAGES', D.maxQueuedMessages, 0, MAX_COUNT),
+    maxSessionExpirySeconds: int('MAX_SESSION_EXPIRY_SECONDS', D.maxSessionExpirySeconds, 0, 366 * 86400),
     // A server must accept client ids of 1 to 23 characters (MQTT 5.0 [MQTT-3.1.3-5]); strings are at most 65,535 bytes.
-    maxClientIdLength: int('MAX_CLIENT_ID_LENGTH', 256, 23, 65535),
-    maxUsernameLength: int('MAX_USERNAME_LENGTH', 256, 1, 65535),
-    maxPasswordLength: int('MAX_PASSWORD_LENGTH', 8192, 1, 65535),
-    maxTopicLength: int('MAX_TOPIC_LENGTH', 1024, 1, 65535),
-    maxTopicLevels: int('MAX_TOPIC_LEVELS', 64, 1, 65535),
-    maxSubscriptionsPerSession: int('MAX_SUBSCRIPTIONS_PER_SESSION', 1000, 1, MAX_COUNT),
-    maxTopicAliases: int('MAX_TOPIC_ALIASES', 10, 0, 65535),
-    maxRetainedPerOrg: int('MAX_RETAINED_PER_ORG', 100_000, 0, MAX_COUNT),
+    maxClientIdLength: int('MAX_CLIENT_ID_LENGTH', D.maxClientIdLength, 23, 65535),
+    maxUsernameLength: int('MAX_USERNAME_LENGTH', D.maxUsernameLength, 1, 65535),
+    maxPasswordLength: int('MAX_PASSWORD_LENGTH', D.maxPasswordLength, 1, 65535),
+    maxTopicLength: int('MAX_TOPIC_LENGTH', D.maxTopicLength, 1, 65535),
+    maxTopicLevels: int('MAX_TOPIC_LEVELS', D.maxTopicLevels, 1, 65535),
+    maxSubscriptionsPerSession: int('MAX_SUBSCRIPTIONS_PER_SESSION', D.maxSubscriptionsPerSession, 1, MAX_COUNT),
+    maxTopicAliases: int('MAX_TOPIC_ALIASES', D.maxTopicAliases, 0, 65535),
+    maxRetainedPerOrg: int('MAX_RETAINED_PER_ORG', D.maxRetainedPerOrg, 0, MAX_COUNT),
     maxWriteBufferBytes,
-    slowConsumerGraceMs: int('SLOW_CONSUMER_GRACE_MS', 10000, 0, 3600000),
+    slowConsumerGraceMs: int('SLOW_CONSUMER_GRACE_MS', D.slowConsumerGraceMs, 0, 3600000),
     slowConsumerMaxBytes,
-    connectRatePerIp: int('CONNECT_RATE_PER_IP', 100, 0, MAX_COUNT),
-    connectBurstPerIp: int('CONNECT_BURST_PER_IP', 1000, 1, MAX_COUNT),
-    connectRatePerIdentity: int('CONNECT_RATE_PER_IDENTITY', 20, 0, MAX_COUNT),
-    connectBurstPerIdentity: int('CONNECT_BURST_PER_IDENTITY', 200, 1, MAX_COUNT),
+    connectRatePerIp: int('CONNECT_RATE_PER_IP', D.connectRatePerIp, 0, MAX_COUNT),
+    connectBurstPerIp: int('CONNECT_BURST_PER_IP', D.connectBurstPerIp, 1, MAX_COUNT),
+    connectRatePerIdentity: int('CONNECT_RATE_PER_IDENTITY', D.connectRatePerIdentity, 0, MAX_COUNT),
+    connectBurstPerIdentity: int('CONNECT_BURST_PER_IDENTITY', D.connectBurstPerIdentity, 1, MAX_COUNT),
+    ...loadUnauthenticatedLimits(int),
   };
+}
+
+/** What a client may make the edge hold before it has authenticated (finding: memory before authentication). */
+function loadUnauthenticatedLimits(int: (name: string, fallback: number, min: number, max: number) => number) {
+  const D = DEFAULT_EDGE_LIMITS;
+  const maxConnectPacketSize = int('MAX_CONNECT_PACKET_SIZE', D.maxConnectPacketSize, 1024, 268435455);
+  const maxUnauthenticatedBytesPerIp = int('MAX_UNAUTHENTICATED_BYTES_PER_IP', D.maxUnauthenticatedBytesPerIp, 1024, GIB);
+  const maxUnauthenticatedBytes = int('MAX_UNAUTHENTICATED_BYTES', D.maxUnauthenticatedBytes, 1024, 16 * GIB);
+  if (maxUnauthenticatedBytesPerIp < maxConnectPacketSize) {
+    throw new ConfigError('SIGNET_MQTT_MAX_UNAUTHENTICATED_BYTES_PER_IP', `must be at least SIGNET_MQTT_MAX_CONNECT_PACKET_SIZE (${maxConnectPacketSize})`);
+  }
+  if (maxUnauthenticatedBytes < maxUnauthenticatedBytesPerIp) {
+    throw new ConfigError('SIGNET_MQTT_MAX_UNAUTHENTICATED_BYTES', `must be at least SIGNET_MQTT_MAX_UNAUTHENTICATED_BYTES_PER_IP (${maxUnauthenticatedBytesPerIp})`);
+  }
+  return { maxConnectPacketSize, maxUnauthenticatedBytesPerIp, maxUnauthenticatedBytes };
 }
 
 /** Kept in its own block (settings and reader) so unrelated config additions merge cleanly. */
@@ -263,6 +282,7 @@ export function loadConfig(env: Env = process.env): SignetConfig {
       throttleIpFailures: readInt(env, 'SIGNET_KEY_THROTTLE_IP_FAILURES', 30, 1, 1000000),
       throttleKeyFailures: readInt(env, 'SIGNET_KEY_THROTTLE_KEY_FAILURES', 10, 1, 1000000),
       throttleWindowMs: readInt(env, 'SIGNET_KEY_THROTTLE_WINDOW_MS', 60000, 1000, 86400000),
+      maxConcurrentChecks: readInt(env, 'SIGNET_KEY_MAX_CONCURRENT_CHECKS', 8, 1, 10000),
       usageFlushMs: readInt(env, 'SIGNET_USAGE_FLUSH_MS', 10000, 100, 3600000),
     },
     edge: {

@@ -1,8 +1,8 @@
 /*
  * The MQTT edge's limits, described once: the edge (@signet/mqtt-edge) enforces them and re-exports this
  * type as its EdgeLimits; config (@signet/config) reads the operator-set ones from SIGNET_MQTT_* (EdgeMqttLimits).
- * Kept here because config, a util library, may not import the edge. Defaults and clamping: the edge's
- * DEFAULT_LIMITS and resolveLimits.
+ * Kept here because config, a util library, may not import the edge. The defaults are here too
+ * (DEFAULT_EDGE_LIMITS), read by both; clamping is the edge's resolveLimits.
  */
 
 /** Bounds the edge enforces per connection, session and org. All are per edge process. */
@@ -12,8 +12,10 @@ export interface EdgeLimits {
   /** A socket that has not completed CONNECT (authentication included) within this time is closed. */
   connectTimeoutMs: number;
   /**
-   * Largest keepalive a client may ask for. 5.0 clients asking more (or 0) are told Server Keep Alive;
-   * 3.1.1 clients have no such field and are refused (CONNACK 2), as Mosquitto does. 65535: no cap.
+   * Largest keepalive a client may ask for (default 1200 s, as AWS IoT Core). 5.0 clients asking more
+   * (or 0) are told Server Keep Alive = this; 3.1.1 clients asking more are refused (CONNACK 2), as
+   * Mosquitto does, and 3.1.1 clients asking 0 are closed after 1.5 × this of silence. 65535: no cap
+   * (a silent keepalive-0 connection then stays open until the credential expires).
    */
   maxKeepAliveSeconds: number;
   /**
@@ -101,6 +103,18 @@ export interface EdgeLimits {
    * At least maxWriteBufferBytes. The transports destroy a socket beyond twice this between two sweeps.
    */
   slowConsumerMaxBytes: number;
+  /**
+   * Largest CONNECT accepted (default 64 KiB, as RabbitMQ), far below maxPacketSize: the bytes of a
+   * client nobody has authenticated yet are cheap to send and expensive to hold (5.0: CONNACK 0x95).
+   */
+  maxConnectPacketSize: number;
+  /**
+   * Bytes held for connections of one remote address that have not authenticated yet (partial CONNECTs,
+   * packets queued behind an authentication); the connection that goes beyond is closed.
+   */
+  maxUnauthenticatedBytesPerIp: number;
+  /** The same over all remote addresses of the edge process. */
+  maxUnauthenticatedBytes: number;
   /** Bytes of packets buffered while an asynchronous authentication is pending; more closes the socket. */
   maxPendingAuthBytes: number;
   /** Resolution of the shared timer sweep (keepalive, connect timeout, credential expiry, session expiry). */
@@ -110,3 +124,37 @@ export interface EdgeLimits {
   /** After the edge sends its last packet and ends a socket, how long before it is destroyed if the peer lingers. */
   closeGraceMs: number;
 }
+
+/** The defaults, for the edge (resolveLimits) and for config (SIGNET_MQTT_* fallbacks): written once. */
+export const DEFAULT_EDGE_LIMITS: Readonly<EdgeLimits> = Object.freeze({
+  maxPacketSize: 1024 * 1024,
+  connectTimeoutMs: 10_000,
+  maxKeepAliveSeconds: 1200,
+  minKeepAliveSeconds: 0,
+  maxInflight: 64,
+  maxQueuedMessages: 1000,
+  maxSessionExpirySeconds: 24 * 3600,
+  maxClientIdLength: 256,
+  maxUsernameLength: 256,
+  maxPasswordLength: 8192,
+  maxTopicLength: 1024,
+  maxTopicLevels: 64,
+  maxConnectionsPerIp: 1000,
+  connectRatePerIp: 100,
+  connectBurstPerIp: 1000,
+  connectRatePerIdentity: 20,
+  connectBurstPerIdentity: 200,
+  maxSubscriptionsPerSession: 1000,
+  maxTopicAliases: 10,
+  maxRetainedPerOrg: 100_000,
+  maxWriteBufferBytes: 4 * 1024 * 1024,
+  slowConsumerGraceMs: 10_000,
+  slowConsumerMaxBytes: 16 * 1024 * 1024,
+  maxConnectPacketSize: 64 * 1024,
+  maxUnauthenticatedBytesPerIp: 1024 * 1024,
+  maxUnauthenticatedBytes: 64 * 1024 * 1024,
+  maxPendingAuthBytes: 256 * 1024,
+  sweepIntervalMs: 250,
+  revokeMemoryMs: 60_000,
+  closeGraceMs: 5_000,
+});

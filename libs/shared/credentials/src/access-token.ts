@@ -22,6 +22,14 @@ export const ACCESS_TOKEN_ALG = 'RS256';
 export const ACCESS_TOKEN_TYP = 'tkn+jwt';
 /** Refuse anything larger before decoding (a token with many permissions is still far below). */
 export const MAX_ACCESS_TOKEN_LENGTH = 16 * 1024;
+/**
+ * `iss` and `aud` of every `tkn_` (RFC 8725 §3.8, §3.9): a JWT signed with the same key for
+ * another purpose, or by another deployment sharing it, is not a Signet MQTT password.
+ */
+export const ACCESS_TOKEN_ISSUER = 'signet';
+export const ACCESS_TOKEN_AUDIENCE = 'signet:mqtt';
+/** The seconds of clock skew between the token service and a verifier that are forgiven. */
+export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 5;
 
 /**
  * What happens to a session's will when its credential is revoked or expires
@@ -90,6 +98,8 @@ export async function signAccessToken(claims: AccessTokenClaims, key: SigningKey
   const { sub, org, jti, iat, exp, ...rest } = claims;
   const jws = await new SignJWT({ org, ...rest })
     .setProtectedHeader({ alg: ACCESS_TOKEN_ALG, typ: ACCESS_TOKEN_TYP, kid: key.kid })
+    .setIssuer(ACCESS_TOKEN_ISSUER)
+    .setAudience(ACCESS_TOKEN_AUDIENCE)
     .setSubject(sub)
     .setJti(jti)
     .setIssuedAt(iat)
@@ -148,16 +158,35 @@ function checkClaims(payload: Record<string, unknown>): AccessTokenClaims {
   };
 }
 
+export interface AccessTokenVerifierOptions {
+  /** Skew forgiven on `exp` and on an `iat` ahead of this clock. */
+  clockToleranceSeconds?: number;
+  /**
+   * Refuse a token whose `exp - iat` is longer (the token service's SIGNET_TOKEN_MAX_TTL): a token
+   * signed with a stolen or misused key cannot outlive what the service would ever issue.
+   */
+  maxLifetimeSeconds?: number;
+}
+
 /**
  * Verifies `tkn_` tokens: shape and size first, then the algorithm is pinned
  * (the header cannot choose it), the key comes from `resolveKey` by kid
- * (never from the token), then signature, `exp` and the claim set.
+ * (never from the token), then signature, `exp`, issuer, audience, an `iat`
+ * not in the future, the lifetime, and the claim set (RFC 8725: claims are
+ * checked even when the signature is good).
  */
 export class AccessTokenVerifier {
+  private readonly clockToleranceSeconds: number;
+  private readonly maxLifetimeSeconds: number | undefined;
+
   constructor(
     private readonly resolveKey: PublicKeyResolver,
-    private readonly clockToleranceSeconds = 5,
-  ) {}
+    options: number | AccessTokenVerifierOptions = {},
+  ) {
+    const o = typeof options === 'number' ? { clockToleranceSeconds: options } : options;
+    this.clockToleranceSeconds = o.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
+    this.maxLifetimeSeconds = o.maxLifetimeSeconds;
+  }
 
   async verify(token: string, nowSeconds?: number): Promise<AccessTokenClaims> {
     if (token.length > MAX_ACCESS_TOKEN_LENGTH || !SHAPE.test(token)) {
@@ -175,14 +204,29 @@ export class AccessTokenVerifier {
         {
           algorithms: [ACCESS_TOKEN_ALG],
           typ: ACCESS_TOKEN_TYP,
+          issuer: ACCESS_TOKEN_ISSUER,
+          audience: ACCESS_TOKEN_AUDIENCE,
           clockTolerance: this.clockToleranceSeconds,
-          requiredClaims: ['sub', 'jti', 'iat', 'exp'],
+          requiredClaims: ['iss', 'aud', 'sub', 'jti', 'iat', 'exp'],
           ...(nowSeconds === undefined ? {} : { currentDate: new Date(nowSeconds * 1000) }),
         },
       );
-      return checkClaims(payload);
+      const claims = checkClaims(payload);
+      this.checkTimes(claims, nowSeconds ?? Math.floor(Date.now() / 1000));
+      return claims;
     } catch (err) {
       throw toAccessTokenError(err);
+    }
+  }
+
+  /** jose checks `iat` only for being a number; a future one or a lifetime past the cap is refused here. */
+  private checkTimes(claims: AccessTokenClaims, nowSeconds: number): void {
+    if (claims.iat > nowSeconds + this.clockToleranceSeconds) {
+      throw new AccessTokenError('invalid_claims', 'token claim check failed: iat is in the future');
+    }
+    if (claims.exp <= claims.iat) throw new AccessTokenError('invalid_claims', 'token claim check failed: exp is not after iat');
+    if (this.maxLifetimeSeconds !== undefined && claims.exp - claims.iat > this.maxLifetimeSeconds) {
+      throw new AccessTokenError('invalid_claims', 'token claim check failed: lifetime exceeds the maximum TTL');
     }
   }
 }

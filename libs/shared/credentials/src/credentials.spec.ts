@@ -1,4 +1,14 @@
-import { AccessTokenClaims, AccessTokenVerifier, generateSigningKey, importPublicJwk, signAccessToken } from './access-token';
+import { SignJWT } from 'jose';
+
+import {
+  ACCESS_TOKEN_AUDIENCE,
+  ACCESS_TOKEN_ISSUER,
+  AccessTokenClaims,
+  AccessTokenVerifier,
+  generateSigningKey,
+  importPublicJwk,
+  signAccessToken,
+} from './access-token';
 import { newApiKey, parseApiKey } from './api-key';
 import { mqttGrants, scopeHeld, scopeProblem } from './api-key-scopes';
 import { isOrgId, newOrgId, parseMqttUsername, userIdProblem } from './ids';
@@ -90,6 +100,42 @@ describe('access tokens', () => {
     const verifier = new AccessTokenVerifier(() => publicKey);
     const token = await mutate(await signAccessToken(claims, key));
     await expect(verifier.verify(token, at)).rejects.toMatchObject({ code });
+  });
+
+  describe('claims beyond the signature (RFC 8725), signed with the real key', () => {
+    // Signed with Signet's key but not by signAccessToken: what a misused key or another issuer sharing it could produce.
+    const forge = async (key: Awaited<ReturnType<typeof generateSigningKey>>, payload: Record<string, unknown>) =>
+      'tkn_' +
+      (await new SignJWT({ org: claims.org, perm: claims.perm, sub: claims.sub, jti: claims.jti, ...payload })
+        .setProtectedHeader({ alg: 'RS256', typ: 'tkn+jwt', kid: key.kid })
+        .sign(key.privateKey));
+    const good = { iss: ACCESS_TOKEN_ISSUER, aud: ACCESS_TOKEN_AUDIENCE, iat: now, exp: now + 60 };
+
+    it.each([
+      ['no issuer', { iss: undefined }],
+      ['another issuer', { iss: 'https://evil.example' }],
+      ['no audience', { aud: undefined }],
+      ['another audience', { aud: 'signet:api' }],
+      ['iat an hour ahead', { iat: now + 3600, exp: now + 7200 }],
+      ['exp a century away', { exp: now + 100 * 365 * 86400 }],
+      ['exp before iat', { iat: now + 3, exp: now + 2 }],
+    ])('refuses %s', async (_label, override) => {
+      const key = await generateSigningKey();
+      const publicKey = await importPublicJwk(key.publicJwk);
+      const verifier = new AccessTokenVerifier(() => publicKey, { maxLifetimeSeconds: 86400 });
+      await expect(verifier.verify(await forge(key, { ...good, ...override }), now)).rejects.toMatchObject({ code: 'invalid_claims' });
+      // The same forge with the good claims passes: the override alone is what is refused.
+      await expect(verifier.verify(await forge(key, good), now)).resolves.toMatchObject({ jti: claims.jti });
+    });
+
+    it('forgives an iat within the clock tolerance and a lifetime equal to the maximum', async () => {
+      const key = await generateSigningKey();
+      const publicKey = await importPublicJwk(key.publicJwk);
+      const verifier = new AccessTokenVerifier(() => publicKey, { clockToleranceSeconds: 5, maxLifetimeSeconds: 86400 });
+      await expect(verifier.verify(await forge(key, { ...good, iat: now + 5, exp: now + 65 }), now)).resolves.toMatchObject({ iat: now + 5 });
+      await expect(verifier.verify(await forge(key, { ...good, exp: now + 86400 }), now)).resolves.toMatchObject({ exp: now + 86400 });
+      await expect(verifier.verify(await forge(key, { ...good, iat: now + 6, exp: now + 66 }), now)).rejects.toMatchObject({ code: 'invalid_claims' });
+    });
   });
 
   it('refuses a token signed by an unknown key', async () => {

@@ -26,5 +26,11 @@ export const HTTP_ERRORS = {
   databaseUnavailable: 'database_unavailable',
   /** The request was not completed within SIGNET_REQUEST_TIMEOUT_MS (503, Retry-After). */
   requestTimeout: 'request_timeout',
+  /** 400: an Idempotency-Key that is not 1 to 255 visible ASCII characters. */
+  invalidIdempotencyKey: 'invalid_idempotency_key',
+  /** 422: an Idempotency-Key already used by this API key with another request body. */
+  idempotencyKeyReused: 'idempotency_key_reused',
+  /** 409: the first request with this Idempotency-Key is still being served. */
+  idempotencyKeyInProgress: 'idempotency_key_in_progress',
 } as const;
 export type HttpErrorCode = (typeof HTTP_ERRORS)[keyof typeof HTTP_ERRORS];

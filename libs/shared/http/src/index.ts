@@ -8,3 +8,5 @@ export * from './problem.filter';
 export { TokenBucketLimiter } from '@signet/rate-limit';
 export * from './validation';
 export * from './pagination-problems';
+export * from './idempotency/idempotency.interceptor';
+export * from './idempotency/idempotency.repository';

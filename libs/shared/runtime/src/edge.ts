@@ -58,7 +58,7 @@ export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, api
   const denyList = new DenyList();
   for (const event of seed ? await seed() : []) denyList.add(event);
   const isFresh = () => !bus.health().stale;
-  const tokenAuth = new TokenAuthenticator({ keys, revoked: denyList, isFresh });
+  const tokenAuth = new TokenAuthenticator({ keys, revoked: denyList, isFresh, maxTokenLifetimeSeconds: config.tokens.maxTtlSeconds });
   // Usage of API keys on MQTT: counted here (a Map increment), sent to the key service every usageFlushMs.
   const usage = new UsageAggregator();
   const keyAuth = apiKeys

@@ -12,6 +12,7 @@ import {
 
 import { ApiKeyGuard, ApiKeyPrincipal, CurrentApiKey, RequireScopes } from '@signet/api-keys';
 import { mqttUsername } from '@signet/credentials';
+import { Idempotent } from '@signet/http';
 
 import { TOKEN_ERRORS } from '../errors';
 import { PublicRateLimiter } from '../rate-limit/public-rate-limiter';
@@ -52,6 +53,7 @@ export class TokensController {
   @HttpCode(201)
   @UseGuards(ApiKeyGuard)
   @RequireScopes(TOKEN_SCOPES.write)
+  @Idempotent()
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Issue MQTT credentials for a user', description: 'Returns a tkn_ password (shown once) and an rt_ refresh token.' })
   @ApiCreatedResponse({ type: TokenCredentialsDto })

@@ -10,7 +10,7 @@ import type { RevocationBus } from '@signet/revocation';
 import { REVOCATION_BUS } from '@signet/revocation';
 
 import { API_KEYS_REPOSITORY, ApiKeysRepository } from '../../api-keys.repository';
-import { invalidApiKey, ipNotAllowed, tooManyAttempts } from '../../errors';
+import { invalidApiKey, ipNotAllowed, tooManyAttempts, verificationOverloaded } from '../../errors';
 import { API_KEYS_OPTIONS, ApiKeysOptions, resolveOptions } from '../../options';
 import type { ApiKeyPrincipal } from '../../principal';
 import { CreateApiKeyInput, CreatedApiKey, issueApiKey } from '../create/issue-key';
@@ -31,7 +31,10 @@ const KNOWN_GOOD_MAX_KEYS = 100_000;
 export type KeyCheck =
   | { status: 'valid'; principal: ApiKeyPrincipal; allows: ((ip: string) => boolean) | null; cacheUntil: number }
   | { status: 'invalid'; cacheUntil: number }
-  | { status: 'throttled'; retryAfterMs: number };
+  | { status: 'throttled'; retryAfterMs: number; overloaded?: true };
+
+/** Retry-After of a check shed for load: a bcrypt run takes tens of milliseconds. */
+const OVERLOADED_RETRY_MS = 1000;
 
 /**
  * Verifies `sk_`/`rk_` keys. The key id inside the string makes the lookup
@@ -53,7 +56,7 @@ export class ApiKeysService implements OnModuleInit, OnModuleDestroy {
   /** Bumped by every invalidation: a check that started before one must not cache its (possibly stale) verdict. */
   private epoch = 0;
   /** Counters for metrics and tests. */
-  readonly stats = { bcryptChecks: 0, cacheHits: 0, throttled: 0 };
+  readonly stats = { bcryptChecks: 0, cacheHits: 0, throttled: 0, shed: 0 };
 
   constructor(
     @Inject(API_KEYS_REPOSITORY) private readonly repository: ApiKeysRepository,
@@ -83,7 +86,9 @@ export class ApiKeysService implements OnModuleInit, OnModuleDestroy {
    */
   async verify(presented: string, context: Omit<VerifyKeyCommand, 'key'> = {}): Promise<ApiKeyPrincipal> {
     const result = await this.check(presented, context.ip);
-    if (result.status === 'throttled') throw tooManyAttempts(result.retryAfterMs);
+    if (result.status === 'throttled') {
+      throw result.overloaded ? verificationOverloaded(result.retryAfterMs) : tooManyAttempts(result.retryAfterMs);
+    }
     if (result.status === 'invalid') throw invalidApiKey();
     const principal = result.principal;
     if (result.allows && (context.ip === undefined || !result.allows(context.ip))) {
@@ -125,6 +130,11 @@ export class ApiKeysService implements OnModuleInit, OnModuleDestroy {
       const epoch = this.epoch;
       let pending = this.inFlight.get(digest);
       if (!pending) {
+        // Shed rather than queue: the checks in flight already keep the hashing pool busy.
+        if (this.inFlight.size >= this.options.maxConcurrentChecks) {
+          this.stats.shed++;
+          return { status: 'throttled', retryAfterMs: OVERLOADED_RETRY_MS, overloaded: true };
+        }
         pending = this.load(parsed.keyId, parsed.type, presented).finally(() => this.inFlight.delete(digest));
         this.inFlight.set(digest, pending);
       }

@@ -3,6 +3,8 @@ import type { ThrottleOptions } from '../../options';
 interface Window {
   count: number;
   resetAt: number;
+  /** Key windows: attempts let through past the budget because their address never failed. */
+  cleanPasses: number;
 }
 
 /**
@@ -11,12 +13,16 @@ interface Window {
  * - An address with `ipFailures` failed attempts in the window is refused
  *   until the window ends.
  * - A key id with `keyFailures` failed attempts in the window is refused to
- *   every address that has itself failed in its window: an address that
- *   never failed may still try, so an attacker hammering one key id from
- *   elsewhere cannot lock its holder out.
+ *   every address that has itself failed in its window. An address that never
+ *   failed may still try, so one attacker address cannot lock the holder out,
+ *   but only `keyFailures` more times per window for all such addresses
+ *   together: the bcrypt work spent on one key id is at most 2 × keyFailures
+ *   per window however many addresses guess it.
  * - The caller lets a presented key whose digest is already known to be
- *   valid pass both (see ApiKeysService): the holder of the real key is
- *   never throttled, even behind the attacker's address.
+ *   valid pass both (see ApiKeysService): the holder of a key this process
+ *   has verified is never throttled, even behind the attacker's address. A
+ *   holder it never verified waits at most the window while its key id is
+ *   being guessed.
  */
 export class GuessThrottle {
   private readonly byIp = new Map<string, Window>();
@@ -32,8 +38,11 @@ export class GuessThrottle {
     const ipWindow = ip === undefined ? undefined : this.live(this.byIp, ip, now);
     if (ipWindow && ipWindow.count >= this.options.ipFailures) return ipWindow.resetAt - now;
     const keyWindow = keyId === null ? undefined : this.live(this.byKey, keyId, now);
-    const suspicious = ip === undefined || ipWindow !== undefined;
-    if (keyWindow && keyWindow.count >= this.options.keyFailures && suspicious) return keyWindow.resetAt - now;
+    if (keyWindow && keyWindow.count >= this.options.keyFailures) {
+      const suspicious = ip === undefined || ipWindow !== undefined;
+      if (suspicious || keyWindow.cleanPasses >= this.options.keyFailures) return keyWindow.resetAt - now;
+      keyWindow.cleanPasses++;
+    }
     return 0;
   }
 
@@ -62,6 +71,6 @@ export class GuessThrottle {
       const oldest = map.keys().next();
       if (!oldest.done) map.delete(oldest.value);
     }
-    map.set(id, { count: 1, resetAt: now + this.options.windowMs });
+    map.set(id, { count: 1, resetAt: now + this.options.windowMs, cleanPasses: 0 });
   }
 }

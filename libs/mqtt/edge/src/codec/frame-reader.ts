@@ -49,9 +49,10 @@ export abstract class FrameReader {
       }
     }
     const len = chunk.length;
-    const limit = this.frameLimit();
     let off = 0;
     while (off < len) {
+      // Read per frame: the limit before CONNECT is smaller than the one after it, in the same chunk.
+      const limit = this.frameLimit();
       // Remaining Length: variable byte integer of at most 4 bytes (§1.5.5).
       let value = 0;
       let mul = 1;

@@ -63,6 +63,8 @@ export abstract class Connection extends FrameReader implements Peer, Timed {
   /** Packets received while an asynchronous authentication is pending, handled in order after it. */
   private pending: Buffer[] | null = null;
   private pendingSize = 0;
+  /** Bytes this connection has charged to the broker's UnauthenticatedBudget (0 once authenticated). */
+  private unauthenticatedHeld = 0;
 
   constructor(readonly broker: Broker) {
     super();
@@ -126,6 +128,7 @@ export abstract class Connection extends FrameReader implements Peer, Timed {
     this.principal = principal;
     this.session = session;
     this.state = CONNECTED;
+    this.releaseUnauthenticated();
     this.lastSeen = this.broker.clock;
     this.scheduleTimer();
   }
@@ -148,6 +151,7 @@ export abstract class Connection extends FrameReader implements Peer, Timed {
     this.broker.counters.bytesIn += chunk.length;
     try {
       this.readFrames(chunk);
+      if (this.state <= AUTHENTICATING) this.chargeUnauthenticated();
     } catch (err) {
       this.broker.logger.error({ err, clientId: this.clientId }, 'mqtt edge failed handling a packet');
       this.kick(RC.UNSPECIFIED, 'internal_error', true);
@@ -162,6 +166,7 @@ export abstract class Connection extends FrameReader implements Peer, Timed {
     this.out = null;
     this.pending = null;
     this.resetFrames();
+    this.releaseUnauthenticated();
     this.broker.wheel.cancel(this);
     if (state === CONNECTED) {
       // No DISCONNECT was received: the will is published [MQTT-3.1.2-8].
@@ -274,6 +279,7 @@ export abstract class Connection extends FrameReader implements Peer, Timed {
     this.state = ENDING;
     this.pending = null;
     this.resetFrames();
+    this.releaseUnauthenticated();
     this.broker.wheel.cancel(this);
     if (state === CONNECTED) {
       // Will: published unless the client sent a normal DISCONNECT [MQTT-3.1.2-8], [MQTT-3.14.4-3].
@@ -289,8 +295,25 @@ export abstract class Connection extends FrameReader implements Peer, Timed {
 
   // ------------------------------------------------------------ frames: the dispatcher
 
+  /** Before CONNECT the far smaller maxConnectPacketSize: nobody is known yet to hold a large packet for. */
   protected frameLimit(): number {
-    return this.broker.limits.maxPacketSize;
+    const limits = this.broker.limits;
+    return this.state === AWAIT_CONNECT ? limits.maxConnectPacketSize : limits.maxPacketSize;
+  }
+
+  /** Before authentication: what this connection holds now (partial packet, queued packets) is charged. */
+  private chargeUnauthenticated(): void {
+    const held = this.pendingBytes + this.pendingSize;
+    const delta = held - this.unauthenticatedHeld;
+    if (delta === 0) return;
+    this.unauthenticatedHeld = held;
+    if (!this.broker.unauthenticated.change(this.remoteKey, delta)) this.shutdown('unauthenticated_memory', false);
+  }
+
+  private releaseUnauthenticated(): void {
+    if (this.unauthenticatedHeld === 0) return;
+    this.broker.unauthenticated.change(this.remoteKey, -this.unauthenticatedHeld);
+    this.unauthenticatedHeld = 0;
   }
 
   protected onFrameError(error: FrameError): void {

@@ -4,6 +4,7 @@ import { TokenBucketLimiter } from '@signet/rate-limit';
 
 import { ClusterLink, type ClusterHost } from './cluster';
 import { resolveLimits, type EdgeLimits } from './limits';
+import { UnauthenticatedBudget } from './unauthenticated-budget';
 import { innerFilter, ownPayload, type ForwardedProperties, type Message, type SubscriptionOptions } from './message';
 import { Qos0Frames } from './outbound';
 import { credentialExpired, type ConnectAuthenticator, type Principal } from './principal';
@@ -67,6 +68,8 @@ export class Broker implements SessionOwner, ClusterHost {
   private readonly recentlyRevoked: Map<string, number> | null;
   /** Remote address → open sockets from it (maxConnectionsPerIp); updated on accept and close only. */
   private readonly perAddress = new Map<string, number>();
+  /** Bytes held for connections that have not authenticated yet (maxUnauthenticatedBytes[PerIp]). */
+  readonly unauthenticated: UnauthenticatedBudget;
   /** Connect rate per remote address (before authentication) and per authenticated owner. */
   readonly ipConnectRate: TokenBucketLimiter;
   readonly identityConnectRate: TokenBucketLimiter;
@@ -108,6 +111,7 @@ export class Broker implements SessionOwner, ClusterHost {
     this.recentlyRevoked = options.revoked === undefined ? new Map() : null;
     this.revoked = options.revoked ?? this.recentlyRevoked!;
     this.wheel = new TimerWheel(this.limits.sweepIntervalMs, this.clock);
+    this.unauthenticated = new UnauthenticatedBudget(this.limits);
     this.writes = new WritePressure(this.limits, this.logger, () => this.clock, () => this.counters.slowConsumers++);
     this.ipConnectRate = new TokenBucketLimiter({ ratePerSecond: this.limits.connectRatePerIp, burst: this.limits.connectBurstPerIp });
     this.identityConnectRate = new TokenBucketLimiter({ ratePerSecond: this.limits.connectRatePerIdentity, burst: this.limits.connectBurstPerIdentity });
@@ -674,6 +678,7 @@ export class Broker implements SessionOwner, ClusterHost {
       subscriptions,
       orgs: this.orgs.size,
       connectRateBuckets: this.ipConnectRate.size + this.identityConnectRate.size,
+      unauthenticatedBytes: this.unauthenticated.total,
       remoteRoutes: this.cluster?.remoteRoutes ?? 0,
     };
   }

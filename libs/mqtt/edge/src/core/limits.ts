@@ -1,36 +1,8 @@
-import type { EdgeLimits } from '@signet/contracts';
+import { DEFAULT_EDGE_LIMITS, type EdgeLimits } from '@signet/contracts';
 
 export type { EdgeLimits };
 
-export const DEFAULT_LIMITS: Readonly<EdgeLimits> = Object.freeze({
-  maxPacketSize: 1024 * 1024,
-  connectTimeoutMs: 10_000,
-  maxKeepAliveSeconds: 65535,
-  minKeepAliveSeconds: 0,
-  maxInflight: 64,
-  maxQueuedMessages: 1000,
-  maxSessionExpirySeconds: 24 * 3600,
-  maxClientIdLength: 256,
-  maxUsernameLength: 256,
-  maxPasswordLength: 8192,
-  maxTopicLength: 1024,
-  maxTopicLevels: 64,
-  maxConnectionsPerIp: 1000,
-  connectRatePerIp: 100,
-  connectBurstPerIp: 1000,
-  connectRatePerIdentity: 20,
-  connectBurstPerIdentity: 200,
-  maxSubscriptionsPerSession: 1000,
-  maxTopicAliases: 10,
-  maxRetainedPerOrg: 100_000,
-  maxWriteBufferBytes: 4 * 1024 * 1024,
-  slowConsumerGraceMs: 10_000,
-  slowConsumerMaxBytes: 16 * 1024 * 1024,
-  maxPendingAuthBytes: 256 * 1024,
-  sweepIntervalMs: 250,
-  revokeMemoryMs: 60_000,
-  closeGraceMs: 5_000,
-});
+export const DEFAULT_LIMITS: Readonly<EdgeLimits> = DEFAULT_EDGE_LIMITS;
 
 export function resolveLimits(partial: Partial<EdgeLimits> | undefined): EdgeLimits {
   const limits: EdgeLimits = { ...DEFAULT_LIMITS, ...(partial ?? {}) };
@@ -53,6 +25,10 @@ export function resolveLimits(partial: Partial<EdgeLimits> | undefined): EdgeLim
   limits.connectBurstPerIdentity = Math.max(limits.connectBurstPerIdentity, 1);
   limits.slowConsumerGraceMs = Math.max(limits.slowConsumerGraceMs, 0);
   limits.slowConsumerMaxBytes = Math.max(limits.slowConsumerMaxBytes, limits.maxWriteBufferBytes);
+  // A CONNECT is never allowed more than any other packet; the smallest holds a header and a short client id.
+  limits.maxConnectPacketSize = Math.min(Math.max(limits.maxConnectPacketSize, 64), limits.maxPacketSize);
+  limits.maxUnauthenticatedBytesPerIp = Math.max(limits.maxUnauthenticatedBytesPerIp, limits.maxConnectPacketSize);
+  limits.maxUnauthenticatedBytes = Math.max(limits.maxUnauthenticatedBytes, limits.maxUnauthenticatedBytesPerIp);
   return limits;
 }
 

@@ -25,6 +25,8 @@ export type DisconnectReason =
   | 'protocol_error'
   | 'malformed_packet'
   | 'packet_too_large'
+  /** Unauthenticated connections of the address (or of all addresses) hold more than their byte budget. */
+  | 'unauthenticated_memory'
   | 'receive_maximum_exceeded'
   /** More than maxWriteBufferBytes waiting for longer than slowConsumerGraceMs, or above slowConsumerMaxBytes. */
   | 'slow_consumer'
@@ -101,6 +103,8 @@ export interface EdgeStats {
   slowConsumers: number;
   /** Remote addresses and identities holding a connect-rate bucket (idle ones are dropped by the sweep). */
   connectRateBuckets: number;
+  /** Bytes held for connections that have not authenticated yet; back to 0 when they authenticate or close. */
+  unauthenticatedBytes: number;
   retainedMessages: number;
   subscriptions: number;
   orgs: number;

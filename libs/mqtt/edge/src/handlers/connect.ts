@@ -128,7 +128,12 @@ export function onConnect(peer: Peer, frame: Buffer): void {
   const minKeepAlive = limits.minKeepAliveSeconds;
   // Below the minimum (0, "no keepalive", included) or above the maximum (0 included when there is one).
   const tooShort = keepalive < minKeepAlive;
-  if (tooShort || (maxKeepAlive < 65535 && (keepalive === 0 || keepalive > maxKeepAlive))) {
+  const bounded = maxKeepAlive < 65535;
+  if (!v5 && bounded && keepalive === 0 && !tooShort) {
+    // 3.1.1 cannot be told a keepalive and many clients send 0: not refused, but a silent
+    // connection is closed after 1.5 × the maximum, as if it had asked for it.
+    keepalive = maxKeepAlive;
+  } else if (tooShort || (bounded && (keepalive === 0 || keepalive > maxKeepAlive))) {
     if (!v5) {
       // 3.1.1 cannot be told another keepalive: refuse, as Mosquitto does.
       refuse(peer, 'client_id_rejected', tooShort ? 'keepalive below the edge minimum' : 'keepalive above the edge maximum');

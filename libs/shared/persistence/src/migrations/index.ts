@@ -4,6 +4,7 @@ import { IdpProviders1795910000000 } from './1795910000000-idp-providers';
 import { OrgSettings1795920000000 } from './1795920000000-org-settings';
 import { TokenRetention1795930000000 } from './1795930000000-token-retention';
 import { IdpEvents1796400000000 } from './1796400000000-idp-events';
+import { IdempotencyKeys1796500000000 } from './1796500000000-idempotency-keys';
 import { RevocationRelay1796600000000 } from './1796600000000-revocation-relay';
 
 /** Every migration in order, listed explicitly (no globs: works from ts and from dist alike). */
@@ -14,5 +15,6 @@ export const SIGNET_MIGRATIONS = [
   OrgSettings1795920000000,
   TokenRetention1795930000000,
   IdpEvents1796400000000,
+  IdempotencyKeys1796500000000,
   RevocationRelay1796600000000,
 ];
