@@ -326,9 +326,9 @@ export class TypeOrmDirectoryRepository implements DirectoryRepository {
     return this.write(async (m) => {
       if (!(await lockRow(m, 'directory_groups', orgId, id, ifVersion))) return null;
       const left: Array<{ user_name: string }> = await m.query(
-        `DELETE FROM directory_memberships dm USING directory_users u
-         WHERE dm.group_id = $1 AND u.id = dm.user_id AND NOT (dm.user_id = ANY($2::uuid[]))
-         RETURNING u.user_name`,
+        // A SELECT around the DELETE: TypeORM answers a bare DELETE … RETURNING as [rows, count].
+        `WITH gone AS (DELETE FROM directory_memberships WHERE group_id = $1 AND NOT (user_id = ANY($2::uuid[])) RETURNING user_id)
+         SELECT u.user_name FROM gone JOIN directory_users u ON u.id = gone.user_id`,
         [id, f.memberIds],
       );
       await insertMembers(m, orgId, id, f.memberIds);

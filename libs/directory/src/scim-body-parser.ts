@@ -2,7 +2,8 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 
-import { ScimError, SCIM_TYPES } from './errors';
+import { badRequest, HTTP_ERRORS } from '@signet/http';
+
 import { SCIM_CONTENT_TYPE } from './scim/scim-resources';
 
 /**
@@ -21,7 +22,8 @@ export class ScimBodyParser implements OnModuleInit {
       try {
         done(null, JSON.parse(body, (key, value: unknown) => (key === '__proto__' ? undefined : value)));
       } catch {
-        done(new ScimError(400, 'the body is not valid JSON', SCIM_TYPES.invalidSyntax), undefined);
+        // Raised before a route runs: the platform's problem mapping answers it, as for application/json.
+        done(badRequest(HTTP_ERRORS.malformedJson, 'request body is not valid JSON'), undefined);
       }
     });
   }

@@ -47,7 +47,11 @@ function normaliseOperation(raw: unknown, i: number, resource: ScimResource): Sc
   }
   if (path === undefined) {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(`Operations[${i}]: an operation without path needs an object value`);
-    return [{ op: op === 'add' ? 'add' : 'replace', value }];
+    // A dotted key (Entra: "name.givenName") sets that sub-attribute only, not the whole complex attribute.
+    const entries = Object.entries(value);
+    const whole = Object.fromEntries(entries.filter(([k]) => !k.includes('.')));
+    const parts: ScimPatchOperation[] = entries.filter(([k]) => k.includes('.')).map(([k, v]) => ({ op: 'replace', path: k, value: v }));
+    return Object.keys(whole).length > 0 ? [{ op: op === 'add' ? 'add' : 'replace', value: whole }, ...parts] : parts;
   }
   const plain = !path.includes('[') && !path.includes('.');
   if (op === 'add' && plain && !Array.isArray(resource[path]) && !Array.isArray(value)) return [{ op: 'replace', path, value }];
@@ -80,22 +84,10 @@ function booleans(value: unknown, attribute: string | undefined): unknown {
   return value;
 }
 
-/** Path-less values keyed by `urn:…:User:active` or dotted `name.givenName` (Entra) as plain nested attributes. */
+/** Path-less values keyed by `urn:…:User:active` (Entra) as plain attributes. */
 function stripSchemaKeys(value: unknown): unknown {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
-  const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(value)) {
-    const plain = stripSchema(key);
-    const dot = plain.indexOf('.');
-    if (dot > 0 && !plain.startsWith('urn:')) {
-      const parent = plain.slice(0, dot);
-      const existing = out[parent];
-      out[parent] = { ...(typeof existing === 'object' && existing !== null ? existing : {}), [plain.slice(dot + 1)]: v };
-    } else {
-      out[plain] = v;
-    }
-  }
-  return out;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [stripSchema(k), v]));
 }
 
 /** The resource after a PATCH body (normalised, then applied by scim-patch); scim-patch's errors become SCIM 400s. */

@@ -1,0 +1,2 @@
+export * from './in-memory-directory.repository';
+export * from './scim-corpus';
