@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import { Permissions, templateCovered } from '@signet/permissions';
+import { filterCovers, Permissions } from '@signet/permissions';
 import type { IssuanceGate } from '@signet/tokens';
 
 import { DIRECTORY_REPOSITORY, DirectoryRepository } from './directory.repository';
@@ -30,8 +30,8 @@ export class DirectoryIssuanceGate implements IssuanceGate {
     if (granted.publish.length === 0 && granted.subscribe.length === 0) throw directoryUserWithoutAccess();
     if (!explicit) return granted;
     const missing = [
-      ...requested.publish.filter((f) => !templateCovered(granted.publish, f, orgId)).map((f) => `publish ${f}`),
-      ...requested.subscribe.filter((f) => !templateCovered(granted.subscribe, f, orgId)).map((f) => `subscribe ${f}`),
+      ...requested.publish.filter((f) => !coveredInSameToken(granted.publish, f, orgId)).map((f) => `publish ${f}`),
+      ...requested.subscribe.filter((f) => !coveredInSameToken(granted.subscribe, f, orgId)).map((f) => `subscribe ${f}`),
     ];
     if (missing.length > 0) throw directoryPermissionExceeded(missing);
     return requested;
@@ -43,4 +43,15 @@ export function unionOf(sets: readonly Permissions[]): Permissions {
     publish: [...new Set(sets.flatMap((s) => s.publish))],
     subscribe: [...new Set(sets.flatMap((s) => s.subscribe))],
   };
+}
+
+/**
+ * Granted and requested templates end up in the same token, so a placeholder
+ * means the same value on both sides: `{user_id}` is covered by `{user_id}`,
+ * `+` or `#` (unlike a key's grant, where it names the key's own holder).
+ */
+export function coveredInSameToken(granted: readonly string[], requested: string, orgId: string): boolean {
+  const levels = (t: string) => t.split('/').map((level) => (level === '{org_id}' ? orgId : level));
+  const req = levels(requested);
+  return granted.some((g) => filterCovers(levels(g), req));
 }
