@@ -9,11 +9,14 @@ import { DIRECTORY_REPOSITORY, TypeOrmDirectoryRepository } from './directory.re
 import { ScimTokenGuard } from './guards/scim-token.guard';
 import { DirectoryController } from './http/directory.controller';
 import { ScimController } from './http/scim.controller';
+import { LDAP_REPOSITORY, TypeOrmLdapRepository } from './ldap/ldap.repository';
 import { DIRECTORY_OPTIONS, DirectoryOptions } from './options';
 import { ScimBodyParser } from './scim-body-parser';
+import { ConfigureLdapUseCase } from './usecases/configure-ldap/configure-ldap.usecase';
 import { RotateScimTokenUseCase } from './usecases/rotate-scim-token/rotate-scim-token.usecase';
 import { ScimGroupsUseCase } from './usecases/scim-groups/scim-groups.usecase';
 import { ScimUsersUseCase } from './usecases/scim-users/scim-users.usecase';
+import { SyncLdapUseCase } from './usecases/sync-ldap/sync-ldap.usecase';
 import { SetGroupPermissionsUseCase } from './usecases/set-group-permissions/set-group-permissions.usecase';
 import { UpdateDirectorySettingsUseCase } from './usecases/update-settings/update-settings.usecase';
 
@@ -28,6 +31,7 @@ import { UpdateDirectorySettingsUseCase } from './usecases/update-settings/updat
   controllers: [ScimController, DirectoryController],
   providers: [
     { provide: DIRECTORY_REPOSITORY, useClass: TypeOrmDirectoryRepository },
+    { provide: LDAP_REPOSITORY, useClass: TypeOrmLdapRepository },
     Deprovisioner,
     DirectoryIssuanceGate,
     ScimTokenGuard,
@@ -37,6 +41,8 @@ import { UpdateDirectorySettingsUseCase } from './usecases/update-settings/updat
     RotateScimTokenUseCase,
     UpdateDirectorySettingsUseCase,
     SetGroupPermissionsUseCase,
+    ConfigureLdapUseCase,
+    SyncLdapUseCase,
   ],
   exports: [DirectoryIssuanceGate],
 })

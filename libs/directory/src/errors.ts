@@ -15,6 +15,10 @@ export const DIRECTORY_ERRORS = {
   permissionExceeded: 'directory_permission_exceeded',
   groupNotFound: 'directory_group_not_found',
   invalidGroupPermission: 'invalid_group_permission',
+  /** An LDAP bind password that is empty: it would be an anonymous bind. */
+  ldapEmptyPassword: 'ldap_empty_password',
+  invalidLdapConnection: 'invalid_ldap_connection',
+  ldapNotConfigured: 'ldap_not_configured',
 } as const;
 
 export type DirectoryErrorCode = (typeof DIRECTORY_ERRORS)[keyof typeof DIRECTORY_ERRORS];
@@ -28,6 +32,8 @@ export const directoryPermissionExceeded = (missing: readonly string[]): Problem
   forbidden(DIRECTORY_ERRORS.permissionExceeded, `the user's directory groups do not grant: ${missing.join(', ')}`);
 export const groupNotFound = (): ProblemError => notFound(DIRECTORY_ERRORS.groupNotFound, 'no such directory group in this org');
 export const invalidGroupPermission = (detail: string): ProblemError => badRequest(DIRECTORY_ERRORS.invalidGroupPermission, detail);
+
+export const ldapNotConfigured = (): ProblemError => notFound(DIRECTORY_ERRORS.ldapNotConfigured, 'this org has no LDAP connection (PUT /v1/directory/ldap)');
 
 /** RFC 7644 §3.12 `scimType` values Signet answers with. */
 export const SCIM_TYPES = {

@@ -1,18 +1,22 @@
-import { Body, Controller, Param, Patch, Post, Put, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, Patch, Post, Put, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 
 import { ApiKeyGuard, ApiKeyPrincipal, CurrentApiKey, RequireScopes } from '@signet/api-keys';
 
+import { ConfigureLdapUseCase } from '../usecases/configure-ldap/configure-ldap.usecase';
 import { RotateScimTokenUseCase } from '../usecases/rotate-scim-token/rotate-scim-token.usecase';
+import { SyncLdapUseCase } from '../usecases/sync-ldap/sync-ldap.usecase';
 import { SetGroupPermissionsUseCase } from '../usecases/set-group-permissions/set-group-permissions.usecase';
 import { UpdateDirectorySettingsUseCase } from '../usecases/update-settings/update-settings.usecase';
 import {
   DirectoryGroupDto,
   DirectorySettingsDto,
   GroupPermissionsDto,
+  LdapConnectionDto,
   ScimTokenDto,
   toGroupResponse,
+  toLdapResponse,
   toSettingsResponse,
   UpdateDirectorySettingsDto,
 } from './dto';
@@ -30,6 +34,8 @@ export class DirectoryController {
     private readonly rotateToken: RotateScimTokenUseCase,
     private readonly updateSettings: UpdateDirectorySettingsUseCase,
     private readonly setPermissions: SetGroupPermissionsUseCase,
+    private readonly configureLdap: ConfigureLdapUseCase,
+    private readonly syncLdap: SyncLdapUseCase,
   ) {}
 
   @Post('scim-token')
@@ -55,5 +61,35 @@ export class DirectoryController {
   @ApiOkResponse({ type: DirectoryGroupDto })
   async permissions(@CurrentApiKey() caller: ApiKeyPrincipal, @Param('id') id: string, @Body() body: GroupPermissionsDto): Promise<DirectoryGroupDto> {
     return toGroupResponse(await this.setPermissions.execute({ orgId: caller.orgId, groupId: id, publish: body.publish, subscribe: body.subscribe }));
+  }
+
+  @Put('ldap')
+  @ApiOperation({ summary: "Set your org's LDAP connection", description: 'The bind password is write-only, sealed with the master key.' })
+  async ldap(@CurrentApiKey() caller: ApiKeyPrincipal, @Body() body: LdapConnectionDto) {
+    const saved = await this.configureLdap.execute({
+      orgId: caller.orgId,
+      url: body.url,
+      bindDn: body.bind_dn,
+      bindPassword: body.bind_password,
+      baseDn: body.base_dn,
+      userFilter: body.user_filter,
+      groupFilter: body.group_filter,
+      disabledFilter: body.disabled_filter ?? null,
+      userNameAttribute: body.user_name_attribute ?? 'uid',
+      tlsCa: body.tls_ca ?? null,
+      allowPlain: body.allow_plain ?? false,
+      maxDisableShare: body.max_disable_share ?? 0.2,
+    });
+    return toLdapResponse(saved);
+  }
+
+  @Post('ldap/sync')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Run a full LDAP sync now',
+    description: "status ok, refused (it would disable or remove more than max_disable_share of the active users) or failed; refused and failed change nothing.",
+  })
+  sync(@CurrentApiKey() caller: ApiKeyPrincipal) {
+    return this.syncLdap.execute({ orgId: caller.orgId });
   }
 }

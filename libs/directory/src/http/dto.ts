@@ -1,7 +1,9 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsArray, IsIn, IsString } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsArray, IsBoolean, IsIn, IsNumber, IsOptional, IsString, MaxLength } from 'class-validator';
 
 import type { DirectoryGroup, DirectorySettings, UnknownUserPolicy } from '../directory.repository';
+import type { LdapSyncStatus } from '../ldap/ldap-snapshot';
+import type { LdapConnection } from '../ldap/ldap.repository';
 
 /* Wire shapes of the directory admin API (/v1/directory); snake_case. The SCIM API speaks RFC 7643 instead. */
 
@@ -56,3 +58,50 @@ export const toGroupResponse = (g: DirectoryGroup): DirectoryGroupDto => ({
   permissions: { publish: g.permissions.publish, subscribe: g.permissions.subscribe },
   member_count: g.members.length,
 });
+
+export class LdapConnectionDto {
+  @ApiProperty({ example: 'ldaps://ldap.example.com:636' }) @IsString() @MaxLength(512) url!: string;
+  @ApiProperty({ example: 'cn=signet-sync,dc=example,dc=com' }) @IsString() @MaxLength(512) bind_dn!: string;
+  @ApiProperty({ description: 'Write-only; sealed with the master key. Empty is refused (it would be an anonymous bind).' })
+  @IsString()
+  @MaxLength(1024)
+  bind_password!: string;
+  @ApiProperty({ example: 'dc=example,dc=com' }) @IsString() @MaxLength(512) base_dn!: string;
+  @ApiProperty({ example: '(objectClass=inetOrgPerson)' }) @IsString() @MaxLength(1024) user_filter!: string;
+  @ApiProperty({ example: '(objectClass=groupOfNames)' }) @IsString() @MaxLength(1024) group_filter!: string;
+  @ApiPropertyOptional({ description: 'Users of user_filter that also match this are inactive.', example: '(employeeType=disabled)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  disabled_filter?: string;
+  @ApiPropertyOptional({ description: 'The attribute that becomes the userName (the user_id of tokens).', default: 'uid' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  user_name_attribute?: string;
+  @ApiPropertyOptional({ description: 'PEM of the CA to pin for ldaps://.' }) @IsOptional() @IsString() @MaxLength(16384) tls_ca?: string;
+  @ApiPropertyOptional({ description: 'Allow plain ldap:// (the password travels in the clear).', default: false })
+  @IsOptional()
+  @IsBoolean()
+  allow_plain?: boolean;
+  @ApiPropertyOptional({ description: 'A sync that would disable or remove more than this share of active users changes nothing.', default: 0.2 })
+  @IsOptional()
+  @IsNumber()
+  max_disable_share?: number;
+}
+
+export const toLdapResponse = (c: LdapConnection) => ({
+  url: c.url,
+  bind_dn: c.bindDn,
+  base_dn: c.baseDn,
+  user_filter: c.userFilter,
+  group_filter: c.groupFilter,
+  disabled_filter: c.disabledFilter,
+  user_name_attribute: c.userNameAttribute,
+  allow_plain: c.allowPlain,
+  max_disable_share: c.maxDisableShare,
+  has_tls_ca: c.tlsCa !== null,
+  last_sync: c.lastSync,
+});
+
+export const toSyncResponse = (s: LdapSyncStatus) => s;

@@ -3,7 +3,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * Directory sync (libs/directory): per-org directory settings (the SCIM bearer
  * token's hash, the unknown-user policy), directory users and groups, and
- * group memberships. A group's publish/subscribe filters are what its members'
+ * group memberships, and per-org LDAP connections. A group's publish/subscribe filters are what its members'
  * tokens may carry.
  */
 export class Directory1796200000000 implements MigrationInterface {
@@ -31,6 +31,7 @@ export class Directory1796200000000 implements MigrationInterface {
         name jsonb,
         emails jsonb NOT NULL DEFAULT '[]',
         active boolean NOT NULL DEFAULT true,
+        source varchar(8) NOT NULL DEFAULT 'scim',
         version integer NOT NULL DEFAULT 1,
         created_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now(),
@@ -48,6 +49,7 @@ export class Directory1796200000000 implements MigrationInterface {
         display_name varchar(256) NOT NULL,
         publish jsonb NOT NULL DEFAULT '[]',
         subscribe jsonb NOT NULL DEFAULT '[]',
+        source varchar(8) NOT NULL DEFAULT 'scim',
         version integer NOT NULL DEFAULT 1,
         created_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now(),
@@ -64,9 +66,30 @@ export class Directory1796200000000 implements MigrationInterface {
         CONSTRAINT fk_directory_memberships_user FOREIGN KEY (user_id) REFERENCES directory_users (id) ON DELETE CASCADE
       )`);
     await q.query(`CREATE INDEX ix_directory_memberships_user ON directory_memberships (user_id)`);
+    // One LDAP connection per org; bind_password is sealed with the master key (SecretBox).
+    await q.query(`
+      CREATE TABLE directory_ldap_connections (
+        org_id varchar(32) NOT NULL,
+        url varchar(512) NOT NULL,
+        bind_dn varchar(512) NOT NULL,
+        bind_password text NOT NULL,
+        base_dn varchar(512) NOT NULL,
+        user_filter varchar(1024) NOT NULL,
+        group_filter varchar(1024) NOT NULL,
+        disabled_filter varchar(1024),
+        user_name_attribute varchar(64) NOT NULL DEFAULT 'uid',
+        tls_ca text,
+        allow_plain boolean NOT NULL DEFAULT false,
+        max_disable_share real NOT NULL DEFAULT 0.2,
+        last_sync jsonb,
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        CONSTRAINT pk_directory_ldap_connections PRIMARY KEY (org_id),
+        CONSTRAINT fk_directory_ldap_connections_org FOREIGN KEY (org_id) REFERENCES orgs (id) ON DELETE CASCADE
+      )`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE directory_ldap_connections`);
     await q.query(`DROP TABLE directory_memberships`);
     await q.query(`DROP TABLE directory_groups`);
     await q.query(`DROP TABLE directory_users`);
