@@ -27,6 +27,20 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   ]);
 }
 
+/** The body of PUT /v1/directory/ldap for the test's slapd, as the sync account. */
+const ldapConnection = (slapd: Slapd, extra: Record<string, unknown> = {}) => ({
+  url: slapd.url,
+  bind_dn: SLAPD_SYNC.dn,
+  bind_password: SLAPD_SYNC.password,
+  base_dn: SLAPD_SUFFIX,
+  user_filter: '(objectClass=inetOrgPerson)',
+  group_filter: '(objectClass=groupOfNames)',
+  disabled_filter: '(employeeType=disabled)',
+  allow_plain: true,
+  max_disable_share: 0.2,
+  ...extra,
+});
+
 describe('directory sync (LDAP, OpenLDAP slapd) on postgres+redis', () => {
   let slapd: Slapd;
   let admin: Client;
@@ -37,18 +51,7 @@ describe('directory sync (LDAP, OpenLDAP slapd) on postgres+redis', () => {
   let endpoints: Endpoints;
   const clients: MqttClient[] = [];
 
-  const connection = (extra: Record<string, unknown> = {}) => ({
-    url: slapd.url,
-    bind_dn: SLAPD_SYNC.dn,
-    bind_password: SLAPD_SYNC.password,
-    base_dn: SLAPD_SUFFIX,
-    user_filter: '(objectClass=inetOrgPerson)',
-    group_filter: '(objectClass=groupOfNames)',
-    disabled_filter: '(employeeType=disabled)',
-    allow_plain: true,
-    max_disable_share: 0.2,
-    ...extra,
-  });
+  const connection = (extra: Record<string, unknown> = {}) => ldapConnection(slapd, extra);
   const sync = async () => {
     const res = await api.call('POST', '/v1/directory/ldap/sync');
     expect(res.status).toBe(200);
@@ -162,5 +165,50 @@ describe('directory sync (LDAP, OpenLDAP slapd) on postgres+redis', () => {
     expect(await scimUser('user21')).toBeDefined();
     const status = await api.call('PUT', '/v1/directory/ldap', connection());
     expect(status.body.last_sync).toMatchObject({ status: 'failed' });
+  });
+});
+
+describe('scheduled LDAP sync (SIGNET_LDAP_SYNC_INTERVAL_MS)', () => {
+  let slapd: Slapd;
+  let admin: Client;
+  let backend: Backend;
+  let signet: SignetProcess;
+
+  beforeAll(async () => {
+    slapd = await startSlapd();
+    admin = await slapd.admin();
+    await admin.add(dnOf('dora'), { objectClass: ['inetOrgPerson'], uid: 'dora', cn: 'dora', sn: 'dora', employeeType: 'staff' });
+    await admin.add(`cn=ops,ou=groups,${SLAPD_SUFFIX}`, { objectClass: ['groupOfNames'], cn: 'ops', member: [dnOf('dora')] });
+    backend = await realBackend('directory_ldap_schedule');
+    signet = await startSignet(backend, { SIGNET_LDAP_SYNC_INTERVAL_MS: '300' });
+  });
+
+  afterAll(async () => {
+    await admin?.unbind();
+    await signet?.close();
+    await backend?.cleanup();
+    await slapd?.stop();
+  });
+
+  it('closes the session of a user disabled in LDAP within the sync interval, without an on-demand sync', async () => {
+    const api = reach(signet).anonymous.withKey(signet.service!.bootstrap!.apiKey);
+    const scim = reach(signet).anonymous.withKey((await api.call('POST', '/v1/directory/scim-token')).body.token as string);
+    // One user: disabling them is all of the directory.
+    expect((await api.call('PUT', '/v1/directory/ldap', ldapConnection(slapd, { max_disable_share: 1 }))).status).toBe(200);
+    let groupId: string | undefined;
+    for (let i = 0; i < 50 && !groupId; i++) {
+      const groups = (await scim.call('GET', `/scim/v2/Groups?filter=${encodeURIComponent('displayName eq "ops"')}`)).body.Resources as Array<{ id: string }>;
+      groupId = groups[0]?.id;
+      if (!groupId) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(groupId).toBeDefined();
+    await api.call('PUT', `/v1/directory/groups/${groupId}/permissions`, { publish: [], subscribe: ['ops/#'] });
+    const creds = await api.issue({ user_id: 'dora' });
+    const client = await connect(brokerUrl(reach(signet).endpoints, 'tcp'), { ...creds.mqtt_credentials, protocolVersion: 5 });
+    const closed = serverClosed(client);
+    await admin.modify(dnOf('dora'), new Change({ operation: 'replace', modification: new Attribute({ type: 'employeeType', values: ['disabled'] }) }));
+    await within(closed, 5000, 'the session closing after the scheduled sync');
+    client.end(true);
+    expect((await api.call('POST', '/v1/tokens', { user_id: 'dora' })).body.code).toBe('directory_user_disabled');
   });
 });

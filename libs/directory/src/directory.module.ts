@@ -9,6 +9,7 @@ import { DIRECTORY_REPOSITORY, TypeOrmDirectoryRepository } from './directory.re
 import { ScimTokenGuard } from './guards/scim-token.guard';
 import { DirectoryController } from './http/directory.controller';
 import { ScimController } from './http/scim.controller';
+import { LdapSyncScheduler } from './ldap/ldap-sync.scheduler';
 import { LDAP_REPOSITORY, TypeOrmLdapRepository } from './ldap/ldap.repository';
 import { DIRECTORY_OPTIONS, DirectoryOptions } from './options';
 import { ScimBodyParser } from './scim-body-parser';
@@ -43,6 +44,7 @@ import { UpdateDirectorySettingsUseCase } from './usecases/update-settings/updat
     SetGroupPermissionsUseCase,
     ConfigureLdapUseCase,
     SyncLdapUseCase,
+    LdapSyncScheduler,
   ],
   exports: [DirectoryIssuanceGate],
 })

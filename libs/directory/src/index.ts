@@ -11,6 +11,7 @@ export * from './ldap/ldap-escape';
 export * from './ldap/ldap-policy';
 export * from './ldap/ldap-reader';
 export * from './ldap/ldap-snapshot';
+export * from './ldap/ldap-sync.scheduler';
 export * from './ldap/ldap.repository';
 export * from './options';
 export * from './scim-token';

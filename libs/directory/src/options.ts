@@ -4,11 +4,13 @@ import type { SignetConfig } from '@signet/config';
 export interface DirectoryOptions {
   /** Most resources in one SCIM list response (ServiceProviderConfig `filter.maxResults`). */
   scimMaxResults: number;
+  /** SIGNET_LDAP_SYNC_INTERVAL_MS: every org's LDAP connection is synced this often; 0 = only on demand. */
+  ldapSyncIntervalMs: number;
 }
 
 export const DIRECTORY_OPTIONS = Symbol('DIRECTORY_OPTIONS');
 
-// No variable of its own yet: the SCIM page size is a protocol constant advertised to the IdP.
-export function directoryOptionsFrom(_config: SignetConfig): DirectoryOptions {
-  return { scimMaxResults: 200 };
+export function directoryOptionsFrom(config: SignetConfig): DirectoryOptions {
+  // The SCIM page size is a protocol constant advertised to the IdP, not a variable.
+  return { scimMaxResults: 200, ldapSyncIntervalMs: config.directory.ldapSyncIntervalMs };
 }

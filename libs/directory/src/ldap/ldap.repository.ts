@@ -26,6 +26,8 @@ export interface LdapConnection {
 
 export interface LdapRepository {
   find(orgId: string): Promise<LdapConnection | null>;
+  /** Orgs with an LDAP connection, for the scheduled sync. */
+  orgIds(): Promise<string[]>;
   save(connection: Omit<LdapConnection, 'lastSync'>): Promise<LdapConnection>;
   recordStatus(orgId: string, status: LdapSyncStatus): Promise<void>;
   /**
@@ -38,6 +40,8 @@ export interface LdapRepository {
 }
 
 export const LDAP_REPOSITORY = Symbol('LDAP_REPOSITORY');
+
+const LDAP_SYNC_LOCK_CLASS = 0x5167_0010;
 
 interface ConnectionRow {
   org_id: string;
@@ -80,6 +84,11 @@ export class TypeOrmLdapRepository implements LdapRepository {
     return rows[0] ? toConnection(rows[0]) : null;
   }
 
+  async orgIds(): Promise<string[]> {
+    const rows: Array<{ org_id: string }> = await this.dataSource.query(`SELECT org_id FROM directory_ldap_connections ORDER BY org_id`);
+    return rows.map((r) => r.org_id);
+  }
+
   async save(c: Omit<LdapConnection, 'lastSync'>): Promise<LdapConnection> {
     await this.dataSource.query(
       `INSERT INTO directory_ldap_connections
@@ -106,6 +115,9 @@ export class TypeOrmLdapRepository implements LdapRepository {
 }
 
 async function applySnapshot(m: EntityManager, orgId: string, snapshot: LdapSnapshot, maxDisableShare: number): Promise<LdapSyncResult> {
+  // Syncs of one org (replicas, on demand beside the schedule) apply one after the other.
+  // Two-key form: its own key space, apart from the one-key ADVISORY_LOCKS of @signet/persistence.
+  await m.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [LDAP_SYNC_LOCK_CLASS, orgId]);
   const existing: Array<{ id: string; external_id: string; user_name: string; active: boolean }> = await m.query(
     `SELECT id, external_id, user_name, active FROM directory_users WHERE org_id = $1 AND source = 'ldap' FOR UPDATE`,
     [orgId],
