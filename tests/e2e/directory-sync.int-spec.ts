@@ -162,6 +162,10 @@ describe('directory sync (SCIM) on postgres+redis', () => {
       });
       expect(mapped.status).toBe(200);
       expect(mapped.body).toMatchObject({ id: groupId, member_count: 0 });
+      const listed = await api.call('GET', '/v1/directory/groups?limit=1');
+      expect(listed.body).toMatchObject({ groups: [{ id: groupId, display_name: 'Field engineers', permissions: { subscribe: ['devices/{user_id}/#', 'fleet/status'] } }] });
+      expect((await api.call('GET', '/v1/directory/groups?cursor=bogus')).body.code).toBe('invalid_cursor');
+      expect((await api.call('GET', '/v1/directory/groups?limit=0')).body.code).toBe('validation_failed');
     });
 
     it('refuses a member of no group, unknown users per the org policy, and bad group permissions', async () => {

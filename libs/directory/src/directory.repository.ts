@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 
-import { DATA_SOURCE, inTransaction, sqlState } from '@signet/persistence';
+import { DATA_SOURCE, inTransaction, KeysetPosition, sqlState } from '@signet/persistence';
 import type { Permissions } from '@signet/permissions';
 
 /** Whether tokens for users the directory does not know are refused (the default) or issued as without a directory. */
@@ -100,6 +100,8 @@ export interface DirectoryRepository {
 
   findGroup(orgId: string, id: string): Promise<DirectoryGroup | null>;
   listGroups(orgId: string, conditions: GroupCondition[], offset: number, limit: number): Promise<Page<DirectoryGroup>>;
+  /** Newest first, keyset on (created_at, id): the admin API's list. */
+  groupsAfter(orgId: string, after: KeysetPosition | undefined, limit: number): Promise<DirectoryGroup[]>;
   createGroup(orgId: string, id: string, fields: DirectoryGroupFields): Promise<DirectoryGroup>;
   /** Revokes the members who left (their permissions narrowed). */
   updateGroup(orgId: string, id: string, fields: DirectoryGroupFields, ifVersion?: number): Promise<AccessChange<DirectoryGroup> | null>;
@@ -312,6 +314,18 @@ export class TypeOrmDirectoryRepository implements DirectoryRepository {
       [...params, offset, limit],
     );
     return { total: Number(total), items: rows.map(toGroup) };
+  }
+
+  async groupsAfter(orgId: string, after: KeysetPosition | undefined, limit: number): Promise<DirectoryGroup[]> {
+    const rows: GroupRow[] = after
+      ? await this.dataSource.query(`${GROUP_SELECT} WHERE g.org_id = $1 AND (g.created_at, g.id) < ($2, $3) ORDER BY g.created_at DESC, g.id DESC LIMIT $4`, [
+          orgId,
+          after.at,
+          after.id,
+          limit,
+        ])
+      : await this.dataSource.query(`${GROUP_SELECT} WHERE g.org_id = $1 ORDER BY g.created_at DESC, g.id DESC LIMIT $2`, [orgId, limit]);
+    return rows.map(toGroup);
   }
 
   async createGroup(orgId: string, id: string, f: DirectoryGroupFields): Promise<DirectoryGroup> {

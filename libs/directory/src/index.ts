@@ -20,6 +20,8 @@ export * from './scim/scim-patch-normalise';
 export * from './scim/scim-resources';
 export * from './usecases/configure-ldap/configure-ldap.command';
 export * from './usecases/configure-ldap/configure-ldap.usecase';
+export * from './usecases/list-groups/list-groups.command';
+export * from './usecases/list-groups/list-groups.usecase';
 export * from './usecases/rotate-scim-token/rotate-scim-token.command';
 export * from './usecases/rotate-scim-token/rotate-scim-token.usecase';
 export * from './usecases/scim-groups/scim-groups.usecase';

@@ -1,19 +1,22 @@
-import { Body, Controller, HttpCode, Param, Patch, Post, Put, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Put, Query, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 
 import { ApiKeyGuard, ApiKeyPrincipal, CurrentApiKey, RequireScopes } from '@signet/api-keys';
 
 import { ConfigureLdapUseCase } from '../usecases/configure-ldap/configure-ldap.usecase';
+import { ListGroupsUseCase } from '../usecases/list-groups/list-groups.usecase';
 import { RotateScimTokenUseCase } from '../usecases/rotate-scim-token/rotate-scim-token.usecase';
 import { SyncLdapUseCase } from '../usecases/sync-ldap/sync-ldap.usecase';
 import { SetGroupPermissionsUseCase } from '../usecases/set-group-permissions/set-group-permissions.usecase';
 import { UpdateDirectorySettingsUseCase } from '../usecases/update-settings/update-settings.usecase';
 import {
   DirectoryGroupDto,
+  DirectoryGroupListDto,
   DirectorySettingsDto,
   GroupPermissionsDto,
   LdapConnectionDto,
+  ListGroupsQueryDto,
   ScimTokenDto,
   toGroupResponse,
   toLdapResponse,
@@ -36,7 +39,16 @@ export class DirectoryController {
     private readonly setPermissions: SetGroupPermissionsUseCase,
     private readonly configureLdap: ConfigureLdapUseCase,
     private readonly syncLdap: SyncLdapUseCase,
+    private readonly listGroups: ListGroupsUseCase,
   ) {}
+
+  @Get('groups')
+  @ApiOperation({ summary: "Your org's directory groups, newest first", description: 'With their permissions and member counts; keyset-paginated.' })
+  @ApiOkResponse({ type: DirectoryGroupListDto })
+  async groups(@CurrentApiKey() caller: ApiKeyPrincipal, @Query() query: ListGroupsQueryDto): Promise<DirectoryGroupListDto> {
+    const page = await this.listGroups.execute({ orgId: caller.orgId, limit: query.limit, cursor: query.cursor });
+    return { groups: page.groups.map(toGroupResponse), next_cursor: page.nextCursor };
+  }
 
   @Post('scim-token')
   @ApiOperation({ summary: 'Issue (or rotate) the SCIM token of your org', description: 'Shown once. The former token stops working at once.' })

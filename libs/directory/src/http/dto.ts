@@ -1,5 +1,7 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { IsArray, IsBoolean, IsIn, IsNumber, IsOptional, IsString, MaxLength } from 'class-validator';
+
+import { ListTokensQueryDto } from '@signet/tokens';
 
 import type { DirectoryGroup, DirectorySettings, UnknownUserPolicy } from '../directory.repository';
 import type { LdapSyncStatus } from '../ldap/ldap-snapshot';
@@ -48,6 +50,15 @@ export class DirectoryGroupDto {
   @ApiProperty() display_name!: string;
   @ApiProperty({ type: GroupPermissionsDto }) permissions!: GroupPermissionsDto;
   @ApiProperty() member_count!: number;
+}
+
+/** `limit` and `cursor`, validated as on every keyset list (the token list's fields). */
+export class ListGroupsQueryDto extends PickType(ListTokensQueryDto, ['limit', 'cursor'] as const) {}
+
+export class DirectoryGroupListDto {
+  @ApiProperty({ type: [DirectoryGroupDto] }) groups!: DirectoryGroupDto[];
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page; null on the last page' })
+  next_cursor!: string | null;
 }
 
 export const toSettingsResponse = (s: DirectorySettings): DirectorySettingsDto => ({ unknown_users: s.unknownUsers, scim_enabled: s.hasScimToken });

@@ -1,3 +1,4 @@
+import type { KeysetPosition } from '@signet/persistence';
 import type { Permissions } from '@signet/permissions';
 
 import {
@@ -113,6 +114,15 @@ export class InMemoryDirectoryRepository implements DirectoryRepository {
   async listGroups(orgId: string, conditions: GroupCondition[], offset: number, limit: number): Promise<Page<DirectoryGroup>> {
     const matches = [...this.groups.values()].filter((g) => g.orgId === orgId && conditions.every((c) => g[c.attribute] === c.value));
     return { total: matches.length, items: matches.slice(offset, offset + limit).map((g) => this.presentGroup(g)) };
+  }
+
+  async groupsAfter(orgId: string, after: KeysetPosition | undefined, limit: number): Promise<DirectoryGroup[]> {
+    const key = (g: StoredGroup) => `${g.createdAt.toISOString()}|${g.id}`;
+    return [...this.groups.values()]
+      .filter((g) => g.orgId === orgId && (!after || key(g) < `${after.at.toISOString()}|${after.id}`))
+      .sort((a, b) => (key(a) < key(b) ? 1 : -1))
+      .slice(0, limit)
+      .map((g) => this.presentGroup(g));
   }
 
   async createGroup(orgId: string, id: string, fields: DirectoryGroupFields): Promise<DirectoryGroup> {
