@@ -39,6 +39,10 @@ export default [
             { sourceTag: 'scope:tokens', onlyDependOnLibsWithTags: ['scope:tokens', 'scope:api-keys', 'scope:shared'] },
             { sourceTag: 'scope:api-keys', onlyDependOnLibsWithTags: ['scope:api-keys', 'scope:shared'] },
             {
+              sourceTag: 'scope:directory',
+              onlyDependOnLibsWithTags: ['scope:directory', 'scope:tokens', 'scope:api-keys', 'scope:shared'],
+            },
+            {
               sourceTag: 'scope:federation',
               onlyDependOnLibsWithTags: ['scope:federation', 'scope:tokens', 'scope:api-keys', 'scope:shared'],
             },

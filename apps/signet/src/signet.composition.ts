@@ -1,6 +1,7 @@
 import { ApiKeysEdgeHandlers, ApiKeysModule, apiKeysOptionsFrom, ApiKeysServiceModule, BootstrapService } from '@signet/api-keys';
 import { loadConfig, SignetConfig } from '@signet/config';
 import { apiKeysRegistration, signingKeysRegistration } from '@signet/contracts';
+import { DirectoryModule, directoryOptionsFrom } from '@signet/directory';
 import { FederationModule, federationOptionsFrom } from '@signet/federation';
 import { HealthRegistry } from '@signet/http';
 import { bannerFor, openServiceState, runProcess, SignetProcess, startEdge, startService } from '@signet/runtime';
@@ -8,7 +9,8 @@ import { SigningKeysService, TokenRetentionModule, TokensModule, tokensOptionsFr
 
 /**
  * Everything in one process, on one bus (`npm start`):
- *  - HTTP: the token API, the key API (`/v1/keys`), IdP federation, health, metrics, OpenAPI;
+ *  - HTTP: the token API, the key API (`/v1/keys`), IdP federation, directory sync (`/scim/v2`,
+ *    `/v1/directory`), health, metrics, OpenAPI;
  *  - gRPC `SigningKeys` and `ApiKeys` on one port, for edges started elsewhere;
  *  - the MQTT edge (TCP, WebSocket, and TLS/WSS when certificates are configured),
  *    reading public keys and key verdicts in-process.
@@ -18,7 +20,14 @@ export function startAllInOne(config: SignetConfig = loadConfig()): Promise<Sign
     const { state, revocations } = await openServiceState(ctx, onClose);
     const service = await startService(state, {
       title: 'Signet',
-      imports: [ApiKeysModule.forRoot(apiKeysOptionsFrom(config)), ApiKeysServiceModule, TokensModule.forRoot(tokensOptionsFrom(config)), TokenRetentionModule, FederationModule.forRoot(federationOptionsFrom(config))],
+      imports: [
+        ApiKeysModule.forRoot(apiKeysOptionsFrom(config)),
+        ApiKeysServiceModule,
+        TokensModule.forRoot(tokensOptionsFrom(config)),
+        TokenRetentionModule,
+        FederationModule.forRoot(federationOptionsFrom(config)),
+        DirectoryModule.forRoot(directoryOptionsFrom(config)),
+      ],
       bootstrap: (app) => app.get(BootstrapService).ensureBootstrap(),
       // After the edge's listeners too: a start that fails on a taken MQTT port must not use up the bootstrap key.
       deferBootstrap: true,

@@ -1,6 +1,7 @@
 import { ApiKeysModule, apiKeysOptionsFrom, BootstrapService } from '@signet/api-keys';
 import { loadConfig, SignetConfig } from '@signet/config';
 import { signingKeysRegistration } from '@signet/contracts';
+import { DirectoryModule } from '@signet/directory';
 import { bannerFor, openServiceState, runProcess, SignetProcess, startService } from '@signet/runtime';
 import { SigningKeysService, TokenRetentionModule, TokensModule, tokensOptionsFrom } from '@signet/tokens';
 
@@ -21,6 +22,8 @@ export function startTokenService(config: SignetConfig = loadConfig()): Promise<
         TokensModule.forRoot(tokensOptionsFrom(config)),
         // Only the token service prunes token data (one job per replica, serialised by an advisory lock).
         TokenRetentionModule,
+        // POST /v1/tokens applies an org's directory (its users and group permissions) here too.
+        DirectoryModule.gateOnly(),
       ],
       bootstrap: (app) => app.get(BootstrapService).ensureBootstrap(),
       grpc: (app) => {

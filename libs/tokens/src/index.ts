@@ -3,6 +3,7 @@ export * from './http/dto';
 export * from './http/jwks.controller';
 export * from './http/org-settings.controller';
 export * from './http/tokens.controller';
+export * from './issuance-gate';
 export * from './options';
 export * from './org-settings.repository';
 export * from './rate-limit/public-rate-limiter';

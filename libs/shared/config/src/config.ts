@@ -79,6 +79,7 @@ export interface SignetConfig {
   };
   /** Data lifecycle and abuse limits of the public token endpoints (see docs/tokens.md). */
   upkeep: UpkeepConfig;
+  directory: DirectoryConfig;
   /** Outbound requests to identity providers and token checks of IdP federation (`SIGNET_IDP_*`). */
   federation: FederationConfig;
   logLevel: LogLevel;
@@ -182,6 +183,16 @@ export function loadUpkeepConfig(env: Env): UpkeepConfig {
       burst: readInt(env, 'SIGNET_PUBLIC_BURST_PER_IP', 100, 1, 100_000_000),
     },
   };
+}
+
+/** Directory sync (libs/directory); kept in its own block so unrelated config additions merge cleanly. */
+export interface DirectoryConfig {
+  /** How often every org's LDAP connection is fully synced (SIGNET_LDAP_SYNC_INTERVAL_MS); 0 = only on demand. */
+  ldapSyncIntervalMs: number;
+}
+
+export function loadDirectoryConfig(env: Env): DirectoryConfig {
+  return { ldapSyncIntervalMs: readInt(env, 'SIGNET_LDAP_SYNC_INTERVAL_MS', 900_000, 0, 86_400_000) };
 }
 
 /**
@@ -294,6 +305,7 @@ export function loadConfig(env: Env = process.env): SignetConfig {
       limits: loadEdgeLimits(env),
     },
     upkeep: loadUpkeepConfig(env),
+    directory: loadDirectoryConfig(env),
     federation: loadFederationConfig(env),
     logLevel: readEnum(env, 'SIGNET_LOG_LEVEL', LOG_LEVELS, 'info'),
     logFormat: readEnum(env, 'SIGNET_LOG_FORMAT', LOG_FORMATS, 'auto'),

@@ -1,0 +1,35 @@
+import { Injectable } from '@nestjs/common';
+
+import type { ApiKeyPrincipal } from '@signet/api-keys';
+import { userIdProblem } from '@signet/credentials';
+import { RevokeTokensUseCase } from '@signet/tokens';
+
+/**
+ * Revokes every token and refresh token of directory users who lost access
+ * (deactivated, deleted, removed from a group, a group narrowed), through the
+ * token feature's user revocation: RevocationPublisher then closes their live
+ * MQTT sessions on every edge. Runs after the directory change committed, so a
+ * user is refused new tokens before the old ones die; a failure surfaces as an
+ * error to the IdP, which retries, and revoking again is harmless.
+ */
+@Injectable()
+export class Deprovisioner {
+  constructor(private readonly revokeTokens: RevokeTokensUseCase) {}
+
+  async revoke(orgId: string, userNames: readonly string[]): Promise<void> {
+    // A name that is no valid user id never got a token.
+    for (const userId of userNames.filter((n) => userIdProblem(n) === null)) await this.revokeTokens.revokeUser({ caller: directoryCaller(orgId), userId });
+  }
+}
+
+/** The user revocation takes its org from a caller; the directory acts for the whole org, as a secret key would. */
+const directoryCaller = (orgId: string): ApiKeyPrincipal => ({
+  keyId: 'directory',
+  orgId,
+  name: 'directory-sync',
+  type: 'secret',
+  scopes: [],
+  ipAllowlist: [],
+  expiresAt: null,
+  willOnRevoke: 'suppress',
+});

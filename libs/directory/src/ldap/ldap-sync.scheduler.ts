@@ -1,0 +1,60 @@
+import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import type { Logger } from 'pino';
+
+import { LOGGER } from '@signet/observability';
+
+import { DIRECTORY_OPTIONS, DirectoryOptions } from '../options';
+import { SyncLdapUseCase } from '../usecases/sync-ldap/sync-ldap.usecase';
+import { LDAP_REPOSITORY, LdapRepository } from './ldap.repository';
+
+/**
+ * Every SIGNET_LDAP_SYNC_INTERVAL_MS (0: never), a full sync of every org's
+ * LDAP connection, one org after the other; the next pass is scheduled only
+ * when this one ended, so passes never pile up. Each result is in the org's
+ * `last_sync`. Replicas serialise per org in the database (advisory lock).
+ */
+@Injectable()
+export class LdapSyncScheduler implements OnModuleInit, OnModuleDestroy {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | null = null;
+  private stopping = false;
+
+  constructor(
+    @Inject(DIRECTORY_OPTIONS) private readonly options: DirectoryOptions,
+    @Inject(LDAP_REPOSITORY) private readonly ldap: LdapRepository,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly sync: SyncLdapUseCase,
+  ) {}
+
+  onModuleInit(): void {
+    if (this.options.ldapSyncIntervalMs > 0) this.schedule();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private schedule(): void {
+    if (this.stopping) return;
+    this.timer = setTimeout(() => {
+      this.running = this.pass().finally(() => {
+        this.running = null;
+        this.schedule();
+      });
+    }, this.options.ldapSyncIntervalMs);
+    this.timer.unref();
+  }
+
+  private async pass(): Promise<void> {
+    try {
+      for (const orgId of await this.ldap.orgIds()) {
+        if (this.stopping) return;
+        await this.sync.execute({ orgId });
+      }
+    } catch (err) {
+      this.logger.warn({ err }, 'scheduled LDAP sync pass failed; retrying on the next one');
+    }
+  }
+}

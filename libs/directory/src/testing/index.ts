@@ -1,0 +1,3 @@
+export * from './in-memory-directory.repository';
+export * from './scim-corpus';
+export * from './recording-deprovisioner';

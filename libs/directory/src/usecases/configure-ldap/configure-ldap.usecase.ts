@@ -1,0 +1,25 @@
+import { Inject, Injectable } from '@nestjs/common';
+
+import { SECRET_BOX, SecretBox } from '@signet/persistence';
+
+import { checkLdapConnection } from '../../ldap/ldap-policy';
+import { LDAP_REPOSITORY, LdapConnection, LdapRepository } from '../../ldap/ldap.repository';
+import type { ConfigureLdapCommand } from './configure-ldap.command';
+
+/** The SecretBox context of an org's bind password: a sealed value copied to another org does not open. */
+export const ldapSecretContext = (orgId: string): string => `ldap:${orgId}`;
+
+/** Stores the connection with the bind password sealed with the master key. */
+@Injectable()
+export class ConfigureLdapUseCase {
+  constructor(
+    @Inject(LDAP_REPOSITORY) private readonly ldap: LdapRepository,
+    @Inject(SECRET_BOX) private readonly secretBox: SecretBox,
+  ) {}
+
+  execute(command: ConfigureLdapCommand): Promise<LdapConnection> {
+    checkLdapConnection(command);
+    const { bindPassword, ...rest } = command;
+    return this.ldap.save({ ...rest, sealedBindPassword: this.secretBox.seal(bindPassword, ldapSecretContext(command.orgId)) });
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * LDAP directory sync against a real OpenLDAP slapd (Debian's package) and the
+ * all-in-one over PostgreSQL and Redis: a full sync with paged searches (the
+ * server caps every search at 10 entries), entryUUID as external id, group
+ * permissions, a user disabled in LDAP has their live MQTT session closed after
+ * the sync, and a suspicious or failing sync changes nothing.
+ */
+import { Attribute, Change, Client, SizeLimitExceededError } from 'ldapts';
+import type { MqttClient } from 'mqtt';
+
+import type { SignetProcess } from '@signet/runtime';
+
+import { startSlapd, Slapd, SLAPD_SIZE_LIMIT, SLAPD_SUFFIX, SLAPD_SYNC } from '../../libs/directory/src/testing/slapd';
+import { TokenApi } from '../support/api';
+import { brokerUrl, connect, Endpoints, serverClosed, subscribeCodes } from '../support/mqtt';
+import { Backend, reach, realBackend, startSignet } from '../support/signet';
+
+const PEOPLE = `ou=people,${SLAPD_SUFFIX}`;
+const USERS = 25;
+const dnOf = (uid: string) => `uid=${uid},${PEOPLE}`;
+
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} not within ${ms} ms`)), ms))),
+  ]);
+}
+
+/** The body of PUT /v1/directory/ldap for the test's slapd, as the sync account. */
+const ldapConnection = (slapd: Slapd, extra: Record<string, unknown> = {}) => ({
+  url: slapd.url,
+  bind_dn: SLAPD_SYNC.dn,
+  bind_password: SLAPD_SYNC.password,
+  base_dn: SLAPD_SUFFIX,
+  user_filter: '(objectClass=inetOrgPerson)',
+  group_filter: '(objectClass=groupOfNames)',
+  disabled_filter: '(employeeType=disabled)',
+  allow_plain: true,
+  max_disable_share: 0.2,
+  ...extra,
+});
+
+describe('directory sync (LDAP, OpenLDAP slapd) on postgres+redis', () => {
+  let slapd: Slapd;
+  let admin: Client;
+  let backend: Backend;
+  let signet: SignetProcess;
+  let api: TokenApi;
+  let scim: TokenApi;
+  let endpoints: Endpoints;
+  const clients: MqttClient[] = [];
+
+  const connection = (extra: Record<string, unknown> = {}) => ldapConnection(slapd, extra);
+  const sync = async () => {
+    const res = await api.call('POST', '/v1/directory/ldap/sync');
+    expect(res.status).toBe(200);
+    return res.body as { status: string; reason?: string; counts?: Record<string, number> };
+  };
+  const setEmployeeType = (uid: string, value: string) =>
+    admin.modify(dnOf(uid), new Change({ operation: 'replace', modification: new Attribute({ type: 'employeeType', values: [value] }) }));
+  const scimUser = async (userName: string) =>
+    ((await scim.call('GET', `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`)).body.Resources as Array<Record<string, unknown>>)[0];
+
+  beforeAll(async () => {
+    slapd = await startSlapd();
+    admin = await slapd.admin();
+    for (const uid of ['alice', ...Array.from({ length: USERS - 1 }, (_, i) => `user${i}`)]) {
+      await admin.add(dnOf(uid), { objectClass: ['inetOrgPerson'], uid, cn: uid, sn: uid, mail: `${uid}@example.org`, employeeType: 'staff' });
+    }
+    // A value that needs RFC 4514 escaping in the DN, and member values in another case and spacing.
+    await admin.add(`cn=mqtt\\, users,ou=groups,${SLAPD_SUFFIX}`, {
+      objectClass: ['groupOfNames'],
+      cn: 'mqtt, users',
+      member: ['UID=alice, ou=people,dc=example,dc=org', dnOf('user0')],
+    });
+    backend = await realBackend('directory_ldap');
+    signet = await startSignet(backend);
+    ({ endpoints } = reach(signet));
+    api = reach(signet).anonymous.withKey(signet.service!.bootstrap!.apiKey);
+    const token = (await api.call('POST', '/v1/directory/scim-token')).body.token as string;
+    scim = reach(signet).anonymous.withKey(token);
+  });
+
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.end(true);
+  });
+
+  afterAll(async () => {
+    await admin?.unbind();
+    await signet?.close();
+    await backend?.cleanup();
+    await slapd?.stop();
+  });
+
+  it('refuses an empty bind password and plain ldap:// unless allowed, before any server is asked', async () => {
+    const empty = await api.call('PUT', '/v1/directory/ldap', connection({ bind_password: '' }));
+    expect(empty.status).toBe(400);
+    expect(empty.body.code).toBe('ldap_empty_password');
+    const plain = await api.call('PUT', '/v1/directory/ldap', connection({ allow_plain: false }));
+    expect(plain.body.code).toBe('invalid_ldap_connection');
+    expect((await api.call('POST', '/v1/directory/ldap/sync')).body.code).toBe('ldap_not_configured');
+  });
+
+  it('syncs every user with paged searches, and closes the session of a user disabled in LDAP', async () => {
+    const saved = await api.call('PUT', '/v1/directory/ldap', connection());
+    expect(saved.status).toBe(200);
+    expect(saved.body).not.toHaveProperty('bind_password');
+    expect(JSON.stringify(saved.body)).not.toContain(SLAPD_SYNC.password);
+
+    const first = await sync();
+    expect(first).toMatchObject({ status: 'ok', counts: { users: USERS, groups: 1, created: USERS, disabled: 0, deleted: 0 } });
+    // Without paging, the same search as the same account is refused by the server's size limit.
+    const unpaged = new Client({ url: slapd.url });
+    await unpaged.bind(SLAPD_SYNC.dn, SLAPD_SYNC.password);
+    await expect(unpaged.search(SLAPD_SUFFIX, { filter: '(objectClass=inetOrgPerson)' })).rejects.toBeInstanceOf(SizeLimitExceededError);
+    await unpaged.unbind();
+    expect(USERS).toBeGreaterThan(SLAPD_SIZE_LIMIT);
+    const alice = await scimUser('alice');
+    expect(alice).toMatchObject({ userName: 'alice', active: true, emails: [{ value: 'alice@example.org' }] });
+    expect(alice.externalId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(alice.groups).toEqual([expect.objectContaining({ display: 'mqtt, users' })]);
+
+    const groupId = (alice.groups as Array<{ value: string }>)[0].value;
+    await api.call('PUT', `/v1/directory/groups/${groupId}/permissions`, { publish: ['devices/{user_id}/#'], subscribe: ['fleet/#'] });
+    expect((await api.call('POST', '/v1/tokens', { user_id: 'user5' })).body.code).toBe('directory_user_without_access');
+
+    const creds = await api.issue({ user_id: 'alice' });
+    const client = await connect(brokerUrl(endpoints, 'tcp'), { ...creds.mqtt_credentials, protocolVersion: 5 });
+    clients.push(client);
+    expect(await subscribeCodes(client, 'fleet/eu')).toEqual([0]);
+    const closed = serverClosed(client);
+
+    await setEmployeeType('alice', 'disabled');
+    expect(await sync()).toMatchObject({ status: 'ok', counts: { disabled: 1 } });
+    await within(closed, 5000, 'the session closing after the LDAP sync');
+    expect((await api.call('POST', '/v1/tokens', { user_id: 'alice' })).body.code).toBe('directory_user_disabled');
+
+    await setEmployeeType('alice', 'staff');
+    expect((await sync()).status).toBe('ok');
+    expect((await api.call('POST', '/v1/tokens', { user_id: 'alice' })).status).toBe(201);
+  });
+
+  it('changes nothing when a sync would disable more than the allowed share, or when it fails', async () => {
+    const many = Array.from({ length: 8 }, (_, i) => `user${i}`);
+    for (const uid of many) await setEmployeeType(uid, 'disabled');
+    const refused = await sync();
+    expect(refused.status).toBe('refused');
+    expect(refused.reason).toContain(`8 of ${USERS} active users`);
+    expect((await scimUser('user0')).active).toBe(true);
+    expect((await api.call('POST', '/v1/tokens', { user_id: 'user0' })).status).toBe(201);
+    for (const uid of many) await setEmployeeType(uid, 'staff');
+
+    // Deleting one user is within the share: it is found by the full sync.
+    await admin.del(dnOf('user20'));
+    expect(await sync()).toMatchObject({ status: 'ok', counts: { deleted: 1, users: USERS - 1 } });
+    expect(await scimUser('user20')).toBeUndefined();
+
+    await api.call('PUT', '/v1/directory/ldap', connection({ bind_password: 'wrong' }));
+    await admin.del(dnOf('user21'));
+    const failed = await sync();
+    expect(failed.status).toBe('failed');
+    expect(failed.reason).toMatch(/InvalidCredentials/);
+    expect(failed.reason).not.toContain('wrong');
+    expect(await scimUser('user21')).toBeDefined();
+    const status = await api.call('PUT', '/v1/directory/ldap', connection());
+    expect(status.body.last_sync).toMatchObject({ status: 'failed' });
+  });
+});
+
+describe('scheduled LDAP sync (SIGNET_LDAP_SYNC_INTERVAL_MS)', () => {
+  let slapd: Slapd;
+  let admin: Client;
+  let backend: Backend;
+  let signet: SignetProcess;
+
+  beforeAll(async () => {
+    slapd = await startSlapd();
+    admin = await slapd.admin();
+    await admin.add(dnOf('dora'), { objectClass: ['inetOrgPerson'], uid: 'dora', cn: 'dora', sn: 'dora', employeeType: 'staff' });
+    await admin.add(`cn=ops,ou=groups,${SLAPD_SUFFIX}`, { objectClass: ['groupOfNames'], cn: 'ops', member: [dnOf('dora')] });
+    backend = await realBackend('directory_ldap_schedule');
+    signet = await startSignet(backend, { SIGNET_LDAP_SYNC_INTERVAL_MS: '300' });
+  });
+
+  afterAll(async () => {
+    await admin?.unbind();
+    await signet?.close();
+    await backend?.cleanup();
+    await slapd?.stop();
+  });
+
+  it('closes the session of a user disabled in LDAP within the sync interval, without an on-demand sync', async () => {
+    const api = reach(signet).anonymous.withKey(signet.service!.bootstrap!.apiKey);
+    // One user: disabling them is all of the directory.
+    expect((await api.call('PUT', '/v1/directory/ldap', ldapConnection(slapd, { max_disable_share: 1 }))).status).toBe(200);
+    let groupId: string | undefined;
+    for (let i = 0; i < 50 && !groupId; i++) {
+      const listed = await api.call('GET', '/v1/directory/groups');
+      groupId = (listed.body.groups as Array<{ id: string; display_name: string }>).find((g) => g.display_name === 'ops')?.id;
+      if (!groupId) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(groupId).toBeDefined();
+    await api.call('PUT', `/v1/directory/groups/${groupId}/permissions`, { publish: [], subscribe: ['ops/#'] });
+    const creds = await api.issue({ user_id: 'dora' });
+    const client = await connect(brokerUrl(reach(signet).endpoints, 'tcp'), { ...creds.mqtt_credentials, protocolVersion: 5 });
+    const closed = serverClosed(client);
+    await admin.modify(dnOf('dora'), new Change({ operation: 'replace', modification: new Attribute({ type: 'employeeType', values: ['disabled'] }) }));
+    await within(closed, 5000, 'the session closing after the scheduled sync');
+    client.end(true);
+    expect((await api.call('POST', '/v1/tokens', { user_id: 'dora' })).body.code).toBe('directory_user_disabled');
+  });
+});
