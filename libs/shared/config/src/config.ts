@@ -15,6 +15,7 @@ import {
   readUrl,
 } from './env';
 import { FederationConfig, loadFederationConfig } from './federation-config';
+import { AuthWebhooksConfig, loadAuthWebhooksConfig } from './auth-webhooks';
 import { parseTrustedProxies } from './trusted-proxies';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -79,6 +80,8 @@ export interface SignetConfig {
   upkeep: UpkeepConfig;
   /** Outbound requests to identity providers and token checks of IdP federation (`SIGNET_IDP_*`). */
   federation: FederationConfig;
+  /** Outbound calls to org auth webhooks (`SIGNET_WEBHOOK_*`). */
+  authWebhooks: AuthWebhooksConfig;
   logLevel: LogLevel;
   /** SIGNET_LOG_FORMAT: JSON lines, human lines, or (auto) human on a terminal and JSON otherwise. */
   logFormat: (typeof LOG_FORMATS)[number];
@@ -275,6 +278,7 @@ export function loadConfig(env: Env = process.env): SignetConfig {
     },
     upkeep: loadUpkeepConfig(env),
     federation: loadFederationConfig(env),
+    authWebhooks: loadAuthWebhooksConfig(env),
     logLevel: readEnum(env, 'SIGNET_LOG_LEVEL', LOG_LEVELS, 'info'),
     logFormat: readEnum(env, 'SIGNET_LOG_FORMAT', LOG_FORMATS, 'auto'),
   };

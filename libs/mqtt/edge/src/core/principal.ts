@@ -8,7 +8,7 @@ import type { PermissionSet } from '@signet/permissions';
 export interface Principal {
   /** What a revocation names: a token's jti (`tok_…`) or an API key id. */
   credentialId: string;
-  kind: 'token' | 'api_key';
+  kind: 'token' | 'api_key' | 'webhook';
   orgId: string;
   /** The user id for tokens, the service name for API keys. */
   subject: string;
