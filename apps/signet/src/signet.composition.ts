@@ -1,4 +1,5 @@
 import { ApiKeysEdgeHandlers, ApiKeysModule, apiKeysOptionsFrom, ApiKeysServiceModule, BootstrapService } from '@signet/api-keys';
+import { AuthWebhookChanges, AuthWebhooksEdgeHandlers, AuthWebhooksModule, authWebhooksOptionsFrom } from '@signet/auth-webhooks';
 import { loadConfig, SignetConfig } from '@signet/config';
 import { apiKeysRegistration, signingKeysRegistration } from '@signet/contracts';
 import { FederationModule, federationOptionsFrom } from '@signet/federation';
@@ -8,7 +9,8 @@ import { SigningKeysService, TokenRetentionModule, TokensModule, tokensOptionsFr
 
 /**
  * Everything in one process, on one bus (`npm start`):
- *  - HTTP: the token API, the key API (`/v1/keys`), IdP federation, health, metrics, OpenAPI;
+ *  - HTTP: the token API, the key API (`/v1/keys`), IdP federation, auth webhooks and the
+ *    authenticator chain, health, metrics, OpenAPI;
  *  - gRPC `SigningKeys` and `ApiKeys` on one port, for edges started elsewhere;
  *  - the MQTT edge (TCP, WebSocket, and TLS/WSS when certificates are configured),
  *    reading public keys and key verdicts in-process.
@@ -18,7 +20,7 @@ export function startAllInOne(config: SignetConfig = loadConfig()): Promise<Sign
     const { state, revocations } = await openServiceState(ctx, onClose);
     const service = await startService(state, {
       title: 'Signet',
-      imports: [ApiKeysModule.forRoot(apiKeysOptionsFrom(config)), ApiKeysServiceModule, TokensModule.forRoot(tokensOptionsFrom(config)), TokenRetentionModule, FederationModule.forRoot(federationOptionsFrom(config))],
+      imports: [ApiKeysModule.forRoot(apiKeysOptionsFrom(config)), ApiKeysServiceModule, TokensModule.forRoot(tokensOptionsFrom(config)), TokenRetentionModule, FederationModule.forRoot(federationOptionsFrom(config)), AuthWebhooksModule.forRoot(authWebhooksOptionsFrom(config))],
       bootstrap: (app) => app.get(BootstrapService).ensureBootstrap(),
       grpc: (app) => {
         const signingKeys = app.get(SigningKeysService);
@@ -34,8 +36,12 @@ export function startAllInOne(config: SignetConfig = loadConfig()): Promise<Sign
       seed: () => revocations.listActive(Date.now()),
       // In-process: no gRPC hop between the edge and the key service.
       apiKeys: service.app.get(ApiKeysEdgeHandlers),
+      // In-process too: org chains and webhook verdicts without a gRPC hop.
+      webhooks: service.app.get(AuthWebhooksEdgeHandlers),
     });
     onClose(() => edge.close());
+    const unwatch = service.app.get(AuthWebhookChanges).onChange((orgId) => edge.orgAuthChanged(orgId));
+    onClose(async () => unwatch());
     service.app.get(HealthRegistry).register('mqtt_edge', () => ({ ok: !state.bus.health().stale }));
     const ports = {
       http: service.httpPort,

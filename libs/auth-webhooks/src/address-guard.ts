@@ -1,4 +1,4 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
 
 /**
@@ -59,8 +59,9 @@ type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | Look
  * to a public address at registration and to 127.0.0.1 later is still refused.
  */
 export function guardedLookup(allowPrivate: boolean) {
-  return (hostname: string, options: { family?: number; all?: boolean }, callback: LookupCallback): void => {
-    dnsLookup(hostname, { family: options.family ?? 0, all: true }, (err, addresses) => {
+  return (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
+    const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : (options.family ?? 0);
+    dnsLookup(hostname, { family, all: true }, (err, addresses) => {
       if (err) return callback(err, []);
       const refused = allowPrivate ? undefined : addresses.find((a) => isRefusedAddress(a.address));
       if (refused) return callback(new RefusedAddressError(`webhook host resolves to a refused address`), []);

@@ -1,0 +1,211 @@
+/**
+ * Auth webhooks and the authenticator chain, end to end: the all-in-one on
+ * the machine's PostgreSQL and Redis, a real HTTP receiver on loopback (the
+ * operator allows HTTP and loopback for it), devices connecting with the real
+ * `mqtt` client.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+import type { MqttClient } from 'mqtt';
+import { Webhook } from 'standardwebhooks';
+
+import type { SignetProcess } from '@signet/runtime';
+
+import { TokenApi } from '../support/api';
+import { brokerUrl, connect, publishCode, refusalCode, serverClosed, subscribeCodes } from '../support/mqtt';
+import { Backend, reach, realBackend, startSignet } from '../support/signet';
+
+jest.setTimeout(60_000);
+
+const CONNECT_TIMEOUT_MS = 3000;
+const WEBHOOK_TIMEOUT_MS = 800;
+
+interface Call {
+  body: Record<string, unknown>;
+  verified: boolean;
+}
+
+describe('auth webhooks (all-in-one, PostgreSQL + Redis, real receiver, real mqtt client)', () => {
+  let backend: Backend;
+  let signet: SignetProcess;
+  let admin: TokenApi;
+  let orgId: string;
+  let url: string;
+  let server: Server;
+  const sockets = new Set<Socket>();
+  let secret = '';
+  const calls: Call[] = [];
+
+  /** The receiver's policy: by username. */
+  const decide = (body: Record<string, unknown>, res: ServerResponse) => {
+    const [name] = String(body['username']).split('@');
+    const answer = (value: unknown) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(value));
+    };
+    if (name === 'hang') return; // never answers
+    if (name === 'broken') return res.writeHead(500).end();
+    if (name === 'stranger') return answer({ result: 'ignore' });
+    if (body['password'] !== 'let-me-in') return answer({ result: 'deny' });
+    if (name === 'short') return answer({ result: 'allow', permissions: { publish: ['devices/{client_id}/#'] }, expire_at: Math.floor(Date.now() / 1000) + 2 });
+    answer({ result: 'allow', permissions: { publish: ['devices/{client_id}/#'], subscribe: ['devices/{client_id}/#'] }, cache_seconds: 60 });
+  };
+
+  beforeAll(async () => {
+    server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
+        let verified = false;
+        try {
+          new Webhook(secret).verify(raw, req.headers as Record<string, string>);
+          verified = true;
+        } catch {
+          verified = false;
+        }
+        const body = JSON.parse(raw) as Record<string, unknown>;
+        calls.push({ body, verified });
+        if (!verified) return res.writeHead(401).end();
+        decide(body, res);
+      });
+    });
+    server.on('connection', (s) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mqtt-auth`;
+    backend = await realBackend('authwh');
+    signet = await startSignet(backend, {
+      SIGNET_WEBHOOK_ALLOW_HTTP: 'true',
+      SIGNET_WEBHOOK_ALLOW_PRIVATE: 'true',
+      SIGNET_WEBHOOK_TIMEOUT_MS: String(WEBHOOK_TIMEOUT_MS),
+      SIGNET_MQTT_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS),
+    });
+    admin = reach(signet).anonymous.withKey(signet.service!.bootstrap!.apiKey);
+    orgId = signet.service!.bootstrap!.orgId;
+  });
+
+  afterAll(async () => {
+    await signet?.close();
+    await backend?.cleanup();
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  const mqttUrl = () => brokerUrl(reach(signet).endpoints, 'tcp');
+  const device = (name: string, password: string, clientId = name) => ({ username: `${name}@${orgId}`, password, clientId, protocolVersion: 5 as const });
+
+  it('refuses a non-https URL unless allowed, and a chain with unknown steps', async () => {
+    const bad = await admin.call('PUT', '/v1/auth-webhook', { url: 'ftp://example.com/x' });
+    expect(bad.status).toBe(400);
+    expect(bad.body['code']).toBe('invalid_webhook_url');
+    const chain = await admin.call('PUT', '/v1/authenticator-chain', { steps: ['token', 'carrier_pigeon'] });
+    expect(chain.status).toBe(400);
+    expect(chain.body['code']).toBe('invalid_authenticator_chain');
+    const missing = await admin.call('GET', '/v1/auth-webhook');
+    expect(missing.status).toBe(404);
+    expect(missing.body['code']).toBe('webhook_not_found');
+  });
+
+  it('before any chain is set, the default chain decides and a webhook is never called', async () => {
+    const current = await admin.call('GET', '/v1/authenticator-chain');
+    expect(current.body).toEqual({ steps: ['token', 'api_key'], is_default: true });
+    await expect(refusalCode(mqttUrl(), device('dev-1', 'let-me-in'))).resolves.toBe(0x86);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('registers the webhook (secret once) and a chain that asks it', async () => {
+    const put = await admin.call('PUT', '/v1/auth-webhook', { url });
+    expect(put.status).toBe(200);
+    secret = String(put.body['secret']);
+    expect(secret).toMatch(/^whsec_/);
+    const get = await admin.call('GET', '/v1/auth-webhook');
+    expect(get.body).toMatchObject({ url, fail_mode: 'deny', send_password: false });
+    expect(get.body).not.toHaveProperty('secret');
+    // The receiver checks passwords, so this org opts in to send them.
+    expect((await admin.call('PUT', '/v1/auth-webhook', { url, send_password: true })).body).not.toHaveProperty('secret');
+    const chain = await admin.call('PUT', '/v1/authenticator-chain', { steps: ['token', 'webhook'] });
+    expect(chain.body).toEqual({ steps: ['token', 'webhook'], is_default: false });
+  });
+
+  it('a webhook-authenticated device publishes inside its permissions and is refused outside them', async () => {
+    const client: MqttClient = await connect(mqttUrl(), device('dev-1', 'let-me-in'));
+    try {
+      await expect(publishCode(client, 'devices/dev-1/temp', '21.5')).resolves.toBe(0);
+      await expect(publishCode(client, 'devices/dev-2/temp', '99')).resolves.toBe(0x87);
+      await expect(subscribeCodes(client, 'devices/dev-1/#', 1)).resolves.toEqual([1]);
+      await expect(subscribeCodes(client, 'devices/#', 1)).resolves.toEqual([0x87]);
+    } finally {
+      client.end(true);
+    }
+    const call = calls.at(-1)!;
+    expect(call.verified).toBe(true);
+    expect(call.body).toMatchObject({ event: 'client.connect', client_id: 'dev-1', username: `dev-1@${orgId}`, password: 'let-me-in', protocol_version: 5, listener: 'mqtt' });
+  });
+
+  it('a cached allow answers a reconnect without calling the webhook', async () => {
+    const before = calls.length;
+    const client = await connect(mqttUrl(), device('dev-1', 'let-me-in'));
+    client.end(true);
+    expect(calls.length).toBe(before);
+  });
+
+  it('a deny is CONNACK 0x86; an ignore passes to the end of the chain, which denies', async () => {
+    await expect(refusalCode(mqttUrl(), device('dev-3', 'wrong'))).resolves.toBe(0x86);
+    await expect(refusalCode(mqttUrl(), device('stranger', 'let-me-in'))).resolves.toBe(0x86);
+  });
+
+  it('tokens still connect through the token step', async () => {
+    const creds = await admin.issue({ user_id: 'user_a', permissions: { publish: ['users/{user_id}/#'] } });
+    const client = await connect(mqttUrl(), { ...creds.mqtt_credentials, protocolVersion: 5 });
+    client.end(true);
+  });
+
+  it('a hanging webhook gives CONNACK 0x88 (never 0x87) within the CONNECT timeout; a 500 too', async () => {
+    const started = Date.now();
+    await expect(refusalCode(mqttUrl(), device('hang', 'let-me-in'))).resolves.toBe(0x88);
+    expect(Date.now() - started).toBeLessThan(CONNECT_TIMEOUT_MS);
+    await expect(refusalCode(mqttUrl(), device('broken', 'let-me-in'))).resolves.toBe(0x88);
+  });
+
+  it('fail mode ignore hands a failed webhook to the next step', async () => {
+    await admin.call('PUT', '/v1/auth-webhook', { url, fail_mode: 'ignore' });
+    await admin.call('PUT', '/v1/authenticator-chain', { steps: ['webhook', 'token'] });
+    // The webhook cannot answer; the token step then decides (this is no token): 0x86, not 0x88.
+    await expect(refusalCode(mqttUrl(), device('broken', 'let-me-in'))).resolves.toBe(0x86);
+    await admin.call('PUT', '/v1/auth-webhook', { url, fail_mode: 'deny' });
+  });
+
+  it('expire_at closes the session with DISCONNECT 0xA0', async () => {
+    const client = await connect(mqttUrl(), device('short', 'let-me-in'));
+    await expect(serverClosed(client)).resolves.toEqual({ reasonCode: 0xa0 });
+  });
+
+  it('rotation: calls carry both signatures, each verifies', async () => {
+    const old = secret;
+    const rotated = await admin.call('POST', '/v1/auth-webhook/rotate-secret', {});
+    expect(rotated.status).toBe(200);
+    const next = String(rotated.body['secret']);
+    expect(next).not.toBe(old);
+    expect(rotated.body['previous_secret_valid_until']).toEqual(expect.any(String));
+    // The receiver still holds the old secret: it keeps verifying until it switches.
+    const client = await connect(mqttUrl(), device('dev-9', 'let-me-in'));
+    client.end(true);
+    expect(calls.at(-1)!.verified).toBe(true);
+    secret = next;
+    const again = await connect(mqttUrl(), device('dev-10', 'let-me-in'));
+    again.end(true);
+    expect(calls.at(-1)!.verified).toBe(true);
+  });
+
+  it('counts each decision by its deciding step', async () => {
+    const res = await fetch(`http://127.0.0.1:${signet.ports.http}/metrics`);
+    const text = await res.text();
+    expect(text).toMatch(/signet_mqtt_auth_decisions_total\{step="webhook",result="allow"\} [1-9]/);
+    expect(text).toMatch(/signet_mqtt_auth_decisions_total\{step="end_of_chain",result="bad_credentials"\} [1-9]/);
+    expect(text).toMatch(/signet_mqtt_auth_decisions_total\{step="webhook",result="server_unavailable"\} [1-9]/);
+  });
+});
