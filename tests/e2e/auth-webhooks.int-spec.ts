@@ -4,79 +4,31 @@
  * operator allows HTTP and loopback for it), devices connecting with the real
  * `mqtt` client.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-
 import type { MqttClient } from 'mqtt';
-import { Webhook } from 'standardwebhooks';
 
 import type { SignetProcess } from '@signet/runtime';
 
 import { TokenApi } from '../support/api';
 import { brokerUrl, connect, publishCode, refusalCode, serverClosed, subscribeCodes } from '../support/mqtt';
 import { Backend, reach, realBackend, startSignet } from '../support/signet';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 jest.setTimeout(60_000);
 
 const CONNECT_TIMEOUT_MS = 3000;
 const WEBHOOK_TIMEOUT_MS = 800;
 
-interface Call {
-  body: Record<string, unknown>;
-  verified: boolean;
-}
-
 describe('auth webhooks (all-in-one, PostgreSQL + Redis, real receiver, real mqtt client)', () => {
   let backend: Backend;
   let signet: SignetProcess;
   let admin: TokenApi;
   let orgId: string;
+  let rx: WebhookReceiver;
   let url: string;
-  let server: Server;
-  const sockets = new Set<Socket>();
-  let secret = '';
-  const calls: Call[] = [];
-
-  /** The receiver's policy: by username. */
-  const decide = (body: Record<string, unknown>, res: ServerResponse) => {
-    const [name] = String(body['username']).split('@');
-    const answer = (value: unknown) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(value));
-    };
-    if (name === 'hang') return; // never answers
-    if (name === 'broken') return res.writeHead(500).end();
-    if (name === 'stranger') return answer({ result: 'ignore' });
-    if (body['password'] !== 'let-me-in') return answer({ result: 'deny' });
-    if (name === 'short') return answer({ result: 'allow', permissions: { publish: ['devices/{client_id}/#'] }, expire_at: Math.floor(Date.now() / 1000) + 2 });
-    answer({ result: 'allow', permissions: { publish: ['devices/{client_id}/#'], subscribe: ['devices/{client_id}/#'] }, cache_seconds: 60 });
-  };
 
   beforeAll(async () => {
-    server = createServer((req: IncomingMessage, res: ServerResponse) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const raw = Buffer.concat(chunks).toString('utf8');
-        let verified = false;
-        try {
-          new Webhook(secret).verify(raw, req.headers as Record<string, string>);
-          verified = true;
-        } catch {
-          verified = false;
-        }
-        const body = JSON.parse(raw) as Record<string, unknown>;
-        calls.push({ body, verified });
-        if (!verified) return res.writeHead(401).end();
-        decide(body, res);
-      });
-    });
-    server.on('connection', (s) => {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mqtt-auth`;
+    rx = await startWebhookReceiver();
+    url = rx.url;
     backend = await realBackend('authwh');
     signet = await startSignet(backend, {
       SIGNET_WEBHOOK_ALLOW_HTTP: 'true',
@@ -91,8 +43,7 @@ describe('auth webhooks (all-in-one, PostgreSQL + Redis, real receiver, real mqt
   afterAll(async () => {
     await signet?.close();
     await backend?.cleanup();
-    for (const s of sockets) s.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await rx?.close();
   });
 
   const mqttUrl = () => brokerUrl(reach(signet).endpoints, 'tcp');
@@ -114,14 +65,14 @@ describe('auth webhooks (all-in-one, PostgreSQL + Redis, real receiver, real mqt
     const current = await admin.call('GET', '/v1/authenticator-chain');
     expect(current.body).toEqual({ steps: ['token', 'api_key'], is_default: true });
     await expect(refusalCode(mqttUrl(), device('dev-1', 'let-me-in'))).resolves.toBe(0x86);
-    expect(calls).toHaveLength(0);
+    expect(rx.calls).toHaveLength(0);
   });
 
   it('registers the webhook (secret once) and a chain that asks it', async () => {
     const put = await admin.call('PUT', '/v1/auth-webhook', { url });
     expect(put.status).toBe(200);
-    secret = String(put.body['secret']);
-    expect(secret).toMatch(/^whsec_/);
+    rx.secret = String(put.body['secret']);
+    expect(rx.secret).toMatch(/^whsec_/);
     const get = await admin.call('GET', '/v1/auth-webhook');
     expect(get.body).toMatchObject({ url, fail_mode: 'deny', send_password: false });
     expect(get.body).not.toHaveProperty('secret');
@@ -141,16 +92,16 @@ describe('auth webhooks (all-in-one, PostgreSQL + Redis, real receiver, real mqt
     } finally {
       client.end(true);
     }
-    const call = calls.at(-1)!;
+    const call = rx.calls.at(-1)!;
     expect(call.verified).toBe(true);
     expect(call.body).toMatchObject({ event: 'client.connect', client_id: 'dev-1', username: `dev-1@${orgId}`, password: 'let-me-in', protocol_version: 5, listener: 'mqtt' });
   });
 
   it('a cached allow answers a reconnect without calling the webhook', async () => {
-    const before = calls.length;
+    const before = rx.calls.length;
     const client = await connect(mqttUrl(), device('dev-1', 'let-me-in'));
     client.end(true);
-    expect(calls.length).toBe(before);
+    expect(rx.calls.length).toBe(before);
   });
 
   it('a deny is CONNACK 0x86; an ignore passes to the end of the chain, which denies', async () => {
@@ -185,7 +136,7 @@ describe('auth webhooks (all-in-one, PostgreSQL + Redis, real receiver, real mqt
   });
 
   it('rotation: calls carry both signatures, each verifies', async () => {
-    const old = secret;
+    const old = rx.secret;
     const rotated = await admin.call('POST', '/v1/auth-webhook/rotate-secret', {});
     expect(rotated.status).toBe(200);
     const next = String(rotated.body['secret']);
@@ -194,11 +145,11 @@ describe('auth webhooks (all-in-one, PostgreSQL + Redis, real receiver, real mqt
     // The receiver still holds the old secret: it keeps verifying until it switches.
     const client = await connect(mqttUrl(), device('dev-9', 'let-me-in'));
     client.end(true);
-    expect(calls.at(-1)!.verified).toBe(true);
-    secret = next;
+    expect(rx.calls.at(-1)!.verified).toBe(true);
+    rx.secret = next;
     const again = await connect(mqttUrl(), device('dev-10', 'let-me-in'));
     again.end(true);
-    expect(calls.at(-1)!.verified).toBe(true);
+    expect(rx.calls.at(-1)!.verified).toBe(true);
   });
 
   it('counts each decision by its deciding step', async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Env } from '@signet/config';
 
 export const ROOT = join(__dirname, '..', '..');
-export type AppName = 'signet' | 'token-service' | 'mqtt-edge' | 'apikey-service' | 'idp-federation';
+export type AppName = 'signet' | 'token-service' | 'mqtt-edge' | 'apikey-service' | 'idp-federation' | 'auth-webhooks';
 export const appEntry = (app: AppName) => join(ROOT, 'dist', 'apps', app, 'src', 'main.js');
 
 /** A Signet app running as its own OS process (built by `npm run build`). */
