@@ -1,7 +1,7 @@
 import type { WebhookAuthorizer, WebhookConnectRequest, WebhookVerdict } from '@signet/contracts';
 import type { AuthResult, ConnectRequest } from '@signet/mqtt-edge';
 
-import { AuthenticatorChain, type ChainDecision, type ChainStep, type ChainStepName, credentialStep, isApiKeyPassword, isTokenPassword, NOT_MINE } from './chain';
+import { AuthenticatorChain, type ChainDecision, type ChainStep, type ChainStepName, credentialStep, FailedConnectThrottle, isApiKeyPassword, isTokenPassword, NOT_MINE } from './chain';
 import { WebhookStep, webhookCredentialId } from './webhook-step';
 
 const ORG = 'org_aaaaaaaaaaaa';
@@ -153,5 +153,52 @@ describe('WebhookStep', () => {
     now += 5001;
     await s.decide(req('pw'), ORG);
     expect(auth.calls).toHaveLength(2);
+  });
+});
+
+describe('FailedConnectThrottle in the chain (every credential kind)', () => {
+  let now = 0;
+  const build = () => {
+    const keyCalls: string[] = [];
+    const token = step('token', (r) => (r.password?.toString() === 'tkn_valid' ? allow('t') : { ok: false, reason: 'bad_credentials' }));
+    const webhook = step('webhook', (r) => (keyCalls.push(r.password!.toString()), r.password?.toString() === 'right' ? allow('w') : { ok: false, reason: 'bad_credentials' }));
+    const chain = new AuthenticatorChain({
+      steps: [
+        credentialStep('token', { authenticate: (r) => token.decide(r, ORG) as AuthResult }, isTokenPassword, true),
+        webhook,
+      ],
+      source: { chainFor: async () => ['token', 'webhook'] },
+      throttle: new FailedConnectThrottle({ maxFailures: 3, windowMs: 60_000, now: () => now }),
+    });
+    return { chain, keyCalls };
+  };
+  const from = (password: string, address: string) => ({ ...req(password), remoteAddress: address });
+
+  it('after maxFailures from an address, its guesses are refused (0x88) without asking the remote step', async () => {
+    const { chain, keyCalls } = build();
+    for (let i = 0; i < 3; i++) expect(await chain.authenticate(from(`guess${i}`, '198.51.100.1'))).toMatchObject({ reason: 'bad_credentials' });
+    expect(keyCalls).toHaveLength(3);
+    expect(await chain.authenticate(from('guess4', '198.51.100.1'))).toMatchObject({ ok: false, reason: 'server_unavailable' });
+    expect(keyCalls).toHaveLength(3);
+    // Forged tkn_ count the same.
+    expect(await chain.authenticate(from('tkn_forged', '198.51.100.1'))).toMatchObject({ ok: false, reason: 'server_unavailable' });
+    // Other addresses are not affected.
+    expect(await chain.authenticate(from('right', '198.51.100.2'))).toMatchObject({ ok: true });
+    // The window ends.
+    now += 60_000;
+    expect(await chain.authenticate(from('right', '198.51.100.1'))).toMatchObject({ ok: true });
+  });
+
+  it('does not lock out a victim behind the same address: known-good credentials and valid tokens still connect', async () => {
+    const { chain, keyCalls } = build();
+    expect(await chain.authenticate(from('right', '198.51.100.9'))).toMatchObject({ ok: true });
+    for (let i = 0; i < 5; i++) await chain.authenticate(from(`guess${i}`, '198.51.100.9'));
+    // Throttled: a new guess does not reach the webhook...
+    const calls = keyCalls.length;
+    expect(await chain.authenticate(from('guess-new', '198.51.100.9'))).toMatchObject({ reason: 'server_unavailable' });
+    expect(keyCalls.length).toBe(calls);
+    // ...but the credential accepted before still connects.
+    expect(await chain.authenticate(from('right', '198.51.100.9'))).toMatchObject({ ok: true });
+    expect(await chain.authenticate(from('tkn_valid', '198.51.100.9'))).toMatchObject({ ok: true });
   });
 });

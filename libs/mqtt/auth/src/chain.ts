@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 
 import { parseMqttUsername } from '@signet/credentials';
@@ -21,6 +22,12 @@ export type StepAnswer = AuthResult | typeof NOT_MINE;
 /** One way of deciding a CONNECT: allow (a principal with permissions and expiry), deny, or not mine. */
 export interface ChainStep {
   readonly name: ChainStepName;
+  /**
+   * Decided in memory from what the credential carries (a `tkn_` signature), with no
+   * guessable secret behind it: still run for a throttled address, so a victim sharing
+   * the attacker's address connects with a valid token.
+   */
+  readonly local?: boolean;
   decide(request: ConnectRequest, orgId: string | null): StepAnswer | Promise<StepAnswer>;
 }
 
@@ -31,8 +38,8 @@ export interface ChainSource {
 
 export interface ChainDecision {
   orgId: string | null;
-  /** The step that answered; `end_of_chain` when every step passed. */
-  step: ChainStepName | 'end_of_chain';
+  /** The step that answered; `end_of_chain` when every step passed; `throttle` when the address was throttled. */
+  step: ChainStepName | 'end_of_chain' | 'throttle';
   result: AuthResult;
 }
 
@@ -43,6 +50,8 @@ export interface AuthenticatorChainOptions {
   /** How long an org's chain is trusted before asking the source again (a change made in-process invalidates at once). */
   cacheMs?: number;
   cacheSize?: number;
+  /** Failed CONNECTs throttled per address (issue 18, finding 8); absent: none. */
+  throttle?: FailedConnectThrottle;
   /** Every decision, for metrics and logs (never credentials). */
   decided?: (decision: ChainDecision) => void;
   /** The source failed: the default chain answers, and this is told why. */
@@ -71,6 +80,8 @@ export class AuthenticatorChain implements ConnectAuthenticator {
 
   authenticate(request: ConnectRequest): AuthResult | Promise<AuthResult> {
     const orgId = request.username ? (parseMqttUsername(request.username)?.orgId ?? null) : null;
+    const throttle = this.options.throttle;
+    if (throttle?.enabled && throttle.throttled(request)) return this.throttled(request, orgId);
     if (orgId === null || !this.options.source) return this.run(this.defaultSteps, 0, request, orgId);
     const cached = this.chains.get(orgId);
     if (cached) return this.run(cached, 0, request, orgId);
@@ -94,14 +105,26 @@ export class AuthenticatorChain implements ConnectAuthenticator {
       const step = steps[i]!;
       const answer = step.decide(request, orgId);
       if (answer instanceof Promise) {
-        return answer.then((a) => (a === NOT_MINE ? this.run(steps, i + 1, request, orgId) : this.done(orgId, step.name, a)));
+        return answer.then((a) => (a === NOT_MINE ? this.run(steps, i + 1, request, orgId) : this.done(request, orgId, step.name, a)));
       }
-      if (answer !== NOT_MINE) return this.done(orgId, step.name, answer);
+      if (answer !== NOT_MINE) return this.done(request, orgId, step.name, answer);
     }
-    return this.done(orgId, 'end_of_chain', { ok: false, reason: 'bad_credentials', detail: 'no step of the chain accepted the credential' });
+    return this.done(request, orgId, 'end_of_chain', { ok: false, reason: 'bad_credentials', detail: 'no step of the chain accepted the credential' });
   }
 
-  private done(orgId: string | null, step: ChainDecision['step'], result: AuthResult): AuthResult {
+  /** Only the local steps of the org's chain run; anything they do not allow is refused as throttled. */
+  private async throttled(request: ConnectRequest, orgId: string | null): Promise<AuthResult> {
+    const steps = orgId === null || !this.options.source ? this.defaultSteps : (this.chains.get(orgId) ?? (await this.load(orgId)));
+    for (const step of steps) {
+      if (!step.local) continue;
+      const answer = await step.decide(request, orgId);
+      if (answer !== NOT_MINE && answer.ok) return this.done(request, orgId, step.name, answer);
+    }
+    return this.done(request, orgId, 'throttle', { ok: false, reason: 'server_unavailable', detail: 'too many failed CONNECTs from this address; throttled' });
+  }
+
+  private done(request: ConnectRequest, orgId: string | null, step: ChainDecision['step'], result: AuthResult): AuthResult {
+    if (step !== 'throttle' && this.options.throttle?.enabled) this.options.throttle.record(request, result);
     this.options.decided?.({ orgId, step, result });
     return result;
   }
@@ -152,6 +175,72 @@ export function credentialStep(
   name: ChainStepName,
   authenticator: ConnectAuthenticator,
   mine: (password: Buffer | undefined) => boolean,
+  local = false,
 ): ChainStep {
-  return { name, decide: (request) => (mine(request.password) ? authenticator.authenticate(request) : NOT_MINE) };
+  return { name, local, decide: (request) => (mine(request.password) ? authenticator.authenticate(request) : NOT_MINE) };
+}
+
+export interface FailedConnectThrottleOptions {
+  /** Failed CONNECTs an address may make per window before it is throttled; 0 disables. */
+  maxFailures: number;
+  windowMs: number;
+  /** Addresses and known-good credentials remembered (least recently used go first). */
+  size?: number;
+  now?: () => number;
+}
+
+/**
+ * Throttles failed CONNECTs per address, whatever the credential kind: past
+ * `maxFailures` refusals for bad credentials in a window, the address's
+ * CONNECTs are refused before any remote step runs (API key, webhook), until
+ * the window ends. The attacker cannot lock out a victim behind the same
+ * address (a NAT, a proxy): a credential accepted recently is let through, and
+ * local steps (a `tkn_` signature, which no guess passes) still run.
+ */
+export class FailedConnectThrottle {
+  private readonly failures: LRUCache<string, { count: number; since: number }>;
+  /** SHA-256 of (username, password) of accepted CONNECTs; never the password itself. */
+  private readonly goodDigests: LRUCache<string, true>;
+  private readonly now: () => number;
+
+  constructor(private readonly options: FailedConnectThrottleOptions) {
+    this.now = options.now ?? Date.now;
+    this.failures = new LRUCache({ max: options.size ?? 100_000 });
+    this.goodDigests = new LRUCache({ max: options.size ?? 100_000, ttl: Math.max(options.windowMs, 3_600_000), perf: { now: this.now } });
+  }
+
+  get enabled(): boolean {
+    return this.options.maxFailures > 0;
+  }
+
+  /** True when this CONNECT is refused without work. */
+  throttled(request: ConnectRequest): boolean {
+    const entry = this.failures.get(request.remoteAddress);
+    if (!entry || entry.count < this.options.maxFailures) return false;
+    if (this.now() - entry.since >= this.options.windowMs) {
+      this.failures.delete(request.remoteAddress);
+      return false;
+    }
+    return !this.goodDigests.has(digestOf(request));
+  }
+
+  record(request: ConnectRequest, result: AuthResult): void {
+    if (result.ok) {
+      this.goodDigests.set(digestOf(request), true);
+      return;
+    }
+    if (result.reason !== 'bad_credentials') return;
+    const nowMs = this.now();
+    const entry = this.failures.get(request.remoteAddress);
+    if (!entry || nowMs - entry.since >= this.options.windowMs) this.failures.set(request.remoteAddress, { count: 1, since: nowMs });
+    else entry.count++;
+  }
+}
+
+function digestOf(request: ConnectRequest): string {
+  return createHash('sha256')
+    .update(request.username ?? '')
+    .update('\0')
+    .update(request.password ?? Buffer.alloc(0))
+    .digest('base64url');
 }

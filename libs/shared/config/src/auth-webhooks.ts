@@ -32,3 +32,17 @@ export function loadAuthWebhooksConfig(env: Env): AuthWebhooksConfig {
     serviceGrpc: readOptionalString(env, 'SIGNET_AUTH_WEBHOOKS_GRPC'),
   };
 }
+
+/** The edge's authenticator chain (`SIGNET_MQTT_AUTH_*`). */
+export interface AuthChainConfig {
+  /** Failed CONNECTs (bad credentials, any kind) per address per window before it is throttled; 0: off. */
+  failuresPerIp: number;
+  failureWindowMs: number;
+}
+
+export function loadAuthChainConfig(env: Env): AuthChainConfig {
+  return {
+    failuresPerIp: readInt(env, 'SIGNET_MQTT_AUTH_FAILURES_PER_IP', 20, 0, 1000000),
+    failureWindowMs: readInt(env, 'SIGNET_MQTT_AUTH_FAILURE_WINDOW_MS', 60000, 1000, 86400000),
+  };
+}

@@ -9,6 +9,7 @@ import {
   type ChainStepName,
   credentialStep,
   EdgeRevocationSubscriber,
+  FailedConnectThrottle,
   isApiKeyPassword,
   isTokenPassword,
   KeyAuthenticator,
@@ -100,12 +101,13 @@ export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, api
         maxDenyCacheMs: config.authWebhooks.denyCacheSeconds * 1000,
       })
     : null;
-  const steps: ChainStep[] = [credentialStep('token', tokenAuth, isTokenPassword)];
+  const steps: ChainStep[] = [credentialStep('token', tokenAuth, isTokenPassword, true)];
   if (keyAuth) steps.push(credentialStep('api_key', keyAuth, isApiKeyPassword));
   if (webhookStep) steps.push(webhookStep);
   const decisions = authDecisionsCounter(metrics.registry);
   const authenticator = new AuthenticatorChain({
     steps,
+    throttle: new FailedConnectThrottle({ maxFailures: config.authChain.failuresPerIp, windowMs: config.authChain.failureWindowMs }),
     ...(webhooks ? { source: { chainFor: (orgId: string) => webhooks.chainFor(orgId) as Promise<ChainStepName[] | null> } } : {}),
     decided: ({ orgId, step, result }) => {
       const outcome = result.ok ? 'allow' : result.reason;
