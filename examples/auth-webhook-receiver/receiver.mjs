@@ -15,7 +15,7 @@ const DEVICES = new Map([['sensor-1', 'correct horse battery staple']]);
 
 const MAX_BODY = 64 * 1024;
 
-createServer((req, res) => {
+const server = createServer((req, res) => {
   const chunks = [];
   let size = 0;
   req.on('data', (c) => {
@@ -49,4 +49,5 @@ createServer((req, res) => {
       cache_seconds: 300,
     });
   });
-}).listen(Number(process.env.PORT ?? 9000), () => console.log('auth webhook receiver listening'));
+});
+server.listen(Number(process.env.PORT ?? 9000), process.env.HOST ?? '127.0.0.1', () => console.log(`auth webhook receiver listening on ${server.address().port}`));
