@@ -152,6 +152,22 @@ describe('auth webhooks (all-in-one, PostgreSQL + Redis, real receiver, real mqt
     expect(rx.calls.at(-1)!.verified).toBe(true);
   });
 
+  it("revoking a webhook user closes its sessions (0x98) and purges its cached verdicts", async () => {
+    const bad = await admin.call('POST', '/v1/auth-webhook/revocations', { user_id: 'a/b' });
+    expect(bad.status).toBe(400);
+    expect(bad.body['code']).toBe('invalid_user_id');
+    const client = await connect(mqttUrl(), device('dev-1', 'let-me-in'));
+    const closed = serverClosed(client);
+    const revoked = await admin.call('POST', '/v1/auth-webhook/revocations', { user_id: 'dev-1' });
+    expect(revoked.status).toBe(200);
+    expect(revoked.body).toEqual({ credential_id: `whu:${orgId}:dev-1` });
+    await expect(closed).resolves.toEqual({ reasonCode: 0x98 });
+    // The cached allow is gone and the deny holds: a reconnect is refused, not let in by the cache.
+    await expect(refusalCode(mqttUrl(), device('dev-1', 'let-me-in'))).resolves.toBe(0x86);
+    // Another user of the org is unaffected.
+    (await connect(mqttUrl(), device('dev-9', 'let-me-in'))).end(true);
+  });
+
   it('counts each decision by its deciding step', async () => {
     const res = await fetch(`http://127.0.0.1:${signet.ports.http}/metrics`);
     const text = await res.text();

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 
 import type { WebhookFailMode } from '@signet/contracts';
-import { DATA_SOURCE, SECRET_BOX, type SecretBox } from '@signet/persistence';
+import { DATA_SOURCE, inTransaction, SECRET_BOX, type SecretBox } from '@signet/persistence';
 
 /** An org's webhook with its secrets opened (only the service sees them). */
 export interface StoredWebhook {
@@ -31,6 +31,8 @@ export interface AuthWebhookRepository {
   /** Null when the org does not exist. */
   saveChain(orgId: string, steps: string[]): Promise<string[] | null>;
   deleteChain(orgId: string): Promise<void>;
+  /** One transaction; its manager is what RevocationPublisher records with. */
+  transaction<T>(work: (tx: { manager: EntityManager }) => Promise<T>): Promise<T>;
 }
 
 export const AUTH_WEBHOOK_REPOSITORY = Symbol('AUTH_WEBHOOK_REPOSITORY');
@@ -116,6 +118,10 @@ export class TypeOrmAuthWebhookRepository implements AuthWebhookRepository {
 
   async deleteChain(orgId: string): Promise<void> {
     await this.dataSource.query(`DELETE FROM authenticator_chains WHERE org_id = $1`, [orgId]);
+  }
+
+  transaction<T>(work: (tx: { manager: EntityManager }) => Promise<T>): Promise<T> {
+    return inTransaction(this.dataSource, (manager) => work({ manager }));
   }
 
   private fromRow(r: Row): StoredWebhook {

@@ -11,6 +11,7 @@ import { DeleteWebhookUseCase } from './usecases/delete/delete.usecase';
 import { GetChainUseCase } from './usecases/get-chain/get-chain.usecase';
 import { GetWebhookUseCase } from './usecases/get/get.usecase';
 import { RegisterWebhookUseCase } from './usecases/register/register.usecase';
+import { RevokeWebhookUserUseCase } from './usecases/revoke-user/revoke-user.usecase';
 import { RotateWebhookSecretUseCase } from './usecases/rotate-secret/rotate-secret.usecase';
 import { SetChainUseCase } from './usecases/set-chain/set-chain.usecase';
 import { WebhookClient } from './webhook-client';
@@ -18,7 +19,7 @@ import { WebhookClient } from './webhook-client';
 /**
  * Auth webhooks and the authenticator chain: `/v1/auth-webhook`,
  * `/v1/authenticator-chain`, and the handlers edges call. Wiring only;
- * register with {@link AuthWebhooksModule.forRoot}. Needs DATA_SOURCE and SECRET_BOX.
+ * register with {@link AuthWebhooksModule.forRoot}. Needs DATA_SOURCE, SECRET_BOX and RevocationPublisher.
  */
 @Module({
   imports: [ApiKeysModule],
@@ -34,6 +35,7 @@ import { WebhookClient } from './webhook-client';
     GetWebhookUseCase,
     GetChainUseCase,
     SetChainUseCase,
+    RevokeWebhookUserUseCase,
   ],
   exports: [AuthWebhooksEdgeHandlers, AuthWebhookChanges],
 })

@@ -6,6 +6,7 @@ export const AUTH_WEBHOOK_ERRORS = {
   invalidWebhookUrl: 'invalid_webhook_url',
   webhookNotFound: 'webhook_not_found',
   invalidChain: 'invalid_authenticator_chain',
+  invalidUserId: 'invalid_user_id',
 } as const;
 
 export type AuthWebhookErrorCode = (typeof AUTH_WEBHOOK_ERRORS)[keyof typeof AUTH_WEBHOOK_ERRORS];
@@ -13,6 +14,9 @@ export type AuthWebhookErrorCode = (typeof AUTH_WEBHOOK_ERRORS)[keyof typeof AUT
 export const invalidWebhookUrl = (why: string): ProblemError => badRequest(AUTH_WEBHOOK_ERRORS.invalidWebhookUrl, `url ${why}`);
 
 export const webhookNotFound = (): ProblemError => notFound(AUTH_WEBHOOK_ERRORS.webhookNotFound, 'this org has no auth webhook');
+
+export const invalidUserId = (): ProblemError =>
+  badRequest(AUTH_WEBHOOK_ERRORS.invalidUserId, "user_id: 1 to 128 characters, no '/', '+', '#', '@', spaces or leading '$'");
 
 export const invalidChain = (detail: string): ProblemError => badRequest(AUTH_WEBHOOK_ERRORS.invalidChain, detail);
 

@@ -7,9 +7,20 @@ import { DeleteWebhookUseCase } from '../usecases/delete/delete.usecase';
 import { GetChainUseCase } from '../usecases/get-chain/get-chain.usecase';
 import { GetWebhookUseCase } from '../usecases/get/get.usecase';
 import { RegisterWebhookUseCase } from '../usecases/register/register.usecase';
+import { RevokeWebhookUserUseCase } from '../usecases/revoke-user/revoke-user.usecase';
 import { RotateWebhookSecretUseCase } from '../usecases/rotate-secret/rotate-secret.usecase';
 import { SetChainUseCase } from '../usecases/set-chain/set-chain.usecase';
-import { ChainDto, RegisterWebhookDto, RotateSecretDto, SetChainDto, toChainResponse, toWebhookResponse, WebhookDto } from './dto';
+import {
+  ChainDto,
+  RegisterWebhookDto,
+  RevokeWebhookUserDto,
+  RotateSecretDto,
+  SetChainDto,
+  toChainResponse,
+  toWebhookResponse,
+  WebhookDto,
+  WebhookRevocationDto,
+} from './dto';
 
 /** Scopes a restricted (`rk_`) key needs; `sk_` keys have them all. */
 export const AUTH_WEBHOOK_SCOPES = { read: 'org:read', write: 'org:write' } as const;
@@ -24,6 +35,7 @@ export class AuthWebhookController {
     private readonly rotate: RotateWebhookSecretUseCase,
     private readonly remove: DeleteWebhookUseCase,
     private readonly read: GetWebhookUseCase,
+    private readonly revokeUser: RevokeWebhookUserUseCase,
   ) {}
 
   @Put()
@@ -50,6 +62,19 @@ export class AuthWebhookController {
   async rotateSecret(@CurrentApiKey() caller: ApiKeyPrincipal, @Body() body: RotateSecretDto): Promise<WebhookDto> {
     const { webhook, secret } = await this.rotate.execute({ orgId: caller.orgId, previousValidSeconds: body.previous_valid_seconds ?? 86400 });
     return toWebhookResponse(webhook, secret);
+  }
+
+  @Post('revocations')
+  @HttpCode(200)
+  @RequireScopes(AUTH_WEBHOOK_SCOPES.write)
+  @ApiOperation({
+    summary: "Close a webhook-authenticated user's sessions",
+    description: 'Every edge closes them (MQTT 5: DISCONNECT 0x98) and drops their cached verdicts; the next CONNECT asks the webhook again.',
+  })
+  @ApiOkResponse({ type: WebhookRevocationDto })
+  async revoke(@CurrentApiKey() caller: ApiKeyPrincipal, @Body() body: RevokeWebhookUserDto): Promise<WebhookRevocationDto> {
+    const { credentialId } = await this.revokeUser.execute({ orgId: caller.orgId, userId: body.user_id });
+    return { credential_id: credentialId };
   }
 
   @Delete()

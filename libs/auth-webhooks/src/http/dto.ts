@@ -32,6 +32,17 @@ export class RotateSecretDto {
   previous_valid_seconds?: number;
 }
 
+export class RevokeWebhookUserDto {
+  @ApiProperty({ description: 'The <user> of the MQTT username <user>@<org_id> the webhook allowed', example: 'sensor-1' })
+  @IsString()
+  user_id!: string;
+}
+
+export class WebhookRevocationDto {
+  @ApiProperty({ description: 'The credential id edges closed sessions of', example: 'whu:org_k7xm4pqr2n5t:sensor-1' })
+  credential_id!: string;
+}
+
 export class WebhookDto {
   @ApiProperty() url!: string;
   @ApiProperty() send_password!: boolean;
