@@ -174,5 +174,8 @@ describe('auth webhooks (all-in-one, PostgreSQL + Redis, real receiver, real mqt
     expect(text).toMatch(/signet_mqtt_auth_decisions_total\{step="webhook",result="allow"\} [1-9]/);
     expect(text).toMatch(/signet_mqtt_auth_decisions_total\{step="end_of_chain",result="bad_credentials"\} [1-9]/);
     expect(text).toMatch(/signet_mqtt_auth_decisions_total\{step="webhook",result="server_unavailable"\} [1-9]/);
+    // The service side: calls by outcome, a timeout among them.
+    expect(text).toMatch(/signet_auth_webhook_calls_total\{outcome="allow"\} [1-9]/);
+    expect(text).toMatch(/signet_auth_webhook_calls_total\{outcome="timeout"\} [1-9]/);
   });
 });

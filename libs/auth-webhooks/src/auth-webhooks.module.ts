@@ -1,6 +1,8 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
+import { Counter, Histogram } from 'prom-client';
 
 import { ApiKeysModule } from '@signet/api-keys';
+import { METRICS, type SignetMetrics } from '@signet/observability';
 
 import { AUTH_WEBHOOK_REPOSITORY, TypeOrmAuthWebhookRepository } from './auth-webhook.repository';
 import { AuthWebhooksEdgeHandlers } from './auth-webhooks.edge-handlers';
@@ -14,7 +16,7 @@ import { RegisterWebhookUseCase } from './usecases/register/register.usecase';
 import { RevokeWebhookUserUseCase } from './usecases/revoke-user/revoke-user.usecase';
 import { RotateWebhookSecretUseCase } from './usecases/rotate-secret/rotate-secret.usecase';
 import { SetChainUseCase } from './usecases/set-chain/set-chain.usecase';
-import { WebhookClient } from './webhook-client';
+import { WebhookCallObserver, WebhookClient } from './webhook-client';
 
 /**
  * Auth webhooks and the authenticator chain: `/v1/auth-webhook`,
@@ -26,7 +28,11 @@ import { WebhookClient } from './webhook-client';
   controllers: [AuthWebhookController, AuthenticatorChainController],
   providers: [
     { provide: AUTH_WEBHOOK_REPOSITORY, useClass: TypeOrmAuthWebhookRepository },
-    { provide: WebhookClient, inject: [AUTH_WEBHOOKS_OPTIONS], useFactory: (options: AuthWebhooksOptions) => new WebhookClient(options) },
+    {
+      provide: WebhookClient,
+      inject: [AUTH_WEBHOOKS_OPTIONS, { token: METRICS, optional: true }],
+      useFactory: (options: AuthWebhooksOptions, metrics?: SignetMetrics) => new WebhookClient(options, metrics ? webhookCallMetrics(metrics) : undefined),
+    },
     AuthWebhookChanges,
     AuthWebhooksEdgeHandlers,
     RegisterWebhookUseCase,
@@ -53,3 +59,19 @@ export class AuthWebhooksModule {
 @Global()
 @Module({})
 class AuthWebhooksOptionsModule {}
+
+/** Each webhook call by outcome (allow, deny, ignore, or why there was no answer) and its duration. */
+function webhookCallMetrics(metrics: SignetMetrics): WebhookCallObserver {
+  const registers = [metrics.registry];
+  const calls = new Counter({ name: 'signet_auth_webhook_calls_total', help: 'Auth webhook calls by outcome', labelNames: ['outcome'], registers });
+  const seconds = new Histogram({
+    name: 'signet_auth_webhook_call_seconds',
+    help: 'Auth webhook call duration',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers,
+  });
+  return ({ outcome, ms }) => {
+    calls.inc({ outcome });
+    seconds.observe(ms / 1000);
+  };
+}
