@@ -94,7 +94,7 @@ describe('auth webhooks (all-in-one, PostgreSQL + Redis, real receiver, real mqt
     }
     const call = rx.calls.at(-1)!;
     expect(call.verified).toBe(true);
-    expect(call.body).toMatchObject({ event: 'client.connect', client_id: 'dev-1', username: `dev-1@${orgId}`, password: 'let-me-in', protocol_version: 5, listener: 'mqtt' });
+    expect(call.body).toMatchObject({ event: 'client.connect', client_id: 'dev-1', username: `dev-1@${orgId}`, password: 'let-me-in', protocol_version: 5, listener: 'tcp' });
   });
 
   it('a cached allow answers a reconnect without calling the webhook', async () => {

@@ -12,8 +12,6 @@ import type { CredentialVerdictCache } from './revocation-subscriber';
 export interface WebhookStepOptions {
   authorizer: WebhookAuthorizer;
   edgeId: string;
-  /** Orgs that opted in to receive the password (looked up with the webhook, per call). */
-  listener?: string;
   /** Upper bound on an allow's cache_seconds. */
   maxAllowCacheMs?: number;
   /** Upper bound on how long a deny is remembered. */
@@ -97,7 +95,7 @@ export class WebhookStep implements ChainStep, CredentialVerdictCache {
       ...(request.password ? { password: request.password.toString('utf8') } : {}),
       protocolVersion: request.protocolVersion,
       peerAddress: request.remoteAddress,
-      listener: this.options.listener ?? 'mqtt',
+      listener: request.transport ?? 'tcp',
       edgeId: this.options.edgeId,
       requestId: randomUUID(),
     };
