@@ -63,12 +63,13 @@ describe('AuthenticatorChain', () => {
     expect(reads).toBe(2);
   });
 
-  it('a source that fails falls back to the default chain (and says so)', async () => {
+  it('a source that fails: the default steps answer, 0x88 where they pass (and it says so)', async () => {
     const failed: string[] = [];
-    const t = step('token', () => allow('t'));
+    const t = step('token', (r) => (r.password?.toString() === 'tkn_ok' ? allow('t') : NOT_MINE));
     const chain = new AuthenticatorChain({ steps: [t], source: { chainFor: () => Promise.reject(new Error('down')) }, sourceFailed: (org) => failed.push(org) });
-    await expect(chain.authenticate(req('x'))).resolves.toEqual(allow('t'));
-    expect(failed).toEqual([ORG]);
+    expect(await chain.authenticate(req('tkn_ok'))).toEqual(allow('t'));
+    expect(await chain.authenticate(req('whatever'))).toMatchObject({ ok: false, reason: 'server_unavailable' });
+    expect(failed).toEqual([ORG, ORG]);
   });
 
   it('reserved steps without an implementation are skipped', async () => {

@@ -54,7 +54,7 @@ export interface AuthenticatorChainOptions {
   throttle?: FailedConnectThrottle;
   /** Every decision, for metrics and logs (never credentials). */
   decided?: (decision: ChainDecision) => void;
-  /** The source failed: the default chain answers, and this is told why. */
+  /** The source failed: the default steps answer (0x88 where they pass), and this is told why. */
   sourceFailed?: (orgId: string, err: unknown) => void;
 }
 
@@ -70,11 +70,20 @@ export class AuthenticatorChain implements ConnectAuthenticator {
   private readonly chains: LRUCache<string, readonly ChainStep[]>;
   private readonly inFlight = new Map<string, Promise<readonly ChainStep[]>>();
   private readonly defaultSteps: readonly ChainStep[];
+  /**
+   * While an org's chain cannot be read: the default steps, and where they pass,
+   * 0x88 rather than "bad credentials" (the org's own chain might have allowed it).
+   */
+  private readonly unknownChainSteps: readonly ChainStep[];
   private epoch = 0;
 
   constructor(private readonly options: AuthenticatorChainOptions) {
     for (const step of options.steps) this.steps.set(step.name, step);
     this.defaultSteps = this.resolve(DEFAULT_CHAIN);
+    this.unknownChainSteps = [
+      ...this.defaultSteps,
+      { name: 'webhook', decide: () => ({ ok: false, reason: 'server_unavailable', detail: "the org's authenticator chain is unavailable" }) },
+    ];
     this.chains = new LRUCache({ max: options.cacheSize ?? 10_000, ttl: options.cacheMs ?? 30_000, ttlResolution: 0 });
   }
 
@@ -144,7 +153,7 @@ export class AuthenticatorChain implements ConnectAuthenticator {
         },
         (err: unknown) => {
           this.options.sourceFailed?.(orgId, err);
-          return this.defaultSteps;
+          return this.unknownChainSteps;
         },
       )
       .finally(() => this.inFlight.delete(orgId));

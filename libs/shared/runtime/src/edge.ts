@@ -114,7 +114,7 @@ export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, api
       decisions.inc({ step, result: outcome });
       log.debug({ org: orgId, step, result: outcome, detail: result.ok ? undefined : result.detail }, 'CONNECT decided');
     },
-    sourceFailed: (orgId, err) => log.warn({ org: orgId, err }, 'could not read the authenticator chain; the default chain decides'),
+    sourceFailed: (orgId, err) => log.warn({ org: orgId, err }, 'could not read the authenticator chain; default steps only, 0x88 beyond them'),
   });
   const orgAuthChanged = (orgId: string) => {
     authenticator.invalidate([orgId]);
