@@ -38,6 +38,7 @@ export default [
             },
             { sourceTag: 'scope:tokens', onlyDependOnLibsWithTags: ['scope:tokens', 'scope:api-keys', 'scope:shared'] },
             { sourceTag: 'scope:api-keys', onlyDependOnLibsWithTags: ['scope:api-keys', 'scope:shared'] },
+            { sourceTag: 'scope:auth-webhooks', onlyDependOnLibsWithTags: ['scope:auth-webhooks', 'scope:api-keys', 'scope:mqtt', 'scope:shared'] },
             {
               sourceTag: 'scope:directory',
               onlyDependOnLibsWithTags: ['scope:directory', 'scope:tokens', 'scope:api-keys', 'scope:shared'],

@@ -14,6 +14,7 @@ const COMMANDS = {
   'apikey-service': ['apps/apikey-service/src/main.js', 'the API-key service alone'],
   'idp-federation': ['apps/idp-federation/src/main.js', 'the IdP federation service alone'],
   'mqtt-edge': ['apps/mqtt-edge/src/main.js', 'the MQTT edge alone'],
+  'auth-webhooks': ['apps/auth-webhooks/src/main.js', 'the auth-webhook service alone'],
   migrate: ['libs/shared/persistence/src/cli/migrate.js', '[run|revert|show] the schema migrations'],
 };
 

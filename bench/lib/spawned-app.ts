@@ -11,7 +11,7 @@ function repositoryRoot(from: string): string {
 }
 
 export const ROOT = repositoryRoot(__dirname);
-export type AppName = 'signet' | 'token-service' | 'mqtt-edge' | 'apikey-service' | 'idp-federation' | 'directory-sync';
+export type AppName = 'signet' | 'token-service' | 'mqtt-edge' | 'apikey-service' | 'idp-federation' | 'directory-sync' | 'auth-webhooks';
 export const appEntry = (app: AppName) => join(ROOT, 'dist', 'apps', app, 'src', 'main.js');
 
 /** A Signet app running as its own OS process (built by `npm run build`). */

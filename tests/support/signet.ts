@@ -62,6 +62,8 @@ export const testEnv = (extra: Env = {}): Env => ({
   // Every test client connects from 127.0.0.1, many as one user, faster than real clients: no connect rate limit.
   SIGNET_MQTT_CONNECT_RATE_PER_IP: '0',
   SIGNET_MQTT_CONNECT_RATE_PER_IDENTITY: '0',
+  // Many tests refuse bad credentials from 127.0.0.1 on purpose; the failed-CONNECT throttle has its own tests.
+  SIGNET_MQTT_AUTH_FAILURES_PER_IP: '0',
   ...extra,
 });
 

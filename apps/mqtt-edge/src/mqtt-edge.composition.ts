@@ -1,5 +1,5 @@
 import { loadConfig, PORT_VARIABLES, SignetConfig } from '@signet/config';
-import { createApiKeysClient, createSigningKeysClient } from '@signet/contracts';
+import { createApiKeysClient, createAuthWebhooksClient, createSigningKeysClient } from '@signet/contracts';
 import { createHttpApp, HealthRegistry, listenHttp } from '@signet/http';
 import { bannerFor, createBus, runProcess, SignetProcess, startEdge } from '@signet/runtime';
 
@@ -8,6 +8,8 @@ import { bannerFor, createBus, runProcess, SignetProcess, startEdge } from '@sig
  *  - MQTT over TCP and WebSocket (and TLS/WSS when certificates are configured);
  *  - public keys from the token service and key verdicts from the API key service
  *    over gRPC (usage is reported back the same way), revocations over Redis;
+ *  - org authenticator chains and webhook verdicts from the auth-webhook service
+ *    over gRPC when SIGNET_AUTH_WEBHOOKS_GRPC is set;
  *  - HTTP only for `/healthz`, `/readyz` and `/metrics`.
  */
 export function startMqttEdge(config: SignetConfig = loadConfig()): Promise<SignetProcess> {
@@ -16,10 +18,21 @@ export function startMqttEdge(config: SignetConfig = loadConfig()): Promise<Sign
     onClose(async () => keysClient.close());
     const apiKeysClient = createApiKeysClient(config.edge.apiKeyServiceGrpc, { timeoutMs: 3000 });
     onClose(async () => apiKeysClient.close());
+    // Only when an auth-webhook service is named: without it, every org has the default chain.
+    const webhooksAddress = config.authWebhooks.serviceGrpc;
+    const webhooksClient = webhooksAddress
+      ? createAuthWebhooksClient(webhooksAddress, { timeoutMs: Math.max(100, config.edge.limits.connectTimeoutMs - 200) })
+      : undefined;
+    if (webhooksClient) onClose(async () => webhooksClient.close());
     const bus = createBus(ctx, 'subscriber');
     await bus.start();
     onClose(() => bus.close());
-    const edge = await startEdge(ctx, { bus, fetchJwks: () => keysClient.listPublicKeys(2000), apiKeys: apiKeysClient });
+    const edge = await startEdge(ctx, {
+      bus,
+      fetchJwks: () => keysClient.listPublicKeys(2000),
+      apiKeys: apiKeysClient,
+      ...(webhooksClient ? { webhooks: webhooksClient } : {}),
+    });
     onClose(() => edge.close());
     const app = await createHttpApp({ title: 'Signet MQTT edge', logger: ctx.logger, metrics: ctx.metrics, providers: [], imports: [] });
     await app.init();

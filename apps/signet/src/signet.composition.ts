@@ -1,4 +1,5 @@
 import { ApiKeysEdgeHandlers, ApiKeysModule, apiKeysOptionsFrom, ApiKeysServiceModule, BootstrapService } from '@signet/api-keys';
+import { AuthWebhookChanges, AuthWebhooksEdgeHandlers, AuthWebhooksModule, authWebhooksOptionsFrom } from '@signet/auth-webhooks';
 import { loadConfig, SignetConfig } from '@signet/config';
 import { apiKeysRegistration, signingKeysRegistration } from '@signet/contracts';
 import { DirectoryModule, directoryOptionsFrom } from '@signet/directory';
@@ -10,7 +11,7 @@ import { SigningKeysService, TokenRetentionModule, TokensModule, tokensOptionsFr
 /**
  * Everything in one process, on one bus (`npm start`):
  *  - HTTP: the token API, the key API (`/v1/keys`), IdP federation, directory sync (`/scim/v2`,
- *    `/v1/directory`), health, metrics, OpenAPI;
+ *    `/v1/directory`), auth webhooks and the authenticator chain, health, metrics, OpenAPI;
  *  - gRPC `SigningKeys` and `ApiKeys` on one port, for edges started elsewhere;
  *  - the MQTT edge (TCP, WebSocket, and TLS/WSS when certificates are configured),
  *    reading public keys and key verdicts in-process.
@@ -27,6 +28,7 @@ export function startAllInOne(config: SignetConfig = loadConfig()): Promise<Sign
         TokenRetentionModule,
         FederationModule.forRoot(federationOptionsFrom(config)),
         DirectoryModule.forRoot(directoryOptionsFrom(config)),
+        AuthWebhooksModule.forRoot(authWebhooksOptionsFrom(config)),
       ],
       bootstrap: (app) => app.get(BootstrapService).ensureBootstrap(),
       // After the edge's listeners too: a start that fails on a taken MQTT port must not use up the bootstrap key.
@@ -45,8 +47,12 @@ export function startAllInOne(config: SignetConfig = loadConfig()): Promise<Sign
       seed: () => revocations.listActive(Date.now()),
       // In-process: no gRPC hop between the edge and the key service.
       apiKeys: service.app.get(ApiKeysEdgeHandlers),
+      // In-process too: org chains and webhook verdicts without a gRPC hop.
+      webhooks: service.app.get(AuthWebhooksEdgeHandlers),
     });
     onClose(() => edge.close());
+    const unwatch = service.app.get(AuthWebhookChanges).onChange((orgId) => edge.orgAuthChanged(orgId));
+    onClose(async () => unwatch());
     service.app.get(HealthRegistry).register('mqtt_edge', () => ({ ok: !state.bus.health().stale }));
     const bootstrap = await service.completeBootstrap();
     const ports = {

@@ -2,3 +2,5 @@ export * from './key-source';
 export * from './token-authenticator';
 export * from './key-authenticator';
 export * from './revocation-subscriber';
+export * from './chain';
+export * from './webhook-step';

@@ -15,6 +15,7 @@ import {
   readUrl,
 } from './env';
 import { FederationConfig, loadFederationConfig } from './federation-config';
+import { AuthChainConfig, AuthWebhooksConfig, loadAuthChainConfig, loadAuthWebhooksConfig } from './auth-webhooks';
 import { parseTrustedProxies } from './trusted-proxies';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -82,6 +83,10 @@ export interface SignetConfig {
   directory: DirectoryConfig;
   /** Outbound requests to identity providers and token checks of IdP federation (`SIGNET_IDP_*`). */
   federation: FederationConfig;
+  /** Outbound calls to org auth webhooks (`SIGNET_WEBHOOK_*`). */
+  authWebhooks: AuthWebhooksConfig;
+  /** The edge's authenticator chain: failed-CONNECT throttling (`SIGNET_MQTT_AUTH_*`). */
+  authChain: AuthChainConfig;
   logLevel: LogLevel;
   /** SIGNET_LOG_FORMAT: JSON lines, human lines, or (auto) human on a terminal and JSON otherwise. */
   logFormat: (typeof LOG_FORMATS)[number];
@@ -307,6 +312,8 @@ export function loadConfig(env: Env = process.env): SignetConfig {
     upkeep: loadUpkeepConfig(env),
     directory: loadDirectoryConfig(env),
     federation: loadFederationConfig(env),
+    authWebhooks: loadAuthWebhooksConfig(env),
+    authChain: loadAuthChainConfig(env),
     logLevel: readEnum(env, 'SIGNET_LOG_LEVEL', LOG_LEVELS, 'info'),
     logFormat: readEnum(env, 'SIGNET_LOG_FORMAT', LOG_FORMATS, 'auto'),
   };

@@ -3,3 +3,4 @@ export * from './env';
 export * from './injection';
 export * from './federation-config';
 export * from './listen';
+export * from './auth-webhooks';

@@ -1,4 +1,5 @@
 export * from './api-keys';
+export * from './auth-webhooks';
 export * from './grpc';
 export * from './mqtt-edge-limits';
 export * from './proto';

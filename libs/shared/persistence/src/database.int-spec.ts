@@ -21,6 +21,8 @@ jest.setTimeout(60_000);
 const TABLES = [
   'api_key_usage',
   'api_keys',
+  'auth_webhooks',
+  'authenticator_chains',
   'directory_groups',
   'directory_ldap_connections',
   'directory_memberships',

@@ -1,7 +1,22 @@
 import { explainListenError, PORT_VARIABLES } from '@signet/config';
-import type { ApiKeyVerifier, UsageSink } from '@signet/contracts';
+import { Counter, type Registry } from 'prom-client';
+
+import type { ApiKeyVerifier, UsageSink, WebhookAuthorizer } from '@signet/contracts';
 import { UsageAggregator } from '@signet/contracts';
-import { CredentialRouter, EdgeRevocationSubscriber, KeyAuthenticator, PublicKeyCache, TokenAuthenticator } from '@signet/mqtt-auth';
+import {
+  AuthenticatorChain,
+  type ChainStep,
+  type ChainStepName,
+  credentialStep,
+  EdgeRevocationSubscriber,
+  FailedConnectThrottle,
+  isApiKeyPassword,
+  isTokenPassword,
+  KeyAuthenticator,
+  PublicKeyCache,
+  TokenAuthenticator,
+  WebhookStep,
+} from '@signet/mqtt-auth';
 import type { ClusterBus } from '@signet/mqtt-cluster';
 import { MqttEdge, Principal } from '@signet/mqtt-edge';
 import { DenyList, RevocationBus, RevocationEvent } from '@signet/revocation';
@@ -19,6 +34,12 @@ export interface EdgeHandle {
   denyList: DenyList;
   /** sk_/rk_ verification with its verdict cache; null when the edge takes tokens only. */
   keyAuth: KeyAuthenticator | null;
+  /** The per-org authenticator chain every CONNECT goes through. */
+  authChain: AuthenticatorChain;
+  /** The auth-webhook step and its verdict cache; null when no auth-webhook service is wired. */
+  webhookStep: WebhookStep | null;
+  /** An org's webhook or chain changed: drop what this edge cached about it. */
+  orgAuthChanged(orgId: string): void;
   /** Sends the usage counted so far to the key service (also done periodically and on close). */
   reportUsage(): Promise<void>;
   /** Stops listening and closes sessions; the bus is closed by its owner. */
@@ -40,6 +61,8 @@ export interface EdgeSources {
   seed?: () => Promise<RevocationEvent[]>;
   /** The API key service (in-process or gRPC): verifies sk_/rk_ keys and receives their usage. */
   apiKeys?: ApiKeyVerifier & UsageSink;
+  /** The auth-webhook service (in-process or gRPC): org chains and webhook verdicts. */
+  webhooks?: WebhookAuthorizer;
   /** The bus shared with other edges; by default createClusterBus (Redis when REDIS_URL is set). The edge closes it. */
   cluster?: ClusterBus;
 }
@@ -50,7 +73,7 @@ export interface EdgeSources {
  * revocation bus keeps current. A revocation closes the live sessions of the
  * credentials it names at once and refuses them from then on.
  */
-export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, apiKeys, cluster }: EdgeSources): Promise<EdgeHandle> {
+export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, apiKeys, webhooks, cluster }: EdgeSources): Promise<EdgeHandle> {
   const { config, logger, metrics } = ctx;
   const log = logger.child({ component: 'mqtt-edge' });
   const keys = new PublicKeyCache(fetchJwks, { logger: log });
@@ -70,7 +93,33 @@ export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, api
         count: (keyId, counter) => usage.record(keyId, counter),
       })
     : null;
-  const authenticator = keyAuth ? new CredentialRouter({ token: tokenAuth, key: keyAuth }) : tokenAuth;
+  const webhookStep = webhooks
+    ? new WebhookStep({
+        authorizer: webhooks,
+        edgeId: config.edge.id,
+        maxAllowCacheMs: config.authWebhooks.maxCacheSeconds * 1000,
+        maxDenyCacheMs: config.authWebhooks.denyCacheSeconds * 1000,
+      })
+    : null;
+  const steps: ChainStep[] = [credentialStep('token', tokenAuth, isTokenPassword, true)];
+  if (keyAuth) steps.push(credentialStep('api_key', keyAuth, isApiKeyPassword));
+  if (webhookStep) steps.push(webhookStep);
+  const decisions = authDecisionsCounter(metrics.registry);
+  const authenticator = new AuthenticatorChain({
+    steps,
+    throttle: new FailedConnectThrottle({ maxFailures: config.authChain.failuresPerIp, windowMs: config.authChain.failureWindowMs }),
+    ...(webhooks ? { source: { chainFor: (orgId: string) => webhooks.chainFor(orgId) as Promise<ChainStepName[] | null> } } : {}),
+    decided: ({ orgId, step, result }) => {
+      const outcome = result.ok ? 'allow' : result.reason;
+      decisions.inc({ step, result: outcome });
+      log.debug({ org: orgId, step, result: outcome, detail: result.ok ? undefined : result.detail }, 'CONNECT decided');
+    },
+    sourceFailed: (orgId, err) => log.warn({ org: orgId, err }, 'could not read the authenticator chain; default steps only, 0x88 beyond them'),
+  });
+  const orgAuthChanged = (orgId: string) => {
+    authenticator.invalidate([orgId]);
+    webhookStep?.purgeOrgs([orgId]);
+  };
   const countDenial = (principal: Principal) => {
     if (principal.kind === 'api_key') usage.record(principal.credentialId, 'denials');
   };
@@ -122,7 +171,7 @@ export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, api
   };
   const reportTimer = setInterval(() => void reportUsage(), config.apiKeys.usageFlushMs);
   reportTimer.unref();
-  const unsubscribe = new EdgeRevocationSubscriber({ bus, denyList, sessions: edge, verdictCaches: keyAuth ? [keyAuth] : [], metrics, logger: log }).connect();
+  const unsubscribe = new EdgeRevocationSubscriber({ bus, denyList, sessions: edge, verdictCaches: [...(keyAuth ? [keyAuth] : []), ...(webhookStep ? [webhookStep] : [])], metrics, logger: log }).connect();
 
   const stop = async () => {
     unsubscribe();
@@ -162,7 +211,18 @@ export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, api
     keys,
     denyList,
     keyAuth,
+    authChain: authenticator,
+    webhookStep,
+    orgAuthChanged,
     reportUsage,
     close: stop,
   };
+}
+
+/** CONNECT decisions by the chain step that made them (`end_of_chain` when none did). */
+function authDecisionsCounter(registry: Registry): Counter<'step' | 'result'> {
+  const name = 'signet_mqtt_auth_decisions_total';
+  const existing = registry.getSingleMetric(name);
+  if (existing) return existing as Counter<'step' | 'result'>;
+  return new Counter({ name, help: 'MQTT CONNECT decisions by deciding chain step and result', labelNames: ['step', 'result'], registers: [registry] });
 }

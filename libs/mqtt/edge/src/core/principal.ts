@@ -1,5 +1,7 @@
 import type { PermissionSet } from '@signet/permissions';
 
+import type { TransportKind } from './types';
+
 /**
  * Who is behind a connection, as established at CONNECT. The edge core never
  * looks inside credentials itself: an {@link ConnectAuthenticator} turns the
@@ -8,7 +10,7 @@ import type { PermissionSet } from '@signet/permissions';
 export interface Principal {
   /** What a revocation names: a token's jti (`tok_…`) or an API key id. */
   credentialId: string;
-  kind: 'token' | 'api_key';
+  kind: 'token' | 'api_key' | 'webhook';
   orgId: string;
   /** The user id for tokens, the service name for API keys. */
   subject: string;
@@ -47,6 +49,8 @@ export interface ConnectRequest {
   clientId: string;
   remoteAddress: string;
   protocolVersion: 3 | 4 | 5;
+  /** The listener's transport (TLS or not), for authenticators that report it (auth webhooks). */
+  transport?: TransportKind;
 }
 
 /** The edge's only way to accept a CONNECT. Must not touch a database per call. */

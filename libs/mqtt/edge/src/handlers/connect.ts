@@ -195,6 +195,7 @@ export function onConnect(peer: Peer, frame: Buffer): void {
       clientId,
       remoteAddress: peer.remoteAddress(),
       protocolVersion: level,
+      transport: peer.transport,
     });
   } catch (err) {
     broker.logger.error({ err }, 'mqtt edge authenticator threw');

@@ -1,0 +1,61 @@
+import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
+
+import type { WebhookAuthorizer, WebhookConnectRequest, WebhookVerdict } from '@signet/contracts';
+
+import { AUTH_WEBHOOK_REPOSITORY, type AuthWebhookRepository, type StoredWebhook } from './auth-webhook.repository';
+import { AuthWebhookChanges } from './org-changes';
+import { WebhookClient } from './webhook-client';
+
+/** How long an org's webhook and chain are served from memory (a change made in this process drops them at once). */
+const CONFIG_CACHE_MS = 30_000;
+
+/**
+ * What edges ask the auth-webhook service (in-process in the all-in-one, over
+ * gRPC otherwise): the org's chain, and a CONNECT decided by the org's
+ * webhook. Both read the database once per org per cache period, never per CONNECT.
+ */
+@Injectable()
+export class AuthWebhooksEdgeHandlers implements WebhookAuthorizer, OnModuleDestroy {
+  private readonly targets = new LRUCache<string, { webhook: StoredWebhook | null }>({ max: 10_000, ttl: CONFIG_CACHE_MS });
+  private readonly chains = new LRUCache<string, { steps: string[] | null }>({ max: 10_000, ttl: CONFIG_CACHE_MS });
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    @Inject(AUTH_WEBHOOK_REPOSITORY) private readonly webhooks: AuthWebhookRepository,
+    private readonly client: WebhookClient,
+    changes: AuthWebhookChanges,
+  ) {
+    this.unsubscribe = changes.onChange((orgId) => {
+      this.targets.delete(orgId);
+      this.chains.delete(orgId);
+    });
+  }
+
+  async chainFor(orgId: string): Promise<string[] | null> {
+    let entry = this.chains.get(orgId);
+    if (!entry) this.chains.set(orgId, (entry = { steps: await this.webhooks.findChain(orgId) }));
+    return entry.steps;
+  }
+
+  async authorizeConnect(request: WebhookConnectRequest): Promise<WebhookVerdict> {
+    let entry = this.targets.get(request.orgId);
+    if (!entry) {
+      try {
+        this.targets.set(request.orgId, (entry = { webhook: await this.webhooks.find(request.orgId) }));
+      } catch {
+        return { result: 'unavailable', failMode: 'deny', detail: 'auth webhook configuration unavailable' };
+      }
+    }
+    const w = entry.webhook;
+    // No webhook registered: the step is not this org's business.
+    if (!w) return { result: 'ignore' };
+    const secrets = w.previousSecret !== null && (w.previousSecretUntil ?? 0) > Date.now() ? [w.secret, w.previousSecret] : [w.secret];
+    return this.client.call({ orgId: w.orgId, url: w.url, secrets, sendPassword: w.sendPassword, failMode: w.failMode }, request);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.unsubscribe();
+    await this.client.close();
+  }
+}

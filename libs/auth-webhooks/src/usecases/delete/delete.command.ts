@@ -1,0 +1,3 @@
+export interface DeleteWebhookCommand {
+  orgId: string;
+}

@@ -1,0 +1,3 @@
+export interface GetChainCommand {
+  orgId: string;
+}

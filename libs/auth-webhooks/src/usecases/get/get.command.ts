@@ -1,0 +1,3 @@
+export interface GetWebhookCommand {
+  orgId: string;
+}

@@ -1,0 +1,87 @@
+/**
+ * The split deployment: token-service, auth-webhooks and mqtt-edge as
+ * separate built processes over PostgreSQL and Redis. The edge reads the
+ * org's chain and webhook verdicts over gRPC (SIGNET_AUTH_WEBHOOKS_GRPC); the
+ * auth-webhook service calls a real receiver on loopback.
+ */
+import { randomBytes } from 'node:crypto';
+
+import { createTestDatabase, redisUrl, uniquePrefix } from '@signet/testing';
+
+import { TokenApi } from '../support/api';
+import { brokerUrl, connect, publishCode, refusalCode } from '../support/mqtt';
+import { testEnv } from '../support/signet';
+import { SpawnedApp } from '../support/spawn';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
+
+jest.setTimeout(90_000);
+
+const CONNECT_TIMEOUT_MS = 3000;
+
+describe('auth-webhooks and mqtt-edge as separate processes (gRPC, PostgreSQL, Redis)', () => {
+  let db: { url: string; drop(): Promise<void> };
+  let tokens: SpawnedApp;
+  let webhooks: SpawnedApp;
+  let edge: SpawnedApp;
+  let rx: WebhookReceiver;
+  let orgId: string;
+
+  beforeAll(async () => {
+    rx = await startWebhookReceiver();
+    db = await createTestDatabase('signet_authwh_procs');
+    const env = {
+      DATABASE_URL: db.url,
+      REDIS_URL: redisUrl(),
+      SIGNET_REDIS_PREFIX: uniquePrefix('authwh-procs'),
+      SIGNET_MASTER_KEY: randomBytes(32).toString('base64'),
+      SIGNET_LOG_LEVEL: 'warn',
+      SIGNET_WEBHOOK_ALLOW_HTTP: 'true',
+      SIGNET_WEBHOOK_ALLOW_PRIVATE: 'true',
+      SIGNET_WEBHOOK_TIMEOUT_MS: '800',
+      SIGNET_MQTT_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS),
+    };
+    // One after the other: the first migrates and bootstraps.
+    tokens = await SpawnedApp.start('token-service', testEnv(env)).ready();
+    webhooks = await SpawnedApp.start('auth-webhooks', testEnv(env)).ready();
+    const bootKey = /^(sk_\S+)$/m.exec(tokens.stdout)?.[1] ?? '';
+    orgId = /Bootstrap API key for (org_[0-9a-z]{12})/.exec(tokens.stdout)?.[1] ?? '';
+    const admin = new TokenApi(`http://127.0.0.1:${webhooks.port('HTTP API')}`, bootKey);
+    const put = await admin.call('PUT', '/v1/auth-webhook', { url: rx.url, send_password: true });
+    expect(put.status).toBe(200);
+    rx.secret = String(put.body['secret']);
+    expect((await admin.call('PUT', '/v1/authenticator-chain', { steps: ['webhook'] })).status).toBe(200);
+    const tokenGrpc = `127.0.0.1:${tokens.port('gRPC')}`;
+    edge = await SpawnedApp.start(
+      'mqtt-edge',
+      testEnv({ ...env, SIGNET_TOKEN_SERVICE_GRPC: tokenGrpc, SIGNET_APIKEY_SERVICE_GRPC: tokenGrpc, SIGNET_AUTH_WEBHOOKS_GRPC: `127.0.0.1:${webhooks.port('gRPC')}` }),
+    ).ready();
+  });
+  afterAll(async () => {
+    await edge?.stop();
+    await webhooks?.stop();
+    await tokens?.stop();
+    await db?.drop();
+    await rx?.close();
+  });
+
+  const mqttUrl = () => brokerUrl({ mqttPort: edge.port('MQTT'), wsPort: edge.port('WebSocket') }, 'tcp');
+  const device = (name: string, password: string) => ({ username: `${name}@${orgId}`, password, clientId: name, protocolVersion: 5 as const });
+
+  it('a device allowed by the webhook publishes inside its permissions and is refused outside them', async () => {
+    const client = await connect(mqttUrl(), device('dev-1', 'let-me-in'));
+    try {
+      await expect(publishCode(client, 'devices/dev-1/temp', '1')).resolves.toBe(0);
+      await expect(publishCode(client, 'devices/dev-2/temp', '1')).resolves.toBe(0x87);
+    } finally {
+      client.end(true);
+    }
+    expect(rx.calls.at(-1)).toMatchObject({ verified: true, body: { username: `dev-1@${orgId}`, password: 'let-me-in' } });
+  });
+
+  it('a denied device gets 0x86; a hanging webhook 0x88 within the CONNECT timeout', async () => {
+    await expect(refusalCode(mqttUrl(), device('dev-2', 'nope'))).resolves.toBe(0x86);
+    const started = Date.now();
+    await expect(refusalCode(mqttUrl(), device('hang', 'let-me-in'))).resolves.toBe(0x88);
+    expect(Date.now() - started).toBeLessThan(CONNECT_TIMEOUT_MS);
+  });
+});
