@@ -15,6 +15,7 @@ const COMMANDS = {
   'idp-federation': ['apps/idp-federation/src/main.js', 'the IdP federation service alone'],
   'mqtt-edge': ['apps/mqtt-edge/src/main.js', 'the MQTT edge alone'],
   'auth-webhooks': ['apps/auth-webhooks/src/main.js', 'the auth-webhook service alone'],
+  'directory-sync': ['apps/directory-sync/src/main.js', 'the directory-sync service alone (SCIM, LDAP)'],
   migrate: ['libs/shared/persistence/src/cli/migrate.js', '[run|revert|show] the schema migrations'],
 };
 

@@ -82,9 +82,9 @@ describe('the local gateway (docker/gateway/nginx.conf)', () => {
     return { status: res.status, body: await res.text() };
   };
 
-  it('listens on :8080 in front of the services on 8091-8095', () => {
+  it('listens on :8080 in front of the services on 8091-8096', () => {
     expect(CONF).toContain('listen 127.0.0.1:8080;');
-    expect(UPSTREAMS.map((u) => u.name).sort()).toEqual(['apikey-service', 'auth-webhooks', 'idp-federation', 'token-service']);
+    expect(UPSTREAMS.map((u) => u.name).sort()).toEqual(['apikey-service', 'auth-webhooks', 'directory-sync', 'idp-federation', 'token-service']);
   });
 
   it.each(servedPrefixes().map((s) => [s.prefix, s.apps] as const))('%s and below reach a service that serves it', async (prefix, apps) => {
