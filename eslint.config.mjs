@@ -38,6 +38,7 @@ export default [
             },
             { sourceTag: 'scope:tokens', onlyDependOnLibsWithTags: ['scope:tokens', 'scope:api-keys', 'scope:shared'] },
             { sourceTag: 'scope:api-keys', onlyDependOnLibsWithTags: ['scope:api-keys', 'scope:shared'] },
+            { sourceTag: 'scope:accounts', onlyDependOnLibsWithTags: ['scope:accounts', 'scope:api-keys', 'scope:shared'] },
             {
               sourceTag: 'scope:federation',
               onlyDependOnLibsWithTags: ['scope:federation', 'scope:tokens', 'scope:api-keys', 'scope:shared'],

@@ -1,4 +1,5 @@
-import { ApiKeysEdgeHandlers, ApiKeysModule, apiKeysOptionsFrom, ApiKeysServiceModule, BootstrapService } from '@signet/api-keys';
+import { AccountsModule, accountsOptionsFrom, bootstrapWithSignupCode, signupCodeBanner } from '@signet/accounts';
+import { ApiKeysEdgeHandlers, ApiKeysModule, apiKeysOptionsFrom, ApiKeysServiceModule } from '@signet/api-keys';
 import { loadConfig, SignetConfig } from '@signet/config';
 import { apiKeysRegistration, signingKeysRegistration } from '@signet/contracts';
 import { FederationModule, federationOptionsFrom } from '@signet/federation';
@@ -8,7 +9,7 @@ import { SigningKeysService, TokenRetentionModule, TokensModule, tokensOptionsFr
 
 /**
  * Everything in one process, on one bus (`npm start`):
- *  - HTTP: the token API, the key API (`/v1/keys`), IdP federation, health, metrics, OpenAPI;
+ *  - HTTP: the token API, the key API (`/v1/keys`), IdP federation, sign-in for people (`/oidc`, `/v1/accounts`), health, metrics, OpenAPI;
  *  - gRPC `SigningKeys` and `ApiKeys` on one port, for edges started elsewhere;
  *  - the MQTT edge (TCP, WebSocket, and TLS/WSS when certificates are configured),
  *    reading public keys and key verdicts in-process.
@@ -16,10 +17,12 @@ import { SigningKeysService, TokenRetentionModule, TokensModule, tokensOptionsFr
 export function startAllInOne(config: SignetConfig = loadConfig()): Promise<SignetProcess> {
   return runProcess('signet', config, async (ctx, onClose) => {
     const { state, revocations } = await openServiceState(ctx, onClose);
+    let signupCode: string | null = null;
     const service = await startService(state, {
       title: 'Signet',
-      imports: [ApiKeysModule.forRoot(apiKeysOptionsFrom(config)), ApiKeysServiceModule, TokensModule.forRoot(tokensOptionsFrom(config)), TokenRetentionModule, FederationModule.forRoot(federationOptionsFrom(config))],
-      bootstrap: (app) => app.get(BootstrapService).ensureBootstrap(),
+      imports: [ApiKeysModule.forRoot(apiKeysOptionsFrom(config)), ApiKeysServiceModule, TokensModule.forRoot(tokensOptionsFrom(config)), TokenRetentionModule, FederationModule.forRoot(federationOptionsFrom(config)), AccountsModule.forRoot(accountsOptionsFrom(config))],
+      // The org and its key, and the first account's sign-up code shown beside the key.
+      bootstrap: (app) => bootstrapWithSignupCode(app, (code) => (signupCode = code)),
       grpc: (app) => {
         const signingKeys = app.get(SigningKeysService);
         return [signingKeysRegistration(() => signingKeys.publicJwks()), apiKeysRegistration(app.get(ApiKeysEdgeHandlers))];
@@ -45,6 +48,6 @@ export function startAllInOne(config: SignetConfig = loadConfig()): Promise<Sign
       wss: edge.wssPort,
       grpc: service.grpcPort,
     };
-    return { banner: bannerFor(config, ports, service.bootstrap), ports, service, edgeHandle: edge, bus: state.bus };
+    return { banner: [...bannerFor(config, ports, service.bootstrap), ...signupCodeBanner(signupCode)], ports, service, edgeHandle: edge, bus: state.bus };
   });
 }

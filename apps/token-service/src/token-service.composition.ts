@@ -1,4 +1,5 @@
-import { ApiKeysModule, apiKeysOptionsFrom, BootstrapService } from '@signet/api-keys';
+import { AccountsModule, accountsOptionsFrom, bootstrapWithSignupCode, signupCodeBanner } from '@signet/accounts';
+import { ApiKeysModule, apiKeysOptionsFrom } from '@signet/api-keys';
 import { loadConfig, SignetConfig } from '@signet/config';
 import { signingKeysRegistration } from '@signet/contracts';
 import { bannerFor, openServiceState, runProcess, SignetProcess, startService } from '@signet/runtime';
@@ -14,6 +15,7 @@ import { SigningKeysService, TokenRetentionModule, TokensModule, tokensOptionsFr
 export function startTokenService(config: SignetConfig = loadConfig()): Promise<SignetProcess> {
   return runProcess('token-service', config, async (ctx, onClose) => {
     const { state } = await openServiceState(ctx, onClose);
+    let signupCode: string | null = null;
     const service = await startService(state, {
       title: 'Signet token service',
       imports: [
@@ -21,8 +23,11 @@ export function startTokenService(config: SignetConfig = loadConfig()): Promise<
         TokensModule.forRoot(tokensOptionsFrom(config)),
         // Only the token service prunes token data (one job per replica, serialised by an advisory lock).
         TokenRetentionModule,
+        // Sign-in for people: the authorization server, and sessions accepted by the token API.
+        AccountsModule.forRoot(accountsOptionsFrom(config)),
       ],
-      bootstrap: (app) => app.get(BootstrapService).ensureBootstrap(),
+      // The org and its key, and the first account's sign-up code shown beside the key.
+      bootstrap: (app) => bootstrapWithSignupCode(app, (code) => (signupCode = code)),
       grpc: (app) => {
         const signingKeys = app.get(SigningKeysService);
         return [signingKeysRegistration(() => signingKeys.publicJwks())];
@@ -30,6 +35,6 @@ export function startTokenService(config: SignetConfig = loadConfig()): Promise<
     });
     onClose(() => service.close());
     const ports = { http: service.httpPort, grpc: service.grpcPort };
-    return { banner: bannerFor(config, ports, service.bootstrap), ports, service, bus: state.bus };
+    return { banner: [...bannerFor(config, ports, service.bootstrap), ...signupCodeBanner(signupCode)], ports, service, bus: state.bus };
   });
 }

@@ -18,7 +18,7 @@ const ALL_MIGRATIONS = SIGNET_MIGRATIONS.map((m) => m.name);
 // A project-level testTimeout is not applied by jest; embedded starts (initdb) and bcrypt need more than 5 s under load.
 jest.setTimeout(60_000);
 
-const TABLES = ['api_key_usage', 'api_keys', 'idp_providers', 'issued_tokens', 'org_settings', 'orgs', 'refresh_tokens', 'revocations', 'schema_migrations', 'signing_keys'];
+const TABLES = ['account_signup_codes', 'accounts', 'api_key_usage', 'api_keys', 'idp_providers', 'issued_tokens', 'oidc_payloads', 'org_settings', 'orgs', 'refresh_tokens', 'revocations', 'schema_migrations', 'signing_keys'];
 
 type Mode = 'postgres' | 'embedded';
 
