@@ -52,12 +52,16 @@ export class TypeOrmAccountsRepository implements AccountsRepository {
     try {
       return await this.dataSource.transaction(async (em) => {
         // DELETE … RETURNING: two sign-ups with one code cannot both see it.
-        const deleted: Array<{ org_id: string }> = await em.query(
-          'DELETE FROM account_signup_codes WHERE code_hash = $1 RETURNING org_id',
-          [codeHash],
-        );
-        if (deleted.length === 0) return null;
-        const saved = await em.getRepository(AccountEntity).save({ ...account, orgId: deleted[0].org_id, role: 'owner' as const });
+        const deleted = await em
+          .createQueryBuilder()
+          .delete()
+          .from(AccountSignupCodeEntity)
+          .where('code_hash = :codeHash', { codeHash })
+          .returning('org_id')
+          .execute();
+        const rows = deleted.raw as Array<{ org_id: string }>;
+        if (rows.length === 0) return null;
+        const saved = await em.getRepository(AccountEntity).save({ ...account, orgId: rows[0].org_id, role: 'owner' as const });
         return toAccount(saved);
       });
     } catch (err) {

@@ -6,6 +6,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Configuration, default as ProviderType } from 'oidc-provider';
 
+import { ProblemError } from '@signet/http';
 import { LOGGER } from '@signet/observability';
 import type { Logger } from '@signet/observability';
 
@@ -148,7 +149,8 @@ export class AuthorizationServer implements OnModuleInit {
         try {
           accountId = (await this.signUp.execute({ signupCode: code, username, password })).id;
         } catch (err) {
-          return html(res, 400, signInPage({ action, username, error: (err as Error).message }));
+          if (!(err instanceof ProblemError)) throw err;
+          return html(res, err.status, signInPage({ action, username, error: err.detail }));
         }
       } else {
         accountId = (await this.authenticate.execute({ username, password }))?.id;
