@@ -102,7 +102,7 @@ describe('sign-in: signet CLI against the all-in-one', () => {
   it('login in Chromium → keys create → tokens create → MQTT → logout, and the session is refused afterwards', async () => {
     // BROWSER=true: the CLI "opens" a browser that does nothing; Playwright follows the printed URL.
     const login = cli(['login', '--json'], { BROWSER: 'true' });
-    await waitFor(() => /http:\/\/127\.0\.0\.1:\d+\/oidc\/auth\?\S+/.test(login.stderr), 10000);
+    await waitFor(() => /http:\/\/127\.0\.0\.1:\d+\/oidc\/auth\?\S+/.test(login.stderr), { timeoutMs: 10000, message: 'the CLI printing the sign-in URL' });
     const url = /http:\/\/127\.0\.0\.1:\d+\/oidc\/auth\?\S+/.exec(login.stderr)![0];
     expect(new URL(url).searchParams.get('code_challenge_method')).toBe('S256');
     const page = await browser.newPage();
@@ -168,7 +168,7 @@ describe('sign-in: signet CLI against the all-in-one', () => {
   it('device grant, headless: the user code approved in Chromium; refresh rotates and reuse ends the session', async () => {
     // No BROWSER and no DISPLAY: the CLI picks the device grant by itself.
     const login = cli(['login', '--profile', 'dev', '--json']);
-    await waitFor(() => /\(or open (\S+)\)/.test(login.stderr), 10000);
+    await waitFor(() => /\(or open (\S+)\)/.test(login.stderr), { timeoutMs: 10000, message: 'the CLI printing the sign-in URL' });
     expect(login.stderr).toMatch(/enter the code \S+/);
     const complete = /\(or open (\S+)\)/.exec(login.stderr)![1];
     const page = await browser.newPage();

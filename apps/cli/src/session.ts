@@ -62,7 +62,8 @@ export class Session {
 
   /** One API call with the bearer; a 401 on a stored session refreshes once and retries. */
   async api<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let { server, token, profile } = await this.bearer();
+    const { server, profile, token: first } = await this.bearer();
+    let token = first;
     let res = await send(server, method, path, token, body);
     if (res.status === 401 && profile) {
       token = (await this.refreshProfile(profile)).access_token;
