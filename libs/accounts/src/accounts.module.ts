@@ -18,14 +18,13 @@ import { SignUpUseCase } from './usecases/sign-up/sign-up.usecase';
  * it once with {@link AccountsModule.forRoot} (global, so every feature's guard sees the verifier).
  * Needs the global providers DATA_SOURCE and LOGGER.
  */
-@Module({})
+@Module({ controllers: [AccountsController] })
 export class AccountsModule {
   static forRoot(options: AccountsOptions): DynamicModule {
     return {
       module: AccountsModule,
       global: true,
       imports: [ApiKeysModule],
-      controllers: [AccountsController],
       providers: [
         { provide: ACCOUNTS_OPTIONS, useValue: options },
         { provide: ACCOUNTS_REPOSITORY, useClass: TypeOrmAccountsRepository },

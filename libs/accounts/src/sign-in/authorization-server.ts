@@ -32,7 +32,7 @@ const MAX_FORM_BYTES = 16 * 1024;
  */
 @Injectable()
 export class AuthorizationServer implements OnModuleInit {
-  private provider!: ProviderType;
+  private loading?: Promise<ProviderType>;
 
   constructor(
     @Inject(ACCOUNTS_OPTIONS) private readonly options: AccountsOptions,
@@ -44,16 +44,22 @@ export class AuthorizationServer implements OnModuleInit {
     private readonly adapterHost: HttpAdapterHost,
   ) {}
 
-  get oidc(): ProviderType {
-    return this.provider;
+  onModuleInit(): void {
+    this.mount(this.adapterHost.httpAdapter.getInstance<FastifyInstance>());
   }
 
-  async onModuleInit(): Promise<void> {
-    // ESM-only package: Node 20.19+ loads it from our CommonJS build with require().
-    const { default: Provider } = await import('oidc-provider');
-    this.provider = new Provider(this.options.issuer, this.configuration());
-    this.provider.on('server_error', (_ctx, err) => this.logger.error({ err }, 'authorization server error'));
-    this.mount(this.adapterHost.httpAdapter.getInstance<FastifyInstance>());
+  /**
+   * Built at the first sign-in request, not at start: oidc-provider is ESM-only, which Node 20.19+
+   * loads from our CommonJS build with require() but jest's module system cannot (its `got` has a
+   * tree of ESM dependencies), so in-process specs of the other features never load it.
+   */
+  private provider(): Promise<ProviderType> {
+    this.loading ??= import('oidc-provider').then(({ default: Provider }) => {
+      const provider = new Provider(this.options.issuer, this.configuration());
+      provider.on('server_error', (_ctx, err) => this.logger.error({ err }, 'authorization server error'));
+      return provider;
+    });
+    return this.loading;
   }
 
   private configuration(): Configuration {
@@ -111,13 +117,15 @@ export class AuthorizationServer implements OnModuleInit {
    * the raw Node response (OAuth errors are OAuth's JSON, not problem+json).
    */
   private mount(fastify: FastifyInstance): void {
-    const callback = this.provider.callback();
+    let callback: ReturnType<ProviderType['callback']> | undefined;
     void fastify.register(async (scope) => {
       scope.removeAllContentTypeParsers();
       scope.addContentTypeParser('*', (_req, _payload, done) => done(null));
-      const toProvider = (req: FastifyRequest, reply: FastifyReply) => {
+      const toProvider = async (req: FastifyRequest, reply: FastifyReply) => {
+        callback ??= (await this.provider()).callback();
         reply.hijack();
         const raw = req.raw as IncomingMessage & { originalUrl?: string };
+        // oidc-provider finds its mount path from originalUrl minus url (as under express's app.use).
         raw.originalUrl = raw.url;
         raw.url = raw.url!.slice('/oidc'.length) || '/';
         callback(raw, reply.raw);
@@ -130,14 +138,15 @@ export class AuthorizationServer implements OnModuleInit {
   }
 
   private async interaction(req: FastifyRequest<{ Params: { uid: string } }>, reply: FastifyReply): Promise<void> {
+    const provider = await this.provider();
     reply.hijack();
     const res = reply.raw;
     try {
-      const details = await this.provider.interactionDetails(req.raw, res);
+      const details = await provider.interactionDetails(req.raw, res);
       const action = `/sign-in/${details.uid}`;
       if (details.prompt.name === 'consent' && details.session?.accountId) {
         // First-party client: consent is implied by signing in.
-        return await this.finish(req.raw, res, details.session.accountId, details);
+        return await this.finish(provider, req.raw, res, details.session.accountId, details);
       }
       if (req.method === 'GET') return html(res, 200, signInPage({ action }));
       const form = new URLSearchParams(await readBody(req.raw));
@@ -156,7 +165,7 @@ export class AuthorizationServer implements OnModuleInit {
         accountId = (await this.authenticate.execute({ username, password }))?.id;
       }
       if (!accountId) return html(res, 401, signInPage({ action, username, error: 'wrong username or password' }));
-      await this.finish(req.raw, res, accountId, details);
+      await this.finish(provider, req.raw, res, accountId, details);
     } catch (err) {
       // An unknown or expired interaction (the 5-minute window), or a body too large.
       this.logger.info({ err: (err as Error).message }, 'sign-in interaction refused');
@@ -165,17 +174,18 @@ export class AuthorizationServer implements OnModuleInit {
   }
 
   private async finish(
+    provider: ProviderType,
     req: IncomingMessage,
     res: ServerResponse,
     accountId: string,
     details: Awaited<ReturnType<ProviderType['interactionDetails']>>,
   ): Promise<void> {
     const grant = details.grantId
-      ? ((await this.provider.Grant.find(details.grantId)) ?? new this.provider.Grant({ accountId, clientId: String(details.params.client_id) }))
-      : new this.provider.Grant({ accountId, clientId: String(details.params.client_id) });
+      ? ((await provider.Grant.find(details.grantId)) ?? new provider.Grant({ accountId, clientId: String(details.params.client_id) }))
+      : new provider.Grant({ accountId, clientId: String(details.params.client_id) });
     grant.addOIDCScope(typeof details.params.scope === 'string' ? details.params.scope : SESSION_SCOPES);
     const grantId = await grant.save();
-    await this.provider.interactionFinished(req, res, { login: { accountId }, consent: { grantId } }, { mergeWithLastSubmission: false });
+    await provider.interactionFinished(req, res, { login: { accountId }, consent: { grantId } }, { mergeWithLastSubmission: false });
   }
 }
 
