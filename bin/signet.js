@@ -23,6 +23,7 @@ const CLIENT_COMMANDS = {
   whoami: 'profile, server, account, org, role, expiry',
   keys: 'create | list | revoke API keys',
   tokens: 'create | revoke MQTT credentials',
+  accounts: 'create: add a person (owner, admin, viewer)',
 };
 const CLI_ENTRY = 'apps/cli/src/main.js';
 

@@ -49,28 +49,30 @@ describe('sign-in: signet CLI against the all-in-one', () => {
   let server: string;
   let mqttPort: number;
   let signupCode: string;
+  let bootstrapKey: string;
   let configDir: string;
   let browser: Browser;
 
   const running: Cli[] = [];
-  const cli = (args: string[], env: Record<string, string> = {}): Cli => {
+  const cli = (args: string[], env: Record<string, string> = {}, stdin?: string): Cli => {
     const run = new Cli(
       spawn(process.execPath, [join(ROOT, 'bin', 'signet.js'), ...args], {
         // No DISPLAY: `signet login` would pick the device grant by itself unless BROWSER names a browser.
         env: { PATH: process.env['PATH'], HOME: configDir, SIGNET_CONFIG_DIR: configDir, SIGNET_SERVER: server, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       }),
     );
+    if (stdin !== undefined) run.child.stdin!.end(stdin);
     running.push(run);
     return run;
   };
   const run = (args: string[], env?: Record<string, string>) => cli(args, env).result();
 
   /** Fills the server's sign-in page; the first time with the sign-up code (creates the owner). */
-  async function signInOnPage(page: import('playwright-core').Page, withCode: boolean): Promise<void> {
+  async function signInOnPage(page: import('playwright-core').Page, withCode: boolean, username = USERNAME, password = PASSWORD): Promise<void> {
     await page.waitForSelector('#username');
-    await page.fill('#username', USERNAME);
-    await page.fill('#password', PASSWORD);
+    await page.fill('#username', username);
+    await page.fill('#password', password);
     if (withCode) {
       await page.click('summary');
       await page.fill('#signup_code', signupCode);
@@ -86,6 +88,7 @@ describe('sign-in: signet CLI against the all-in-one', () => {
     const code = /Sign-up code for the first account[^\n]*\n(su_\S+)/.exec(app.stdout);
     if (!code) throw new Error(`no sign-up code in the banner: ${app.stdout}`);
     signupCode = code[1];
+    bootstrapKey = /^(sk_\S+)$/m.exec(app.stdout)![1];
     configDir = await fs.mkdtemp(join(tmpdir(), 'signet-cli-e2e-'));
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
   });
@@ -202,6 +205,27 @@ describe('sign-in: signet CLI against the all-in-one', () => {
     expect(ended.code).toBe(3);
     // One line that says what to do, no stack trace.
     expect(ended.stderr).toMatch(/^error: .*run `signet login`\n$/);
+  });
+
+  it('a viewer added by the owner signs in and reads, and is refused writes', async () => {
+    const added = await cli(['accounts', 'create', '--username', 'bob', '--role', 'viewer', '--password-stdin', '--json'], { SIGNET_TOKEN: bootstrapKey }, 'viewer password 123\n').result();
+    expect(added).toMatchObject({ code: 0, json: { username: 'bob', role: 'viewer' } });
+    const login = cli(['login', '--device', '--profile', 'viewer', '--json']);
+    await waitFor(() => /\(or open (\S+)\)/.test(login.stderr), { timeoutMs: 10000, message: 'the CLI printing the device URL' });
+    const page = await browser.newPage();
+    await page.goto(/\(or open (\S+)\)/.exec(login.stderr)![1]);
+    await page.click('button[type=submit]');
+    await signInOnPage(page, false, 'bob', 'viewer password 123');
+    await page.waitForLoadState();
+    await page.close();
+    expect(await login.result()).toMatchObject({ code: 0, json: { username: 'bob', role: 'viewer' } });
+    expect((await run(['keys', 'list', '--profile', 'viewer'])).code).toBe(0);
+    const write = await run(['keys', 'create', '--name', 'nope', '--profile', 'viewer', '--json']);
+    expect(write.code).toBe(1);
+    expect(write.json).toMatchObject({ details: { status: 403, code: 'insufficient_scope' } });
+    // A viewer adds nobody.
+    const escalate = await cli(['accounts', 'create', '--username', 'eve', '--role', 'owner', '--password-stdin', '--profile', 'viewer'], {}, 'another password 1\n').result();
+    expect(escalate.code).toBe(1);
   });
 
   it('refuses a credentials file others can read, and usage errors exit 2', async () => {

@@ -180,6 +180,28 @@ function addTokenCommands(program: Command): void {
     });
 }
 
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+function addAccountCommands(program: Command): void {
+  const accounts = program.command('accounts').description('people of the org who sign in');
+  accounts
+    .command('create')
+    .description('add a person (owner: any role; admin: admin or viewer)')
+    .requiredOption('--username <name>', 'their username')
+    .addOption(new Option('--role <role>', 'owner, admin or viewer').choices(['owner', 'admin', 'viewer']).default('viewer'))
+    .requiredOption('--password-stdin', 'read their first password from stdin (never from an argument)')
+    .action(async (opts: { username: string; role: string }, command: Command) => {
+      const { session, out } = context(command);
+      const password = await readStdin();
+      const account = await session.api<Me>('POST', '/v1/accounts', { username: opts.username, role: opts.role, password });
+      out.result(account, () => `Added ${account.username} (${account.role}) to ${account.org_id}`);
+    });
+}
+
 export function buildProgram(): Command {
   const program = new Command('signet')
     .description('Sign in to a Signet server and manage it from the terminal (server commands: signet start, migrate, …)')
@@ -191,6 +213,7 @@ export function buildProgram(): Command {
   addSessionCommands(program);
   addKeyCommands(program);
   addTokenCommands(program);
+  addAccountCommands(program);
   return program;
 }
 

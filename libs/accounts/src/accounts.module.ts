@@ -10,6 +10,7 @@ import { OIDC_PAYLOAD_REPOSITORY, TypeOrmOidcPayloadRepository } from './sign-in
 import { AccessTokenSessionVerifier } from './sign-in/session-verifier';
 import { AuthenticateUseCase } from './usecases/authenticate/authenticate.usecase';
 import { SignupCodeService } from './usecases/bootstrap/signup-code.service';
+import { CreateAccountUseCase } from './usecases/create/create-account.usecase';
 import { SignUpUseCase } from './usecases/sign-up/sign-up.usecase';
 
 /**
@@ -31,6 +32,7 @@ export class AccountsModule {
         { provide: OIDC_PAYLOAD_REPOSITORY, useClass: TypeOrmOidcPayloadRepository },
         AuthenticateUseCase,
         SignUpUseCase,
+        CreateAccountUseCase,
         SignupCodeService,
         AuthorizationServer,
         { provide: SESSION_VERIFIER, useClass: AccessTokenSessionVerifier },

@@ -16,6 +16,8 @@ export interface AccountsRepository {
    * Null when the code is unknown (or was consumed concurrently); 'taken' when the username is.
    */
   signUpWithCode(codeHash: string, account: Omit<Account, 'orgId' | 'role' | 'createdAt'>): Promise<Account | 'taken' | null>;
+  /** A new account; 'taken' when the username is. */
+  create(account: Omit<Account, 'createdAt'>): Promise<Account | 'taken'>;
 }
 
 export const ACCOUNTS_REPOSITORY = Symbol('ACCOUNTS_REPOSITORY');
@@ -46,6 +48,15 @@ export class TypeOrmAccountsRepository implements AccountsRepository {
 
   async putSignupCode(orgId: string, codeHash: string): Promise<void> {
     await this.dataSource.getRepository(AccountSignupCodeEntity).upsert({ orgId, codeHash }, ['orgId']);
+  }
+
+  async create(account: Omit<Account, 'createdAt'>): Promise<Account | 'taken'> {
+    try {
+      return toAccount(await this.dataSource.getRepository(AccountEntity).save({ ...account }));
+    } catch (err) {
+      if (sqlState(err) === UNIQUE_VIOLATION) return 'taken';
+      throw err;
+    }
   }
 
   async signUpWithCode(codeHash: string, account: Omit<Account, 'orgId' | 'role' | 'createdAt'>): Promise<Account | 'taken' | null> {

@@ -1,4 +1,4 @@
-import { badRequest, conflict, ProblemError, unauthorized } from '@signet/http';
+import { badRequest, conflict, forbidden, ProblemError, unauthorized } from '@signet/http';
 
 /** The accounts feature's problem codes, each written once here. */
 export const ACCOUNT_ERRORS = {
@@ -8,6 +8,8 @@ export const ACCOUNT_ERRORS = {
   usernameTaken: 'username_taken',
   invalidCredentials: 'invalid_credentials',
   sessionRequired: 'session_required',
+  invalidRole: 'invalid_role',
+  roleEscalation: 'role_escalation',
 } as const;
 
 export type AccountErrorCode = (typeof ACCOUNT_ERRORS)[keyof typeof ACCOUNT_ERRORS];
@@ -25,3 +27,7 @@ export const usernameTaken = (): ProblemError => conflict(ACCOUNT_ERRORS.usernam
 
 export const sessionRequired = (): ProblemError =>
   unauthorized(ACCOUNT_ERRORS.sessionRequired, 'this route is for signed-in people: sign in with `signet login`');
+
+export const invalidRole = (): ProblemError => badRequest(ACCOUNT_ERRORS.invalidRole, 'role must be owner, admin or viewer');
+
+export const roleEscalation = (detail: string): ProblemError => forbidden(ACCOUNT_ERRORS.roleEscalation, detail);

@@ -1,16 +1,12 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsString, MaxLength } from 'class-validator';
+import { IsIn, IsString, MaxLength } from 'class-validator';
 
 import type { SessionPrincipal } from '@signet/api-keys';
 
 import type { Account } from '../account';
 
-export class SignUpDto {
-  @ApiProperty({ description: 'The one-time code printed beside the bootstrap API key at the first start' })
-  @IsString()
-  @MaxLength(128)
-  signup_code!: string;
-
+/** A new account's username and first password (sign-up and adding a person). */
+class NewAccountFieldsDto {
   @ApiProperty({ example: 'alice' })
   @IsString()
   @MaxLength(64)
@@ -20,6 +16,19 @@ export class SignUpDto {
   @IsString()
   @MaxLength(256)
   password!: string;
+}
+
+export class SignUpDto extends NewAccountFieldsDto {
+  @ApiProperty({ description: 'The one-time code printed beside the bootstrap API key at the first start' })
+  @IsString()
+  @MaxLength(128)
+  signup_code!: string;
+}
+
+export class CreateAccountDto extends NewAccountFieldsDto {
+  @ApiProperty({ enum: ['owner', 'admin', 'viewer'] })
+  @IsIn(['owner', 'admin', 'viewer'])
+  role!: string;
 }
 
 export class AccountDto {

@@ -24,6 +24,13 @@ export class InMemoryAccountsRepository implements AccountsRepository {
     this.codes.set(codeHash, orgId);
   }
 
+  async create(account: Omit<Account, 'createdAt'>): Promise<Account | 'taken'> {
+    if (await this.findByUsername(account.username)) return 'taken';
+    const created: Account = { ...account, createdAt: new Date() };
+    this.accounts.set(created.id, created);
+    return created;
+  }
+
   async signUpWithCode(codeHash: string, account: Omit<Account, 'orgId' | 'role' | 'createdAt'>): Promise<Account | 'taken' | null> {
     const orgId = this.codes.get(codeHash);
     if (orgId === undefined) return null;

@@ -4,6 +4,7 @@ import { CapturingLogger, createCapturingLogger } from '@signet/testing';
 import { InMemoryAccountsRepository } from '../../testing';
 import { AuthenticateUseCase } from '../authenticate/authenticate.usecase';
 import { SignupCodeService } from '../bootstrap/signup-code.service';
+import { CreateAccountUseCase } from '../create/create-account.usecase';
 import { SignUpUseCase } from './sign-up.usecase';
 
 const PASSWORD = 'a long enough password';
@@ -55,5 +56,25 @@ describe('first account from the sign-up code', () => {
     expect(await authenticate.execute({ username: 'alice', password: PASSWORD })).toMatchObject({ username: 'alice' });
     expect(await authenticate.execute({ username: 'alice', password: `${PASSWORD}!` })).toBeNull();
     expect(await authenticate.execute({ username: 'nobody', password: PASSWORD })).toBeNull();
+  });
+});
+
+describe('adding accounts', () => {
+  const caller = (role: 'owner' | 'admin' | 'viewer') => ({ accountId: 'acc_c', orgId: 'org_a', username: 'c', role, clientId: 'signet-cli', expiresAt: 0 });
+  let create: CreateAccountUseCase;
+  beforeEach(() => {
+    create = new CreateAccountUseCase(new InMemoryAccountsRepository());
+  });
+
+  it('an owner or a secret key adds any role in its own org', async () => {
+    await expect(create.execute({ orgId: 'org_a', session: caller('owner'), username: 'o2', password: PASSWORD, role: 'owner' })).resolves.toMatchObject({ orgId: 'org_a', role: 'owner' });
+    await expect(create.execute({ orgId: 'org_a', username: 'v1', password: PASSWORD, role: 'viewer' })).resolves.toMatchObject({ role: 'viewer' });
+  });
+
+  it('an admin cannot add an owner; a viewer adds nobody; unknown roles are 400', async () => {
+    await expect(create.execute({ orgId: 'org_a', session: caller('admin'), username: 'o3', password: PASSWORD, role: 'owner' })).rejects.toMatchObject({ status: 403, code: 'role_escalation' });
+    await expect(create.execute({ orgId: 'org_a', session: caller('admin'), username: 'a2', password: PASSWORD, role: 'admin' })).resolves.toMatchObject({ role: 'admin' });
+    await expect(create.execute({ orgId: 'org_a', session: caller('viewer'), username: 'v2', password: PASSWORD, role: 'viewer' })).rejects.toMatchObject({ code: 'role_escalation' });
+    await expect(create.execute({ orgId: 'org_a', username: 'x', password: PASSWORD, role: 'root' })).rejects.toMatchObject({ code: 'invalid_role' });
   });
 });
