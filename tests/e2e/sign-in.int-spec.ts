@@ -228,6 +228,37 @@ describe('sign-in: signet CLI against the all-in-one', () => {
     expect(escalate.code).toBe(1);
   });
 
+  it('bad input: problem+json on /v1/accounts, OAuth errors on /oidc, never a 500', async () => {
+    const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${server}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    const used = await post('/v1/accounts/sign-up', { signup_code: signupCode, username: 'mallory', password: 'long enough password' });
+    expect(used.status).toBe(401);
+    expect(used.headers.get('content-type')).toContain('application/problem+json');
+    expect(await used.json()).toMatchObject({ code: 'invalid_signup_code' });
+    expect((await post('/v1/accounts/sign-up', { username: 'x' })).status).toBe(400);
+    const key = { authorization: `Bearer ${bootstrapKey}` };
+    expect(await (await post('/v1/accounts', { username: 'a b', password: 'long enough password', role: 'viewer' }, key)).json()).toMatchObject({ code: 'invalid_username' });
+    expect(await (await post('/v1/accounts', { username: 'carol', password: 'short', role: 'viewer' }, key)).json()).toMatchObject({ code: 'weak_password' });
+    expect((await post('/v1/accounts', { username: 'bob', password: 'long enough password', role: 'viewer' }, key)).status).toBe(409);
+    const me = await fetch(`${server}/v1/accounts/me`, { headers: key });
+    expect(me.status).toBe(401);
+    expect(await me.json()).toMatchObject({ code: 'session_required' });
+    const unknownSession = await fetch(`${server}/v1/keys`, { headers: { authorization: 'Bearer not-a-session-token-at-all-0123' } });
+    expect(unknownSession.status).toBe(401);
+
+    // PKCE plain and a foreign redirect URI are refused by the authorization server.
+    const auth = (params: Record<string, string>) =>
+      fetch(`${server}/oidc/auth?${new URLSearchParams({ client_id: 'signet-cli', response_type: 'code', scope: 'openid', state: 's', redirect_uri: 'http://127.0.0.1:9/callback', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', ...params })}`, { redirect: 'manual' });
+    const plain = await auth({ code_challenge_method: 'plain' });
+    expect(plain.headers.get('location') ?? '').toContain('error=invalid_request');
+    expect((await auth({ redirect_uri: 'https://evil.example/callback' })).status).toBe(400);
+    expect((await auth({ code_challenge: '', code_challenge_method: '' })).headers.get('location') ?? '').toContain('error=invalid_request');
+    const token = await fetch(`${server}/oidc/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=authorization_code&code=nope&client_id=signet-cli&redirect_uri=http://127.0.0.1:9/callback&code_verifier=' + 'v'.repeat(43) });
+    expect(token.status).toBe(400);
+    expect(await token.json()).toMatchObject({ error: 'invalid_grant' });
+    expect((await fetch(`${server}/sign-in/unknown-interaction`)).status).toBe(400);
+  });
+
   it('refuses a credentials file others can read, and usage errors exit 2', async () => {
     const file = join(configDir, 'credentials.json');
     await fs.chmod(file, 0o644);
