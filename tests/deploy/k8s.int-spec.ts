@@ -9,12 +9,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { describeObject, isObject, K8sObject, loadSchemaValidator, OVERLAYS, parseManifests, policyViolations, renderOverlay, REPO } from './manifests';
-import { routeFor, servedPrefixes } from './routes';
+import { routeFor, servedPrefixes, SERVER_APPS } from './routes';
 
 /** The apps deployed to Kubernetes: every app but the all-in-one. */
-const DEPLOYED = readdirSync(join(REPO, 'apps'))
-  .filter((app) => app !== 'signet')
-  .sort();
+const DEPLOYED = SERVER_APPS.filter((app) => app !== 'signet');
 const VERSION = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
 
 const schemas = loadSchemaValidator();

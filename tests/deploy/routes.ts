@@ -4,10 +4,15 @@
  * The Ingress, the local gateway and docs/deployment.md are checked against it, so a new
  * controller (or one moved to another module) cannot be left without a route.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 import { REPO } from './manifests';
+
+/** The apps that run as servers (each has a composition); apps/cli is a client and deploys nowhere. */
+export const SERVER_APPS = readdirSync(join(REPO, 'apps'))
+  .filter((app) => existsSync(join(REPO, 'apps', app, 'src', `${app}.composition.ts`)))
+  .sort();
 
 export interface ServedPrefix {
   /** `/v1/keys`, as the Ingress writes it. */
@@ -46,10 +51,10 @@ export function servedPrefixes(): ServedPrefix[] {
       for (const controller of match[1].split(',').map((s) => s.trim()).filter(Boolean)) moduleOf.set(controller, className);
     }
   }
-  const compositions = readdirSync(join(REPO, 'apps')).map((app) => ({
-    app,
-    source: readFileSync(join(REPO, 'apps', app, 'src', `${app}.composition.ts`), 'utf8'),
-  }));
+  const compositions = SERVER_APPS.map((app) => ({
+      app,
+      source: readFileSync(join(REPO, 'apps', app, 'src', `${app}.composition.ts`), 'utf8'),
+    }));
   return [...prefixes].map(([controller, prefix]) => {
     const module = moduleOf.get(controller);
     const apps = module ? compositions.filter((c) => new RegExp(`\\b${module}\\b`).test(c.source)).map((c) => c.app) : [];

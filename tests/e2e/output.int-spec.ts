@@ -9,7 +9,7 @@ import { createServer, Server } from 'node:net';
 import { Backend, realBackend, testEnv } from '../support/signet';
 import { SpawnedApp } from '../support/spawn';
 
-const BANNER_LINE = /^(\S+ is ready| {2}\S.*|Bootstrap API key for org_\w+ \(shown once; store it now\):|sk_\w+|\S+: SIGTERM received, stopping|)$/;
+const BANNER_LINE = /^(\S+ is ready| {2}\S.*|Bootstrap API key for org_\w+ \(shown once; store it now\):|sk_\w+|Sign-up code for the first account \(shown once; .*\):|su_[\w-]+|\S+: SIGTERM received, stopping|)$/;
 const PRETTY_LINE = /^\d\d:\d\d:\d\d\.\d{3} (TRACE|DEBUG|INFO |WARN |ERROR|FATAL) /;
 
 const jsonLines = (text: string) =>

@@ -1,4 +1,5 @@
-import { ApiKeysEdgeHandlers, ApiKeysModule, apiKeysOptionsFrom, ApiKeysServiceModule, BootstrapService } from '@signet/api-keys';
+import { AccountsModule, accountsOptionsFrom, bootstrapWithSignupCode, signupCodeBanner } from '@signet/accounts';
+import { ApiKeysEdgeHandlers, ApiKeysModule, apiKeysOptionsFrom, ApiKeysServiceModule } from '@signet/api-keys';
 import { AuthWebhookChanges, AuthWebhooksEdgeHandlers, AuthWebhooksModule, authWebhooksOptionsFrom } from '@signet/auth-webhooks';
 import { loadConfig, SignetConfig } from '@signet/config';
 import { apiKeysRegistration, signingKeysRegistration } from '@signet/contracts';
@@ -11,7 +12,8 @@ import { SigningKeysService, TokenRetentionModule, TokensModule, tokensOptionsFr
 /**
  * Everything in one process, on one bus (`npm start`):
  *  - HTTP: the token API, the key API (`/v1/keys`), IdP federation, directory sync (`/scim/v2`,
- *    `/v1/directory`), auth webhooks and the authenticator chain, health, metrics, OpenAPI;
+ *    `/v1/directory`), auth webhooks and the authenticator chain, sign-in for people (`/oidc`,
+ *    `/v1/accounts`), health, metrics, OpenAPI;
  *  - gRPC `SigningKeys` and `ApiKeys` on one port, for edges started elsewhere;
  *  - the MQTT edge (TCP, WebSocket, and TLS/WSS when certificates are configured),
  *    reading public keys and key verdicts in-process.
@@ -19,6 +21,7 @@ import { SigningKeysService, TokenRetentionModule, TokensModule, tokensOptionsFr
 export function startAllInOne(config: SignetConfig = loadConfig()): Promise<SignetProcess> {
   return runProcess('signet', config, async (ctx, onClose) => {
     const { state, revocations } = await openServiceState(ctx, onClose);
+    let signupCode: string | null = null;
     const service = await startService(state, {
       title: 'Signet',
       imports: [
@@ -29,8 +32,10 @@ export function startAllInOne(config: SignetConfig = loadConfig()): Promise<Sign
         FederationModule.forRoot(federationOptionsFrom(config)),
         DirectoryModule.forRoot(directoryOptionsFrom(config)),
         AuthWebhooksModule.forRoot(authWebhooksOptionsFrom(config)),
+        AccountsModule.forRoot(accountsOptionsFrom(config)),
       ],
-      bootstrap: (app) => app.get(BootstrapService).ensureBootstrap(),
+      // The org and its key, and the first account's sign-up code shown beside the key.
+      bootstrap: (app) => bootstrapWithSignupCode(app, (code) => (signupCode = code)),
       // After the edge's listeners too: a start that fails on a taken MQTT port must not use up the bootstrap key.
       deferBootstrap: true,
       grpc: (app) => {
@@ -63,6 +68,6 @@ export function startAllInOne(config: SignetConfig = loadConfig()): Promise<Sign
       wss: edge.wssPort,
       grpc: service.grpcPort,
     };
-    return { banner: bannerFor(config, ports, bootstrap), ports, service, edgeHandle: edge, bus: state.bus };
+    return { banner: [...bannerFor(config, ports, bootstrap), ...signupCodeBanner(signupCode)], ports, service, edgeHandle: edge, bus: state.bus };
   });
 }

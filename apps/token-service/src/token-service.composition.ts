@@ -1,4 +1,5 @@
-import { ApiKeysModule, apiKeysOptionsFrom, BootstrapService } from '@signet/api-keys';
+import { AccountsModule, accountsOptionsFrom, bootstrapWithSignupCode, signupCodeBanner } from '@signet/accounts';
+import { ApiKeysModule, apiKeysOptionsFrom } from '@signet/api-keys';
 import { loadConfig, SignetConfig } from '@signet/config';
 import { signingKeysRegistration } from '@signet/contracts';
 import { DirectoryModule } from '@signet/directory';
@@ -15,6 +16,7 @@ import { SigningKeysService, TokenRetentionModule, TokensModule, tokensOptionsFr
 export function startTokenService(config: SignetConfig = loadConfig()): Promise<SignetProcess> {
   return runProcess('token-service', config, async (ctx, onClose) => {
     const { state } = await openServiceState(ctx, onClose);
+    let signupCode: string | null = null;
     const service = await startService(state, {
       title: 'Signet token service',
       imports: [
@@ -24,8 +26,11 @@ export function startTokenService(config: SignetConfig = loadConfig()): Promise<
         TokenRetentionModule,
         // POST /v1/tokens applies an org's directory (its users and group permissions) here too.
         DirectoryModule.gateOnly(),
+        // Sign-in for people: the authorization server, and sessions accepted by the token API.
+        AccountsModule.forRoot(accountsOptionsFrom(config)),
       ],
-      bootstrap: (app) => app.get(BootstrapService).ensureBootstrap(),
+      // The org and its key, and the first account's sign-up code shown beside the key.
+      bootstrap: (app) => bootstrapWithSignupCode(app, (code) => (signupCode = code)),
       grpc: (app) => {
         const signingKeys = app.get(SigningKeysService);
         return [signingKeysRegistration(() => signingKeys.publicJwks())];
@@ -33,6 +38,6 @@ export function startTokenService(config: SignetConfig = loadConfig()): Promise<
     });
     onClose(() => service.close());
     const ports = { http: service.httpPort, grpc: service.grpcPort };
-    return { banner: bannerFor(config, ports, service.bootstrap), ports, service, bus: state.bus };
+    return { banner: [...bannerFor(config, ports, service.bootstrap), ...signupCodeBanner(signupCode)], ports, service, bus: state.bus };
   });
 }

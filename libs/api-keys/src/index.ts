@@ -3,6 +3,7 @@ export * from './api-keys.repository';
 export * from './errors';
 export * from './grpc/edge-handlers';
 export * from './guards/api-key.guard';
+export * from './guards/session';
 export * from './http/dto';
 export * from './http/keys.controller';
 export * from './key-revocation-recorder';

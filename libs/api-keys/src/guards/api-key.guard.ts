@@ -2,7 +2,9 @@ import {
   CanActivate,
   createParamDecorator,
   ExecutionContext,
+  Inject,
   Injectable,
+  Optional,
   SetMetadata,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
@@ -14,6 +16,7 @@ import { insufficientScope, invalidApiKey, missingApiKey } from '../errors';
 import type { ApiKeyPrincipal } from '../principal';
 import { UsageService } from '../usecases/usage/usage.service';
 import { ApiKeysService } from '../usecases/verify/api-keys.service';
+import { SESSION_VERIFIER, sessionAsCaller, SessionPrincipal, SessionVerifier } from './session';
 
 export const API_KEY_SCOPES = 'signet:api-key-scopes';
 
@@ -24,14 +27,18 @@ export const API_KEY_SCOPES = 'signet:api-key-scopes';
  */
 export const RequireScopes = (...scopes: string[]) => SetMetadata(API_KEY_SCOPES, scopes);
 
-export type ApiKeyRequest = FastifyRequest & { apiKey?: ApiKeyPrincipal };
+export type ApiKeyRequest = FastifyRequest & { apiKey?: ApiKeyPrincipal; session?: SessionPrincipal };
 
 /** `Authorization: Bearer <key>`; the scheme is case-insensitive (RFC 7235 §2.1, RFC 6750 §2.1). */
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
+/** API keys carry their type in the prefix; any other bearer may be a sign-in session. */
+const API_KEY_PREFIX = /^(?:sk|rk)_/;
+const READ_METHODS = new Set(['GET', 'HEAD']);
 
 /**
- * Requires a valid API key and attaches its principal to the request
- * (read it with {@link CurrentApiKey}).
+ * Requires a valid API key, or a sign-in session when the accounts feature is
+ * composed in (role-checked: a viewer reads only), and attaches its principal
+ * to the request (read it with {@link CurrentApiKey}).
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
@@ -39,6 +46,7 @@ export class ApiKeyGuard implements CanActivate {
     private readonly keys: ApiKeysService,
     private readonly reflector: Reflector,
     private readonly usage: UsageService,
+    @Optional() @Inject(SESSION_VERIFIER) private readonly sessions?: SessionVerifier,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -49,6 +57,7 @@ export class ApiKeyGuard implements CanActivate {
     }
     const match = BEARER.exec(header);
     if (!match) throw invalidApiKey('the Authorization header must be "Bearer <API key>"');
+    if (this.sessions && !API_KEY_PREFIX.test(match[1])) return this.acceptSession(request, match[1]);
     const principal = await this.keys.verify(match[1], { ip: request.ip });
     if (principal.type === 'restricted') {
       const required = this.reflector.getAllAndOverride<string[] | undefined>(API_KEY_SCOPES, [
@@ -62,6 +71,17 @@ export class ApiKeyGuard implements CanActivate {
     }
     request.apiKey = principal;
     this.usage.record(principal.keyId, 'apiCalls');
+    return true;
+  }
+
+  private async acceptSession(request: ApiKeyRequest, token: string): Promise<boolean> {
+    const session = await this.sessions!.verify(token);
+    if (!session) throw invalidApiKey('the session is unknown, expired or revoked; sign in again (`signet login`)');
+    if (session.role === 'viewer' && !READ_METHODS.has(request.method)) {
+      throw insufficientScope('a viewer account can only read');
+    }
+    request.session = session;
+    request.apiKey = sessionAsCaller(session);
     return true;
   }
 }

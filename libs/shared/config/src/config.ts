@@ -87,6 +87,15 @@ export interface SignetConfig {
   authWebhooks: AuthWebhooksConfig;
   /** The edge's authenticator chain: failed-CONNECT throttling (`SIGNET_MQTT_AUTH_*`). */
   authChain: AuthChainConfig;
+  /** Sign-in for people (accounts, the OAuth authorization server at /oidc; docs/sign-in.md). */
+  signIn: {
+    /** SIGNET_PUBLIC_URL: the address people reach the HTTP API at (the issuer is `<it>/oidc`); absent: http://localhost:<http port>. */
+    publicUrl?: string;
+    /** SIGNET_SESSION_TTL_S: lifetime of a session's access token (at most one hour). */
+    accessTokenTtlSeconds: number;
+    /** SIGNET_SESSION_REFRESH_TTL_S: lifetime of its rotating refresh token. */
+    refreshTokenTtlSeconds: number;
+  };
   logLevel: LogLevel;
   /** SIGNET_LOG_FORMAT: JSON lines, human lines, or (auto) human on a terminal and JSON otherwise. */
   logFormat: (typeof LOG_FORMATS)[number];
@@ -314,6 +323,11 @@ export function loadConfig(env: Env = process.env): SignetConfig {
     federation: loadFederationConfig(env),
     authWebhooks: loadAuthWebhooksConfig(env),
     authChain: loadAuthChainConfig(env),
+    signIn: {
+      publicUrl: readUrl(env, 'SIGNET_PUBLIC_URL', ['http:', 'https:']),
+      accessTokenTtlSeconds: readInt(env, 'SIGNET_SESSION_TTL_S', 3600, 60, 3600),
+      refreshTokenTtlSeconds: readInt(env, 'SIGNET_SESSION_REFRESH_TTL_S', 30 * 86400, 3600, 365 * 86400),
+    },
     logLevel: readEnum(env, 'SIGNET_LOG_LEVEL', LOG_LEVELS, 'info'),
     logFormat: readEnum(env, 'SIGNET_LOG_FORMAT', LOG_FORMATS, 'auto'),
   };

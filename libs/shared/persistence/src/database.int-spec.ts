@@ -19,6 +19,8 @@ const ALL_MIGRATIONS = SIGNET_MIGRATIONS.map((m) => m.name);
 jest.setTimeout(60_000);
 
 const TABLES = [
+  'account_signup_codes',
+  'accounts',
   'api_key_usage',
   'api_keys',
   'auth_webhooks',
@@ -32,6 +34,7 @@ const TABLES = [
   'idp_events',
   'idp_providers',
   'issued_tokens',
+  'oidc_payloads',
   'org_settings',
   'orgs',
   'refresh_tokens',

@@ -1,3 +1,4 @@
+import { AccountEntity, AccountSignupCodeEntity, OidcPayloadEntity } from './account.entity';
 import { ApiKeyUsageEntity } from './api-key-usage.entity';
 import { ApiKeyEntity } from './api-key.entity';
 import { IdpEventEntity } from './idp-event.entity';
@@ -9,6 +10,7 @@ import { RefreshTokenEntity } from './refresh-token.entity';
 import { RevocationEntity } from './revocation.entity';
 import { SigningKeyEntity } from './signing-key.entity';
 
+export * from './account.entity';
 export * from './api-key-usage.entity';
 export * from './api-key.entity';
 export * from './idp-event.entity';
@@ -31,5 +33,8 @@ export const SIGNET_ENTITIES = [
   ApiKeyUsageEntity,
   IdpProviderEntity,
   OrgSettingsEntity,
+  AccountEntity,
+  AccountSignupCodeEntity,
+  OidcPayloadEntity,
   IdpEventEntity,
 ];

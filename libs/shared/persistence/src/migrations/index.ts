@@ -3,6 +3,7 @@ import { ApiKeyLifecycle1795900000000 } from './1795900000000-api-key-lifecycle'
 import { IdpProviders1795910000000 } from './1795910000000-idp-providers';
 import { OrgSettings1795920000000 } from './1795920000000-org-settings';
 import { TokenRetention1795930000000 } from './1795930000000-token-retention';
+import { AccountsSignIn1796000000000 } from './1796000000000-accounts-sign-in';
 import { AuthWebhooks1796100000000 } from './1796100000000-auth-webhooks';
 import { Directory1796200000000 } from './1796200000000-directory';
 import { IdpEvents1796400000000 } from './1796400000000-idp-events';
@@ -16,6 +17,7 @@ export const SIGNET_MIGRATIONS = [
   IdpProviders1795910000000,
   OrgSettings1795920000000,
   TokenRetention1795930000000,
+  AccountsSignIn1796000000000,
   AuthWebhooks1796100000000,
   Directory1796200000000,
   IdpEvents1796400000000,

@@ -1,0 +1,38 @@
+import Table from 'cli-table3';
+import pc from 'picocolors';
+
+/** stdout carries results (JSON with --json, a table on a terminal); stderr carries everything else. */
+export class Output {
+  constructor(
+    readonly json: boolean,
+    private readonly stdout: NodeJS.WriteStream = process.stdout,
+    private readonly stderr: NodeJS.WriteStream = process.stderr,
+  ) {}
+
+  result(value: unknown, human: () => string): void {
+    this.stdout.write(this.json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
+  }
+
+  /** Rows as a table on a terminal, tab-separated lines otherwise (for `cut`, `awk`). */
+  table(value: unknown, head: string[], rows: (string | number | null | undefined)[][]): void {
+    this.result(value, () => {
+      const cells = rows.map((r) => r.map((c) => (c === null || c === undefined ? '' : String(c))));
+      if (!this.stdout.isTTY) return [head, ...cells].map((r) => r.join('\t')).join('\n');
+      const table = new Table({ head: head.map((h) => pc.bold(h)), style: { head: [], border: [] } });
+      table.push(...cells);
+      return table.toString();
+    });
+  }
+
+  info(line: string): void {
+    this.stderr.write(`${line}\n`);
+  }
+
+  warn(line: string): void {
+    this.stderr.write(`${pc.yellow('warning:')} ${line}\n`);
+  }
+
+  error(line: string): void {
+    this.stderr.write(`${pc.red('error:')} ${line}\n`);
+  }
+}

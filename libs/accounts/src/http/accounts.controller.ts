@@ -1,0 +1,55 @@
+import { Body, Controller, createParamDecorator, ExecutionContext, Get, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+
+import { ApiKeyGuard, ApiKeyPrincipal, ApiKeyRequest, CurrentApiKey, RequireScopes, SessionPrincipal } from '@signet/api-keys';
+
+import { sessionRequired } from '../errors';
+import { CreateAccountUseCase } from '../usecases/create/create-account.usecase';
+import { SignUpUseCase } from '../usecases/sign-up/sign-up.usecase';
+import { AccountDto, CreateAccountDto, SessionDto, SignUpDto, toAccountResponse, toSessionResponse } from './dto';
+
+/** The signed-in person of the request; refuses API keys. */
+export const CurrentSession = createParamDecorator((_data: unknown, context: ExecutionContext): SessionPrincipal => {
+  const session = context.switchToHttp().getRequest<ApiKeyRequest>().session;
+  if (!session) throw sessionRequired();
+  return session;
+});
+
+@ApiTags('accounts')
+@Controller('v1/accounts')
+export class AccountsController {
+  constructor(
+    private readonly signUp: SignUpUseCase,
+    private readonly createAccount: CreateAccountUseCase,
+  ) {}
+
+  @Post()
+  @HttpCode(201)
+  @UseGuards(ApiKeyGuard)
+  @RequireScopes()
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Add a person to the org (owner: any role; admin: admin or viewer); a session or a secret key' })
+  @ApiCreatedResponse({ type: AccountDto })
+  async add(@CurrentApiKey() caller: ApiKeyPrincipal, @Req() request: ApiKeyRequest, @Body() body: CreateAccountDto): Promise<AccountDto> {
+    const account = await this.createAccount.execute({ orgId: caller.orgId, session: request.session, username: body.username, password: body.password, role: body.role });
+    return toAccountResponse(account);
+  }
+
+  @Post('sign-up')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Create the first account (owner) with the one-time sign-up code' })
+  @ApiCreatedResponse({ type: AccountDto })
+  async create(@Body() body: SignUpDto): Promise<AccountDto> {
+    return toAccountResponse(await this.signUp.execute({ signupCode: body.signup_code, username: body.username, password: body.password }));
+  }
+
+  @Get('me')
+  @UseGuards(ApiKeyGuard)
+  @RequireScopes()
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'The signed-in account of a session (not for API keys)' })
+  @ApiOkResponse({ type: SessionDto })
+  me(@CurrentSession() session: SessionPrincipal): SessionDto {
+    return toSessionResponse(session);
+  }
+}

@@ -1,0 +1,23 @@
+import { ConfigError, loadConfig } from '@signet/config';
+
+import { accountsOptionsFrom } from './options';
+
+describe('accountsOptionsFrom', () => {
+  it('defaults: one-hour access tokens, 30-day refresh tokens, the issuer on localhost', () => {
+    expect(accountsOptionsFrom(loadConfig({ SIGNET_HTTP_PORT: '9000' }))).toEqual({
+      issuer: 'http://localhost:9000/oidc',
+      accessTokenTtlSeconds: 3600,
+      refreshTokenTtlSeconds: 30 * 86400,
+    });
+  });
+
+  it('takes SIGNET_PUBLIC_URL as the issuer base, without a trailing slash', () => {
+    expect(accountsOptionsFrom(loadConfig({ SIGNET_PUBLIC_URL: 'https://signet.example.com/' })).issuer).toBe('https://signet.example.com/oidc');
+  });
+
+  it('refuses access tokens longer than an hour, naming the variable', () => {
+    expect(() => loadConfig({ SIGNET_SESSION_TTL_S: '7200' })).toThrow(ConfigError);
+    expect(() => loadConfig({ SIGNET_SESSION_TTL_S: '7200' })).toThrow(/SIGNET_SESSION_TTL_S/);
+    expect(() => loadConfig({ SIGNET_PUBLIC_URL: 'ftp://x' })).toThrow(/SIGNET_PUBLIC_URL/);
+  });
+});

@@ -1,0 +1,22 @@
+import type { SignetConfig } from '@signet/config';
+
+/** Tunables of accounts and sign-in; the composition builds them with {@link accountsOptionsFrom}. */
+export interface AccountsOptions {
+  /** The authorization server's issuer: `<SIGNET_PUBLIC_URL>/oidc`. */
+  issuer: string;
+  /** Access-token lifetime of a session (SIGNET_SESSION_TTL_S, ≤ 1 h). */
+  accessTokenTtlSeconds: number;
+  /** Refresh-token lifetime (SIGNET_SESSION_REFRESH_TTL_S); rotated at every use. */
+  refreshTokenTtlSeconds: number;
+}
+
+export const ACCOUNTS_OPTIONS = Symbol('ACCOUNTS_OPTIONS');
+
+export function accountsOptionsFrom(config: SignetConfig): AccountsOptions {
+  const base = (config.signIn.publicUrl ?? `http://localhost:${config.ports.http}`).replace(/\/+$/, '');
+  return {
+    issuer: `${base}/oidc`,
+    accessTokenTtlSeconds: config.signIn.accessTokenTtlSeconds,
+    refreshTokenTtlSeconds: config.signIn.refreshTokenTtlSeconds,
+  };
+}

@@ -1,0 +1,216 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Configuration, default as ProviderType } from 'oidc-provider';
+
+import { ProblemError } from '@signet/http';
+import { LOGGER } from '@signet/observability';
+import type { Logger } from '@signet/observability';
+
+import { ACCOUNTS_REPOSITORY, AccountsRepository } from '../accounts.repository';
+import { ACCOUNTS_OPTIONS, AccountsOptions } from '../options';
+import { AuthenticateUseCase } from '../usecases/authenticate/authenticate.usecase';
+import { SignUpUseCase } from '../usecases/sign-up/sign-up.usecase';
+import { OIDC_PAYLOAD_REPOSITORY, oidcAdapterClass, OidcPayloadRepository } from './oidc-payload.repository';
+import { signInPage } from './page';
+
+/** The `signet` CLI: a public native client (RFC 8252), PKCE only, any loopback port. */
+export const CLI_CLIENT_ID = 'signet-cli';
+export const CLI_REDIRECT_URI = 'http://127.0.0.1/callback';
+export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+export const SESSION_SCOPES = 'openid offline_access';
+
+const MAX_FORM_BYTES = 16 * 1024;
+
+/**
+ * The OAuth 2.1 authorization server (panva's oidc-provider 8, the last major on Node 20) at /oidc:
+ * authorization code + PKCE S256, the device grant (RFC 8628), revocation (RFC 7009), rotating refresh
+ * tokens whose reuse revokes the grant; state in PostgreSQL. Its sign-in page is /sign-in/:uid.
+ */
+@Injectable()
+export class AuthorizationServer implements OnModuleInit {
+  private loading?: Promise<ProviderType>;
+
+  constructor(
+    @Inject(ACCOUNTS_OPTIONS) private readonly options: AccountsOptions,
+    @Inject(OIDC_PAYLOAD_REPOSITORY) private readonly payloads: OidcPayloadRepository,
+    @Inject(ACCOUNTS_REPOSITORY) private readonly accounts: AccountsRepository,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly authenticate: AuthenticateUseCase,
+    private readonly signUp: SignUpUseCase,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
+
+  onModuleInit(): void {
+    this.mount(this.adapterHost.httpAdapter.getInstance<FastifyInstance>());
+  }
+
+  /**
+   * Built at the first sign-in request, not at start: oidc-provider is ESM-only, which Node 20.19+
+   * loads from our CommonJS build with require() but jest's module system cannot (its `got` has a
+   * tree of ESM dependencies), so in-process specs of the other features never load it.
+   */
+  private provider(): Promise<ProviderType> {
+    this.loading ??= import('oidc-provider').then(({ default: Provider }) => {
+      const provider = new Provider(this.options.issuer, this.configuration());
+      provider.on('server_error', (_ctx, err) => this.logger.error({ err }, 'authorization server error'));
+      return provider;
+    });
+    return this.loading;
+  }
+
+  private configuration(): Configuration {
+    const { accessTokenTtlSeconds, refreshTokenTtlSeconds } = this.options;
+    // Per process: ID tokens are not used by Signet; cookies only carry a sign-in in progress.
+    const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+    return {
+      adapter: oidcAdapterClass(this.payloads),
+      clients: [
+        {
+          client_id: CLI_CLIENT_ID,
+          client_name: 'signet CLI',
+          application_type: 'native',
+          token_endpoint_auth_method: 'none',
+          grant_types: ['authorization_code', 'refresh_token', DEVICE_CODE_GRANT],
+          response_types: ['code'],
+          redirect_uris: [CLI_REDIRECT_URI],
+        },
+      ],
+      findAccount: async (_ctx, sub) => {
+        const account = await this.accounts.findById(sub);
+        if (!account) return undefined;
+        return { accountId: sub, claims: () => ({ sub, preferred_username: account.username, org_id: account.orgId, role: account.role }) };
+      },
+      responseTypes: ['code'],
+      scopes: ['openid', 'offline_access'],
+      claims: { openid: ['sub'], profile: ['preferred_username', 'org_id', 'role'] },
+      pkce: { methods: ['S256'], required: () => true },
+      features: {
+        devInteractions: { enabled: false },
+        deviceFlow: { enabled: true },
+        revocation: { enabled: true },
+      },
+      rotateRefreshToken: true,
+      issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+      ttl: {
+        AccessToken: accessTokenTtlSeconds,
+        AuthorizationCode: 60,
+        DeviceCode: 600,
+        Interaction: 300,
+        Grant: refreshTokenTtlSeconds,
+        RefreshToken: refreshTokenTtlSeconds,
+        Session: refreshTokenTtlSeconds,
+        IdToken: accessTokenTtlSeconds,
+      },
+      cookies: { keys: [randomBytes(32).toString('base64url')] },
+      jwks: { keys: [signingKey as never] },
+      interactions: { url: (_ctx, interaction) => `/sign-in/${interaction.uid}` },
+      clientBasedCORS: () => false,
+    };
+  }
+
+  /**
+   * Own Fastify scope: no body parser, so oidc-provider reads the bodies itself, and the routes answer
+   * the raw Node response (OAuth errors are OAuth's JSON, not problem+json).
+   */
+  private mount(fastify: FastifyInstance): void {
+    let callback: ReturnType<ProviderType['callback']> | undefined;
+    void fastify.register(async (scope) => {
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser('*', (_req, _payload, done) => done(null));
+      const toProvider = async (req: FastifyRequest, reply: FastifyReply) => {
+        callback ??= (await this.provider()).callback();
+        reply.hijack();
+        const raw = req.raw as IncomingMessage & { originalUrl?: string };
+        // oidc-provider finds its mount path from originalUrl minus url (as under express's app.use).
+        raw.originalUrl = raw.url;
+        raw.url = raw.url!.slice('/oidc'.length) || '/';
+        callback(raw, reply.raw);
+      };
+      scope.all('/oidc', toProvider);
+      scope.all('/oidc/*', toProvider);
+      scope.get<{ Params: { uid: string } }>('/sign-in/:uid', (req, reply) => this.interaction(req, reply));
+      scope.post<{ Params: { uid: string } }>('/sign-in/:uid', (req, reply) => this.interaction(req, reply));
+    });
+  }
+
+  private async interaction(req: FastifyRequest<{ Params: { uid: string } }>, reply: FastifyReply): Promise<void> {
+    const provider = await this.provider();
+    reply.hijack();
+    const res = reply.raw;
+    try {
+      const details = await provider.interactionDetails(req.raw, res);
+      const action = `/sign-in/${details.uid}`;
+      if (details.prompt.name === 'consent' && details.session?.accountId) {
+        // First-party client: consent is implied by signing in.
+        return await this.finish(provider, req.raw, res, details.session.accountId, details);
+      }
+      if (req.method === 'GET') return html(res, 200, signInPage({ action }));
+      const form = new URLSearchParams(await readBody(req.raw));
+      const username = form.get('username') ?? '';
+      const password = form.get('password') ?? '';
+      const code = (form.get('signup_code') ?? '').trim();
+      let accountId: string | undefined;
+      if (code !== '') {
+        try {
+          accountId = (await this.signUp.execute({ signupCode: code, username, password })).id;
+        } catch (err) {
+          if (!(err instanceof ProblemError)) throw err;
+          return html(res, err.status, signInPage({ action, username, error: err.detail }));
+        }
+      } else {
+        accountId = (await this.authenticate.execute({ username, password }))?.id;
+      }
+      if (!accountId) return html(res, 401, signInPage({ action, username, error: 'wrong username or password' }));
+      await this.finish(provider, req.raw, res, accountId, details);
+    } catch (err) {
+      // An unknown or expired interaction (the 5-minute window), or a body too large.
+      this.logger.info({ err: (err as Error).message }, 'sign-in interaction refused');
+      if (!res.headersSent) html(res, 400, '<!doctype html><title>Sign-in expired</title><p>This sign-in has expired or is unknown. Start again (<code>signet login</code>).</p>');
+    }
+  }
+
+  private async finish(
+    provider: ProviderType,
+    req: IncomingMessage,
+    res: ServerResponse,
+    accountId: string,
+    details: Awaited<ReturnType<ProviderType['interactionDetails']>>,
+  ): Promise<void> {
+    const grant = details.grantId
+      ? ((await provider.Grant.find(details.grantId)) ?? new provider.Grant({ accountId, clientId: String(details.params.client_id) }))
+      : new provider.Grant({ accountId, clientId: String(details.params.client_id) });
+    grant.addOIDCScope(typeof details.params.scope === 'string' ? details.params.scope : SESSION_SCOPES);
+    const grantId = await grant.save();
+    await provider.interactionFinished(req, res, { login: { accountId }, consent: { grantId } }, { mergeWithLastSubmission: false });
+  }
+}
+
+function html(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline';",
+    'x-frame-options': 'DENY',
+  });
+  res.end(body);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_FORM_BYTES) {
+        reject(new Error('form too large'));
+        req.destroy();
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}

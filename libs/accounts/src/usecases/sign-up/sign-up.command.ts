@@ -1,0 +1,5 @@
+export interface SignUpCommand {
+  signupCode: string;
+  username: string;
+  password: string;
+}
