@@ -27,6 +27,11 @@ const SCENARIOS = [
   'revoke_one',
   'revoke_10k',
   'token_api',
+  'token_issue',
+  'token_refresh',
+  'exchange_hs256',
+  'exchange_rs256',
+  'refresh_storm',
 ];
 
 /** Runs a built bench script (default: the benchmark) and resolves with its stdout. */

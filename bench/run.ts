@@ -45,10 +45,17 @@ import { scenario as p2p0 } from './scenarios/p2p-qos0';
 import { scenario as p2p1 } from './scenarios/p2p-qos1';
 import { scenario as revoke10k } from './scenarios/revoke-10k';
 import { scenario as revokeOne } from './scenarios/revoke-one';
+import { scenario as exchangeHs256 } from './scenarios/exchange-hs256';
+import { scenario as exchangeRs256 } from './scenarios/exchange-rs256';
+import { scenario as refreshStorm } from './scenarios/refresh-storm';
 import { scenario as tokenApi } from './scenarios/token-api';
+import { scenario as tokenIssue } from './scenarios/token-issue';
+import { scenario as tokenRefresh } from './scenarios/token-refresh';
 import { scenario as wsP2p } from './scenarios/ws-p2p-qos0';
 
-const ALL: Scenario[] = [connectTkn, connectKey, p2p0, p2p1, fanout, fanin, wsP2p, latency, idleTcp, idleWs, revokeOne, revoke10k, tokenApi];
+const ALL: Scenario[] = [connectTkn, connectKey, p2p0, p2p1, fanout, fanin, wsP2p, latency, idleTcp, idleWs, revokeOne, revoke10k, tokenApi,
+  // The credential side: Signet only, no broker to compare with.
+  tokenIssue, tokenRefresh, exchangeHs256, exchangeRs256, refreshStorm];
 
 /** Repository root (run.js lives in dist/bench/). */
 const ROOT = resolve(__dirname, '..', '..');
@@ -181,7 +188,7 @@ async function main(): Promise<void> {
     rows: buildRows(args.scenarios, samples),
   };
   if (errors.length > 0) report.errors = errors;
-  const table = markdownTable(report.rows);
+  const table = markdownTable(report.rows, args.signetBackend);
   process.stdout.write(`\n${machineLine(report.machine)}\n\n${table}\n`);
   const json = JSON.stringify(report, null, 2);
   if (args.json !== null) {

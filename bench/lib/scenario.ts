@@ -22,6 +22,8 @@ export interface Mode {
   massConnections: number;
   revokeSamples: number;
   latencySeconds: number;
+  /** Refresh tokens presented in refresh_storm. */
+  stormTokens: number;
 }
 
 export const MODES: Record<ModeName, Mode> = {
@@ -37,6 +39,7 @@ export const MODES: Record<ModeName, Mode> = {
     massConnections: 10000,
     revokeSamples: 500,
     latencySeconds: 5,
+    stormTokens: 10000,
   },
   quick: {
     name: 'quick',
@@ -52,6 +55,7 @@ export const MODES: Record<ModeName, Mode> = {
     // out the two worst (≈ 2 s per system and round).
     revokeSamples: 200,
     latencySeconds: 2,
+    stormTokens: 2000,
   },
   smoke: {
     name: 'smoke',
@@ -65,6 +69,7 @@ export const MODES: Record<ModeName, Mode> = {
     massConnections: 50,
     revokeSamples: 2,
     latencySeconds: 0.3,
+    stormTokens: 40,
   },
 };
 

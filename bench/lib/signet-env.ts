@@ -21,6 +21,9 @@ export const loopbackEnv = (dataDir: string): Record<string, string> => ({
   SIGNET_MQTT_CONNECT_BURST_PER_IP: '100000000',
   SIGNET_MQTT_CONNECT_RATE_PER_IDENTITY: '100000000',
   SIGNET_MQTT_CONNECT_BURST_PER_IDENTITY: '100000000',
+  // token_refresh and refresh_storm refresh thousands of devices' tokens a second, all from 127.0.0.1.
+  SIGNET_PUBLIC_RATE_PER_IP: '100000000',
+  SIGNET_PUBLIC_BURST_PER_IP: '100000000',
 });
 
 const pgUrl = () => process.env['SIGNET_TEST_DATABASE_URL'] || 'postgres://postgres@127.0.0.1:5432/test';
@@ -39,9 +42,12 @@ async function adminQuery(sql: string): Promise<void> {
 /**
  * The environment of a Signet under benchmark: embedded backends, or a fresh
  * database on the machine's PostgreSQL plus Redis under its own prefix.
- * `cleanup()` removes the data folder and the database.
+ * `cleanup()` removes the data folder and the database (`database`, null when embedded).
  */
-export async function benchBackend(label: string, embedded: boolean): Promise<{ env: Record<string, string>; cleanup(): Promise<void> }> {
+export async function benchBackend(
+  label: string,
+  embedded: boolean,
+): Promise<{ env: Record<string, string>; database: string | null; cleanup(): Promise<void> }> {
   const dataDir = await mkdtemp(join(tmpdir(), `signet-bench-${label}-`));
   const env = { ...loopbackEnv(dataDir), SIGNET_MASTER_KEY: randomBytes(32).toString('base64') };
   let dbName: string | null = null;
@@ -58,6 +64,7 @@ export async function benchBackend(label: string, embedded: boolean): Promise<{ 
   }
   return {
     env,
+    database: dbName,
     cleanup: async () => {
       await rm(dataDir, { recursive: true, force: true });
       if (dbName) await adminQuery(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);

@@ -155,9 +155,16 @@ async function pool<T>(n: number, concurrency: number, fn: (i: number) => Promis
 
 // ---------------------------------------------------------------- Signet
 
-interface IssuedToken {
+export interface IssuedToken {
   token_id: string;
   mqtt_credentials: Credential;
+  refresh_token: string;
+}
+
+/** An HTTP answer: status and parsed JSON body (null when empty). */
+export interface Answer {
+  status: number;
+  body: Record<string, unknown> | null;
 }
 
 /**
@@ -179,6 +186,8 @@ export class SignetSystem implements SystemUnderTest {
     readonly httpBase: string,
     readonly apiKey: string,
     readonly orgId: string,
+    /** Its PostgreSQL database; null on the embedded one. */
+    readonly database: string | null,
   ) {}
 
   static async start(o: StartOptions): Promise<SignetSystem> {
@@ -200,7 +209,7 @@ export class SignetSystem implements SystemUnderTest {
     };
     const apiKey = /^(sk_\S+)$/m.exec(out)![1];
     const orgId = /Bootstrap API key for (org_[a-z0-9]+)/.exec(out)![1];
-    const system = new SignetSystem(child, backend.cleanup, child.pid!, port('MQTT'), port('WebSocket'), `http://127.0.0.1:${port('HTTP API')}`, apiKey, orgId);
+    const system = new SignetSystem(child, backend.cleanup, child.pid!, port('MQTT'), port('WebSocket'), `http://127.0.0.1:${port('HTTP API')}`, apiKey, orgId, backend.database);
     try {
       const tokens = await pool(o.poolSize, 8, (i) => system.issue(`bench_u${i}`));
       system.users = tokens.map((t) => t.mqtt_credentials);
@@ -221,6 +230,22 @@ export class SignetSystem implements SystemUnderTest {
     });
     if (res.status !== 201) throw new Error(`POST /v1/tokens: ${res.status} ${await res.text()}`);
     return (await res.json()) as IssuedToken;
+  }
+
+  /** POST `path` with a JSON body, as the bootstrap key unless `bearer` is null (public endpoints) or another token. */
+  async post(path: string, body: unknown, bearer: string | null = this.apiKey): Promise<Answer> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (bearer !== null) headers['authorization'] = `Bearer ${bearer}`;
+    const res = await fetch(`${this.httpBase}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+    const text = await res.text();
+    return { status: res.status, body: text === '' ? null : (JSON.parse(text) as Record<string, unknown>) };
+  }
+
+  /** POST /v1/tokens/refresh: the new credentials, or throws. */
+  async refresh(refreshToken: string): Promise<IssuedToken> {
+    const answer = await this.post('/v1/tokens/refresh', { refresh_token: refreshToken }, null);
+    if (answer.status !== 200) throw new Error(`POST /v1/tokens/refresh: ${answer.status} ${String(answer.body?.['code'])}`);
+    return answer.body as unknown as IssuedToken;
   }
 
   user(i: number): Credential {

@@ -51,7 +51,7 @@ export type IssueInOrgRequest = Omit<IssueRequest, 'orgId' | 'familyId'>;
  * transaction: the `tkn_` is signed, only its metadata is stored; the `rt_`
  * is stored as its SHA-256. Every way of getting a `tkn_` (issue, refresh,
  * IdP exchange) ends here, so the org's will policy is read here, in the
- * same transaction.
+ * same transaction (with the org: one round trip).
  */
 @Injectable()
 export class TokenIssuer {

@@ -10,7 +10,6 @@ import {
   IssuedTokenEntity,
   keysetAfter,
   KeysetPosition,
-  OrgEntity,
   OrgSettingsEntity,
   RefreshTokenEntity,
   runAfterCommit,
@@ -154,28 +153,61 @@ class TypeOrmTokenTransaction implements TokenTransaction {
     private readonly revocations: RevocationPublisher<EntityManager>,
   ) {}
 
+  /** Will policies read with the org by findOrg: issuance asks for both, one round trip answers them. */
+  private readonly willPolicies = new Map<string, WillPolicy | undefined>();
+
   async findOrg(orgId: string): Promise<OrgLimits | null> {
-    const org = await this.manager.findOneBy(OrgEntity, { id: orgId });
-    return org ? { id: org.id, maxTokenTtlSeconds: org.maxTokenTtlSeconds } : null;
+    const rows = (await this.manager.query(
+      `SELECT o.id, o.max_token_ttl_seconds, s.will_on_revoke
+         FROM orgs o LEFT JOIN org_settings s ON s.org_id = o.id
+        WHERE o.id = $1`,
+      [orgId],
+    )) as { id: string; max_token_ttl_seconds: number | null; will_on_revoke: WillPolicy | null }[];
+    const org = rows[0];
+    if (!org) return null;
+    this.willPolicies.set(org.id, org.will_on_revoke ?? undefined);
+    return { id: org.id, maxTokenTtlSeconds: org.max_token_ttl_seconds };
   }
 
   async willPolicy(orgId: string): Promise<WillPolicy | undefined> {
-    // One primary-key lookup in the issuing transaction, so a change applies to the very next token on every replica.
+    // Read in the issuing transaction (with the org when findOrg ran), so a change applies to the very next token on every replica.
+    if (this.willPolicies.has(orgId)) return this.willPolicies.get(orgId);
     const settings = await this.manager.findOne(OrgSettingsEntity, { where: { orgId }, select: { willOnRevoke: true } });
     return settings?.willOnRevoke;
   }
 
   async insert({ idp, ...token }: NewToken, refresh: NewRefreshToken): Promise<void> {
-    await this.manager.insert(IssuedTokenEntity, {
-      ...token,
-      idpProviderId: idp?.providerId ?? null,
-      idpSessionId: idp?.sessionId ?? null,
-      idpSubject: idp?.subject ?? null,
-      permissions: { publish: token.permissions.publish, subscribe: token.permissions.subscribe },
-      revokedAt: null,
-      revokeReason: null,
-    });
-    await this.manager.insert(RefreshTokenEntity, { ...refresh, usedAt: null, revokedAt: null });
+    // One statement for both rows: a round trip less per issuance; the foreign key of the refresh token is
+    // checked at the end of the statement, when the token row exists.
+    await this.manager.query(
+      `WITH token AS (
+         INSERT INTO issued_tokens (id, org_id, user_id, client_id, permissions, family_id, issued_at, expires_at, revoked_at, revoke_reason,
+                                    idp_provider_id, idp_session_id, idp_subject)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, $16, $17, $18)
+       )
+       INSERT INTO refresh_tokens (id, token_hash, family_id, token_id, org_id, user_id, expires_at, used_at, revoked_at)
+       VALUES ($9, $10, $11, $12, $13, $14, $15, NULL, NULL)`,
+      [
+        token.id,
+        token.orgId,
+        token.userId,
+        token.clientId,
+        JSON.stringify({ publish: token.permissions.publish, subscribe: token.permissions.subscribe }),
+        token.familyId,
+        token.issuedAt,
+        token.expiresAt,
+        refresh.id,
+        refresh.tokenHash,
+        refresh.familyId,
+        refresh.tokenId,
+        refresh.orgId,
+        refresh.userId,
+        refresh.expiresAt,
+        idp?.providerId ?? null,
+        idp?.sessionId ?? null,
+        idp?.subject ?? null,
+      ],
+    );
   }
 
   async lockRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | null> {
