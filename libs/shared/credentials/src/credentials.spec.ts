@@ -30,6 +30,8 @@ describe('ids', () => {
     ['$SYS', "must not start with '$'"],
     ['a b', 'must not contain spaces or control characters'],
     ['x'.repeat(129), 'must be at most 128 characters'],
+    ['a\ud800b', 'must be well-formed Unicode'],
+    ['🙂', null],
   ])('user id %j → %s', (id, problem) => expect(userIdProblem(id)).toBe(problem));
 
   it('parses usernames on the last @', () => {

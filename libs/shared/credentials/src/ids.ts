@@ -21,6 +21,8 @@ export function userIdProblem(userId: unknown): string | null {
   if (userId.startsWith('$')) return "must not start with '$'";
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0020\u007f]/.test(userId)) return 'must not contain spaces or control characters';
+  // A lone surrogate has no UTF-8 form: neither PostgreSQL nor an MQTT username could carry it.
+  if (/\p{Cs}/u.test(userId)) return 'must be well-formed Unicode';
   return null;
 }
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { userIdProblem } from '@signet/credentials';
 import { webhookCredentialId } from '@signet/mqtt-auth';
 import { RevocationPublisher } from '@signet/revocation';
 
@@ -30,7 +31,8 @@ export class RevokeWebhookUserUseCase {
 
   async execute(command: RevokeWebhookUserCommand): Promise<{ credentialId: string }> {
     const user = command.userId;
-    if (user.length === 0 || user.length > 128 || /[/+#@\s]/.test(user) || user.startsWith('$')) throw invalidUserId();
+    // As a token's user id, and without '@' (the MQTT username's last '@' ends it).
+    if (userIdProblem(user) !== null || user.includes('@')) throw invalidUserId();
     const credentialId = webhookCredentialId(command.orgId, user);
     await this.webhooks.transaction((tx) =>
       this.publisher.record(tx.manager, { credentialIds: [credentialId], until: Date.now() + DENY_MS, reason: 'webhook_user_revoked' }),
