@@ -39,6 +39,19 @@ describe('DirectoryIssuanceGate', () => {
     expect(await gate.permissionsFor(ORG, 'anyone', DEFAULT, false)).toEqual(DEFAULT);
   });
 
+  it('asks once for an org without a directory, and again once told the org connected one', async () => {
+    let asked = 0;
+    const access = repo.access.bind(repo);
+    repo.access = (orgId, userName) => (asked++, access(orgId, userName));
+    await gate.permissionsFor(ORG, 'anyone', DEFAULT, false);
+    await gate.permissionsFor(ORG, 'anyone', DEFAULT, false);
+    expect(asked).toBe(1);
+    await directoryWithAlice();
+    gate.forget(ORG);
+    expect(await codeOf(gate.permissionsFor(ORG, 'bob', DEFAULT, false))).toBe(DIRECTORY_ERRORS.userUnknown);
+    expect(asked).toBe(2);
+  });
+
   it("grants the union of the user's groups when the request names no permissions", async () => {
     await directoryWithAlice();
     expect(await gate.permissionsFor(ORG, 'alice', DEFAULT, false)).toEqual({ publish: ['devices/{user_id}/#'], subscribe: ['fleet/#', 'builds/+'] });

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 
 import { filterCovers, Permissions } from '@signet/permissions';
 import type { IssuanceGate } from '@signet/tokens';
@@ -15,11 +16,26 @@ import { directoryPermissionExceeded, directoryUserDisabled, directoryUserUnknow
  */
 @Injectable()
 export class DirectoryIssuanceGate implements IssuanceGate {
+  /**
+   * Orgs seen without a directory: most orgs have none, and their issuances then skip the query. This
+   * process forgets an org the moment it connects one (forget()); another process within NO_DIRECTORY_TTL_MS.
+   */
+  private readonly withoutDirectory = new LRUCache<string, true>({ max: 100_000, ttl: NO_DIRECTORY_TTL_MS });
+
   constructor(@Inject(DIRECTORY_REPOSITORY) private readonly directory: DirectoryRepository) {}
 
+  /** `orgId` has (or may now have) a directory: its next issuance asks the database. */
+  forget(orgId: string): void {
+    this.withoutDirectory.delete(orgId);
+  }
+
   async permissionsFor(orgId: string, userId: string, requested: Permissions, explicit: boolean): Promise<Permissions> {
+    if (this.withoutDirectory.has(orgId)) return requested;
     const access = await this.directory.access(orgId, userId);
-    if (access === null) return requested;
+    if (access === null) {
+      this.withoutDirectory.set(orgId, true);
+      return requested;
+    }
     const user = access.user?.userName === userId ? access.user : null;
     if (user === null) {
       if (access.unknownUsers === 'allow') return requested;
@@ -37,6 +53,9 @@ export class DirectoryIssuanceGate implements IssuanceGate {
     return requested;
   }
 }
+
+/** How long another process may still issue without an org's newly connected directory. */
+export const NO_DIRECTORY_TTL_MS = 5000;
 
 export function unionOf(sets: readonly Permissions[]): Permissions {
   return {

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 
 import { SECRET_BOX, SecretBox } from '@signet/persistence';
 
+import { DirectoryIssuanceGate } from '../../directory-issuance-gate';
 import { checkLdapConnection } from '../../ldap/ldap-policy';
 import { LDAP_REPOSITORY, LdapConnection, LdapRepository } from '../../ldap/ldap.repository';
 import type { ConfigureLdapCommand } from './configure-ldap.command';
@@ -15,11 +16,15 @@ export class ConfigureLdapUseCase {
   constructor(
     @Inject(LDAP_REPOSITORY) private readonly ldap: LdapRepository,
     @Inject(SECRET_BOX) private readonly secretBox: SecretBox,
+    private readonly gate: DirectoryIssuanceGate,
   ) {}
 
-  execute(command: ConfigureLdapCommand): Promise<LdapConnection> {
+  async execute(command: ConfigureLdapCommand): Promise<LdapConnection> {
     checkLdapConnection(command);
     const { bindPassword, ...rest } = command;
-    return this.ldap.save({ ...rest, sealedBindPassword: this.secretBox.seal(bindPassword, ldapSecretContext(command.orgId)) });
+    const saved = await this.ldap.save({ ...rest, sealedBindPassword: this.secretBox.seal(bindPassword, ldapSecretContext(command.orgId)) });
+    // The connection makes the org's directory: its next issuance applies it.
+    this.gate.forget(command.orgId);
+    return saved;
   }
 }
