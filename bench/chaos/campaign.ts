@@ -145,6 +145,11 @@ class Tally {
     else if (status === 503) this.unavailable++;
     else if (status >= 500) this.unexpected5xx++;
   }
+
+  /** The row with what the fault's traffic saw, and the processes that died meanwhile. */
+  settle(row: FaultRow, target: Target): FaultRow {
+    return { ...row, unexpected_5xx: this.unexpected5xx, answered_503: this.unavailable, unanswered: this.unanswered, crashes: target.crashes() };
+  }
 }
 
 interface Session {
@@ -261,11 +266,7 @@ async function dependencyFault(target: Target, fault: Fault, o: CampaignOptions)
   const revokedIds = new Set(acked.map((s) => s.issued.token_id));
   await checkCredentials(target, prefix, returned.filter((r) => !revokedIds.has(r.token_id)), row);
   for (const s of sessions) s.client.end(true);
-  row.unexpected_5xx = tally.unexpected5xx;
-  row.answered_503 = tally.unavailable;
-  row.unanswered = tally.unanswered;
-  row.crashes = target.crashes();
-  return row;
+  return tally.settle(row, target);
 }
 
 /** A split edge SIGKILLed with sessions on it: the others keep serving, a replacement refuses revoked tokens. */
@@ -295,11 +296,7 @@ async function edgeKilled(target: Target, o: CampaignOptions): Promise<FaultRow>
     );
     if (revoked.includes(s) ? accepted : !accepted) row[revoked.includes(s) ? 'revocations_lost' : 'credentials_lost']++;
   }
-  row.unexpected_5xx = tally.unexpected5xx;
-  row.answered_503 = tally.unavailable;
-  row.unanswered = tally.unanswered;
-  row.crashes = target.crashes();
-  return row;
+  return tally.settle(row, target);
 }
 
 /** Floods of forged credentials and malformed HTTP: refused, nothing crashes, no 5xx. */
@@ -335,11 +332,7 @@ async function floods(target: Target, o: CampaignOptions): Promise<FaultRow> {
       row.injected++;
     }
   }
-  row.unexpected_5xx = tally.unexpected5xx;
-  row.answered_503 = tally.unavailable;
-  row.unanswered = tally.unanswered;
-  row.crashes = target.crashes();
-  return row;
+  return tally.settle(row, target);
 }
 
 function emptyRow(topology: Topology, fault: string): FaultRow {
