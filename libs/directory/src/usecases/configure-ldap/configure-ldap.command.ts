@@ -1,15 +1,8 @@
-/** PUT /v1/directory/ldap: the org's LDAP connection, replacing any former one. */
-export interface ConfigureLdapCommand {
+import type { LdapReadOptions } from '../../ldap/ldap-reader';
+
+/** PUT /v1/directory/ldap: the org's LDAP connection, replacing any former one (what to read, and the sync's rules). */
+export interface ConfigureLdapCommand extends LdapReadOptions {
   orgId: string;
-  url: string;
-  bindDn: string;
-  bindPassword: string;
-  baseDn: string;
-  userFilter: string;
-  groupFilter: string;
-  disabledFilter: string | null;
-  userNameAttribute: string;
-  tlsCa: string | null;
   allowPlain: boolean;
   maxDisableShare: number;
 }
