@@ -8,6 +8,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 
 import { TcpProxy } from '@signet/testing';
 
+import { sleep } from '../lib/scenario';
 import { benchBackend } from '../lib/signet-env';
 import { SpawnedApp } from '../lib/spawned-app';
 
@@ -46,7 +47,6 @@ interface Issued {
   mqtt_credentials: { username: string; password: string };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const STALL_MS = 6500;
 
 /** The processes under test and their proxies. */
