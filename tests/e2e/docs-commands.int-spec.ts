@@ -10,6 +10,7 @@
  * - The documented default ports are written as they are (`localhost:8080`, `-p 1883`,
  *   `ws://localhost:8083/mqtt`); the test replaces them by its own where they appear as a port of a
  *   local address (`localhost:`, `127.0.0.1:`, `[::1]:`) or after `-p`/`--port`.
+ *   mosquitto_pub/sub name their port (`-p 1883`) on their own line.
  * - `# → 201 …` after a command: the last `curl` before that comment answered HTTP 201. Any other curl
  *   that answers 4xx or 5xx (or not at all) fails the block: an error is shown only where a page says so.
  *   `# → … prints: TEXT`: by the end of the block its output holds TEXT.
@@ -22,7 +23,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 import { ROOT, SpawnedApp } from '../support/spawn';
 
@@ -161,7 +162,7 @@ async function runPage(page: string, blocks: Block[], ports: Ports, key: string,
     detached: true, // its own process group: whatever a block leaves in the background ends with the page
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
-      PATH: `${bin}:${process.env['PATH'] ?? '/usr/bin:/bin'}`,
+      PATH: `${bin}:${dirname(process.execPath)}:${process.env['PATH'] ?? '/usr/bin:/bin'}`,
       HOME: home,
       TMPDIR: dir,
       LANG: 'C.UTF-8',
@@ -240,6 +241,14 @@ describe('the command blocks of the README and docs', () => {
       .filter((b) => ['bash', 'shell', 'zsh', 'shell-session'].includes(b.tag))
       .map((b) => `${page}:${b.line} \`\`\`${b.tag}`);
     expect(wrong).toEqual([]);
+  });
+
+  // Without -p, mosquitto_pub/sub reach whatever broker holds 1883 on the machine, not the test's Signet.
+  it.each(pages)('%s gives every mosquitto_pub/sub in an sh block its port', (page) => {
+    const missing = shBlocks(page).flatMap((b) =>
+      b.body.flatMap((l, i) => (/\bmosquitto_(pub|sub)\b/.test(l) && !/\s(-p|--port|-L|--url)\s/.test(l) ? [`${page}:${b.line + 1 + i}`] : [])),
+    );
+    expect(missing).toEqual([]);
   });
 
   const runnable = pages.filter((page) => shBlocks(page).length > 0);
