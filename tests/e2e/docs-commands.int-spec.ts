@@ -216,15 +216,8 @@ async function runPage(page: string, blocks: Block[], ports: Ports, key: string,
 }
 
 async function freshAllInOne(dataDir: string): Promise<{ app: SpawnedApp; ports: Ports; key: string }> {
-  const app = await SpawnedApp.start('signet', {
-    SIGNET_DATA_DIR: dataDir,
-    SIGNET_HOST: '127.0.0.1',
-    SIGNET_HTTP_PORT: '0',
-    SIGNET_MQTT_PORT: '0',
-    SIGNET_WS_PORT: '0',
-    SIGNET_GRPC_PORT: '0',
-    SIGNET_LOG_LEVEL: 'warn',
-  }).ready(60000);
+  // Everything else at its default, as for a reader's `npm start`; SIGNET_BASE_PORT=0: every listener on a free port.
+  const app = await SpawnedApp.start('signet', { SIGNET_DATA_DIR: dataDir, SIGNET_HOST: '127.0.0.1', SIGNET_BASE_PORT: '0', SIGNET_LOG_LEVEL: 'warn' }).ready(60000);
   const key = /^(sk_\w+)$/m.exec(app.stdout)?.[1];
   if (!key) throw new Error(`no bootstrap key in: ${app.stdout}`);
   return { app, key, ports: { http: app.port('HTTP API'), mqtt: app.port('MQTT'), ws: app.port('WebSocket') } };
