@@ -10,7 +10,7 @@
  * - The documented default ports are written as they are (`localhost:8080`, `-p 1883`,
  *   `ws://localhost:8083/mqtt`); the test replaces them by its own where they appear as a port of a
  *   local address (`localhost:`, `127.0.0.1:`, `[::1]:`) or after `-p`/`--port`.
- *   mosquitto_pub/sub name their port (`-p 1883`) on their own line.
+ *   mosquitto_pub/sub name their port (`-p 1883`) on the command's first line.
  * - `# → 201 …` after a command: the last `curl` before that comment answered HTTP 201. Any other curl
  *   that answers 4xx or 5xx (or not at all) fails the block: an error is shown only where a page says so.
  *   `# → … prints: TEXT`: by the end of the block its output holds TEXT.
@@ -39,7 +39,7 @@ interface Block {
 }
 
 /** Fenced blocks of a Markdown page (in list items too) with their info string's first word. */
-export function fencedBlocks(text: string): Block[] {
+function fencedBlocks(text: string): Block[] {
   const blocks: Block[] = [];
   let open: (Block & { indent: number }) | undefined;
   text.split('\n').forEach((line, i) => {
@@ -58,7 +58,7 @@ const pages = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.e
 const shBlocks = (page: string) => fencedBlocks(readFileSync(join(ROOT, page), 'utf8')).filter((b) => b.tag === 'sh');
 
 /** The documented default ports replaced by the test's, only where they are a local address's port. */
-export function withPorts(line: string, ports: Ports): string {
+function withPorts(line: string, ports: Ports): string {
   let out = line;
   for (const [name, port] of Object.entries(DEFAULT_PORTS) as [keyof Ports, number][]) {
     out = out
@@ -75,7 +75,7 @@ const PRINTS = /#\s*→.*\bprints:\s*(.+?)\s*$/;
  * A block as the shell runs it: ports mapped, and each `# → NNN` comment turned into a check of the last
  * curl's status on the same line, so bash's line numbers still match the page's.
  */
-export function instrument(block: Block, ports: Ports): string {
+function instrument(block: Block, ports: Ports): string {
   return block.body
     .map((raw, i) => {
       const line = withPorts(raw, ports);
