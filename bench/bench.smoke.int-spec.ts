@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import Redis from 'ioredis';
 import { Client } from 'pg';
 
 import type { Row } from './lib/report';
@@ -43,6 +44,16 @@ const runBench = (args: string[], timeout: number, script = 'run.js'): Promise<s
   });
 
 /** Databases the bench creates for Signet on PostgreSQL (it drops them when it stops). */
+/** The benchmark's Redis keys (`signet-bench-<hex>:…`), by prefix. */
+async function benchRedisKeys(): Promise<string[]> {
+  const redis = new Redis(process.env['SIGNET_TEST_REDIS_URL'] || 'redis://127.0.0.1:6379');
+  try {
+    return [...new Set((await redis.keys('signet-bench-*')).map((k) => k.split(':')[0]))].sort();
+  } finally {
+    await redis.quit();
+  }
+}
+
 async function benchDatabases(): Promise<string[]> {
   const client = new Client({ connectionString: process.env['SIGNET_TEST_DATABASE_URL'] || 'postgres://postgres@127.0.0.1:5432/test' });
   await client.connect();
@@ -91,8 +102,9 @@ describe('bench --smoke', () => {
     expect(figure('revoke_one', 'mosquitto')).toBeNull();
   }, 180_000);
 
-  it('runs Signet on PostgreSQL and Redis with --signet-backend postgres, and drops its database afterwards', async () => {
+  it('runs Signet on PostgreSQL and Redis with --signet-backend postgres, and drops its database and Redis keys afterwards', async () => {
     const before = await benchDatabases();
+    const keysBefore = await benchRedisKeys();
     const file = join(dir, 'postgres.json');
     await runBench(['--smoke', '--systems', 'signet', '--signet-backend', 'postgres', '--only', 'connect_tkn,revoke_one,token_api', '--json', file], 110_000);
     const report = JSON.parse(await readFile(file, 'utf8')) as { machine: Record<string, unknown>; rows: Row[]; errors?: string[] };
@@ -103,6 +115,7 @@ describe('bench --smoke', () => {
       expect(row.mosquitto).toBeNull();
     }
     expect(await benchDatabases()).toEqual(before);
+    expect(await benchRedisKeys()).toEqual(keysBefore);
   }, 120_000);
 
   it('bench:floor measures a bare node:net server next to Signet and Mosquitto', async () => {

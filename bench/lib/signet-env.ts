@@ -5,6 +5,8 @@ import { join } from 'node:path';
 
 import { Client } from 'pg';
 
+import { deleteRedisKeys } from '@signet/testing';
+
 /** Every listener on a free loopback port, quiet logs, state in `dataDir`. */
 export const loopbackEnv = (dataDir: string): Record<string, string> => ({
   SIGNET_HOST: '127.0.0.1',
@@ -42,7 +44,7 @@ async function adminQuery(sql: string): Promise<void> {
 /**
  * The environment of a Signet under benchmark: embedded backends, or a fresh
  * database on the machine's PostgreSQL plus Redis under its own prefix.
- * `cleanup()` removes the data folder and the database (`database`, null when embedded).
+ * `cleanup()` removes the data folder, the database (`database`, null when embedded) and the Redis keys.
  */
 export async function benchBackend(
   label: string,
@@ -51,6 +53,7 @@ export async function benchBackend(
   const dataDir = await mkdtemp(join(tmpdir(), `signet-bench-${label}-`));
   const env = { ...loopbackEnv(dataDir), SIGNET_MASTER_KEY: randomBytes(32).toString('base64') };
   let dbName: string | null = null;
+  let redisPrefix: string | null = null;
   if (!embedded) {
     dbName = `signet_bench_${randomBytes(4).toString('hex')}`;
     await adminQuery(`CREATE DATABASE ${dbName}`);
@@ -59,7 +62,7 @@ export async function benchBackend(
     Object.assign(env, {
       DATABASE_URL: url.toString(),
       REDIS_URL: redisUrl(),
-      SIGNET_REDIS_PREFIX: `signet-bench-${randomBytes(4).toString('hex')}:`,
+      SIGNET_REDIS_PREFIX: (redisPrefix = `signet-bench-${randomBytes(4).toString('hex')}:`),
     });
   }
   return {
@@ -68,6 +71,7 @@ export async function benchBackend(
     cleanup: async () => {
       await rm(dataDir, { recursive: true, force: true });
       if (dbName) await adminQuery(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+      if (redisPrefix) await deleteRedisKeys(redisPrefix, redisUrl());
     },
   };
 }

@@ -51,4 +51,13 @@ describe('references in the documentation', () => {
   it.each(pages)('%s points only at files that exist', (page) => {
     expect(dangling(page)).toEqual([]);
   });
+
+  // The README is what Signet is, the quickstart and links; the reference lives in docs/ (it was 809 lines once).
+  it("every docs page is a row of the README's Documentation table, and the README stays an overview", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('## Documentation'), readme.indexOf('\n## ', readme.indexOf('## Documentation') + 1));
+    const listed = new Set([...table.matchAll(/^\| \[[^\]]+\]\((docs\/[\w.-]+\.md)\) \|/gm)].map((m) => m[1]));
+    expect(pages.filter((p) => /^docs\/[^/]+\.md$/.test(p) && !listed.has(p))).toEqual([]);
+    expect(readme.split('\n').length).toBeLessThan(300);
+  });
 });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 import { JWTPayload, KeyLike, SignJWT } from 'jose';
 import type { MqttClient } from 'mqtt';
+import { Client } from 'pg';
 import { Webhook } from 'standardwebhooks';
 
 import { JwksPeer, newKey, OidcPeer, startOidcProvider, TestKey } from '../../libs/federation/src/testing/idp-peers';
@@ -319,5 +320,26 @@ describe('generic signed revoke call (Standard Webhooks)', () => {
     const closed = closedWithin(client);
     expect((await signed({ type: 'user.revoked', sub: 'user-e' })).json).toEqual({ action: 'revoke_user', revoked_tokens: 1, replayed: false });
     expect(await closed).toEqual({ reasonCode: 0x98 });
+  });
+});
+
+describe('what is recorded', () => {
+  it('each event acted on is one idp_events row (provider, source, action, IdP user and session, tokens revoked); replays add none', async () => {
+    const db = new Client({ connectionString: backend.env['DATABASE_URL'] });
+    await db.connect();
+    try {
+      const { rows } = await db.query<{ provider_id: string; event_id: string; source: string; action: string; idp_subject: string | null; idp_session_id: string | null; revoked_tokens: number }>(
+        'SELECT provider_id, event_id, source, action, idp_subject, idp_session_id, revoked_tokens FROM idp_events ORDER BY received_at',
+      );
+      // The signed session.revoked sent twice under one webhook-id is one row.
+      expect(rows.filter((r) => r.event_id === 'msg_fixed_1')).toEqual([
+        { provider_id: supabaseProvider, event_id: 'msg_fixed_1', source: 'signed_call', action: 'revoke_session', idp_subject: null, idp_session_id: 'sess-d1', revoked_tokens: 2 },
+      ]);
+      expect(new Set(rows.map((r) => r.source))).toEqual(new Set(['supabase_webhook', 'backchannel_logout', 'signed_call']));
+      expect(rows.filter((r) => r.provider_id === oidcProvider).map((r) => r.action)).toContain('revoke_session');
+      expect(rows.find((r) => r.idp_subject === 'user-e')).toMatchObject({ action: 'revoke_user', revoked_tokens: 1 });
+    } finally {
+      await db.end();
+    }
   });
 });

@@ -1,13 +1,16 @@
 /**
  * What a person sees when starting Signet: the banner alone on stdout; logs on stderr, JSON when
- * stderr is not a terminal and human lines with SIGNET_LOG_FORMAT=pretty (the terminal default); no
+ * stderr is not a terminal, human lines on a terminal (a pty from util-linux `script`) and with
+ * SIGNET_LOG_FORMAT=pretty; no
  * warnings on a healthy first start; no raw error before the message naming a taken port's variable;
  * and "is ready" only once /readyz agrees.
  */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer, Server } from 'node:net';
 
 import { Backend, realBackend, testEnv } from '../support/signet';
-import { SpawnedApp } from '../support/spawn';
+import { appEntry, SpawnedApp } from '../support/spawn';
 
 const BANNER_LINE = /^(\S+ is ready| {2}\S.*|Bootstrap API key for org_\w+ \(shown once; store it now\):|sk_\w+|Sign-up code for the first account \(shown once; .*\):|su_[\w-]+|\S+: SIGTERM received, stopping|)$/;
 const PRETTY_LINE = /^\d\d:\d\d:\d\d\.\d{3} (TRACE|DEBUG|INFO |WARN |ERROR|FATAL) /;
@@ -46,6 +49,30 @@ describe('what a start prints', () => {
     const lines = app.stderr.split('\n').filter((l) => l !== '');
     expect(lines.length).toBeGreaterThan(3);
     for (const line of lines) expect(line).toMatch(PRETTY_LINE);
+  });
+
+  (existsSync('/usr/bin/script') ? it : it.skip)('on a terminal, by default: human lines, no JSON', async () => {
+    // `script` gives the process a pseudo-terminal for stdout and stderr, as a shell in a terminal does.
+    const child = spawn('script', ['-qfec', `exec ${process.execPath} ${appEntry('signet')}`, '/dev/null'], {
+      env: { PATH: process.env['PATH'], SHELL: '/bin/sh', ...testEnv({ ...backend.env, SIGNET_LOG_LEVEL: 'info' }) },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let seen = '';
+    child.stdout.on('data', (d: Buffer) => (seen += d.toString()));
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      const deadline = Date.now() + 60000;
+      while (!seen.includes('signet is ready') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+      expect(seen).toContain('signet is ready');
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+    // eslint-disable-next-line no-control-regex
+    const plain = seen.replace(/\x1b\[[0-9;]*m/g, '').replace(/\r/g, '');
+    const logs = plain.slice(0, plain.indexOf('signet is ready')).split('\n').filter((l) => l.trim() !== '');
+    expect(logs.length).toBeGreaterThan(3);
+    for (const line of logs) expect(line).toMatch(PRETTY_LINE);
   });
 
   it.each([

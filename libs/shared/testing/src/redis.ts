@@ -20,13 +20,16 @@ export function uniquePrefix(label: string): string {
   return prefix;
 }
 
+/** Tests' prefixes, and the benchmark's (bench/lib/signet-env.ts), which runs outside jest. */
+const DELETABLE_PREFIXES = ['signet-test-', 'signet-bench-'];
+
 /**
  * Deletes every key starting with `prefix` (as made by `uniquePrefix`) — the
  * shared test Redis must not accumulate test data, and FLUSHALL would destroy
  * other tests' state.
  */
 export async function deleteRedisKeys(prefix: string, url: string = redisUrl()): Promise<number> {
-  if (!prefix.startsWith('signet-test-')) {
+  if (!DELETABLE_PREFIXES.some((p) => prefix.startsWith(p))) {
     // Guard against wiping real data by accident with a too-broad prefix.
     throw new Error(`deleteRedisKeys: refusing to delete keys of non-test prefix "${prefix}"`);
   }
