@@ -24,6 +24,28 @@ export class Output {
     });
   }
 
+  /**
+   * A wait the user sees: a spinner with the seconds elapsed on a terminal (stderr), one line otherwise.
+   * Returns what ends it.
+   */
+  progress(what: string): () => void {
+    if (!this.stderr.isTTY) {
+      this.stderr.write(`${what}…\n`);
+      return () => undefined;
+    }
+    const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+    const started = Date.now();
+    let i = 0;
+    const draw = () => this.stderr.write(`\r${pc.cyan(frames[i++ % frames.length])} ${what}… ${pc.dim(`${Math.floor((Date.now() - started) / 1000)}s`)}`);
+    draw();
+    const timer = setInterval(draw, 100);
+    timer.unref();
+    return () => {
+      clearInterval(timer);
+      this.stderr.write('\r\x1b[2K');
+    };
+  }
+
   info(line: string): void {
     this.stderr.write(`${line}\n`);
   }
