@@ -65,10 +65,7 @@ export class ApiKeyGuard implements CanActivate {
     }
     const match = BEARER.exec(header);
     if (!match) throw invalidApiKey('the Authorization header must be "Bearer <API key>"');
-    if (this.sessions && !API_KEY_PREFIX.test(match[1])) {
-      const everyRole = this.reflector.getAllAndOverride<boolean | undefined>(EVERY_ROLE, [context.getHandler(), context.getClass()]) === true;
-      return this.acceptSession(request, match[1], everyRole);
-    }
+    if (this.sessions && !API_KEY_PREFIX.test(match[1])) return this.acceptSession(context, request, match[1]);
     const principal = await this.keys.verify(match[1], { ip: request.ip });
     if (principal.type === 'restricted') {
       const required = this.reflector.getAllAndOverride<string[] | undefined>(API_KEY_SCOPES, [
@@ -85,15 +82,20 @@ export class ApiKeyGuard implements CanActivate {
     return true;
   }
 
-  private async acceptSession(request: ApiKeyRequest, token: string, everyRole: boolean): Promise<boolean> {
+  private async acceptSession(context: ExecutionContext, request: ApiKeyRequest, token: string): Promise<boolean> {
     const session = await this.sessions!.verify(token);
     if (!session) throw invalidApiKey('the session is unknown, expired or revoked; sign in again (`signet login`)');
-    if (session.role === 'viewer' && !everyRole && !READ_METHODS.has(request.method)) {
+    if (session.role === 'viewer' && !READ_METHODS.has(request.method) && !this.forEveryRole(context)) {
       throw insufficientScope('a viewer account can only read');
     }
     request.session = session;
     request.apiKey = sessionAsCaller(session);
     return true;
+  }
+
+  private forEveryRole(context: ExecutionContext): boolean {
+    const targets = [context.getHandler(), context.getClass()].filter((t) => t !== undefined);
+    return this.reflector.getAllAndOverride<boolean | undefined>(EVERY_ROLE, targets) === true;
   }
 }
 
