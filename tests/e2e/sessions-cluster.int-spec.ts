@@ -9,7 +9,8 @@ import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import type { MqttClient } from 'mqtt';
 
-import { createTestDatabase, redisUrl, uniquePrefix, waitFor } from '@signet/testing';
+import type { SessionDto } from '@signet/sessions';
+import { createTestDatabase, deleteRedisKeys, redisUrl, uniquePrefix, waitFor } from '@signet/testing';
 
 import { TokenApi, type IssuedCredentials } from '../support/api';
 import { brokerUrl, connect, serverClosed } from '../support/mqtt';
@@ -18,18 +19,7 @@ import { SpawnedApp } from '../support/spawn';
 
 const LEASE_MS = 1500;
 
-interface Listed {
-  client_id: string;
-  user_id: string;
-  username: string;
-  credential_kind: string;
-  credential_id: string;
-  edge_id: string;
-  address: string;
-  transport: string;
-  protocol_version: number;
-  connected_at: string;
-}
+type Listed = SessionDto;
 
 describe('live sessions across two mqtt-edge processes on one Redis', () => {
   let db: { url: string; drop(): Promise<void> };
@@ -65,10 +55,7 @@ describe('live sessions across two mqtt-edge processes on one Redis', () => {
     for (const c of clients) c.end(true);
     for (const edge of Object.values(edges)) await edge.app?.stop();
     await tokenService?.stop();
-    const redis = new Redis(redisUrl());
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
+    await deleteRedisKeys(prefix);
     await db?.drop();
   });
 

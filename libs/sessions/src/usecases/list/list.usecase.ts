@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 
 import type { SessionRecord } from '@signet/mqtt-cluster';
+import { pageLimit } from '@signet/persistence';
 
 import { LiveSessions } from '../../session-directory';
 import { checkClientId, checkUserId, decodeSessionCursor, encodeSessionCursor } from '../../session-policy';
@@ -21,7 +22,7 @@ export class ListSessionsUseCase {
   constructor(private readonly sessions: LiveSessions) {}
 
   async execute(command: ListSessionsCommand): Promise<SessionPage> {
-    const limit = Math.min(Math.max(Math.trunc(Number(command.limit ?? DEFAULT_PAGE)) || DEFAULT_PAGE, 1), MAX_PAGE);
+    const limit = pageLimit(command.limit, DEFAULT_PAGE, MAX_PAGE);
     const page = await this.sessions.list(command.orgId, {
       limit,
       ...(command.userId !== undefined ? { userId: checkUserId(command.userId) } : {}),
