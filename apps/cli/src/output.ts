@@ -46,6 +46,15 @@ export class Output {
     };
   }
 
+  /** A state word coloured on a terminal (active green, revoked/denied red, expired dim); as it is in a pipe. */
+  state(word: string): string {
+    if (!this.stdout.isTTY) return word;
+    if (word === 'active' || word === 'yes' || word === 'allowed') return pc.green(word);
+    if (word === 'revoked' || word === 'denied') return pc.red(word);
+    if (word === 'expired' || word === 'rotated' || word === 'no') return pc.dim(word);
+    return word;
+  }
+
   info(line: string): void {
     this.stderr.write(`${line}\n`);
   }

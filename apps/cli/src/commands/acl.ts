@@ -91,9 +91,9 @@ export function registerAcl(program: Command): void {
       const result = { subject, action, topic, allowed: allowing !== null, rule: allowing?.rule ?? null, token_id: allowing?.token_id ?? null, tokens: verdicts };
       out.result(result, () => {
         if (checked.length === 0) return `${subject} has no active token: nothing is allowed`;
-        if (allowing === null) return `denied: no grant of ${verdicts.map((v) => v.token_id).join(', ')} allows ${action} ${topic}`;
+        if (allowing === null) return `${out.state('denied')}: no grant of ${verdicts.map((v) => v.token_id).join(', ')} allows ${action} ${topic}`;
         const filled = allowing.filled !== allowing.rule ? ` (${allowing.filled})` : '';
-        return `allowed: ${action} ${topic} by ${allowing.rule}${filled} of ${allowing.token_id}`;
+        return `${out.state('allowed')}: ${action} ${topic} by ${allowing.rule}${filled} of ${allowing.token_id}`;
       });
       if (allowing === null) process.exitCode = EXIT.denied;
     });

@@ -50,7 +50,7 @@ export function registerIdp(program: Command): void {
     .action(async (_opts: unknown, command: Command) => {
       const { session, out } = context(command);
       const page = await session.api<{ providers: Provider[] }>('GET', '/v1/idp-providers');
-      out.table(page, ['id', 'name', 'kind', 'enabled', 'secret', 'created'], page.providers.map((p) => [p.id, p.name, p.kind, p.enabled ? 'yes' : 'no', p.has_secret ? 'set' : '', p.created_at]));
+      out.table(page, ['id', 'name', 'kind', 'enabled', 'secret', 'created'], page.providers.map((p) => [p.id, p.name, p.kind, out.state(p.enabled ? 'yes' : 'no'), p.has_secret ? 'set' : '', p.created_at]));
     });
   idp
     .command('create')

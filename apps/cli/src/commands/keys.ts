@@ -46,7 +46,7 @@ export function registerKeys(program: Command): void {
     .action(async (opts: { all?: boolean }, command: Command) => {
       const { session, out } = context(command);
       const list = await pages<Key>(session, (cursor) => `/v1/keys${query({ cursor })}`, 'keys', opts.all === true);
-      out.table({ keys: list }, ['id', 'name', 'type', 'status', 'key', 'last used'], list.map((k) => [k.id, k.name, k.type, k.status, k.masked_key, k.last_used_at]));
+      out.table({ keys: list }, ['id', 'name', 'type', 'status', 'key', 'last used'], list.map((k) => [k.id, k.name, k.type, out.state(k.status), k.masked_key, k.last_used_at]));
     });
   keys
     .command('rotate <id>')

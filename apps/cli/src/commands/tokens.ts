@@ -49,7 +49,7 @@ export function registerTokens(program: Command): void {
       out.table(
         { tokens: list },
         ['token', 'user', 'client id', 'status', 'expires', 'publish', 'subscribe'],
-        list.map((t) => [t.token_id, t.user_id, t.client_id, t.status, t.expires_at, t.permissions.publish.join(' '), t.permissions.subscribe.join(' ')]),
+        list.map((t) => [t.token_id, t.user_id, t.client_id, out.state(t.status), t.expires_at, t.permissions.publish.join(' '), t.permissions.subscribe.join(' ')]),
       );
     });
   tokens

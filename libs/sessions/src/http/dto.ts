@@ -1,13 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
 
+import { PageQueryDto } from '@signet/http';
 import type { SessionRecord } from '@signet/mqtt-cluster';
 
 const CREDENTIAL_KINDS = ['token', 'api_key', 'certificate', 'webhook', 'ldap'];
 const TRANSPORTS = ['tcp', 'tls', 'ws', 'wss'];
 
-export class ListSessionsQueryDto {
+export class ListSessionsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Only sessions of this user (for API keys: the service name)' })
   @IsOptional()
   @IsString()
@@ -19,20 +19,6 @@ export class ListSessionsQueryDto {
   @IsString()
   @MaxLength(256)
   client_id?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(600)
-  cursor?: string;
 }
 
 export class SessionDto {
