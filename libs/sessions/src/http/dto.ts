@@ -46,7 +46,7 @@ export class SessionDto {
   @ApiProperty({ enum: TRANSPORTS })
   transport!: SessionRecord['transport'];
 
-  @ApiProperty({ enum: [4, 5], description: 'MQTT protocol level: 4 (3.1.1) or 5 (5.0); 3 for 3.1' })
+  @ApiProperty({ enum: [3, 4, 5], description: 'MQTT protocol level: 4 (3.1.1) or 5 (5.0); 3 for a 3.1 client' })
   protocol_version!: number;
 
   @ApiProperty({ example: '2026-01-01T12:00:00.000Z' })
