@@ -249,6 +249,9 @@ describe('sign-in: signet CLI against the all-in-one', () => {
     const write = await run(['keys', 'create', '--name', 'nope', '--profile', 'viewer', '--json']);
     expect(write.code).toBe(1);
     expect(write.json).toMatchObject({ details: { status: 403, code: 'insufficient_scope' } });
+    // Live sessions: a viewer lists them, and may not kick one.
+    expect((await run(['sessions', 'list', '--profile', 'viewer'])).code).toBe(0);
+    expect(await run(['sessions', 'kick', 'any-client', '--profile', 'viewer', '--json'])).toMatchObject({ code: 1, json: { details: { status: 403, code: 'insufficient_scope' } } });
     // A viewer adds nobody.
     const escalate = await cli(['accounts', 'create', '--username', 'eve', '--role', 'owner', '--password-stdin', '--profile', 'viewer'], {}, 'another password 1\n').result();
     expect(escalate.code).toBe(1);
