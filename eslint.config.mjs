@@ -43,6 +43,7 @@ export default [
               sourceTag: 'scope:directory',
               onlyDependOnLibsWithTags: ['scope:directory', 'scope:tokens', 'scope:api-keys', 'scope:shared'],
             },
+            { sourceTag: 'scope:sessions', onlyDependOnLibsWithTags: ['scope:sessions', 'scope:api-keys', 'scope:mqtt', 'scope:shared'] },
             { sourceTag: 'scope:accounts', onlyDependOnLibsWithTags: ['scope:accounts', 'scope:api-keys', 'scope:shared'] },
             {
               sourceTag: 'scope:federation',

@@ -19,14 +19,6 @@ const COMMANDS = {
   migrate: ['libs/shared/persistence/src/cli/migrate.js', '[run|revert|show] the schema migrations'],
 };
 
-const CLIENT_COMMANDS = {
-  login: 'sign in (browser, or --device) and store the session',
-  logout: 'revoke the session, then forget it',
-  whoami: 'profile, server, account, org, role, expiry',
-  keys: 'create | list | revoke API keys',
-  tokens: 'create | revoke MQTT credentials',
-  accounts: 'create: add a person (owner, admin, viewer)',
-};
 const CLI_ENTRY = 'apps/cli/src/main.js';
 
 function built(relative) {
@@ -38,10 +30,13 @@ function built(relative) {
   return entry;
 }
 
+/** The CLI's command groups (apps/cli/src/main.ts registers them): name → what it does. */
+const clientCommands = () => require(built(CLI_ENTRY)).clientCommands();
+
 const args = process.argv.slice(2);
 // Global client options may come first: `signet --profile ci keys list`.
 const first = args.find((a, i) => !a.startsWith('-') && !['--profile', '--server'].includes(args[i - 1]));
-if (first !== undefined && Object.hasOwn(CLIENT_COMMANDS, first)) {
+if (first !== undefined && !Object.hasOwn(COMMANDS, first) && Object.hasOwn(clientCommands(), first)) {
   require(built(CLI_ENTRY))
     .run(args)
     .then((code) => process.exit(code));
@@ -54,7 +49,7 @@ function runServerCommand() {
   const asked = ['help', '--help', '-h'].includes(command);
   if (asked || !Object.hasOwn(COMMANDS, command)) {
     const lines = Object.entries(COMMANDS).map(([name, [, what]]) => `  ${name.padEnd(16)}${what}`);
-    const client = Object.entries(CLIENT_COMMANDS).map(([name, what]) => `  ${name.padEnd(16)}${what}`);
+    const client = Object.entries(clientCommands()).map(([name, what]) => `  ${name.padEnd(16)}${what}`);
     (asked ? process.stdout : process.stderr).write(
       `usage: signet [command]   (default: start)\n${lines.join('\n')}\n\nclient (signet <command> --help):\n${client.join('\n')}\n`,
     );

@@ -2,7 +2,9 @@
  * Sign-in for people end to end: the real `signet` CLI (bin/signet.js, a child process) against a real
  * all-in-one (built, PostgreSQL + Redis), the browser step in real Chromium through Playwright.
  * login (first account from the sign-up code) → keys create → tokens create → MQTT connect with the
- * token → logout (the session is refused afterwards); the device grant headless; the credentials file.
+ * token → sessions list shows it → sessions kick closes it (MQTT 5 DISCONNECT 0x98) → logout (the session
+ * is refused afterwards); the device grant headless; logout --all; the backend's commands (keys rotate and
+ * usage, tokens list and revoke-user, IdP providers, org settings, acl check); the credentials file.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -13,7 +15,7 @@ import { chromium, type Browser } from 'playwright-core';
 
 import { waitFor } from '@signet/testing';
 
-import { connect, nextMessage } from '../support/mqtt';
+import { connect, nextMessage, serverClosed } from '../support/mqtt';
 import { Backend, realBackend, testEnv } from '../support/signet';
 import { ROOT, SpawnedApp } from '../support/spawn';
 
@@ -102,7 +104,7 @@ describe('sign-in: signet CLI against the all-in-one', () => {
     if (configDir) await fs.rm(configDir, { recursive: true, force: true });
   });
 
-  it('login in Chromium → keys create → tokens create → MQTT → logout, and the session is refused afterwards', async () => {
+  it('login in Chromium → keys create → tokens create → MQTT → sessions list → sessions kick (0x98) → logout, refused afterwards', async () => {
     // BROWSER=true: the CLI "opens" a browser that does nothing; Playwright follows the printed URL.
     const login = cli(['login', '--json'], { BROWSER: 'true' });
     await waitFor(() => /http:\/\/127\.0\.0\.1:\d+\/oidc\/auth\?\S+/.test(login.stderr), { timeoutMs: 10000, message: 'the CLI printing the sign-in URL' });
@@ -140,12 +142,36 @@ describe('sign-in: signet CLI against the all-in-one', () => {
     const token = await run(['tokens', 'create', '--user', 'device-7', '--publish', 'devices/{user_id}/#', '--subscribe', 'devices/{user_id}/#', '--json']);
     expect(token.code).toBe(0);
     const { mqtt_credentials: mqttCredentials } = token.json as { mqtt_credentials: { username: string; password: string } };
-    const client = await connect(`mqtt://127.0.0.1:${mqttPort}`, { ...mqttCredentials, clientId: 'device-7-cli' });
+    const client = await connect(`mqtt://127.0.0.1:${mqttPort}`, { ...mqttCredentials, clientId: 'device-7-cli', protocolVersion: 5, reconnectPeriod: 0 });
     try {
       await client.subscribeAsync('devices/device-7/#');
       const message = nextMessage(client);
       await client.publishAsync('devices/device-7/hello', 'from the CLI token');
       expect(await message).toEqual({ topic: 'devices/device-7/hello', payload: 'from the CLI token' });
+
+      // The live session, as the CLI lists it, then kicked by client id: the client hears 0x98.
+      const listed = await run(['sessions', 'list', '--json']);
+      expect(listed.code).toBe(0);
+      expect((listed.json as { sessions: unknown[] }).sessions).toEqual([
+        expect.objectContaining({
+          client_id: 'device-7-cli',
+          user_id: 'device-7',
+          username: mqttCredentials.username,
+          credential_kind: 'token',
+          credential_id: (token.json as { token_id: string }).token_id,
+          transport: 'tcp',
+          protocol_version: 5,
+        }),
+      ]);
+      const byUser = await run(['sessions', 'list', '--user', 'device-7', '--client-id', 'device-7-cli']);
+      expect(byUser.code).toBe(0);
+      const closed = serverClosed(client);
+      const kicked = await run(['sessions', 'kick', 'device-7-cli', '--json']);
+      expect(kicked).toMatchObject({ code: 0, json: { client_id: 'device-7-cli', kicked: true } });
+      expect((await closed).reasonCode).toBe(0x98);
+      await waitFor(async () => ((await run(['sessions', 'list', '--json'])).json as { sessions: unknown[] }).sessions.length === 0, { timeoutMs: 5000, message: 'kicked session unlisted' });
+      const again = await run(['sessions', 'kick', 'device-7-cli', '--json']);
+      expect(again).toMatchObject({ code: 1, json: { details: { status: 404, code: 'session_not_found' } } });
     } finally {
       client.end(true);
     }
@@ -223,9 +249,86 @@ describe('sign-in: signet CLI against the all-in-one', () => {
     const write = await run(['keys', 'create', '--name', 'nope', '--profile', 'viewer', '--json']);
     expect(write.code).toBe(1);
     expect(write.json).toMatchObject({ details: { status: 403, code: 'insufficient_scope' } });
+    // Live sessions: a viewer lists them, and may not kick one.
+    expect((await run(['sessions', 'list', '--profile', 'viewer'])).code).toBe(0);
+    expect(await run(['sessions', 'kick', 'any-client', '--profile', 'viewer', '--json'])).toMatchObject({ code: 1, json: { details: { status: 403, code: 'insufficient_scope' } } });
     // A viewer adds nobody.
     const escalate = await cli(['accounts', 'create', '--username', 'eve', '--role', 'owner', '--password-stdin', '--profile', 'viewer'], {}, 'another password 1\n').result();
     expect(escalate.code).toBe(1);
+  });
+
+  /** A device-grant sign-in of `username` under `profile`, approved in Chromium. */
+  async function deviceLogin(profile: string, username = USERNAME, password = PASSWORD): Promise<void> {
+    const login = cli(['login', '--device', '--profile', profile, '--json']);
+    await waitFor(() => /\(or open (\S+)\)/.test(login.stderr), { timeoutMs: 10000, message: 'the CLI printing the device URL' });
+    const page = await browser.newPage();
+    await page.goto(/\(or open (\S+)\)/.exec(login.stderr)![1]);
+    await page.click('button[type=submit]');
+    await signInOnPage(page, false, username, password);
+    await page.waitForLoadState();
+    await page.close();
+    expect(await login.result()).toMatchObject({ code: 0, json: { profile, username } });
+  }
+
+  it('logout --all ends every sign-in of the account, a viewer included', async () => {
+    await deviceLogin('laptop');
+    await deviceLogin('desktop');
+    const file = join(configDir, 'credentials.json');
+    const desktop = JSON.parse(await fs.readFile(file, 'utf8')).profiles.desktop;
+    const out = await run(['logout', '--all', '--profile', 'laptop', '--json']);
+    expect(out).toMatchObject({ code: 0, json: { signed_out: true, revoked: true, all: true } });
+    expect((out.json as { revoked_grants: number }).revoked_grants).toBeGreaterThanOrEqual(2);
+    // The other profile's session is over on the server: its token and its refresh token are refused.
+    expect((await fetch(`${server}/v1/keys`, { headers: { authorization: `Bearer ${desktop.access_token}` } })).status).toBe(401);
+    expect((await run(['keys', 'list', '--profile', 'desktop'])).code).toBe(3);
+    // A viewer may sign itself out everywhere too (its only write).
+    await deviceLogin('viewer2', 'bob', 'viewer password 123');
+    expect(await run(['logout', '--all', '--profile', 'viewer2', '--json'])).toMatchObject({ code: 0, json: { revoked: true, all: true } });
+  });
+
+  it("a backend's curl work from the CLI: keys rotate and usage, tokens list and revoke-user, IdP providers, org settings, acl check", async () => {
+    const env = { SIGNET_TOKEN: bootstrapKey };
+    const made = await run(['keys', 'create', '--name', 'rotating', '--json'], env);
+    const keyId = (made.json as { id: string }).id;
+    const rotated = await run(['keys', 'rotate', keyId, '--grace', '0', '--json'], env);
+    expect(rotated.code).toBe(0);
+    expect(rotated.json).toMatchObject({ name: 'rotating', key: expect.stringMatching(/^sk_/), previous: { id: keyId } });
+    const usage = await run(['keys', 'usage', (rotated.json as { id: string }).id, '--interval', 'day', '--json'], env);
+    expect(usage).toMatchObject({ code: 0, json: { interval: 'day', totals: { api_calls: expect.any(Number) } } });
+    expect((await run(['keys', 'revoke', (rotated.json as { id: string }).id], env)).code).toBe(0);
+
+    await run(['tokens', 'create', '--user', 'acl-user', '--publish', 'devices/{user_id}/up', '--subscribe', 'devices/{user_id}/#', '--json'], env);
+    const second = await run(['tokens', 'create', '--user', 'acl-user', '--client-id', 'pump-1', '--publish', 'pumps/{client_id}/state', '--json'], env);
+    const tkn = (second.json as { mqtt_credentials: { password: string } }).mqtt_credentials.password;
+    const listed = await run(['tokens', 'list', '--user', 'acl-user', '--status', 'active', '--json'], env);
+    expect((listed.json as { tokens: unknown[] }).tokens).toHaveLength(2);
+
+    const allowed = await run(['acl', 'check', 'acl-user', 'publish', 'devices/acl-user/up', '--json'], env);
+    expect(allowed).toMatchObject({ code: 0, json: { allowed: true, rule: 'devices/{user_id}/up' } });
+    expect(await run(['acl', 'check', 'acl-user', 'subscribe', 'devices/acl-user/+', '--json'], env)).toMatchObject({ code: 0, json: { allowed: true, rule: 'devices/{user_id}/#' } });
+    const denied = await run(['acl', 'check', 'acl-user', 'publish', 'devices/someone-else/up', '--json'], env);
+    expect(denied).toMatchObject({ code: 5, json: { allowed: false, rule: null } });
+    expect(await run(['acl', 'check', tkn, 'publish', 'pumps/pump-1/state', '--json'], env)).toMatchObject({ code: 0, json: { allowed: true, rule: 'pumps/{client_id}/state' } });
+    expect((await run(['acl', 'check', tkn, 'publish', 'pumps/pump-2/state'], env)).code).toBe(5);
+    expect((await run(['acl', 'check', 'acl-user', 'publish', 'bad/#'], env)).code).toBe(2);
+    expect((await run(['acl', 'check', 'acl-user', 'delete', 'x'], env)).code).toBe(2);
+
+    expect(await run(['tokens', 'revoke-user', 'acl-user', '--json'], env)).toMatchObject({ code: 0, json: { user_id: 'acl-user', revoked: 2 } });
+    expect(await run(['acl', 'check', 'acl-user', 'publish', 'devices/acl-user/up', '--json'], env)).toMatchObject({ code: 5, json: { allowed: false, tokens: [] } });
+
+    const idp = cli(['idp', 'create', '--kind', 'supabase', '--name', 'main', '--set', 'project_url=https://abc.supabase.co', '--settings-stdin', '--json'], env, JSON.stringify({ jwt_secret: 'super-secret-jwt-token-with-at-least-32-characters' }));
+    const created = await idp.result();
+    expect(created).toMatchObject({ code: 0, json: { kind: 'supabase', name: 'main', has_secret: true } });
+    const providers = await run(['idp', 'list', '--json'], env);
+    expect((providers.json as { providers: Array<{ name: string }> }).providers.map((p) => p.name)).toContain('main');
+    expect((await run(['idp', 'delete', (created.json as { id: string }).id], env)).code).toBe(0);
+
+    expect(await run(['org', 'set', 'will_on_revoke=publish', '--json'], env)).toMatchObject({ code: 0, json: { will_on_revoke: 'publish' } });
+    expect(await run(['org', 'get', '--json'], env)).toMatchObject({ code: 0, json: { will_on_revoke: 'publish' } });
+    expect((await run(['org', 'set', 'will_on_revoke=sometimes'], env)).code).toBe(1);
+    await run(['org', 'set', 'will_on_revoke=suppress'], env);
+    // Every command has --help.
+    for (const group of ['sessions', 'keys', 'tokens', 'idp', 'org', 'acl']) expect((await run([group, '--help'])).code).toBe(0);
   });
 
   it('bad input: problem+json on /v1/accounts, OAuth errors on /oidc, never a 500', async () => {

@@ -9,6 +9,8 @@ export const EXIT = {
   signInRequired: 3,
   /** The credentials file is unsafe (others can read it) or unreadable. */
   unsafeCredentials: 4,
+  /** `signet acl check`: the topic is not allowed. */
+  denied: 5,
 } as const;
 
 /** An error the CLI explains in one line and turns into its exit code; never a stack trace. */

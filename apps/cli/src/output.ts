@@ -24,6 +24,37 @@ export class Output {
     });
   }
 
+  /**
+   * A wait the user sees: a spinner with the seconds elapsed on a terminal (stderr), one line otherwise.
+   * Returns what ends it.
+   */
+  progress(what: string): () => void {
+    if (!this.stderr.isTTY) {
+      this.stderr.write(`${what}…\n`);
+      return () => undefined;
+    }
+    const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+    const started = Date.now();
+    let i = 0;
+    const draw = () => this.stderr.write(`\r${pc.cyan(frames[i++ % frames.length])} ${what}… ${pc.dim(`${Math.floor((Date.now() - started) / 1000)}s`)}`);
+    draw();
+    const timer = setInterval(draw, 100);
+    timer.unref();
+    return () => {
+      clearInterval(timer);
+      this.stderr.write('\r\x1b[2K');
+    };
+  }
+
+  /** A state word coloured on a terminal (active green, revoked/denied red, expired dim); as it is in a pipe. */
+  state(word: string): string {
+    if (!this.stdout.isTTY) return word;
+    if (word === 'active' || word === 'yes' || word === 'allowed') return pc.green(word);
+    if (word === 'revoked' || word === 'denied') return pc.red(word);
+    if (word === 'expired' || word === 'rotated' || word === 'no') return pc.dim(word);
+    return word;
+  }
+
   info(line: string): void {
     this.stderr.write(`${line}\n`);
   }

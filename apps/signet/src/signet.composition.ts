@@ -6,7 +6,8 @@ import { apiKeysRegistration, signingKeysRegistration } from '@signet/contracts'
 import { DirectoryModule, directoryOptionsFrom } from '@signet/directory';
 import { FederationModule, federationOptionsFrom } from '@signet/federation';
 import { HealthRegistry } from '@signet/http';
-import { bannerFor, openServiceState, runProcess, SignetProcess, startEdge, startService } from '@signet/runtime';
+import { bannerFor, createSessionDirectory, openServiceState, runProcess, SignetProcess, startEdge, startService } from '@signet/runtime';
+import { LiveSessions, SessionsModule } from '@signet/sessions';
 import { SigningKeysService, TokenRetentionModule, TokensModule, tokensOptionsFrom } from '@signet/tokens';
 
 /**
@@ -33,6 +34,7 @@ export function startAllInOne(config: SignetConfig = loadConfig()): Promise<Sign
         DirectoryModule.forRoot(directoryOptionsFrom(config)),
         AuthWebhooksModule.forRoot(authWebhooksOptionsFrom(config)),
         AccountsModule.forRoot(accountsOptionsFrom(config)),
+        SessionsModule,
       ],
       // The org and its key, and the first account's sign-up code shown beside the key.
       bootstrap: (app) => bootstrapWithSignupCode(app, (code) => (signupCode = code)),
@@ -56,6 +58,10 @@ export function startAllInOne(config: SignetConfig = loadConfig()): Promise<Sign
       webhooks: service.app.get(AuthWebhooksEdgeHandlers),
     });
     onClose(() => edge.close());
+    // Live sessions: every edge's on Redis, else this process's own edge.
+    const registry = createSessionDirectory(ctx);
+    if (registry) onClose(() => registry.close());
+    service.app.get(LiveSessions).use(registry ?? edge.edge.sessions);
     const unwatch = service.app.get(AuthWebhookChanges).onChange((orgId) => edge.orgAuthChanged(orgId));
     onClose(async () => unwatch());
     service.app.get(HealthRegistry).register('mqtt_edge', () => ({ ok: !state.bus.health().stale }));

@@ -3,7 +3,8 @@ import { ApiKeysModule, apiKeysOptionsFrom } from '@signet/api-keys';
 import { loadConfig, SignetConfig } from '@signet/config';
 import { signingKeysRegistration } from '@signet/contracts';
 import { DirectoryModule } from '@signet/directory';
-import { bannerFor, openServiceState, runProcess, SignetProcess, startService } from '@signet/runtime';
+import { bannerFor, createSessionDirectory, openServiceState, runProcess, SignetProcess, startService } from '@signet/runtime';
+import { LiveSessions, SessionsModule } from '@signet/sessions';
 import { SigningKeysService, TokenRetentionModule, TokensModule, tokensOptionsFrom } from '@signet/tokens';
 
 /**
@@ -28,6 +29,8 @@ export function startTokenService(config: SignetConfig = loadConfig()): Promise<
         DirectoryModule.gateOnly(),
         // Sign-in for people: the authorization server, and sessions accepted by the token API.
         AccountsModule.forRoot(accountsOptionsFrom(config)),
+        // Live MQTT sessions of the edges on this Redis (none without Redis: no edge shares them).
+        SessionsModule,
       ],
       // The org and its key, and the first account's sign-up code shown beside the key.
       bootstrap: (app) => bootstrapWithSignupCode(app, (code) => (signupCode = code)),
@@ -37,6 +40,11 @@ export function startTokenService(config: SignetConfig = loadConfig()): Promise<
       },
     });
     onClose(() => service.close());
+    const registry = createSessionDirectory(ctx);
+    if (registry) {
+      onClose(() => registry.close());
+      service.app.get(LiveSessions).use(registry);
+    }
     const ports = { http: service.httpPort, grpc: service.grpcPort };
     return { banner: [...bannerFor(config, ports, service.bootstrap), ...signupCodeBanner(signupCode)], ports, service, bus: state.bus };
   });

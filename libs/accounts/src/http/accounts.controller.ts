@@ -1,12 +1,14 @@
 import { Body, Controller, createParamDecorator, ExecutionContext, Get, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
-import { ApiKeyGuard, ApiKeyPrincipal, ApiKeyRequest, CurrentApiKey, RequireScopes, SessionPrincipal } from '@signet/api-keys';
+import { ApiKeyGuard, ApiKeyPrincipal, ApiKeyRequest, CurrentApiKey, ForEveryRole, RequireScopes, SessionPrincipal } from '@signet/api-keys';
+import { ApiProblems } from '@signet/http';
 
-import { sessionRequired } from '../errors';
+import { ACCOUNT_ERRORS, sessionRequired } from '../errors';
 import { CreateAccountUseCase } from '../usecases/create/create-account.usecase';
+import { SignOutEverywhereUseCase } from '../usecases/sign-out/sign-out-everywhere.usecase';
 import { SignUpUseCase } from '../usecases/sign-up/sign-up.usecase';
-import { AccountDto, CreateAccountDto, SessionDto, SignUpDto, toAccountResponse, toSessionResponse } from './dto';
+import { AccountDto, CreateAccountDto, SessionDto, SignedOutDto, SignUpDto, toAccountResponse, toSessionResponse } from './dto';
 
 /** The signed-in person of the request; refuses API keys. */
 export const CurrentSession = createParamDecorator((_data: unknown, context: ExecutionContext): SessionPrincipal => {
@@ -21,6 +23,7 @@ export class AccountsController {
   constructor(
     private readonly signUp: SignUpUseCase,
     private readonly createAccount: CreateAccountUseCase,
+    private readonly signOutEverywhere: SignOutEverywhereUseCase,
   ) {}
 
   @Post()
@@ -51,5 +54,18 @@ export class AccountsController {
   @ApiOkResponse({ type: SessionDto })
   me(@CurrentSession() session: SessionPrincipal): SessionDto {
     return toSessionResponse(session);
+  }
+
+  @Post('me/sign-out')
+  @HttpCode(200)
+  @UseGuards(ApiKeyGuard)
+  @RequireScopes()
+  @ForEveryRole()
+  @ApiBearerAuth()
+  @ApiProblems({ 401: [ACCOUNT_ERRORS.sessionRequired] })
+  @ApiOperation({ summary: 'Sign out everywhere: end every CLI and dashboard sign-in of this account (`signet logout --all`)', description: 'A session only, not an API key.' })
+  @ApiOkResponse({ type: SignedOutDto })
+  async signOut(@CurrentSession() session: SessionPrincipal): Promise<SignedOutDto> {
+    return { revoked_grants: (await this.signOutEverywhere.execute({ accountId: session.accountId })).revokedGrants };
   }
 }

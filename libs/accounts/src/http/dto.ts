@@ -43,6 +43,10 @@ export class SessionDto extends AccountDto {
   @ApiProperty({ description: 'When the access token expires (the CLI refreshes it)' }) expires_at!: string;
 }
 
+export class SignedOutDto {
+  @ApiProperty({ description: 'How many sign-ins (grants) ended, this one included' }) revoked_grants!: number;
+}
+
 export const toAccountResponse = (a: Account): AccountDto => ({ account_id: a.id, org_id: a.orgId, username: a.username, role: a.role });
 
 export const toSessionResponse = (s: SessionPrincipal): SessionDto => ({

@@ -14,6 +14,8 @@ export interface OidcPayloadRepository {
   destroy(kind: string, id: string): Promise<void>;
   /** Every model of the grant, of any kind: revoking a grant ends its tokens and codes together. */
   revokeByGrantId(grantId: string): Promise<void>;
+  /** Every model of the account (grants, tokens, codes, browser sessions): signed out everywhere. Returns how many grants ended. */
+  revokeByAccountId(accountId: string): Promise<number>;
 }
 
 export const OIDC_PAYLOAD_REPOSITORY = Symbol('OIDC_PAYLOAD_REPOSITORY');
@@ -67,6 +69,14 @@ export class TypeOrmOidcPayloadRepository implements OidcPayloadRepository {
 
   async revokeByGrantId(grantId: string): Promise<void> {
     await this.rows.delete({ grantId });
+  }
+
+  async revokeByAccountId(accountId: string): Promise<number> {
+    // One statement: every kind oidc-provider stores carries the accountId in its payload.
+    const out: unknown[] = await this.dataSource.query(`DELETE FROM oidc_payloads WHERE payload->>'accountId' = $1 RETURNING kind`, [accountId]);
+    // TypeORM answers a DELETE … RETURNING on PostgreSQL with [rows, count].
+    const rows = (Array.isArray(out[0]) ? out[0] : out) as Array<{ kind: string }>;
+    return rows.filter((r) => r.kind === 'Grant').length;
   }
 }
 

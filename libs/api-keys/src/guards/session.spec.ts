@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 
 import type { UsageService } from '../usecases/usage/usage.service';
 import type { ApiKeysService } from '../usecases/verify/api-keys.service';
-import { ApiKeyGuard, ApiKeyRequest } from './api-key.guard';
+import { ApiKeyGuard, ApiKeyRequest, ForEveryRole } from './api-key.guard';
 import type { SessionPrincipal, SessionVerifier } from './session';
 
 const session = (role: SessionPrincipal['role']): SessionPrincipal => ({
@@ -42,6 +42,15 @@ describe('ApiKeyGuard with sign-in sessions', () => {
   it('a viewer reads, and is refused anything else with 403 insufficient_scope', async () => {
     await expect(guard.canActivate(contextFor({ headers: { authorization: 'Bearer tok_viewer' }, method: 'GET' }))).resolves.toBe(true);
     await expect(guard.canActivate(contextFor({ headers: { authorization: 'Bearer tok_viewer' }, method: 'DELETE' }))).rejects.toMatchObject({ status: 403, code: 'insufficient_scope' });
+  });
+
+  it('a viewer may make the writes marked @ForEveryRole() (signing itself out everywhere)', async () => {
+    class Routes {
+      @ForEveryRole()
+      signOut(): void {}
+    }
+    const context = { ...contextFor({ headers: { authorization: 'Bearer tok_viewer' }, method: 'POST' }), getHandler: () => Routes.prototype.signOut, getClass: () => Routes } as unknown as ExecutionContext;
+    await expect(guard.canActivate(context)).resolves.toBe(true);
   });
 
   it('an unknown session is 401 invalid_api_key', async () => {

@@ -1,5 +1,5 @@
-import { decodeMessage, encodeBatch, encodeMessage, splitBatch } from './frames';
-import type { ClusterMessage } from './types';
+import { decodeMessage, decodeSession, encodeBatch, encodeMessage, encodeSession, splitBatch } from './frames';
+import type { ClusterMessage, SessionRecord } from './types';
 
 describe('inbox frames', () => {
   const base: ClusterMessage = { topic: 'jobs/1', payload: Buffer.from([0, 1, 2, 0xff]), qos: 1, retain: false };
@@ -25,5 +25,30 @@ describe('inbox frames', () => {
   it('splits a batch into its frames', () => {
     const frames = [encodeMessage('o', base), encodeMessage('o', { ...base, topic: 'jobs/2' })];
     expect(splitBatch(encodeBatch(frames)).map((f) => decodeMessage(f)?.message.topic)).toEqual(['jobs/1', 'jobs/2']);
+  });
+});
+
+describe('session registry entries', () => {
+  const record: SessionRecord = {
+    clientId: 'dev-1',
+    userId: 'alice',
+    username: 'alice@org_1',
+    credentialKind: 'api_key',
+    credentialId: 'key_1',
+    edgeId: 'edge-a',
+    address: '::1',
+    transport: 'wss',
+    protocolVersion: 4,
+    connectedAt: 1_700_000_000_000,
+  };
+
+  it('round-trip', () => {
+    expect(decodeSession(encodeSession(record))).toEqual(record);
+  });
+
+  it('decode to null when they are not one (another version, garbage)', () => {
+    for (const text of [null, '', '{', '[]', JSON.stringify({ ...record, transport: 'udp' }), JSON.stringify({ ...record, protocolVersion: 6 }), JSON.stringify({ ...record, clientId: 7 })]) {
+      expect(decodeSession(text)).toBeNull();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import type { ClusterMessage } from './types';
+import type { ClusterMessage, SessionRecord } from './types';
 
 /** The separator inside text frames and keys: org ids, client ids and filters cannot hold U+0000 [MQTT-1.5.4-2]. */
 export const SEP = '\u0000';
@@ -8,6 +8,31 @@ const BATCH = 0x42; // 'B'
 export const TAKEOVER = 'T';
 export const ROUTE = 'R';
 export const GONE = 'D';
+/** An administrative kick for one client id, sent to the inbox of the edge that holds it. */
+export const KICK = 'K';
+
+const KINDS = new Set(['token', 'api_key', 'certificate', 'webhook', 'ldap']);
+const TRANSPORTS = new Set(['tcp', 'tls', 'ws', 'wss']);
+
+/** A session registry entry as stored beside its claim. */
+export function encodeSession(record: SessionRecord): string {
+  return JSON.stringify(record);
+}
+
+/** The inverse of encodeSession; null for what is not one (an entry written by another version, or garbage). */
+export function decodeSession(text: string | null | undefined): SessionRecord | null {
+  if (!text) return null;
+  let r: Partial<SessionRecord>;
+  try {
+    r = JSON.parse(text) as Partial<SessionRecord>;
+  } catch {
+    return null;
+  }
+  const strings = [r.clientId, r.userId, r.username, r.credentialId, r.edgeId, r.address];
+  if (strings.some((v) => typeof v !== 'string') || !KINDS.has(r.credentialKind as string) || !TRANSPORTS.has(r.transport as string)) return null;
+  if ((r.protocolVersion !== 3 && r.protocolVersion !== 4 && r.protocolVersion !== 5) || typeof r.connectedAt !== 'number') return null;
+  return r as SessionRecord;
+}
 
 interface Header {
   o: string;

@@ -3,5 +3,5 @@ import { clusterBusConformance } from './testing/conformance';
 
 clusterBusConformance('InProcessClusterBus', async () => {
   const hub = new InProcessClusterHub({ leaseMs: 300 });
-  return { bus: (edgeId) => hub.bus(edgeId), leaseMs: hub.leaseMs, close: async () => undefined };
+  return { bus: (edgeId) => hub.bus(edgeId), leaseMs: hub.leaseMs, sessions: hub.sessions, close: async () => undefined };
 });

@@ -1,5 +1,14 @@
 import { SEP } from './frames';
-import { DEFAULT_LEASE_MS, type ClaimResult, type ClusterBus, type ClusterMessage, type ClusterNode } from './types';
+import {
+  DEFAULT_LEASE_MS,
+  type ClaimOptions,
+  type ClaimResult,
+  type ClusterBus,
+  type ClusterMessage,
+  type ClusterNode,
+  type SessionDirectory,
+  type SessionRecord,
+} from './types';
 
 export interface InProcessClusterOptions {
   /** How long a lease lasts without renewal (default {@link DEFAULT_LEASE_MS}). */
@@ -19,9 +28,8 @@ interface Owner {
   edgeId: string;
   owner: string;
   epoch: number;
+  session?: SessionRecord;
 }
-
-
 
 const SILENT_NODE: ClusterNode = {
   deliver: () => undefined,
@@ -29,6 +37,7 @@ const SILENT_NODE: ClusterNode = {
   edgeGone: () => undefined,
   takenOver: () => undefined,
   rejoined: () => undefined,
+  kick: () => undefined,
 };
 
 /**
@@ -117,14 +126,14 @@ export class InProcessClusterHub {
     if (member !== undefined) this.notify(member, (node) => node.deliver(orgId, message));
   }
 
-  claim(edgeId: string, orgId: string, clientId: string, owner: string, takeover: boolean): ClaimResult {
+  claim(edgeId: string, orgId: string, clientId: string, owner: string, takeover: boolean, session?: SessionRecord): ClaimResult {
     const key = orgId + SEP + clientId;
     const held = this.owners.get(key);
     const holder = held === undefined ? undefined : this.members.get(held.edgeId);
     const live = holder !== undefined && holder.leaseUntil > this.now();
     if (held !== undefined && live && (held.owner !== owner || (!takeover && held.edgeId !== edgeId))) return { ok: false };
     const epoch = ++this.epoch;
-    this.owners.set(key, { edgeId, owner, epoch });
+    this.owners.set(key, { edgeId, owner, epoch, ...(session !== undefined ? { session } : {}) });
     if (held !== undefined && live && held.edgeId !== edgeId) this.notify(holder!, (node) => node.takenOver(orgId, clientId, epoch));
     return { ok: true, epoch };
   }
@@ -133,6 +142,31 @@ export class InProcessClusterHub {
     const key = orgId + SEP + clientId;
     if (this.owners.get(key)?.epoch === epoch) this.owners.delete(key);
   }
+
+  /** The session registry of this hub's edges (what RedisSessionDirectory reads on Redis). */
+  readonly sessions: SessionDirectory = {
+    list: async (orgId, query) => {
+      const now = this.now();
+      const all: SessionRecord[] = [];
+      for (const [key, held] of this.owners) {
+        const r = held.session;
+        if (r === undefined || !key.startsWith(orgId + SEP) || (this.members.get(held.edgeId)?.leaseUntil ?? 0) <= now) continue;
+        if (query.userId !== undefined && r.userId !== query.userId) continue;
+        if (query.clientId !== undefined && r.clientId !== query.clientId) continue;
+        if (query.after !== undefined && r.clientId <= query.after) continue;
+        all.push(r);
+      }
+      all.sort((a, b) => (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0));
+      return { sessions: all.slice(0, query.limit), more: all.length > query.limit };
+    },
+    kick: async (orgId, clientId) => {
+      const held = this.owners.get(orgId + SEP + clientId);
+      const member = held === undefined ? undefined : this.members.get(held.edgeId);
+      if (member === undefined || member.leaseUntil <= this.now()) return false;
+      this.notify(member, (node) => node.kick(orgId, clientId));
+      return true;
+    },
+  };
 }
 
 /** One edge's handle on an {@link InProcessClusterHub}. */
@@ -166,8 +200,8 @@ export class InProcessClusterBus implements ClusterBus {
     if (this.started) this.hub.send(edgeId, orgId, message);
   }
 
-  claim(orgId: string, clientId: string, owner: string, options: { takeover?: boolean } = {}): ClaimResult {
-    return this.hub.claim(this.edgeId, orgId, clientId, owner, options.takeover !== false);
+  claim(orgId: string, clientId: string, owner: string, options: ClaimOptions = {}): ClaimResult {
+    return this.hub.claim(this.edgeId, orgId, clientId, owner, options.takeover !== false, options.session);
   }
 
   release(orgId: string, clientId: string, epoch: number): void {

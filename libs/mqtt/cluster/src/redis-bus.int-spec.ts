@@ -19,6 +19,7 @@ function silentNode(): ClusterNode & { rejoins: number; routes: Set<string> } {
     rejoined: () => {
       node.rejoins++;
     },
+    kick: () => undefined,
   };
   return node;
 }
@@ -68,6 +69,7 @@ describe('RedisClusterBus after its Redis connection was lost', () => {
       },
       takenOver: () => undefined,
       rejoined: () => undefined,
+      kick: () => undefined,
     };
     // Leases far longer than the cut, so nobody is reaped meanwhile.
     const common = { keyPrefix, leaseMs: 30_000, redis: { retryStrategy: () => 50 } };

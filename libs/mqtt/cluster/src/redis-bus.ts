@@ -1,8 +1,9 @@
 import Redis, { type RedisOptions } from 'ioredis';
 import { topicMatches } from '@signet/permissions';
-import { decodeMessage, encodeBatch, encodeMessage, GONE, ROUTE, SEP, splitBatch, TAKEOVER } from './frames';
+import { decodeMessage, encodeBatch, encodeMessage, encodeSession, GONE, KICK, ROUTE, SEP, splitBatch, TAKEOVER } from './frames';
 import {
   DEFAULT_LEASE_MS,
+  type ClaimOptions,
   type ClaimResult,
   type ClusterBus,
   type ClusterMessage,
@@ -32,14 +33,18 @@ export interface RedisClusterBusOptions {
 /** Lua time in ms from the server's clock: one clock for every lease, whatever the edges' clocks say. */
 const NOW = `local t = redis.call('TIME'); local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
-/** Ends edge `e`: its lease, routes and the client ids it still holds; the others are told. */
+/** Ends edge `e`: its lease, routes and the client ids it still holds (with their session entries); the others are told. */
 const DROP_EDGE = `
 local function drop(e, base, control, sep)
   redis.call('ZREM', KEYS[1], e)
   redis.call('DEL', base .. 'routes:' .. e)
   local held = redis.call('SMEMBERS', base .. 'clients:' .. e)
   for _, k in ipairs(held) do
-    if redis.call('HGET', k, 'edge') == e then redis.call('DEL', k) end
+    local cur = redis.call('HMGET', k, 'edge', 'org', 'cid')
+    if cur[1] == e then
+      redis.call('DEL', k)
+      if cur[2] then redis.call('ZREM', base .. 'sessions:' .. cur[2], cur[3]) end
+    end
   end
   redis.call('DEL', base .. 'clients:' .. e)
   redis.call('PUBLISH', control, 'D' .. sep .. e)
@@ -66,11 +71,12 @@ if changed == 1 then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
 return changed`;
 
 /**
- * KEYS: the client id's hash, edges, the epoch counter, this edge's held set.
- * ARGV: edge, owner, inbox channel prefix, takeover frame prefix, 1|0 (may take over another edge's).
+ * KEYS: the client id's hash, edges, the epoch counter, this edge's held set, the org's session index.
+ * ARGV: edge, owner, inbox channel prefix, takeover frame prefix, 1|0 (may take over another edge's),
+ * org, client id, the session entry ('' none).
  * Refused (0) while another owner holds the id on a live edge (or anyone on another live edge, without
  * takeover); else the new epoch, and the previous live holder on another edge gets a takeover frame in its
- * inbox, in the same atomic step.
+ * inbox, in the same atomic step. The session entry is the claim's: written and indexed with it.
  */
 const CLAIM = `${NOW}
 local cur = redis.call('HMGET', KEYS[1], 'edge', 'owner')
@@ -81,16 +87,18 @@ if cur[1] then
 end
 if live and (cur[2] ~= ARGV[2] or (ARGV[5] == '0' and cur[1] ~= ARGV[1])) then return 0 end
 local epoch = redis.call('INCR', KEYS[3])
-redis.call('HSET', KEYS[1], 'edge', ARGV[1], 'owner', ARGV[2], 'epoch', epoch)
+redis.call('HSET', KEYS[1], 'edge', ARGV[1], 'owner', ARGV[2], 'epoch', epoch, 'org', ARGV[6], 'cid', ARGV[7], 'session', ARGV[8])
 redis.call('SADD', KEYS[4], KEYS[1])
+if ARGV[8] == '' then redis.call('ZREM', KEYS[5], ARGV[7]) else redis.call('ZADD', KEYS[5], 0, ARGV[7]) end
 if live and cur[1] ~= ARGV[1] then redis.call('PUBLISH', ARGV[3] .. cur[1], ARGV[4] .. epoch) end
 return epoch`;
 
-/** KEYS: the client id's hash, this edge's held set. ARGV: epoch. Fenced: a newer claim is left alone. */
+/** KEYS: the client id's hash, this edge's held set, the org's session index. ARGV: epoch, client id. Fenced: a newer claim is left alone. */
 const RELEASE = `
 if redis.call('HGET', KEYS[1], 'epoch') == ARGV[1] then
   redis.call('DEL', KEYS[1])
   redis.call('SREM', KEYS[2], KEYS[1])
+  redis.call('ZREM', KEYS[3], ARGV[2])
   return 1
 end
 return 0`;
@@ -115,13 +123,17 @@ interface Scripted {
     edges: string,
     epoch: string,
     held: string,
+    sessions: string,
     edge: string,
     owner: string,
     inbox: string,
     frame: string,
     takeover: '1' | '0',
+    orgId: string,
+    clientId: string,
+    session: string,
   ): Promise<number>;
-  release(client: string, held: string, epoch: number): Promise<number>;
+  release(client: string, held: string, sessions: string, epoch: number, clientId: string): Promise<number>;
 }
 
 const quiet: ClusterLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -129,7 +141,9 @@ const quiet: ClusterLogger = { info: () => undefined, warn: () => undefined, err
 /**
  * The cluster bus on Redis. Keys under `<prefix>cluster:`: `edges` (sorted set: edge id → lease end, on
  * Redis's clock), `routes:<edge>` (set of `org \0 filter`), `client:<org> \0 <client id>` (hash: edge,
- * owner, epoch), `clients:<edge>` (the ids an edge holds, for reaping), `epoch` (counter). Channels:
+ * owner, epoch, org, cid, and the session registry entry), `clients:<edge>` (the ids an edge holds, for
+ * reaping), `sessions:<org>` (the org's registered client ids, a sorted set read by range for paging;
+ * RedisSessionDirectory), `epoch` (counter). Channels:
  * `control` (route changes and departures: the small, rare control plane every edge hears) and
  * `inbox:<edge>` (messages for one edge: data goes only where a subscriber is).
  *
@@ -188,8 +202,8 @@ export class RedisClusterBus implements ClusterBus {
     this.redis.defineCommand('heartbeat', { numberOfKeys: 1, lua: HEARTBEAT });
     this.redis.defineCommand('leave', { numberOfKeys: 1, lua: LEAVE });
     this.redis.defineCommand('setRoute', { numberOfKeys: 1, lua: SET_ROUTE });
-    this.redis.defineCommand('claim', { numberOfKeys: 4, lua: CLAIM });
-    this.redis.defineCommand('release', { numberOfKeys: 2, lua: RELEASE });
+    this.redis.defineCommand('claim', { numberOfKeys: 5, lua: CLAIM });
+    this.redis.defineCommand('release', { numberOfKeys: 3, lua: RELEASE });
     this.redis.defineCommand('retain', { numberOfKeys: 1, lua: RETAIN });
   }
 
@@ -329,6 +343,11 @@ export class RedisClusterBus implements ClusterBus {
       node.takenOver(orgId, clientId, Number(epoch));
       return;
     }
+    if (frame[0] === KICK.charCodeAt(0)) {
+      const [, orgId, clientId] = frame.toString().split(SEP);
+      if (orgId !== undefined && clientId !== undefined) node.kick(orgId, clientId);
+      return;
+    }
     const decoded = decodeMessage(frame);
     if (decoded === null) {
       this.logger.warn({ bytes: frame.length }, 'cluster bus: undecodable inbox frame dropped');
@@ -408,18 +427,22 @@ export class RedisClusterBus implements ClusterBus {
     return `${this.base}client:${orgId}${SEP}${clientId}`;
   }
 
-  async claim(orgId: string, clientId: string, owner: string, options: { takeover?: boolean } = {}): Promise<ClaimResult> {
+  async claim(orgId: string, clientId: string, owner: string, options: ClaimOptions = {}): Promise<ClaimResult> {
     const frame = [TAKEOVER, orgId, clientId, ''].join(SEP);
     const epoch = await this.redis.claim(
       this.clientKey(orgId, clientId),
       this.edgesKey,
       `${this.base}epoch`,
       `${this.base}clients:${this.edgeId}`,
+      `${this.base}sessions:${orgId}`,
       this.edgeId,
       owner,
       this.inboxPrefix,
       frame,
       options.takeover === false ? '0' : '1',
+      orgId,
+      clientId,
+      options.session === undefined ? '' : encodeSession(options.session),
     );
     return epoch === 0 ? { ok: false } : { ok: true, epoch };
   }
@@ -427,7 +450,7 @@ export class RedisClusterBus implements ClusterBus {
   release(orgId: string, clientId: string, epoch: number): void {
     if (this.closed) return;
     this.redis
-      .release(this.clientKey(orgId, clientId), `${this.base}clients:${this.edgeId}`, epoch)
+      .release(this.clientKey(orgId, clientId), `${this.base}clients:${this.edgeId}`, `${this.base}sessions:${orgId}`, epoch, clientId)
       .catch((err: unknown) => this.logger.warn({ err }, 'cluster bus: release failed'));
   }
 

@@ -42,6 +42,50 @@ export interface ClusterNode {
    * again: the bus has announced its routes again; the node claims the client ids of its live connections again.
    */
   rejoined(): void;
+  /**
+   * An administrator asked to close this client id's connection here (`SessionDirectory.kick`): the edge
+   * sends 5.0 DISCONNECT 0x98 (Administrative action) and closes it. Nothing when it is not connected here.
+   */
+  kick(orgId: string, clientId: string): void;
+}
+
+/** How a credential kind is named in the session registry (the `/v1/sessions` wire values). */
+export type SessionCredentialKind = 'token' | 'api_key' | 'certificate' | 'webhook' | 'ldap';
+
+/** A live MQTT connection as the session registry lists it. */
+export interface SessionRecord {
+  readonly clientId: string;
+  /** The user id for tokens, the service name for API keys. */
+  readonly userId: string;
+  /** The MQTT username (`<user_id>@<org_id>`). */
+  readonly username: string;
+  readonly credentialKind: SessionCredentialKind;
+  readonly credentialId: string;
+  readonly edgeId: string;
+  readonly address: string;
+  readonly transport: 'tcp' | 'tls' | 'ws' | 'wss';
+  readonly protocolVersion: 3 | 4 | 5;
+  /** When the CONNECT was accepted, ms since the epoch. */
+  readonly connectedAt: number;
+}
+
+export interface SessionQuery {
+  userId?: string;
+  clientId?: string;
+  /** The last client id of the previous page: the page starts after it (client ids in code-point order). */
+  after?: string;
+  limit: number;
+}
+
+/**
+ * The live sessions of an org across the edges: listed from where the edges register them (Redis, or the
+ * one edge's memory), and kicked on the edge that holds them.
+ */
+export interface SessionDirectory {
+  /** Sessions in client-id order; `more` when another page follows. */
+  list(orgId: string, query: SessionQuery): Promise<{ sessions: SessionRecord[]; more: boolean }>;
+  /** Sends the kick to the edge that holds the client id; false when no live edge holds it. */
+  kick(orgId: string, clientId: string): Promise<boolean>;
 }
 
 /**
@@ -56,6 +100,16 @@ export interface SharedRetained {
   set(orgId: string, message: ClusterMessage, limit: number): Promise<boolean>;
   /** The org's unexpired retained messages matched by `filter` (valid, not `$share/`). */
   match(orgId: string, filter: string): Promise<ClusterMessage[]>;
+}
+
+export interface ClaimOptions {
+  /** False: refused while another live edge holds the id, whoever the owner (see `claim`). Default true. */
+  takeover?: boolean;
+  /**
+   * The connection's entry in the session registry, written by the same atomic step as the claim (no
+   * round trip of its own on CONNECT) and gone with the claim: on release, on takeover, with the lease.
+   */
+  session?: SessionRecord;
 }
 
 export type ClaimResult = { readonly ok: true; readonly epoch: number } | { readonly ok: false };
@@ -93,7 +147,7 @@ export interface ClusterBus {
    * holds the id, whoever the owner (a claim made again after a lost lease must not take a newer one over).
    * Synchronous where the engine allows it (in-process).
    */
-  claim(orgId: string, clientId: string, owner: string, options?: { takeover?: boolean }): ClaimResult | Promise<ClaimResult>;
+  claim(orgId: string, clientId: string, owner: string, options?: ClaimOptions): ClaimResult | Promise<ClaimResult>;
   /** The connection of that claim is gone. Fenced: does nothing once a newer claim (epoch) holds the id. */
   release(orgId: string, clientId: string, epoch: number): void;
   /**

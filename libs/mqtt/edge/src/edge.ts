@@ -1,7 +1,9 @@
 import type { AddressInfo, Server } from 'node:net';
+import type { SessionDirectory, SessionRecord } from '@signet/mqtt-cluster';
 import * as uWS from 'uWebSockets.js';
 import { Broker } from './core/broker';
 import { RC } from './core/codes';
+import { sessionRecord } from './core/session-record';
 import type { EdgeOptions, EdgeStats } from './core/types';
 import { createTcpServer } from './transports/tcp';
 import { CertificateSource, createTlsServer, type TlsFiles } from './transports/tls';
@@ -188,6 +190,30 @@ export class MqttEdge {
     })();
     return this.closed;
   }
+
+  /**
+   * This edge's live sessions, read from its memory: the directory of a process whose edge is the only one
+   * (the all-in-one without Redis). Edges on Redis register theirs with their claims instead
+   * (RedisSessionDirectory reads them across edges).
+   */
+  readonly sessions: SessionDirectory = {
+    list: async (orgId, query) => {
+      const edgeId = this.clusterBus?.edgeId ?? 'local';
+      const found: SessionRecord[] = [];
+      for (const session of this.broker.findOrg(orgId)?.sessions.values() ?? []) {
+        const conn = session.connection;
+        const principal = conn?.principal;
+        if (conn == null || principal == null || !conn.isConnected()) continue;
+        if (query.clientId !== undefined && session.clientId !== query.clientId) continue;
+        if (query.after !== undefined && session.clientId <= query.after) continue;
+        if (query.userId !== undefined && principal.subject !== query.userId) continue;
+        found.push(session.record ?? sessionRecord(conn, principal, session.clientId, edgeId, conn.connectedAt));
+      }
+      found.sort((a, b) => (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0));
+      return { sessions: found.slice(0, query.limit), more: found.length > query.limit };
+    },
+    kick: async (orgId, clientId) => this.broker.kick(orgId, clientId),
+  };
 
   stats(): EdgeStats {
     return this.broker.stats();

@@ -10,3 +10,4 @@ export * from './validation';
 export * from './pagination-problems';
 export * from './idempotency/idempotency.interceptor';
 export * from './idempotency/idempotency.repository';
+export * from './page-query.dto';

@@ -45,6 +45,13 @@ describe('PermissionSet', () => {
     expect(set.canSubscribe('#')).toBe(false);
   });
 
+  it('names the grant that allows a topic or filter (signet acl check), null when none does', () => {
+    expect(set.allowedBy('publish', 'users/alice/x')).toBe('users/alice/#');
+    expect(set.allowedBy('publish', 'users/bob/x')).toBeNull();
+    expect(set.allowedBy('subscribe', 'broadcast/news/#')).toBe('broadcast/#');
+    expect(set.allowedBy('subscribe', 'users/alice/#')).toBeNull();
+  });
+
   it('full access never reaches $-topics', () => {
     const all = PermissionSet.all();
     expect(all.canPublish('anything')).toBe(true);

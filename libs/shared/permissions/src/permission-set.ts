@@ -57,4 +57,15 @@ export class PermissionSet {
     const levels = filter.split('/');
     return this.subscribeFilters.some((f) => filterCovers(f, levels));
   }
+
+  /** The granted filter that allows publishing to `topic` (or subscribing to the filter), by the rules above; null: denied. */
+  allowedBy(action: 'publish' | 'subscribe', topic: string): string | null {
+    const levels = topic.split('/');
+    if (action === 'publish') {
+      const i = this.publishFilters.findIndex((f) => levelsMatch(f, levels));
+      return i < 0 ? null : this.granted.publish[i];
+    }
+    const i = this.subscribeFilters.findIndex((f) => filterCovers(f, levels));
+    return i < 0 ? null : this.granted.subscribe[i];
+  }
 }

@@ -54,3 +54,8 @@ export function keysetPage<T>(
   const last = items[items.length - 1];
   return { items, nextCursor: rows.length > limit && last !== undefined ? encodeKeysetCursor(positionOf(last)) : null };
 }
+
+/** A page size asked for (maybe absent, fractional or out of range) as one the list serves: 1..max, `fallback` when absent. */
+export function pageLimit(asked: number | undefined, fallback: number, max: number): number {
+  return Math.min(Math.max(Math.trunc(Number(asked ?? fallback)) || fallback, 1), max);
+}

@@ -2,7 +2,7 @@ import type { Provider } from '@nestjs/common';
 import type { JWK } from 'jose';
 
 import type { SignetConfig } from '@signet/config';
-import { InProcessClusterBus, RedisClusterBus, type ClusterBus } from '@signet/mqtt-cluster';
+import { InProcessClusterBus, RedisClusterBus, RedisSessionDirectory, type ClusterBus } from '@signet/mqtt-cluster';
 import { createLogger, Logger, SignetMetrics } from '@signet/observability';
 import { Database, loadMasterKey, openDatabase, RevocationStore, SecretBox } from '@signet/persistence';
 import { InMemoryRevocationBus, RedisRevocationBus, RevocationBus, RevocationSource } from '@signet/revocation';
@@ -60,6 +60,15 @@ export function createClusterBus(ctx: ProcessContext): ClusterBus {
     leaseMs: config.edge.leaseMs,
     logger: logger.child({ component: 'cluster-bus' }),
   });
+}
+
+/**
+ * The session registry the edges keep on Redis (GET /v1/sessions, kicks), when REDIS_URL is set; null
+ * without Redis, where the only edge is the process's own (MqttEdge.sessions). The caller closes it.
+ */
+export function createSessionDirectory(ctx: ProcessContext): RedisSessionDirectory | null {
+  const { config } = ctx;
+  return config.redisUrl ? new RedisSessionDirectory({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix }) : null;
 }
 
 export async function openState(ctx: ProcessContext): Promise<Omit<StatefulContext, 'bus'>> {

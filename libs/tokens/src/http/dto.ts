@@ -1,8 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsArray, IsIn, IsInt, IsObject, IsOptional, IsString, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
+import { IsArray, IsIn, IsInt, IsObject, IsOptional, IsString, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
 
 import { MAX_ACCESS_TOKEN_LENGTH, WILL_POLICIES, WillPolicy } from '@signet/credentials';
+import { PageQueryDto } from '@signet/http';
 
 import type { IssuedCredentials } from '../token-issuer';
 import { MAX_CLIENT_ID_LENGTH, MAX_FILTER_LENGTH, MAX_FILTERS_PER_DIRECTION } from '../token-policy';
@@ -81,7 +82,7 @@ export class IntrospectTokenDto {
   token!: string;
 }
 
-export class ListTokensQueryDto {
+export class ListTokensQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Only tokens of this user' })
   @IsOptional()
   @IsString()
@@ -91,20 +92,6 @@ export class ListTokensQueryDto {
   @IsOptional()
   @IsIn(TOKEN_STATUSES)
   status?: TokenStatus;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
 }
 
 export class MqttCredentialsDto {

@@ -2,13 +2,15 @@
  * The contract every ClusterBus implementation meets, run against the in-process bus (unit) and the Redis
  * bus on the machine's real Redis (integration): routes, inboxes, client-id claims and leases.
  */
-import type { ClaimResult, ClusterBus, ClusterMessage, ClusterNode } from '../types';
+import type { ClaimResult, ClusterBus, ClusterMessage, ClusterNode, SessionDirectory, SessionRecord } from '../types';
 
 export interface ClusterHarness {
   /** A bus for a new edge of the same cluster (not started). */
   bus(edgeId: string): ClusterBus;
   /** The lease the harness' buses use (short, so expiry is testable). */
   leaseMs: number;
+  /** The session registry of this cluster as the API reads it. */
+  sessions: SessionDirectory;
   close(): Promise<void>;
 }
 
@@ -17,7 +19,8 @@ type Event =
   | { kind: 'route'; edgeId: string; orgId: string; filter: string; present: boolean }
   | { kind: 'gone'; edgeId: string }
   | { kind: 'takeover'; orgId: string; clientId: string; epoch: number }
-  | { kind: 'rejoined' };
+  | { kind: 'rejoined' }
+  | { kind: 'kick'; orgId: string; clientId: string };
 
 class RecordingNode implements ClusterNode {
   readonly events: Event[] = [];
@@ -42,6 +45,9 @@ class RecordingNode implements ClusterNode {
   rejoined(): void {
     this.events.push({ kind: 'rejoined' });
   }
+  kick(orgId: string, clientId: string): void {
+    this.events.push({ kind: 'kick', orgId, clientId });
+  }
   of<K extends Event['kind']>(kind: K): Extract<Event, { kind: K }>[] {
     return this.events.filter((e): e is Extract<Event, { kind: K }> => e.kind === kind);
   }
@@ -56,6 +62,19 @@ async function until(predicate: () => boolean, what: string, timeoutMs = 3000): 
     await sleep(5);
   }
 }
+
+const record = (edgeId: string, clientId: string, userId: string): SessionRecord => ({
+  clientId,
+  userId,
+  username: `${userId}@org_1`,
+  credentialKind: 'token',
+  credentialId: `tok_${userId}`,
+  edgeId,
+  address: '127.0.0.1',
+  transport: 'tcp',
+  protocolVersion: 5,
+  connectedAt: 1_700_000_000_000,
+});
 
 const epochOf = (result: ClaimResult): number => {
   if (!result.ok) throw new Error('claim refused');
@@ -233,18 +252,73 @@ export function clusterBusConformance(name: string, harness: () => Promise<Clust
       expect(await rb.match('org_1', 'plant/+')).toEqual([]);
     });
 
+    it('registers sessions with their claims: listed by org, user and client id in pages, gone with release and takeover', async () => {
+      const a = await join('edge-a');
+      const b = await join('edge-b');
+      const ids = (page: { sessions: SessionRecord[] }) => page.sessions.map((s) => `${s.edgeId}:${s.clientId}`);
+      const claimAs = (bus: ClusterBus, clientId: string, user: string) => bus.claim('org_1', clientId, `token:${user}`, { session: record(bus.edgeId, clientId, user) });
+      const ea = epochOf(await claimAs(a.bus, 'c1', 'alice'));
+      epochOf(await claimAs(b.bus, 'c2', 'bob'));
+      epochOf(await claimAs(a.bus, 'c3', 'alice'));
+      epochOf(await b.bus.claim('org_2', 'c1', 'token:alice', { session: record('edge-b', 'c1', 'alice') }));
+      // A claim without an entry (a test edge, an older edge) is not listed.
+      epochOf(await a.bus.claim('org_1', 'c0', 'token:carol'));
+      const sessions = cluster.sessions;
+      expect(ids(await sessions.list('org_1', { limit: 10 }))).toEqual(['edge-a:c1', 'edge-b:c2', 'edge-a:c3']);
+      expect((await sessions.list('org_1', { limit: 10 })).sessions[0]).toEqual(record('edge-a', 'c1', 'alice'));
+      const first = await sessions.list('org_1', { limit: 2 });
+      expect([ids(first), first.more]).toEqual([['edge-a:c1', 'edge-b:c2'], true]);
+      const second = await sessions.list('org_1', { limit: 2, after: 'c2' });
+      expect([ids(second), second.more]).toEqual([['edge-a:c3'], false]);
+      expect(ids(await sessions.list('org_1', { limit: 10, userId: 'alice' }))).toEqual(['edge-a:c1', 'edge-a:c3']);
+      expect(ids(await sessions.list('org_1', { limit: 1, userId: 'alice' }))).toEqual(['edge-a:c1']);
+      expect(ids(await sessions.list('org_1', { limit: 10, clientId: 'c2' }))).toEqual(['edge-b:c2']);
+      expect(ids(await sessions.list('org_1', { limit: 10, clientId: 'nope' }))).toEqual([]);
+      expect(ids(await sessions.list('org_2', { limit: 10 }))).toEqual(['edge-b:c1']);
+      // Taken over on b: listed once, on b.
+      epochOf(await claimAs(b.bus, 'c1', 'alice'));
+      expect(ids(await sessions.list('org_1', { limit: 10, clientId: 'c1' }))).toEqual(['edge-b:c1']);
+      a.bus.release('org_1', 'c1', ea); // fenced: b's entry stays
+      a.bus.release('org_1', 'c3', epochOf(await claimAs(a.bus, 'c3', 'alice')));
+      const start = Date.now();
+      let left = ids(await sessions.list('org_1', { limit: 10 }));
+      while (left.length !== 2 && Date.now() - start < 2000) {
+        await sleep(10);
+        left = ids(await sessions.list('org_1', { limit: 10 }));
+      }
+      expect(left).toEqual(['edge-b:c1', 'edge-b:c2']);
+    });
+
+    it('a kick reaches the edge that holds the client id, and only it', async () => {
+      const a = await join('edge-a');
+      const b = await join('edge-b');
+      epochOf(await b.bus.claim('org_1', 'dev-9', 'token:alice', { session: record('edge-b', 'dev-9', 'alice') }));
+      expect(await cluster.sessions.kick('org_1', 'dev-9')).toBe(true);
+      await until(() => b.node.of('kick').length === 1, 'kick on b');
+      expect(b.node.of('kick')[0]).toEqual({ kind: 'kick', orgId: 'org_1', clientId: 'dev-9' });
+      expect(await cluster.sessions.kick('org_1', 'unknown')).toBe(false);
+      expect(await cluster.sessions.kick('org_2', 'dev-9')).toBe(false);
+      await sleep(50);
+      expect(a.node.of('kick')).toEqual([]);
+      expect(b.node.of('kick')).toHaveLength(1);
+    });
+
     it('a stopped edge is reaped when its lease expires, not earlier', async () => {
       const { a, b } = await edgeWithRouteAndClaim();
+      epochOf(await a.bus.claim('org_1', 'dev-2', 'token:alice', { session: record('edge-a', 'dev-2', 'alice') }));
       const stopped = Date.now();
       await a.bus.close({ release: false });
       await sleep(cluster.leaseMs / 2);
       expect(b.node.of('gone')).toEqual([]);
+      expect((await cluster.sessions.list('org_1', { limit: 10 })).sessions.map((s) => s.clientId)).toEqual(['dev-2']);
       expect(b.node.routes.size).toBe(1);
       expect(await b.bus.claim('org_1', 'dev-1', 'token:mallory')).toEqual({ ok: false });
       await until(() => b.node.of('gone').length === 1, 'gone on b', cluster.leaseMs * 4);
       expect(Date.now() - stopped).toBeGreaterThanOrEqual(cluster.leaseMs * 0.6);
       expect(b.node.routes.size).toBe(0);
       expect((await b.bus.claim('org_1', 'dev-1', 'token:mallory')).ok).toBe(true);
+      expect((await cluster.sessions.list('org_1', { limit: 10 })).sessions).toEqual([]);
+      expect(await cluster.sessions.kick('org_1', 'dev-2')).toBe(false);
       // The stopped edge hears nothing any more.
       b.bus.send('edge-a', 'org_1', { topic: 'x/y', payload: Buffer.from('late'), qos: 0, retain: false });
       await sleep(50);

@@ -42,6 +42,7 @@ export abstract class Connection extends FrameReader implements Peer, Timed {
   authMethod: string | undefined = undefined;
   /** Remote address, read once by open() (per-address connection count). */
   remoteKey = '';
+  connectedAt = 0;
   protocolVersion: ProtocolVersion = 4;
   keepaliveMs = 0;
   clientMaxPacket = Infinity;
@@ -76,6 +77,8 @@ export abstract class Connection extends FrameReader implements Peer, Timed {
   }
 
   abstract get transport(): TransportKind;
+  /** Over TLS (mqtts, wss). */
+  abstract get secure(): boolean;
   /** Hands bytes to the socket. */
   protected abstract writeOut(data: Buffer | Buffer[]): void;
   /**
@@ -128,6 +131,7 @@ export abstract class Connection extends FrameReader implements Peer, Timed {
     this.principal = principal;
     this.session = session;
     this.state = CONNECTED;
+    this.connectedAt = Date.now();
     this.releaseUnauthenticated();
     this.lastSeen = this.broker.clock;
     this.scheduleTimer();

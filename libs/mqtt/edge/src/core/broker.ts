@@ -236,6 +236,24 @@ export class Broker implements SessionOwner, ClusterHost {
     }
   }
 
+  /**
+   * An administrator's kick (DELETE /v1/sessions/{client_id}): the live connection of the client id is
+   * closed with 5.0 DISCONNECT 0x98 Administrative action, its will published as for any server-side close;
+   * its session state stays, for its session expiry. False when the client id has no live connection here.
+   */
+  kick(orgId: string, clientId: string): boolean {
+    const conn = this.orgs.get(orgId)?.sessions.get(clientId)?.connection;
+    if (conn == null) return false;
+    conn.kick(0x98, 'administrative_action', true);
+    try {
+      // Out now, as a small revoke is: the kick's answer should not wait for the next batched flush.
+      conn.flush();
+    } catch (err) {
+      this.logger.error({ err }, 'mqtt edge flush failed');
+    }
+    return true;
+  }
+
   /** Another edge took over this session's client id (core/cluster.ts): as a local takeover, but the state does not move. */
   takenOver(session: Session): void {
     session.connection?.kick(0x8e, 'taken_over', true);

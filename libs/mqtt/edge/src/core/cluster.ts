@@ -1,4 +1,4 @@
-import type { ClaimResult, ClusterBus, ClusterMessage, ClusterNode, SharedRetained } from '@signet/mqtt-cluster';
+import type { ClaimResult, ClusterBus, ClusterMessage, ClusterNode, SessionRecord, SharedRetained } from '@signet/mqtt-cluster';
 import type { QoS } from 'mqtt-packet';
 import type { EdgeLimits } from './limits';
 import { innerFilter, SHARE_PREFIX, type ForwardedProperties, type Message, type SubscriptionOptions } from './message';
@@ -32,6 +32,8 @@ export interface ClusterHost {
   takenOver(session: Session): void;
   /** The sessions with a live connection. */
   liveSessions(): Iterable<Session>;
+  /** Closes the client id's live connection here (5.0 DISCONNECT 0x98); false when it has none here. */
+  kick(orgId: string, clientId: string): boolean;
 }
 
 function toClusterMessage(message: Message, clock: number): ClusterMessage {
@@ -190,8 +192,8 @@ export class ClusterLink implements ClusterNode {
 
   // ---------------------------------------------------------------- client ids
 
-  claim(orgId: string, clientId: string, owner: string): ClaimResult | Promise<ClaimResult> {
-    return this.bus.claim(orgId, clientId, owner);
+  claim(orgId: string, clientId: string, owner: string, session: SessionRecord): ClaimResult | Promise<ClaimResult> {
+    return this.bus.claim(orgId, clientId, owner, { session });
   }
 
   /** A claim resolved with `epoch` after a takeover with a newer one was already heard: it lost. */
@@ -296,10 +298,14 @@ export class ClusterLink implements ClusterNode {
         else this.host.takenOver(session);
       };
       // Not a takeover: a connection made meanwhile on another edge is the newer one and keeps the id.
-      const result = this.bus.claim(session.org.id, session.clientId, session.owner, { takeover: false });
+      const result = this.bus.claim(session.org.id, session.clientId, session.owner, { takeover: false, ...(session.record !== null ? { session: session.record } : {}) });
       if (result instanceof Promise) result.then(claimed, () => undefined);
       else claimed(result);
     }
+  }
+
+  kick(orgId: string, clientId: string): void {
+    this.host.kick(orgId, clientId);
   }
 
   takenOver(orgId: string, clientId: string, epoch: number): void {

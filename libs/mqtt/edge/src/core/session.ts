@@ -1,10 +1,11 @@
+import type { SessionRecord } from '@signet/mqtt-cluster';
 import type { IConnectPacket, QoS } from 'mqtt-packet';
 import type { ProtocolVersion } from '../codec/codec';
 import { innerFilter, SHARE_PREFIX, type Message, type SubscriptionOptions } from './message';
 import type { Principal } from './principal';
 import type { Timed } from './timer-wheel';
 import { RetainedStore, SubscriptionTree } from './topic-tree';
-import type { DisconnectReason } from './types';
+import type { DisconnectReason, TransportKind } from './types';
 
 export type Will = NonNullable<IConnectPacket['will']>;
 
@@ -22,6 +23,12 @@ export interface ClientLink {
   readonly remoteKey: string;
   readonly clientId: string;
   readonly protocolVersion: ProtocolVersion;
+  /** For the session registry (GET /v1/sessions): the transport, whether it is TLS, the CONNECT's username. */
+  readonly transport: TransportKind;
+  readonly secure: boolean;
+  readonly authUsername: string | undefined;
+  /** When the CONNECT was accepted, ms since the epoch (wall clock, as the registry shows it). */
+  readonly connectedAt: number;
   isConnected(): boolean;
   /** Bytes accepted by the socket but not yet sent. */
   bufferedBytes(): number;
@@ -241,6 +248,8 @@ export class Session implements Timed {
   destroyed = false;
   /** In a cluster: the epoch of the client-id claim its connection holds (0: none), for a fenced release. */
   epoch = 0;
+  /** In a cluster: the registry entry written with that claim, claimed again with it after a lost lease. */
+  record: SessionRecord | null = null;
 
   constructor(
     readonly org: Org,

@@ -22,6 +22,8 @@ export type DisconnectReason =
   | 'credential_expired'
   | 'revoked'
   | 'taken_over'
+  /** An administrator kicked the client id (GET/DELETE /v1/sessions): 5.0 DISCONNECT 0x98. */
+  | 'administrative_action'
   | 'protocol_error'
   | 'malformed_packet'
   | 'packet_too_large'

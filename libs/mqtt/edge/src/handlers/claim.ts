@@ -2,6 +2,7 @@ import type { ClaimResult } from '@signet/mqtt-cluster';
 import { RC } from '../core/codes';
 import type { ConnectRefusal, Principal } from '../core/principal';
 import { ownerOf } from '../core/session';
+import { sessionRecord } from '../core/session-record';
 import type { Peer } from './peer';
 
 /**
@@ -20,6 +21,8 @@ export function claimClientId(
   const broker = peer.broker;
   const cluster = broker.cluster!;
   const orgId = principal.orgId;
+  // The registry entry rides on the claim's own round trip (GET /v1/sessions lists it).
+  const record = sessionRecord(peer, principal, clientId, cluster.bus.edgeId, Date.now());
   const claimed = (result: ClaimResult, async: boolean): void => {
     if (!result.ok) return refuse('client_id_in_use', clientId);
     const epoch = result.epoch;
@@ -37,6 +40,8 @@ export function claimClientId(
     }
     try {
       proceed(epoch);
+      const session = peer.session;
+      if (session !== null && session.epoch === epoch) session.record = record;
     } catch (err) {
       broker.logger.error({ err }, 'mqtt edge failed completing CONNECT');
       if (peer.isConnected()) peer.kick(RC.UNSPECIFIED, 'internal_error', true);
@@ -45,7 +50,7 @@ export function claimClientId(
   };
   let result: ClaimResult | Promise<ClaimResult>;
   try {
-    result = cluster.claim(orgId, clientId, ownerOf(principal));
+    result = cluster.claim(orgId, clientId, ownerOf(principal), record);
   } catch (err) {
     broker.logger.error({ err }, 'mqtt edge could not claim the client id');
     return refuse('server_unavailable', 'cluster unavailable');

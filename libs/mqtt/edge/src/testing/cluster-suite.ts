@@ -2,7 +2,7 @@
  * Several edges in one process on one cluster bus, with real `mqtt` clients: run on the in-process hub
  * (edge.cluster.spec.ts) and on Redis (edge.cluster.int-spec.ts), the same scenarios for both.
  */
-import type { ClusterBus, ClusterMessage, ClusterNode } from '@signet/mqtt-cluster';
+import type { ClaimOptions, ClusterBus, ClusterMessage, ClusterNode } from '@signet/mqtt-cluster';
 import type { ClusterHarness } from '@signet/mqtt-cluster/testing';
 import type { MqttClient } from 'mqtt';
 import { CONNACK_CODES } from '../core/principal';
@@ -44,6 +44,7 @@ export class CountingBus implements ClusterBus {
       edgeGone: node.edgeGone.bind(node),
       takenOver: node.takenOver.bind(node),
       rejoined: node.rejoined.bind(node),
+      kick: node.kick.bind(node),
     });
   }
   get alone(): boolean | undefined {
@@ -57,7 +58,7 @@ export class CountingBus implements ClusterBus {
     this.sent++;
     this.inner.send(edgeId, orgId, message);
   }
-  claim(orgId: string, clientId: string, owner: string, options?: { takeover?: boolean }): ReturnType<ClusterBus['claim']> {
+  claim(orgId: string, clientId: string, owner: string, options?: ClaimOptions): ReturnType<ClusterBus['claim']> {
     return this.inner.claim(orgId, clientId, owner, options);
   }
   release(orgId: string, clientId: string, epoch: number): void {
@@ -205,6 +206,33 @@ export function clusterSuite(name: string, harness: () => Promise<ClusterHarness
         if (!accepted) await sleep(20);
       }
       expect(accepted).toBe(true);
+    });
+
+    it('lists the live sessions of every edge, and a kick closes the client on its edge with 0x98', async () => {
+      const onA = unique('dev-a-');
+      const onB = unique('dev-b-');
+      const first = await connect(a.url, 5, { username: `alice@${ORG_A}`, password: 'good:tok_alice', clientId: onA });
+      const second = await connect(b.url, 4, { username: `bob@${ORG_A}`, password: 'good', clientId: onB });
+      await connect(c.url, 5, { username: `carol@${ORG_B}`, password: 'good', clientId: onA });
+      const listed = await cluster.sessions.list(ORG_A, { limit: 10 });
+      expect(listed.sessions.map((s) => [s.edgeId, s.clientId, s.userId, s.protocolVersion])).toEqual([
+        ['edge-a', onA, 'alice', 5],
+        ['edge-b', onB, 'bob', 4],
+      ]);
+      expect(listed.sessions[0]).toMatchObject({ username: `alice@${ORG_A}`, credentialKind: 'token', credentialId: 'tok_alice', transport: 'tcp', address: '127.0.0.1' });
+      expect(listed.sessions[0].connectedAt).toBeGreaterThan(Date.now() - 60_000);
+      const kicked = nextServerDisconnect(first);
+      expect(await cluster.sessions.kick(ORG_A, onA)).toBe(true);
+      expect(await kicked).toBe(0x98);
+      expect(second.connected).toBe(true);
+      let left = await cluster.sessions.list(ORG_A, { limit: 10 });
+      for (let i = 0; i < 100 && left.sessions.length !== 1; i++) {
+        await sleep(20);
+        left = await cluster.sessions.list(ORG_A, { limit: 10 });
+      }
+      expect(left.sessions.map((s) => s.clientId)).toEqual([onB]);
+      // The same client id in the other org is another client: not kicked.
+      expect((await cluster.sessions.list(ORG_B, { limit: 10 })).sessions.map((s) => s.clientId)).toEqual([onA]);
     });
 
     it('serves retained messages set on one edge from any other; an empty payload clears them everywhere', async () => {

@@ -1,4 +1,5 @@
 import * as net from 'node:net';
+import type * as tls from 'node:tls';
 import { Connection } from '../connection/connection';
 import type { Broker } from '../core/broker';
 import type { TransportKind } from '../core/types';
@@ -21,6 +22,10 @@ export class TcpConnection extends Connection {
 
   get transport(): TransportKind {
     return 'tcp';
+  }
+
+  get secure(): boolean {
+    return (this.socket as Partial<tls.TLSSocket>).encrypted === true;
   }
 
   protected writeOut(data: Buffer | Buffer[]): void {

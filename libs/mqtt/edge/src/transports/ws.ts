@@ -16,6 +16,10 @@ export class WsConnection extends Connection {
     super(broker);
   }
 
+  get secure(): boolean {
+    return false;
+  }
+
   get transport(): TransportKind {
     return 'ws';
   }

@@ -29,6 +29,10 @@ export class WssConnection extends Connection {
     super(broker);
   }
 
+  get secure(): boolean {
+    return true;
+  }
+
   get transport(): TransportKind {
     return 'ws';
   }

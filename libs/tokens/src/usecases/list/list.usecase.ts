@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 
 import { invalidCursor } from '@signet/http';
-import { decodeKeysetCursor, KeysetPosition, keysetPage } from '@signet/persistence';
+import { decodeKeysetCursor, KeysetPosition, keysetPage, pageLimit } from '@signet/persistence';
 
 import { checkUserId } from '../../token-policy';
 import { TOKEN_REPOSITORY, TokenRecord, TokenRepository, TokenStatus } from '../../token.repository';
@@ -27,7 +27,7 @@ export class ListTokensUseCase {
   constructor(@Inject(TOKEN_REPOSITORY) private readonly tokens: TokenRepository) {}
 
   async execute(command: ListTokensCommand): Promise<TokenPage> {
-    const limit = Math.min(Math.max(Math.trunc(Number(command.limit ?? DEFAULT_PAGE)) || DEFAULT_PAGE, 1), MAX_PAGE);
+    const limit = pageLimit(command.limit, DEFAULT_PAGE, MAX_PAGE);
     const userId = command.userId === undefined ? undefined : checkUserId(command.userId);
     let after: KeysetPosition | undefined;
     if (command.cursor !== undefined) {

@@ -1,0 +1,4 @@
+export interface KickSessionCommand {
+  orgId: string;
+  clientId: string;
+}
