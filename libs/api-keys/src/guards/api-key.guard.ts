@@ -27,6 +27,14 @@ export const API_KEY_SCOPES = 'signet:api-key-scopes';
  */
 export const RequireScopes = (...scopes: string[]) => SetMetadata(API_KEY_SCOPES, scopes);
 
+export const SESSION_SELF_SERVICE = 'signet:session-self-service';
+
+/**
+ * A route on the signed-in person's own account (their second factor): a viewer may write it too.
+ * Read only for sessions; API keys are unaffected.
+ */
+export const SessionSelfService = () => SetMetadata(SESSION_SELF_SERVICE, true);
+
 export type ApiKeyRequest = FastifyRequest & { apiKey?: ApiKeyPrincipal; session?: SessionPrincipal };
 
 /** `Authorization: Bearer <key>`; the scheme is case-insensitive (RFC 7235 §2.1, RFC 6750 §2.1). */
@@ -57,7 +65,7 @@ export class ApiKeyGuard implements CanActivate {
     }
     const match = BEARER.exec(header);
     if (!match) throw invalidApiKey('the Authorization header must be "Bearer <API key>"');
-    if (this.sessions && !API_KEY_PREFIX.test(match[1])) return this.acceptSession(request, match[1]);
+    if (this.sessions && !API_KEY_PREFIX.test(match[1])) return this.acceptSession(context, request, match[1]);
     const principal = await this.keys.verify(match[1], { ip: request.ip });
     if (principal.type === 'restricted') {
       const required = this.reflector.getAllAndOverride<string[] | undefined>(API_KEY_SCOPES, [
@@ -74,15 +82,20 @@ export class ApiKeyGuard implements CanActivate {
     return true;
   }
 
-  private async acceptSession(request: ApiKeyRequest, token: string): Promise<boolean> {
+  private async acceptSession(context: ExecutionContext, request: ApiKeyRequest, token: string): Promise<boolean> {
     const session = await this.sessions!.verify(token);
     if (!session) throw invalidApiKey('the session is unknown, expired or revoked; sign in again (`signet login`)');
-    if (session.role === 'viewer' && !READ_METHODS.has(request.method)) {
+    if (session.role === 'viewer' && !READ_METHODS.has(request.method) && !this.selfService(context)) {
       throw insufficientScope('a viewer account can only read');
     }
     request.session = session;
     request.apiKey = sessionAsCaller(session);
     return true;
+  }
+
+  private selfService(context: ExecutionContext): boolean {
+    const targets = [context.getHandler(), context.getClass()].filter((t) => t !== undefined);
+    return this.reflector.getAllAndOverride<boolean | undefined>(SESSION_SELF_SERVICE, targets) === true;
   }
 }
 
