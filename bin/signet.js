@@ -26,6 +26,7 @@ const CLIENT_COMMANDS = {
   keys: 'create | list | revoke API keys',
   tokens: 'create | revoke MQTT credentials',
   accounts: 'create: add a person (owner, admin, viewer)',
+  totp: 'enrol | confirm | disable | status: two-factor sign-in',
 };
 const CLI_ENTRY = 'apps/cli/src/main.js';
 
