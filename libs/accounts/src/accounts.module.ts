@@ -3,6 +3,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ApiKeysModule, SESSION_VERIFIER } from '@signet/api-keys';
 
 import { ACCOUNTS_REPOSITORY, TypeOrmAccountsRepository } from './accounts.repository';
+import { SessionStrategy } from './guards/session.strategy';
 import { AccountsController } from './http/accounts.controller';
 import { SsoController } from './http/sso.controller';
 import { TotpController } from './http/totp.controller';
@@ -65,6 +66,7 @@ export class AccountsModule {
         SsoSignIn,
         AuthorizationServer,
         { provide: SESSION_VERIFIER, useClass: AccessTokenSessionVerifier },
+        SessionStrategy,
       ],
       exports: [SESSION_VERIFIER, SignupCodeService, AuthorizationServer],
     };

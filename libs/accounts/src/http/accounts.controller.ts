@@ -4,6 +4,7 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags
 import { ApiKeyGuard, ApiKeyPrincipal, ApiKeyRequest, CurrentApiKey, RequireScopes, SessionPrincipal } from '@signet/api-keys';
 
 import { sessionRequired } from '../errors';
+import { SessionGuard } from '../guards/session.strategy';
 import { CreateAccountUseCase } from '../usecases/create/create-account.usecase';
 import { SignUpUseCase } from '../usecases/sign-up/sign-up.usecase';
 import { AccountDto, CreateAccountDto, SessionDto, SignUpDto, toAccountResponse, toSessionResponse } from './dto';
@@ -44,8 +45,7 @@ export class AccountsController {
   }
 
   @Get('me')
-  @UseGuards(ApiKeyGuard)
-  @RequireScopes()
+  @UseGuards(SessionGuard)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'The signed-in account of a session (not for API keys)' })
   @ApiOkResponse({ type: SessionDto })

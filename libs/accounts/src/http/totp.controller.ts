@@ -1,8 +1,9 @@
 import { Body, Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
-import { ApiKeyGuard, RequireScopes, SessionPrincipal, SessionSelfService } from '@signet/api-keys';
+import type { SessionPrincipal } from '@signet/api-keys';
 
+import { SessionGuard } from '../guards/session.strategy';
 import { ConfirmTotpUseCase } from '../usecases/totp/confirm-totp.usecase';
 import { DisableTotpUseCase } from '../usecases/totp/disable-totp.usecase';
 import { EnrolTotpUseCase } from '../usecases/totp/enrol-totp.usecase';
@@ -10,13 +11,11 @@ import { GetTotpUseCase } from '../usecases/totp/get-totp.usecase';
 import { CurrentSession } from './accounts.controller';
 import { DisableTotpDto, TotpCodeDto, TotpConfirmedDto, TotpEnrolmentDto, TotpStatusDto } from './dto';
 
-/** The signed-in person's own two-factor sign-in (any role; never an API key). */
+/** The signed-in person's own two-factor sign-in: any role, viewers too (it is their account); never an API key. */
 @ApiTags('accounts')
 @ApiBearerAuth()
 @Controller('v1/accounts/me/totp')
-@UseGuards(ApiKeyGuard)
-@RequireScopes()
-@SessionSelfService()
+@UseGuards(SessionGuard)
 export class TotpController {
   constructor(
     private readonly enrol: EnrolTotpUseCase,
