@@ -46,7 +46,7 @@ export class SsoSignIn {
     const connection = await this.connections.findById(connectionId);
     if (!connection) throw ssoNotConfigured();
     const request = await this.client.authorizationRequest(await this.client.configuration(connection), this.options.ssoRedirectUri);
-    await this.payloads.upsert(SSO_REQUEST, request.state, { uid, connectionId, nonce: request.nonce, codeVerifier: request.codeVerifier }, TTL_S);
+    await this.payloads.upsert(SSO_REQUEST, request.state, { uid, connectionId, strategyState: request.strategyState }, TTL_S);
     return request.url;
   }
 
@@ -66,9 +66,7 @@ export class SsoSignIn {
       const connection = await this.connections.findById(String(request.connectionId));
       if (!connection) throw ssoNotConfigured();
       const config = await this.client.configuration(connection);
-      const url = new URL(this.options.ssoRedirectUri);
-      url.search = params.toString();
-      const claims = await this.client.callback(config, url, { state, nonce: String(request.nonce), codeVerifier: String(request.codeVerifier) });
+      const claims = await this.client.callback(config, this.options.ssoRedirectUri, query, request.strategyState as Record<string, unknown>);
       outcome = { accountId: await this.signIn.execute({ connection, claims }) };
     } catch (err) {
       if (!(err instanceof ProblemError)) throw err;
