@@ -165,32 +165,34 @@ describe('two-factor sign-in and SSO: signet CLI against the all-in-one', () => 
   });
 
   it('signet login asks for the code after the password; a wrong and a replayed code are refused', async () => {
-    const { login, page } = await startLogin('alice-totp');
-    await password(page);
-    await page.waitForSelector('#totp_code');
-    await submitCode(page, 'totp_code', wrongCode());
-    expect(await pageCode(page)).toBe('invalid_totp_code');
-    // The code that confirmed the enrolment is spent: its time step was used.
-    await submitCode(page, 'totp_code', codeAt(0));
-    expect(await pageCode(page)).toBe('invalid_totp_code');
-    // The next step's code is within the accepted drift, and not used yet.
-    await submitCode(page, 'totp_code', codeAt(1));
-    expect(await signedIn(login, page)).toMatchObject({ code: 0, json: { profile: 'alice-totp', username: ALICE } });
+    const first = await startLogin('alice-totp');
+    await password(first.page);
+    await first.page.waitForSelector('#totp_code');
+    await submitCode(first.page, 'totp_code', wrongCode());
+    expect(await pageCode(first.page)).toBe('invalid_totp_code');
+    // The next step's code: within the accepted drift, and of a step not used yet.
+    const fresh = codeAt(1);
+    await submitCode(first.page, 'totp_code', fresh);
+    expect(await signedIn(first.login, first.page)).toMatchObject({ code: 0, json: { profile: 'alice-totp', username: ALICE } });
     expect((await run(['keys', 'list', '--profile', 'alice-totp'])).code).toBe(0);
+
+    // The same code again, still within its window: its time step was used.
+    const second = await startLogin('alice-replay');
+    await password(second.page);
+    await submitCode(second.page, 'totp_code', fresh);
+    expect(await pageCode(second.page)).toBe('invalid_totp_code');
+    // A recovery code finishes this sign-in (case does not matter).
+    await submitCode(second.page, 'recovery_code', recoveryCodes[0].toUpperCase());
+    expect(await signedIn(second.login, second.page)).toMatchObject({ code: 0, json: { profile: 'alice-replay' } });
   });
 
   it('a recovery code signs in once', async () => {
-    const first = await startLogin('alice-recovery');
-    await password(first.page);
-    await submitCode(first.page, 'recovery_code', recoveryCodes[0].toUpperCase());
-    expect(await signedIn(first.login, first.page)).toMatchObject({ code: 0 });
-
-    const second = await startLogin('alice-recovery-2');
-    await password(second.page);
-    await submitCode(second.page, 'recovery_code', recoveryCodes[0]);
-    expect(await pageCode(second.page)).toBe('invalid_totp_code');
-    await submitCode(second.page, 'recovery_code', recoveryCodes[1]);
-    expect(await signedIn(second.login, second.page)).toMatchObject({ code: 0 });
+    const again = await startLogin('alice-recovery');
+    await password(again.page);
+    await submitCode(again.page, 'recovery_code', recoveryCodes[0]);
+    expect(await pageCode(again.page)).toBe('invalid_totp_code');
+    await submitCode(again.page, 'recovery_code', recoveryCodes[1]);
+    expect(await signedIn(again.login, again.page)).toMatchObject({ code: 0 });
     expect(await run(['totp', 'status', '--profile', 'alice', '--json'])).toMatchObject({ json: { status: 'on', recovery_codes_left: 8 } });
   });
 
@@ -232,9 +234,11 @@ describe('two-factor sign-in and SSO: signet CLI against the all-in-one', () => 
   });
 
   /** Through the sign-in page's SSO button, the IdP's login form as `login`. */
-  async function ssoSignIn(profile: string, login: string): Promise<{ run: Cli; page: Page }> {
+  async function ssoSignIn(profile: string, login: string): Promise<{ run: Cli; page: Page; authorization: URL }> {
     const started = await startLogin(profile);
+    const request = started.page.waitForRequest((r) => r.url().startsWith(`${idp.issuer}/auth?`));
     await started.page.click('text=Sign in with Example IdP');
+    const authorization = new URL((await request).url());
     await started.page.waitForSelector('input[name=login]');
     await started.page.fill('input[name=login]', login);
     await started.page.fill('input[name=password]', 'anything');
@@ -243,16 +247,23 @@ describe('two-factor sign-in and SSO: signet CLI against the all-in-one', () => 
     // The IdP's consent step for its client, the first time.
     if (started.page.url().startsWith(idp.issuer)) await started.page.click('button[type=submit]');
     await started.page.waitForURL((url) => !url.href.startsWith(idp.issuer));
-    return { run: started.login, page: started.page };
+    return { run: started.login, page: started.page, authorization };
   }
 
   it('SSO: Chromium signs in through the IdP, the CLI gets a session that works on /v1, matched by sub next time', async () => {
     const first = await ssoSignIn('carol', 'carol@example.com');
+    // Code flow with PKCE S256, a state and a nonce, back to the registered redirect URI.
+    const params = Object.fromEntries(first.authorization.searchParams);
+    expect(params).toMatchObject({ response_type: 'code', client_id: 'signet', code_challenge_method: 'S256', redirect_uri: `${server}/sign-in/sso/callback`, scope: 'openid email profile' });
+    expect(params.state).toMatch(/^[\w-]{20,}$/);
+    expect(params.nonce).toMatch(/^[\w-]{20,}$/);
     const signed = await signedIn(first.run, first.page);
     expect(signed).toMatchObject({ code: 0, json: { profile: 'carol', username: 'carol@example.com', role: 'viewer' } });
     expect((await run(['keys', 'list', '--profile', 'carol'])).code).toBe(0);
     // A viewer made by SSO reads only, as any viewer.
     expect((await run(['keys', 'create', '--name', 'nope', '--profile', 'carol', '--json'])).json).toMatchObject({ details: { code: 'insufficient_scope' } });
+    // Their own second factor is theirs to manage, viewer or not.
+    expect(await run(['totp', 'enrol', '--profile', 'carol', '--json'])).toMatchObject({ code: 0, json: { status: 'pending' } });
 
     const second = await ssoSignIn('carol-2', 'carol@example.com');
     const again = await signedIn(second.run, second.page);
