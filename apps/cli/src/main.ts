@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 
 import { canOpenBrowser, openBrowser } from './browser';
-import { addTotpCommands } from './commands/totp';
+import { registerTotp } from './commands/totp';
 import { CliError, EXIT } from './errors';
 import { pollDeviceLogin, revoke, startDeviceLogin, startLoopbackLogin, TokenSet } from './oauth';
 import { Output } from './output';
@@ -215,7 +215,7 @@ export function buildProgram(): Command {
   addKeyCommands(program);
   addTokenCommands(program);
   addAccountCommands(program);
-  addTotpCommands(program);
+  registerTotp(program);
   return program;
 }
 

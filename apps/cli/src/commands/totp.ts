@@ -25,7 +25,7 @@ async function firstLineOfStdin(): Promise<string> {
 }
 
 /** `signet totp …`: the signed-in person's own two-factor sign-in (/v1/accounts/me/totp). */
-export function addTotpCommands(program: Command): void {
+export function registerTotp(program: Command): void {
   const totp = program.command('totp').description('two-factor sign-in (TOTP) of your account');
 
   totp
