@@ -6,44 +6,21 @@
  * is refused afterwards); the device grant headless; logout --all; the backend's commands (keys rotate and
  * usage, tokens list and revoke-user, IdP providers, org settings, acl check); the credentials file.
  */
-import { ChildProcess, spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 
 import { waitFor } from '@signet/testing';
 
+import { Cli, launchChromium } from '../support/cli';
 import { connect, nextMessage, serverClosed } from '../support/mqtt';
 import { Backend, realBackend, testEnv } from '../support/signet';
-import { ROOT, SpawnedApp } from '../support/spawn';
+import { SpawnedApp } from '../support/spawn';
 
-const CHROMIUM = '/usr/bin/chromium';
 const USERNAME = 'alice@example.com';
 const PASSWORD = 'correct horse battery staple';
-
-/** One CLI run: its output so far, and its exit. */
-class Cli {
-  stdout = '';
-  stderr = '';
-  readonly exited: Promise<number | null>;
-  constructor(readonly child: ChildProcess) {
-    child.stdout?.on('data', (d: Buffer) => (this.stdout += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-  }
-  async result(): Promise<{ code: number | null; json: unknown; stderr: string }> {
-    const code = await this.exited;
-    let json: unknown;
-    try {
-      json = JSON.parse(this.stdout);
-    } catch {
-      json = undefined;
-    }
-    return { code, json, stderr: this.stderr };
-  }
-}
 
 describe('sign-in: signet CLI against the all-in-one', () => {
   let backend: Backend;
@@ -57,14 +34,8 @@ describe('sign-in: signet CLI against the all-in-one', () => {
 
   const running: Cli[] = [];
   const cli = (args: string[], env: Record<string, string> = {}, stdin?: string): Cli => {
-    const run = new Cli(
-      spawn(process.execPath, [join(ROOT, 'bin', 'signet.js'), ...args], {
-        // No DISPLAY: `signet login` would pick the device grant by itself unless BROWSER names a browser.
-        env: { PATH: process.env['PATH'], HOME: configDir, SIGNET_CONFIG_DIR: configDir, SIGNET_SERVER: server, ...env },
-        stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      }),
-    );
-    if (stdin !== undefined) run.child.stdin!.end(stdin);
+    // No DISPLAY: `signet login` would pick the device grant by itself unless BROWSER names a browser.
+    const run = Cli.run(args, { HOME: configDir, SIGNET_CONFIG_DIR: configDir, SIGNET_SERVER: server, ...env }, stdin);
     running.push(run);
     return run;
   };
@@ -92,7 +63,7 @@ describe('sign-in: signet CLI against the all-in-one', () => {
     signupCode = code[1];
     bootstrapKey = /^(sk_\S+)$/m.exec(app.stdout)![1];
     configDir = await fs.mkdtemp(join(tmpdir(), 'signet-cli-e2e-'));
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

@@ -8,6 +8,7 @@ import { registerKeys } from './commands/keys';
 import { registerOrg } from './commands/org';
 import { registerSessions } from './commands/sessions';
 import { registerTokens } from './commands/tokens';
+import { registerTotp } from './commands/totp';
 import { CliError, EXIT } from './errors';
 import { Output } from './output';
 
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerIdp(program);
   registerOrg(program);
   registerAcl(program);
+  registerTotp(program);
   // Command groups made after exitOverride/showHelpAfterError inherit them: usage errors reach run() (exit 2).
   return program;
 }

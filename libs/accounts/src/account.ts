@@ -7,6 +7,7 @@ export interface Account {
   orgId: string;
   username: string;
   role: SessionRole;
-  passwordHash: string;
+  /** argon2id PHC string; null for an account made by SSO sign-in. */
+  passwordHash: string | null;
   createdAt: Date;
 }

@@ -7,3 +7,5 @@ export { hashPassword, verifyPassword } from './password';
 export { CLI_CLIENT_ID, CLI_REDIRECT_URI, DEVICE_CODE_GRANT, SESSION_SCOPES, AuthorizationServer } from './sign-in/authorization-server';
 export { bootstrapWithSignupCode, SignupCodeService, signupCodeBanner } from './usecases/bootstrap/signup-code.service';
 export { SignUpUseCase } from './usecases/sign-up/sign-up.usecase';
+export { SESSION_STRATEGY, SessionGuard, SessionStrategy } from './guards/session.strategy';
+export { CurrentSession } from './http/accounts.controller';

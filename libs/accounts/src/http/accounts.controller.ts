@@ -5,6 +5,7 @@ import { ApiKeyGuard, ApiKeyPrincipal, ApiKeyRequest, CurrentApiKey, ForEveryRol
 import { ApiProblems } from '@signet/http';
 
 import { ACCOUNT_ERRORS, sessionRequired } from '../errors';
+import { SessionGuard } from '../guards/session.strategy';
 import { CreateAccountUseCase } from '../usecases/create/create-account.usecase';
 import { SignOutEverywhereUseCase } from '../usecases/sign-out/sign-out-everywhere.usecase';
 import { SignUpUseCase } from '../usecases/sign-up/sign-up.usecase';
@@ -47,8 +48,7 @@ export class AccountsController {
   }
 
   @Get('me')
-  @UseGuards(ApiKeyGuard)
-  @RequireScopes()
+  @UseGuards(SessionGuard)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'The signed-in account of a session (not for API keys)' })
   @ApiOkResponse({ type: SessionDto })

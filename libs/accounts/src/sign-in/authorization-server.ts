@@ -11,11 +11,13 @@ import { LOGGER } from '@signet/observability';
 import type { Logger } from '@signet/observability';
 
 import { ACCOUNTS_REPOSITORY, AccountsRepository } from '../accounts.repository';
-import { ACCOUNTS_OPTIONS, AccountsOptions } from '../options';
+import { ACCOUNTS_OPTIONS, AccountsOptions, SSO_CALLBACK_PATH } from '../options';
 import { AuthenticateUseCase } from '../usecases/authenticate/authenticate.usecase';
 import { SignUpUseCase } from '../usecases/sign-up/sign-up.usecase';
+import { CheckSecondFactorUseCase } from '../usecases/totp/check-second-factor.usecase';
 import { OIDC_PAYLOAD_REPOSITORY, oidcAdapterClass, OidcPayloadRepository } from './oidc-payload.repository';
-import { signInPage } from './page';
+import { messagePage, PageError, signInPage, totpPage } from './page';
+import { SsoSignIn } from './sso-sign-in';
 
 /** The `signet` CLI: a public native client (RFC 8252), PKCE only, any loopback port. */
 export const CLI_CLIENT_ID = 'signet-cli';
@@ -24,6 +26,11 @@ export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 export const SESSION_SCOPES = 'openid offline_access';
 
 const MAX_FORM_BYTES = 16 * 1024;
+/** A right password of an account with TOTP on, waiting for its code (by interaction uid). */
+const PASSWORD_STEP = 'SignInPasswordStep';
+
+type Details = Awaited<ReturnType<ProviderType['interactionDetails']>>;
+const pageError = (err: ProblemError): PageError => ({ detail: err.detail, code: err.code });
 
 /**
  * The OAuth 2.1 authorization server (panva's oidc-provider 8, the last major on Node 20) at /oidc:
@@ -41,6 +48,8 @@ export class AuthorizationServer implements OnModuleInit {
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly authenticate: AuthenticateUseCase,
     private readonly signUp: SignUpUseCase,
+    private readonly secondFactor: CheckSecondFactorUseCase,
+    private readonly sso: SsoSignIn,
     private readonly adapterHost: HttpAdapterHost,
   ) {}
 
@@ -134,22 +143,82 @@ export class AuthorizationServer implements OnModuleInit {
       scope.all('/oidc/*', toProvider);
       scope.get<{ Params: { uid: string } }>('/sign-in/:uid', (req, reply) => this.interaction(req, reply));
       scope.post<{ Params: { uid: string } }>('/sign-in/:uid', (req, reply) => this.interaction(req, reply));
+      scope.get(SSO_CALLBACK_PATH, (req, reply) => this.ssoCallback(req, reply));
+      scope.get<{ Params: { uid: string; connection: string } }>('/sign-in/:uid/sso/:connection', (req, reply) =>
+        this.withInteraction(req, reply, (_provider, details, res) => this.ssoStart(details, req.params.connection, res)),
+      );
+      scope.get<{ Params: { uid: string }; Querystring: { state?: string } }>('/sign-in/:uid/sso-done', (req, reply) =>
+        this.withInteraction(req, reply, (provider, details, res) => this.ssoDone(provider, req.raw, res, details, String(req.query.state ?? ''))),
+      );
     });
   }
 
-  private async interaction(req: FastifyRequest<{ Params: { uid: string } }>, reply: FastifyReply): Promise<void> {
+  /** Runs `step` in the interaction of the request, answering "expired" for an unknown or ended one. */
+  private async withInteraction(
+    req: FastifyRequest<{ Params: { uid: string } }>,
+    reply: FastifyReply,
+    step: (provider: ProviderType, details: Details, res: ServerResponse) => Promise<void>,
+  ): Promise<void> {
     const provider = await this.provider();
     reply.hijack();
     const res = reply.raw;
     try {
       const details = await provider.interactionDetails(req.raw, res);
+      if (details.uid !== req.params.uid) throw new Error('interaction of another path');
+      await step(provider, details, res);
+    } catch (err) {
+      // An unknown or expired interaction (the 5-minute window), or a body too large.
+      this.logger.info({ err: (err as Error).message }, 'sign-in interaction refused');
+      if (!res.headersSent) html(res, 400, messagePage('Sign-in expired', { detail: 'This sign-in has expired or is unknown.' }));
+    }
+  }
+
+  private async ssoStart(details: Details, connectionId: string, res: ServerResponse): Promise<void> {
+    try {
+      const location = await this.sso.start(details.uid, connectionId);
+      res.writeHead(303, { location, 'cache-control': 'no-store' }).end();
+    } catch (err) {
+      if (!(err instanceof ProblemError)) throw err;
+      html(res, err.status, signInPage({ action: `/sign-in/${details.uid}`, error: pageError(err), sso: await this.sso.choices(details.uid) }));
+    }
+  }
+
+  private async ssoCallback(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    reply.hijack();
+    const res = reply.raw;
+    const query = (req.raw.url ?? '').split('?')[1] ?? '';
+    try {
+      const location = await this.sso.callback(query);
+      if (location) res.writeHead(303, { location, 'cache-control': 'no-store' }).end();
+      else html(res, 400, messagePage('Sign-in expired', { detail: 'This SSO sign-in has expired, is unknown or was already used.' }));
+    } catch (err) {
+      this.logger.error({ err }, 'SSO callback failed');
+      if (!res.headersSent) html(res, 500, messagePage('Sign-in failed', { detail: 'The SSO sign-in could not be completed.' }));
+    }
+  }
+
+  private async ssoDone(provider: ProviderType, req: IncomingMessage, res: ServerResponse, details: Details, state: string): Promise<void> {
+    const outcome = await this.sso.outcome(details.uid, state);
+    if (!outcome) return html(res, 400, messagePage('Sign-in expired', { detail: 'This SSO sign-in has expired, is unknown or was already used.' }));
+    if ('error' in outcome) {
+      const sso = await this.sso.choices(details.uid);
+      return html(res, outcome.error.status, signInPage({ action: `/sign-in/${details.uid}`, error: pageError(outcome.error), sso }));
+    }
+    await this.finish(provider, req, res, outcome.accountId, details);
+  }
+
+  private async interaction(req: FastifyRequest<{ Params: { uid: string } }>, reply: FastifyReply): Promise<void> {
+    await this.withInteraction(req, reply, async (provider, details, res) => {
       const action = `/sign-in/${details.uid}`;
       if (details.prompt.name === 'consent' && details.session?.accountId) {
         // First-party client: consent is implied by signing in.
-        return await this.finish(provider, req.raw, res, details.session.accountId, details);
+        return this.finish(provider, req.raw, res, details.session.accountId, details);
       }
-      if (req.method === 'GET') return html(res, 200, signInPage({ action }));
+      const page = async (status: number, error?: PageError, username?: string) =>
+        html(res, status, signInPage({ action, username, error, sso: await this.sso.choices(details.uid) }));
+      if (req.method === 'GET') return page(200);
       const form = new URLSearchParams(await readBody(req.raw));
+      if (form.get('step') === 'totp') return this.totpStep(provider, req.raw, res, details, form);
       const username = form.get('username') ?? '';
       const password = form.get('password') ?? '';
       const code = (form.get('signup_code') ?? '').trim();
@@ -159,18 +228,35 @@ export class AuthorizationServer implements OnModuleInit {
           accountId = (await this.signUp.execute({ signupCode: code, username, password })).id;
         } catch (err) {
           if (!(err instanceof ProblemError)) throw err;
-          return html(res, err.status, signInPage({ action, username, error: err.detail }));
+          return page(err.status, { detail: err.detail }, username);
         }
       } else {
         accountId = (await this.authenticate.execute({ username, password }))?.id;
       }
-      if (!accountId) return html(res, 401, signInPage({ action, username, error: 'wrong username or password' }));
+      if (!accountId) return page(401, { detail: 'wrong username or password' }, username);
+      if (await this.secondFactor.enrolment(accountId)) {
+        await this.payloads.upsert(PASSWORD_STEP, details.uid, { accountId }, 300);
+        return html(res, 200, totpPage({ action }));
+      }
       await this.finish(provider, req.raw, res, accountId, details);
-    } catch (err) {
-      // An unknown or expired interaction (the 5-minute window), or a body too large.
-      this.logger.info({ err: (err as Error).message }, 'sign-in interaction refused');
-      if (!res.headersSent) html(res, 400, '<!doctype html><title>Sign-in expired</title><p>This sign-in has expired or is unknown. Start again (<code>signet login</code>).</p>');
+    });
+  }
+
+  /** The code (or a recovery code) after a right password; throttled and single use (CheckSecondFactorUseCase). */
+  private async totpStep(provider: ProviderType, req: IncomingMessage, res: ServerResponse, details: Details, form: URLSearchParams): Promise<void> {
+    const action = `/sign-in/${details.uid}`;
+    const step = await this.payloads.find(PASSWORD_STEP, details.uid);
+    if (typeof step?.accountId !== 'string') {
+      return html(res, 400, signInPage({ action, error: { detail: 'enter your password first' }, sso: await this.sso.choices(details.uid) }));
     }
+    try {
+      await this.secondFactor.execute({ accountId: step.accountId, code: form.get('totp_code') ?? undefined, recoveryCode: form.get('recovery_code') ?? undefined });
+    } catch (err) {
+      if (!(err instanceof ProblemError)) throw err;
+      return html(res, err.status, totpPage({ action, error: pageError(err) }));
+    }
+    await this.payloads.destroy(PASSWORD_STEP, details.uid);
+    await this.finish(provider, req, res, step.accountId, details);
   }
 
   private async finish(
@@ -178,7 +264,7 @@ export class AuthorizationServer implements OnModuleInit {
     req: IncomingMessage,
     res: ServerResponse,
     accountId: string,
-    details: Awaited<ReturnType<ProviderType['interactionDetails']>>,
+    details: Details,
   ): Promise<void> {
     const grant = details.grantId
       ? ((await provider.Grant.find(details.grantId)) ?? new provider.Grant({ accountId, clientId: String(details.params.client_id) }))

@@ -1,1 +1,3 @@
 export * from './in-memory-accounts.repository';
+export * from './in-memory-sso.repository';
+export * from './in-memory-totp.repository';

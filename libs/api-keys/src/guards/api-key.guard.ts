@@ -16,7 +16,7 @@ import { insufficientScope, invalidApiKey, missingApiKey } from '../errors';
 import type { ApiKeyPrincipal } from '../principal';
 import { UsageService } from '../usecases/usage/usage.service';
 import { ApiKeysService } from '../usecases/verify/api-keys.service';
-import { SESSION_VERIFIER, sessionAsCaller, SessionPrincipal, SessionVerifier } from './session';
+import { SESSION_VERIFIER, sessionAsCaller, SessionPrincipal, SessionVerifier, verifiedSession } from './session';
 
 export const API_KEY_SCOPES = 'signet:api-key-scopes';
 
@@ -41,6 +41,19 @@ export type ApiKeyRequest = FastifyRequest & { apiKey?: ApiKeyPrincipal; session
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 /** API keys carry their type in the prefix; any other bearer may be a sign-in session. */
 const API_KEY_PREFIX = /^(?:sk|rk)_/;
+
+/** The bearer of an Authorization header, or 401 `missing_api_key` / `invalid_api_key`. */
+export function bearerToken(header: string | undefined): string {
+  if (header === undefined || header === '') {
+    throw missingApiKey('send an API key as "Authorization: Bearer sk_…"');
+  }
+  const match = BEARER.exec(header);
+  if (!match) throw invalidApiKey('the Authorization header must be "Bearer <API key>"');
+  return match[1];
+}
+
+export const isApiKeyBearer = (bearer: string): boolean => API_KEY_PREFIX.test(bearer);
+
 const READ_METHODS = new Set(['GET', 'HEAD']);
 
 /**
@@ -59,14 +72,9 @@ export class ApiKeyGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<ApiKeyRequest>();
-    const header = request.headers.authorization;
-    if (header === undefined || header === '') {
-      throw missingApiKey('send an API key as "Authorization: Bearer sk_…"');
-    }
-    const match = BEARER.exec(header);
-    if (!match) throw invalidApiKey('the Authorization header must be "Bearer <API key>"');
-    if (this.sessions && !API_KEY_PREFIX.test(match[1])) return this.acceptSession(context, request, match[1]);
-    const principal = await this.keys.verify(match[1], { ip: request.ip });
+    const bearer = bearerToken(request.headers.authorization);
+    if (this.sessions && !isApiKeyBearer(bearer)) return this.acceptSession(context, request, bearer);
+    const principal = await this.keys.verify(bearer, { ip: request.ip });
     if (principal.type === 'restricted') {
       const required = this.reflector.getAllAndOverride<string[] | undefined>(API_KEY_SCOPES, [
         context.getHandler(),
@@ -83,8 +91,7 @@ export class ApiKeyGuard implements CanActivate {
   }
 
   private async acceptSession(context: ExecutionContext, request: ApiKeyRequest, token: string): Promise<boolean> {
-    const session = await this.sessions!.verify(token);
-    if (!session) throw invalidApiKey('the session is unknown, expired or revoked; sign in again (`signet login`)');
+    const session = await verifiedSession(this.sessions!, token);
     if (session.role === 'viewer' && !READ_METHODS.has(request.method) && !this.forEveryRole(context)) {
       throw insufficientScope('a viewer account can only read');
     }

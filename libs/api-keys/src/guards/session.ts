@@ -1,3 +1,4 @@
+import { invalidApiKey } from '../errors';
 import type { ApiKeyPrincipal } from '../principal';
 
 /** Roles of a signed-in person (an account): owner and admin manage the org, viewer reads. */
@@ -21,6 +22,13 @@ export interface SessionVerifier {
 }
 
 export const SESSION_VERIFIER = Symbol('SESSION_VERIFIER');
+
+/** The session of an access token, or 401 `invalid_api_key` (the code every bearer refusal has). */
+export async function verifiedSession(verifier: SessionVerifier, token: string): Promise<SessionPrincipal> {
+  const session = await verifier.verify(token);
+  if (!session) throw invalidApiKey('the session is unknown, expired or revoked; sign in again (`signet login`)');
+  return session;
+}
 
 /**
  * A session acts on the routes for its org like a secret key (full org access), but without the usage

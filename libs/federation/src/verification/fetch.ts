@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { httpsUrlProblem, isLoopbackHost } from '@signet/net';
 
 /**
  * Outbound HTTP to identity providers: https only, except to loopback
@@ -9,27 +9,8 @@ import { isIP } from 'node:net';
  */
 
 /** Why `value` is not an acceptable IdP URL, or null. */
-export function idpUrlProblem(value: string): string | null {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return 'must be an absolute URL';
-  }
-  if (url.username !== '' || url.password !== '') return 'must not contain credentials';
-  if (url.hash !== '') return 'must not contain a fragment';
-  if (url.protocol === 'https:') return null;
-  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return null;
-  return 'must use https (plain http is only accepted for loopback addresses)';
-}
-
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1) : hostname;
-  if (host === 'localhost') return true;
-  if (isIP(host) === 4) return host.startsWith('127.');
-  if (isIP(host) === 6) return host === '::1';
-  return false;
-}
+export const idpUrlProblem = httpsUrlProblem;
+export { isLoopbackHost };
 
 export interface FetchLimits {
   timeoutMs: number;

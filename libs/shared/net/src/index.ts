@@ -1,2 +1,3 @@
 export * from './block';
 export * from './ip';
+export * from './url';

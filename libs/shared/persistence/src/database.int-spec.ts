@@ -19,7 +19,9 @@ const ALL_MIGRATIONS = SIGNET_MIGRATIONS.map((m) => m.name);
 jest.setTimeout(60_000);
 
 const TABLES = [
+  'account_recovery_codes',
   'account_signup_codes',
+  'account_totp',
   'accounts',
   'api_key_usage',
   'api_keys',
@@ -41,6 +43,8 @@ const TABLES = [
   'revocations',
   'schema_migrations',
   'signing_keys',
+  'sso_connections',
+  'sso_identities',
 ];
 
 type Mode = 'postgres' | 'embedded';

@@ -21,9 +21,9 @@ export class AccountEntity {
   @Column({ type: 'varchar', length: 64 })
   username!: string;
 
-  /** argon2id PHC string. */
-  @Column({ type: 'text', name: 'password_hash' })
-  passwordHash!: string;
+  /** argon2id PHC string; null for an account made by SSO sign-in (it has no password). */
+  @Column({ type: 'text', name: 'password_hash', nullable: true })
+  passwordHash!: string | null;
 
   @Column({ type: 'varchar', length: 16 })
   role!: 'owner' | 'admin' | 'viewer';
