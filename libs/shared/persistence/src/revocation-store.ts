@@ -53,6 +53,9 @@ export function revocationFromInsertRow(row: RevocationInsertRow, credentialIds:
   };
 }
 
+/** Longer than any revoking transaction takes between taking its seq and committing. */
+export const LATE_COMMIT_LOOK_BACK_MS = 60_000;
+
 const APPEND_SQL = revocationInsertSql('VALUES ($1::jsonb, $2, $3)');
 
 /**
@@ -102,7 +105,7 @@ export class RevocationStore {
    * after `afterSeq`, and those recorded in the last `lookBackMs` whatever their seq (a transaction that
    * took its seq before another's but committed after it), oldest first, at most `limit`.
    */
-  async listSince(afterSeq: number, lookBackMs: number, limit: number, nowMs = Date.now()): Promise<RevocationRecord[]> {
+  async listSince(afterSeq: number, limit: number, lookBackMs = LATE_COMMIT_LOOK_BACK_MS, nowMs = Date.now()): Promise<RevocationRecord[]> {
     return this.list(
       'r.until > :now AND (r.seq > :after OR r.created_at > :since)',
       { now: new Date(nowMs), after: String(afterSeq), since: new Date(nowMs - lookBackMs) },
