@@ -23,7 +23,7 @@ export interface CampaignOptions {
   log?: (line: string) => void;
 }
 
-/** One row of the table: what was injected and what it broke (every column after `sessions` must be 0). */
+/** One row of the table: what was injected and what it broke (every column after `cut_by_fault` must be 0). */
 export interface FaultRow {
   topology: Topology;
   fault: string;
@@ -31,6 +31,10 @@ export interface FaultRow {
   sessions: number;
   /** Requests answered 503 while the fault lasted: shows it was felt (documented, not a failure). */
   answered_503: number;
+  /** Sessions the fault itself closed, as it should: the killed edge's, the slow consumer (shows it was felt). */
+  cut_by_fault: number;
+  /** Sessions closed that nobody revoked and that no fault should have closed. */
+  sessions_cut_wrongly: number;
   revocations_lost: number;
   credentials_lost: number;
   credentials_unreturned: number;
@@ -40,7 +44,7 @@ export interface FaultRow {
   crashes: number;
 }
 
-export const ZERO_COLUMNS = ['revocations_lost', 'credentials_lost', 'credentials_unreturned', 'unexpected_5xx', 'unanswered', 'crashes'] as const;
+export const ZERO_COLUMNS = ['sessions_cut_wrongly', 'revocations_lost', 'credentials_lost', 'credentials_unreturned', 'unexpected_5xx', 'unanswered', 'crashes'] as const;
 
 interface Issued {
   token_id: string;
@@ -48,6 +52,13 @@ interface Issued {
 }
 
 const STALL_MS = 6500;
+
+/** A subscriber's write buffer the edge tolerates, and for how long, before it cuts a slow consumer (0x97). */
+const SLOW_CONSUMER_ENV = {
+  SIGNET_MQTT_MAX_WRITE_BUFFER_BYTES: String(256 * 1024),
+  SIGNET_MQTT_SLOW_CONSUMER_MAX_BYTES: String(1024 * 1024),
+  SIGNET_MQTT_SLOW_CONSUMER_GRACE_MS: '500',
+};
 
 /** The processes under test and their proxies. */
 class Target {
@@ -58,9 +69,9 @@ class Target {
     readonly redis: TcpProxy,
     private readonly env: Record<string, string>,
     private readonly cleanup: () => Promise<void>,
-    readonly http: string,
+    public http: string,
     readonly apiKey: string,
-    readonly grpc: string,
+    public grpc: string,
   ) {}
 
   static async start(topology: Topology): Promise<Target> {
@@ -76,6 +87,7 @@ class Target {
       SIGNET_LOG_LEVEL: 'silent',
       SIGNET_MQTT_CONNECT_RATE_PER_IP: '0',
       SIGNET_MQTT_CONNECT_RATE_PER_IDENTITY: '0',
+      ...SLOW_CONSUMER_ENV,
     };
     const first = SpawnedApp.start(topology === 'all-in-one' ? 'signet' : 'token-service', env);
     await first.ready(60_000);
@@ -85,6 +97,16 @@ class Target {
     target.apps.push({ name: topology === 'all-in-one' ? 'signet' : 'token-service', app: first, expectedExit: false });
     if (topology === 'split') for (const id of ['edge-1', 'edge-2']) await target.startEdge(id);
     return target;
+  }
+
+  /** The all-in-one again on the same database and Redis (its ports change: they are picked at start). */
+  async restartAllInOne(): Promise<SpawnedApp> {
+    const app = SpawnedApp.start('signet', this.env);
+    await app.ready(60_000);
+    this.apps.push({ name: 'signet', app, expectedExit: false });
+    this.http = `http://127.0.0.1:${app.port('HTTP API')}`;
+    this.grpc = `127.0.0.1:${app.port('gRPC')}`;
+    return app;
   }
 
   async startEdge(edgeId: string): Promise<SpawnedApp> {
@@ -261,41 +283,103 @@ async function dependencyFault(target: Target, fault: Fault, o: CampaignOptions)
   }
   await checkRevocations(acked, row);
   // A fault in a dependency does not cut live MQTT sessions that nobody revoked.
-  const cut = sessions.slice(half).filter((s) => s.closedWith !== null).length;
-  if (cut > 0) o.log?.(`  ${fault}: ${cut} sessions nobody revoked were closed`);
+  row.sessions_cut_wrongly += cutCount(sessions.slice(half));
   const revokedIds = new Set(acked.map((s) => s.issued.token_id));
   await checkCredentials(target, prefix, returned.filter((r) => !revokedIds.has(r.token_id)), row);
   for (const s of sessions) s.client.end(true);
   return tally.settle(row, target);
 }
 
-/** A split edge SIGKILLed with sessions on it: the others keep serving, a replacement refuses revoked tokens. */
-async function edgeKilled(target: Target, o: CampaignOptions): Promise<FaultRow> {
-  const row = emptyRow(target.topology, 'edge_killed');
-  const tally = new Tally();
-  const prefix = `chaos_edge_${Date.now().toString(36)}_`;
-  const victim = target.apps.find((a) => a.name === 'edge-2')!;
-  const url = `mqtt://127.0.0.1:${victim.app.port('MQTT')}`;
-  const sessions = (await Promise.all(Array.from({ length: o.users }, (_, i) => openSession(target, url, `${prefix}${i}`, tally)))).filter(
-    (s): s is Session => s !== null,
-  );
-  row.sessions = sessions.length;
-  victim.expectedExit = true;
-  await victim.app.stop('SIGKILL');
-  row.injected = 1;
-  // While it is down, half the tokens are revoked; the replacement must refuse them and accept the rest.
-  const revoked = sessions.slice(0, Math.floor(sessions.length / 2));
-  for (const s of revoked) tally.status((await target.call('DELETE', `/v1/tokens/${s.issued.token_id}`)).status);
-  const replacement = await target.startEdge('edge-2b');
-  const again = `mqtt://127.0.0.1:${replacement.port('MQTT')}`;
+/** Sessions of `sessions` closed meanwhile (nobody revoked them). */
+const cutCount = (sessions: readonly Session[]): number => sessions.filter((s) => s.closedWith !== null).length;
+
+async function openSessions(target: Target, url: string, prefix: string, count: number, tally: Tally): Promise<Session[]> {
+  const opened = await Promise.all(Array.from({ length: count }, (_, i) => openSession(target, url, `${prefix}${i}`, tally)));
+  return opened.filter((s): s is Session => s !== null);
+}
+
+/** Revoked tokens are refused and the others accepted at `url` (a replacement edge, or the restarted all-in-one). */
+async function checkAfterRestart(url: string, sessions: readonly Session[], revoked: readonly Session[], row: FaultRow): Promise<void> {
   for (const s of sessions) {
     s.client.end(true);
-    const accepted = await connect(again, s.issued).then(
+    const accepted = await connect(url, s.issued).then(
       (c) => (c.end(true), true),
       () => false,
     );
     if (revoked.includes(s) ? accepted : !accepted) row[revoked.includes(s) ? 'revocations_lost' : 'credentials_lost']++;
   }
+}
+
+/**
+ * An edge SIGKILLed with sessions on it. Split: one of two edges; half the tokens are revoked while it is
+ * down, the other edge's sessions must stay up, and a replacement refuses the revoked tokens. All-in-one:
+ * the edge is the process itself (API, edge and bus publisher in one), so "edge killed" is the whole
+ * process SIGKILLed and started again on the same PostgreSQL and Redis: half the tokens are revoked just
+ * before the kill (acknowledged 204s), and the restarted process must refuse them and accept the rest.
+ * Every session on the killed process is cut by the fault itself (`cut_by_fault`).
+ */
+async function edgeKilled(target: Target, o: CampaignOptions): Promise<FaultRow> {
+  const row = emptyRow(target.topology, 'edge_killed');
+  const tally = new Tally();
+  const prefix = `chaos_edge_${Date.now().toString(36)}_`;
+  const split = target.topology === 'split';
+  const victim = target.apps.find((a) => a.name === (split ? 'edge-2' : 'signet') && !a.expectedExit)!;
+  const url = `mqtt://127.0.0.1:${victim.app.port('MQTT')}`;
+  const sessions = await openSessions(target, url, prefix, o.users, tally);
+  const bystanders = split ? await openSessions(target, `mqtt://127.0.0.1:${target.apps.find((a) => a.name === 'edge-1')!.app.port('MQTT')}`, `${prefix}b`, o.users, tally) : [];
+  row.sessions = sessions.length + bystanders.length;
+  const revoked = sessions.slice(0, Math.floor(sessions.length / 2));
+  // All-in-one: the revokes are acknowledged by the process that is then killed.
+  if (!split) for (const s of revoked) tally.status((await target.call('DELETE', `/v1/tokens/${s.issued.token_id}`)).status);
+  victim.expectedExit = true;
+  await victim.app.stop('SIGKILL');
+  row.injected = 1;
+  if (split) for (const s of revoked) tally.status((await target.call('DELETE', `/v1/tokens/${s.issued.token_id}`)).status);
+  const replacement = split ? await target.startEdge('edge-2b') : await target.restartAllInOne();
+  await sleep(500);
+  row.cut_by_fault = cutCount(sessions);
+  row.sessions_cut_wrongly += cutCount(bystanders);
+  await checkAfterRestart(`mqtt://127.0.0.1:${replacement.port('MQTT')}`, sessions, revoked, row);
+  for (const s of bystanders) s.client.end(true);
+  return tally.settle(row, target);
+}
+
+/**
+ * A subscriber that stops reading while messages for it keep coming: the edge cuts it (DISCONNECT 0x97)
+ * once its write buffer stays above SIGNET_MQTT_MAX_WRITE_BUFFER_BYTES past the grace, and nothing else:
+ * its publisher and the other sessions stay up.
+ */
+async function slowConsumer(target: Target, o: CampaignOptions): Promise<FaultRow> {
+  const row = emptyRow(target.topology, 'slow_consumer');
+  const tally = new Tally();
+  const prefix = `chaos_slow_${Date.now().toString(36)}_`;
+  const url = target.mqttUrls()[0];
+  const bystanders = await openSessions(target, url, `${prefix}b`, o.users, tally);
+  const slow = await openSession(target, url, `${prefix}slow`, tally);
+  const publisher = await openSession(target, url, `${prefix}slow`, tally);
+  if (slow === null || publisher === null) throw new Error('slow_consumer: could not open its sessions');
+  row.sessions = bystanders.length + 2;
+  const topic = `users/${slow.userId}/flood`;
+  await slow.client.subscribeAsync(topic, { qos: 0 });
+  // It stops reading: what the edge sends piles up in the socket buffers, then in the edge's write buffer.
+  const stream = (slow.client as unknown as { stream: { pause(): void; resume(): void } }).stream;
+  stream.pause();
+  row.injected = 1;
+  const payload = Buffer.alloc(64 * 1024, 0x61);
+  // About 12 MB/s for 3 s: far past the kernel's socket buffers and the edge's limits.
+  const floodUntil = Date.now() + 3000;
+  while (Date.now() < floodUntil && publisher.closedWith === null) {
+    for (let i = 0; i < 4; i++) publisher.client.publish(topic, payload, { qos: 0 });
+    await sleep(20);
+  }
+  await sleep(1500); // past the grace
+  // Reading again, it finds what the edge sent before cutting it, then the end of the connection.
+  stream.resume();
+  const deadline = Date.now() + 15_000;
+  while (slow.closedWith === null && Date.now() < deadline) await sleep(100);
+  row.cut_by_fault = slow.closedWith !== null ? 1 : 0;
+  row.sessions_cut_wrongly += cutCount([publisher, ...bystanders]);
+  for (const s of [slow, publisher, ...bystanders]) s.client.end(true);
   return tally.settle(row, target);
 }
 
@@ -304,6 +388,8 @@ async function floods(target: Target, o: CampaignOptions): Promise<FaultRow> {
   const row = emptyRow(target.topology, 'floods');
   const tally = new Tally();
   const url = target.mqttUrls()[0];
+  const bystanders = await openSessions(target, url, `chaos_flood_${Date.now().toString(36)}_`, o.users, tally);
+  row.sessions = bystanders.length;
   const forged = Array.from({ length: o.users * 5 }, (_, i) =>
     connect(url, { token_id: '', mqtt_credentials: { username: `u${i}@org_aaaaaaaaaaaa`, password: `tkn_${'x'.repeat(40)}${i}` } }).then(
       (c) => (c.end(true), 1),
@@ -332,11 +418,13 @@ async function floods(target: Target, o: CampaignOptions): Promise<FaultRow> {
       row.injected++;
     }
   }
+  row.sessions_cut_wrongly += cutCount(bystanders);
+  for (const s of bystanders) s.client.end(true);
   return tally.settle(row, target);
 }
 
 function emptyRow(topology: Topology, fault: string): FaultRow {
-  return { topology, fault, injected: 0, sessions: 0, answered_503: 0, revocations_lost: 0, credentials_lost: 0, credentials_unreturned: 0, unexpected_5xx: 0, unanswered: 0, crashes: 0 };
+  return { topology, fault, injected: 0, sessions: 0, answered_503: 0, cut_by_fault: 0, sessions_cut_wrongly: 0, revocations_lost: 0, credentials_lost: 0, credentials_unreturned: 0, unexpected_5xx: 0, unanswered: 0, crashes: 0 };
 }
 
 /** Runs every fault against one topology, in order, on one fresh deployment. */
@@ -352,10 +440,10 @@ export async function runCampaign(o: CampaignOptions): Promise<FaultRow[]> {
       // Let pools and the bus reconnect before the next fault.
       await sleep(1500);
     }
-    if (o.topology === 'split') {
-      log(`chaos: ${o.topology}: edge_killed`);
-      rows.push(await edgeKilled(target, o));
-    }
+    log(`chaos: ${o.topology}: slow_consumer`);
+    rows.push(await slowConsumer(target, o));
+    log(`chaos: ${o.topology}: edge_killed (${o.topology === 'split' ? 'one edge of two' : 'the all-in-one process itself'}, SIGKILL)`);
+    rows.push(await edgeKilled(target, o));
     log(`chaos: ${o.topology}: floods`);
     rows.push(await floods(target, o));
   } finally {
@@ -366,7 +454,7 @@ export async function runCampaign(o: CampaignOptions): Promise<FaultRow[]> {
 
 /** The table the campaign prints. */
 export function formatTable(rows: readonly FaultRow[]): string {
-  const columns = ['topology', 'fault', 'injected', 'sessions', 'answered_503', ...ZERO_COLUMNS] as const;
+  const columns = ['topology', 'fault', 'injected', 'sessions', 'answered_503', 'cut_by_fault', ...ZERO_COLUMNS] as const;
   const cells = [columns.map((c) => c as string), ...rows.map((r) => columns.map((c) => String(r[c])))];
   const widths = columns.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
   const line = (row: string[]) => `| ${row.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;

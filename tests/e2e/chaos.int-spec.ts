@@ -1,7 +1,8 @@
 /**
  * `npm run chaos`, smoke-sized: the fault campaign (bench/chaos/campaign.ts) against the all-in-one and the
- * split services on PostgreSQL and Redis behind proxies. Every column that must be 0 is 0, and each
- * PostgreSQL fault was felt (answered 503 at least once), so the zeros mean something.
+ * split services on PostgreSQL and Redis behind proxies. Every column that must be 0 is 0 (sessions cut
+ * wrongly included), and each fault was felt (503s during the PostgreSQL faults, the slow consumer and the
+ * killed edge's sessions cut), so the zeros mean something.
  */
 import { runCampaign, ZERO_COLUMNS, type FaultRow, type Topology } from '../../bench/chaos/campaign';
 
@@ -14,10 +15,10 @@ describe.each<Topology>(['all-in-one', 'split'])('the chaos campaign against the
   });
 
   it('injects every fault, with sessions live during the dependency faults', () => {
-    const expected = ['postgres_stall', 'postgres_cut', 'redis_cut', ...(topology === 'split' ? ['edge_killed'] : []), 'floods'];
-    expect(rows.map((r) => r.fault)).toEqual(expected);
+    expect(rows.map((r) => r.fault)).toEqual(['postgres_stall', 'postgres_cut', 'redis_cut', 'slow_consumer', 'edge_killed', 'floods']);
     for (const row of rows) expect(row.injected).toBeGreaterThan(0);
-    for (const row of rows.filter((r) => r.fault !== 'floods')) expect(row.sessions).toBe(6);
+    const live = { slow_consumer: 8, edge_killed: topology === 'split' ? 12 : 6 } as Record<string, number>;
+    for (const row of rows) expect(row.sessions).toBe(live[row.fault] ?? 6);
   });
 
   it('loses no revocation or credential, answers no unexpected 5xx, hangs nothing and crashes nothing', () => {
@@ -25,7 +26,9 @@ describe.each<Topology>(['all-in-one', 'split'])('the chaos campaign against the
     expect(broken).toEqual([]);
   });
 
-  it('was felt: the API answered 503 during each PostgreSQL fault', () => {
+  it('was felt: the API answered 503 during each PostgreSQL fault; the slow consumer and the killed edge’s sessions were cut', () => {
     for (const fault of ['postgres_stall', 'postgres_cut']) expect(rows.find((r) => r.fault === fault)!.answered_503).toBeGreaterThan(0);
+    expect(rows.find((r) => r.fault === 'slow_consumer')!.cut_by_fault).toBe(1);
+    expect(rows.find((r) => r.fault === 'edge_killed')!.cut_by_fault).toBe(6);
   });
 });

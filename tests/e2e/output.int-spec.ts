@@ -100,7 +100,10 @@ describe('what a start prints', () => {
     );
     const deadline = Date.now() + 30000;
     while (!app.stdout.includes('not ready yet') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(app.stdout).toMatch(/^mqtt-edge is listening, not ready yet: waiting for signing_keys \(no public keys yet from the token service at 127\.0\.0\.1:1\)\n/);
+    // Without Redis the token service is its only source of revocations too: it cannot vouch for them either.
+    expect(app.stdout).toMatch(
+      /^mqtt-edge is listening, not ready yet: waiting for revocation_bus \(revocation state is stale: credentials are refused\), signing_keys \(no public keys yet from the token service at 127\.0\.0\.1:1\)\n/,
+    );
     const readyz = await fetch(`http://127.0.0.1:${app.port('HTTP API')}/readyz`);
     expect(readyz.status).toBe(503);
     await new Promise((r) => setTimeout(r, 1200));

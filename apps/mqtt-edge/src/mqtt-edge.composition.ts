@@ -1,13 +1,16 @@
 import { loadConfig, PORT_VARIABLES, SignetConfig } from '@signet/config';
-import { createApiKeysClient, createAuthWebhooksClient, createSigningKeysClient } from '@signet/contracts';
+import { createApiKeysClient, createAuthWebhooksClient, createRevocationsClient, createSigningKeysClient } from '@signet/contracts';
 import { createHttpApp, HealthRegistry, listenHttp } from '@signet/http';
+import { FallbackRevocationBus } from '@signet/revocation';
 import { bannerFor, createBus, runProcess, SignetProcess, startEdge } from '@signet/runtime';
 
 /**
  * An MQTT edge alone, with no database:
  *  - MQTT over TCP and WebSocket (and TLS/WSS when certificates are configured);
  *  - public keys from the token service and key verdicts from the API key service
- *    over gRPC (usage is reported back the same way), revocations over Redis;
+ *    over gRPC (usage is reported back the same way);
+ *  - revocations over Redis, and from the token service over gRPC while Redis is
+ *    not in sync (or not configured): the second path;
  *  - org authenticator chains and webhook verdicts from the auth-webhook service
  *    over gRPC when SIGNET_AUTH_WEBHOOKS_GRPC is set;
  *  - HTTP only for `/healthz`, `/readyz` and `/metrics`.
@@ -24,7 +27,15 @@ export function startMqttEdge(config: SignetConfig = loadConfig()): Promise<Sign
       ? createAuthWebhooksClient(webhooksAddress, { timeoutMs: Math.max(100, config.edge.limits.connectTimeoutMs - 200) })
       : undefined;
     if (webhooksClient) onClose(async () => webhooksClient.close());
-    const bus = createBus(ctx, 'subscriber');
+    const revocationsClient = createRevocationsClient(config.edge.tokenServiceGrpc);
+    onClose(async () => revocationsClient.close());
+    const bus = new FallbackRevocationBus({
+      // Without Redis nothing publishes to an in-process bus here: the token service is the only path.
+      primary: config.redisUrl ? createBus(ctx, 'subscriber') : undefined,
+      feed: { list: (after, limit) => revocationsClient.listRevocations(after, limit) },
+      maxStalenessMs: config.edge.maxStalenessMs,
+      logger: ctx.logger.child({ component: 'revocation-feed' }),
+    });
     await bus.start();
     onClose(() => bus.close());
     const edge = await startEdge(ctx, {

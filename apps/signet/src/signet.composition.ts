@@ -2,7 +2,7 @@ import { AccountsModule, accountsOptionsFrom, bootstrapWithSignupCode, signupCod
 import { ApiKeysEdgeHandlers, ApiKeysModule, apiKeysOptionsFrom, ApiKeysServiceModule } from '@signet/api-keys';
 import { AuthWebhookChanges, AuthWebhooksEdgeHandlers, AuthWebhooksModule, authWebhooksOptionsFrom } from '@signet/auth-webhooks';
 import { loadConfig, SignetConfig } from '@signet/config';
-import { apiKeysRegistration, signingKeysRegistration } from '@signet/contracts';
+import { apiKeysRegistration, revocationsRegistration, signingKeysRegistration } from '@signet/contracts';
 import { DirectoryModule, directoryOptionsFrom } from '@signet/directory';
 import { FederationModule, federationOptionsFrom } from '@signet/federation';
 import { HealthRegistry } from '@signet/http';
@@ -42,7 +42,12 @@ export function startAllInOne(config: SignetConfig = loadConfig()): Promise<Sign
       deferBootstrap: true,
       grpc: (app) => {
         const signingKeys = app.get(SigningKeysService);
-        return [signingKeysRegistration(() => signingKeys.publicJwks()), apiKeysRegistration(app.get(ApiKeysEdgeHandlers))];
+        return [
+          signingKeysRegistration(() => signingKeys.publicJwks()),
+          apiKeysRegistration(app.get(ApiKeysEdgeHandlers)),
+          // Standalone edges attached to this process poll it while Redis is down.
+          revocationsRegistration((after, limit) => revocations.listSince(after, limit)),
+        ];
       },
     });
     onClose(() => service.close());

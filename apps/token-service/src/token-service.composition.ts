@@ -1,7 +1,7 @@
 import { AccountsModule, accountsOptionsFrom, bootstrapWithSignupCode, signupCodeBanner } from '@signet/accounts';
 import { ApiKeysModule, apiKeysOptionsFrom } from '@signet/api-keys';
 import { loadConfig, SignetConfig } from '@signet/config';
-import { signingKeysRegistration } from '@signet/contracts';
+import { revocationsRegistration, signingKeysRegistration } from '@signet/contracts';
 import { DirectoryModule } from '@signet/directory';
 import { bannerFor, createSessionDirectory, openServiceState, runProcess, SignetProcess, startService } from '@signet/runtime';
 import { LiveSessions, SessionsModule } from '@signet/sessions';
@@ -11,12 +11,13 @@ import { SigningKeysService, TokenRetentionModule, TokensModule, tokensOptionsFr
  * The token service (PostgreSQL + Redis, shared with other services):
  *  - HTTP: the token API (`/v1/tokens…`, JWKS), health, metrics, OpenAPI;
  *  - gRPC `signet.keys.v1.SigningKeys`: the public signing keys edges verify `tkn_` with;
+ *  - gRPC `signet.revocations.v1.Revocations`: the revocation log, which edges poll while Redis is down;
  *  - the retention job that deletes token data past retention.
  * ApiKeysModule is here for the API-key guard of the token API, not for `/v1/keys`.
  */
 export function startTokenService(config: SignetConfig = loadConfig()): Promise<SignetProcess> {
   return runProcess('token-service', config, async (ctx, onClose) => {
-    const { state } = await openServiceState(ctx, onClose);
+    const { state, revocations } = await openServiceState(ctx, onClose);
     let signupCode: string | null = null;
     const service = await startService(state, {
       title: 'Signet token service',
@@ -36,7 +37,8 @@ export function startTokenService(config: SignetConfig = loadConfig()): Promise<
       bootstrap: (app) => bootstrapWithSignupCode(app, (code) => (signupCode = code)),
       grpc: (app) => {
         const signingKeys = app.get(SigningKeysService);
-        return [signingKeysRegistration(() => signingKeys.publicJwks())];
+        // Revocations too: the edges' second path while the bus is down.
+        return [signingKeysRegistration(() => signingKeys.publicJwks()), revocationsRegistration((after, limit) => revocations.listSince(after, limit))];
       },
     });
     onClose(() => service.close());

@@ -21,7 +21,9 @@ export class ApiKeysEdgeHandlers implements ApiKeysHandlers {
   async verifyApiKey(key: string, remoteAddress: string): Promise<ApiKeyVerification> {
     const now = Date.now();
     const result = await this.keys.check(key, remoteAddress || undefined);
-    if (result.status === 'throttled') return { status: 'throttled', retryAfterMs: result.retryAfterMs };
+    if (result.status === 'throttled') {
+      return { status: 'throttled', retryAfterMs: result.retryAfterMs, ...(result.overloaded ? { overloaded: true } : {}) };
+    }
     const cacheTtlMs = Math.max(0, result.cacheUntil - now);
     if (result.status === 'invalid') return { status: 'invalid', cacheTtlMs };
     const p = result.principal;

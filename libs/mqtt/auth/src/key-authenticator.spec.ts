@@ -14,6 +14,8 @@ class FakeKeyService implements ApiKeyVerifier {
   cacheTtlMs = 60_000;
   /** While set, verifications wait for it (to let a revocation land mid-flight). */
   gate: Promise<void> | null = null;
+  /** While set, every verification is refused this way, as the key service does when it throttles or sheds. */
+  refusal: ApiKeyVerification | null = null;
 
   add(name: string, expiresAt: number | null = null): string {
     const { key, keyId } = newApiKey('secret');
@@ -24,6 +26,7 @@ class FakeKeyService implements ApiKeyVerifier {
   async verifyApiKey(key: string): Promise<ApiKeyVerification> {
     this.calls++;
     if (this.gate) await this.gate;
+    if (this.refusal) return this.refusal;
     const found = this.keys.get(key);
     return found ? { status: 'valid', key: found, cacheTtlMs: this.cacheTtlMs } : { status: 'invalid', cacheTtlMs: this.cacheTtlMs };
   }
@@ -110,6 +113,17 @@ describe('KeyAuthenticator verdict cache', () => {
     service.gate = null;
     await pending;
     expect(auth.size).toBe(0);
+  });
+
+  it('answers a shed check as server busy and a throttled one as server unavailable, caching neither', async () => {
+    const key = service.add('svc');
+    service.refusal = { status: 'throttled', retryAfterMs: 1000, overloaded: true };
+    expect(await connect('svc', key)).toMatchObject({ ok: false, reason: 'server_busy' });
+    service.refusal = { status: 'throttled', retryAfterMs: 1000 };
+    expect(await connect('svc', key)).toMatchObject({ ok: false, reason: 'server_unavailable' });
+    service.refusal = null;
+    expect((await connect('svc', key)).ok).toBe(true);
+    expect(service.calls).toBe(3);
   });
 
   it('refuses a key on the deny list without asking', async () => {

@@ -78,6 +78,7 @@ export class KeyAuthenticator implements ConnectAuthenticator {
     try {
       const v = await this.verdict(secret, parsed.keyId, request.remoteAddress);
       if (v === 'throttled') return { ok: false, reason: 'server_unavailable', detail: 'too many failed attempts; throttled' };
+      if (v === 'overloaded') return { ok: false, reason: 'server_busy', detail: 'key verification overloaded' };
       verdict = v;
     } catch {
       // The key service is unreachable: say so (retryable) rather than "bad credentials".
@@ -134,7 +135,7 @@ export class KeyAuthenticator implements ConnectAuthenticator {
     return this.cache.size;
   }
 
-  private async verdict(secret: string, keyId: string, remoteAddress: string): Promise<CachedVerdict | 'throttled'> {
+  private async verdict(secret: string, keyId: string, remoteAddress: string): Promise<CachedVerdict | 'throttled' | 'overloaded'> {
     const digest = createHash('sha256').update(secret).digest('hex');
     const cached = this.cache.get(digest);
     if (cached) {
@@ -149,7 +150,7 @@ export class KeyAuthenticator implements ConnectAuthenticator {
       this.inFlight.set(digest, pending);
     }
     const answer = await pending;
-    if (answer.status === 'throttled') return 'throttled';
+    if (answer.status === 'throttled') return answer.overloaded ? 'overloaded' : 'throttled';
     const nowMs = this.now();
     const ttl = Math.min(answer.cacheTtlMs, this.options.maxCacheMs ?? 60_000);
     const key = answer.status === 'valid' ? answer.key : null;

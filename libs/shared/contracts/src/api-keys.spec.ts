@@ -74,4 +74,11 @@ describe('ApiKeys gRPC contract: the org will policy in the verdict', () => {
     const verdict = await client.verifyApiKey('rk_whatever', '127.0.0.1');
     expect(verdict.status === 'valid' && verdict.key.willOnRevoke).toBe('suppress');
   });
+
+  it('tells a shed check (overloaded) from a throttled one', async () => {
+    const shed = await serve(handlersAnswering({ status: 'throttled', retryAfterMs: 1000, overloaded: true }));
+    expect(await shed.verifyApiKey('sk_whatever', '127.0.0.1')).toEqual({ status: 'throttled', retryAfterMs: 1000, overloaded: true });
+    const throttled = await serve(handlersAnswering({ status: 'throttled', retryAfterMs: 5000 }));
+    expect(await throttled.verifyApiKey('sk_whatever', '127.0.0.1')).toEqual({ status: 'throttled', retryAfterMs: 5000 });
+  });
 });

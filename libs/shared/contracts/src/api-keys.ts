@@ -26,7 +26,8 @@ export interface VerifiedApiKey {
 export type ApiKeyVerification =
   | { status: 'valid'; key: VerifiedApiKey; cacheTtlMs: number }
   | { status: 'invalid'; cacheTtlMs: number }
-  | { status: 'throttled'; retryAfterMs: number };
+  /** `overloaded`: verification is shedding load (not this key or address): CONNACK 0x89 rather than 0x88. */
+  | { status: 'throttled'; retryAfterMs: number; overloaded?: boolean };
 
 /** Counters of one key during one UTC hour. */
 export interface UsageDelta {
@@ -70,6 +71,7 @@ interface VerifyResponseMessage {
   cache_ttl_ms: string;
   retry_after_ms: string;
   will_on_revoke: string;
+  overloaded: boolean;
 }
 
 interface UsageDeltaMessage {
@@ -94,6 +96,7 @@ const EMPTY_VERIFY: VerifyResponseMessage = {
   cache_ttl_ms: '0',
   retry_after_ms: '0',
   will_on_revoke: '',
+  overloaded: false,
 };
 
 function toVerifyMessage(v: ApiKeyVerification): VerifyResponseMessage {
@@ -115,7 +118,7 @@ function toVerifyMessage(v: ApiKeyVerification): VerifyResponseMessage {
     case 'invalid':
       return { ...EMPTY_VERIFY, cache_ttl_ms: String(v.cacheTtlMs) };
     case 'throttled':
-      return { ...EMPTY_VERIFY, status: 'VERIFY_STATUS_THROTTLED', retry_after_ms: String(v.retryAfterMs) };
+      return { ...EMPTY_VERIFY, status: 'VERIFY_STATUS_THROTTLED', retry_after_ms: String(v.retryAfterMs), overloaded: v.overloaded === true };
   }
 }
 
@@ -129,7 +132,9 @@ const str = (value: unknown): string => (typeof value === 'string' ? value : '')
 /** Decodes defensively: anything not clearly VALID is treated as invalid (fail closed). */
 export function fromVerifyMessage(raw: object | undefined): ApiKeyVerification {
   const m = (raw ?? {}) as Partial<Record<keyof VerifyResponseMessage, unknown>>;
-  if (m.status === 'VERIFY_STATUS_THROTTLED') return { status: 'throttled', retryAfterMs: num(m.retry_after_ms) };
+  if (m.status === 'VERIFY_STATUS_THROTTLED') {
+    return { status: 'throttled', retryAfterMs: num(m.retry_after_ms), ...(m.overloaded === true ? { overloaded: true } : {}) };
+  }
   const type = str(m.type);
   if (m.status !== 'VERIFY_STATUS_VALID' || (type !== 'secret' && type !== 'restricted') || !str(m.key_id) || !str(m.org_id)) {
     return { status: 'invalid', cacheTtlMs: num(m.cache_ttl_ms) };

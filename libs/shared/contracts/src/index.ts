@@ -3,5 +3,6 @@ export * from './auth-webhooks';
 export * from './grpc';
 export * from './mqtt-edge-limits';
 export * from './proto';
+export * from './revocations';
 export * from './signing-keys';
 export * from './usage';

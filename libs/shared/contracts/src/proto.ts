@@ -23,6 +23,9 @@ export const SIGNING_KEYS_SERVICE = `${SIGNING_KEYS_PACKAGE}.SigningKeys`;
 export const API_KEYS_PROTO = 'signet/keys/v1/api_keys.proto';
 export const API_KEYS_SERVICE = `${SIGNING_KEYS_PACKAGE}.ApiKeys`;
 
+export const REVOCATIONS_PROTO = 'signet/revocations/v1/revocations.proto';
+export const REVOCATIONS_SERVICE = 'signet.revocations.v1.Revocations';
+
 export const AUTH_WEBHOOKS_PROTO = 'signet/authwebhooks/v1/auth_webhooks.proto';
 export const AUTH_WEBHOOKS_SERVICE = 'signet.authwebhooks.v1.AuthWebhooks';
 

@@ -119,6 +119,28 @@ describe.each<Mode>(['postgres', 'embedded'])('database (%s)', (mode) => {
     expect(await store.prune(now)).toBe(1);
   });
 
+  it('keeps an outbox of revocations not yet on the bus, and lists what an edge polls since a seq', async () => {
+    const store = new RevocationStore(db.dataSource);
+    const now = Date.now();
+    const append = (id: string, until: number) =>
+      inTransaction(db.dataSource, (m) => store.append(m, { credentialIds: [id], until, reason: 'token_revoked' }));
+    const a = await append('tok_oa', now + 60_000);
+    const b = await append('tok_ob', now + 60_000);
+    const gone = await append('tok_oc', now - 1);
+    const pending = (await store.listUnpublished(100)).map((r) => r.seq);
+    expect(pending).toEqual(expect.arrayContaining([a.seq, b.seq, gone.seq]));
+    expect(pending.indexOf(a.seq)).toBeLessThan(pending.indexOf(b.seq));
+    await store.markPublished([a.seq, gone.seq]);
+    const left = (await store.listUnpublished(100)).map((r) => r.seq);
+    expect(left).toContain(b.seq);
+    expect(left).not.toContain(a.seq);
+    // In force only; after a seq, or recent whatever the seq.
+    expect((await store.listSince(a.seq, 100, 0)).map((r) => r.seq)).toEqual([b.seq]);
+    expect((await store.listSince(b.seq, 100)).map((r) => r.seq)).toEqual(expect.arrayContaining([a.seq, b.seq]));
+    expect((await store.listSince(b.seq, 100)).map((r) => r.seq)).not.toContain(gone.seq);
+    expect(await store.listSince(0, 1, 0)).toHaveLength(1);
+  });
+
   it('runs after-commit callbacks only after a commit', async () => {
     const calls: string[] = [];
     await inTransaction(db.dataSource, async (m) => {

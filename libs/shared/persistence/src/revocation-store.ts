@@ -53,14 +53,19 @@ export function revocationFromInsertRow(row: RevocationInsertRow, credentialIds:
   };
 }
 
+/** Longer than any revoking transaction takes between taking its seq and committing. */
+export const LATE_COMMIT_LOOK_BACK_MS = 60_000;
+
 const APPEND_SQL = revocationInsertSql('VALUES ($1::jsonb, $2, $3)');
 
 /**
  * The `revocations` table: append inside the caller's transaction (so the log
  * entry commits or rolls back with the `revoked_at` updates), list what is
- * still in force to rebuild the bus' deny state after Redis lost it. Shaped
- * as the `RevocationLog` RevocationPublisher records through, and as the
- * bus's `RevocationSource`.
+ * still in force to rebuild the bus' deny state after Redis lost it. It is
+ * the transactional outbox too: an entry's `published_at` stays null until
+ * the bus has it, and the bus's relay publishes the null ones. Shaped as the
+ * `RevocationLog` RevocationPublisher records through, and as the bus's
+ * `RevocationSource`.
  */
 export class RevocationStore {
   constructor(private readonly dataSource: DataSource) {}
@@ -84,13 +89,33 @@ export class RevocationStore {
     return this.list('r.until > :now', { now: new Date(nowMs) });
   }
 
-  /** Entries recorded since `sinceMs`, oldest first (ix_revocations_created_at). Implements RevocationSource. */
-  async listRecent(sinceMs: number): Promise<RevocationRecord[]> {
-    return this.list('r.created_at > :since', { since: new Date(sinceMs) });
+  /** The outbox: entries not yet on the bus, oldest first (ix_revocations_unpublished). Implements RevocationSource. */
+  async listUnpublished(limit: number): Promise<RevocationRecord[]> {
+    return this.list('r.published_at IS NULL', {}, limit);
   }
 
-  private async list(where: string, parameters: Record<string, unknown>): Promise<RevocationRecord[]> {
-    const rows = await this.dataSource.getRepository(RevocationEntity).createQueryBuilder('r').where(where, parameters).orderBy('r.seq', 'ASC').getMany();
+  /** Takes entries out of the outbox once they are on the bus. Implements RevocationSource. */
+  async markPublished(seqs: readonly number[]): Promise<void> {
+    if (seqs.length === 0) return;
+    await this.dataSource.query('UPDATE revocations SET published_at = now() WHERE seq = ANY($1::bigint[]) AND published_at IS NULL', [seqs.map(String)]);
+  }
+
+  /**
+   * What an edge polls when its bus is down (the second path, over gRPC): entries in force with a seq
+   * after `afterSeq`, and those recorded in the last `lookBackMs` whatever their seq (a transaction that
+   * took its seq before another's but committed after it), oldest first, at most `limit`.
+   */
+  async listSince(afterSeq: number, limit: number, lookBackMs = LATE_COMMIT_LOOK_BACK_MS, nowMs = Date.now()): Promise<RevocationRecord[]> {
+    return this.list(
+      'r.until > :now AND (r.seq > :after OR r.created_at > :since)',
+      { now: new Date(nowMs), after: String(afterSeq), since: new Date(nowMs - lookBackMs) },
+      limit,
+    );
+  }
+
+  private async list(where: string, parameters: Record<string, unknown>, limit?: number): Promise<RevocationRecord[]> {
+    const query = this.dataSource.getRepository(RevocationEntity).createQueryBuilder('r').where(where, parameters).orderBy('r.seq', 'ASC');
+    const rows = await (limit === undefined ? query : query.limit(limit)).getMany();
     return rows.map((r) => ({
       seq: Number(r.seq),
       credentialIds: r.credentialIds,

@@ -1,6 +1,7 @@
 export * from './types';
 export * from './deny-list';
 export * from './expiring-map';
+export * from './fallback-revocation-bus';
 export * from './fanout';
 export * from './in-memory-revocation-bus';
 export * from './injection';

@@ -33,11 +33,11 @@ export interface RevocationPublisherOptions<Tx> {
 /**
  * The one way a credential is revoked (ARCHITECTURE §6): recorded in the
  * caller's transaction, so it commits or rolls back with the caller's own
- * updates, and published on the bus only after that commit. How long a
- * publish may take is the bus's policy (`publish` settles within its publish
- * timeout); a publish that fails is logged, never thrown: the revocation is
- * committed, and the bus recovers it from the log (the Redis bus: on start
- * and by its relay of the last minute's entries, `listRecent`).
+ * updates, and handed to the bus once that commit is done. The caller does
+ * not wait for the bus: the log entry is the outbox (the Redis bus marks it
+ * published, and its relay publishes what no process did), so a revoke
+ * answers once committed even while Redis is down. A publish that fails is
+ * logged, never thrown.
  */
 export class RevocationPublisher<Tx> {
   private readonly bus: RevocationBus;
@@ -65,18 +65,25 @@ export class RevocationPublisher<Tx> {
   }
 
   /**
-   * Publishes an event whose log entry is already committed (appended by a
-   * statement of the caller's own that ran as its own transaction). Never throws.
+   * Hands the bus an event whose log entry is already committed (appended by a
+   * statement of the caller's own that ran as its own transaction), without
+   * waiting for it: the in-process edge has it when this returns (the bus
+   * delivers to local handlers synchronously), other edges once the bus has
+   * published it. Never throws.
    */
   async publishCommitted(event: RevocationEvent, orgId?: string): Promise<void> {
+    let published: Promise<void>;
     try {
-      await this.bus.publish(event);
+      published = this.bus.publish(event);
     } catch (err) {
-      // Committed already: edges learn of it when the bus catches up from the log.
+      published = Promise.reject(err);
+    }
+    published.catch((err: unknown) => {
+      // Committed already: the bus keeps retrying, and its relay publishes it from the log otherwise.
       this.logger.error(
         { err, seq: event.seq, reason: event.reason, count: event.credentialIds.length, ...(orgId === undefined ? {} : { orgId }) },
-        'revocation committed but not published; the bus will recover it from the database',
+        'revocation committed but not published yet; the outbox relay will publish it',
       );
-    }
+    });
   }
 }

@@ -17,9 +17,10 @@ import {
 import { RedisRevocationBus, RevocationPublishTimeoutError, type RedisRevocationBusOptions } from './redis-revocation-bus';
 import type { RevocationEvent, RevocationSource } from './types';
 
-/** Stands in for the PostgreSQL `revocations` table. */
+/** Stands in for the PostgreSQL `revocations` table, and its outbox (`published_at`). */
 class CommittedRevocations implements RevocationSource {
   readonly events: RevocationEvent[] = [];
+  readonly published = new Set<number>();
   calls = 0;
   commit(event: RevocationEvent): RevocationEvent {
     this.events.push(event);
@@ -29,8 +30,11 @@ class CommittedRevocations implements RevocationSource {
     this.calls++;
     return this.events.filter((e) => e.until > nowMs);
   }
-  async listRecent(sinceMs: number): Promise<RevocationEvent[]> {
-    return this.events.filter((e) => e.at > sinceMs);
+  async listUnpublished(limit: number): Promise<RevocationEvent[]> {
+    return this.events.filter((e) => !this.published.has(e.seq)).slice(0, limit);
+  }
+  async markPublished(seqs: readonly number[]): Promise<void> {
+    for (const s of seqs) this.published.add(s);
   }
 }
 
@@ -310,6 +314,37 @@ describe('RedisRevocationBus', () => {
     await new Promise((r) => setTimeout(r, 300)); // a few more relay rounds
     const entries = await admin.xrange(`${keyPrefix}revocations`, '-', '+');
     expect(entries).toHaveLength(2); // each once: the relay does not re-publish what the stream has
+  });
+
+  it('publishes each outbox entry once and in order, however many publishers relay it', async () => {
+    const source = new CommittedRevocations();
+    // Committed by processes that died before publishing: three publishers (token service, key service, …) relay.
+    const orphans = [source.commit(revocation()), source.commit(revocation()), source.commit(revocation())];
+    const relays = await Promise.all([1, 2, 3].map(() => bus({ role: 'publisher', source, relayIntervalMs: 50, reconcileOnStart: false })));
+    await waitFor(() => orphans.every((e) => source.published.has(e.seq)), { timeoutMs: 5000, message: 'marked published' });
+    // Several more relay rounds of every publisher, and a retry of one of them by a publisher that still held it.
+    await relays[0]!.publish(orphans[1]!);
+    await new Promise((r) => setTimeout(r, 400));
+    const entries = await admin.xrange(`${keyPrefix}revocations`, '-', '+');
+    expect(entries.map(([, fields]) => (JSON.parse(fields[1]!) as RevocationEvent).seq)).toEqual(orphans.map((e) => e.seq));
+  });
+
+  it('keeps what is committed during a Redis outage in the outbox and publishes it, in order, once back', async () => {
+    const source = new CommittedRevocations();
+    const link = await proxy();
+    const publisher = await bus({ role: 'publisher', source, relayIntervalMs: 50, publishTimeoutMs: 200, url: link.urlFor(redisUrl()) });
+    const edge = await bus({ role: 'subscriber' });
+    const seen = collect(edge);
+    link.cut();
+    await waitFor(() => !publisher.health().connected);
+    const during = [source.commit(revocation()), source.commit(revocation())];
+    for (const event of during) await expect(publisher.publish(event)).rejects.toBeInstanceOf(RevocationPublishTimeoutError);
+    expect(source.published.size).toBe(0);
+    link.restore();
+    await waitFor(() => during.every((e) => seen.has(e.seq) && source.published.has(e.seq)), { timeoutMs: 5000, message: 'published after the outage' });
+    await new Promise((r) => setTimeout(r, 300)); // relay rounds after the reconnect
+    const entries = await admin.xrange(`${keyPrefix}revocations`, '-', '+');
+    expect(entries.map(([, fields]) => (JSON.parse(fields[1]!) as RevocationEvent).seq)).toEqual(during.map((e) => e.seq));
   });
 
   it('in role both, hands a publish to its own handlers at once and once only', async () => {

@@ -16,8 +16,13 @@ export interface RevocationEvent {
 export interface RevocationSource {
   /** Every revocation whose `until` is after `nowMs`. */
   listActive(nowMs: number): Promise<RevocationEvent[]>;
-  /** The revocations recorded since `sinceMs` (the relay's look back); without it there is no relay. */
-  listRecent?(sinceMs: number): Promise<RevocationEvent[]>;
+  /**
+   * The outbox: committed revocations not yet marked published, oldest seq first, at most `limit`.
+   * Without it there is no relay.
+   */
+  listUnpublished?(limit: number): Promise<RevocationEvent[]>;
+  /** Marks entries as on the bus, so no relay offers them again. */
+  markPublished?(seqs: readonly number[]): Promise<void>;
 }
 
 export interface RevocationBusHealth {

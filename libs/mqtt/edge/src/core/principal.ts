@@ -38,8 +38,10 @@ export type AuthRefusal =
   | 'bad_credentials'
   /** A valid credential that may not connect (e.g. client id not allowed). 3.1.1: 5, 5.0: 0x87. */
   | 'not_authorized'
-  /** The edge cannot vouch for the credential right now (bus stale, keys unknown). 3.1.1: 3, 5.0: 0x88. */
-  | 'server_unavailable';
+  /** The edge cannot vouch for the credential right now (bus stale, keys unknown, a dependency down). 3.1.1: 3, 5.0: 0x88. */
+  | 'server_unavailable'
+  /** A dependency answered that it is shedding load (key verification overloaded): retry later. 3.1.1: 3, 5.0: 0x89. */
+  | 'server_busy';
 
 export type AuthResult = { ok: true; principal: Principal } | { ok: false; reason: AuthRefusal; detail?: string };
 
@@ -95,6 +97,8 @@ export const CONNACK_CODES: Readonly<Record<ConnectRefusal, { v4: number; v5: nu
   bad_credentials: { v4: 4, v5: 0x86 },
   not_authorized: { v4: 5, v5: 0x87 },
   server_unavailable: { v4: 3, v5: 0x88 },
+  // 5.0 0x89 Server busy; 3.1.1 has only 3 Server unavailable.
+  server_busy: { v4: 3, v5: 0x89 },
   unsupported_protocol_version: { v4: 1, v5: 0x84 },
   client_id_rejected: { v4: 2, v5: 0x85 },
   bad_authentication_method: { v4: 5, v5: 0x8c },

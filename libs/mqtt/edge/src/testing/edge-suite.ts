@@ -85,7 +85,9 @@ export function defineEdgeSuite(transport: Transport): void {
       expect(await code('bad')).toBe(v5 ? 0x86 : 4);
       expect(await code('forbidden')).toBe(v5 ? 0x87 : 5);
       expect(await code('unavailable')).toBe(v5 ? 0x88 : 3);
-      expect(events.refused.slice(-3)).toEqual(['bad_credentials', 'not_authorized', 'server_unavailable']);
+      // Load shed (key verification overloaded): Server busy, not Server unavailable.
+      expect(await code('busy')).toBe(v5 ? 0x89 : 3);
+      expect(events.refused.slice(-4)).toEqual(['bad_credentials', 'not_authorized', 'server_unavailable', 'server_busy']);
       // No anonymous access.
       expect(await refusalCode(url(), version, {})).toBe(v5 ? 0x86 : 4);
     });

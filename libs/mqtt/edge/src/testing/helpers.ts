@@ -50,6 +50,7 @@ export class TestAuthenticator implements ConnectAuthenticator {
     if (!subject || !orgId?.startsWith('org_')) return { ok: false, reason: 'bad_credentials' };
     if (password === 'forbidden') return { ok: false, reason: 'not_authorized' };
     if (password === 'unavailable') return { ok: false, reason: 'server_unavailable' };
+    if (password === 'busy') return { ok: false, reason: 'server_busy' };
     const [kind, arg, cred] = password.split(':');
     let credentialId = `cred_${subject}_${orgId}`;
     let expiresAt = Infinity;

@@ -8,6 +8,7 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 
 @Entity({ name: 'revocations' })
 @Index('ix_revocations_until', ['until'])
 @Index('ix_revocations_created_at', ['createdAt'])
+@Index('ix_revocations_unpublished', ['seq'], { where: 'published_at IS NULL' })
 export class RevocationEntity {
   /** bigint: node-postgres returns it as a string. */
   @PrimaryGeneratedColumn('increment', { type: 'bigint', name: 'seq', primaryKeyConstraintName: 'pk_revocations' })
@@ -26,4 +27,8 @@ export class RevocationEntity {
 
   @CreateDateColumn({ type: 'timestamptz', name: 'created_at' })
   createdAt!: Date;
+
+  /** Null until the entry is on the bus: the rows the outbox relay publishes. */
+  @Column({ type: 'timestamptz', name: 'published_at', nullable: true })
+  publishedAt!: Date | null;
 }

@@ -9,6 +9,7 @@ import { Directory1796200000000 } from './1796200000000-directory';
 import { IdpEvents1796400000000 } from './1796400000000-idp-events';
 import { IdempotencyKeys1796500000000 } from './1796500000000-idempotency-keys';
 import { RevocationRelay1796600000000 } from './1796600000000-revocation-relay';
+import { RevocationOutbox1797200000000 } from './1797200000000-revocation-outbox';
 import { TotpSso1797300000000 } from './1797300000000-totp-sso';
 
 /** Every migration in order, listed explicitly (no globs: works from ts and from dist alike). */
@@ -24,5 +25,6 @@ export const SIGNET_MIGRATIONS = [
   IdpEvents1796400000000,
   IdempotencyKeys1796500000000,
   RevocationRelay1796600000000,
+  RevocationOutbox1797200000000,
   TotpSso1797300000000,
 ];
