@@ -16,6 +16,8 @@ import { brokerUrl, connect, Endpoints, serverClosed, subscribeCodes } from '../
 import { Backend, reach, realBackend, startSignet } from '../support/signet';
 
 const PEOPLE = `ou=people,${SLAPD_SUFFIX}`;
+/** The test's slapd listens on loopback without TLS (TLS: directory-ldap-tls.int-spec.ts). */
+const PLAIN_LDAP = { SIGNET_LDAP_ALLOW_PLAIN: 'true' };
 const USERS = 25;
 const dnOf = (uid: string) => `uid=${uid},${PEOPLE}`;
 
@@ -36,7 +38,6 @@ const ldapConnection = (slapd: Slapd, extra: Record<string, unknown> = {}) => ({
   user_filter: '(objectClass=inetOrgPerson)',
   group_filter: '(objectClass=groupOfNames)',
   disabled_filter: '(employeeType=disabled)',
-  allow_plain: true,
   max_disable_share: 0.2,
   ...extra,
 });
@@ -52,10 +53,10 @@ describe('directory sync (LDAP, OpenLDAP slapd) on postgres+redis', () => {
   const clients: MqttClient[] = [];
 
   const connection = (extra: Record<string, unknown> = {}) => ldapConnection(slapd, extra);
-  const sync = async () => {
-    const res = await api.call('POST', '/v1/directory/ldap/sync');
+  const sync = async (kind: 'full' | 'incremental' = 'full') => {
+    const res = await api.call('POST', `/v1/directory/ldap/sync?kind=${kind}`);
     expect(res.status).toBe(200);
-    return res.body as { status: string; reason?: string; counts?: Record<string, number> };
+    return res.body as { kind: string; status: string; reason?: string; full_because?: string; counts?: Record<string, number> };
   };
   const setEmployeeType = (uid: string, value: string) =>
     admin.modify(dnOf(uid), new Change({ operation: 'replace', modification: new Attribute({ type: 'employeeType', values: [value] }) }));
@@ -75,7 +76,7 @@ describe('directory sync (LDAP, OpenLDAP slapd) on postgres+redis', () => {
       member: ['UID=alice, ou=people,dc=example,dc=org', dnOf('user0')],
     });
     backend = await realBackend('directory_ldap');
-    signet = await startSignet(backend);
+    signet = await startSignet(backend, PLAIN_LDAP);
     ({ endpoints } = reach(signet));
     api = reach(signet).anonymous.withKey(signet.service!.bootstrap!.apiKey);
     const token = (await api.call('POST', '/v1/directory/scim-token')).body.token as string;
@@ -93,13 +94,12 @@ describe('directory sync (LDAP, OpenLDAP slapd) on postgres+redis', () => {
     await slapd?.stop();
   });
 
-  it('refuses an empty bind password and plain ldap:// unless allowed, before any server is asked', async () => {
+  it('refuses an empty bind password before any server is asked', async () => {
     const empty = await api.call('PUT', '/v1/directory/ldap', connection({ bind_password: '' }));
     expect(empty.status).toBe(400);
     expect(empty.body.code).toBe('ldap_empty_password');
-    const plain = await api.call('PUT', '/v1/directory/ldap', connection({ allow_plain: false }));
-    expect(plain.body.code).toBe('invalid_ldap_connection');
     expect((await api.call('POST', '/v1/directory/ldap/sync')).body.code).toBe('ldap_not_configured');
+    expect((await api.call('GET', '/v1/directory/ldap/status')).body.code).toBe('ldap_not_configured');
   });
 
   it('syncs every user with paged searches, and closes the session of a user disabled in LDAP', async () => {
@@ -109,7 +109,7 @@ describe('directory sync (LDAP, OpenLDAP slapd) on postgres+redis', () => {
     expect(JSON.stringify(saved.body)).not.toContain(SLAPD_SYNC.password);
 
     const first = await sync();
-    expect(first).toMatchObject({ status: 'ok', counts: { users: USERS, groups: 1, created: USERS, disabled: 0, deleted: 0 } });
+    expect(first).toMatchObject({ kind: 'full', status: 'ok', counts: { users: USERS, groups: 1, created: USERS, updated: 0, disabled: 0, deleted: 0 } });
     // Without paging, the same search as the same account is refused by the server's size limit.
     const unpaged = new Client({ url: slapd.url });
     await unpaged.bind(SLAPD_SYNC.dn, SLAPD_SYNC.password);
@@ -166,6 +166,43 @@ describe('directory sync (LDAP, OpenLDAP slapd) on postgres+redis', () => {
     const status = await api.call('PUT', '/v1/directory/ldap', connection());
     expect(status.body.last_sync).toMatchObject({ status: 'failed' });
   });
+
+  it('an incremental sync applies only what changed (modifyTimestamp), closing a disabled user\'s session; deletions wait for a full sync', async () => {
+    // The connection was just saved again: there is nothing to continue from.
+    expect(await sync('incremental')).toMatchObject({ kind: 'full', status: 'ok', full_because: 'no earlier sync to continue from' });
+    const status = await api.call('GET', '/v1/directory/ldap/status');
+    expect(status.body).toMatchObject({ running: false, progress: null, last_sync: { kind: 'full', status: 'ok' } });
+    expect(Date.parse(status.body.last_full_sync_at as string)).toBeGreaterThan(Date.now() - 60_000);
+    const total = (await sync()).counts!.users;
+
+    const creds = await api.issue({ user_id: 'user0' });
+    const client = await connect(brokerUrl(endpoints, 'tcp'), { ...creds.mqtt_credentials, protocolVersion: 5 });
+    clients.push(client);
+    const closed = serverClosed(client);
+    await admin.modify(dnOf('user3'), new Change({ operation: 'replace', modification: new Attribute({ type: 'mail', values: ['user3.new@example.org'] }) }));
+    await setEmployeeType('user0', 'disabled');
+    await admin.del(dnOf('user22'));
+
+    const incremental = await sync('incremental');
+    expect(incremental).toMatchObject({ kind: 'incremental', status: 'ok', counts: { groups: 0, created: 0, updated: 2, disabled: 1, deleted: 0 } });
+    // Only the changed entries (and any others stamped in the same second as the last one seen) are read.
+    expect(incremental.counts!.users).toBeGreaterThanOrEqual(2);
+    expect(incremental.counts!.users).toBeLessThan(total);
+    await within(closed, 5000, 'the session closing after the incremental sync');
+    expect((await api.call('POST', '/v1/tokens', { user_id: 'user0' })).body.code).toBe('directory_user_disabled');
+    expect((await scimUser('user3')).emails).toEqual([expect.objectContaining({ value: 'user3.new@example.org' })]);
+    expect(await scimUser('user22')).toBeDefined();
+
+    // Nothing changed since: an incremental sync updates nothing.
+    expect(await sync('incremental')).toMatchObject({ kind: 'incremental', counts: { updated: 0, disabled: 0 } });
+    // A group change needs every group's members: the incremental sync runs a full one.
+    await admin.modify(`cn=mqtt\\, users,ou=groups,${SLAPD_SUFFIX}`, new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [dnOf('user9')] }) }));
+    const regrouped = await sync('incremental');
+    expect(regrouped).toMatchObject({ kind: 'full', status: 'ok', full_because: 'a group changed', counts: { deleted: 1 } });
+    expect(await scimUser('user22')).toBeUndefined();
+    expect((await scimUser('user9')).groups).toEqual([expect.objectContaining({ display: 'mqtt, users' })]);
+    await setEmployeeType('user0', 'staff');
+  });
 });
 
 describe('scheduled LDAP sync (SIGNET_LDAP_SYNC_INTERVAL_MS)', () => {
@@ -180,7 +217,7 @@ describe('scheduled LDAP sync (SIGNET_LDAP_SYNC_INTERVAL_MS)', () => {
     await admin.add(dnOf('dora'), { objectClass: ['inetOrgPerson'], uid: 'dora', cn: 'dora', sn: 'dora', employeeType: 'staff' });
     await admin.add(`cn=ops,ou=groups,${SLAPD_SUFFIX}`, { objectClass: ['groupOfNames'], cn: 'ops', member: [dnOf('dora')] });
     backend = await realBackend('directory_ldap_schedule');
-    signet = await startSignet(backend, { SIGNET_LDAP_SYNC_INTERVAL_MS: '300' });
+    signet = await startSignet(backend, { ...PLAIN_LDAP, SIGNET_LDAP_SYNC_INTERVAL_MS: '300' });
   });
 
   afterAll(async () => {

@@ -20,6 +20,8 @@ export * from './scim/scim-patch-normalise';
 export * from './scim/scim-resources';
 export * from './usecases/configure-ldap/configure-ldap.command';
 export * from './usecases/configure-ldap/configure-ldap.usecase';
+export * from './usecases/ldap-status/ldap-status.command';
+export * from './usecases/ldap-status/ldap-status.usecase';
 export * from './usecases/list-groups/list-groups.command';
 export * from './usecases/list-groups/list-groups.usecase';
 export * from './usecases/rotate-scim-token/rotate-scim-token.command';
