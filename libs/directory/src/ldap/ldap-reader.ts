@@ -61,16 +61,29 @@ export function guidToString(raw: Buffer): string {
 
 /** A connected, bound client (TLS as configured); the caller unbinds. */
 export async function openLdap(options: LdapConnectOptions): Promise<Client> {
-  const tlsOptions = options.tlsCa ? { ca: [options.tlsCa] } : {};
-  const client = new Client({ url: options.url, timeout: TIMEOUT_MS, connectTimeout: TIMEOUT_MS, tlsOptions });
+  const tlsOptions = () => (options.tlsCa ? { ca: [options.tlsCa] } : {});
+  // ldapts speaks TLS from the first byte whenever it is given TLS options: for StartTLS they go to startTLS() only.
+  const client = new Client({ url: options.url, timeout: TIMEOUT_MS, connectTimeout: TIMEOUT_MS, ...(options.starttls ? {} : { tlsOptions: tlsOptions() }) });
   try {
-    if (options.starttls) await client.startTLS(tlsOptions);
+    if (options.starttls) await client.startTLS(tlsOptions());
     await client.bind(options.bindDn, options.bindPassword);
     return client;
   } catch (err) {
     await client.unbind().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * What failed, for the sync status and logs: the error's class and message (the
+ * server's diagnostic, a TLS verdict), never the bind password. Not
+ * `instanceof Error`: socket errors may come from another realm (a test runner's).
+ */
+export function describeLdapError(err: unknown): string {
+  if (typeof err === 'object' && err !== null && typeof (err as { message?: unknown }).message === 'string') {
+    return `${(err as object).constructor?.name ?? 'Error'}: ${(err as { message: string }).message}`;
+  }
+  return 'unknown error';
 }
 
 /** The flavour's attribute names. */

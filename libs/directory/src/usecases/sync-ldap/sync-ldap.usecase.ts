@@ -7,7 +7,7 @@ import { SECRET_BOX, SecretBox } from '@signet/persistence';
 import { Deprovisioner } from '../../deprovisioner';
 import { ldapNotConfigured } from '../../errors';
 import { checkLdapConnection } from '../../ldap/ldap-policy';
-import { LdapReadProgress, readLdap, readLdapChanges } from '../../ldap/ldap-reader';
+import { describeLdapError, LdapReadProgress, readLdap, readLdapChanges } from '../../ldap/ldap-reader';
 import type { LdapSyncKind, LdapSyncStatus } from '../../ldap/ldap-snapshot';
 import { LDAP_REPOSITORY, LdapRepository } from '../../ldap/ldap.repository';
 import { DIRECTORY_OPTIONS, DirectoryOptions } from '../../options';
@@ -73,8 +73,7 @@ export class SyncLdapUseCase {
           ? { at, kind, status: 'ok', counts: result.counts, ...(fullBecause ? { full_because: fullBecause } : {}) }
           : { at, kind, status: 'refused', reason: result.reason, counts: result.counts, ...(fullBecause ? { full_because: fullBecause } : {}) };
     } catch (err) {
-      // The server's message names what failed (bind, filter, timeout, certificate); never the password.
-      const reason = err instanceof Error ? `${err.constructor.name}: ${err.message}` : 'unknown error';
+      const reason = describeLdapError(err);
       this.logger.warn({ org_id: command.orgId, reason }, 'LDAP sync failed; nothing changed');
       status = { at, kind: progress.kind, status: 'failed', reason };
     } finally {
