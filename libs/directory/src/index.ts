@@ -20,6 +20,7 @@ export * from './scim/scim-patch-normalise';
 export * from './scim/scim-resources';
 export * from './usecases/configure-ldap/configure-ldap.command';
 export * from './usecases/configure-ldap/configure-ldap.usecase';
+export * from './usecases/ldap-bind/ldap-bind.usecase';
 export * from './usecases/ldap-status/ldap-status.command';
 export * from './usecases/ldap-status/ldap-status.usecase';
 export * from './usecases/list-groups/list-groups.command';
