@@ -14,22 +14,13 @@ import type { SignetProcess } from '@signet/runtime';
 
 import { SAMBA_ADMIN, SAMBA_BASE_DN, SambaAd, startSambaAd, UAC_DISABLED, UAC_ENABLED } from '../../libs/directory/src/testing/samba';
 import { TokenApi } from '../support/api';
+import { syncLdap, within } from '../support/directory';
 import { brokerUrl, connect, Endpoints, serverClosed, subscribeCodes } from '../support/mqtt';
 import { Backend, reach, realBackend, startSignet } from '../support/signet';
 
 const USERS = `CN=Users,${SAMBA_BASE_DN}`;
 const userDn = (cn: string) => `CN=${cn},${USERS}`;
 const groupDn = (cn: string) => `CN=${cn},${USERS}`;
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} not within ${ms} ms`)), ms))),
-  ]);
-}
-
-type SyncBody = { kind: string; status: string; reason?: string; full_because?: string; counts?: Record<string, number> };
 
 describe('directory sync (Active Directory, Samba AD DC) on postgres+redis', () => {
   let dc: SambaAd;
@@ -41,11 +32,7 @@ describe('directory sync (Active Directory, Samba AD DC) on postgres+redis', () 
   let endpoints: Endpoints;
   const clients: MqttClient[] = [];
 
-  const sync = async (kind: 'full' | 'incremental' = 'full') => {
-    const res = await api.call('POST', `/v1/directory/ldap/sync?kind=${kind}`);
-    expect(res.status).toBe(200);
-    return res.body as SyncBody;
-  };
+  const sync = (kind: 'full' | 'incremental' = 'full') => syncLdap(api, kind);
   const scimUser = async (userName: string) =>
     ((await scim.call('GET', `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`)).body.Resources as Array<Record<string, unknown>>)[0];
   const replace = (dn: string, type: string, value: string) => admin.modify(dn, new Change({ operation: 'replace', modification: new Attribute({ type, values: [value] }) }));

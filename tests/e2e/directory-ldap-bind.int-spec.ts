@@ -6,15 +6,12 @@
  * verdict cached (no bind per CONNECT), and a user disabled in LDAP cut off
  * by the next sync.
  */
-import { Attribute, Change, Client } from 'ldapts';
+import { Attribute, Change } from 'ldapts';
 import type { MqttClient } from 'mqtt';
 
-import type { SignetProcess } from '@signet/runtime';
-
-import { startSlapd, Slapd, SLAPD_SUFFIX, SLAPD_SYNC } from '../../libs/directory/src/testing/slapd';
-import { TokenApi } from '../support/api';
-import { brokerUrl, connect, Endpoints, refusalCode, serverClosed, subscribeCodes } from '../support/mqtt';
-import { Backend, reach, realBackend, startSignet } from '../support/signet';
+import { SLAPD_SUFFIX } from '../../libs/directory/src/testing/slapd';
+import { LdapBench, slapdConnection, startLdapBench, syncLdap } from '../support/directory';
+import { brokerUrl, connect, refusalCode, serverClosed, subscribeCodes } from '../support/mqtt';
 
 const PEOPLE = `ou=people,${SLAPD_SUFFIX}`;
 const dnOf = (uid: string) => `uid=${uid},${PEOPLE}`;
@@ -23,49 +20,30 @@ const BAD_CREDENTIALS_V5 = 0x86;
 const BAD_CREDENTIALS_V311 = 4;
 
 describe('the ldap step of the authenticator chain (slapd)', () => {
-  let slapd: Slapd;
-  let admin: Client;
-  let backend: Backend;
-  let signet: SignetProcess;
-  let api: TokenApi;
-  let endpoints: Endpoints;
-  let orgId: string;
+  let bench: LdapBench;
   const clients: MqttClient[] = [];
 
-  const url = () => brokerUrl(endpoints, 'tcp');
-  const as = (uid: string, password: string, protocolVersion: 4 | 5 = 5) => ({ username: `${uid}@${orgId}`, password, protocolVersion, reconnectPeriod: 0 });
+  const url = () => brokerUrl(bench.endpoints, 'tcp');
+  const as = (uid: string, password: string, protocolVersion: 4 | 5 = 5) => ({ username: `${uid}@${bench.orgId}`, password, protocolVersion, reconnectPeriod: 0 });
   const connectAs = async (uid: string, password: string) => {
     const client = await connect(url(), as(uid, password));
     clients.push(client);
     return client;
   };
-  const sync = async () => (await api.call('POST', '/v1/directory/ldap/sync')).body as { status: string };
-  const replace = (uid: string, type: string, value: string) => admin.modify(dnOf(uid), new Change({ operation: 'replace', modification: new Attribute({ type, values: [value] }) }));
+  const replace = (uid: string, type: string, value: string) =>
+    bench.admin.modify(dnOf(uid), new Change({ operation: 'replace', modification: new Attribute({ type, values: [value] }) }));
 
   beforeAll(async () => {
-    slapd = await startSlapd();
-    admin = await slapd.admin();
-    for (const uid of ['alice', 'bob', 'carol', 'dan']) {
-      await admin.add(dnOf(uid), { objectClass: ['inetOrgPerson'], uid, cn: uid, sn: uid, userPassword: `${uid}-pw`, employeeType: uid === 'carol' ? 'disabled' : 'staff' });
-    }
-    await admin.add(`cn=ops,ou=groups,${SLAPD_SUFFIX}`, { objectClass: ['groupOfNames'], cn: 'ops', member: [dnOf('alice'), dnOf('carol'), dnOf('dan')] });
-    backend = await realBackend('directory_ldap_bind');
-    signet = await startSignet(backend, { SIGNET_LDAP_ALLOW_PLAIN: 'true' });
-    ({ endpoints } = reach(signet));
-    orgId = signet.service!.bootstrap!.orgId;
-    api = reach(signet).anonymous.withKey(signet.service!.bootstrap!.apiKey);
-    const saved = await api.call('PUT', '/v1/directory/ldap', {
-      url: slapd.url,
-      bind_dn: SLAPD_SYNC.dn,
-      bind_password: SLAPD_SYNC.password,
-      base_dn: SLAPD_SUFFIX,
-      user_filter: '(objectClass=inetOrgPerson)',
-      group_filter: '(objectClass=groupOfNames)',
-      disabled_filter: '(employeeType=disabled)',
-      max_disable_share: 1,
+    bench = await startLdapBench('directory_ldap_bind', async (admin) => {
+      for (const uid of ['alice', 'bob', 'carol', 'dan']) {
+        await admin.add(dnOf(uid), { objectClass: ['inetOrgPerson'], uid, cn: uid, sn: uid, userPassword: `${uid}-pw`, employeeType: uid === 'carol' ? 'disabled' : 'staff' });
+      }
+      await admin.add(`cn=ops,ou=groups,${SLAPD_SUFFIX}`, { objectClass: ['groupOfNames'], cn: 'ops', member: [dnOf('alice'), dnOf('carol'), dnOf('dan')] });
     });
+    const { api } = bench;
+    const saved = await api.call('PUT', '/v1/directory/ldap', slapdConnection(bench.slapd, { max_disable_share: 1 }));
     expect(saved.status).toBe(200);
-    expect(await sync()).toMatchObject({ status: 'ok' });
+    expect(await syncLdap(api)).toMatchObject({ status: 'ok' });
     const groups = (await api.call('GET', '/v1/directory/groups')).body.groups as Array<{ id: string; display_name: string }>;
     const ops = groups.find((g) => g.display_name === 'ops')!;
     await api.call('PUT', `/v1/directory/groups/${ops.id}/permissions`, { publish: ['devices/{user_id}/#'], subscribe: ['ops/#'] });
@@ -76,12 +54,7 @@ describe('the ldap step of the authenticator chain (slapd)', () => {
     for (const c of clients.splice(0)) c.end(true);
   });
 
-  afterAll(async () => {
-    await admin?.unbind();
-    await signet?.close();
-    await backend?.cleanup();
-    await slapd?.stop();
-  });
+  afterAll(() => bench?.close());
 
   it("lets a directory user in with their LDAP password and their groups' permissions", async () => {
     const client = await connectAs('alice', 'alice-pw');
@@ -120,7 +93,7 @@ describe('the ldap step of the authenticator chain (slapd)', () => {
     const client = await connectAs('alice', 'alice-pw');
     const closed = serverClosed(client);
     await replace('alice', 'employeeType', 'disabled');
-    expect(await sync()).toMatchObject({ status: 'ok' });
+    expect(await syncLdap(bench.api)).toMatchObject({ status: 'ok' });
     await closed;
     expect(await refusalCode(url(), as('alice', 'alice-pw'))).toBe(BAD_CREDENTIALS_V5);
   });

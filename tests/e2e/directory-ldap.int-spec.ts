@@ -8,91 +8,55 @@
 import { Attribute, Change, Client, SizeLimitExceededError } from 'ldapts';
 import type { MqttClient } from 'mqtt';
 
-import type { SignetProcess } from '@signet/runtime';
-
-import { startSlapd, Slapd, SLAPD_SIZE_LIMIT, SLAPD_SUFFIX, SLAPD_SYNC } from '../../libs/directory/src/testing/slapd';
+import { Slapd, SLAPD_SIZE_LIMIT, SLAPD_SUFFIX, SLAPD_SYNC } from '../../libs/directory/src/testing/slapd';
 import { TokenApi } from '../support/api';
-import { brokerUrl, connect, Endpoints, serverClosed, subscribeCodes } from '../support/mqtt';
-import { Backend, reach, realBackend, startSignet } from '../support/signet';
+import { LdapBench, slapdConnection, startLdapBench, syncLdap, within } from '../support/directory';
+import { brokerUrl, connect, serverClosed, subscribeCodes } from '../support/mqtt';
+import { reach } from '../support/signet';
 
 const PEOPLE = `ou=people,${SLAPD_SUFFIX}`;
-/** The test's slapd listens on loopback without TLS (TLS: directory-ldap-tls.int-spec.ts). */
-const PLAIN_LDAP = { SIGNET_LDAP_ALLOW_PLAIN: 'true' };
 const USERS = 25;
 const dnOf = (uid: string) => `uid=${uid},${PEOPLE}`;
 
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} not within ${ms} ms`)), ms))),
-  ]);
-}
-
-/** The body of PUT /v1/directory/ldap for the test's slapd, as the sync account. */
-const ldapConnection = (slapd: Slapd, extra: Record<string, unknown> = {}) => ({
-  url: slapd.url,
-  bind_dn: SLAPD_SYNC.dn,
-  bind_password: SLAPD_SYNC.password,
-  base_dn: SLAPD_SUFFIX,
-  user_filter: '(objectClass=inetOrgPerson)',
-  group_filter: '(objectClass=groupOfNames)',
-  disabled_filter: '(employeeType=disabled)',
-  max_disable_share: 0.2,
-  ...extra,
-});
 
 describe('directory sync (LDAP, OpenLDAP slapd) on postgres+redis', () => {
+  let bench: LdapBench;
   let slapd: Slapd;
   let admin: Client;
-  let backend: Backend;
-  let signet: SignetProcess;
   let api: TokenApi;
   let scim: TokenApi;
-  let endpoints: Endpoints;
   const clients: MqttClient[] = [];
 
-  const connection = (extra: Record<string, unknown> = {}) => ldapConnection(slapd, extra);
-  const sync = async (kind: 'full' | 'incremental' = 'full') => {
-    const res = await api.call('POST', `/v1/directory/ldap/sync?kind=${kind}`);
-    expect(res.status).toBe(200);
-    return res.body as { kind: string; status: string; reason?: string; full_because?: string; counts?: Record<string, number> };
-  };
+  const endpoints = () => bench.endpoints;
+  const connection = (extra: Record<string, unknown> = {}) => slapdConnection(slapd, extra);
+  const sync = (kind: 'full' | 'incremental' = 'full') => syncLdap(api, kind);
   const setEmployeeType = (uid: string, value: string) =>
     admin.modify(dnOf(uid), new Change({ operation: 'replace', modification: new Attribute({ type: 'employeeType', values: [value] }) }));
   const scimUser = async (userName: string) =>
     ((await scim.call('GET', `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`)).body.Resources as Array<Record<string, unknown>>)[0];
 
   beforeAll(async () => {
-    slapd = await startSlapd();
-    admin = await slapd.admin();
-    for (const uid of ['alice', ...Array.from({ length: USERS - 1 }, (_, i) => `user${i}`)]) {
-      await admin.add(dnOf(uid), { objectClass: ['inetOrgPerson'], uid, cn: uid, sn: uid, mail: `${uid}@example.org`, employeeType: 'staff' });
-    }
-    // A value that needs RFC 4514 escaping in the DN, and member values in another case and spacing.
-    await admin.add(`cn=mqtt\\, users,ou=groups,${SLAPD_SUFFIX}`, {
-      objectClass: ['groupOfNames'],
-      cn: 'mqtt, users',
-      member: ['UID=alice, ou=people,dc=example,dc=org', dnOf('user0')],
+    bench = await startLdapBench('directory_ldap', async (seeding) => {
+      for (const uid of ['alice', ...Array.from({ length: USERS - 1 }, (_, i) => `user${i}`)]) {
+        await seeding.add(dnOf(uid), { objectClass: ['inetOrgPerson'], uid, cn: uid, sn: uid, mail: `${uid}@example.org`, employeeType: 'staff' });
+      }
+      // A value that needs RFC 4514 escaping in the DN, and member values in another case and spacing.
+      await seeding.add(`cn=mqtt\\, users,ou=groups,${SLAPD_SUFFIX}`, {
+        objectClass: ['groupOfNames'],
+        cn: 'mqtt, users',
+        member: ['UID=alice, ou=people,dc=example,dc=org', dnOf('user0')],
+      });
     });
-    backend = await realBackend('directory_ldap');
-    signet = await startSignet(backend, PLAIN_LDAP);
-    ({ endpoints } = reach(signet));
-    api = reach(signet).anonymous.withKey(signet.service!.bootstrap!.apiKey);
+    ({ slapd, admin, api } = bench);
     const token = (await api.call('POST', '/v1/directory/scim-token')).body.token as string;
-    scim = reach(signet).anonymous.withKey(token);
+    scim = reach(bench.signet).anonymous.withKey(token);
   });
 
   afterEach(() => {
     for (const c of clients.splice(0)) c.end(true);
   });
 
-  afterAll(async () => {
-    await admin?.unbind();
-    await signet?.close();
-    await backend?.cleanup();
-    await slapd?.stop();
-  });
+  afterAll(() => bench?.close());
 
   it('refuses an empty bind password before any server is asked', async () => {
     const empty = await api.call('PUT', '/v1/directory/ldap', connection({ bind_password: '' }));
@@ -126,7 +90,7 @@ describe('directory sync (LDAP, OpenLDAP slapd) on postgres+redis', () => {
     expect((await api.call('POST', '/v1/tokens', { user_id: 'user5' })).body.code).toBe('directory_user_without_access');
 
     const creds = await api.issue({ user_id: 'alice' });
-    const client = await connect(brokerUrl(endpoints, 'tcp'), { ...creds.mqtt_credentials, protocolVersion: 5 });
+    const client = await connect(brokerUrl(endpoints(), 'tcp'), { ...creds.mqtt_credentials, protocolVersion: 5 });
     clients.push(client);
     expect(await subscribeCodes(client, 'fleet/eu')).toEqual([0]);
     const closed = serverClosed(client);
@@ -176,7 +140,7 @@ describe('directory sync (LDAP, OpenLDAP slapd) on postgres+redis', () => {
     const total = (await sync()).counts!.users;
 
     const creds = await api.issue({ user_id: 'user0' });
-    const client = await connect(brokerUrl(endpoints, 'tcp'), { ...creds.mqtt_credentials, protocolVersion: 5 });
+    const client = await connect(brokerUrl(endpoints(), 'tcp'), { ...creds.mqtt_credentials, protocolVersion: 5 });
     clients.push(client);
     const closed = serverClosed(client);
     await admin.modify(dnOf('user3'), new Change({ operation: 'replace', modification: new Attribute({ type: 'mail', values: ['user3.new@example.org'] }) }));
@@ -206,31 +170,25 @@ describe('directory sync (LDAP, OpenLDAP slapd) on postgres+redis', () => {
 });
 
 describe('scheduled LDAP sync (SIGNET_LDAP_SYNC_INTERVAL_MS)', () => {
-  let slapd: Slapd;
-  let admin: Client;
-  let backend: Backend;
-  let signet: SignetProcess;
+  let bench: LdapBench;
 
   beforeAll(async () => {
-    slapd = await startSlapd();
-    admin = await slapd.admin();
-    await admin.add(dnOf('dora'), { objectClass: ['inetOrgPerson'], uid: 'dora', cn: 'dora', sn: 'dora', employeeType: 'staff' });
-    await admin.add(`cn=ops,ou=groups,${SLAPD_SUFFIX}`, { objectClass: ['groupOfNames'], cn: 'ops', member: [dnOf('dora')] });
-    backend = await realBackend('directory_ldap_schedule');
-    signet = await startSignet(backend, { ...PLAIN_LDAP, SIGNET_LDAP_SYNC_INTERVAL_MS: '300' });
+    bench = await startLdapBench(
+      'directory_ldap_schedule',
+      async (admin) => {
+        await admin.add(dnOf('dora'), { objectClass: ['inetOrgPerson'], uid: 'dora', cn: 'dora', sn: 'dora', employeeType: 'staff' });
+        await admin.add(`cn=ops,ou=groups,${SLAPD_SUFFIX}`, { objectClass: ['groupOfNames'], cn: 'ops', member: [dnOf('dora')] });
+      },
+      { SIGNET_LDAP_SYNC_INTERVAL_MS: '300' },
+    );
   });
 
-  afterAll(async () => {
-    await admin?.unbind();
-    await signet?.close();
-    await backend?.cleanup();
-    await slapd?.stop();
-  });
+  afterAll(() => bench?.close());
 
   it('closes the session of a user disabled in LDAP within the sync interval, without an on-demand sync', async () => {
-    const api = reach(signet).anonymous.withKey(signet.service!.bootstrap!.apiKey);
+    const { api, slapd, admin } = bench;
     // One user: disabling them is all of the directory.
-    expect((await api.call('PUT', '/v1/directory/ldap', ldapConnection(slapd, { max_disable_share: 1 }))).status).toBe(200);
+    expect((await api.call('PUT', '/v1/directory/ldap', slapdConnection(slapd, { max_disable_share: 1 }))).status).toBe(200);
     let groupId: string | undefined;
     for (let i = 0; i < 50 && !groupId; i++) {
       const listed = await api.call('GET', '/v1/directory/groups');
@@ -240,7 +198,7 @@ describe('scheduled LDAP sync (SIGNET_LDAP_SYNC_INTERVAL_MS)', () => {
     expect(groupId).toBeDefined();
     await api.call('PUT', `/v1/directory/groups/${groupId}/permissions`, { publish: [], subscribe: ['ops/#'] });
     const creds = await api.issue({ user_id: 'dora' });
-    const client = await connect(brokerUrl(reach(signet).endpoints, 'tcp'), { ...creds.mqtt_credentials, protocolVersion: 5 });
+    const client = await connect(brokerUrl(bench.endpoints, 'tcp'), { ...creds.mqtt_credentials, protocolVersion: 5 });
     const closed = serverClosed(client);
     await admin.modify(dnOf('dora'), new Change({ operation: 'replace', modification: new Attribute({ type: 'employeeType', values: ['disabled'] }) }));
     await within(closed, 5000, 'the session closing after the scheduled sync');

@@ -5,3 +5,4 @@ export * from './revocation-subscriber';
 export * from './chain';
 export * from './webhook-step';
 export * from './ldap-step';
+export * from './verdict-cache';

@@ -3,6 +3,7 @@ import type { AuthResult, ConnectRequest } from '@signet/mqtt-edge';
 
 import { NOT_MINE } from './chain';
 import { LdapBindStep } from './ldap-step';
+import type { RevocableVerdict, VerdictCache } from './verdict-cache';
 
 const ORG = 'org_aaaaaaaaaaaa';
 const request = (user: string, password: string | undefined): ConnectRequest => ({
@@ -69,7 +70,7 @@ describe('LdapBindStep', () => {
 
   it('keys its cache by a digest of the credentials, never the password', async () => {
     await step.decide(request('carol', 'carol-pw'), ORG);
-    const keys = [...(step as unknown as { cache: Map<string, unknown> }).cache.keys()];
+    const keys = (step as unknown as { cache: VerdictCache<RevocableVerdict> }).cache.digests();
     expect(keys.length).toBeGreaterThan(0);
     for (const key of keys) {
       expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/); // a SHA-256, base64url

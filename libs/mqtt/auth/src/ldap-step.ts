@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
 
 import { type LdapBinder, ldapCredentialId } from '@signet/contracts';
 import { parseMqttUsername } from '@signet/credentials';
@@ -8,6 +7,7 @@ import { PermissionSet } from '@signet/permissions';
 
 import { type ChainStep, isApiKeyPassword, isTokenPassword, NOT_MINE, type StepAnswer } from './chain';
 import type { CredentialVerdictCache } from './revocation-subscriber';
+import { VerdictCache } from './verdict-cache';
 
 export interface LdapBindStepOptions {
   binder: LdapBinder;
@@ -37,13 +37,11 @@ interface Cached {
  */
 export class LdapBindStep implements ChainStep, CredentialVerdictCache {
   readonly name = 'ldap' as const;
-  private readonly cache: LRUCache<string, Cached>;
-  private readonly inFlight = new Map<string, Promise<StepAnswer>>();
-  private epoch = 0;
+  private readonly cache: VerdictCache<Cached>;
   readonly stats = { binds: 0, cacheHits: 0 };
 
   constructor(private readonly options: LdapBindStepOptions) {
-    this.cache = new LRUCache({ max: options.cacheSize ?? 10_000, perf: { now: options.now ?? Date.now }, ttlResolution: 0 });
+    this.cache = new VerdictCache({ size: options.cacheSize, now: options.now ?? Date.now });
   }
 
   decide(request: ConnectRequest, orgId: string | null): StepAnswer | Promise<StepAnswer> {
@@ -55,29 +53,18 @@ export class LdapBindStep implements ChainStep, CredentialVerdictCache {
       this.stats.cacheHits++;
       return this.answer(cached, subject, request);
     }
-    let pending = this.inFlight.get(digest);
-    if (!pending) {
-      pending = this.ask(digest, orgId, subject, request).finally(() => this.inFlight.delete(digest));
-      this.inFlight.set(digest, pending);
-    }
-    return pending;
+    return this.cache.once(digest, (remember) => this.ask(remember, orgId, subject, request));
   }
 
   invalidate(credentialIds: readonly string[]): void {
-    if (credentialIds.length === 0) return;
-    this.epoch++;
-    const named = new Set(credentialIds);
-    for (const [digest, entry] of this.cache.entries()) {
-      if (named.has(entry.orgId) || named.has(entry.credentialId)) this.cache.delete(digest);
-    }
+    this.cache.invalidate(credentialIds);
   }
 
   get size(): number {
     return this.cache.size;
   }
 
-  private async ask(digest: string, orgId: string, subject: string, request: ConnectRequest): Promise<StepAnswer> {
-    const epoch = this.epoch;
+  private async ask(remember: (entry: Cached, ttl: number) => void, orgId: string, subject: string, request: ConnectRequest): Promise<StepAnswer> {
     this.stats.binds++;
     let verdict;
     try {
@@ -90,8 +77,7 @@ export class LdapBindStep implements ChainStep, CredentialVerdictCache {
     if (verdict.result === 'unavailable') return { ok: false, reason: 'server_unavailable', detail: verdict.detail };
     const entry: Cached = { orgId, credentialId: ldapCredentialId(orgId, subject), permissions: verdict.result === 'allow' ? verdict.permissions : null };
     const ttl = entry.permissions ? this.options.allowCacheMs : (this.options.denyCacheMs ?? 5_000);
-    // A revocation that landed while the directory was asked must not be undone by the older answer.
-    if (epoch === this.epoch && ttl > 0) this.cache.set(digest, entry, { ttl });
+    remember(entry, ttl);
     return verdict.result === 'deny' ? { ok: false, reason: 'bad_credentials', detail: `LDAP bind refused: ${verdict.detail}` } : this.answer(entry, subject, request);
   }
 
