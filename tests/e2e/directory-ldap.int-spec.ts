@@ -204,5 +204,14 @@ describe('scheduled LDAP sync (SIGNET_LDAP_SYNC_INTERVAL_MS)', () => {
     await within(closed, 5000, 'the session closing after the scheduled sync');
     client.end(true);
     expect((await api.call('POST', '/v1/tokens', { user_id: 'dora' })).body.code).toBe('directory_user_disabled');
+    // The first pass was full; with the last full sync recent, the passes since are incremental.
+    // Sessions close before the pass records its result: wait for a moment between passes.
+    let status = await api.call('GET', '/v1/directory/ldap/status');
+    for (let i = 0; i < 50 && status.body.running; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      status = await api.call('GET', '/v1/directory/ldap/status');
+    }
+    expect(status.body).toMatchObject({ running: false, last_sync: { kind: 'incremental', status: 'ok' } });
+    expect(status.body.last_full_sync_at).not.toBeNull();
   });
 });

@@ -8,6 +8,7 @@ export * from './http/directory.controller';
 export * from './http/dto';
 export * from './http/scim.controller';
 export * from './ldap/ldap-escape';
+export * from './ldap/ldap-groups';
 export * from './ldap/ldap-policy';
 export * from './ldap/ldap-reader';
 export * from './ldap/ldap-snapshot';

@@ -1,7 +1,7 @@
 import { Client, type Entry } from 'ldapts';
 
+import { GroupEntry, resolveGroups, UserEntry } from './ldap-groups';
 import type { LdapCursor, LdapSnapshot, LdapSnapshotGroup, LdapSnapshotUser } from './ldap-snapshot';
-import { normaliseDn } from './ldap-escape';
 
 /** `active_directory`: objectGUID, userAccountControl, uSNChanged; `ldap` (OpenLDAP and the like): entryUUID, a disabled filter, modifyTimestamp. */
 export const LDAP_FLAVORS = ['ldap', 'active_directory'] as const;
@@ -135,16 +135,15 @@ class Reader {
     return { kind: 'usn', invocationId: guidToString(raw), usn };
   }
 
-  async users(filter: string): Promise<{ users: LdapSnapshotUser[]; memberOf: Map<string, string[]>; dnToId: Map<string, string>; newest: string | null }> {
+  async users(filter: string): Promise<{ users: LdapSnapshotUser[]; entries: UserEntry[]; newest: string | null }> {
     const o = this.options;
     const ad = o.flavor === 'active_directory';
     const attributes = [idAttribute(o.flavor), o.userNameAttribute, 'mail', 'displayName', 'cn', 'memberOf', changeAttribute(o.flavor), ...(ad ? ['userAccountControl'] : [])];
-    const entries = await this.search(filter, attributes, 'users');
+    const found = await this.search(filter, attributes, 'users');
     const disabled = o.disabledFilter ? new Set((await this.search(`(&${filter}${o.disabledFilter})`, [idAttribute(o.flavor)])).map((e) => this.idOf(e))) : new Set();
     const users: LdapSnapshotUser[] = [];
-    const memberOf = new Map<string, string[]>();
-    const dnToId = new Map<string, string>();
-    for (const e of entries) {
+    const entries: UserEntry[] = [];
+    for (const e of found) {
       const externalId = this.idOf(e);
       const userName = first(e[o.userNameAttribute]);
       if (externalId === null || userName === null) continue;
@@ -156,10 +155,9 @@ class Reader {
         email: first(e.mail),
         active: !disabled.has(externalId) && !(ad && (uac & UF_ACCOUNTDISABLE) !== 0),
       });
-      memberOf.set(normaliseDn(e.dn), all(e.memberOf));
-      dnToId.set(normaliseDn(e.dn), externalId);
+      entries.push({ dn: e.dn, externalId, memberOf: all(e.memberOf) });
     }
-    return { users, memberOf, dnToId, newest: newestStamp(entries) };
+    return { users, entries, newest: newestStamp(found) };
   }
 
   /** A group's version: its modifyTimestamp has whole seconds, OpenLDAP's entryCSN tells changes within one apart. */
@@ -167,42 +165,15 @@ class Reader {
     return `${this.idOf(e)}|${first(e.modifyTimestamp) ?? ''}|${first(e.entryCSN) ?? ''}`;
   }
 
-  async groups(filter: string, users: Awaited<ReturnType<Reader['users']>>): Promise<{ groups: LdapSnapshotGroup[]; entries: Entry[] }> {
+  async groups(filter: string, users: readonly UserEntry[]): Promise<{ groups: LdapSnapshotGroup[]; entries: Entry[] }> {
     const entries = await this.search(filter, [idAttribute(this.options.flavor), 'cn', 'member', 'uniqueMember', changeAttribute(this.options.flavor), 'entryCSN'], 'groups');
-    const byDn = new Map<string, { externalId: string; displayName: string; memberDns: string[] }>();
+    const groups: GroupEntry[] = [];
     for (const e of entries) {
       const externalId = this.idOf(e);
-      if (externalId === null) continue;
-      byDn.set(normaliseDn(e.dn), { externalId, displayName: first(e.cn) ?? e.dn, memberDns: [...all(e.member), ...all(e.uniqueMember)].map(normaliseDn) });
+      if (externalId !== null) groups.push({ dn: e.dn, externalId, displayName: first(e.cn) ?? e.dn, memberDns: [...all(e.member), ...all(e.uniqueMember)] });
     }
-    // memberOf on a user: the same membership seen from the user (AD keeps it for every group, however large).
-    for (const [userDn, groupDns] of users.memberOf) {
-      for (const g of groupDns) byDn.get(normaliseDn(g))?.memberDns.push(userDn);
-    }
-    return { groups: [...byDn.values()].map((g) => ({ externalId: g.externalId, displayName: g.displayName, memberExternalIds: membersOf(g.memberDns, byDn, users.dnToId) })), entries };
+    return { groups: resolveGroups(groups, users), entries };
   }
-}
-
-/**
- * Nested groups: a group's members are its user members and, transitively,
- * those of the groups it contains (a cycle is visited once).
- */
-function membersOf(memberDns: string[], groups: Map<string, { memberDns: string[] }>, users: Map<string, string>): string[] {
-  const found = new Set<string>();
-  const seen = new Set<string>();
-  const visit = (dns: string[]) => {
-    for (const dn of dns) {
-      const user = users.get(dn);
-      if (user) found.add(user);
-      const group = groups.get(dn);
-      if (group && !seen.has(dn)) {
-        seen.add(dn);
-        visit(group.memberDns);
-      }
-    }
-  };
-  visit(memberDns);
-  return [...found];
 }
 
 /** The newest modifyTimestamp of entries (GeneralizedTime of one server compares as text). */
@@ -230,7 +201,7 @@ export async function readLdap(options: LdapReadOptions, onProgress: (p: LdapRea
     const reader = new Reader(client, options, onProgress);
     const cursor = await reader.cursor();
     const users = await reader.users(options.userFilter);
-    const groups = await reader.groups(options.groupFilter, users);
+    const groups = await reader.groups(options.groupFilter, users.entries);
     const stamp = laterOf(users.newest, newestStamp(groups.entries));
     // The groups of the newest second: one changed later within that second is told apart by its version.
     const groupsAt = groups.entries.filter((e) => first(e.modifyTimestamp) === stamp).map((e) => reader.versionOf(e));

@@ -76,10 +76,13 @@ export class SyncLdapUseCase {
       const reason = describeLdapError(err);
       this.logger.warn({ org_id: command.orgId, reason }, 'LDAP sync failed; nothing changed');
       status = { at, kind: progress.kind, status: 'failed', reason };
+    }
+    try {
+      await this.ldap.recordStatus(command.orgId, status);
     } finally {
+      // Not running any more only once its result is the last one.
       this.running.delete(command.orgId);
     }
-    await this.ldap.recordStatus(command.orgId, status);
     return status;
   }
 }
