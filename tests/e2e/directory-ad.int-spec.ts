@@ -4,7 +4,8 @@
  * and the all-in-one over PostgreSQL and Redis: objectGUID as the external id,
  * userAccountControl's disabled bit, member-based and nested groups, and the
  * incremental sync by uSNChanged of the same domain controller (a disabled
- * user's live MQTT session closed), a full one when its invocationId differs.
+ * user's live MQTT session closed), a full one when its invocationId differs,
+ * and LDAPS / StartTLS with the DC's CA (made with openssl) pinned.
  */
 import { Attribute, Change, Client } from 'ldapts';
 import type { MqttClient } from 'mqtt';
@@ -13,6 +14,7 @@ import { Client as PgClient } from 'pg';
 import type { SignetProcess } from '@signet/runtime';
 
 import { SAMBA_ADMIN, SAMBA_BASE_DN, SambaAd, startSambaAd, UAC_DISABLED, UAC_ENABLED } from '../../libs/directory/src/testing/samba';
+import { makeTestPki } from '../../libs/mqtt/edge/src/testing/certs';
 import { TokenApi } from '../support/api';
 import { syncLdap, within } from '../support/directory';
 import { brokerUrl, connect, Endpoints, serverClosed, subscribeCodes } from '../support/mqtt';
@@ -36,6 +38,19 @@ describe('directory sync (Active Directory, Samba AD DC) on postgres+redis', () 
   const scimUser = async (userName: string) =>
     ((await scim.call('GET', `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`)).body.Resources as Array<Record<string, unknown>>)[0];
   const replace = (dn: string, type: string, value: string) => admin.modify(dn, new Change({ operation: 'replace', modification: new Attribute({ type, values: [value] }) }));
+  /** PUT /v1/directory/ldap as the domain Administrator (a test DC has no other account). */
+  const put = (extra: Record<string, unknown>) =>
+    api.call('PUT', '/v1/directory/ldap', {
+      flavor: 'active_directory',
+      bind_dn: SAMBA_ADMIN.dn,
+      bind_password: SAMBA_ADMIN.password,
+      base_dn: SAMBA_BASE_DN,
+      // People, not the DC's built-in accounts (Administrator, Guest, krbtgt).
+      user_filter: '(&(objectCategory=person)(objectClass=user)(!(isCriticalSystemObject=TRUE)))',
+      group_filter: '(&(objectClass=group)(!(isCriticalSystemObject=TRUE)))',
+      max_disable_share: 0.5,
+      ...extra,
+    });
   const addUser = (name: string, uac = UAC_ENABLED) =>
     admin.add(userDn(name), { objectClass: ['top', 'person', 'organizationalPerson', 'user'], sAMAccountName: name, displayName: `${name} (AD)`, mail: `${name}@signet.test`, userAccountControl: uac });
 
@@ -66,17 +81,7 @@ describe('directory sync (Active Directory, Samba AD DC) on postgres+redis', () 
   });
 
   it('syncs AD users by objectGUID, disabled by userAccountControl, with nested group permissions', async () => {
-    const saved = await api.call('PUT', '/v1/directory/ldap', {
-      flavor: 'active_directory',
-      url: dc.url,
-      bind_dn: SAMBA_ADMIN.dn,
-      bind_password: SAMBA_ADMIN.password,
-      base_dn: SAMBA_BASE_DN,
-      // People, not the DC's built-in accounts (Administrator, Guest, krbtgt).
-      user_filter: '(&(objectCategory=person)(objectClass=user)(!(isCriticalSystemObject=TRUE)))',
-      group_filter: '(&(objectClass=group)(!(isCriticalSystemObject=TRUE)))',
-      max_disable_share: 0.5,
-    });
+    const saved = await put({ url: dc.url });
     expect(saved.status).toBe(200);
     expect(saved.body).toMatchObject({ flavor: 'active_directory', user_name_attribute: 'sAMAccountName' });
 
@@ -139,5 +144,21 @@ describe('directory sync (Active Directory, Samba AD DC) on postgres+redis', () 
     }
     expect(await sync('incremental')).toMatchObject({ kind: 'full', status: 'ok', full_because: 'the domain controller changed (invocationId)', counts: { users: 5 } });
     expect(await sync('incremental')).toMatchObject({ kind: 'incremental', counts: { users: 0 } });
+  });
+
+  it('syncs over LDAPS and StartTLS with the CA pinned, and refuses the DC under another CA', async () => {
+    for (const extra of [{ url: dc.ldapsUrl, tls_ca: dc.caPem }, { url: dc.url, starttls: true, tls_ca: dc.caPem }]) {
+      expect((await put(extra)).status).toBe(200);
+      expect(await sync()).toMatchObject({ kind: 'full', status: 'ok', counts: { users: 5 } });
+    }
+    const other = makeTestPki();
+    try {
+      expect((await put({ url: dc.ldapsUrl, tls_ca: other.ca.toString('utf8') })).status).toBe(200);
+      const refused = await sync();
+      expect(refused.status).toBe('failed');
+      expect(refused.reason).toMatch(/certificate/i);
+    } finally {
+      other.cleanup();
+    }
   });
 });

@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 import { Client, type Entry } from 'ldapts';
 
 import { GroupEntry, resolveGroups, UserEntry } from './ldap-groups';
@@ -65,7 +67,11 @@ export async function openLdap(options: LdapConnectOptions): Promise<Client> {
   // ldapts speaks TLS from the first byte whenever it is given TLS options: for StartTLS they go to startTLS() only.
   const client = new Client({ url: options.url, timeout: TIMEOUT_MS, connectTimeout: TIMEOUT_MS, ...(options.starttls ? {} : { tlsOptions: tlsOptions() }) });
   try {
-    if (options.starttls) await client.startTLS(tlsOptions());
+    if (options.starttls) {
+      // ldapts does not tell startTLS() whom it talks to: without it, Node checks the certificate against "localhost".
+      const host = new URL(options.url).hostname.replace(/^\[(.*)\]$/, '$1');
+      await client.startTLS({ ...tlsOptions(), host, ...(isIP(host) ? {} : { servername: host }) });
+    }
     await client.bind(options.bindDn, options.bindPassword);
     return client;
   } catch (err) {

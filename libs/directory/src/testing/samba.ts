@@ -1,6 +1,6 @@
 import { ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -17,8 +17,12 @@ export const UAC_ENABLED = '544';
 export const UAC_DISABLED = '546';
 
 export interface SambaAd {
-  /** ldap:// on the DC's address inside the test's network namespace. */
+  /** ldap:// on the DC's address inside the test's network namespace (StartTLS there too). */
   url: string;
+  /** ldaps:// on the same address. */
+  ldapsUrl: string;
+  /** PEM of the CA (made with openssl for this DC) that issued its LDAPS certificate for its address. */
+  caPem: string;
   /** The DC's address (the certificate of an LDAPS test names it). */
   address: string;
   /** A client bound as the domain Administrator, to change the directory in tests. */
@@ -33,8 +37,9 @@ export interface SambaAd {
  * temporary directory and run in the foreground in a network namespace of
  * its own: Samba's LDAP has no port option (389/636), so it gets a private
  * address on a veth pair (a /30 of 10.213.0.0/16) instead of the host's ports.
- * Only the LDAP service runs. Needs root (ip netns). stop() removes the
- * process, the namespace and the directory; so does this process's exit.
+ * Only the LDAP service runs, with LDAPS and StartTLS from a CA made for it.
+ * Needs root (ip netns). stop() removes the process, the namespace and the
+ * directory; so does this process's exit.
  */
 export async function startSambaAd(): Promise<SambaAd> {
   const id = randomBytes(3).toString('hex');
@@ -84,8 +89,13 @@ export async function startSambaAd(): Promise<SambaAd> {
       ['domain', 'provision', '--use-rfc2307', `--realm=${SAMBA_REALM}`, '--domain=SIGNET', '--server-role=dc', '--dns-backend=NONE', `--adminpass=${SAMBA_ADMIN.password}`, `--targetdir=${dir}`],
       { timeout: 120_000 },
     );
+    const tls = await issueCertificate(dir, dcIp);
     const conf = join(dir, 'etc', 'smb.conf');
     const own = [
+      'tls enabled = yes',
+      `tls keyfile = ${tls.keyFile}`,
+      `tls certfile = ${tls.certFile}`,
+      `tls cafile = ${tls.caFile}`,
       `interfaces = ${nsIf}`,
       'bind interfaces only = yes',
       // LDAP only: no SMB, KDC, DNS, replication.
@@ -117,9 +127,23 @@ export async function startSambaAd(): Promise<SambaAd> {
     if (!ready) throw new Error('samba did not start');
     await ready.unbind();
     const tool = async (...args: string[]) => (await run('samba-tool', [...args, '-H', `tdb://${join(dir, 'private', 'sam.ldb')}`, '-s', conf])).stdout;
-    return { url, address: dcIp, admin, tool, stop };
+    return { url, ldapsUrl: `ldaps://${dcIp}`, caPem: await readFile(tls.caFile, 'utf8'), address: dcIp, admin, tool, stop };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+/** A CA and the DC's certificate for its IP address, with openssl; Samba wants the key readable by its owner only. */
+async function issueCertificate(dir: string, ip: string): Promise<{ caFile: string; certFile: string; keyFile: string }> {
+  const file = (name: string) => join(dir, name);
+  const openssl = (...args: string[]) => run('openssl', args, { cwd: dir });
+  await openssl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ca.key');
+  await openssl('req', '-x509', '-new', '-key', 'ca.key', '-sha256', '-days', '2', '-subj', '/CN=Signet Test AD CA', '-out', 'ca.pem');
+  await openssl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'dc.key');
+  await openssl('req', '-new', '-key', 'dc.key', '-subj', `/CN=${ip}`, '-out', 'dc.csr');
+  await writeFile(file('dc.ext'), `subjectAltName=IP:${ip}\nextendedKeyUsage=serverAuth\n`);
+  await openssl('x509', '-req', '-in', 'dc.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', '1', '-days', '2', '-sha256', '-extfile', 'dc.ext', '-out', 'dc.pem');
+  await chmod(file('dc.key'), 0o600);
+  return { caFile: file('ca.pem'), certFile: file('dc.pem'), keyFile: file('dc.key') };
 }
