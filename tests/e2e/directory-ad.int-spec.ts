@@ -5,7 +5,8 @@
  * userAccountControl's disabled bit, member-based and nested groups, and the
  * incremental sync by uSNChanged of the same domain controller (a disabled
  * user's live MQTT session closed), a full one when its invocationId differs,
- * and LDAPS / StartTLS with the DC's CA (made with openssl) pinned.
+ * LDAPS / StartTLS with the DC's CA (made with openssl) pinned, and the edge's
+ * `ldap` chain step binding a real MQTT client's AD password.
  */
 import { Attribute, Change, Client } from 'ldapts';
 import type { MqttClient } from 'mqtt';
@@ -17,7 +18,7 @@ import { SAMBA_ADMIN, SAMBA_BASE_DN, SambaAd, startSambaAd, UAC_DISABLED, UAC_EN
 import { makeTestPki } from '../../libs/mqtt/edge/src/testing/certs';
 import { TokenApi } from '../support/api';
 import { syncLdap, within } from '../support/directory';
-import { brokerUrl, connect, Endpoints, serverClosed, subscribeCodes } from '../support/mqtt';
+import { brokerUrl, connect, Endpoints, refusalCode, serverClosed, subscribeCodes } from '../support/mqtt';
 import { Backend, reach, realBackend, startSignet } from '../support/signet';
 
 const USERS = `CN=Users,${SAMBA_BASE_DN}`;
@@ -160,5 +161,31 @@ describe('directory sync (Active Directory, Samba AD DC) on postgres+redis', () 
     } finally {
       other.cleanup();
     }
+  });
+  it("lets an AD user connect over MQTT with their AD password (the ldap chain step), not a disabled one", async () => {
+    // AD takes a password only over an encrypted connection: unicodePwd, the quoted password in UTF-16LE.
+    const secure = new Client({ url: dc.ldapsUrl, tlsOptions: { ca: [dc.caPem] } });
+    await secure.bind(SAMBA_ADMIN.dn, SAMBA_ADMIN.password);
+    try {
+      for (const name of ['dave', 'carol']) {
+        const unicodePwd = Buffer.from(`"${name}-Passw0rd!"`, 'utf16le');
+        await secure.modify(userDn(name), new Change({ operation: 'replace', modification: new Attribute({ type: 'unicodePwd', values: [unicodePwd] }) }));
+      }
+    } finally {
+      await secure.unbind();
+    }
+    expect((await put({ url: dc.ldapsUrl, tls_ca: dc.caPem })).status).toBe(200);
+    expect(await sync()).toMatchObject({ status: 'ok' });
+    expect((await api.call('PUT', '/v1/authenticator-chain', { steps: ['token', 'ldap'] })).status).toBe(200);
+    const orgId = signet.service!.bootstrap!.orgId;
+    const as = (name: string, password: string) => ({ username: `${name}@${orgId}`, password, protocolVersion: 5 as const, reconnectPeriod: 0 });
+
+    // dave is in MQTT Operators (alice, disabled and re-enabled above, is in the deny list's grace for a minute).
+    const client = await connect(brokerUrl(endpoints, 'tcp'), as('dave', 'dave-Passw0rd!'));
+    clients.push(client);
+    expect(await subscribeCodes(client, 'plant/eu')).toEqual([0]);
+    expect(await refusalCode(brokerUrl(endpoints, 'tcp'), as('dave', 'wrong-Passw0rd!'))).toBe(0x86);
+    // carol is disabled (userAccountControl): refused before the DC is asked.
+    expect(await refusalCode(brokerUrl(endpoints, 'tcp'), as('carol', 'carol-Passw0rd!'))).toBe(0x86);
   });
 });
