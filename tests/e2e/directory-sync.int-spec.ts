@@ -10,19 +10,11 @@ import { scimBody } from '../../libs/directory/src/testing/scim-corpus';
 import type { SignetProcess } from '@signet/runtime';
 
 import { TokenApi } from '../support/api';
+import { within } from '../support/directory';
 import { brokerUrl, connect, credentialsRefusal, Endpoints, serverClosed, subscribeCodes } from '../support/mqtt';
 import { Backend, reach, realBackend, startSignet } from '../support/signet';
 
 const SCIM_TYPE = 'application/scim+json';
-
-/** Rejects when `promise` has not settled within `ms`: the bound the issue sets for a cut-off ("within seconds"). */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} not within ${ms} ms`)), ms))),
-  ]);
-}
 
 describe('directory sync (SCIM) on postgres+redis', () => {
   let backend: Backend;

@@ -3,7 +3,7 @@ import { ApiKeysEdgeHandlers, ApiKeysModule, apiKeysOptionsFrom, ApiKeysServiceM
 import { AuthWebhookChanges, AuthWebhooksEdgeHandlers, AuthWebhooksModule, authWebhooksOptionsFrom } from '@signet/auth-webhooks';
 import { loadConfig, SignetConfig } from '@signet/config';
 import { apiKeysRegistration, revocationsRegistration, signingKeysRegistration } from '@signet/contracts';
-import { DirectoryModule, directoryOptionsFrom } from '@signet/directory';
+import { DirectoryModule, directoryOptionsFrom, LdapBindUseCase } from '@signet/directory';
 import { FederationModule, federationOptionsFrom } from '@signet/federation';
 import { HealthRegistry } from '@signet/http';
 import { bannerFor, createSessionDirectory, openServiceState, runProcess, SignetProcess, startEdge, startService } from '@signet/runtime';
@@ -61,6 +61,8 @@ export function startAllInOne(config: SignetConfig = loadConfig()): Promise<Sign
       apiKeys: service.app.get(ApiKeysEdgeHandlers),
       // In-process too: org chains and webhook verdicts without a gRPC hop.
       webhooks: service.app.get(AuthWebhooksEdgeHandlers),
+      // The chain's `ldap` step binds through the directory feature, in-process.
+      ldapBinds: service.app.get(LdapBindUseCase),
     });
     onClose(() => edge.close());
     // Live sessions: every edge's on Redis, else this process's own edge.

@@ -14,6 +14,8 @@ import { LDAP_REPOSITORY, TypeOrmLdapRepository } from './ldap/ldap.repository';
 import { DIRECTORY_OPTIONS, DirectoryOptions } from './options';
 import { ScimBodyParser } from './scim-body-parser';
 import { ConfigureLdapUseCase } from './usecases/configure-ldap/configure-ldap.usecase';
+import { LdapBindUseCase } from './usecases/ldap-bind/ldap-bind.usecase';
+import { LdapStatusUseCase } from './usecases/ldap-status/ldap-status.usecase';
 import { ListGroupsUseCase } from './usecases/list-groups/list-groups.usecase';
 import { RotateScimTokenUseCase } from './usecases/rotate-scim-token/rotate-scim-token.usecase';
 import { ScimGroupsUseCase } from './usecases/scim-groups/scim-groups.usecase';
@@ -45,10 +47,12 @@ import { UpdateDirectorySettingsUseCase } from './usecases/update-settings/updat
     SetGroupPermissionsUseCase,
     ConfigureLdapUseCase,
     SyncLdapUseCase,
+    LdapStatusUseCase,
+    LdapBindUseCase,
     LdapSyncScheduler,
     ListGroupsUseCase,
   ],
-  exports: [DirectoryIssuanceGate],
+  exports: [DirectoryIssuanceGate, LdapBindUseCase],
 })
 export class DirectoryModule {
   /**

@@ -5,6 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import { ApiKeyGuard, ApiKeyPrincipal, CurrentApiKey, RequireScopes } from '@signet/api-keys';
 
 import { ConfigureLdapUseCase } from '../usecases/configure-ldap/configure-ldap.usecase';
+import { LdapStatusUseCase } from '../usecases/ldap-status/ldap-status.usecase';
 import { ListGroupsUseCase } from '../usecases/list-groups/list-groups.usecase';
 import { RotateScimTokenUseCase } from '../usecases/rotate-scim-token/rotate-scim-token.usecase';
 import { SyncLdapUseCase } from '../usecases/sync-ldap/sync-ldap.usecase';
@@ -18,8 +19,10 @@ import {
   LdapConnectionDto,
   ListGroupsQueryDto,
   ScimTokenDto,
+  SyncLdapQueryDto,
   toGroupResponse,
   toLdapResponse,
+  toLdapStatusResponse,
   toSettingsResponse,
   UpdateDirectorySettingsDto,
 } from './dto';
@@ -40,6 +43,7 @@ export class DirectoryController {
     private readonly configureLdap: ConfigureLdapUseCase,
     private readonly syncLdap: SyncLdapUseCase,
     private readonly listGroups: ListGroupsUseCase,
+    private readonly ldapStatus: LdapStatusUseCase,
   ) {}
 
   @Get('groups')
@@ -78,18 +82,20 @@ export class DirectoryController {
   @Put('ldap')
   @ApiOperation({ summary: "Set your org's LDAP connection", description: 'The bind password is write-only, sealed with the master key.' })
   async ldap(@CurrentApiKey() caller: ApiKeyPrincipal, @Body() body: LdapConnectionDto) {
+    const flavor = body.flavor ?? 'ldap';
     const saved = await this.configureLdap.execute({
       orgId: caller.orgId,
+      flavor,
       url: body.url,
+      starttls: body.starttls ?? false,
       bindDn: body.bind_dn,
       bindPassword: body.bind_password,
       baseDn: body.base_dn,
       userFilter: body.user_filter,
       groupFilter: body.group_filter,
       disabledFilter: body.disabled_filter ?? null,
-      userNameAttribute: body.user_name_attribute ?? 'uid',
+      userNameAttribute: body.user_name_attribute ?? (flavor === 'active_directory' ? 'sAMAccountName' : 'uid'),
       tlsCa: body.tls_ca ?? null,
-      allowPlain: body.allow_plain ?? false,
       maxDisableShare: body.max_disable_share ?? 0.2,
     });
     return toLdapResponse(saved);
@@ -98,10 +104,19 @@ export class DirectoryController {
   @Post('ldap/sync')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Run a full LDAP sync now',
-    description: "status ok, refused (it would disable or remove more than max_disable_share of the active users) or failed; refused and failed change nothing.",
+    summary: 'Run an LDAP sync now (full by default)',
+    description:
+      'status ok, refused (it would disable or remove more than max_disable_share of the active users) or failed; refused and failed change nothing. ' +
+      'kind says which ran: an incremental sync that cannot continue from the last one runs a full one and says why in full_because.',
   })
-  sync(@CurrentApiKey() caller: ApiKeyPrincipal) {
-    return this.syncLdap.execute({ orgId: caller.orgId });
+  sync(@CurrentApiKey() caller: ApiKeyPrincipal, @Query() query: SyncLdapQueryDto) {
+    return this.syncLdap.execute({ orgId: caller.orgId, kind: query.kind ?? 'full' });
+  }
+
+  @Get('ldap/status')
+  @ApiOperation({ summary: "Your org's LDAP sync: running now (with progress), the last result and when the last full sync ran" })
+  async status(@CurrentApiKey() caller: ApiKeyPrincipal) {
+    const { connection, running } = await this.ldapStatus.execute({ orgId: caller.orgId });
+    return toLdapStatusResponse(connection, running);
   }
 }

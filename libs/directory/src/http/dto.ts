@@ -4,8 +4,10 @@ import { IsArray, IsBoolean, IsIn, IsNumber, IsOptional, IsString, MaxLength } f
 import { ListTokensQueryDto } from '@signet/tokens';
 
 import type { DirectoryGroup, DirectorySettings, UnknownUserPolicy } from '../directory.repository';
-import type { LdapSyncStatus } from '../ldap/ldap-snapshot';
+import { LDAP_FLAVORS, type LdapFlavor } from '../ldap/ldap-reader';
+import type { LdapSyncKind, LdapSyncStatus } from '../ldap/ldap-snapshot';
 import type { LdapConnection } from '../ldap/ldap.repository';
+import type { LdapSyncProgress } from '../usecases/sync-ldap/sync-ldap.usecase';
 
 /* Wire shapes of the directory admin API (/v1/directory); snake_case. The SCIM API speaks RFC 7643 instead. */
 
@@ -71,7 +73,19 @@ export const toGroupResponse = (g: DirectoryGroup): DirectoryGroupDto => ({
 });
 
 export class LdapConnectionDto {
+  @ApiPropertyOptional({
+    enum: LDAP_FLAVORS,
+    default: 'ldap',
+    description: 'active_directory: objectGUID ids, userAccountControl disabled flag, uSNChanged increments; ldap: entryUUID, disabled_filter, modifyTimestamp.',
+  })
+  @IsOptional()
+  @IsIn(LDAP_FLAVORS, { message: `flavor must be one of: ${LDAP_FLAVORS.join(', ')}` })
+  flavor?: LdapFlavor;
   @ApiProperty({ example: 'ldaps://ldap.example.com:636' }) @IsString() @MaxLength(512) url!: string;
+  @ApiPropertyOptional({ description: 'Upgrade an ldap:// connection with StartTLS before the bind.', default: false })
+  @IsOptional()
+  @IsBoolean()
+  starttls?: boolean;
   @ApiProperty({ example: 'cn=signet-sync,dc=example,dc=com' }) @IsString() @MaxLength(512) bind_dn!: string;
   @ApiProperty({ description: 'Write-only; sealed with the master key. Empty is refused (it would be an anonymous bind).' })
   @IsString()
@@ -85,16 +99,16 @@ export class LdapConnectionDto {
   @IsString()
   @MaxLength(1024)
   disabled_filter?: string;
-  @ApiPropertyOptional({ description: 'The attribute that becomes the userName (the user_id of tokens).', default: 'uid' })
+  @ApiPropertyOptional({ description: 'The attribute that becomes the userName (the user_id of tokens); by default uid, or sAMAccountName for active_directory.' })
   @IsOptional()
   @IsString()
   @MaxLength(64)
   user_name_attribute?: string;
-  @ApiPropertyOptional({ description: 'PEM of the CA to pin for ldaps://.' }) @IsOptional() @IsString() @MaxLength(16384) tls_ca?: string;
-  @ApiPropertyOptional({ description: 'Allow plain ldap:// (the password travels in the clear).', default: false })
+  @ApiPropertyOptional({ description: "PEM of the CA to pin for ldaps:// or StartTLS (only it is trusted); absent: the system's CAs." })
   @IsOptional()
-  @IsBoolean()
-  allow_plain?: boolean;
+  @IsString()
+  @MaxLength(16384)
+  tls_ca?: string;
   @ApiPropertyOptional({ description: 'A sync that would disable or remove more than this share of active users changes nothing.', default: 0.2 })
   @IsOptional()
   @IsNumber()
@@ -102,17 +116,34 @@ export class LdapConnectionDto {
 }
 
 export const toLdapResponse = (c: LdapConnection) => ({
+  flavor: c.flavor,
   url: c.url,
+  starttls: c.starttls,
   bind_dn: c.bindDn,
   base_dn: c.baseDn,
   user_filter: c.userFilter,
   group_filter: c.groupFilter,
   disabled_filter: c.disabledFilter,
   user_name_attribute: c.userNameAttribute,
-  allow_plain: c.allowPlain,
   max_disable_share: c.maxDisableShare,
   has_tls_ca: c.tlsCa !== null,
   last_sync: c.lastSync,
+  last_full_sync_at: c.lastFullSyncAt?.toISOString() ?? null,
 });
 
-export const toSyncResponse = (s: LdapSyncStatus) => s;
+export const LDAP_SYNC_KINDS: readonly LdapSyncKind[] = ['full', 'incremental'];
+
+export class SyncLdapQueryDto {
+  @ApiPropertyOptional({ enum: LDAP_SYNC_KINDS, default: 'full', description: 'incremental: only what changed since the last sync (full when it cannot be).' })
+  @IsOptional()
+  @IsIn(LDAP_SYNC_KINDS, { message: `kind must be one of: ${LDAP_SYNC_KINDS.join(', ')}` })
+  kind?: LdapSyncKind;
+}
+
+/** GET /v1/directory/ldap/status. */
+export const toLdapStatusResponse = (c: LdapConnection, running: LdapSyncProgress | null) => ({
+  running: running !== null,
+  progress: running && { kind: running.kind, started_at: running.startedAt, phase: running.phase, entries: running.entries },
+  last_sync: c.lastSync satisfies LdapSyncStatus | null,
+  last_full_sync_at: c.lastFullSyncAt?.toISOString() ?? null,
+});

@@ -27,19 +27,21 @@ describe('LDAP escaping', () => {
 });
 
 describe('LDAP connection policy', () => {
-  const ok = { url: 'ldaps://ldap.example.com', bindDn: 'cn=sync,dc=example,dc=com', bindPassword: 'secret', allowPlain: false, maxDisableShare: 0.2 };
-  const codeOf = (c: typeof ok) => {
+  const ok = { url: 'ldaps://ldap.example.com', bindDn: 'cn=sync,dc=example,dc=com', bindPassword: 'secret', starttls: false, maxDisableShare: 0.2 };
+  const codeOf = (c: typeof ok, allowPlain = false) => {
     try {
-      checkLdapConnection(c);
+      checkLdapConnection(c, allowPlain);
       return null;
     } catch (err) {
       return (err as { code: string }).code;
     }
   };
-  it('accepts ldaps://, and ldap:// only when allowed', () => {
+  it('accepts ldaps://, ldap:// with StartTLS, and plain ldap:// only when the operator allows it', () => {
     expect(codeOf(ok)).toBeNull();
+    expect(codeOf({ ...ok, url: 'ldap://ldap.example.com', starttls: true })).toBeNull();
+    expect(codeOf({ ...ok, url: 'ldaps://ldap.example.com', starttls: true })).toBe('invalid_ldap_connection');
     expect(codeOf({ ...ok, url: 'ldap://ldap.example.com' })).toBe('invalid_ldap_connection');
-    expect(codeOf({ ...ok, url: 'ldap://ldap.example.com', allowPlain: true })).toBeNull();
+    expect(codeOf({ ...ok, url: 'ldap://ldap.example.com' }, true)).toBeNull();
   });
   it('refuses an empty password (an anonymous bind), a bad URL or share', () => {
     expect(codeOf({ ...ok, bindPassword: '' })).toBe('ldap_empty_password');

@@ -8,10 +8,12 @@ import { SyncLdapUseCase } from '../usecases/sync-ldap/sync-ldap.usecase';
 import { LDAP_REPOSITORY, LdapRepository } from './ldap.repository';
 
 /**
- * Every SIGNET_LDAP_SYNC_INTERVAL_MS (0: never), a full sync of every org's
- * LDAP connection, one org after the other; the next pass is scheduled only
- * when this one ended, so passes never pile up. Each result is in the org's
- * `last_sync`. Replicas serialise per org in the database (advisory lock).
+ * Every SIGNET_LDAP_SYNC_INTERVAL_MS (0: never), a sync of every org's LDAP
+ * connection, one org after the other: incremental, or full when the last
+ * full one is older than SIGNET_LDAP_FULL_SYNC_INTERVAL_MS (only a full sync
+ * finds deletions). The next pass is scheduled only when this one ended, so
+ * passes never pile up. Each result is in the org's `last_sync`. Replicas
+ * serialise per org in the database (advisory lock).
  */
 @Injectable()
 export class LdapSyncScheduler implements OnModuleInit, OnModuleDestroy {
@@ -51,7 +53,10 @@ export class LdapSyncScheduler implements OnModuleInit, OnModuleDestroy {
     try {
       for (const orgId of await this.ldap.orgIds()) {
         if (this.stopping) return;
-        await this.sync.execute({ orgId });
+        const connection = await this.ldap.find(orgId);
+        if (!connection) continue;
+        const fullDue = connection.lastFullSyncAt === null || Date.now() - connection.lastFullSyncAt.getTime() >= this.options.ldapFullSyncIntervalMs;
+        await this.sync.execute({ orgId, kind: fullDue ? 'full' : 'incremental' });
       }
     } catch (err) {
       this.logger.warn({ err }, 'scheduled LDAP sync pass failed; retrying on the next one');

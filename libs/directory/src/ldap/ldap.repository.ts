@@ -5,11 +5,14 @@ import type { DataSource, EntityManager } from 'typeorm';
 
 import { DATA_SOURCE, inTransaction } from '@signet/persistence';
 
-import type { LdapSnapshot, LdapSyncResult, LdapSyncStatus } from './ldap-snapshot';
+import type { LdapFlavor } from './ldap-reader';
+import type { LdapCursor, LdapSnapshot, LdapSyncResult, LdapSyncStatus } from './ldap-snapshot';
 
 export interface LdapConnection {
   orgId: string;
+  flavor: LdapFlavor;
   url: string;
+  starttls: boolean;
   bindDn: string;
   /** Sealed with the master key (SecretBox, context `ldap:<org id>`). */
   sealedBindPassword: string;
@@ -19,22 +22,27 @@ export interface LdapConnection {
   disabledFilter: string | null;
   userNameAttribute: string;
   tlsCa: string | null;
-  allowPlain: boolean;
   maxDisableShare: number;
   lastSync: LdapSyncStatus | null;
+  /** Where the last sync left off; null after the connection changed (the next sync is full). */
+  syncCursor: LdapCursor | null;
+  lastFullSyncAt: Date | null;
 }
+
+/** What PUT /v1/directory/ldap stores; the sync's bookkeeping starts over. */
+export type LdapConnectionFields = Omit<LdapConnection, 'lastSync' | 'syncCursor' | 'lastFullSyncAt'>;
 
 export interface LdapRepository {
   find(orgId: string): Promise<LdapConnection | null>;
   /** Orgs with an LDAP connection, for the scheduled sync. */
   orgIds(): Promise<string[]>;
-  save(connection: Omit<LdapConnection, 'lastSync'>): Promise<LdapConnection>;
+  save(connection: LdapConnectionFields): Promise<LdapConnection>;
   recordStatus(orgId: string, status: LdapSyncStatus): Promise<void>;
   /**
-   * Applies a full read in one transaction: LDAP-sourced users and groups are
-   * upserted by entryUUID, the missing ones deleted. When more than
-   * `maxDisableShare` of the active LDAP users would be disabled or removed,
-   * nothing is written.
+   * Applies a read in one transaction, with the cursor it ends at: LDAP-sourced
+   * users (and, for a full read, groups) are upserted by external id; a full
+   * read deletes the missing ones. When more than `maxDisableShare` of the
+   * active LDAP users would be disabled or removed, nothing is written.
    */
   apply(orgId: string, snapshot: LdapSnapshot, maxDisableShare: number): Promise<LdapSyncResult>;
 }
@@ -45,7 +53,9 @@ const LDAP_SYNC_LOCK_CLASS = 0x5167_0010;
 
 interface ConnectionRow {
   org_id: string;
+  flavor: LdapFlavor;
   url: string;
+  starttls: boolean;
   bind_dn: string;
   bind_password: string;
   base_dn: string;
@@ -54,14 +64,17 @@ interface ConnectionRow {
   disabled_filter: string | null;
   user_name_attribute: string;
   tls_ca: string | null;
-  allow_plain: boolean;
   max_disable_share: number;
   last_sync: LdapSyncStatus | null;
+  sync_cursor: LdapCursor | null;
+  last_full_sync_at: Date | string | null;
 }
 
 const toConnection = (r: ConnectionRow): LdapConnection => ({
   orgId: r.org_id,
+  flavor: r.flavor,
   url: r.url,
+  starttls: r.starttls,
   bindDn: r.bind_dn,
   sealedBindPassword: r.bind_password,
   baseDn: r.base_dn,
@@ -70,9 +83,10 @@ const toConnection = (r: ConnectionRow): LdapConnection => ({
   disabledFilter: r.disabled_filter,
   userNameAttribute: r.user_name_attribute,
   tlsCa: r.tls_ca,
-  allowPlain: r.allow_plain,
   maxDisableShare: Number(r.max_disable_share),
   lastSync: r.last_sync,
+  syncCursor: r.sync_cursor,
+  lastFullSyncAt: r.last_full_sync_at === null ? null : new Date(r.last_full_sync_at),
 });
 
 @Injectable()
@@ -89,16 +103,18 @@ export class TypeOrmLdapRepository implements LdapRepository {
     return rows.map((r) => r.org_id);
   }
 
-  async save(c: Omit<LdapConnection, 'lastSync'>): Promise<LdapConnection> {
+  async save(c: LdapConnectionFields): Promise<LdapConnection> {
+    // Another server, base or filter makes the cursor meaningless: the next sync is a full one.
     await this.dataSource.query(
       `INSERT INTO directory_ldap_connections
-         (org_id, url, bind_dn, bind_password, base_dn, user_filter, group_filter, disabled_filter, user_name_attribute, tls_ca, allow_plain, max_disable_share)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         (org_id, url, bind_dn, bind_password, base_dn, user_filter, group_filter, disabled_filter, user_name_attribute, tls_ca, max_disable_share, flavor, starttls)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
        ON CONFLICT (org_id) DO UPDATE SET url = EXCLUDED.url, bind_dn = EXCLUDED.bind_dn, bind_password = EXCLUDED.bind_password,
          base_dn = EXCLUDED.base_dn, user_filter = EXCLUDED.user_filter, group_filter = EXCLUDED.group_filter,
          disabled_filter = EXCLUDED.disabled_filter, user_name_attribute = EXCLUDED.user_name_attribute, tls_ca = EXCLUDED.tls_ca,
-         allow_plain = EXCLUDED.allow_plain, max_disable_share = EXCLUDED.max_disable_share, updated_at = now()`,
-      [c.orgId, c.url, c.bindDn, c.sealedBindPassword, c.baseDn, c.userFilter, c.groupFilter, c.disabledFilter, c.userNameAttribute, c.tlsCa, c.allowPlain, c.maxDisableShare],
+         max_disable_share = EXCLUDED.max_disable_share, flavor = EXCLUDED.flavor, starttls = EXCLUDED.starttls,
+         sync_cursor = NULL, updated_at = now()`,
+      [c.orgId, c.url, c.bindDn, c.sealedBindPassword, c.baseDn, c.userFilter, c.groupFilter, c.disabledFilter, c.userNameAttribute, c.tlsCa, c.maxDisableShare, c.flavor, c.starttls],
     );
     // A directory exists from now on: POST /v1/tokens applies it.
     await this.dataSource.query(`INSERT INTO directory_settings (org_id) VALUES ($1) ON CONFLICT DO NOTHING`, [c.orgId]);
@@ -118,19 +134,24 @@ async function applySnapshot(m: EntityManager, orgId: string, snapshot: LdapSnap
   // Syncs of one org (replicas, on demand beside the schedule) apply one after the other.
   // Two-key form: its own key space, apart from the one-key ADVISORY_LOCKS of @signet/persistence.
   await m.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [LDAP_SYNC_LOCK_CLASS, orgId]);
-  const existing: Array<{ id: string; external_id: string; user_name: string; active: boolean }> = await m.query(
-    `SELECT id, external_id, user_name, active FROM directory_users WHERE org_id = $1 AND source = 'ldap' FOR UPDATE`,
-    [orgId],
-  );
+  const existing: Array<{ id: string; external_id: string; user_name: string; display_name: string | null; emails: Array<{ value?: string }>; active: boolean }> =
+    await m.query(`SELECT id, external_id, user_name, display_name, emails, active FROM directory_users WHERE org_id = $1 AND source = 'ldap' FOR UPDATE`, [orgId]);
+  const before = new Map(existing.map((u) => [u.external_id, u]));
   const incoming = new Map(snapshot.users.map((u) => [u.externalId, u]));
   const active = existing.filter((u) => u.active);
-  const losing = active.filter((u) => !incoming.get(u.external_id)?.active);
-  const deleted = existing.filter((u) => !incoming.has(u.external_id));
+  // An incremental read says nothing of the users it did not read.
+  const losing = active.filter((u) => (snapshot.partial ? incoming.get(u.external_id)?.active === false : !incoming.get(u.external_id)?.active));
+  const deleted = snapshot.partial ? [] : existing.filter((u) => !incoming.has(u.external_id));
+  const changed = snapshot.users.filter((u) => {
+    const b = before.get(u.externalId);
+    return b !== undefined && (b.user_name !== u.userName || b.display_name !== u.displayName || (b.emails[0]?.value ?? null) !== u.email || b.active !== u.active);
+  });
   const counts = {
     users: snapshot.users.length,
     groups: snapshot.groups.length,
-    created: snapshot.users.filter((u) => !existing.some((e) => e.external_id === u.externalId)).length,
-    disabled: losing.length - losing.filter((u) => !incoming.has(u.external_id)).length,
+    created: snapshot.users.filter((u) => !before.has(u.externalId)).length,
+    updated: changed.length,
+    disabled: losing.length - deleted.filter((u) => u.active).length,
     deleted: deleted.length,
   };
   if (active.length > 0 && losing.length / active.length > maxDisableShare) {
@@ -142,29 +163,35 @@ async function applySnapshot(m: EntityManager, orgId: string, snapshot: LdapSnap
   }
   const revoke = new Set<string>(losing.map((u) => u.user_name));
   const idOf = new Map(existing.map((u) => [u.external_id, u.id]));
-  for (const u of snapshot.users) {
-    const before = existing.find((e) => e.external_id === u.externalId);
-    const emails = JSON.stringify(u.email ? [{ value: u.email, type: 'work', primary: true }] : []);
-    if (before) {
-      if (before.user_name !== u.userName) revoke.add(before.user_name);
-      await m.query(
-        `UPDATE directory_users SET user_name = $3, display_name = $4, emails = $5, active = $6, version = version + 1, updated_at = now()
-         WHERE org_id = $1 AND id = $2 AND (user_name, display_name, emails, active) IS DISTINCT FROM ($3, $4, $5::jsonb, $6)`,
-        [orgId, before.id, u.userName, u.displayName, emails, u.active],
-      );
-    } else {
-      const id = randomUUID();
-      idOf.set(u.externalId, id);
-      await m.query(
-        `INSERT INTO directory_users (id, org_id, external_id, user_name, display_name, emails, active, source) VALUES ($1, $2, $3, $4, $5, $6, $7, 'ldap')`,
-        [id, orgId, u.externalId, u.userName, u.displayName, emails, u.active],
-      );
-    }
+  const emailsOf = (email: string | null) => JSON.stringify(email ? [{ value: email, type: 'work', primary: true }] : []);
+  for (const u of changed) {
+    const b = before.get(u.externalId)!;
+    if (b.user_name !== u.userName) revoke.add(b.user_name);
+    await m.query(
+      `UPDATE directory_users SET user_name = $3, display_name = $4, emails = $5, active = $6, version = version + 1, updated_at = now() WHERE org_id = $1 AND id = $2`,
+      [orgId, b.id, u.userName, u.displayName, emailsOf(u.email), u.active],
+    );
+  }
+  for (const u of snapshot.users.filter((x) => !before.has(x.externalId))) {
+    const id = randomUUID();
+    idOf.set(u.externalId, id);
+    await m.query(
+      `INSERT INTO directory_users (id, org_id, external_id, user_name, display_name, emails, active, source) VALUES ($1, $2, $3, $4, $5, $6, $7, 'ldap')`,
+      [id, orgId, u.externalId, u.userName, u.displayName, emailsOf(u.email), u.active],
+    );
   }
   if (deleted.length > 0) {
     await m.query(`DELETE FROM directory_users WHERE org_id = $1 AND id = ANY($2::uuid[])`, [orgId, deleted.map((u) => u.id)]);
   }
+  if (!snapshot.partial) await applyGroups(m, orgId, snapshot, idOf, revoke);
+  await m.query(
+    `UPDATE directory_ldap_connections SET sync_cursor = $2, last_full_sync_at = CASE WHEN $3 THEN now() ELSE last_full_sync_at END WHERE org_id = $1`,
+    [orgId, snapshot.cursor === null ? null : JSON.stringify(snapshot.cursor), !snapshot.partial],
+  );
+  return { status: 'ok', counts, revokeUserNames: [...revoke] };
+}
 
+async function applyGroups(m: EntityManager, orgId: string, snapshot: LdapSnapshot, idOf: Map<string, string>, revoke: Set<string>): Promise<void> {
   const groups: Array<{ id: string; external_id: string }> = await m.query(
     `SELECT id, external_id FROM directory_groups WHERE org_id = $1 AND source = 'ldap' FOR UPDATE`,
     [orgId],
@@ -198,5 +225,4 @@ async function applySnapshot(m: EntityManager, orgId: string, snapshot: LdapSnap
     members.forEach((r) => revoke.add(r.user_name));
     await m.query(`DELETE FROM directory_groups WHERE org_id = $1 AND id = ANY($2::uuid[])`, [orgId, goneGroups]);
   }
-  return { status: 'ok', counts, revokeUserNames: [...revoke] };
 }

@@ -5,7 +5,7 @@ export class RecordingDeprovisioner extends Deprovisioner {
   readonly revoked: string[][] = [];
 
   constructor() {
-    super(undefined as never);
+    super(undefined as never, undefined as never, undefined as never, undefined as never);
   }
 
   override async revoke(_orgId: string, userNames: readonly string[]): Promise<void> {

@@ -15,6 +15,8 @@ export const SLAPD_SIZE_LIMIT = 10;
 
 export interface Slapd {
   url: string;
+  /** ldaps:// beside ldap:// (StartTLS there too), when started with a certificate. */
+  ldapsUrl: string | null;
   /** A client bound as the rootdn, to change the directory in tests. */
   admin(): Promise<Client>;
   stop(): Promise<void>;
@@ -30,12 +32,21 @@ const freePort = (): Promise<number> =>
     });
   });
 
-/** Debian's OpenLDAP (`apt-get install slapd`), started on a free loopback port with an empty mdb database. */
-export async function startSlapd(): Promise<Slapd> {
+export interface SlapdTls {
+  certFile: string;
+  keyFile: string;
+}
+
+/**
+ * Debian's OpenLDAP (`apt-get install slapd`), started on a free loopback port with an empty mdb
+ * database; with `tls`, also ldaps:// on another, and StartTLS on the first.
+ */
+export async function startSlapd(tls?: SlapdTls): Promise<Slapd> {
   const dir = await mkdtemp(join(tmpdir(), 'signet-slapd-'));
   await mkdir(join(dir, 'data'));
   const port = await freePort();
   const url = `ldap://127.0.0.1:${port}`;
+  const ldapsUrl = tls ? `ldaps://127.0.0.1:${await freePort()}` : null;
   await writeFile(
     join(dir, 'slapd.conf'),
     [
@@ -43,6 +54,7 @@ export async function startSlapd(): Promise<Slapd> {
       'modulepath /usr/lib/ldap',
       'moduleload back_mdb',
       `pidfile ${join(dir, 'slapd.pid')}`,
+      ...(tls ? [`TLSCertificateFile ${tls.certFile}`, `TLSCertificateKeyFile ${tls.keyFile}`] : []),
       `sizelimit size.soft=${SLAPD_SIZE_LIMIT} size.hard=${SLAPD_SIZE_LIMIT} size.pr=unlimited size.prtotal=unlimited`,
       'database mdb',
       `suffix "${SLAPD_SUFFIX}"`,
@@ -54,7 +66,7 @@ export async function startSlapd(): Promise<Slapd> {
       '',
     ].join('\n'),
   );
-  const child: ChildProcess = spawn('/usr/sbin/slapd', ['-f', join(dir, 'slapd.conf'), '-h', `${url}/`, '-d', '0'], { stdio: 'ignore' });
+  const child: ChildProcess = spawn('/usr/sbin/slapd', ['-f', join(dir, 'slapd.conf'), '-h', [`${url}/`, ...(ldapsUrl ? [`${ldapsUrl}/`] : [])].join(' '), '-d', '0'], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const admin = async () => {
     const client = new Client({ url, timeout: 5000, connectTimeout: 2000 });
@@ -80,6 +92,7 @@ export async function startSlapd(): Promise<Slapd> {
   await ready.unbind();
   return {
     url,
+    ldapsUrl,
     admin,
     stop: async () => {
       child.kill('SIGTERM');

@@ -1,5 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
 
 import type { WebhookAuthorizer, WebhookConnectRequest } from '@signet/contracts';
 import { parseMqttUsername } from '@signet/credentials';
@@ -8,6 +7,7 @@ import { PermissionSet } from '@signet/permissions';
 
 import { type ChainStep, NOT_MINE, type StepAnswer } from './chain';
 import type { CredentialVerdictCache } from './revocation-subscriber';
+import { VerdictCache } from './verdict-cache';
 
 export interface WebhookStepOptions {
   authorizer: WebhookAuthorizer;
@@ -39,15 +39,13 @@ export const webhookCredentialId = (orgId: string, subject: string): string => `
  */
 export class WebhookStep implements ChainStep, CredentialVerdictCache {
   readonly name = 'webhook' as const;
-  private readonly cache: LRUCache<string, Cached>;
-  private readonly inFlight = new Map<string, Promise<StepAnswer>>();
+  private readonly cache: VerdictCache<Cached>;
   private readonly now: () => number;
-  private epoch = 0;
   readonly stats = { calls: 0, cacheHits: 0 };
 
   constructor(private readonly options: WebhookStepOptions) {
     this.now = options.now ?? Date.now;
-    this.cache = new LRUCache({ max: options.cacheSize ?? 10_000, perf: { now: this.now }, ttlResolution: 0 });
+    this.cache = new VerdictCache({ size: options.cacheSize, now: this.now });
   }
 
   decide(request: ConnectRequest, orgId: string | null): StepAnswer | Promise<StepAnswer> {
@@ -60,21 +58,11 @@ export class WebhookStep implements ChainStep, CredentialVerdictCache {
       this.stats.cacheHits++;
       return this.answer(cached, request);
     }
-    let pending = this.inFlight.get(digest);
-    if (!pending) {
-      pending = this.ask(digest, orgId, request).finally(() => this.inFlight.delete(digest));
-      this.inFlight.set(digest, pending);
-    }
-    return pending;
+    return this.cache.once(digest, (remember) => this.ask(remember, orgId, request));
   }
 
   invalidate(credentialIds: readonly string[]): void {
-    if (credentialIds.length === 0) return;
-    this.epoch++;
-    const named = new Set(credentialIds);
-    for (const [digest, entry] of this.cache.entries()) {
-      if (named.has(entry.orgId) || named.has(entry.credentialId)) this.cache.delete(digest);
-    }
+    this.cache.invalidate(credentialIds);
   }
 
   /** Drops every cached verdict of these orgs (their webhook or chain changed). */
@@ -86,8 +74,7 @@ export class WebhookStep implements ChainStep, CredentialVerdictCache {
     return this.cache.size;
   }
 
-  private async ask(digest: string, orgId: string, request: ConnectRequest): Promise<StepAnswer> {
-    const epoch = this.epoch;
+  private async ask(remember: (entry: Cached, ttl: number) => void, orgId: string, request: ConnectRequest): Promise<StepAnswer> {
     const call: WebhookConnectRequest = {
       orgId,
       clientId: request.clientId,
@@ -118,14 +105,14 @@ export class WebhookStep implements ChainStep, CredentialVerdictCache {
       case 'deny': {
         const entry: Cached = { orgId, credentialId, grant: null };
         const ttl = Math.min(verdict.cacheSeconds * 1000 || 5_000, this.options.maxDenyCacheMs ?? 5_000);
-        if (epoch === this.epoch && ttl > 0) this.cache.set(digest, entry, { ttl });
+        remember(entry, ttl);
         return this.answer(entry, request);
       }
       case 'allow': {
         const expiresAt = verdict.expiresAt ?? Infinity;
         const entry: Cached = { orgId, credentialId, grant: { ...verdict.permissions, expiresAt } };
         const ttl = Math.min(verdict.cacheSeconds * 1000, this.options.maxAllowCacheMs ?? 300_000, expiresAt - nowMs);
-        if (epoch === this.epoch && ttl > 0) this.cache.set(digest, entry, { ttl });
+        remember(entry, ttl);
         return this.answer(entry, request);
       }
     }

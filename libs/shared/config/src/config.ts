@@ -201,12 +201,26 @@ export function loadUpkeepConfig(env: Env): UpkeepConfig {
 
 /** Directory sync (libs/directory); kept in its own block so unrelated config additions merge cleanly. */
 export interface DirectoryConfig {
-  /** How often every org's LDAP connection is fully synced (SIGNET_LDAP_SYNC_INTERVAL_MS); 0 = only on demand. */
+  /**
+   * How often every org's LDAP connection is synced (SIGNET_LDAP_SYNC_INTERVAL_MS): incrementally
+   * when the last full sync is recent enough, else fully; 0 = only on demand.
+   */
   ldapSyncIntervalMs: number;
+  /** A scheduled sync is a full one (the one that finds deletions) at least this often (SIGNET_LDAP_FULL_SYNC_INTERVAL_MS). */
+  ldapFullSyncIntervalMs: number;
+  /** SIGNET_LDAP_ALLOW_PLAIN: the operator lets orgs use ldap:// without StartTLS (bind passwords in the clear). */
+  ldapAllowPlain: boolean;
+  /** How long the edge trusts an LDAP bind that succeeded (SIGNET_LDAP_BIND_CACHE_SECONDS); a refusal is remembered briefly. */
+  ldapBindCacheSeconds: number;
 }
 
 export function loadDirectoryConfig(env: Env): DirectoryConfig {
-  return { ldapSyncIntervalMs: readInt(env, 'SIGNET_LDAP_SYNC_INTERVAL_MS', 900_000, 0, 86_400_000) };
+  return {
+    ldapSyncIntervalMs: readInt(env, 'SIGNET_LDAP_SYNC_INTERVAL_MS', 900_000, 0, 86_400_000),
+    ldapFullSyncIntervalMs: readInt(env, 'SIGNET_LDAP_FULL_SYNC_INTERVAL_MS', 86_400_000, 0, 7 * 86_400_000),
+    ldapAllowPlain: readBool(env, 'SIGNET_LDAP_ALLOW_PLAIN', false),
+    ldapBindCacheSeconds: readInt(env, 'SIGNET_LDAP_BIND_CACHE_SECONDS', 300, 0, 86_400),
+  };
 }
 
 /**

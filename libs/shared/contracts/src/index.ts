@@ -1,6 +1,7 @@
 export * from './api-keys';
 export * from './auth-webhooks';
 export * from './grpc';
+export * from './ldap-bind';
 export * from './mqtt-edge-limits';
 export * from './proto';
 export * from './revocations';

@@ -1,7 +1,7 @@
 import { explainListenError, PORT_VARIABLES } from '@signet/config';
 import { Counter, type Registry } from 'prom-client';
 
-import type { ApiKeyVerifier, UsageSink, WebhookAuthorizer } from '@signet/contracts';
+import type { ApiKeyVerifier, LdapBinder, UsageSink, WebhookAuthorizer } from '@signet/contracts';
 import { UsageAggregator } from '@signet/contracts';
 import {
   AuthenticatorChain,
@@ -13,6 +13,7 @@ import {
   isApiKeyPassword,
   isTokenPassword,
   KeyAuthenticator,
+  LdapBindStep,
   PublicKeyCache,
   TokenAuthenticator,
   WebhookStep,
@@ -63,6 +64,8 @@ export interface EdgeSources {
   apiKeys?: ApiKeyVerifier & UsageSink;
   /** The auth-webhook service (in-process or gRPC): org chains and webhook verdicts. */
   webhooks?: WebhookAuthorizer;
+  /** The directory's LDAP bind (in-process): the org chains' `ldap` step. */
+  ldapBinds?: LdapBinder;
   /** The bus shared with other edges; by default createClusterBus (Redis when REDIS_URL is set). The edge closes it. */
   cluster?: ClusterBus;
 }
@@ -73,7 +76,7 @@ export interface EdgeSources {
  * revocation bus keeps current. A revocation closes the live sessions of the
  * credentials it names at once and refuses them from then on.
  */
-export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, apiKeys, webhooks, cluster }: EdgeSources): Promise<EdgeHandle> {
+export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, apiKeys, webhooks, ldapBinds, cluster }: EdgeSources): Promise<EdgeHandle> {
   const { config, logger, metrics } = ctx;
   const log = logger.child({ component: 'mqtt-edge' });
   const keys = new PublicKeyCache(fetchJwks, { logger: log });
@@ -104,6 +107,8 @@ export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, api
   const steps: ChainStep[] = [credentialStep('token', tokenAuth, isTokenPassword, true)];
   if (keyAuth) steps.push(credentialStep('api_key', keyAuth, isApiKeyPassword));
   if (webhookStep) steps.push(webhookStep);
+  const ldapStep = ldapBinds ? new LdapBindStep({ binder: ldapBinds, allowCacheMs: config.directory.ldapBindCacheSeconds * 1000 }) : null;
+  if (ldapStep) steps.push(ldapStep);
   const decisions = authDecisionsCounter(metrics.registry);
   const authenticator = new AuthenticatorChain({
     steps,
@@ -119,6 +124,7 @@ export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, api
   const orgAuthChanged = (orgId: string) => {
     authenticator.invalidate([orgId]);
     webhookStep?.purgeOrgs([orgId]);
+    ldapStep?.invalidate([orgId]);
   };
   const countDenial = (principal: Principal) => {
     if (principal.kind === 'api_key') usage.record(principal.credentialId, 'denials');
@@ -171,7 +177,7 @@ export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, api
   };
   const reportTimer = setInterval(() => void reportUsage(), config.apiKeys.usageFlushMs);
   reportTimer.unref();
-  const unsubscribe = new EdgeRevocationSubscriber({ bus, denyList, sessions: edge, verdictCaches: [...(keyAuth ? [keyAuth] : []), ...(webhookStep ? [webhookStep] : [])], metrics, logger: log }).connect();
+  const unsubscribe = new EdgeRevocationSubscriber({ bus, denyList, sessions: edge, verdictCaches: [...(keyAuth ? [keyAuth] : []), ...(webhookStep ? [webhookStep] : []), ...(ldapStep ? [ldapStep] : [])], metrics, logger: log }).connect();
 
   const stop = async () => {
     unsubscribe();

@@ -24,8 +24,8 @@ describe('ScimUsersUseCase and ScimGroupsUseCase (in-memory directory)', () => {
   beforeEach(() => {
     repo = new InMemoryDirectoryRepository();
     deprovisioner = new RecordingDeprovisioner();
-    users = new ScimUsersUseCase(repo, { scimMaxResults: 2, ldapSyncIntervalMs: 0 }, deprovisioner);
-    groups = new ScimGroupsUseCase(repo, { scimMaxResults: 2, ldapSyncIntervalMs: 0 }, deprovisioner);
+    users = new ScimUsersUseCase(repo, { scimMaxResults: 2, ldapSyncIntervalMs: 0, ldapFullSyncIntervalMs: 0, ldapAllowPlain: false }, deprovisioner);
+    groups = new ScimGroupsUseCase(repo, { scimMaxResults: 2, ldapSyncIntervalMs: 0, ldapFullSyncIntervalMs: 0, ldapAllowPlain: false }, deprovisioner);
   });
 
   it('deprovisions a user deactivated the Okta way, and not one merely renamed in display', async () => {

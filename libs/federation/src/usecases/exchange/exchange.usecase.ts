@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { JWTPayload } from 'jose';
 import type { Logger } from 'pino';
 
@@ -6,7 +6,7 @@ import { userIdProblem } from '@signet/credentials';
 import { LOGGER } from '@signet/observability';
 import { SECRET_BOX } from '@signet/persistence';
 import type { SecretBox } from '@signet/persistence';
-import { checkClientId, checkNoEscalation, IssuedCredentials, resolveTtl, TOKENS_OPTIONS, TokensOptions } from '@signet/tokens';
+import { checkClientId, checkNoEscalation, ISSUANCE_GATE, IssuanceGate, IssuedCredentials, resolveTtl, TOKENS_OPTIONS, TokensOptions } from '@signet/tokens';
 
 import { FEDERATION_ERRORS, refuse, unknownProvider } from '../../errors';
 import { IDP_PROVIDER_REPOSITORY, IdpProviderRepository } from '../../idp-providers.repository';
@@ -20,7 +20,10 @@ import type { ExchangeCommand } from './exchange.command';
  * IdP token → `tkn_` credentials: verify the token with the provider's pinned
  * keys and algorithms, read the user id and roles from its claims, map the
  * roles to topic permissions, and issue through the token service's
- * TokenIssuer, exactly as POST /v1/tokens would.
+ * TokenIssuer, exactly as POST /v1/tokens would. In an org with a directory
+ * (ISSUANCE_GATE), a directory user gets their groups' permissions instead
+ * of the role mapping's: the IdP says who they are, the directory what they
+ * may do; a deactivated or (per the org) unknown user is refused.
  */
 @Injectable()
 export class ExchangeUseCase {
@@ -34,6 +37,7 @@ export class ExchangeUseCase {
     @Inject(TOKENS_OPTIONS) private readonly tokens: TokensOptions,
     @Inject(LOGGER) logger: Logger,
     private readonly verifiers: VerifierCache,
+    @Optional() @Inject(ISSUANCE_GATE) private readonly gate?: IssuanceGate,
   ) {
     this.log = logger.child({ component: 'federation' });
   }
@@ -52,7 +56,10 @@ export class ExchangeUseCase {
       throw err;
     }
     const userId = userIdOf(provider, claims);
-    const { permissions, roles } = mapPermissions(provider.settings, claims);
+    const mapped = mapPermissions(provider.settings, claims);
+    const { roles } = mapped;
+    // Not `explicit`: the mapping is the provider's default for everyone, not a narrowing the caller asked for.
+    const permissions = this.gate ? await this.gate.permissionsFor(provider.orgId, userId, mapped.permissions, false) : mapped.permissions;
     const clientId = checkClientId(command.clientId);
     if (command.caller) checkNoEscalation(command.caller, permissions);
     const credentials = await this.issuance.issueInOrg(provider.orgId, unknownProvider, (org) => ({

@@ -10,7 +10,7 @@ import type { TransportKind } from './types';
 export interface Principal {
   /** What a revocation names: a token's jti (`tok_…`) or an API key id. */
   credentialId: string;
-  kind: 'token' | 'api_key' | 'webhook';
+  kind: 'token' | 'api_key' | 'webhook' | 'ldap';
   orgId: string;
   /** The user id for tokens, the service name for API keys. */
   subject: string;

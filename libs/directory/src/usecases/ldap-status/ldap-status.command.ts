@@ -1,0 +1,4 @@
+/** GET /v1/directory/ldap/status. */
+export interface LdapStatusCommand {
+  orgId: string;
+}
