@@ -8,8 +8,8 @@ import { bannerFor, createBus, runProcess, SignetProcess, startEdge } from '@sig
  *  - MQTT over TCP and WebSocket (and TLS/WSS when certificates are configured);
  *  - public keys from the token service and key verdicts from the API key service
  *    over gRPC (usage is reported back the same way), revocations over Redis;
- *  - org authenticator chains and webhook verdicts from the auth-webhook service
- *    over gRPC when SIGNET_AUTH_WEBHOOKS_GRPC is set;
+ *  - org authenticator chains, webhook verdicts and client-certificate trust from
+ *    the auth-webhook service over gRPC when SIGNET_AUTH_WEBHOOKS_GRPC is set;
  *  - HTTP only for `/healthz`, `/readyz` and `/metrics`.
  */
 export function startMqttEdge(config: SignetConfig = loadConfig()): Promise<SignetProcess> {
@@ -31,7 +31,7 @@ export function startMqttEdge(config: SignetConfig = loadConfig()): Promise<Sign
       bus,
       fetchJwks: () => keysClient.listPublicKeys(2000),
       apiKeys: apiKeysClient,
-      ...(webhooksClient ? { webhooks: webhooksClient } : {}),
+      ...(webhooksClient ? { webhooks: webhooksClient, trust: webhooksClient } : {}),
     });
     onClose(() => edge.close());
     const app = await createHttpApp({ title: 'Signet MQTT edge', logger: ctx.logger, metrics: ctx.metrics, providers: [], imports: [] });

@@ -54,6 +54,7 @@ export function startAllInOne(config: SignetConfig = loadConfig()): Promise<Sign
       apiKeys: service.app.get(ApiKeysEdgeHandlers),
       // In-process too: org chains and webhook verdicts without a gRPC hop.
       webhooks: service.app.get(AuthWebhooksEdgeHandlers),
+      trust: service.app.get(AuthWebhooksEdgeHandlers),
     });
     onClose(() => edge.close());
     const unwatch = service.app.get(AuthWebhookChanges).onChange((orgId) => edge.orgAuthChanged(orgId));

@@ -4,3 +4,5 @@ export * from './key-authenticator';
 export * from './revocation-subscriber';
 export * from './chain';
 export * from './webhook-step';
+export * from './certificate-step';
+export * from './auth-config';

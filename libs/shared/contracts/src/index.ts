@@ -5,3 +5,4 @@ export * from './mqtt-edge-limits';
 export * from './proto';
 export * from './signing-keys';
 export * from './usage';
+export * from './certificates';

@@ -1,7 +1,10 @@
 import * as net from 'node:net';
+import { TLSSocket } from 'node:tls';
 import { Connection } from '../connection/connection';
 import type { Broker } from '../core/broker';
+import type { ClientCertificate } from '../core/principal';
 import type { TransportKind } from '../core/types';
+import { describeClientCertificate } from './client-certificate';
 
 const CONNECTION = Symbol('signet.mqtt.connection');
 type TaggedSocket = net.Socket & { [CONNECTION]?: TcpConnection };
@@ -61,6 +64,10 @@ export class TcpConnection extends Connection {
 
   remoteAddress(): string {
     return this.socket.remoteAddress ?? '';
+  }
+
+  override clientCertificate(): ClientCertificate | undefined {
+    return this.socket instanceof TLSSocket ? describeClientCertificate(this.socket) : undefined;
   }
 }
 
