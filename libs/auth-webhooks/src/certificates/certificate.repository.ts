@@ -268,7 +268,7 @@ class TypeOrmCertificateTransaction implements CertificateTransaction {
     if (known.length > 0) return null;
     const rows = (await this.manager.query(
       `INSERT INTO client_certificates (id, ca_id, org_id, fingerprint, serial, subject, not_after, status)
-       SELECT $1, $2, org_id, $3, $4, $5, $6, 'registered' FROM certificate_authorities WHERE id = $2 RETURNING *`,
+       SELECT $1, id, org_id, $3, $4, $5, $6, 'registered' FROM certificate_authorities WHERE id = $2 RETURNING *`,
       [cert.id, cert.caId, cert.fingerprint, cert.serial, cert.subject, cert.notAfter],
     )) as CertRow[];
     return toCert(rows[0]!);
