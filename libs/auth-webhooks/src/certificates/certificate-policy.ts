@@ -11,6 +11,12 @@ export const MAX_BUNDLE_CERTIFICATES = 10;
 export const MAX_PEM_BYTES = 64 * 1024;
 const MAX_TEMPLATES = 64;
 
+/** A CA's display name: 1 to 200 characters, none of them control characters (PostgreSQL text holds no NUL). */
+export function caNameProblem(name: string): string | null {
+  // eslint-disable-next-line no-control-regex
+  return name.length === 0 || name.length > 200 || /[\u0000-\u001f\u007f]/.test(name) ? 'name: 1 to 200 characters, no control characters' : null;
+}
+
 export const fingerprintOf = (cert: X509Certificate): string => cert.fingerprint256.replace(/:/g, '').toLowerCase();
 
 export interface CaBundle {

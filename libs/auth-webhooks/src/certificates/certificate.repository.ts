@@ -101,6 +101,9 @@ interface RuleRow {
   require_password: boolean;
 }
 
+/** `ca_` + 12 base36 characters; anything else names no CA (and never reaches SQL: a NUL byte would fail there). */
+export const CA_ID_PATTERN = /^ca_[0-9a-z]{12}$/;
+
 const CA_COLUMNS = `id, org_id, name, pem, fingerprint, subject, not_after, allow_any, crl_serials, crl_this_update, crl_next_update, created_at, updated_at`;
 const isCode = (err: unknown, code: string) => (err as { code?: string }).code === code;
 
@@ -160,6 +163,7 @@ export class TypeOrmCertificateRepository implements CertificateRepository {
   }
 
   async findCa(orgId: string, caId: string): Promise<StoredCa | null> {
+    if (!CA_ID_PATTERN.test(caId)) return null;
     const rows = (await this.dataSource.query(`SELECT ${CA_COLUMNS} FROM certificate_authorities WHERE org_id = $1 AND id = $2`, [orgId, caId])) as CaRow[];
     return rows[0] ? toCa(rows[0]) : null;
   }
@@ -237,6 +241,7 @@ class TypeOrmCertificateTransaction implements CertificateTransaction {
   constructor(readonly manager: EntityManager) {}
 
   async lockCa(orgId: string, caId: string): Promise<StoredCa | null> {
+    if (!CA_ID_PATTERN.test(caId)) return null;
     const rows = (await this.manager.query(`SELECT ${CA_COLUMNS} FROM certificate_authorities WHERE org_id = $1 AND id = $2 FOR UPDATE`, [orgId, caId])) as CaRow[];
     return rows[0] ? toCa(rows[0]) : null;
   }

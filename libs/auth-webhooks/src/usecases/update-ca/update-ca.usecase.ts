@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 
 import { CERTIFICATE_REPOSITORY, type CertificateRepository, type StoredCa } from '../../certificates/certificate.repository';
+import { caNameProblem } from '../../certificates/certificate-policy';
 import { certificateAuthorityNotFound, invalidCertificateAuthority } from '../../errors';
 import { AuthWebhookChanges } from '../../org-changes';
 import type { UpdateCaCommand } from './update-ca.command';
@@ -20,7 +21,8 @@ export class UpdateCaUseCase {
 
   async execute(command: UpdateCaCommand): Promise<StoredCa> {
     const name = command.name?.trim();
-    if (name !== undefined && (name.length === 0 || name.length > 200)) throw invalidCertificateAuthority('name: 1 to 200 characters');
+    const nameProblem = name === undefined ? null : caNameProblem(name);
+    if (nameProblem) throw invalidCertificateAuthority(nameProblem);
     const updated = await this.certificates.transaction(async (tx) => {
       if (!(await tx.lockCa(command.orgId, command.caId))) throw certificateAuthorityNotFound();
       return tx.updateCa(command.caId, { ...(name !== undefined ? { name } : {}), ...(command.allowAny !== undefined ? { allowAny: command.allowAny } : {}) });

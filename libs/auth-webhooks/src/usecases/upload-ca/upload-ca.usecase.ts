@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomBase36 } from '@signet/credentials';
 
 import { CERTIFICATE_REPOSITORY, type CertificateRepository, type StoredCa } from '../../certificates/certificate.repository';
-import { parseCaBundle } from '../../certificates/certificate-policy';
+import { caNameProblem, parseCaBundle } from '../../certificates/certificate-policy';
 import { certificateAuthorityExists, invalidCertificateAuthority, orgOfKeyGone } from '../../errors';
 import { AuthWebhookChanges } from '../../org-changes';
 import type { UploadCaCommand } from './upload-ca.command';
@@ -20,7 +20,8 @@ export class UploadCaUseCase {
     const bundle = parseCaBundle(command.pem, Date.now());
     if (typeof bundle === 'string') throw invalidCertificateAuthority(bundle);
     const name = command.name.trim();
-    if (name.length === 0 || name.length > 200) throw invalidCertificateAuthority('name: 1 to 200 characters');
+    const nameProblem = caNameProblem(name);
+    if (nameProblem) throw invalidCertificateAuthority(nameProblem);
     const saved = await this.certificates.insertCa({
       id: `ca_${randomBase36(12)}`,
       orgId: command.orgId,
