@@ -260,6 +260,9 @@ describe('mTLS client certificates (all-in-one, PostgreSQL + Redis, mqtt over mq
       serial: cert.serial.replace(/^0+/, ''),
       fingerprint: cert.fingerprint,
     });
+    // A certificate the TLS layer did not verify says nothing about the client: not sent.
+    await device(mqtts(), stranger.issue('unverified', { cn: 'hooked' }), { username: `hooked@${orgId}`, password: 'let-me-in', clientId: 'hooked-2' });
+    expect(rx.calls.at(-1)!.body).not.toHaveProperty('certificate');
     expect((await admin.call('PUT', '/v1/authenticator-chain', { steps: null })).status).toBe(200);
   });
 
