@@ -266,6 +266,24 @@ describe('mTLS client certificates (all-in-one, PostgreSQL + Redis, mqtt over mq
     expect((await admin.call('PUT', '/v1/authenticator-chain', { steps: null })).status).toBe(200);
   });
 
+  it('a second CA is trusted without a listener restart: sessions of the first stay up', async () => {
+    const cert = factory.issue('steady', { cn: 'steady' });
+    const before = await device(mqtts(), cert);
+    const second = makeClientCa('second');
+    try {
+      const up = await admin.call('POST', '/v1/certificate-authorities', { name: 'second', pem: second.pem });
+      expect(up.status).toBe(201);
+      const newcomer = second.issue('newcomer', { cn: 'newcomer' });
+      // The edge applies the new trust as soon as it hears of it, a moment after the API answered.
+      await waitFor(() => device(wss(), newcomer), { message: 'the second CA on the listeners' });
+      await expect(publishCode(before, 'devices/steady/x', '1')).resolves.toBe(0);
+      expect(before.connected).toBe(true);
+      expect((await admin.call('DELETE', `/v1/certificate-authorities/${String(up.body['id'])}`)).status).toBe(204);
+    } finally {
+      second.cleanup();
+    }
+  });
+
   it('deleting the CA closes its sessions (0x98) and refuses its certificates; listeners stop asking for one', async () => {
     const cert = factory.issue('last', { cn: 'last' });
     const a = await device(mqtts(), cert);
