@@ -59,6 +59,8 @@ describe('auth webhooks (all-in-one, PostgreSQL + Redis, real receiver, real mqt
     const missing = await admin.call('GET', '/v1/auth-webhook');
     expect(missing.status).toBe(404);
     expect(missing.body['code']).toBe('webhook_not_found');
+    const nothingToDelete = await admin.call('DELETE', '/v1/auth-webhook');
+    expect([nothingToDelete.status, nothingToDelete.body['code']]).toEqual([404, 'webhook_not_found']);
   });
 
   it('before any chain is set, the default chain decides and a webhook is never called', async () => {
