@@ -10,20 +10,20 @@ import { CERTIFICATE_REPOSITORY, type CertificateRepository } from './certificat
 import { AuthWebhookChanges } from './org-changes';
 import { WebhookClient } from './webhook-client';
 
-/** How long an org's webhook and chain are served from memory (a change made in this process drops them at once). */
+/** How long an org's webhook is served from memory (a change made in this process drops it at once). */
 const CONFIG_CACHE_MS = 30_000;
 
 /**
  * What edges ask the auth-webhook service (in-process in the all-in-one, over
  * gRPC otherwise): the org's chain, a CONNECT decided by the org's webhook,
- * and every org's certificate trust. The first two read the database once per
- * org per cache period, never per CONNECT; the trust store is read when an
- * edge starts, when it is told of a change, and every half minute.
+ * and every org's certificate trust. None is read per CONNECT: edges cache an
+ * org's chain for 30 s, webhook targets are cached here for as long, and the
+ * trust store is read when an edge starts, when it is told of a change, and
+ * every half minute.
  */
 @Injectable()
 export class AuthWebhooksEdgeHandlers implements WebhookAuthorizer, TrustStoreSource, OnModuleDestroy {
   private readonly targets = new LRUCache<string, { webhook: StoredWebhook | null }>({ max: 10_000, ttl: CONFIG_CACHE_MS });
-  private readonly chains = new LRUCache<string, { steps: string[] | null }>({ max: 10_000, ttl: CONFIG_CACHE_MS });
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -34,14 +34,13 @@ export class AuthWebhooksEdgeHandlers implements WebhookAuthorizer, TrustStoreSo
   ) {
     this.unsubscribe = changes.onChange((orgId) => {
       this.targets.delete(orgId);
-      this.chains.delete(orgId);
     });
   }
 
   async chainFor(orgId: string): Promise<string[] | null> {
-    let entry = this.chains.get(orgId);
-    if (!entry) this.chains.set(orgId, (entry = { steps: await this.webhooks.findChain(orgId) }));
-    return entry.steps;
+    // Not cached here: edges cache chains themselves and ask again when told of a change, and an answer
+    // cached by one replica of this service would undo that for the edges it serves.
+    return this.webhooks.findChain(orgId);
   }
 
   async authorizeConnect(request: WebhookConnectRequest): Promise<WebhookVerdict> {
