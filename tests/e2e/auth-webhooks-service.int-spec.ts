@@ -26,10 +26,12 @@ describe('auth-webhooks and mqtt-edge as separate processes (gRPC, PostgreSQL, R
   let db: { url: string; drop(): Promise<void> };
   let tokens: SpawnedApp;
   let webhooks: SpawnedApp;
+  let webhooks2: SpawnedApp;
   let edge: SpawnedApp;
   let rx: WebhookReceiver;
   let orgId: string;
   let admin: TokenApi;
+  let bootKey: string;
   let serverPki: TestPki;
   let devices: ClientCa;
 
@@ -53,7 +55,9 @@ describe('auth-webhooks and mqtt-edge as separate processes (gRPC, PostgreSQL, R
     // One after the other: the first migrates and bootstraps.
     tokens = await SpawnedApp.start('token-service', testEnv(env)).ready();
     webhooks = await SpawnedApp.start('auth-webhooks', testEnv(env)).ready();
-    const bootKey = /^(sk_\S+)$/m.exec(tokens.stdout)?.[1] ?? '';
+    // A second replica: the edge talks to the first only.
+    webhooks2 = await SpawnedApp.start('auth-webhooks', testEnv(env)).ready();
+    bootKey = /^(sk_\S+)$/m.exec(tokens.stdout)?.[1] ?? '';
     orgId = /Bootstrap API key for (org_[0-9a-z]{12})/.exec(tokens.stdout)?.[1] ?? '';
     admin = new TokenApi(`http://127.0.0.1:${webhooks.port('HTTP API')}`, bootKey);
     const put = await admin.call('PUT', '/v1/auth-webhook', { url: rx.url, send_password: true });
@@ -76,6 +80,7 @@ describe('auth-webhooks and mqtt-edge as separate processes (gRPC, PostgreSQL, R
   afterAll(async () => {
     await edge?.stop();
     await webhooks?.stop();
+    await webhooks2?.stop();
     await tokens?.stop();
     await db?.drop();
     await rx?.close();
@@ -130,6 +135,24 @@ describe('auth-webhooks and mqtt-edge as separate processes (gRPC, PostgreSQL, R
       await expect(refusalCode(mqtts, { ...options, clientId: 'split-1b' })).resolves.toBe(0x86);
     } finally {
       client.end(true);
+    }
+  });
+
+  it("a webhook changed through another replica of the service is called at once by the edge's replica", async () => {
+    const rx2 = await startWebhookReceiver();
+    try {
+      rx2.secret = rx.secret;
+      // Warms the first replica's cache of the org's webhook target.
+      (await connect(mqttUrl(), device('dev-8', 'let-me-in'))).end(true);
+      const other = new TokenApi(`http://127.0.0.1:${webhooks2.port('HTTP API')}`, bootKey);
+      expect((await other.call('PUT', '/v1/auth-webhook', { url: rx2.url, send_password: true })).status).toBe(200);
+      await waitFor(async () => {
+        (await connect(mqttUrl(), device(`dev-9-${rx2.calls.length}`, 'let-me-in'))).end(true);
+        return rx2.calls.length > 0;
+      }, { timeoutMs: 5000, message: 'the new webhook called' });
+    } finally {
+      expect((await admin.call('PUT', '/v1/auth-webhook', { url: rx.url, send_password: true })).status).toBe(200);
+      await rx2.close();
     }
   });
 });

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { AUTH_CONFIG_CHANGED, AUTH_CONFIG_NOTICE_MS, authConfigChangeId } from '@signet/mqtt-auth';
+import { AUTH_CONFIG_CHANGED, AUTH_CONFIG_NOTICE_MS, authConfigChangeId, orgsOfAuthConfigChange } from '@signet/mqtt-auth';
 import { LOGGER, type Logger } from '@signet/observability';
-import { type Revocation, RevocationPublisher } from '@signet/revocation';
+import { type Revocation, type RevocationBus, RevocationPublisher } from '@signet/revocation';
 
 import { AUTH_WEBHOOK_REPOSITORY, type AuthWebhookRepository } from './auth-webhook.repository';
 
@@ -30,6 +30,17 @@ export class AuthWebhookChanges {
   /** In this process only. */
   changed(orgId: string): void {
     for (const l of this.listeners) l(orgId);
+  }
+
+  /**
+   * Hears the changes other processes announce (another replica of this
+   * service), so what this one caches about an org goes at once there too.
+   * Returns the unsubscribe.
+   */
+  follow(bus: Pick<RevocationBus, 'subscribe'>): () => void {
+    return bus.subscribe((event) => {
+      for (const orgId of orgsOfAuthConfigChange(event.credentialIds)) this.changed(orgId);
+    });
   }
 
   /**
