@@ -46,7 +46,6 @@ describe('mTLS client certificates (all-in-one, PostgreSQL + Redis, mqtt over mq
       SIGNET_TLS_KEY: files.keyFile,
       SIGNET_WEBHOOK_ALLOW_HTTP: 'true',
       SIGNET_WEBHOOK_ALLOW_PRIVATE: 'true',
-      SIGNET_LOG_LEVEL: process.env['MTLS_LOG'] ?? 'silent',
     });
     admin = reach(signet).anonymous.withKey(signet.service!.bootstrap!.apiKey);
     orgId = signet.service!.bootstrap!.orgId;
