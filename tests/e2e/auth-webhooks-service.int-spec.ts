@@ -1,15 +1,19 @@
 /**
  * The split deployment: token-service, auth-webhooks and mqtt-edge as
  * separate built processes over PostgreSQL and Redis. The edge reads the
- * org's chain and webhook verdicts over gRPC (SIGNET_AUTH_WEBHOOKS_GRPC); the
- * auth-webhook service calls a real receiver on loopback.
+ * org's chain, webhook verdicts and client-certificate trust over gRPC
+ * (SIGNET_AUTH_WEBHOOKS_GRPC) and hears of their changes over the revocation
+ * bus; the auth-webhook service calls a real receiver on loopback.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 
-import { createTestDatabase, redisUrl, uniquePrefix } from '@signet/testing';
+import { createTestDatabase, redisUrl, uniquePrefix, waitFor } from '@signet/testing';
 
+import { type ClientCa, makeClientCa } from '../../libs/auth-webhooks/src/testing/client-pki';
+import { makeTestPki, type TestPki } from '../../libs/mqtt/edge/src/testing/certs';
 import { TokenApi } from '../support/api';
-import { brokerUrl, connect, publishCode, refusalCode } from '../support/mqtt';
+import { brokerUrl, connect, publishCode, refusalCode, serverClosed } from '../support/mqtt';
 import { testEnv } from '../support/signet';
 import { SpawnedApp } from '../support/spawn';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
@@ -22,12 +26,20 @@ describe('auth-webhooks and mqtt-edge as separate processes (gRPC, PostgreSQL, R
   let db: { url: string; drop(): Promise<void> };
   let tokens: SpawnedApp;
   let webhooks: SpawnedApp;
+  let webhooks2: SpawnedApp;
   let edge: SpawnedApp;
   let rx: WebhookReceiver;
   let orgId: string;
+  let admin: TokenApi;
+  let bootKey: string;
+  let serverPki: TestPki;
+  let devices: ClientCa;
 
   beforeAll(async () => {
     rx = await startWebhookReceiver();
+    serverPki = makeTestPki();
+    devices = makeClientCa('split');
+    const tls = serverPki.issue('edge', 'localhost');
     db = await createTestDatabase('signet_authwh_procs');
     const env = {
       DATABASE_URL: db.url,
@@ -43,9 +55,11 @@ describe('auth-webhooks and mqtt-edge as separate processes (gRPC, PostgreSQL, R
     // One after the other: the first migrates and bootstraps.
     tokens = await SpawnedApp.start('token-service', testEnv(env)).ready();
     webhooks = await SpawnedApp.start('auth-webhooks', testEnv(env)).ready();
-    const bootKey = /^(sk_\S+)$/m.exec(tokens.stdout)?.[1] ?? '';
+    // A second replica: the edge talks to the first only.
+    webhooks2 = await SpawnedApp.start('auth-webhooks', testEnv(env)).ready();
+    bootKey = /^(sk_\S+)$/m.exec(tokens.stdout)?.[1] ?? '';
     orgId = /Bootstrap API key for (org_[0-9a-z]{12})/.exec(tokens.stdout)?.[1] ?? '';
-    const admin = new TokenApi(`http://127.0.0.1:${webhooks.port('HTTP API')}`, bootKey);
+    admin = new TokenApi(`http://127.0.0.1:${webhooks.port('HTTP API')}`, bootKey);
     const put = await admin.call('PUT', '/v1/auth-webhook', { url: rx.url, send_password: true });
     expect(put.status).toBe(200);
     rx.secret = String(put.body['secret']);
@@ -53,15 +67,25 @@ describe('auth-webhooks and mqtt-edge as separate processes (gRPC, PostgreSQL, R
     const tokenGrpc = `127.0.0.1:${tokens.port('gRPC')}`;
     edge = await SpawnedApp.start(
       'mqtt-edge',
-      testEnv({ ...env, SIGNET_TOKEN_SERVICE_GRPC: tokenGrpc, SIGNET_APIKEY_SERVICE_GRPC: tokenGrpc, SIGNET_AUTH_WEBHOOKS_GRPC: `127.0.0.1:${webhooks.port('gRPC')}` }),
+      testEnv({
+        ...env,
+        SIGNET_TOKEN_SERVICE_GRPC: tokenGrpc,
+        SIGNET_APIKEY_SERVICE_GRPC: tokenGrpc,
+        SIGNET_AUTH_WEBHOOKS_GRPC: `127.0.0.1:${webhooks.port('gRPC')}`,
+        SIGNET_TLS_CERT: tls.certFile,
+        SIGNET_TLS_KEY: tls.keyFile,
+      }),
     ).ready();
   });
   afterAll(async () => {
     await edge?.stop();
     await webhooks?.stop();
+    await webhooks2?.stop();
     await tokens?.stop();
     await db?.drop();
     await rx?.close();
+    serverPki?.cleanup();
+    devices?.cleanup();
   });
 
   const mqttUrl = () => brokerUrl({ mqttPort: edge.port('MQTT'), wsPort: edge.port('WebSocket') }, 'tcp');
@@ -83,5 +107,52 @@ describe('auth-webhooks and mqtt-edge as separate processes (gRPC, PostgreSQL, R
     const started = Date.now();
     await expect(refusalCode(mqttUrl(), device('hang', 'let-me-in'))).resolves.toBe(0x88);
     expect(Date.now() - started).toBeLessThan(CONNECT_TIMEOUT_MS);
+  });
+
+  it('a chain change reaches the edge at once over the bus, not after its 30 s cache', async () => {
+    // The edge has cached ['webhook'] from the CONNECTs above.
+    (await connect(mqttUrl(), device('dev-3', 'let-me-in'))).end(true);
+    expect((await admin.call('PUT', '/v1/authenticator-chain', { steps: ['token'] })).status).toBe(200);
+    await waitFor(async () => (await refusalCode(mqttUrl(), device('dev-3', 'let-me-in'))) === 0x86, { timeoutMs: 5000, message: 'the new chain on the edge' });
+    expect((await admin.call('PUT', '/v1/authenticator-chain', { steps: ['webhook'] })).status).toBe(200);
+    await waitFor(async () => (await connect(mqttUrl(), device('dev-3', 'let-me-in'))).end(true), { timeoutMs: 5000, message: 'the webhook chain back' });
+  });
+
+  it('a CA uploaded to the auth-webhook service is trusted by the edge without a restart; a revoked certificate is disconnected', async () => {
+    const mqtts = `mqtts://127.0.0.1:${/^ {2}MQTT\/TLS\s+\S*?:(\d+)/m.exec(edge.stdout)![1]}`;
+    const ca = await admin.call('POST', '/v1/certificate-authorities', { name: 'split', pem: devices.pem });
+    expect(ca.status).toBe(201);
+    const cert = devices.issue('split-1', { cn: 'split-1' });
+    const options = { protocolVersion: 5 as const, ca: serverPki.ca, cert: readFileSync(cert.certFile), key: readFileSync(cert.keyFile) };
+    // The default chain ends with the certificate step; the webhook chain of this org does not have it.
+    expect((await admin.call('PUT', '/v1/authenticator-chain', { steps: ['client_certificate', 'webhook'] })).status).toBe(200);
+    const client = await waitFor(() => connect(mqtts, { ...options, clientId: 'split-1' }), { timeoutMs: 5000, message: 'the CA on the edge' });
+    try {
+      await expect(publishCode(client, 'devices/split-1/t', '1')).resolves.toBe(0);
+      const closed = serverClosed(client);
+      expect((await admin.call('POST', `/v1/certificate-authorities/${String(ca.body['id'])}/revocations`, { serial: cert.serial })).status).toBe(200);
+      await expect(closed).resolves.toEqual({ reasonCode: 0x98 });
+      await expect(refusalCode(mqtts, { ...options, clientId: 'split-1b' })).resolves.toBe(0x86);
+    } finally {
+      client.end(true);
+    }
+  });
+
+  it("a webhook changed through another replica of the service is called at once by the edge's replica", async () => {
+    const rx2 = await startWebhookReceiver();
+    try {
+      rx2.secret = rx.secret;
+      // Warms the first replica's cache of the org's webhook target.
+      (await connect(mqttUrl(), device('dev-8', 'let-me-in'))).end(true);
+      const other = new TokenApi(`http://127.0.0.1:${webhooks2.port('HTTP API')}`, bootKey);
+      expect((await other.call('PUT', '/v1/auth-webhook', { url: rx2.url, send_password: true })).status).toBe(200);
+      await waitFor(async () => {
+        (await connect(mqttUrl(), device(`dev-9-${rx2.calls.length}`, 'let-me-in'))).end(true);
+        return rx2.calls.length > 0;
+      }, { timeoutMs: 5000, message: 'the new webhook called' });
+    } finally {
+      expect((await admin.call('PUT', '/v1/auth-webhook', { url: rx.url, send_password: true })).status).toBe(200);
+      await rx2.close();
+    }
   });
 });

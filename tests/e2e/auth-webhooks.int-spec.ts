@@ -59,11 +59,13 @@ describe('auth webhooks (all-in-one, PostgreSQL + Redis, real receiver, real mqt
     const missing = await admin.call('GET', '/v1/auth-webhook');
     expect(missing.status).toBe(404);
     expect(missing.body['code']).toBe('webhook_not_found');
+    const nothingToDelete = await admin.call('DELETE', '/v1/auth-webhook');
+    expect([nothingToDelete.status, nothingToDelete.body['code']]).toEqual([404, 'webhook_not_found']);
   });
 
   it('before any chain is set, the default chain decides and a webhook is never called', async () => {
     const current = await admin.call('GET', '/v1/authenticator-chain');
-    expect(current.body).toEqual({ steps: ['token', 'api_key'], is_default: true });
+    expect(current.body).toEqual({ steps: ['token', 'api_key', 'client_certificate'], is_default: true });
     await expect(refusalCode(mqttUrl(), device('dev-1', 'let-me-in'))).resolves.toBe(0x86);
     expect(rx.calls).toHaveLength(0);
   });

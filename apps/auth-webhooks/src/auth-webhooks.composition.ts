@@ -1,8 +1,8 @@
 import { ApiKeysModule, apiKeysOptionsFrom, BootstrapService } from '@signet/api-keys';
-import { AuthWebhooksEdgeHandlers, AuthWebhooksModule, authWebhooksOptionsFrom } from '@signet/auth-webhooks';
+import { AuthWebhookChanges, AuthWebhooksEdgeHandlers, AuthWebhooksModule, authWebhooksOptionsFrom } from '@signet/auth-webhooks';
 import { loadConfig, SignetConfig } from '@signet/config';
 import { authWebhooksRegistration } from '@signet/contracts';
-import { bannerFor, openServiceState, runProcess, SignetProcess, startService } from '@signet/runtime';
+import { bannerFor, createBus, openServiceState, runProcess, SignetProcess, startService } from '@signet/runtime';
 
 /**
  * The auth-webhook service (PostgreSQL + Redis, shared with other services):
@@ -21,6 +21,14 @@ export function startAuthWebhooksService(config: SignetConfig = loadConfig()): P
       grpc: (app) => [authWebhooksRegistration(app.get(AuthWebhooksEdgeHandlers))],
     });
     onClose(() => service.close());
+    if (config.redisUrl) {
+      // Replicas cache webhook targets: a change made on another one reaches this one over the bus.
+      const notices = createBus(ctx, 'subscriber');
+      await notices.start();
+      onClose(() => notices.close());
+      const unfollow = service.app.get(AuthWebhookChanges).follow(notices);
+      onClose(async () => unfollow());
+    }
     const ports = { http: service.httpPort, grpc: service.grpcPort };
     return { banner: bannerFor(config, ports, service.bootstrap), ports, service, bus: state.bus };
   });

@@ -11,8 +11,8 @@ import { bannerFor, createBus, runProcess, SignetProcess, startEdge } from '@sig
  *    over gRPC (usage is reported back the same way);
  *  - revocations over Redis, and from the token service over gRPC while Redis is
  *    not in sync (or not configured): the second path;
- *  - org authenticator chains and webhook verdicts from the auth-webhook service
- *    over gRPC when SIGNET_AUTH_WEBHOOKS_GRPC is set;
+ *  - org authenticator chains, webhook verdicts and client-certificate trust from
+ *    the auth-webhook service over gRPC when SIGNET_AUTH_WEBHOOKS_GRPC is set;
  *  - HTTP only for `/healthz`, `/readyz` and `/metrics`.
  */
 export function startMqttEdge(config: SignetConfig = loadConfig()): Promise<SignetProcess> {
@@ -42,7 +42,7 @@ export function startMqttEdge(config: SignetConfig = loadConfig()): Promise<Sign
       bus,
       fetchJwks: () => keysClient.listPublicKeys(2000),
       apiKeys: apiKeysClient,
-      ...(webhooksClient ? { webhooks: webhooksClient } : {}),
+      ...(webhooksClient ? { webhooks: webhooksClient, trust: webhooksClient } : {}),
     });
     onClose(() => edge.close());
     const app = await createHttpApp({ title: 'Signet MQTT edge', logger: ctx.logger, metrics: ctx.metrics, providers: [], imports: [] });

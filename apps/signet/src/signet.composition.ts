@@ -63,6 +63,7 @@ export function startAllInOne(config: SignetConfig = loadConfig()): Promise<Sign
       webhooks: service.app.get(AuthWebhooksEdgeHandlers),
       // The chain's `ldap` step binds through the directory feature, in-process.
       ldapBinds: service.app.get(LdapBindUseCase),
+      trust: service.app.get(AuthWebhooksEdgeHandlers),
     });
     onClose(() => edge.close());
     // Live sessions: every edge's on Redis, else this process's own edge.

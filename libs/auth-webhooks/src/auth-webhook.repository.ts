@@ -93,7 +93,8 @@ export class TypeOrmAuthWebhookRepository implements AuthWebhookRepository {
   }
 
   async delete(orgId: string): Promise<boolean> {
-    const rows = (await this.dataSource.query(`DELETE FROM auth_webhooks WHERE org_id = $1 RETURNING org_id`, [orgId])) as unknown[];
+    // TypeORM answers a DELETE with [rows, affected], not the rows.
+    const [rows] = (await this.dataSource.query(`DELETE FROM auth_webhooks WHERE org_id = $1 RETURNING org_id`, [orgId])) as [unknown[], number];
     return rows.length > 0;
   }
 

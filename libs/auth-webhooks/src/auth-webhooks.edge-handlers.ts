@@ -1,41 +1,46 @@
+import { createHash } from 'node:crypto';
+
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 
-import type { WebhookAuthorizer, WebhookConnectRequest, WebhookVerdict } from '@signet/contracts';
+import type { TrustSnapshot, TrustStoreSource, WebhookAuthorizer, WebhookConnectRequest, WebhookVerdict } from '@signet/contracts';
 
 import { AUTH_WEBHOOK_REPOSITORY, type AuthWebhookRepository, type StoredWebhook } from './auth-webhook.repository';
+import { CERTIFICATE_REPOSITORY, type CertificateRepository } from './certificates/certificate.repository';
 import { AuthWebhookChanges } from './org-changes';
 import { WebhookClient } from './webhook-client';
 
-/** How long an org's webhook and chain are served from memory (a change made in this process drops them at once). */
+/** How long an org's webhook is served from memory (a change made in this process drops it at once). */
 const CONFIG_CACHE_MS = 30_000;
 
 /**
  * What edges ask the auth-webhook service (in-process in the all-in-one, over
- * gRPC otherwise): the org's chain, and a CONNECT decided by the org's
- * webhook. Both read the database once per org per cache period, never per CONNECT.
+ * gRPC otherwise): the org's chain, a CONNECT decided by the org's webhook,
+ * and every org's certificate trust. None is read per CONNECT: edges cache an
+ * org's chain for 30 s, webhook targets are cached here for as long, and the
+ * trust store is read when an edge starts, when it is told of a change, and
+ * every half minute.
  */
 @Injectable()
-export class AuthWebhooksEdgeHandlers implements WebhookAuthorizer, OnModuleDestroy {
+export class AuthWebhooksEdgeHandlers implements WebhookAuthorizer, TrustStoreSource, OnModuleDestroy {
   private readonly targets = new LRUCache<string, { webhook: StoredWebhook | null }>({ max: 10_000, ttl: CONFIG_CACHE_MS });
-  private readonly chains = new LRUCache<string, { steps: string[] | null }>({ max: 10_000, ttl: CONFIG_CACHE_MS });
   private readonly unsubscribe: () => void;
 
   constructor(
     @Inject(AUTH_WEBHOOK_REPOSITORY) private readonly webhooks: AuthWebhookRepository,
+    @Inject(CERTIFICATE_REPOSITORY) private readonly certificates: CertificateRepository,
     private readonly client: WebhookClient,
     changes: AuthWebhookChanges,
   ) {
     this.unsubscribe = changes.onChange((orgId) => {
       this.targets.delete(orgId);
-      this.chains.delete(orgId);
     });
   }
 
   async chainFor(orgId: string): Promise<string[] | null> {
-    let entry = this.chains.get(orgId);
-    if (!entry) this.chains.set(orgId, (entry = { steps: await this.webhooks.findChain(orgId) }));
-    return entry.steps;
+    // Not cached here: edges cache chains themselves and ask again when told of a change, and an answer
+    // cached by one replica of this service would undo that for the edges it serves.
+    return this.webhooks.findChain(orgId);
   }
 
   async authorizeConnect(request: WebhookConnectRequest): Promise<WebhookVerdict> {
@@ -52,6 +57,13 @@ export class AuthWebhooksEdgeHandlers implements WebhookAuthorizer, OnModuleDest
     if (!w) return { result: 'ignore' };
     const secrets = w.previousSecret !== null && (w.previousSecretUntil ?? 0) > Date.now() ? [w.secret, w.previousSecret] : [w.secret];
     return this.client.call({ orgId: w.orgId, url: w.url, secrets, sendPassword: w.sendPassword, failMode: w.failMode }, request);
+  }
+
+  /** Uncached: several service replicas must not answer an edge that was just told of a change with an older copy. */
+  async trustStore(): Promise<TrustSnapshot> {
+    const { authorities, rules } = await this.certificates.trust();
+    const version = createHash('sha256').update(JSON.stringify([authorities, rules])).digest('base64url');
+    return { version, authorities, rules };
   }
 
   async onModuleDestroy(): Promise<void> {

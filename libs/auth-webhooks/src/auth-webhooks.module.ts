@@ -6,7 +6,9 @@ import { METRICS, type SignetMetrics } from '@signet/observability';
 
 import { AUTH_WEBHOOK_REPOSITORY, TypeOrmAuthWebhookRepository } from './auth-webhook.repository';
 import { AuthWebhooksEdgeHandlers } from './auth-webhooks.edge-handlers';
+import { CERTIFICATE_REPOSITORY, TypeOrmCertificateRepository } from './certificates/certificate.repository';
 import { AuthenticatorChainController, AuthWebhookController } from './http/auth-webhook.controller';
+import { CertificateAuthorityController, CertificateSettingsController } from './http/certificate-authority.controller';
 import { AUTH_WEBHOOKS_OPTIONS, AuthWebhooksOptions } from './options';
 import { AuthWebhookChanges } from './org-changes';
 import { DeleteWebhookUseCase } from './usecases/delete/delete.usecase';
@@ -16,18 +18,29 @@ import { RegisterWebhookUseCase } from './usecases/register/register.usecase';
 import { RevokeWebhookUserUseCase } from './usecases/revoke-user/revoke-user.usecase';
 import { RotateWebhookSecretUseCase } from './usecases/rotate-secret/rotate-secret.usecase';
 import { SetChainUseCase } from './usecases/set-chain/set-chain.usecase';
+import { CertificateRuleUseCase } from './usecases/certificate-rule/certificate-rule.usecase';
+import { DeleteCaUseCase } from './usecases/delete-ca/delete-ca.usecase';
+import { ImportCrlUseCase } from './usecases/import-crl/import-crl.usecase';
+import { ListCasUseCase } from './usecases/list-cas/list-cas.usecase';
+import { ListCertificatesUseCase } from './usecases/list-certificates/list-certificates.usecase';
+import { RegisterCertificateUseCase } from './usecases/register-certificate/register-certificate.usecase';
+import { RevokeCertificateUseCase } from './usecases/revoke-certificate/revoke-certificate.usecase';
+import { UpdateCaUseCase } from './usecases/update-ca/update-ca.usecase';
+import { UploadCaUseCase } from './usecases/upload-ca/upload-ca.usecase';
 import { WebhookCallObserver, WebhookClient } from './webhook-client';
 
 /**
- * Auth webhooks and the authenticator chain: `/v1/auth-webhook`,
- * `/v1/authenticator-chain`, and the handlers edges call. Wiring only;
+ * Auth webhooks, the authenticator chain and client certificates (mTLS):
+ * `/v1/auth-webhook`, `/v1/authenticator-chain`, `/v1/certificate-authorities`,
+ * `/v1/certificate-settings`, and the handlers edges call. Wiring only;
  * register with {@link AuthWebhooksModule.forRoot}. Needs DATA_SOURCE, SECRET_BOX and RevocationPublisher.
  */
 @Module({
   imports: [ApiKeysModule],
-  controllers: [AuthWebhookController, AuthenticatorChainController],
+  controllers: [AuthWebhookController, AuthenticatorChainController, CertificateAuthorityController, CertificateSettingsController],
   providers: [
     { provide: AUTH_WEBHOOK_REPOSITORY, useClass: TypeOrmAuthWebhookRepository },
+    { provide: CERTIFICATE_REPOSITORY, useClass: TypeOrmCertificateRepository },
     {
       provide: WebhookClient,
       inject: [AUTH_WEBHOOKS_OPTIONS, { token: METRICS, optional: true }],
@@ -42,6 +55,15 @@ import { WebhookCallObserver, WebhookClient } from './webhook-client';
     GetChainUseCase,
     SetChainUseCase,
     RevokeWebhookUserUseCase,
+    UploadCaUseCase,
+    ListCasUseCase,
+    UpdateCaUseCase,
+    DeleteCaUseCase,
+    ImportCrlUseCase,
+    RegisterCertificateUseCase,
+    ListCertificatesUseCase,
+    RevokeCertificateUseCase,
+    CertificateRuleUseCase,
   ],
   exports: [AuthWebhooksEdgeHandlers, AuthWebhookChanges],
 })

@@ -104,7 +104,7 @@ export class AuthenticatorChainController {
 
   @Put()
   @RequireScopes(AUTH_WEBHOOK_SCOPES.write)
-  @ApiOperation({ summary: "Set your org's authenticator chain", description: 'Edges pick it up within 30 s (at once in the all-in-one).' })
+  @ApiOperation({ summary: "Set your org's authenticator chain", description: 'Every edge picks it up at once (announced on the revocation bus; within 30 s at worst).' })
   @ApiOkResponse({ type: ChainDto })
   async put(@CurrentApiKey() caller: ApiKeyPrincipal, @Body() body: SetChainDto): Promise<ChainDto> {
     return toChainResponse(await this.setChain.execute({ orgId: caller.orgId, steps: body.steps }));

@@ -63,7 +63,7 @@ export class ChainDto {
 }
 
 export class SetChainDto {
-  @ApiProperty({ type: [String], nullable: true, enum: CHAIN_STEP_NAMES, description: 'Steps in order; null: back to the default (token, api_key)' })
+  @ApiProperty({ type: [String], nullable: true, enum: CHAIN_STEP_NAMES, description: 'Steps in order; null: back to the default (token, api_key, client_certificate)' })
   @ValidateIf((_o, v) => v !== null)
   @IsArray()
   @IsString({ each: true })

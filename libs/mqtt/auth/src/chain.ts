@@ -6,18 +6,31 @@ import type { AuthResult, ConnectAuthenticator, ConnectRequest } from '@signet/m
 
 /**
  * The steps an org can put in its authenticator chain, in the order it wants
- * them asked. `client_certificate` and `ldap` are reserved names: the chain
- * skips a step it has no implementation for.
+ * them asked. `ldap` is a reserved name: the chain skips a step it has no
+ * implementation for.
  */
 export const CHAIN_STEPS = ['token', 'api_key', 'client_certificate', 'webhook', 'ldap'] as const;
 export type ChainStepName = (typeof CHAIN_STEPS)[number];
 
-/** Today's behaviour, and every org's until it configures one. */
-export const DEFAULT_CHAIN: readonly ChainStepName[] = ['token', 'api_key'];
+/**
+ * Every org's chain until it configures one. `client_certificate` passes
+ * unless the client presents a certificate, so it changes nothing for an org
+ * without a CA, and a CA uploaded is enough to connect devices by certificate.
+ */
+export const DEFAULT_CHAIN: readonly ChainStepName[] = ['token', 'api_key', 'client_certificate'];
 
 /** A step's answer when the CONNECT is not its kind of credential: the next step is asked. */
 export const NOT_MINE = Symbol('not-mine');
-export type StepAnswer = AuthResult | typeof NOT_MINE;
+/**
+ * A step's answer when it vouches for part of the CONNECT only (a certificate
+ * that also needs a password): the next steps decide, then `check` has the
+ * last word on their result.
+ */
+export interface PassWithCheck {
+  readonly check: (result: AuthResult) => AuthResult;
+}
+export type StepAnswer = AuthResult | typeof NOT_MINE | PassWithCheck;
+type Check = PassWithCheck['check'] | undefined;
 
 /** One way of deciding a CONNECT: allow (a principal with permissions and expiry), deny, or not mine. */
 export interface ChainStep {
@@ -29,6 +42,8 @@ export interface ChainStep {
    */
   readonly local?: boolean;
   decide(request: ConnectRequest, orgId: string | null): StepAnswer | Promise<StepAnswer>;
+  /** True when, for this org, the step must be asked before every other step of its chain. */
+  first?(orgId: string | null): boolean;
 }
 
 /** Where an org's chain comes from; cached by the chain, so it may ask a service. */
@@ -56,6 +71,8 @@ export interface AuthenticatorChainOptions {
   decided?: (decision: ChainDecision) => void;
   /** The source failed: the default steps answer (0x88 where they pass), and this is told why. */
   sourceFailed?: (orgId: string, err: unknown) => void;
+  /** The org of a CONNECT whose username names none (a device known by its client certificate alone). */
+  orgOf?: (request: ConnectRequest) => string | null;
 }
 
 /**
@@ -76,9 +93,12 @@ export class AuthenticatorChain implements ConnectAuthenticator {
    */
   private readonly unknownChainSteps: readonly ChainStep[];
   private epoch = 0;
+  /** The steps that may ask to go first (see ChainStep.first). */
+  private readonly gates: readonly ChainStep[];
 
   constructor(private readonly options: AuthenticatorChainOptions) {
     for (const step of options.steps) this.steps.set(step.name, step);
+    this.gates = options.steps.filter((s) => s.first !== undefined);
     this.defaultSteps = this.resolve(DEFAULT_CHAIN);
     this.unknownChainSteps = [
       ...this.defaultSteps,
@@ -88,13 +108,14 @@ export class AuthenticatorChain implements ConnectAuthenticator {
   }
 
   authenticate(request: ConnectRequest): AuthResult | Promise<AuthResult> {
-    const orgId = request.username ? (parseMqttUsername(request.username)?.orgId ?? null) : null;
+    const named = request.username ? (parseMqttUsername(request.username)?.orgId ?? null) : null;
+    const orgId = named ?? this.options.orgOf?.(request) ?? null;
     const throttle = this.options.throttle;
     if (throttle?.enabled && throttle.throttled(request)) return this.throttled(request, orgId);
-    if (orgId === null || !this.options.source) return this.run(this.defaultSteps, 0, request, orgId);
+    if (orgId === null || !this.options.source) return this.run(this.ordered(this.defaultSteps, orgId), 0, request, orgId, undefined);
     const cached = this.chains.get(orgId);
-    if (cached) return this.run(cached, 0, request, orgId);
-    return this.load(orgId).then((steps) => this.run(steps, 0, request, orgId));
+    if (cached) return this.run(this.ordered(cached, orgId), 0, request, orgId, undefined);
+    return this.load(orgId).then((steps) => this.run(this.ordered(steps, orgId), 0, request, orgId, undefined));
   }
 
   /** Forgets cached chains (all when no org is named): the org changed its chain. */
@@ -109,30 +130,51 @@ export class AuthenticatorChain implements ConnectAuthenticator {
     return (this.chains.get(orgId) ?? (await this.load(orgId))).map((s) => s.name);
   }
 
-  private run(steps: readonly ChainStep[], from: number, request: ConnectRequest, orgId: string | null): AuthResult | Promise<AuthResult> {
+  /** A step that must go first for this org (a certificate that also needs a password) is moved to the front. */
+  private ordered(steps: readonly ChainStep[], orgId: string | null): readonly ChainStep[] {
+    for (const gate of this.gates) {
+      const at = steps.indexOf(gate);
+      if (at > 0 && gate.first!(orgId)) return [gate, ...steps.slice(0, at), ...steps.slice(at + 1)];
+    }
+    return steps;
+  }
+
+  private run(steps: readonly ChainStep[], from: number, request: ConnectRequest, orgId: string | null, check: Check): AuthResult | Promise<AuthResult> {
     for (let i = from; i < steps.length; i++) {
       const step = steps[i]!;
       const answer = step.decide(request, orgId);
       if (answer instanceof Promise) {
-        return answer.then((a) => (a === NOT_MINE ? this.run(steps, i + 1, request, orgId) : this.done(request, orgId, step.name, a)));
+        return answer.then((a) => this.next(steps, i, request, orgId, check, a));
       }
-      if (answer !== NOT_MINE) return this.done(request, orgId, step.name, answer);
+      if (answer === NOT_MINE) continue;
+      if ('check' in answer) return this.run(steps, i + 1, request, orgId, answer.check);
+      return this.done(request, orgId, step.name, answer, check);
     }
-    return this.done(request, orgId, 'end_of_chain', { ok: false, reason: 'bad_credentials', detail: 'no step of the chain accepted the credential' });
+    return this.done(request, orgId, 'end_of_chain', { ok: false, reason: 'bad_credentials', detail: 'no step of the chain accepted the credential' }, check);
+  }
+
+  private next(steps: readonly ChainStep[], i: number, request: ConnectRequest, orgId: string | null, check: Check, answer: StepAnswer): AuthResult | Promise<AuthResult> {
+    if (answer === NOT_MINE) return this.run(steps, i + 1, request, orgId, check);
+    if ('check' in answer) return this.run(steps, i + 1, request, orgId, answer.check);
+    return this.done(request, orgId, steps[i]!.name, answer, check);
   }
 
   /** Only the local steps of the org's chain run; anything they do not allow is refused as throttled. */
   private async throttled(request: ConnectRequest, orgId: string | null): Promise<AuthResult> {
     const steps = orgId === null || !this.options.source ? this.defaultSteps : (this.chains.get(orgId) ?? (await this.load(orgId)));
-    for (const step of steps) {
+    let check: Check;
+    for (const step of this.ordered(steps, orgId)) {
       if (!step.local) continue;
       const answer = await step.decide(request, orgId);
-      if (answer !== NOT_MINE && answer.ok) return this.done(request, orgId, step.name, answer);
+      if (answer === NOT_MINE) continue;
+      if ('check' in answer) check = answer.check;
+      else if (answer.ok) return this.done(request, orgId, step.name, answer, check);
     }
-    return this.done(request, orgId, 'throttle', { ok: false, reason: 'server_unavailable', detail: 'too many failed CONNECTs from this address; throttled' });
+    return this.done(request, orgId, 'throttle', { ok: false, reason: 'server_unavailable', detail: 'too many failed CONNECTs from this address; throttled' }, undefined);
   }
 
-  private done(request: ConnectRequest, orgId: string | null, step: ChainDecision['step'], result: AuthResult): AuthResult {
+  private done(request: ConnectRequest, orgId: string | null, step: ChainDecision['step'], decided: AuthResult, check: Check): AuthResult {
+    const result = check ? check(decided) : decided;
     if (step !== 'throttle' && this.options.throttle?.enabled) this.options.throttle.record(request, result);
     this.options.decided?.({ orgId, step, result });
     return result;

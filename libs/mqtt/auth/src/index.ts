@@ -6,3 +6,5 @@ export * from './chain';
 export * from './webhook-step';
 export * from './ldap-step';
 export * from './verdict-cache';
+export * from './certificate-step';
+export * from './auth-config';

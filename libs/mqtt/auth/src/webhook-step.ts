@@ -51,7 +51,7 @@ export class WebhookStep implements ChainStep, CredentialVerdictCache {
   decide(request: ConnectRequest, orgId: string | null): StepAnswer | Promise<StepAnswer> {
     if (orgId === null || !request.username) return NOT_MINE;
     const digest = createHash('sha256')
-      .update(JSON.stringify([orgId, request.username, request.clientId, request.password?.toString('base64') ?? null]))
+      .update(JSON.stringify([orgId, request.username, request.clientId, request.password?.toString('base64') ?? null, verifiedCertificate(request)?.fingerprint ?? null]))
       .digest('base64url');
     const cached = this.cache.get(digest);
     if (cached) {
@@ -85,6 +85,7 @@ export class WebhookStep implements ChainStep, CredentialVerdictCache {
       listener: request.transport ?? 'tcp',
       edgeId: this.options.edgeId,
       requestId: randomUUID(),
+      ...certificateFields(request),
     };
     this.stats.calls++;
     let verdict;
@@ -132,4 +133,12 @@ export class WebhookStep implements ChainStep, CredentialVerdictCache {
     };
     return { ok: true, principal };
   }
+}
+
+const verifiedCertificate = (request: ConnectRequest) => (request.certificate?.verified ? request.certificate : undefined);
+
+/** Only a certificate the TLS layer verified is told to the receiver: an unverified one says nothing about the client. */
+function certificateFields(request: ConnectRequest): Pick<WebhookConnectRequest, 'certificate'> {
+  const cert = verifiedCertificate(request);
+  return cert ? { certificate: { subject: cert.subject, sans: cert.sans, serial: cert.serial, fingerprint: cert.fingerprint } } : {};
 }

@@ -6,7 +6,7 @@ import { RC } from './core/codes';
 import { sessionRecord } from './core/session-record';
 import type { EdgeOptions, EdgeStats } from './core/types';
 import { createTcpServer } from './transports/tcp';
-import { CertificateSource, createTlsServer, type TlsFiles } from './transports/tls';
+import { CertificateSource, ClientAuthorities, createTlsServer, type TlsFiles } from './transports/tls';
 import { createWsApp } from './transports/ws';
 import { createWssServer } from './transports/wss';
 
@@ -22,6 +22,8 @@ export class MqttEdge {
   private readonly wsListeners: uWS.us_listen_socket[] = [];
   /** One watched certificate per cert+key pair, shared by the mqtts and wss listeners that use it. */
   private readonly certificates = new Map<string, CertificateSource>();
+  /** The CAs client certificates are verified against, shared by every mqtts and wss listener. */
+  private readonly clientCas = new ClientAuthorities();
   private closed: Promise<void> | null = null;
   /** Joining the cluster (EdgeOptions.cluster): done once, before the first listener accepts anyone. */
   private joining: Promise<void> | null = null;
@@ -65,7 +67,7 @@ export class MqttEdge {
     if (!this.joined && this.broker.cluster !== null) return this.start().then(() => this.listenTls(port, host, files));
     let server: Server;
     try {
-      server = createTlsServer(this.broker, this.certificateSource(files));
+      server = createTlsServer(this.broker, this.certificateSource(files), this.clientCas);
     } catch (err) {
       return Promise.reject(err as Error);
     }
@@ -78,7 +80,7 @@ export class MqttEdge {
     if (!this.joined && this.broker.cluster !== null) return this.start().then(() => this.listenWebSocketTls(port, host, path, files));
     let server: Server;
     try {
-      server = createWssServer(this.broker, path, this.certificateSource(files));
+      server = createWssServer(this.broker, path, this.certificateSource(files), this.clientCas);
     } catch (err) {
       return Promise.reject(err as Error);
     }
@@ -93,6 +95,16 @@ export class MqttEdge {
     let applied = false;
     for (const source of this.certificates.values()) applied = source.reload() || applied;
     return applied;
+  }
+
+  /**
+   * The CAs (PEM) mqtts and wss listeners verify client certificates against,
+   * applied to new handshakes without restarting a listener; with none they
+   * stop asking for client certificates. Throws, keeping the previous set,
+   * when OpenSSL cannot load one.
+   */
+  setClientCertificateAuthorities(pems: readonly string[]): void {
+    this.clientCas.set(pems);
   }
 
   private certificateSource(files: TlsFiles): CertificateSource {

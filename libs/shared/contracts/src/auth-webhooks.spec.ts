@@ -1,4 +1,5 @@
 import { authWebhooksRegistration, createAuthWebhooksClient, type WebhookConnectRequest, type WebhookVerdict } from './auth-webhooks';
+import type { TrustSnapshot } from './certificates';
 import { startGrpcServer, type GrpcServerHandle } from './grpc';
 
 const REQUEST: WebhookConnectRequest = {
@@ -19,13 +20,14 @@ describe('AuthWebhooks gRPC contract', () => {
   let client: ReturnType<typeof createAuthWebhooksClient>;
   let answer: WebhookVerdict;
   let chain: string[] | null;
+  let trust: TrustSnapshot;
   const seen: WebhookConnectRequest[] = [];
 
   beforeAll(async () => {
     server = await startGrpcServer({
       port: 0,
       host: '127.0.0.1',
-      services: [authWebhooksRegistration({ authorizeConnect: async (r) => (seen.push(r), answer), chainFor: async () => chain })],
+      services: [authWebhooksRegistration({ authorizeConnect: async (r) => (seen.push(r), answer), chainFor: async () => chain, trustStore: async () => trust })],
     });
     client = createAuthWebhooksClient(`127.0.0.1:${server.port}`, { timeoutMs: 2000 });
   });
@@ -59,5 +61,18 @@ describe('AuthWebhooks gRPC contract', () => {
     await expect(client.chainFor('org_aaaaaaaaaaaa')).resolves.toEqual(['webhook', 'token']);
     chain = null;
     await expect(client.chainFor('org_aaaaaaaaaaaa')).resolves.toBeNull();
+  });
+
+  it('the trust store, as the service gave it', async () => {
+    trust = {
+      version: 'v1',
+      authorities: [
+        { id: 'ca_aaaaaaaaaaaa', orgId: 'org_aaaaaaaaaaaa', pem: '-----BEGIN CERTIFICATE-----…', allowAny: false, registered: ['ab'], revokedSerials: ['1A'], revokedFingerprints: ['cd'] },
+      ],
+      rules: [{ orgId: 'org_aaaaaaaaaaaa', identity: 'san_uri', publish: ['devices/{cert_cn}/#'], subscribe: [], requirePassword: true }],
+    };
+    await expect(client.trustStore()).resolves.toEqual(trust);
+    trust = { version: 'empty', authorities: [], rules: [] };
+    await expect(client.trustStore()).resolves.toEqual(trust);
   });
 });

@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 
+import { CERTIFICATE_IDENTITY_SOURCES, type CertificateIdentitySource, type TrustSnapshot, type TrustStoreSource } from './certificates';
 import { GrpcServiceRegistration, loadService, unaryCall } from './grpc';
 import { AUTH_WEBHOOKS_PROTO, AUTH_WEBHOOKS_SERVICE } from './proto';
 
@@ -129,11 +130,59 @@ function fromRequestMessage(raw: object): WebhookConnectRequest {
 
 function authWebhooksService() {
   const loaded = loadService(AUTH_WEBHOOKS_PROTO, AUTH_WEBHOOKS_SERVICE);
-  return { service: loaded.service, authorize: loaded.method('AuthorizeConnect'), chain: loaded.method('GetChain') };
+  return { service: loaded.service, authorize: loaded.method('AuthorizeConnect'), chain: loaded.method('GetChain'), trust: loaded.method('GetTrustStore') };
+}
+
+const object = (value: unknown): Record<string, unknown>[] =>
+  Array.isArray(value) ? value.filter((v): v is Record<string, unknown> => typeof v === 'object' && v !== null) : [];
+
+/** Decodes defensively: an authority or rule that does not make sense is left out (it then authenticates no one). */
+export function fromTrustStoreMessage(raw: object | undefined): TrustSnapshot {
+  const m = (raw ?? {}) as Record<string, unknown>;
+  const identities = CERTIFICATE_IDENTITY_SOURCES as readonly string[];
+  return {
+    version: text(m['version']),
+    authorities: object(m['authorities'])
+      .filter((a) => text(a['id']) && text(a['org_id']) && text(a['pem']))
+      .map((a) => ({
+        id: text(a['id']),
+        orgId: text(a['org_id']),
+        pem: text(a['pem']),
+        allowAny: a['allow_any'] === true,
+        registered: list(a['registered']),
+        revokedSerials: list(a['revoked_serials']),
+        revokedFingerprints: list(a['revoked_fingerprints']),
+      })),
+    rules: object(m['rules'])
+      .filter((r) => text(r['org_id']) && identities.includes(text(r['identity'])))
+      .map((r) => ({
+        orgId: text(r['org_id']),
+        identity: text(r['identity']) as CertificateIdentitySource,
+        publish: list(r['publish']),
+        subscribe: list(r['subscribe']),
+        requirePassword: r['require_password'] === true,
+      })),
+  };
+}
+
+function toTrustStoreMessage(t: TrustSnapshot): object {
+  return {
+    version: t.version,
+    authorities: t.authorities.map((a) => ({
+      id: a.id,
+      org_id: a.orgId,
+      pem: a.pem,
+      allow_any: a.allowAny,
+      registered: a.registered,
+      revoked_serials: a.revokedSerials,
+      revoked_fingerprints: a.revokedFingerprints,
+    })),
+    rules: t.rules.map((r) => ({ org_id: r.orgId, identity: r.identity, publish: r.publish, subscribe: r.subscribe, require_password: r.requirePassword })),
+  };
 }
 
 /** The AuthWebhooks implementation for {@link startGrpcServer} (auth-webhook service side). */
-export function authWebhooksRegistration(handlers: WebhookAuthorizer): GrpcServiceRegistration {
+export function authWebhooksRegistration(handlers: WebhookAuthorizer & Partial<TrustStoreSource>): GrpcServiceRegistration {
   const { service } = authWebhooksService();
   const failed = (what: string) =>
     Object.assign(new Error(what), { code: grpc.status.INTERNAL, details: what, metadata: new grpc.Metadata() }) as grpc.ServiceError;
@@ -153,17 +202,24 @@ export function authWebhooksRegistration(handlers: WebhookAuthorizer): GrpcServi
           () => callback(failed('reading the chain failed')),
         );
       },
+      GetTrustStore: (_call: grpc.ServerUnaryCall<object, object>, callback: grpc.sendUnaryData<object>) => {
+        if (!handlers.trustStore) return callback(null, { version: 'empty', authorities: [], rules: [] });
+        handlers.trustStore().then(
+          (t) => callback(null, toTrustStoreMessage(t)),
+          () => callback(failed('reading the trust store failed')),
+        );
+      },
     },
   };
 }
 
-export interface AuthWebhooksClient extends WebhookAuthorizer {
+export interface AuthWebhooksClient extends WebhookAuthorizer, TrustStoreSource {
   close(): void;
 }
 
 /** Client for `signet.authwebhooks.v1.AuthWebhooks` (edge side). */
 export function createAuthWebhooksClient(address: string, options: { credentials?: grpc.ChannelCredentials; timeoutMs: number }): AuthWebhooksClient {
-  const { authorize, chain } = authWebhooksService();
+  const { authorize, chain, trust } = authWebhooksService();
   const client = new grpc.Client(address, options.credentials ?? grpc.credentials.createInsecure());
   return {
     authorizeConnect: async (r) =>
@@ -191,6 +247,7 @@ export function createAuthWebhooksClient(address: string, options: { credentials
       const m = ((await unaryCall(client, chain, { org_id: orgId }, options.timeoutMs)) ?? {}) as { is_default?: unknown; steps?: unknown };
       return m.is_default === true ? null : list(m.steps);
     },
+    trustStore: async () => fromTrustStoreMessage(await unaryCall(client, trust, {}, options.timeoutMs)),
     close: () => client.close(),
   };
 }

@@ -7,3 +7,4 @@ export * from './proto';
 export * from './revocations';
 export * from './signing-keys';
 export * from './usage';
+export * from './certificates';

@@ -2,7 +2,9 @@ import { topicFilterProblem } from './topic';
 
 /** Placeholders a permission template may use, filled from the credential. */
 export const PLACEHOLDERS = ['user_id', 'org_id', 'client_id'] as const;
-export type Placeholder = (typeof PLACEHOLDERS)[number];
+/** Those of a client certificate's templates: `{user_id}` is the identity its org's rule picks, `{cert_cn}` its common name. */
+export const CERTIFICATE_PLACEHOLDERS = [...PLACEHOLDERS, 'cert_cn'] as const;
+export type Placeholder = (typeof CERTIFICATE_PLACEHOLDERS)[number];
 export type PlaceholderValues = Partial<Record<Placeholder, string>>;
 
 const PLACEHOLDER_RE = /\{([a-z_]+)\}/g;
@@ -11,11 +13,11 @@ const PLACEHOLDER_RE = /\{([a-z_]+)\}/g;
  * Checks a permission template such as `users/{user_id}/#`: only known
  * placeholders, each filling a whole level, and a valid filter once filled.
  */
-export function templateProblem(template: string): string | null {
+export function templateProblem(template: string, allowed: readonly string[] = PLACEHOLDERS): string | null {
   let unknown: string | null = null;
   let partial = false;
   const filled = template.replace(PLACEHOLDER_RE, (match, name: string, offset: number) => {
-    if (!(PLACEHOLDERS as readonly string[]).includes(name)) unknown = name;
+    if (!allowed.includes(name)) unknown = name;
     const before = offset === 0 || template[offset - 1] === '/';
     const end = offset + match.length;
     const after = end === template.length || template[end] === '/';

@@ -1,10 +1,11 @@
 import { explainListenError, PORT_VARIABLES } from '@signet/config';
 import { Counter, type Registry } from 'prom-client';
 
-import type { ApiKeyVerifier, LdapBinder, UsageSink, WebhookAuthorizer } from '@signet/contracts';
+import type { ApiKeyVerifier, LdapBinder, TrustStoreSource, UsageSink, WebhookAuthorizer } from '@signet/contracts';
 import { UsageAggregator } from '@signet/contracts';
 import {
   AuthenticatorChain,
+  CertificateStep,
   type ChainStep,
   type ChainStepName,
   credentialStep,
@@ -14,6 +15,7 @@ import {
   isTokenPassword,
   KeyAuthenticator,
   LdapBindStep,
+  orgsOfAuthConfigChange,
   PublicKeyCache,
   TokenAuthenticator,
   WebhookStep,
@@ -39,7 +41,11 @@ export interface EdgeHandle {
   authChain: AuthenticatorChain;
   /** The auth-webhook step and its verdict cache; null when no auth-webhook service is wired. */
   webhookStep: WebhookStep | null;
-  /** An org's webhook or chain changed: drop what this edge cached about it. */
+  /** The client-certificate step and the trust snapshot it holds. */
+  certificateStep: CertificateStep;
+  /** Reads the trust snapshot again and applies it to the TLS listeners (coalesced). */
+  refreshTrust(): Promise<void>;
+  /** An org's webhook, chain or certificate trust changed: drop what this edge cached about it. */
   orgAuthChanged(orgId: string): void;
   /** Sends the usage counted so far to the key service (also done periodically and on close). */
   reportUsage(): Promise<void>;
@@ -66,6 +72,8 @@ export interface EdgeSources {
   webhooks?: WebhookAuthorizer;
   /** The directory's LDAP bind (in-process): the org chains' `ldap` step. */
   ldapBinds?: LdapBinder;
+  /** Every org's client-certificate trust (the auth-webhook service); absent: no client certificate is accepted. */
+  trust?: TrustStoreSource;
   /** The bus shared with other edges; by default createClusterBus (Redis when REDIS_URL is set). The edge closes it. */
   cluster?: ClusterBus;
 }
@@ -76,7 +84,10 @@ export interface EdgeSources {
  * revocation bus keeps current. A revocation closes the live sessions of the
  * credentials it names at once and refuses them from then on.
  */
-export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, apiKeys, webhooks, ldapBinds, cluster }: EdgeSources): Promise<EdgeHandle> {
+/** How often an edge reads the trust snapshot besides when told of a change (the chain's cache period too). */
+const TRUST_REFRESH_MS = 30_000;
+
+export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, apiKeys, webhooks, ldapBinds, trust, cluster }: EdgeSources): Promise<EdgeHandle> {
   const { config, logger, metrics } = ctx;
   const log = logger.child({ component: 'mqtt-edge' });
   const keys = new PublicKeyCache(fetchJwks, { logger: log });
@@ -109,6 +120,8 @@ export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, api
   if (webhookStep) steps.push(webhookStep);
   const ldapStep = ldapBinds ? new LdapBindStep({ binder: ldapBinds, allowCacheMs: config.directory.ldapBindCacheSeconds * 1000 }) : null;
   if (ldapStep) steps.push(ldapStep);
+  const certificateStep = new CertificateStep({ revoked: denyList });
+  steps.push(certificateStep);
   const decisions = authDecisionsCounter(metrics.registry);
   const authenticator = new AuthenticatorChain({
     steps,
@@ -120,11 +133,38 @@ export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, api
       log.debug({ org: orgId, step, result: outcome, detail: result.ok ? undefined : result.detail }, 'CONNECT decided');
     },
     sourceFailed: (orgId, err) => log.warn({ org: orgId, err }, 'could not read the authenticator chain; default steps only, 0x88 beyond them'),
+    orgOf: (request) => certificateStep.orgOf(request),
   });
+  // One read at a time; changes announced meanwhile are folded into one more read.
+  let trustRead: Promise<void> | null = null;
+  let trustAgain = false;
+  const readTrust = async (): Promise<void> => {
+    if (!trust) return;
+    do {
+      trustAgain = false;
+      try {
+        if (certificateStep.load(await trust.trustStore())) {
+          edge.setClientCertificateAuthorities(certificateStep.authorities);
+          log.info({ version: certificateStep.snapshotVersion, authorities: certificateStep.authorities.length }, 'client certificate trust applied');
+        }
+      } catch (err) {
+        log.warn({ err }, 'could not read or apply the client certificate trust; keeping the current one');
+      }
+    } while (trustAgain);
+  };
+  const refreshTrust = (): Promise<void> => {
+    if (trustRead) {
+      trustAgain = true;
+      return trustRead;
+    }
+    trustRead = readTrust().finally(() => (trustRead = null));
+    return trustRead;
+  };
   const orgAuthChanged = (orgId: string) => {
     authenticator.invalidate([orgId]);
     webhookStep?.purgeOrgs([orgId]);
     ldapStep?.invalidate([orgId]);
+    void refreshTrust();
   };
   const countDenial = (principal: Principal) => {
     if (principal.kind === 'api_key') usage.record(principal.credentialId, 'denials');
@@ -177,10 +217,21 @@ export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, api
   };
   const reportTimer = setInterval(() => void reportUsage(), config.apiKeys.usageFlushMs);
   reportTimer.unref();
-  const unsubscribe = new EdgeRevocationSubscriber({ bus, denyList, sessions: edge, verdictCaches: [...(keyAuth ? [keyAuth] : []), ...(webhookStep ? [webhookStep] : []), ...(ldapStep ? [ldapStep] : [])], metrics, logger: log }).connect();
+  await refreshTrust();
+  const trustTimer = setInterval(() => void refreshTrust(), TRUST_REFRESH_MS);
+  trustTimer.unref();
+  // A revocation naming a certificate, a serial or a CA closes the sessions they cover.
+  const sessions = { revoke: (ids: readonly string[]) => edge.revoke(certificateStep.expand(ids)) };
+  const unsubscribe = new EdgeRevocationSubscriber({ bus, denyList, sessions, verdictCaches: [...(keyAuth ? [keyAuth] : []), ...(webhookStep ? [webhookStep] : []), ...(ldapStep ? [ldapStep] : [])], metrics, logger: log }).connect();
+  // Chain, webhook and certificate changes travel the revocation path too (AUTH_CONFIG_CHANGED).
+  const unsubscribeChanges = bus.subscribe((event) => {
+    for (const orgId of orgsOfAuthConfigChange(event.credentialIds)) orgAuthChanged(orgId);
+  });
 
   const stop = async () => {
     unsubscribe();
+    unsubscribeChanges();
+    clearInterval(trustTimer);
     clearInterval(reportTimer);
     await edge.close();
     // A clean stop hands over what was counted since the last report.
@@ -219,6 +270,8 @@ export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, api
     keyAuth,
     authChain: authenticator,
     webhookStep,
+    certificateStep,
+    refreshTrust,
     orgAuthChanged,
     reportUsage,
     close: stop,

@@ -15,6 +15,6 @@ export class DeleteWebhookUseCase {
 
   async execute(command: DeleteWebhookCommand): Promise<void> {
     if (!(await this.webhooks.delete(command.orgId))) throw webhookNotFound();
-    this.changes.changed(command.orgId);
+    await this.changes.announce(command.orgId);
   }
 }

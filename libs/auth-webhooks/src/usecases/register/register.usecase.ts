@@ -35,7 +35,7 @@ export class RegisterWebhookUseCase {
     });
     if (!saved) throw orgOfKeyGone();
     this.client.reset(command.orgId);
-    this.changes.changed(command.orgId);
+    await this.changes.announce(command.orgId);
     return { webhook: saved, secret };
   }
 }

@@ -26,7 +26,7 @@ export class RotateWebhookSecretUseCase {
       previousSecretUntil: grace ? Date.now() + command.previousValidSeconds * 1000 : null,
     });
     if (!saved) throw orgOfKeyGone();
-    this.changes.changed(command.orgId);
+    await this.changes.announce(command.orgId);
     return { webhook: saved, secret };
   }
 }

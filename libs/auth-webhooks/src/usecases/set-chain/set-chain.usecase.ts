@@ -17,14 +17,14 @@ export class SetChainUseCase {
   async execute(command: SetChainCommand): Promise<{ steps: string[]; isDefault: boolean }> {
     if (command.steps === null) {
       await this.webhooks.deleteChain(command.orgId);
-      this.changes.changed(command.orgId);
+      await this.changes.announce(command.orgId);
       return { steps: [...DEFAULT_CHAIN_STEPS], isDefault: true };
     }
     const problem = checkChain(command.steps);
     if (problem) throw invalidChain(problem);
     const saved = await this.webhooks.saveChain(command.orgId, command.steps);
     if (!saved) throw orgOfKeyGone();
-    this.changes.changed(command.orgId);
+    await this.changes.announce(command.orgId);
     return { steps: saved, isDefault: false };
   }
 }

@@ -6,7 +6,7 @@ import type { Broker } from '../core/broker';
 import { PT, RC } from '../core/codes';
 import type { Message } from '../core/message';
 import { disconnectFrame, encodeAliased, encodePublish } from '../core/outbound';
-import { credentialExpired, type Principal } from '../core/principal';
+import { type ClientCertificate, credentialExpired, type Principal } from '../core/principal';
 import type { Session, Will } from '../core/session';
 import type { Timed } from '../core/timer-wheel';
 import type { DisconnectReason, TransportKind } from '../core/types';
@@ -91,6 +91,10 @@ export abstract class Connection extends FrameReader implements Peer, Timed {
   /** Bytes accepted by the socket but not yet sent. */
   abstract bufferedBytes(): number;
   abstract remoteAddress(): string;
+
+  clientCertificate(): ClientCertificate | undefined {
+    return undefined;
+  }
 
   /** The transport is open: the connection joins the broker (its address read now, while it may be asked). */
   open(): void {

@@ -8,9 +8,9 @@ import type { TransportKind } from './types';
  * CONNECT's username/password into a Principal or a refusal.
  */
 export interface Principal {
-  /** What a revocation names: a token's jti (`tok_…`) or an API key id. */
+  /** What a revocation names: a token's jti (`tok_…`), an API key id, a certificate's `crt:<sha256>`. */
   credentialId: string;
-  kind: 'token' | 'api_key' | 'webhook' | 'ldap';
+  kind: 'token' | 'api_key' | 'webhook' | 'ldap' | 'certificate';
   orgId: string;
   /** The user id for tokens, the service name for API keys. */
   subject: string;
@@ -53,6 +53,33 @@ export interface ConnectRequest {
   protocolVersion: 3 | 4 | 5;
   /** The listener's transport (TLS or not), for authenticators that report it (auth webhooks). */
   transport?: TransportKind;
+  /** The certificate the client presented in the TLS handshake, when it presented one. */
+  certificate?: ClientCertificate;
+}
+
+/**
+ * A client certificate as the TLS layer saw it. `verified` is OpenSSL's verdict
+ * against the CAs the listener trusts (chain and validity dates); what else it
+ * takes to be accepted (which org, revocation, registration) is the
+ * authenticator's to decide.
+ */
+export interface ClientCertificate {
+  verified: boolean;
+  /** OpenSSL's reason when not verified, e.g. `CERT_HAS_EXPIRED`, `UNABLE_TO_GET_ISSUER_CERT_LOCALLY`. */
+  error?: string;
+  /** e.g. `CN=device-1, O=Acme`. */
+  subject: string;
+  commonName?: string;
+  /** Subject alternative names as `DNS:…`, `URI:…`, `email:…`, `IP Address:…`. */
+  sans: string[];
+  /** Upper-case hex, no separators or leading zeros. */
+  serial: string;
+  /** SHA-256 of the DER, lower-case hex, no separators. */
+  fingerprint: string;
+  /** ms epoch. */
+  notAfter: number;
+  /** SHA-256 fingerprints (as above) of the issuers up the verified chain, nearest first. */
+  issuerFingerprints: string[];
 }
 
 /** The edge's only way to accept a CONNECT. Must not touch a database per call. */

@@ -196,6 +196,7 @@ export function onConnect(peer: Peer, frame: Buffer): void {
       remoteAddress: peer.remoteAddress(),
       protocolVersion: level,
       transport: peer.transport,
+      certificate: peer.clientCertificate(),
     });
   } catch (err) {
     broker.logger.error({ err }, 'mqtt edge authenticator threw');

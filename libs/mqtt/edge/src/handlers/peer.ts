@@ -1,6 +1,6 @@
 import type { ProtocolVersion } from '../codec/codec';
 import type { Broker } from '../core/broker';
-import type { Principal } from '../core/principal';
+import type { ClientCertificate, Principal } from '../core/principal';
 import type { ClientLink, Session, Will } from '../core/session';
 import type { DisconnectReason, TransportKind } from '../core/types';
 
@@ -30,6 +30,8 @@ export interface Peer extends ClientLink {
   will: Will | null;
   willDelayMs: number;
   remoteAddress(): string;
+  /** The TLS client certificate, read when CONNECT is authenticated; undefined without TLS or without one. */
+  clientCertificate(): ClientCertificate | undefined;
   /** Queues bytes for the next batched flush. */
   write(buf: Buffer): void;
   /** Closes for a protocol violation: 5.0 DISCONNECT `reasonCode` (default 0x82), will published. */

@@ -1,8 +1,10 @@
 import * as net from 'node:net';
-import type * as tls from 'node:tls';
+import { TLSSocket } from 'node:tls';
 import { Connection } from '../connection/connection';
 import type { Broker } from '../core/broker';
+import type { ClientCertificate } from '../core/principal';
 import type { TransportKind } from '../core/types';
+import { describeClientCertificate } from './client-certificate';
 
 const CONNECTION = Symbol('signet.mqtt.connection');
 type TaggedSocket = net.Socket & { [CONNECTION]?: TcpConnection };
@@ -25,7 +27,7 @@ export class TcpConnection extends Connection {
   }
 
   get secure(): boolean {
-    return (this.socket as Partial<tls.TLSSocket>).encrypted === true;
+    return (this.socket as Partial<TLSSocket>).encrypted === true;
   }
 
   protected writeOut(data: Buffer | Buffer[]): void {
@@ -66,6 +68,10 @@ export class TcpConnection extends Connection {
 
   remoteAddress(): string {
     return this.socket.remoteAddress ?? '';
+  }
+
+  override clientCertificate(): ClientCertificate | undefined {
+    return this.socket instanceof TLSSocket ? describeClientCertificate(this.socket) : undefined;
   }
 }
 

@@ -106,13 +106,65 @@ export class CertificateSource {
 }
 
 /**
+ * The CAs client certificates are verified against (every org's, together),
+ * shared by the mqtts and wss listeners. While there is none, listeners do
+ * not ask for a client certificate; once there is one they ask, without
+ * requiring it (a client with a password still connects), and the handshake
+ * succeeds whatever OpenSSL thinks of the certificate: its verdict travels
+ * with the CONNECT, so a refusal is a CONNACK with a reason code rather than
+ * a TLS alert the client cannot explain.
+ */
+export class ClientAuthorities {
+  private pems: readonly string[] = [];
+  private readonly listeners = new Set<() => void>();
+
+  get current(): readonly string[] {
+    return this.pems;
+  }
+
+  /** Applies to new handshakes on every listener; established connections keep theirs. */
+  set(pems: readonly string[]): void {
+    if (pems.length === this.pems.length && pems.every((p, i) => p === this.pems[i])) return;
+    // createSecureContext fails on a PEM OpenSSL cannot load: the old set stays rather than a broken one.
+    if (pems.length > 0) tls.createSecureContext({ ca: [...pems] });
+    this.pems = [...pems];
+    for (const l of this.listeners) l();
+  }
+
+  serverOptions(): tls.TlsOptions {
+    return { requestCert: this.pems.length > 0, rejectUnauthorized: false };
+  }
+
+  /** Keeps `server` on the current certificate and CAs; returns the unsubscribe. */
+  follow(server: tls.Server, certificates: CertificateSource): () => void {
+    const apply = (): void => {
+      server.setSecureContext(secureContextOptions(certificates, this));
+      // Read by node:tls for each new connection (tls.Server's own field, not in its typings).
+      (server as unknown as { requestCert: boolean }).requestCert = this.pems.length > 0;
+    };
+    this.listeners.add(apply);
+    const unsubscribe = certificates.onChange(apply);
+    return () => {
+      unsubscribe();
+      this.listeners.delete(apply);
+    };
+  }
+}
+
+export function secureContextOptions(certificates: CertificateSource, clientCas: ClientAuthorities): tls.SecureContextOptions {
+  const cas = clientCas.current;
+  return { ...certificates.current, ...(cas.length > 0 ? { ca: [...cas] } : {}) };
+}
+
+/**
  * MQTT over TLS (`mqtts`, default port 8883) with node:tls. A certificate
  * change applies to new handshakes through server.setSecureContext; sessions
  * already established keep the certificate they were opened with.
  */
-export function createTlsServer(broker: Broker, certificates: CertificateSource): tls.Server {
+export function createTlsServer(broker: Broker, certificates: CertificateSource, clientCas: ClientAuthorities): tls.Server {
   const server = tls.createServer({
-    ...certificates.current,
+    ...secureContextOptions(certificates, clientCas),
+    ...clientCas.serverOptions(),
     // The TLS handshake counts against the same budget as CONNECT itself.
     handshakeTimeout: broker.limits.connectTimeoutMs,
   });
@@ -123,7 +175,7 @@ export function createTlsServer(broker: Broker, certificates: CertificateSource)
   // Failed handshakes (scanners, clients that do not trust the certificate) are routine: no noise.
   server.on('tlsClientError', () => undefined);
   server.on('error', (err) => broker.logger.error({ err }, 'mqtt tls listener error'));
-  const unsubscribe = certificates.onChange((pair) => server.setSecureContext(pair));
+  const unsubscribe = clientCas.follow(server, certificates);
   server.once('close', unsubscribe);
   return server;
 }

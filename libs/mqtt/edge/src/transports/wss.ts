@@ -1,10 +1,13 @@
 import * as https from 'node:https';
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import { WebSocket, WebSocketServer } from 'ws';
 import { Connection } from '../connection/connection';
 import type { Broker } from '../core/broker';
+import type { ClientCertificate } from '../core/principal';
 import type { TransportKind } from '../core/types';
-import type { CertificateSource } from './tls';
+import { describeClientCertificate } from './client-certificate';
+import { type ClientAuthorities, type CertificateSource, secureContextOptions } from './tls';
 
 /** Subprotocols accepted, in preference order: `mqtt` [MQTT-6.0.0-3], and `mqttv3.1` of older clients. */
 const SUBPROTOCOLS = ['mqtt', 'mqttv3.1'];
@@ -25,6 +28,7 @@ export class WssConnection extends Connection {
     broker: Broker,
     private readonly ws: WebSocket,
     private readonly address: string,
+    private readonly tlsSocket: TLSSocket,
   ) {
     super(broker);
   }
@@ -62,15 +66,19 @@ export class WssConnection extends Connection {
   remoteAddress(): string {
     return this.address;
   }
+
+  override clientCertificate(): ClientCertificate | undefined {
+    return describeClientCertificate(this.tlsSocket);
+  }
 }
 
 function refuseUpgrade(socket: Duplex, status: string): void {
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
-export function createWssServer(broker: Broker, path: string, certificates: CertificateSource): https.Server {
+export function createWssServer(broker: Broker, path: string, certificates: CertificateSource, clientCas: ClientAuthorities): https.Server {
   const limits = broker.limits;
-  const server = https.createServer({ ...certificates.current, handshakeTimeout: limits.connectTimeoutMs }, (_req, res) => {
+  const server = https.createServer({ ...secureContextOptions(certificates, clientCas), ...clientCas.serverOptions(), handshakeTimeout: limits.connectTimeoutMs }, (_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket only');
   });
   const wss = new WebSocketServer({
@@ -88,7 +96,7 @@ export function createWssServer(broker: Broker, path: string, certificates: Cert
     if (!SUBPROTOCOLS.some((p) => offered.includes(p))) return refuseUpgrade(socket, '400 Bad Request');
     const address = req.socket.remoteAddress ?? '';
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const conn = new WssConnection(broker, ws, address);
+      const conn = new WssConnection(broker, ws, address, req.socket as TLSSocket);
       ws.on('message', (data: Buffer, isBinary: boolean) => {
         // MQTT control packets travel in binary frames only [MQTT-6.0.0-1].
         if (!isBinary) conn.kick(-1, 'protocol_error', true);
@@ -101,7 +109,7 @@ export function createWssServer(broker: Broker, path: string, certificates: Cert
   });
   server.on('tlsClientError', () => undefined);
   server.on('error', (err) => broker.logger.error({ err }, 'mqtt wss listener error'));
-  const unsubscribe = certificates.onChange((pair) => server.setSecureContext(pair));
+  const unsubscribe = clientCas.follow(server, certificates);
   server.once('close', () => {
     unsubscribe();
     wss.close();

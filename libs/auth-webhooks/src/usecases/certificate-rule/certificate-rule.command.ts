@@ -1,0 +1,7 @@
+export interface SetCertificateRuleCommand {
+  orgId: string;
+  identity: string;
+  publish: string[];
+  subscribe: string[];
+  requirePassword: boolean;
+}

@@ -1,0 +1,4 @@
+export interface DeleteCaCommand {
+  orgId: string;
+  caId: string;
+}

@@ -1,0 +1,5 @@
+export interface ListCasCommand {
+  orgId: string;
+  limit: number;
+  cursor?: string;
+}

@@ -1,0 +1,6 @@
+export interface ListCertificatesCommand {
+  orgId: string;
+  caId: string;
+  limit: number;
+  cursor?: string;
+}

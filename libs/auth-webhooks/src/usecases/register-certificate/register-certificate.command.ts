@@ -1,0 +1,5 @@
+export interface RegisterCertificateCommand {
+  orgId: string;
+  caId: string;
+  pem: string;
+}

@@ -1,0 +1,7 @@
+export interface RevokeCertificateCommand {
+  orgId: string;
+  caId: string;
+  /** Exactly one of the two. */
+  serial?: string;
+  fingerprint?: string;
+}

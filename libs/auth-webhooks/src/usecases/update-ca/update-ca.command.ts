@@ -1,0 +1,6 @@
+export interface UpdateCaCommand {
+  orgId: string;
+  caId: string;
+  name?: string;
+  allowAny?: boolean;
+}
