@@ -23,6 +23,7 @@ const TABLES = [
   'accounts',
   'api_key_usage',
   'api_keys',
+  'audit_events',
   'auth_webhooks',
   'authenticator_chains',
   'directory_groups',

@@ -9,6 +9,7 @@ import { Directory1796200000000 } from './1796200000000-directory';
 import { IdpEvents1796400000000 } from './1796400000000-idp-events';
 import { IdempotencyKeys1796500000000 } from './1796500000000-idempotency-keys';
 import { RevocationRelay1796600000000 } from './1796600000000-revocation-relay';
+import { AuditLog1796700000000 } from './1796700000000-audit-log';
 
 /** Every migration in order, listed explicitly (no globs: works from ts and from dist alike). */
 export const SIGNET_MIGRATIONS = [
@@ -23,4 +24,5 @@ export const SIGNET_MIGRATIONS = [
   IdpEvents1796400000000,
   IdempotencyKeys1796500000000,
   RevocationRelay1796600000000,
+  AuditLog1796700000000,
 ];
