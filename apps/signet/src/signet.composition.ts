@@ -1,5 +1,6 @@
 import { AccountsModule, accountsOptionsFrom, bootstrapWithSignupCode, signupCodeBanner } from '@signet/accounts';
 import { ApiKeysEdgeHandlers, ApiKeysModule, apiKeysOptionsFrom, ApiKeysServiceModule } from '@signet/api-keys';
+import { AUDIT_RECORDER, AuditModule, auditOptionsFrom } from '@signet/audit';
 import { AuthWebhookChanges, AuthWebhooksEdgeHandlers, AuthWebhooksModule, authWebhooksOptionsFrom } from '@signet/auth-webhooks';
 import { loadConfig, SignetConfig } from '@signet/config';
 import { apiKeysRegistration, signingKeysRegistration } from '@signet/contracts';
@@ -33,6 +34,7 @@ export function startAllInOne(config: SignetConfig = loadConfig()): Promise<Sign
         DirectoryModule.forRoot(directoryOptionsFrom(config)),
         AuthWebhooksModule.forRoot(authWebhooksOptionsFrom(config)),
         AccountsModule.forRoot(accountsOptionsFrom(config)),
+        AuditModule.forRoot(auditOptionsFrom(config)),
       ],
       // The org and its key, and the first account's sign-up code shown beside the key.
       bootstrap: (app) => bootstrapWithSignupCode(app, (code) => (signupCode = code)),
@@ -54,6 +56,8 @@ export function startAllInOne(config: SignetConfig = loadConfig()): Promise<Sign
       apiKeys: service.app.get(ApiKeysEdgeHandlers),
       // In-process too: org chains and webhook verdicts without a gRPC hop.
       webhooks: service.app.get(AuthWebhooksEdgeHandlers),
+      // In-process too: CONNECT decisions go straight into the audit log's buffer.
+      audit: service.app.get(AUDIT_RECORDER),
     });
     onClose(() => edge.close());
     const unwatch = service.app.get(AuthWebhookChanges).onChange((orgId) => edge.orgAuthChanged(orgId));

@@ -1,5 +1,6 @@
 import { AccountsModule, accountsOptionsFrom, bootstrapWithSignupCode, signupCodeBanner } from '@signet/accounts';
 import { ApiKeysModule, apiKeysOptionsFrom } from '@signet/api-keys';
+import { AuditModule, auditOptionsFrom } from '@signet/audit';
 import { loadConfig, SignetConfig } from '@signet/config';
 import { signingKeysRegistration } from '@signet/contracts';
 import { DirectoryModule } from '@signet/directory';
@@ -28,6 +29,8 @@ export function startTokenService(config: SignetConfig = loadConfig()): Promise<
         DirectoryModule.gateOnly(),
         // Sign-in for people: the authorization server, and sessions accepted by the token API.
         AccountsModule.forRoot(accountsOptionsFrom(config)),
+        // The audit log (GET /v1/audit, retention) and the reader of standalone edges' CONNECT decisions.
+        AuditModule.forRoot(auditOptionsFrom(config)),
       ],
       // The org and its key, and the first account's sign-up code shown beside the key.
       bootstrap: (app) => bootstrapWithSignupCode(app, (code) => (signupCode = code)),

@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 
 import type { ApiKeyPrincipal } from '@signet/api-keys';
+import { AUDIT_RECORDER, type AuditRecorder } from '@signet/audit';
 import { userIdProblem } from '@signet/credentials';
 import { RevokeTokensUseCase } from '@signet/tokens';
 
@@ -14,11 +15,17 @@ import { RevokeTokensUseCase } from '@signet/tokens';
  */
 @Injectable()
 export class Deprovisioner {
-  constructor(private readonly revokeTokens: RevokeTokensUseCase) {}
+  constructor(
+    private readonly revokeTokens: RevokeTokensUseCase,
+    @Optional() @Inject(AUDIT_RECORDER) private readonly audit?: AuditRecorder,
+  ) {}
 
   async revoke(orgId: string, userNames: readonly string[]): Promise<void> {
     // A name that is no valid user id never got a token.
-    for (const userId of userNames.filter((n) => userIdProblem(n) === null)) await this.revokeTokens.revokeUser({ caller: directoryCaller(orgId), userId });
+    for (const userId of userNames.filter((n) => userIdProblem(n) === null)) {
+      const revoked = await this.revokeTokens.revokeUser({ caller: directoryCaller(orgId), userId });
+      this.audit?.record({ type: 'admin', orgId, actor: { kind: 'directory', id: null }, action: 'directory.deprovision', target: userId, outcome: 'success', details: { revoked_tokens: revoked } });
+    }
   }
 }
 

@@ -59,6 +59,8 @@ export class ApiKeyGuard implements CanActivate {
     if (!match) throw invalidApiKey('the Authorization header must be "Bearer <API key>"');
     if (this.sessions && !API_KEY_PREFIX.test(match[1])) return this.acceptSession(request, match[1]);
     const principal = await this.keys.verify(match[1], { ip: request.ip });
+    // Known before the scope check: the audit log names who was refused.
+    request.apiKey = principal;
     if (principal.type === 'restricted') {
       const required = this.reflector.getAllAndOverride<string[] | undefined>(API_KEY_SCOPES, [
         context.getHandler(),
@@ -69,7 +71,6 @@ export class ApiKeyGuard implements CanActivate {
         throw insufficientScope(`this API key lacks the scope(s) ${required?.join(', ') || 'for this route'}`);
       }
     }
-    request.apiKey = principal;
     this.usage.record(principal.keyId, 'apiCalls');
     return true;
   }
@@ -77,11 +78,11 @@ export class ApiKeyGuard implements CanActivate {
   private async acceptSession(request: ApiKeyRequest, token: string): Promise<boolean> {
     const session = await this.sessions!.verify(token);
     if (!session) throw invalidApiKey('the session is unknown, expired or revoked; sign in again (`signet login`)');
+    request.session = session;
+    request.apiKey = sessionAsCaller(session);
     if (session.role === 'viewer' && !READ_METHODS.has(request.method)) {
       throw insufficientScope('a viewer account can only read');
     }
-    request.session = session;
-    request.apiKey = sessionAsCaller(session);
     return true;
   }
 }

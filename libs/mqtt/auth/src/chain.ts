@@ -41,6 +41,9 @@ export interface ChainDecision {
   /** The step that answered; `end_of_chain` when every step passed; `throttle` when the address was throttled. */
   step: ChainStepName | 'end_of_chain' | 'throttle';
   result: AuthResult;
+  request: ConnectRequest;
+  /** From the CONNECT reaching the chain to its decision (performance.now()). */
+  durationMs: number;
 }
 
 export interface AuthenticatorChainOptions {
@@ -88,13 +91,14 @@ export class AuthenticatorChain implements ConnectAuthenticator {
   }
 
   authenticate(request: ConnectRequest): AuthResult | Promise<AuthResult> {
+    const started = performance.now();
     const orgId = request.username ? (parseMqttUsername(request.username)?.orgId ?? null) : null;
     const throttle = this.options.throttle;
-    if (throttle?.enabled && throttle.throttled(request)) return this.throttled(request, orgId);
-    if (orgId === null || !this.options.source) return this.run(this.defaultSteps, 0, request, orgId);
+    if (throttle?.enabled && throttle.throttled(request)) return this.throttled(request, orgId, started);
+    if (orgId === null || !this.options.source) return this.run(this.defaultSteps, 0, request, orgId, started);
     const cached = this.chains.get(orgId);
-    if (cached) return this.run(cached, 0, request, orgId);
-    return this.load(orgId).then((steps) => this.run(steps, 0, request, orgId));
+    if (cached) return this.run(cached, 0, request, orgId, started);
+    return this.load(orgId).then((steps) => this.run(steps, 0, request, orgId, started));
   }
 
   /** Forgets cached chains (all when no org is named): the org changed its chain. */
@@ -109,32 +113,32 @@ export class AuthenticatorChain implements ConnectAuthenticator {
     return (this.chains.get(orgId) ?? (await this.load(orgId))).map((s) => s.name);
   }
 
-  private run(steps: readonly ChainStep[], from: number, request: ConnectRequest, orgId: string | null): AuthResult | Promise<AuthResult> {
+  private run(steps: readonly ChainStep[], from: number, request: ConnectRequest, orgId: string | null, started: number): AuthResult | Promise<AuthResult> {
     for (let i = from; i < steps.length; i++) {
       const step = steps[i]!;
       const answer = step.decide(request, orgId);
       if (answer instanceof Promise) {
-        return answer.then((a) => (a === NOT_MINE ? this.run(steps, i + 1, request, orgId) : this.done(request, orgId, step.name, a)));
+        return answer.then((a) => (a === NOT_MINE ? this.run(steps, i + 1, request, orgId, started) : this.done(request, orgId, step.name, a, started)));
       }
-      if (answer !== NOT_MINE) return this.done(request, orgId, step.name, answer);
+      if (answer !== NOT_MINE) return this.done(request, orgId, step.name, answer, started);
     }
-    return this.done(request, orgId, 'end_of_chain', { ok: false, reason: 'bad_credentials', detail: 'no step of the chain accepted the credential' });
+    return this.done(request, orgId, 'end_of_chain', { ok: false, reason: 'bad_credentials', detail: 'no step of the chain accepted the credential' }, started);
   }
 
   /** Only the local steps of the org's chain run; anything they do not allow is refused as throttled. */
-  private async throttled(request: ConnectRequest, orgId: string | null): Promise<AuthResult> {
+  private async throttled(request: ConnectRequest, orgId: string | null, started: number): Promise<AuthResult> {
     const steps = orgId === null || !this.options.source ? this.defaultSteps : (this.chains.get(orgId) ?? (await this.load(orgId)));
     for (const step of steps) {
       if (!step.local) continue;
       const answer = await step.decide(request, orgId);
-      if (answer !== NOT_MINE && answer.ok) return this.done(request, orgId, step.name, answer);
+      if (answer !== NOT_MINE && answer.ok) return this.done(request, orgId, step.name, answer, started);
     }
-    return this.done(request, orgId, 'throttle', { ok: false, reason: 'server_unavailable', detail: 'too many failed CONNECTs from this address; throttled' });
+    return this.done(request, orgId, 'throttle', { ok: false, reason: 'server_unavailable', detail: 'too many failed CONNECTs from this address; throttled' }, started);
   }
 
-  private done(request: ConnectRequest, orgId: string | null, step: ChainDecision['step'], result: AuthResult): AuthResult {
+  private done(request: ConnectRequest, orgId: string | null, step: ChainDecision['step'], result: AuthResult, started: number): AuthResult {
     if (step !== 'throttle' && this.options.throttle?.enabled) this.options.throttle.record(request, result);
-    this.options.decided?.({ orgId, step, result });
+    this.options.decided?.({ orgId, step, result, request, durationMs: performance.now() - started });
     return result;
   }
 

@@ -1,10 +1,12 @@
 import { explainListenError, PORT_VARIABLES } from '@signet/config';
 import { Counter, type Registry } from 'prom-client';
 
+import { type AuditRecorder, ConnectAuditSampler } from '@signet/audit';
 import type { ApiKeyVerifier, UsageSink, WebhookAuthorizer } from '@signet/contracts';
 import { UsageAggregator } from '@signet/contracts';
 import {
   AuthenticatorChain,
+  type ChainDecision,
   type ChainStep,
   type ChainStepName,
   credentialStep,
@@ -18,7 +20,7 @@ import {
   WebhookStep,
 } from '@signet/mqtt-auth';
 import type { ClusterBus } from '@signet/mqtt-cluster';
-import { MqttEdge, Principal } from '@signet/mqtt-edge';
+import { CONNACK_CODES, MqttEdge, Principal } from '@signet/mqtt-edge';
 import { DenyList, RevocationBus, RevocationEvent } from '@signet/revocation';
 
 import { createClusterBus, type JwksFetcher, type ProcessContext } from './context';
@@ -65,6 +67,8 @@ export interface EdgeSources {
   webhooks?: WebhookAuthorizer;
   /** The bus shared with other edges; by default createClusterBus (Redis when REDIS_URL is set). The edge closes it. */
   cluster?: ClusterBus;
+  /** Where CONNECT decisions are audited (sampled under floods): the log in-process, or a Redis stream; absent: not audited. */
+  audit?: AuditRecorder;
 }
 
 /**
@@ -73,7 +77,7 @@ export interface EdgeSources {
  * revocation bus keeps current. A revocation closes the live sessions of the
  * credentials it names at once and refuses them from then on.
  */
-export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, apiKeys, webhooks, cluster }: EdgeSources): Promise<EdgeHandle> {
+export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, apiKeys, webhooks, cluster, audit }: EdgeSources): Promise<EdgeHandle> {
   const { config, logger, metrics } = ctx;
   const log = logger.child({ component: 'mqtt-edge' });
   const keys = new PublicKeyCache(fetchJwks, { logger: log });
@@ -105,14 +109,26 @@ export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, api
   if (keyAuth) steps.push(credentialStep('api_key', keyAuth, isApiKeyPassword));
   if (webhookStep) steps.push(webhookStep);
   const decisions = authDecisionsCounter(metrics.registry);
+  const recorder = audit;
+  const sampler = recorder
+    ? new ConnectAuditSampler({
+        edgeId: config.edge.id,
+        perAddress: config.audit.authPerAddress,
+        windowMs: config.audit.authWindowMs,
+        emit: (event) => recorder.record(event),
+        registry: metrics.registry,
+      })
+    : null;
   const authenticator = new AuthenticatorChain({
     steps,
     throttle: new FailedConnectThrottle({ maxFailures: config.authChain.failuresPerIp, windowMs: config.authChain.failureWindowMs }),
     ...(webhooks ? { source: { chainFor: (orgId: string) => webhooks.chainFor(orgId) as Promise<ChainStepName[] | null> } } : {}),
-    decided: ({ orgId, step, result }) => {
+    decided: (decision) => {
+      const { orgId, step, result } = decision;
       const outcome = result.ok ? 'allow' : result.reason;
       decisions.inc({ step, result: outcome });
       log.debug({ org: orgId, step, result: outcome, detail: result.ok ? undefined : result.detail }, 'CONNECT decided');
+      sampler?.record(connectDecision(decision));
     },
     sourceFailed: (orgId, err) => log.warn({ org: orgId, err }, 'could not read the authenticator chain; default steps only, 0x88 beyond them'),
   });
@@ -177,6 +193,8 @@ export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, api
     unsubscribe();
     clearInterval(reportTimer);
     await edge.close();
+    // The aggregated rows of the current window.
+    sampler?.close();
     // A clean stop hands over what was counted since the last report.
     await reportUsage();
   };
@@ -216,6 +234,25 @@ export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, api
     orgAuthChanged,
     reportUsage,
     close: stop,
+  };
+}
+
+/** A chain decision as the audit log takes it: ids and codes, never the password. */
+function connectDecision({ orgId, step, result, request, durationMs }: ChainDecision) {
+  const codes = CONNACK_CODES[result.ok ? 'bad_credentials' : result.reason];
+  return {
+    orgId: result.ok ? result.principal.orgId : orgId,
+    username: request.username,
+    clientId: request.clientId,
+    address: request.remoteAddress,
+    protocolVersion: request.protocolVersion,
+    ...(request.transport ? { transport: request.transport } : {}),
+    step,
+    ok: result.ok,
+    reason: result.ok ? 'success' : result.reason,
+    connack: result.ok ? 0 : request.protocolVersion === 5 ? codes.v5 : codes.v4,
+    ...(result.ok ? { credentialKind: result.principal.kind, credentialId: result.principal.credentialId, subject: result.principal.subject } : {}),
+    durationMs,
   };
 }
 
