@@ -26,6 +26,7 @@ const CLIENT_COMMANDS = {
   keys: 'create | list | revoke API keys',
   tokens: 'create | revoke MQTT credentials',
   accounts: 'create: add a person (owner, admin, viewer)',
+  audit: 'list | export the audit log (owners, admins)',
 };
 const CLI_ENTRY = 'apps/cli/src/main.js';
 

@@ -6,8 +6,12 @@
  * formats, who may read, and a standalone mqtt-edge whose decisions reach the token service's log
  * through Redis.
  */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { connect as tcpConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import mqttPacket from 'mqtt-packet';
 import type { DataSource } from 'typeorm';
@@ -20,7 +24,7 @@ import { createTestDatabase, deleteRedisKeys, redisUrl, uniquePrefix, waitFor } 
 import { TokenApi } from '../support/api';
 import { brokerUrl, connect, refusalCode } from '../support/mqtt';
 import { Backend, realBackend, startSignet, testEnv } from '../support/signet';
-import { SpawnedApp } from '../support/spawn';
+import { ROOT, SpawnedApp } from '../support/spawn';
 
 jest.setTimeout(240_000);
 
@@ -302,6 +306,45 @@ describe('reading the log', () => {
       const res = await api.call('GET', path);
       expect({ path, status: res.status, code: res.body['code'], type: res.contentType }).toEqual({ path, status: 400, code, type: expect.stringContaining('application/problem+json') });
     }
+  });
+});
+
+describe('signet audit (the CLI)', () => {
+  let home: string;
+  beforeAll(async () => (home = await mkdtemp(join(tmpdir(), 'signet-audit-cli-'))));
+  afterAll(() => rm(home, { recursive: true, force: true }));
+
+  const signet = (args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+      execFile(process.execPath, [join(ROOT, 'bin', 'signet.js'), ...args], { env: { PATH: process.env['PATH'], HOME: home, SIGNET_CONFIG_DIR: home, SIGNET_SERVER: base, SIGNET_TOKEN: bootstrapKey } }, (err, stdout, stderr) =>
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      ),
+    );
+
+  it('lists with filters (--json and a table), exports NDJSON and CSV to stdout, and exits 1 or 2 on refusals', async () => {
+    const json = await signet(['audit', '--type', 'admin', '--action', 'keys.create', '--since', '1h', '--json']);
+    expect(json.code).toBe(0);
+    const page = JSON.parse(json.stdout) as Page;
+    expect(page.events.length).toBeGreaterThan(0);
+    expect(page.events.every((e) => e.action === 'keys.create')).toBe(true);
+
+    const table = await signet(['audit', 'list', '--type', 'auth', '--actor', 'mqtt-alice']);
+    expect(table.code).toBe(0);
+    const [head, ...rows] = table.stdout.trim().split('\n');
+    expect(head.split('\t').slice(0, 8)).toEqual(['at', 'type', 'actor', 'action', 'target', 'outcome', 'reason', 'address']);
+    expect(rows.some((r) => r.includes('\tmqtt.connect\t') && r.includes('\tbad_credentials\t'))).toBe(true);
+
+    const exported = await signet(['audit', 'export', '--type', 'admin', '--format', 'ndjson']);
+    expect(exported.code).toBe(0);
+    const viaApi = ndjson(await (await exportText({ type: 'admin' }, bootstrapKey)).text());
+    expect(ndjson(exported.stdout).map((e) => e.id)).toEqual(viaApi.map((e) => e.id));
+    const csv = await signet(['audit', 'export', '--format', 'csv', '--outcome', 'failure']);
+    expect(csv.stdout.split('\r\n')[0]).toMatch(/^id,at,type,actor_kind,/);
+
+    const usage = await signet(['audit', '--since', 'last tuesday']);
+    expect(usage.code).toBe(2);
+    const bad = await signet(['audit', 'export', '--since', '1h', '--until', '2h']);
+    expect(bad).toMatchObject({ code: 1, stderr: expect.stringContaining('invalid_time_range') });
   });
 });
 
