@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 
 import { insufficientScope } from '@signet/api-keys';
-import { invalidCursor } from '@signet/http';
-import { decodeKeysetCursor, type KeysetPosition, keysetPage } from '@signet/persistence';
+import { keysetRequest } from '@signet/http';
+import { keysetPage } from '@signet/persistence';
 
 import type { AuditEvent } from '../../audit-event';
 import { AUDIT_REPOSITORY, type AuditFilter, type AuditRepository } from '../../audit.repository';
@@ -25,12 +25,7 @@ export class ListAuditUseCase {
 
   async execute(command: ListAuditCommand): Promise<AuditPage> {
     const filter = auditFilter(command);
-    const limit = Math.min(Math.max(Math.trunc(Number(command.limit ?? DEFAULT_PAGE)) || DEFAULT_PAGE, 1), MAX_PAGE);
-    let after: KeysetPosition | undefined;
-    if (command.cursor !== undefined) {
-      after = decodeKeysetCursor(command.cursor) ?? undefined;
-      if (after === undefined) throw invalidCursor();
-    }
+    const { limit, after } = keysetRequest(command.limit, command.cursor, { fallback: DEFAULT_PAGE, max: MAX_PAGE });
     const rows = await this.events.list(filter, limit + 1, after);
     const page = keysetPage(rows, limit, (e) => ({ at: e.at, id: e.id }));
     return { events: page.items, nextCursor: page.nextCursor };
