@@ -31,6 +31,8 @@ jest.setTimeout(240_000);
 const WINDOW_MS = 2000;
 const PER_ADDRESS = 10;
 const FLOOD = 2000;
+/** SIGNET_REQUEST_TIMEOUT_MS of the all-in-one: an export may stream for longer. */
+const REQUEST_TIMEOUT_MS = 4000;
 
 let backend: Backend;
 let signet: SignetProcess;
@@ -70,6 +72,7 @@ beforeAll(async () => {
     SIGNET_AUDIT_AUTH_PER_ADDRESS: String(PER_ADDRESS),
     // The API sees the address the proxy in front tells it (X-Forwarded-For from 127.0.0.1).
     SIGNET_TRUSTED_PROXIES: '127.0.0.1',
+    SIGNET_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
   });
   const bootstrap = signet.service!.bootstrap! as { apiKey: string; orgId: string; keyId?: string };
   bootstrapKey = bootstrap.apiKey;
@@ -259,6 +262,29 @@ describe('reading the log', () => {
     expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(events.map((e) => e.id));
     const create = lines.find((l) => l.includes(',keys.create,') && l.includes('203.0.113.7'))!;
     expect(create).toContain(`,api_key,${bootstrapKeyId},keys.create,`);
+  });
+
+  it('streams an export that outlasts the request deadline to its end, as slowly as the client reads', async () => {
+    const dataSource = signet.service!.app.get<DataSource>(DATA_SOURCE);
+    const ROWS = 30_000;
+    await dataSource.query(
+      `INSERT INTO audit_events (id, org_id, at, type, actor_kind, actor_id, action, outcome, details)
+       SELECT 'aud_bulk' || lpad(i::text, 8, '0'), $1, now() - i * interval '1 ms', 'auth', 'token', 'bulk-user', 'mqtt.connect', 'success', jsonb_build_object('pad', repeat('x', 200))
+       FROM generate_series(1, $2) AS i`,
+      [orgId, ROWS],
+    );
+    const res = await exportText({ actor_id: 'bulk-user' }, bootstrapKey);
+    const reader = res.body!.getReader();
+    const chunks: Uint8Array[] = [];
+    const first = await reader.read();
+    chunks.push(first.value!);
+    // Past the deadline with most of the export still to send: its 503 must not cut or corrupt the stream.
+    await new Promise((r) => setTimeout(r, REQUEST_TIMEOUT_MS + 1000));
+    for (let next = await reader.read(); !next.done; next = await reader.read()) chunks.push(next.value);
+    const events = ndjson(Buffer.concat(chunks).toString('utf8'));
+    expect(events).toHaveLength(ROWS);
+    expect(events[0].id).toBe('aud_bulk00000001');
+    expect(events[ROWS - 1].id).toBe(`aud_bulk${String(ROWS).padStart(8, '0')}`);
   });
 
   it('lets owners, admins and keys with audit:read read; refuses viewers, other keys and bad filters with problems', async () => {
