@@ -14,9 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import mqttPacket from 'mqtt-packet';
+import { Webhook } from 'standardwebhooks';
 import type { DataSource } from 'typeorm';
 
-import type { AuditEventDto } from '@signet/audit';
+import { AuditRetentionJob, type AuditEventDto } from '@signet/audit';
 import { DATA_SOURCE } from '@signet/persistence';
 import type { SignetProcess } from '@signet/runtime';
 import { createTestDatabase, deleteRedisKeys, redisUrl, uniquePrefix, waitFor } from '@signet/testing';
@@ -407,5 +408,53 @@ describe('a standalone mqtt-edge (split deployment, no database)', () => {
     expect(events.every((e) => e.edge_id === 'audit-edge-1')).toBe(true);
     expect(events.find((e) => e.outcome === 'success')).toMatchObject({ target: creds.token_id, reason_code: 'success' });
     expect(events.find((e) => e.outcome === 'failure')).toMatchObject({ reason_code: 'bad_credentials', details: { connack: 4, protocol_version: 4 } });
+  });
+});
+
+// Last: an org with a directory refuses tokens for users it does not know.
+describe('events that are not API calls', () => {
+  it('records an IdP event where it is applied, with the provider as actor', async () => {
+    const provider = await api.call('POST', '/v1/idp-providers', { kind: 'supabase', project_url: 'https://abcdefghijklmnop.supabase.co' });
+    expect(provider.status).toBe(201);
+    const providerId = String(provider.body['id']);
+    const secret = String((await api.call('POST', `/v1/idp-providers/${providerId}/events-secret`)).body['events_secret']);
+    const body = JSON.stringify({ type: 'user.revoked', sub: 'idp-user-1' });
+    const at = new Date();
+    const headers = { 'webhook-id': 'msg_audit_1', 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(secret).sign('msg_audit_1', at, body) };
+    expect((await new TokenApi(base).call('POST', `/v1/idp-events/${providerId}/revoke`, undefined, { rawBody: body, headers })).status).toBe(200);
+
+    const [event] = await eventually({ action: 'idp_events.revoke_user' });
+    expect(event).toMatchObject({ type: 'admin', actor: { kind: 'idp', id: providerId }, target: 'idp-user-1', outcome: 'success', details: { source: 'signed_call', event_id: 'msg_audit_1', revoked_tokens: 0, replayed: false } });
+    expect(JSON.stringify(await list({ limit: 200 }))).not.toContain(secret);
+  });
+
+  it('records a directory user deprovisioned over SCIM', async () => {
+    const scimToken = String((await api.call('POST', '/v1/directory/scim-token')).body['token']);
+    const scim = new TokenApi(base, scimToken);
+    const scimJson = { headers: { 'content-type': 'application/scim+json' } };
+    const user = await scim.call('POST', '/scim/v2/Users', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'dana@example.com', active: true }, scimJson);
+    expect(user.status).toBe(201);
+    expect((await scim.call('DELETE', `/scim/v2/Users/${String(user.body['id'])}`)).status).toBe(204);
+
+    const [event] = await eventually({ action: 'directory.deprovision' });
+    expect(event).toMatchObject({ actor: { kind: 'directory', id: null }, target: 'dana@example.com', outcome: 'success', details: { revoked_tokens: 0 } });
+    const [rotated] = await eventually({ action: 'directory.rotate_scim_token' });
+    expect(JSON.stringify(rotated)).not.toContain(scimToken);
+  });
+
+  it('deletes events past retention in bounded passes and keeps the rest', async () => {
+    const dataSource = signet.service!.app.get<DataSource>(DATA_SOURCE);
+    await dataSource.query(
+      `INSERT INTO audit_events (id, org_id, at, type, actor_kind, action, outcome)
+       SELECT 'aud_old' || i, $1, now() - interval '91 days', 'admin', 'system', 'old.event', 'success' FROM generate_series(1, 7000) AS i`,
+      [orgId],
+    );
+    const lastDay = async () => (await list({ since: new Date(Date.now() - 86_400_000).toISOString(), limit: 200 })).events.map((e) => e.id);
+    const recent = await lastDay();
+    expect(recent.length).toBeGreaterThan(0);
+    // 7,000 rows past 90 days: two DELETEs of at most 5,000.
+    expect(await signet.service!.app.get(AuditRetentionJob).prune()).toBe(7000);
+    expect((await list({ action: 'old.event' })).events).toEqual([]);
+    expect(await lastDay()).toEqual(recent);
   });
 });
