@@ -442,6 +442,15 @@ describe('events that are not API calls', () => {
     expect(JSON.stringify(rotated)).not.toContain(scimToken);
   });
 
+  it('records the first account signed up with the sign-up code of the first start', async () => {
+    const code = /^(su_\S+)$/m.exec(signet.banner.join('\n'))![1];
+    const signedUp = await new TokenApi(base).call('POST', '/v1/accounts/sign-up', { signup_code: code, username: 'olive', password: 'long enough password 2' });
+    expect(signedUp.status).toBe(201);
+    const [event] = await eventually({ action: 'accounts.sign_up' });
+    expect(event).toMatchObject({ actor: { kind: 'account', id: signedUp.body['account_id'] }, target: signedUp.body['account_id'], outcome: 'success', details: { role: 'owner' } });
+    expect(JSON.stringify(event)).not.toContain(code);
+  });
+
   it('deletes events past retention in bounded passes and keeps the rest', async () => {
     const dataSource = signet.service!.app.get<DataSource>(DATA_SOURCE);
     await dataSource.query(
