@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 
 import { canOpenBrowser, openBrowser } from './browser';
-import { addAuditCommands } from './commands/audit';
+import { registerAudit } from './commands/audit';
 import { CliError, EXIT } from './errors';
 import { pollDeviceLogin, revoke, startDeviceLogin, startLoopbackLogin, TokenSet } from './oauth';
 import { Output } from './output';
@@ -215,7 +215,7 @@ export function buildProgram(): Command {
   addKeyCommands(program);
   addTokenCommands(program);
   addAccountCommands(program);
-  addAuditCommands(program);
+  registerAudit(program);
   return program;
 }
 

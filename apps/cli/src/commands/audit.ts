@@ -75,7 +75,7 @@ const actorOf = (e: AuditEvent): string => (e.actor.id ? `${e.actor.kind}:${e.ac
 const countOf = (e: AuditEvent): string => (typeof e.details?.['count'] === 'number' ? `×${e.details['count']}` : '');
 
 /** `signet audit` (list, the default) and `signet audit export`. */
-export function addAuditCommands(program: Command): void {
+export function registerAudit(program: Command): void {
   const audit = program.command('audit').description("the org's audit log: administrative actions and MQTT CONNECT decisions (owners and admins)");
   withFilters(audit.command('list', { isDefault: true }).description('list events, newest first'))
     .addOption(new Option('--limit <n>', 'events per page (1..200)').argParser(parseLimit).default(50))

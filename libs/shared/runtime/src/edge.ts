@@ -109,13 +109,12 @@ export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, api
   if (keyAuth) steps.push(credentialStep('api_key', keyAuth, isApiKeyPassword));
   if (webhookStep) steps.push(webhookStep);
   const decisions = authDecisionsCounter(metrics.registry);
-  const recorder = audit;
-  const sampler = recorder
+  const sampler = audit
     ? new ConnectAuditSampler({
         edgeId: config.edge.id,
         perAddress: config.audit.authPerAddress,
         windowMs: config.audit.authWindowMs,
-        emit: (event) => recorder.record(event),
+        emit: (event) => audit.record(event),
         registry: metrics.registry,
       })
     : null;
@@ -239,7 +238,7 @@ export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, api
 
 /** A chain decision as the audit log takes it: ids and codes, never the password. */
 function connectDecision({ orgId, step, result, request, durationMs }: ChainDecision) {
-  const codes = CONNACK_CODES[result.ok ? 'bad_credentials' : result.reason];
+  const refusal = result.ok ? null : CONNACK_CODES[result.reason];
   return {
     orgId: result.ok ? result.principal.orgId : orgId,
     username: request.username,
@@ -250,7 +249,7 @@ function connectDecision({ orgId, step, result, request, durationMs }: ChainDeci
     step,
     ok: result.ok,
     reason: result.ok ? 'success' : result.reason,
-    connack: result.ok ? 0 : request.protocolVersion === 5 ? codes.v5 : codes.v4,
+    connack: refusal === null ? 0 : request.protocolVersion === 5 ? refusal.v5 : refusal.v4,
     ...(result.ok ? { credentialKind: result.principal.kind, credentialId: result.principal.credentialId, subject: result.principal.subject } : {}),
     durationMs,
   };
