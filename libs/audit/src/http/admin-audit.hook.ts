@@ -68,15 +68,17 @@ export class AdminAuditHook implements OnModuleInit {
 
   private record(req: ApiKeyRequest, reply: FastifyReply): void {
     const caller = req.apiKey;
-    if (!caller) return;
+    const session = req.session;
+    // A route behind a guard of sign-in sessions only may set the session alone.
+    if (!caller && !session) return;
     const seen = this.seen.get(req);
     const route = req.routeOptions.url!;
     const status = reply.statusCode;
     const ok = status < 400;
-    const actor = req.session ? { kind: 'account', id: req.session.accountId } : { kind: 'api_key', id: caller.keyId };
+    const actor = session ? { kind: 'account', id: session.accountId } : { kind: 'api_key', id: caller!.keyId };
     this.recorder.record({
       type: 'admin',
-      orgId: caller.orgId,
+      orgId: session?.orgId ?? caller!.orgId,
       actor,
       action: adminAction(req.method, route),
       target: firstParam(req.params) ?? seen?.created ?? null,
@@ -85,7 +87,7 @@ export class AdminAuditHook implements OnModuleInit {
       reasonCode: ok ? null : (seen?.problemCode ?? `http_${status}`),
       durationMs: Math.round(reply.elapsedTime * 1000) / 1000,
       requestId: seen?.requestId ?? null,
-      details: { method: req.method, route, status, role: req.session ? req.session.role : caller.type },
+      details: { method: req.method, route, status, role: session ? session.role : caller!.type },
     });
   }
 }
