@@ -313,6 +313,18 @@ describe('reading the log', () => {
     }
     expect((await list({ type: 'admin' }, new TokenApi(base, admin))).events.length).toBeGreaterThan(0);
 
+    // Calls by people are recorded with the account and its role, refusals included.
+    const byAdmin = await new TokenApi(base, admin).call('POST', '/v1/keys', { name: 'by-adam', type: 'secret' });
+    expect(byAdmin.status).toBe(201);
+    expect((await new TokenApi(base, viewer).call('POST', '/v1/keys', { name: 'by-vera', type: 'secret' })).status).toBe(403);
+    const people = await waitFor(async () => {
+      const events = (await list({ action: 'keys.create', limit: 200 })).events.filter((e) => e.actor.kind === 'account');
+      return events.some((e) => e.outcome === 'success') && events.some((e) => e.outcome === 'failure') ? events : null;
+    }, { timeoutMs: 15_000, message: "the people's calls in the log" });
+    expect(people.find((e) => e.outcome === 'success')).toMatchObject({ target: byAdmin.body['id'], details: { role: 'admin', status: 201 } });
+    expect(people.find((e) => e.outcome === 'failure')).toMatchObject({ reason_code: 'insufficient_scope', details: { role: 'viewer', status: 403 } });
+    expect(new Set(people.map((e) => e.actor.id)).size).toBe(2);
+
     const noScope = await api.call('POST', '/v1/keys', { name: 'no-audit', type: 'restricted', scopes: ['tokens:read'] });
     expect((await api.withKey(String(noScope.body['key'])).call('GET', '/v1/audit')).body).toMatchObject({ code: 'insufficient_scope' });
     const auditor = await api.call('POST', '/v1/keys', { name: 'auditor', type: 'restricted', scopes: ['audit:read'] });
