@@ -216,6 +216,8 @@ describe('CONNECT decisions', () => {
     expect(aggregated.length).toBeGreaterThan(0);
     expect(aggregated[0]).toMatchObject({ outcome: 'failure', reason_code: 'bad_credentials', address: '127.0.0.1', details: { connack: 4 } });
     expect(rows.every((e) => e.outcome === 'failure')).toBe(true);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/^signet_audit_written_total\{sink="database"\} \d+/m);
   });
 });
 
@@ -420,6 +422,8 @@ describe('a standalone mqtt-edge (split deployment, no database)', () => {
     expect(events.every((e) => e.edge_id === 'audit-edge-1')).toBe(true);
     expect(events.find((e) => e.outcome === 'success')).toMatchObject({ target: creds.token_id, reason_code: 'success' });
     expect(events.find((e) => e.outcome === 'failure')).toMatchObject({ reason_code: 'bad_credentials', details: { connack: 4, protocol_version: 4 } });
+    // The edge counts what it handed to Redis.
+    expect(await (await fetch(`http://127.0.0.1:${edge.port('HTTP API')}/metrics`)).text()).toMatch(/^signet_audit_written_total\{sink="redis"\} [1-9]/m);
   });
 });
 
