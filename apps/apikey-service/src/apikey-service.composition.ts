@@ -1,4 +1,5 @@
 import { ApiKeysEdgeHandlers, ApiKeysModule, apiKeysOptionsFrom, ApiKeysServiceModule, BootstrapService } from '@signet/api-keys';
+import { AuditModule, auditOptionsFrom } from '@signet/audit';
 import { loadConfig, SignetConfig } from '@signet/config';
 import { apiKeysRegistration } from '@signet/contracts';
 import { bannerFor, openServiceState, runProcess, SignetProcess, startService } from '@signet/runtime';
@@ -13,7 +14,7 @@ export function startApiKeyService(config: SignetConfig = loadConfig()): Promise
     const { state } = await openServiceState(ctx, onClose);
     const service = await startService(state, {
       title: 'Signet API key service',
-      imports: [ApiKeysModule.forRoot(apiKeysOptionsFrom(config)), ApiKeysServiceModule],
+      imports: [ApiKeysModule.forRoot(apiKeysOptionsFrom(config)), ApiKeysServiceModule, AuditModule.recorderOnly(auditOptionsFrom(config))],
       bootstrap: (app) => app.get(BootstrapService).ensureBootstrap(),
       grpc: (app) => [apiKeysRegistration(app.get(ApiKeysEdgeHandlers))],
     });

@@ -1,4 +1,5 @@
 import { ApiKeysModule, apiKeysOptionsFrom, BootstrapService } from '@signet/api-keys';
+import { AuditModule, auditOptionsFrom } from '@signet/audit';
 import { AuthWebhookChanges, AuthWebhooksEdgeHandlers, AuthWebhooksModule, authWebhooksOptionsFrom } from '@signet/auth-webhooks';
 import { loadConfig, SignetConfig } from '@signet/config';
 import { authWebhooksRegistration } from '@signet/contracts';
@@ -16,7 +17,7 @@ export function startAuthWebhooksService(config: SignetConfig = loadConfig()): P
     const { state } = await openServiceState(ctx, onClose);
     const service = await startService(state, {
       title: 'Signet auth-webhook service',
-      imports: [ApiKeysModule.forRoot(apiKeysOptionsFrom(config)), AuthWebhooksModule.forRoot(authWebhooksOptionsFrom(config))],
+      imports: [ApiKeysModule.forRoot(apiKeysOptionsFrom(config)), AuthWebhooksModule.forRoot(authWebhooksOptionsFrom(config)), AuditModule.recorderOnly(auditOptionsFrom(config))],
       bootstrap: (app) => app.get(BootstrapService).ensureBootstrap(),
       grpc: (app) => [authWebhooksRegistration(app.get(AuthWebhooksEdgeHandlers))],
     });

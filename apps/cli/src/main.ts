@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 
 import { registerAccounts } from './commands/accounts';
 import { registerAcl } from './commands/acl';
+import { registerAudit } from './commands/audit';
 import { registerAuth } from './commands/auth';
 import { registerIdp } from './commands/idp';
 import { registerKeys } from './commands/keys';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerOrg(program);
   registerAcl(program);
   registerTotp(program);
+  registerAudit(program);
   // Command groups made after exitOverride/showHelpAfterError inherit them: usage errors reach run() (exit 2).
   return program;
 }

@@ -1,4 +1,5 @@
 import { ApiKeysModule, apiKeysOptionsFrom, BootstrapService } from '@signet/api-keys';
+import { AuditModule, auditOptionsFrom } from '@signet/audit';
 import { loadConfig, SignetConfig } from '@signet/config';
 import { DirectoryModule, directoryOptionsFrom } from '@signet/directory';
 import { bannerFor, openServiceState, runProcess, SignetProcess, startService } from '@signet/runtime';
@@ -15,7 +16,7 @@ export function startDirectorySync(config: SignetConfig = loadConfig()): Promise
     const { state } = await openServiceState(ctx, onClose);
     const service = await startService(state, {
       title: 'Signet directory sync',
-      imports: [ApiKeysModule.forRoot(apiKeysOptionsFrom(config)), TokensModule.forRoot(tokensOptionsFrom(config)), DirectoryModule.forRoot(directoryOptionsFrom(config))],
+      imports: [ApiKeysModule.forRoot(apiKeysOptionsFrom(config)), TokensModule.forRoot(tokensOptionsFrom(config)), DirectoryModule.forRoot(directoryOptionsFrom(config)), AuditModule.recorderOnly(auditOptionsFrom(config))],
       bootstrap: (app) => app.get(BootstrapService).ensureBootstrap(),
     });
     onClose(() => service.close());

@@ -1,4 +1,5 @@
 import { ApiKeysModule, apiKeysOptionsFrom, BootstrapService } from '@signet/api-keys';
+import { AuditModule, auditOptionsFrom } from '@signet/audit';
 import { loadConfig, SignetConfig } from '@signet/config';
 import { DirectoryModule } from '@signet/directory';
 import { FederationModule, federationOptionsFrom } from '@signet/federation';
@@ -22,6 +23,7 @@ export function startIdpFederation(config: SignetConfig = loadConfig()): Promise
         TokensModule.forRoot(tokensOptionsFrom(config)),
         FederationModule.forRoot(federationOptionsFrom(config)),
         DirectoryModule.gateOnly(),
+        AuditModule.recorderOnly(auditOptionsFrom(config)),
       ],
       bootstrap: (app) => app.get(BootstrapService).ensureBootstrap(),
     });

@@ -1,3 +1,4 @@
+import { RedisAuditRecorder } from '@signet/audit';
 import { loadConfig, PORT_VARIABLES, SignetConfig } from '@signet/config';
 import { createApiKeysClient, createAuthWebhooksClient, createRevocationsClient, createSigningKeysClient } from '@signet/contracts';
 import { createHttpApp, HealthRegistry, listenHttp } from '@signet/http';
@@ -38,11 +39,17 @@ export function startMqttEdge(config: SignetConfig = loadConfig()): Promise<Sign
     });
     await bus.start();
     onClose(() => bus.close());
+    // CONNECT decisions reach the audit log through a Redis stream the token service reads (docs/audit.md); no Redis: not audited.
+    const audit = config.redisUrl
+      ? new RedisAuditRecorder({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix, flushMs: config.audit.flushMs, capacity: config.audit.bufferSize, logger: ctx.logger.child({ component: 'audit' }), registry: ctx.metrics.registry })
+      : undefined;
+    if (audit) onClose(() => audit.close());
     const edge = await startEdge(ctx, {
       bus,
       fetchJwks: () => keysClient.listPublicKeys(2000),
       apiKeys: apiKeysClient,
       ...(webhooksClient ? { webhooks: webhooksClient, trust: webhooksClient } : {}),
+      ...(audit ? { audit } : {}),
     });
     onClose(() => edge.close());
     const app = await createHttpApp({ title: 'Signet MQTT edge', logger: ctx.logger, metrics: ctx.metrics, providers: [], imports: [] });

@@ -1,5 +1,6 @@
 import { AccountsModule, accountsOptionsFrom, bootstrapWithSignupCode, signupCodeBanner } from '@signet/accounts';
 import { ApiKeysEdgeHandlers, ApiKeysModule, apiKeysOptionsFrom, ApiKeysServiceModule } from '@signet/api-keys';
+import { AUDIT_RECORDER, AuditModule, auditOptionsFrom } from '@signet/audit';
 import { AuthWebhookChanges, AuthWebhooksEdgeHandlers, AuthWebhooksModule, authWebhooksOptionsFrom } from '@signet/auth-webhooks';
 import { loadConfig, SignetConfig } from '@signet/config';
 import { apiKeysRegistration, revocationsRegistration, signingKeysRegistration } from '@signet/contracts';
@@ -35,6 +36,7 @@ export function startAllInOne(config: SignetConfig = loadConfig()): Promise<Sign
         AuthWebhooksModule.forRoot(authWebhooksOptionsFrom(config)),
         AccountsModule.forRoot(accountsOptionsFrom(config)),
         SessionsModule,
+        AuditModule.forRoot(auditOptionsFrom(config)),
       ],
       // The org and its key, and the first account's sign-up code shown beside the key.
       bootstrap: (app) => bootstrapWithSignupCode(app, (code) => (signupCode = code)),
@@ -64,6 +66,8 @@ export function startAllInOne(config: SignetConfig = loadConfig()): Promise<Sign
       // The chain's `ldap` step binds through the directory feature, in-process.
       ldapBinds: service.app.get(LdapBindUseCase),
       trust: service.app.get(AuthWebhooksEdgeHandlers),
+      // In-process too: CONNECT decisions go straight into the audit log's buffer.
+      audit: service.app.get(AUDIT_RECORDER),
     });
     onClose(() => edge.close());
     // Live sessions: every edge's on Redis, else this process's own edge.

@@ -1,5 +1,6 @@
 import { AccountsModule, accountsOptionsFrom, bootstrapWithSignupCode, signupCodeBanner } from '@signet/accounts';
 import { ApiKeysModule, apiKeysOptionsFrom } from '@signet/api-keys';
+import { AuditModule, auditOptionsFrom } from '@signet/audit';
 import { loadConfig, SignetConfig } from '@signet/config';
 import { revocationsRegistration, signingKeysRegistration } from '@signet/contracts';
 import { DirectoryModule } from '@signet/directory';
@@ -32,6 +33,8 @@ export function startTokenService(config: SignetConfig = loadConfig()): Promise<
         AccountsModule.forRoot(accountsOptionsFrom(config)),
         // Live MQTT sessions of the edges on this Redis (none without Redis: no edge shares them).
         SessionsModule,
+        // The audit log (GET /v1/audit, retention) and the reader of standalone edges' CONNECT decisions.
+        AuditModule.forRoot(auditOptionsFrom(config)),
       ],
       // The org and its key, and the first account's sign-up code shown beside the key.
       bootstrap: (app) => bootstrapWithSignupCode(app, (code) => (signupCode = code)),

@@ -1,7 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 
 import type { ApiKeyPrincipal } from '@signet/api-keys';
+import { AUDIT_RECORDER, type AuditRecorder } from '@signet/audit';
 import { ldapCredentialId } from '@signet/contracts';
 import { userIdProblem } from '@signet/credentials';
 import { DATA_SOURCE, inTransaction } from '@signet/persistence';
@@ -36,12 +37,16 @@ export class Deprovisioner {
     @Inject(DIRECTORY_REPOSITORY) private readonly directory: DirectoryRepository,
     @Inject(RevocationPublisher) private readonly publisher: RevocationPublisher<EntityManager>,
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
+    @Optional() @Inject(AUDIT_RECORDER) private readonly audit?: AuditRecorder,
   ) {}
 
   async revoke(orgId: string, userNames: readonly string[]): Promise<void> {
     // A name that is no valid user id never got a token.
     const users = userNames.filter((n) => userIdProblem(n) === null);
-    for (const userId of users) await this.revokeTokens.revokeUser({ caller: directoryCaller(orgId), userId });
+    for (const userId of users) {
+      const revoked = await this.revokeTokens.revokeUser({ caller: directoryCaller(orgId), userId });
+      this.audit?.record({ type: 'admin', orgId, actor: { kind: 'directory', id: null }, action: 'directory.deprovision', target: userId, outcome: 'success', details: { revoked_tokens: revoked } });
+    }
     const cutOff: string[] = [];
     for (const name of userNames) if (!hasAccess(await this.directory.access(orgId, name), name)) cutOff.push(name);
     if (cutOff.length === 0) return;

@@ -75,6 +75,8 @@ export class ApiKeyGuard implements CanActivate {
     const bearer = bearerToken(request.headers.authorization);
     if (this.sessions && !isApiKeyBearer(bearer)) return this.acceptSession(context, request, bearer);
     const principal = await this.keys.verify(bearer, { ip: request.ip });
+    // Known before the scope check: the audit log names who was refused.
+    request.apiKey = principal;
     if (principal.type === 'restricted') {
       const required = this.reflector.getAllAndOverride<string[] | undefined>(API_KEY_SCOPES, [
         context.getHandler(),
@@ -85,18 +87,18 @@ export class ApiKeyGuard implements CanActivate {
         throw insufficientScope(`this API key lacks the scope(s) ${required?.join(', ') || 'for this route'}`);
       }
     }
-    request.apiKey = principal;
     this.usage.record(principal.keyId, 'apiCalls');
     return true;
   }
 
   private async acceptSession(context: ExecutionContext, request: ApiKeyRequest, token: string): Promise<boolean> {
     const session = await verifiedSession(this.sessions!, token);
+    // Known before the role check: the audit log names who was refused.
+    request.session = session;
+    request.apiKey = sessionAsCaller(session);
     if (session.role === 'viewer' && !READ_METHODS.has(request.method) && !this.forEveryRole(context)) {
       throw insufficientScope('a viewer account can only read');
     }
-    request.session = session;
-    request.apiKey = sessionAsCaller(session);
     return true;
   }
 

@@ -56,6 +56,9 @@ export interface ChainDecision {
   /** The step that answered; `end_of_chain` when every step passed; `throttle` when the address was throttled. */
   step: ChainStepName | 'end_of_chain' | 'throttle';
   result: AuthResult;
+  request: ConnectRequest;
+  /** From the CONNECT reaching the chain to its decision (performance.now()). */
+  durationMs: number;
 }
 
 export interface AuthenticatorChainOptions {
@@ -108,14 +111,15 @@ export class AuthenticatorChain implements ConnectAuthenticator {
   }
 
   authenticate(request: ConnectRequest): AuthResult | Promise<AuthResult> {
+    const started = performance.now();
     const named = request.username ? (parseMqttUsername(request.username)?.orgId ?? null) : null;
     const orgId = named ?? this.options.orgOf?.(request) ?? null;
     const throttle = this.options.throttle;
-    if (throttle?.enabled && throttle.throttled(request)) return this.throttled(request, orgId);
-    if (orgId === null || !this.options.source) return this.run(this.ordered(this.defaultSteps, orgId), 0, request, orgId, undefined);
+    if (throttle?.enabled && throttle.throttled(request)) return this.throttled(request, orgId, started);
+    if (orgId === null || !this.options.source) return this.run(this.ordered(this.defaultSteps, orgId), 0, request, orgId, undefined, started);
     const cached = this.chains.get(orgId);
-    if (cached) return this.run(this.ordered(cached, orgId), 0, request, orgId, undefined);
-    return this.load(orgId).then((steps) => this.run(this.ordered(steps, orgId), 0, request, orgId, undefined));
+    if (cached) return this.run(this.ordered(cached, orgId), 0, request, orgId, undefined, started);
+    return this.load(orgId).then((steps) => this.run(this.ordered(steps, orgId), 0, request, orgId, undefined, started));
   }
 
   /** Forgets cached chains (all when no org is named): the org changed its chain. */
@@ -139,28 +143,28 @@ export class AuthenticatorChain implements ConnectAuthenticator {
     return steps;
   }
 
-  private run(steps: readonly ChainStep[], from: number, request: ConnectRequest, orgId: string | null, check: Check): AuthResult | Promise<AuthResult> {
+  private run(steps: readonly ChainStep[], from: number, request: ConnectRequest, orgId: string | null, check: Check, started: number): AuthResult | Promise<AuthResult> {
     for (let i = from; i < steps.length; i++) {
       const step = steps[i]!;
       const answer = step.decide(request, orgId);
       if (answer instanceof Promise) {
-        return answer.then((a) => this.next(steps, i, request, orgId, check, a));
+        return answer.then((a) => this.next(steps, i, request, orgId, check, a, started));
       }
       if (answer === NOT_MINE) continue;
-      if ('check' in answer) return this.run(steps, i + 1, request, orgId, answer.check);
-      return this.done(request, orgId, step.name, answer, check);
+      if ('check' in answer) return this.run(steps, i + 1, request, orgId, answer.check, started);
+      return this.done(request, orgId, step.name, answer, check, started);
     }
-    return this.done(request, orgId, 'end_of_chain', { ok: false, reason: 'bad_credentials', detail: 'no step of the chain accepted the credential' }, check);
+    return this.done(request, orgId, 'end_of_chain', { ok: false, reason: 'bad_credentials', detail: 'no step of the chain accepted the credential' }, check, started);
   }
 
-  private next(steps: readonly ChainStep[], i: number, request: ConnectRequest, orgId: string | null, check: Check, answer: StepAnswer): AuthResult | Promise<AuthResult> {
-    if (answer === NOT_MINE) return this.run(steps, i + 1, request, orgId, check);
-    if ('check' in answer) return this.run(steps, i + 1, request, orgId, answer.check);
-    return this.done(request, orgId, steps[i]!.name, answer, check);
+  private next(steps: readonly ChainStep[], i: number, request: ConnectRequest, orgId: string | null, check: Check, answer: StepAnswer, started: number): AuthResult | Promise<AuthResult> {
+    if (answer === NOT_MINE) return this.run(steps, i + 1, request, orgId, check, started);
+    if ('check' in answer) return this.run(steps, i + 1, request, orgId, answer.check, started);
+    return this.done(request, orgId, steps[i]!.name, answer, check, started);
   }
 
   /** Only the local steps of the org's chain run; anything they do not allow is refused as throttled. */
-  private async throttled(request: ConnectRequest, orgId: string | null): Promise<AuthResult> {
+  private async throttled(request: ConnectRequest, orgId: string | null, started: number): Promise<AuthResult> {
     const steps = orgId === null || !this.options.source ? this.defaultSteps : (this.chains.get(orgId) ?? (await this.load(orgId)));
     let check: Check;
     for (const step of this.ordered(steps, orgId)) {
@@ -168,15 +172,15 @@ export class AuthenticatorChain implements ConnectAuthenticator {
       const answer = await step.decide(request, orgId);
       if (answer === NOT_MINE) continue;
       if ('check' in answer) check = answer.check;
-      else if (answer.ok) return this.done(request, orgId, step.name, answer, check);
+      else if (answer.ok) return this.done(request, orgId, step.name, answer, check, started);
     }
-    return this.done(request, orgId, 'throttle', { ok: false, reason: 'server_unavailable', detail: 'too many failed CONNECTs from this address; throttled' }, undefined);
+    return this.done(request, orgId, 'throttle', { ok: false, reason: 'server_unavailable', detail: 'too many failed CONNECTs from this address; throttled' }, undefined, started);
   }
 
-  private done(request: ConnectRequest, orgId: string | null, step: ChainDecision['step'], decided: AuthResult, check: Check): AuthResult {
+  private done(request: ConnectRequest, orgId: string | null, step: ChainDecision['step'], decided: AuthResult, check: Check, started: number): AuthResult {
     const result = check ? check(decided) : decided;
     if (step !== 'throttle' && this.options.throttle?.enabled) this.options.throttle.record(request, result);
-    this.options.decided?.({ orgId, step, result });
+    this.options.decided?.({ orgId, step, result, request, durationMs: performance.now() - started });
     return result;
   }
 

@@ -15,6 +15,7 @@ import {
   readUrl,
 } from './env';
 import { FederationConfig, loadFederationConfig } from './federation-config';
+import { AuditConfig, loadAuditConfig } from './audit-config';
 import { AuthChainConfig, AuthWebhooksConfig, loadAuthChainConfig, loadAuthWebhooksConfig } from './auth-webhooks';
 import { parseTrustedProxies } from './trusted-proxies';
 
@@ -87,6 +88,8 @@ export interface SignetConfig {
   authWebhooks: AuthWebhooksConfig;
   /** The edge's authenticator chain: failed-CONNECT throttling (`SIGNET_MQTT_AUTH_*`). */
   authChain: AuthChainConfig;
+  /** The audit log of administrative actions and CONNECT decisions (`SIGNET_AUDIT_*`). */
+  audit: AuditConfig;
   /** Sign-in for people (accounts, the OAuth authorization server at /oidc; docs/sign-in.md). */
   signIn: {
     /** SIGNET_PUBLIC_URL: the address people reach the HTTP API at (the issuer is `<it>/oidc`); absent: http://localhost:<http port>. */
@@ -337,6 +340,7 @@ export function loadConfig(env: Env = process.env): SignetConfig {
     federation: loadFederationConfig(env),
     authWebhooks: loadAuthWebhooksConfig(env),
     authChain: loadAuthChainConfig(env),
+    audit: loadAuditConfig(env),
     signIn: {
       publicUrl: readUrl(env, 'SIGNET_PUBLIC_URL', ['http:', 'https:']),
       accessTokenTtlSeconds: readInt(env, 'SIGNET_SESSION_TTL_S', 3600, 60, 3600),

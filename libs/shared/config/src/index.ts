@@ -4,3 +4,4 @@ export * from './injection';
 export * from './federation-config';
 export * from './listen';
 export * from './auth-webhooks';
+export * from './audit-config';

@@ -6,7 +6,7 @@ import { Permissions, templateCovered, templateProblem } from '@signet/permissio
  * `{user_id}` = the key's name, `{client_id}`, `{org_id}` allowed):
  * `mqtt:publish:<filter>`, `mqtt:subscribe:<filter>`.
  */
-export const API_KEY_SCOPES = ['tokens:write', 'tokens:read', 'tokens:revoke', 'keys:read', 'keys:write', 'idp:read', 'idp:write', 'org:read', 'org:write', 'sessions:read', 'sessions:write'] as const;
+export const API_KEY_SCOPES = ['tokens:write', 'tokens:read', 'tokens:revoke', 'keys:read', 'keys:write', 'idp:read', 'idp:write', 'org:read', 'org:write', 'sessions:read', 'sessions:write', 'audit:read'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 export const MQTT_PUBLISH_SCOPE = 'mqtt:publish:';
 export const MQTT_SUBSCRIBE_SCOPE = 'mqtt:subscribe:';

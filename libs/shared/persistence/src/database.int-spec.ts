@@ -25,6 +25,7 @@ const TABLES = [
   'accounts',
   'api_key_usage',
   'api_keys',
+  'audit_events',
   'auth_webhooks',
   'authenticator_chains',
   'certificate_authorities',

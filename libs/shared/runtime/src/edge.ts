@@ -1,11 +1,13 @@
 import { explainListenError, PORT_VARIABLES } from '@signet/config';
 import { Counter, type Registry } from 'prom-client';
 
+import { type AuditRecorder, ConnectAuditSampler } from '@signet/audit';
 import type { ApiKeyVerifier, LdapBinder, TrustStoreSource, UsageSink, WebhookAuthorizer } from '@signet/contracts';
 import { UsageAggregator } from '@signet/contracts';
 import {
   AuthenticatorChain,
   CertificateStep,
+  type ChainDecision,
   type ChainStep,
   type ChainStepName,
   credentialStep,
@@ -21,7 +23,7 @@ import {
   WebhookStep,
 } from '@signet/mqtt-auth';
 import type { ClusterBus } from '@signet/mqtt-cluster';
-import { MqttEdge, Principal } from '@signet/mqtt-edge';
+import { CONNACK_CODES, MqttEdge, Principal } from '@signet/mqtt-edge';
 import { DenyList, RevocationBus, RevocationEvent } from '@signet/revocation';
 
 import { createClusterBus, type JwksFetcher, type ProcessContext } from './context';
@@ -76,6 +78,8 @@ export interface EdgeSources {
   trust?: TrustStoreSource;
   /** The bus shared with other edges; by default createClusterBus (Redis when REDIS_URL is set). The edge closes it. */
   cluster?: ClusterBus;
+  /** Where CONNECT decisions are audited (sampled under floods): the log in-process, or a Redis stream; absent: not audited. */
+  audit?: AuditRecorder;
 }
 
 /**
@@ -87,7 +91,7 @@ export interface EdgeSources {
 /** How often an edge reads the trust snapshot besides when told of a change (the chain's cache period too). */
 const TRUST_REFRESH_MS = 30_000;
 
-export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, apiKeys, webhooks, ldapBinds, trust, cluster }: EdgeSources): Promise<EdgeHandle> {
+export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, apiKeys, webhooks, ldapBinds, trust, cluster, audit }: EdgeSources): Promise<EdgeHandle> {
   const { config, logger, metrics } = ctx;
   const log = logger.child({ component: 'mqtt-edge' });
   const keys = new PublicKeyCache(fetchJwks, { logger: log });
@@ -123,14 +127,25 @@ export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, api
   const certificateStep = new CertificateStep({ revoked: denyList });
   steps.push(certificateStep);
   const decisions = authDecisionsCounter(metrics.registry);
+  const sampler = audit
+    ? new ConnectAuditSampler({
+        edgeId: config.edge.id,
+        perAddress: config.audit.authPerAddress,
+        windowMs: config.audit.authWindowMs,
+        emit: (event) => audit.record(event),
+        registry: metrics.registry,
+      })
+    : null;
   const authenticator = new AuthenticatorChain({
     steps,
     throttle: new FailedConnectThrottle({ maxFailures: config.authChain.failuresPerIp, windowMs: config.authChain.failureWindowMs }),
     ...(webhooks ? { source: { chainFor: (orgId: string) => webhooks.chainFor(orgId) as Promise<ChainStepName[] | null> } } : {}),
-    decided: ({ orgId, step, result }) => {
+    decided: (decision) => {
+      const { orgId, step, result } = decision;
       const outcome = result.ok ? 'allow' : result.reason;
       decisions.inc({ step, result: outcome });
       log.debug({ org: orgId, step, result: outcome, detail: result.ok ? undefined : result.detail }, 'CONNECT decided');
+      sampler?.record(connectDecision(decision));
     },
     sourceFailed: (orgId, err) => log.warn({ org: orgId, err }, 'could not read the authenticator chain; default steps only, 0x88 beyond them'),
     orgOf: (request) => certificateStep.orgOf(request),
@@ -234,6 +249,8 @@ export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, api
     clearInterval(trustTimer);
     clearInterval(reportTimer);
     await edge.close();
+    // The aggregated rows of the current window.
+    sampler?.close();
     // A clean stop hands over what was counted since the last report.
     await reportUsage();
   };
@@ -275,6 +292,25 @@ export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, api
     orgAuthChanged,
     reportUsage,
     close: stop,
+  };
+}
+
+/** A chain decision as the audit log takes it: ids and codes, never the password. */
+function connectDecision({ orgId, step, result, request, durationMs }: ChainDecision) {
+  const refusal = result.ok ? null : CONNACK_CODES[result.reason];
+  return {
+    orgId: result.ok ? result.principal.orgId : orgId,
+    username: request.username,
+    clientId: request.clientId,
+    address: request.remoteAddress,
+    protocolVersion: request.protocolVersion,
+    ...(request.transport ? { transport: request.transport } : {}),
+    step,
+    ok: result.ok,
+    reason: result.ok ? 'success' : result.reason,
+    connack: refusal === null ? 0 : request.protocolVersion === 5 ? refusal.v5 : refusal.v4,
+    ...(result.ok ? { credentialKind: result.principal.kind, credentialId: result.principal.credentialId, subject: result.principal.subject } : {}),
+    durationMs,
   };
 }
 

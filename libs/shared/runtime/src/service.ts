@@ -3,6 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 
 import { explainListenError, PORT_VARIABLES } from '@signet/config';
 import { GrpcServiceRegistration, startGrpcServer } from '@signet/contracts';
+import { auditRecorderOf } from '@signet/audit';
 import { createHttpApp, HealthRegistry, listenHttp } from '@signet/http';
 
 import { StatefulContext, stateProviders } from './context';
@@ -11,6 +12,9 @@ import { StatefulContext, stateProviders } from './context';
 export interface Bootstrap {
   orgId: string;
   apiKey: string;
+  /** For the audit log (never the key itself). */
+  keyId?: string;
+  signupCodeIssued?: boolean;
 }
 
 export interface ServiceHandle {
@@ -96,6 +100,7 @@ export async function startService(ctx: StatefulContext, options: ServiceOptions
     bootstrap: null,
     completeBootstrap: async () => {
       handle.bootstrap = (await options.bootstrap?.(app)) ?? null;
+      if (handle.bootstrap) auditBootstrap(app, handle.bootstrap);
       return handle.bootstrap;
     },
     close,
@@ -109,4 +114,17 @@ export async function startService(ctx: StatefulContext, options: ServiceOptions
     }
   }
   return handle;
+}
+
+/** The first start, in the audit log: the org, its key and (where sign-in is served) the sign-up code, by ids. */
+function auditBootstrap(app: NestFastifyApplication, { orgId, keyId, signupCodeIssued }: Bootstrap): void {
+  auditRecorderOf(app).record({
+    type: 'admin',
+    orgId,
+    actor: { kind: 'system', id: null },
+    action: 'bootstrap',
+    target: orgId,
+    outcome: 'success',
+    details: { key_id: keyId ?? null, ...(signupCodeIssued === undefined ? {} : { signup_code_issued: signupCodeIssued }) },
+  });
 }

@@ -41,8 +41,13 @@ export function signupCodeBanner(code: string | null): string[] {
  * The first start's bootstrap (org and API key, from api-keys), and the first account's sign-up code
  * made with it; the code goes to `onCode` for the banner.
  */
-export async function bootstrapWithSignupCode(app: INestApplicationContext, onCode: (code: string | null) => void): Promise<BootstrapResult | null> {
+export async function bootstrapWithSignupCode(
+  app: INestApplicationContext,
+  onCode: (code: string | null) => void,
+): Promise<(BootstrapResult & { signupCodeIssued: boolean }) | null> {
   const bootstrap = await app.get(BootstrapService).ensureBootstrap();
-  if (bootstrap) onCode(await app.get(SignupCodeService).issueFor(bootstrap.orgId));
-  return bootstrap;
+  if (!bootstrap) return null;
+  const code = await app.get(SignupCodeService).issueFor(bootstrap.orgId);
+  onCode(code);
+  return { ...bootstrap, signupCodeIssued: code !== null };
 }

@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+
+import { AUDIT_RECORDER, type AuditRecorder } from '@signet/audit';
 
 import type { Account } from '../../account';
 import { ACCOUNTS_REPOSITORY, AccountsRepository } from '../../accounts.repository';
@@ -14,7 +16,10 @@ export const newAccountId = (): string => `acc_${randomBytes(12).toString('base6
 /** Creates the org's first account (owner) from the one-time sign-up code printed at first start. */
 @Injectable()
 export class SignUpUseCase {
-  constructor(@Inject(ACCOUNTS_REPOSITORY) private readonly accounts: AccountsRepository) {}
+  constructor(
+    @Inject(ACCOUNTS_REPOSITORY) private readonly accounts: AccountsRepository,
+    @Optional() @Inject(AUDIT_RECORDER) private readonly audit?: AuditRecorder,
+  ) {}
 
   async execute(command: SignUpCommand): Promise<Account> {
     if (!USERNAME.test(command.username)) throw invalidUsername();
@@ -27,6 +32,8 @@ export class SignUpUseCase {
     });
     if (result === null) throw invalidSignupCode();
     if (result === 'taken') throw usernameTaken();
+    // Nobody is signed in yet: the sign-up code is the authority, so the API hook has no caller to record.
+    this.audit?.record({ type: 'admin', orgId: result.orgId, actor: { kind: 'account', id: result.id }, action: 'accounts.sign_up', target: result.id, outcome: 'success', details: { role: result.role } });
     return result;
   }
 }

@@ -11,6 +11,7 @@ export interface BootstrapResult {
   orgId: string;
   /** The `sk_` key string: returned this once, never stored in clear. */
   apiKey: string;
+  keyId: string;
 }
 
 export const BOOTSTRAP_ORG_NAME = 'default';
@@ -42,6 +43,6 @@ export class BootstrapService {
     if (!result) return null;
     // The key itself is never logged: the caller shows it once to the operator.
     this.logger.info({ orgId: result.orgId, keyId: result.keyId }, 'bootstrapped an empty database: default org and API key created');
-    return { orgId: result.orgId, apiKey: result.apiKey };
+    return { orgId: result.orgId, apiKey: result.apiKey, keyId: result.keyId };
   }
 }

@@ -1,7 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { JWTPayload } from 'jose';
 import type { Logger } from 'pino';
 
+import { AUDIT_RECORDER, type AuditRecorder } from '@signet/audit';
 import { ProblemError } from '@signet/http';
 import { LOGGER } from '@signet/observability';
 import { SECRET_BOX } from '@signet/persistence';
@@ -34,6 +35,7 @@ export class ReceiveIdpEventUseCase {
     @Inject(SECRET_BOX) private readonly secretBox: SecretBox,
     @Inject(LOGGER) logger: Logger,
     private readonly verifiers: VerifierCache,
+    @Optional() @Inject(AUDIT_RECORDER) private readonly audit?: AuditRecorder,
   ) {
     this.log = logger.child({ component: 'federation' });
   }
@@ -55,6 +57,11 @@ export class ReceiveIdpEventUseCase {
       { providerId: stored.id, orgId: stored.orgId, source: event.source, action: event.action.kind, eventId: event.eventId, revokedTokens: applied.revokedTokens, replayed: applied.replayed },
       'IdP event applied',
     );
+    const target = event.action.kind === 'revoke_session' ? event.action.sessionId : event.action.kind === 'revoke_user' ? event.action.subject : null;
+    this.audit?.record({
+      type: 'admin', orgId: stored.orgId, actor: { kind: 'idp', id: stored.id }, action: `idp_events.${event.action.kind}`, target, outcome: 'success',
+      details: { source: event.source, event_id: event.eventId, revoked_tokens: applied.revokedTokens, replayed: applied.replayed },
+    });
     return { action: event.action.kind, revokedTokens: applied.revokedTokens, replayed: applied.replayed };
   }
 

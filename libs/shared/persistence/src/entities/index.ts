@@ -1,6 +1,7 @@
 import { AccountEntity, AccountSignupCodeEntity, OidcPayloadEntity } from './account.entity';
 import { ApiKeyUsageEntity } from './api-key-usage.entity';
 import { ApiKeyEntity } from './api-key.entity';
+import { AuditEventEntity } from './audit-event.entity';
 import { IdpEventEntity } from './idp-event.entity';
 import { IdpProviderEntity } from './idp-provider.entity';
 import { IssuedTokenEntity } from './issued-token.entity';
@@ -13,6 +14,7 @@ import { SigningKeyEntity } from './signing-key.entity';
 export * from './account.entity';
 export * from './api-key-usage.entity';
 export * from './api-key.entity';
+export * from './audit-event.entity';
 export * from './idp-event.entity';
 export * from './idp-provider.entity';
 export * from './issued-token.entity';
@@ -37,4 +39,5 @@ export const SIGNET_ENTITIES = [
   AccountSignupCodeEntity,
   OidcPayloadEntity,
   IdpEventEntity,
+  AuditEventEntity,
 ];

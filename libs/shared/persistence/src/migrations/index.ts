@@ -9,6 +9,7 @@ import { Directory1796200000000 } from './1796200000000-directory';
 import { IdpEvents1796400000000 } from './1796400000000-idp-events';
 import { IdempotencyKeys1796500000000 } from './1796500000000-idempotency-keys';
 import { RevocationRelay1796600000000 } from './1796600000000-revocation-relay';
+import { AuditLog1796700000000 } from './1796700000000-audit-log';
 import { CertificateAuthorities1796800000000 } from './1796800000000-certificate-authorities';
 import { DirectoryLdapIncremental1797100000000 } from './1797100000000-directory-ldap-incremental';
 import { RevocationOutbox1797200000000 } from './1797200000000-revocation-outbox';
@@ -27,6 +28,7 @@ export const SIGNET_MIGRATIONS = [
   IdpEvents1796400000000,
   IdempotencyKeys1796500000000,
   RevocationRelay1796600000000,
+  AuditLog1796700000000,
   CertificateAuthorities1796800000000,
   DirectoryLdapIncremental1797100000000,
   RevocationOutbox1797200000000,

@@ -1,0 +1,7 @@
+import type { AuditQuery } from '../list/list-audit.command';
+
+export type AuditExportFormat = 'ndjson' | 'csv';
+
+export interface ExportAuditCommand extends AuditQuery {
+  format: AuditExportFormat;
+}
