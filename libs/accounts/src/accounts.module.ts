@@ -11,6 +11,7 @@ import { AccessTokenSessionVerifier } from './sign-in/session-verifier';
 import { AuthenticateUseCase } from './usecases/authenticate/authenticate.usecase';
 import { SignupCodeService } from './usecases/bootstrap/signup-code.service';
 import { CreateAccountUseCase } from './usecases/create/create-account.usecase';
+import { ListAccountsUseCase } from './usecases/list/list-accounts.usecase';
 import { SignUpUseCase } from './usecases/sign-up/sign-up.usecase';
 
 /**
@@ -33,6 +34,7 @@ export class AccountsModule {
         AuthenticateUseCase,
         SignUpUseCase,
         CreateAccountUseCase,
+        ListAccountsUseCase,
         SignupCodeService,
         AuthorizationServer,
         { provide: SESSION_VERIFIER, useClass: AccessTokenSessionVerifier },

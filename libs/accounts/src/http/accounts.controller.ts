@@ -5,8 +5,9 @@ import { ApiKeyGuard, ApiKeyPrincipal, ApiKeyRequest, CurrentApiKey, RequireScop
 
 import { sessionRequired } from '../errors';
 import { CreateAccountUseCase } from '../usecases/create/create-account.usecase';
+import { ListAccountsUseCase } from '../usecases/list/list-accounts.usecase';
 import { SignUpUseCase } from '../usecases/sign-up/sign-up.usecase';
-import { AccountDto, CreateAccountDto, SessionDto, SignUpDto, toAccountResponse, toSessionResponse } from './dto';
+import { AccountDto, AccountListDto, CreateAccountDto, SessionDto, SignUpDto, toAccountResponse, toSessionResponse } from './dto';
 
 /** The signed-in person of the request; refuses API keys. */
 export const CurrentSession = createParamDecorator((_data: unknown, context: ExecutionContext): SessionPrincipal => {
@@ -21,7 +22,18 @@ export class AccountsController {
   constructor(
     private readonly signUp: SignUpUseCase,
     private readonly createAccount: CreateAccountUseCase,
+    private readonly listAccounts: ListAccountsUseCase,
   ) {}
+
+  @Get()
+  @UseGuards(ApiKeyGuard)
+  @RequireScopes()
+  @ApiBearerAuth()
+  @ApiOperation({ summary: "The org's people and their roles, oldest first; a session or a secret key" })
+  @ApiOkResponse({ type: AccountListDto })
+  async list(@CurrentApiKey() caller: ApiKeyPrincipal): Promise<AccountListDto> {
+    return { accounts: (await this.listAccounts.execute({ orgId: caller.orgId })).map(toAccountResponse) };
+  }
 
   @Post()
   @HttpCode(201)
