@@ -3,6 +3,7 @@ import { ApiKeysEdgeHandlers, ApiKeysModule, apiKeysOptionsFrom, ApiKeysServiceM
 import { AuthWebhookChanges, AuthWebhooksEdgeHandlers, AuthWebhooksModule, authWebhooksOptionsFrom } from '@signet/auth-webhooks';
 import { loadConfig, SignetConfig } from '@signet/config';
 import { apiKeysRegistration, signingKeysRegistration } from '@signet/contracts';
+import { DashboardModule, dashboardOptionsFrom } from '@signet/dashboard';
 import { DirectoryModule, directoryOptionsFrom } from '@signet/directory';
 import { FederationModule, federationOptionsFrom } from '@signet/federation';
 import { HealthRegistry } from '@signet/http';
@@ -33,6 +34,8 @@ export function startAllInOne(config: SignetConfig = loadConfig()): Promise<Sign
         DirectoryModule.forRoot(directoryOptionsFrom(config)),
         AuthWebhooksModule.forRoot(authWebhooksOptionsFrom(config)),
         AccountsModule.forRoot(accountsOptionsFrom(config)),
+        // The web dashboard, signing in through this process's /oidc.
+        DashboardModule.forRoot(dashboardOptionsFrom(config)),
       ],
       // The org and its key, and the first account's sign-up code shown beside the key.
       bootstrap: (app) => bootstrapWithSignupCode(app, (code) => (signupCode = code)),

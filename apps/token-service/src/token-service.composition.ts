@@ -2,6 +2,7 @@ import { AccountsModule, accountsOptionsFrom, bootstrapWithSignupCode, signupCod
 import { ApiKeysModule, apiKeysOptionsFrom } from '@signet/api-keys';
 import { loadConfig, SignetConfig } from '@signet/config';
 import { signingKeysRegistration } from '@signet/contracts';
+import { DashboardModule, dashboardOptionsFrom } from '@signet/dashboard';
 import { DirectoryModule } from '@signet/directory';
 import { bannerFor, openServiceState, runProcess, SignetProcess, startService } from '@signet/runtime';
 import { SigningKeysService, TokenRetentionModule, TokensModule, tokensOptionsFrom } from '@signet/tokens';
@@ -28,6 +29,8 @@ export function startTokenService(config: SignetConfig = loadConfig()): Promise<
         DirectoryModule.gateOnly(),
         // Sign-in for people: the authorization server, and sessions accepted by the token API.
         AccountsModule.forRoot(accountsOptionsFrom(config)),
+        // The web dashboard, signing in through this process's /oidc.
+        DashboardModule.forRoot(dashboardOptionsFrom(config)),
       ],
       // The org and its key, and the first account's sign-up code shown beside the key.
       bootstrap: (app) => bootstrapWithSignupCode(app, (code) => (signupCode = code)),

@@ -1,0 +1,244 @@
+/**
+ * The dashboard end to end: a real all-in-one (built, PostgreSQL + Redis) driven by real headless
+ * Chromium (playwright-core): sign in through /oidc (the first account from the sign-up code), create a
+ * key (shown once, copied), see its usage move after real MQTT traffic, revoke a token of a live MQTT
+ * session and see the session drop, CSRF refused, a viewer read-only, sign-out revoking the grant.
+ */
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { Client } from 'pg';
+
+import { waitFor } from '@signet/testing';
+
+import { connect } from '../support/mqtt';
+import { freePort } from '../support/ports';
+import { Backend, realBackend, testEnv } from '../support/signet';
+import { SpawnedApp } from '../support/spawn';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
+const OWNER = 'dora@example.com';
+const PASSWORD = 'correct horse battery staple';
+
+/** Signs in from the dashboard's own "Sign in" link; the first time with the sign-up code. */
+export async function signIn(page: Page, server: string, username: string, password: string, signupCode?: string): Promise<void> {
+  await page.goto(`${server}/dashboard`);
+  await page.click('#sign-in');
+  await page.waitForSelector('#username');
+  await page.fill('#username', username);
+  await page.fill('#password', password);
+  if (signupCode) {
+    await page.click('summary');
+    await page.fill('#signup_code', signupCode);
+  }
+  await page.click('button[type=submit]');
+  await page.waitForSelector('#sign-out');
+}
+
+describe('dashboard: headless Chromium against the all-in-one', () => {
+  let backend: Backend;
+  let databaseUrl: string;
+  let app: SpawnedApp;
+  let server: string;
+  let mqttPort: number;
+  let bootstrapKey: string;
+  let browser: Browser;
+  let owner: BrowserContext;
+  let page: Page;
+
+  const api = async (method: string, path: string, body?: unknown, key = bootstrapKey) => {
+    const res = await fetch(server + path, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
+  };
+
+  /** A call as the browser's dashboard session would make it, from outside the browser. */
+  const asBrowser = async (context: BrowserContext, method: string, path: string, headers: Record<string, string>, body?: unknown) => {
+    const cookie = (await context.cookies(`${server}/dashboard/`)).map((c) => `${c.name}=${c.value}`).join('; ');
+    const res = await fetch(server + path, {
+      method,
+      headers: { cookie, ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
+  };
+
+  const csrfOf = (p: Page) => p.evaluate(async () => ((await (await fetch('/dashboard/session')).json()) as { csrf_token: string }).csrf_token);
+
+  beforeAll(async () => {
+    backend = await realBackend('dashboard');
+    databaseUrl = String(backend.env['DATABASE_URL']);
+    // The callback is registered on the public URL: known before the start, so the port is chosen here.
+    const port = await freePort();
+    server = `http://127.0.0.1:${port}`;
+    app = await SpawnedApp.start(
+      'signet',
+      testEnv({ ...backend.env, SIGNET_HTTP_PORT: String(port), SIGNET_PUBLIC_URL: server, SIGNET_USAGE_FLUSH_MS: '200' }),
+    ).ready();
+    mqttPort = app.port('MQTT');
+    bootstrapKey = /^(sk_\S+)$/m.exec(app.stdout)![1];
+    const code = /Sign-up code for the first account[^\n]*\n(su_\S+)/.exec(app.stdout);
+    if (!code) throw new Error(`no sign-up code in the banner: ${app.stdout}`);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    owner = await browser.newContext();
+    await owner.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server });
+    page = await owner.newPage();
+    page.on('dialog', (dialog) => void dialog.accept(dialog.type() === 'prompt' ? '60' : undefined));
+    await signIn(page, server, OWNER, PASSWORD, code[1]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+    await backend?.cleanup();
+  });
+
+  it('signs in through /oidc: an httpOnly SameSite cookie, no token in the page', async () => {
+    expect(await page.textContent('#who-name')).toBe(OWNER);
+    const cookies = await owner.cookies(`${server}/dashboard/`);
+    const session = cookies.find((c) => c.name === 'signet_dashboard');
+    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/dashboard', secure: false });
+    expect(await page.evaluate('document.cookie')).toBe('');
+    const seen = await page.evaluate(async () => (await fetch('/dashboard/session')).text());
+    expect(JSON.parse(seen)).toMatchObject({ account: { username: OWNER, role: 'owner' }, csrf_token: expect.any(String) });
+    expect(seen).not.toMatch(/access_token|refresh_token/);
+  });
+
+  it('creates a key (shown once, copied) and its usage moves after MQTT traffic with it', async () => {
+    await page.goto(`${server}/dashboard#/keys`);
+    await page.fill('#key-name', 'dash-service');
+    await page.click('#key-create');
+    const secret = await (await page.waitForSelector('#new-secret')).inputValue();
+    expect(secret).toMatch(/^sk_/);
+    await page.click('#copy-secret');
+    expect(await page.evaluate('navigator.clipboard.readText()')).toBe(secret);
+
+    // Reloaded, the list shows the key masked, never the secret.
+    await page.reload();
+    const row = await page.waitForSelector('tr:has-text("dash-service")');
+    expect(await row.textContent()).not.toContain(secret);
+
+    const listed = (await api('GET', '/v1/keys')).body.keys as Array<{ name: string; mqtt_username: string }>;
+    const { mqtt_username: username } = listed.find((k) => k.name === 'dash-service')!;
+    for (let i = 0; i < 2; i++) {
+      const client = await connect(`mqtt://127.0.0.1:${mqttPort}`, { username, password: secret, clientId: `dash-service-${i}` });
+      await client.publishAsync('telemetry/dash', 'hello', { qos: 1 });
+      await client.endAsync();
+    }
+
+    await page.click('tr:has-text("dash-service") >> text=Usage');
+    await waitFor(
+      async () => {
+        await page.click('#usage-refresh');
+        const connects = Number(await page.textContent('#usage-total-mqtt_connects'));
+        const published = Number(await page.textContent('#usage-total-messages_published'));
+        return connects >= 2 && published >= 2;
+      },
+      { timeoutMs: 15000, message: 'the usage chart counting the MQTT connects and messages' },
+    );
+    expect(await page.$$('#usage svg rect')).not.toHaveLength(0);
+    await page.selectOption('#usage-interval', 'day');
+    await page.waitForSelector('#usage svg[aria-label$="per day"]');
+  });
+
+  it('revoking the token of a live MQTT session on the tokens page drops the session', async () => {
+    const issued = await api('POST', '/v1/tokens', { user_id: 'sensor-9', permissions: { publish: ['sensors/{user_id}/#'], subscribe: ['sensors/{user_id}/#'] } });
+    expect(issued.status).toBe(201);
+    const { token_id: tokenId, mqtt_credentials: creds } = issued.body as { token_id: string; mqtt_credentials: { username: string; password: string } };
+    const client = await connect(`mqtt://127.0.0.1:${mqttPort}`, { ...creds, clientId: 'sensor-9-a' });
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    try {
+      await page.goto(`${server}/dashboard#/tokens`);
+      await page.fill('#tokens-user', 'sensor-9');
+      await page.click('text=Filter');
+      await page.click(`tr[data-token-id="${tokenId}"] >> text=Revoke`);
+      await closed;
+      await page.waitForSelector(`tr[data-token-id="${tokenId}"] >> text=Revoke`, { state: 'detached' });
+      expect((await api('GET', `/v1/tokens?user_id=sensor-9&status=revoked`)).body.tokens).toEqual([expect.objectContaining({ token_id: tokenId })]);
+    } finally {
+      client.end(true);
+    }
+  });
+
+  it('refuses a write without the CSRF token, from another origin, or with no origin at all', async () => {
+    const newKey = { name: 'csrf-probe', type: 'secret' };
+    // From the page itself, but without the header: the cookie alone is not enough.
+    const bare = await page.evaluate(async (body) => {
+      const res = await fetch('/dashboard/api/v1/keys', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return { status: res.status, body: (await res.json()) as { code: string } };
+    }, newKey);
+    expect(bare).toMatchObject({ status: 403, body: { code: 'csrf_rejected' } });
+    const csrf = await csrfOf(page);
+    expect(await asBrowser(owner, 'POST', '/dashboard/api/v1/keys', { 'x-csrf-token': csrf, origin: 'http://evil.example' }, newKey)).toMatchObject({ status: 403, body: { code: 'csrf_rejected' } });
+    expect(await asBrowser(owner, 'POST', '/dashboard/api/v1/keys', { 'x-csrf-token': csrf }, newKey)).toMatchObject({ status: 403, body: { code: 'csrf_rejected' } });
+    expect(await asBrowser(owner, 'POST', '/dashboard/api/v1/keys', { 'x-csrf-token': 'x'.repeat(43), origin: server }, newKey)).toMatchObject({ status: 403, body: { code: 'csrf_rejected' } });
+    expect(await asBrowser(owner, 'POST', '/dashboard/logout', { origin: server })).toMatchObject({ status: 403, body: { code: 'csrf_rejected' } });
+    // The same call with both passes: the checks are what refused the others.
+    expect(await asBrowser(owner, 'POST', '/dashboard/api/v1/keys', { 'x-csrf-token': csrf, origin: server }, newKey)).toMatchObject({ status: 201 });
+    // Only /v1 is forwarded with the session's bearer.
+    expect(await asBrowser(owner, 'GET', '/dashboard/api/oidc/me', {})).toMatchObject({ status: 404, body: { code: 'dashboard_route_not_found' } });
+    expect(await asBrowser(owner, 'GET', '/dashboard/api/v1/../oidc/me', {})).toMatchObject({ status: 404 });
+    expect(await asBrowser(owner, 'GET', '/dashboard/api/v1/%2e%2e/oidc/me', {})).toMatchObject({ status: 404, body: { code: 'dashboard_route_not_found' } });
+  });
+
+  it('a viewer sees read-only pages and cannot create', async () => {
+    await page.goto(`${server}/dashboard#/accounts`);
+    await page.fill('#account-username', 'vic@example.com');
+    await page.fill('#account-password', PASSWORD);
+    await page.selectOption('#account-role', 'viewer');
+    await page.click('#account-create');
+    await page.waitForSelector('tr:has-text("vic@example.com")');
+
+    const viewer = await browser.newContext();
+    try {
+      const viewerPage = await viewer.newPage();
+      await signIn(viewerPage, server, 'vic@example.com', PASSWORD);
+      await viewerPage.goto(`${server}/dashboard#/keys`);
+      await viewerPage.waitForSelector('tr:has-text("dash-service")');
+      expect(await viewerPage.$('#key-create')).toBeNull();
+      expect(await viewerPage.$('tr:has-text("dash-service") >> text=Revoke')).toBeNull();
+      const csrf = await csrfOf(viewerPage);
+      const forced = await viewerPage.evaluate(async (token) => {
+        const res = await fetch('/dashboard/api/v1/keys', { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': token }, body: JSON.stringify({ name: 'nope', type: 'secret' }) });
+        return { status: res.status, body: (await res.json()) as { code: string } };
+      }, csrf);
+      expect(forced).toMatchObject({ status: 403, body: { code: 'insufficient_scope' } });
+    } finally {
+      await viewer.close();
+    }
+  });
+
+  it('sign-out revokes the grant server-side: the cookie and the access token are refused afterwards', async () => {
+    const db = new Client({ connectionString: databaseUrl });
+    await db.connect();
+    let accessToken: string;
+    try {
+      const rows = await db.query<{ payload: { accessToken: string } }>(`SELECT payload FROM oidc_payloads WHERE kind = 'DashboardSession'`);
+      // The owner's session (the viewer's context was closed, its session is still stored).
+      const tokens = rows.rows.map((r) => r.payload.accessToken);
+      const mine = await Promise.all(tokens.map(async (t) => ((await api('GET', '/v1/accounts/me', undefined, t)).body.username === OWNER ? t : null)));
+      accessToken = mine.find((t) => t !== null)!;
+      expect(accessToken).toBeDefined();
+    } finally {
+      await db.end();
+    }
+    const cookiesBefore = await owner.cookies(`${server}/dashboard/`);
+
+    await page.goto(`${server}/dashboard#/keys`);
+    await page.click('#sign-out');
+    await page.waitForSelector('#sign-in');
+
+    expect((await api('GET', '/v1/accounts/me', undefined, accessToken)).status).toBe(401);
+    const replay = await fetch(`${server}/dashboard/api/v1/keys`, { headers: { cookie: cookiesBefore.map((c) => `${c.name}=${c.value}`).join('; ') } });
+    expect(replay.status).toBe(401);
+    expect(await page.evaluate(async () => (await fetch('/dashboard/session')).status)).toBe(401);
+
+    // Signing in again asks for the password, not the lingering /oidc browser session.
+    await page.click('#sign-in');
+    await page.waitForSelector('#password');
+  });
+});
