@@ -164,6 +164,32 @@ describe('dashboard: headless Chromium against the all-in-one', () => {
     }
   });
 
+  it('the ACL checker says whether a topic is allowed for a user or a token, and by which rule', async () => {
+    const issued = await api('POST', '/v1/tokens', { user_id: 'meter-4', permissions: { publish: ['meters/{user_id}/#'], subscribe: ['meters/{user_id}/cmd'] } });
+    const password = (issued.body as { mqtt_credentials: { password: string } }).mqtt_credentials.password;
+    await page.goto(`${server}/dashboard#/acl`);
+    const check = async (kind: 'user_id' | 'token', subject: string, action: 'publish' | 'subscribe', topic: string) => {
+      await page.selectOption('#acl-kind', kind);
+      await page.fill('#acl-subject', subject);
+      await page.selectOption('#acl-action', action);
+      await page.fill('#acl-topic', topic);
+      await page.evaluate("document.getElementById('acl-answer').replaceChildren()");
+      await page.click('#acl-submit');
+      return (await page.waitForSelector('#acl-answer p')).textContent();
+    };
+    expect(await check('user_id', 'meter-4', 'publish', 'meters/meter-4/power')).toBe('Allowed by the rule meters/{user_id}/#');
+    expect(await check('user_id', 'meter-4', 'publish', 'meters/meter-5/power')).toBe('Denied (no rule matches)');
+    expect(await check('token', password, 'subscribe', 'meters/meter-4/cmd')).toBe('Allowed by the rule meters/{user_id}/cmd');
+    expect(await check('token', password, 'subscribe', 'meters/meter-4/#')).toBe('Denied (no rule matches)');
+    // The endpoint itself, for scripts and the CLI: a bad topic is a problem, not a verdict.
+    expect(await api('POST', '/v1/acl/check', { user_id: 'meter-4', action: 'publish', topic: 'meters/+/x' })).toMatchObject({ status: 400, body: { code: 'invalid_topic' } });
+    expect(await api('POST', '/v1/acl/check', { action: 'publish', topic: 'a' })).toMatchObject({ status: 400, body: { code: 'invalid_acl_subject' } });
+    expect(await api('POST', '/v1/acl/check', { user_id: 'nobody', action: 'publish', topic: 'a' })).toMatchObject({
+      status: 200,
+      body: { allowed: false, rule: null, token_id: null, reason: 'no_live_token' },
+    });
+  });
+
   it('refuses a write without the CSRF token, from another origin, or with no origin at all', async () => {
     const newKey = { name: 'csrf-probe', type: 'secret' };
     // From the page itself, but without the header: the cookie alone is not enough.
