@@ -9,30 +9,13 @@ import { Client } from 'pg';
 
 import { waitFor } from '@signet/testing';
 
+import { callApi, CHROMIUM, CHROMIUM_ARGS, cookieHeader, signIn, startForDashboard } from '../support/dashboard';
 import { connect } from '../support/mqtt';
-import { freePort } from '../support/ports';
-import { Backend, realBackend, testEnv } from '../support/signet';
+import { Backend, realBackend } from '../support/signet';
 import { SpawnedApp } from '../support/spawn';
 
-export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 const OWNER = 'dora@example.com';
 const PASSWORD = 'correct horse battery staple';
-
-/** Signs in from the dashboard's own "Sign in" link; the first time with the sign-up code. */
-export async function signIn(page: Page, server: string, username: string, password: string, signupCode?: string): Promise<void> {
-  await page.goto(`${server}/dashboard`);
-  await page.click('#sign-in');
-  await page.waitForSelector('#username');
-  await page.fill('#username', username);
-  await page.fill('#password', password);
-  if (signupCode) {
-    await page.click('summary');
-    await page.fill('#signup_code', signupCode);
-  }
-  await page.click('button[type=submit]');
-  await page.waitForSelector('#sign-out');
-}
 
 describe('dashboard: headless Chromium against the all-in-one', () => {
   let backend: Backend;
@@ -45,19 +28,11 @@ describe('dashboard: headless Chromium against the all-in-one', () => {
   let owner: BrowserContext;
   let page: Page;
 
-  const api = async (method: string, path: string, body?: unknown, key = bootstrapKey) => {
-    const res = await fetch(server + path, {
-      method,
-      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
-  };
+  const api = (method: string, path: string, body?: unknown, key = bootstrapKey) => callApi(server, key, method, path, body);
 
   /** A call as the browser's dashboard session would make it, from outside the browser. */
   const asBrowser = async (context: BrowserContext, method: string, path: string, headers: Record<string, string>, body?: unknown) => {
-    const cookie = (await context.cookies(`${server}/dashboard/`)).map((c) => `${c.name}=${c.value}`).join('; ');
+    const cookie = await cookieHeader(context, server);
     const res = await fetch(server + path, {
       method,
       headers: { cookie, ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -72,23 +47,15 @@ describe('dashboard: headless Chromium against the all-in-one', () => {
   beforeAll(async () => {
     backend = await realBackend('dashboard');
     databaseUrl = String(backend.env['DATABASE_URL']);
-    // The callback is registered on the public URL: known before the start, so the port is chosen here.
-    const port = await freePort();
-    server = `http://127.0.0.1:${port}`;
-    app = await SpawnedApp.start(
-      'signet',
-      testEnv({ ...backend.env, SIGNET_HTTP_PORT: String(port), SIGNET_PUBLIC_URL: server, SIGNET_USAGE_FLUSH_MS: '200' }),
-    ).ready();
+    let signupCode: string;
+    ({ app, server, bootstrapKey, signupCode } = await startForDashboard(backend, { SIGNET_USAGE_FLUSH_MS: '200' }));
     mqttPort = app.port('MQTT');
-    bootstrapKey = /^(sk_\S+)$/m.exec(app.stdout)![1];
-    const code = /Sign-up code for the first account[^\n]*\n(su_\S+)/.exec(app.stdout);
-    if (!code) throw new Error(`no sign-up code in the banner: ${app.stdout}`);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     owner = await browser.newContext();
     await owner.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server });
     page = await owner.newPage();
     page.on('dialog', (dialog) => void dialog.accept(dialog.type() === 'prompt' ? '60' : undefined));
-    await signIn(page, server, OWNER, PASSWORD, code[1]);
+    await signIn(page, server, OWNER, PASSWORD, signupCode);
   });
 
   afterAll(async () => {
@@ -143,6 +110,25 @@ describe('dashboard: headless Chromium against the all-in-one', () => {
     expect(await page.$$('#usage svg rect')).not.toHaveLength(0);
     await page.selectOption('#usage-interval', 'day');
     await page.waitForSelector('#usage svg[aria-label$="per day"]');
+  });
+
+  it('rotates a key with grace (the new secret shown once, the old one still working) and revokes it', async () => {
+    await page.goto(`${server}/dashboard#/keys`);
+    await page.fill('#key-name', 'rotating');
+    await page.click('#key-create');
+    const first = await (await page.waitForSelector('#new-secret')).inputValue();
+    // The prompt for the grace period is answered "60" by the dialog handler.
+    await page.click('tr:has-text("rotating") >> text=Rotate');
+    await page.waitForFunction(`document.getElementById('new-secret')?.value !== ${JSON.stringify(first)}`);
+    const second = await page.inputValue('#new-secret');
+    expect(second).toMatch(/^sk_/);
+    expect(second).not.toBe(first);
+    expect((await api('GET', '/v1/keys', undefined, first)).status).toBe(200);
+    expect((await api('GET', '/v1/keys', undefined, second)).status).toBe(200);
+
+    const active = page.locator('tr:has-text("rotating")', { hasText: 'active' }).filter({ has: page.locator('text=Revoke') });
+    await active.first().locator('text=Revoke').click();
+    await waitFor(async () => (await api('GET', '/v1/keys', undefined, second)).status === 401, { timeoutMs: 10000, message: 'the revoked key refused' });
   });
 
   it('revoking the token of a live MQTT session on the tokens page drops the session', async () => {
@@ -252,14 +238,14 @@ describe('dashboard: headless Chromium against the all-in-one', () => {
     } finally {
       await db.end();
     }
-    const cookiesBefore = await owner.cookies(`${server}/dashboard/`);
+    const cookiesBefore = await cookieHeader(owner, server);
 
     await page.goto(`${server}/dashboard#/keys`);
     await page.click('#sign-out');
     await page.waitForSelector('#sign-in');
 
     expect((await api('GET', '/v1/accounts/me', undefined, accessToken)).status).toBe(401);
-    const replay = await fetch(`${server}/dashboard/api/v1/keys`, { headers: { cookie: cookiesBefore.map((c) => `${c.name}=${c.value}`).join('; ') } });
+    const replay = await fetch(`${server}/dashboard/api/v1/keys`, { headers: { cookie: cookiesBefore } });
     expect(replay.status).toBe(401);
     expect(await page.evaluate(async () => (await fetch('/dashboard/session')).status)).toBe(401);
 
