@@ -75,6 +75,19 @@ describe('dashboard: headless Chromium against the all-in-one', () => {
     expect(seen).not.toMatch(/access_token|refresh_token/);
   });
 
+  it('refuses a callback this browser did not start, and says so on the page', async () => {
+    const other = await browser.newPage();
+    try {
+      await other.goto(`${server}/dashboard/callback?code=forged&state=forged`);
+      expect(other.url()).toMatch(/\/dashboard\?error=/);
+      expect(await other.textContent('[role=alert]')).toContain('not started by this browser');
+      // No session came of it: the page offers to sign in.
+      await other.waitForSelector('#sign-in');
+    } finally {
+      await other.close();
+    }
+  });
+
   it('creates a key (shown once, copied) and its usage moves after MQTT traffic with it', async () => {
     await page.goto(`${server}/dashboard#/keys`);
     await page.fill('#key-name', 'dash-service');
@@ -119,7 +132,7 @@ describe('dashboard: headless Chromium against the all-in-one', () => {
     const first = await (await page.waitForSelector('#new-secret')).inputValue();
     // The prompt for the grace period is answered "60" by the dialog handler.
     await page.click('tr:has-text("rotating") >> text=Rotate');
-    await page.waitForFunction(`document.getElementById('new-secret')?.value !== ${JSON.stringify(first)}`);
+    await waitFor(async () => (await page.inputValue('#new-secret')) !== first, { timeoutMs: 10000, message: 'the rotated key shown' });
     const second = await page.inputValue('#new-secret');
     expect(second).toMatch(/^sk_/);
     expect(second).not.toBe(first);

@@ -124,7 +124,16 @@ export class DashboardServer implements OnModuleInit {
       scope.get<{ Params: { name: string } }>('/dashboard/assets/:name', handle((req, reply) => this.asset(req, reply, (req.params as { name: string }).name)));
       scope.get('/dashboard/session', handle((req, reply) => this.whoami(req, reply)));
       scope.get('/dashboard/login', handle((req, reply) => this.login(req, reply)));
-      scope.get(DASHBOARD_CALLBACK_PATH, handle((req, reply) => this.callback(req, reply)));
+      // A failed sign-in lands on the page, which says why, rather than on a JSON document.
+      scope.get(
+        DASHBOARD_CALLBACK_PATH,
+        handle((req, reply) =>
+          this.callback(req, reply).catch((err: unknown) => {
+            if (!(err instanceof ProblemError)) throw err;
+            return reply.header('cache-control', 'no-store').redirect(`/dashboard?error=${encodeURIComponent(err.detail)}`, 303);
+          }),
+        ),
+      );
       scope.post('/dashboard/logout', handle((req, reply) => this.logout(req, reply)));
       scope.all('/dashboard/api/*', handle((req, reply) => this.forward(req, reply)));
     });
