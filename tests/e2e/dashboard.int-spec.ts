@@ -165,7 +165,7 @@ describe('dashboard: headless Chromium against the all-in-one', () => {
 
   it('the ACL checker says whether a topic is allowed for a user or a token, and by which rule', async () => {
     const issued = await api('POST', '/v1/tokens', { user_id: 'meter-4', permissions: { publish: ['meters/{user_id}/#'], subscribe: ['meters/{user_id}/cmd'] } });
-    const password = (issued.body as { mqtt_credentials: { password: string } }).mqtt_credentials.password;
+    const { token_id: tokenId, mqtt_credentials: { password } } = issued.body as { token_id: string; mqtt_credentials: { password: string } };
     await page.goto(`${server}/dashboard#/acl`);
     const check = async (kind: 'user_id' | 'token', subject: string, action: 'publish' | 'subscribe', topic: string) => {
       await page.selectOption('#acl-kind', kind);
@@ -176,9 +176,9 @@ describe('dashboard: headless Chromium against the all-in-one', () => {
       await page.click('#acl-submit');
       return (await page.waitForSelector('#acl-answer p')).textContent();
     };
-    expect(await check('user_id', 'meter-4', 'publish', 'meters/meter-4/power')).toBe('Allowed by the rule meters/{user_id}/#');
+    expect(await check('user_id', 'meter-4', 'publish', 'meters/meter-4/power')).toBe(`Allowed by the rule meters/{user_id}/# of the token ${tokenId}`);
     expect(await check('user_id', 'meter-4', 'publish', 'meters/meter-5/power')).toBe('Denied (no rule matches)');
-    expect(await check('token', password, 'subscribe', 'meters/meter-4/cmd')).toBe('Allowed by the rule meters/{user_id}/cmd');
+    expect(await check('token', password, 'subscribe', 'meters/meter-4/cmd')).toBe(`Allowed by the rule meters/{user_id}/cmd of the token ${tokenId}`);
     expect(await check('token', password, 'subscribe', 'meters/meter-4/#')).toBe('Denied (no rule matches)');
     // The endpoint itself, for scripts and the CLI: a bad topic is a problem, not a verdict.
     expect(await api('POST', '/v1/acl/check', { user_id: 'meter-4', action: 'publish', topic: 'meters/+/x' })).toMatchObject({ status: 400, body: { code: 'invalid_topic' } });

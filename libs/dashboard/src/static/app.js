@@ -144,9 +144,9 @@ function secretPanel(title, secret, note) {
 }
 
 const USAGE_METRICS = [
-  ['api_calls', 'API calls'],
   ['mqtt_connects', 'MQTT connects'],
   ['messages_published', 'Messages published'],
+  ['api_calls', 'API calls'],
   ['bytes_published', 'Bytes published'],
   ['denials', 'Denials'],
 ];
@@ -189,6 +189,7 @@ async function showUsage(panel, key) {
     body.replaceChildren(
       h('div', { class: 'totals' }, USAGE_METRICS.map(([v, t]) => h('div', {}, h('span', { class: 'muted' }, t), h('strong', { id: `usage-total-${v}` }, String(usage.totals[v]))))),
       h('div', { class: 'chart' }, barChart(usage.buckets, metric.value, `${label} ${interval.value === 'hour' ? 'per hour' : 'per day'}`)),
+      h('p', { class: 'muted' }, `${label} ${interval.value === 'hour' ? 'per hour' : 'per day'} (UTC), ${when(usage.from)} to ${when(usage.to)}; the tallest bar is ${Math.max(0, ...usage.buckets.map((b) => b[metric.value]))}.`),
     );
   };
   interval.addEventListener('change', () => act(null, draw));
@@ -454,7 +455,7 @@ async function aclPage() {
         act(submit, async () => {
           try {
             const r = await api('POST', '/v1/acl/check', { [kind.value]: subject.value.trim(), action: action.value, topic: topic.value });
-            answer.replaceChildren(h('p', {}, h('span', { class: r.allowed ? 'allowed' : 'denied' }, r.allowed ? 'Allowed' : 'Denied'), r.rule ? ' by the rule ' : ' (no rule matches)', r.rule ? h('code', {}, typeof r.rule === 'string' ? r.rule : JSON.stringify(r.rule)) : null));
+            answer.replaceChildren(h('p', {}, h('span', { class: r.allowed ? 'allowed' : 'denied' }, r.allowed ? 'Allowed' : 'Denied'), r.rule ? ' by the rule ' : ' (no rule matches)', r.rule ? h('code', {}, String(r.rule)) : null, r.token_id ? ' of the token ' : null, r.token_id ? h('code', {}, r.token_id) : null));
           } catch (err) {
             if (err.status === 404 && !err.body?.code) answer.replaceChildren(unavailable(err, 'The ACL check'));
             else throw err;
@@ -541,7 +542,7 @@ async function accountsPage() {
 const PAGES = [
   ['keys', 'API keys', keysPage],
   ['tokens', 'Tokens', tokensPage],
-  ['sessions', 'Live sessions', sessionsPage],
+  ['sessions', 'Sessions', sessionsPage],
   ['idp', 'Identity providers', idpPage],
   ['settings', 'Settings', settingsPage],
   ['acl', 'ACL checker', aclPage],
@@ -592,8 +593,9 @@ async function start() {
     if (r.status !== 204 && r.status !== 401) throw new ApiError(r.status, await r.json().catch(() => null));
     signedOut('You are signed out.');
   }));
-  document.getElementById('who').replaceChildren(
-    h('span', { id: 'who-name' }, state.account.username), badge(state.account.role), state.account.role === 'viewer' ? h('span', { class: 'muted' }, 'read-only') : null, signOut);
+  const who = [h('span', { id: 'who-name' }, state.account.username), badge(state.account.role)];
+  if (state.account.role === 'viewer') who.push(h('span', { class: 'muted' }, 'read-only'));
+  document.getElementById('who').replaceChildren(...who, signOut);
   window.addEventListener('hashchange', () => void route());
   await route();
 }
