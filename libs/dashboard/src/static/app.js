@@ -349,7 +349,7 @@ async function sessionsPage() {
             actions.push(kick);
           }
           return h('tr', { 'data-client-id': s.client_id },
-            h('td', {}, h('code', {}, s.client_id)), h('td', {}, s.username ?? s.user_id ?? '—'), h('td', {}, `${s.credential_kind} `, h('code', {}, s.credential_id ?? '')),
+            h('td', {}, h('code', {}, s.client_id)), h('td', { title: s.username ?? '' }, s.user_id ?? s.username ?? '—'), h('td', {}, `${s.credential_kind} `, h('code', {}, s.credential_id ?? '')),
             h('td', {}, s.edge_id ?? '—'), h('td', {}, s.address ?? '—'), h('td', {}, s.transport), h('td', {}, s.protocol_version === 5 ? '5.0' : '3.1.1'),
             h('td', {}, when(s.connected_at)), h('td', {}, h('div', { class: 'actions' }, actions)));
         }),
