@@ -3,48 +3,42 @@
  * GET/DELETE /v1/sessions (helper `sessions`) and GET /v1/audit, /v1/audit/export (helper `audit`):
  * a real all-in-one, real MQTT clients, the pages driven as a person would.
  */
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 
 import { waitFor } from '@signet/testing';
 
-import { callApi, CHROMIUM, CHROMIUM_ARGS, cookieHeader, signIn, startForDashboard } from '../support/dashboard';
+import { cookieHeader, DashboardHarness, PASSWORD } from '../support/dashboard';
 import { connect, refusalCode } from '../support/mqtt';
-import { Backend, realBackend } from '../support/signet';
-import { SpawnedApp } from '../support/spawn';
 
 const OWNER = 'olga@example.com';
 const VIEWER = 'walt@example.com';
-const PASSWORD = 'correct horse battery staple';
 
 describe('dashboard: live sessions and the audit log', () => {
-  let backend: Backend;
-  let app: SpawnedApp;
+  let h: DashboardHarness;
   let server: string;
   let mqttPort: number;
-  let bootstrapKey: string;
-  let browser: Browser;
   let owner: BrowserContext;
   let page: Page;
 
-  const api = (method: string, path: string, body?: unknown) => callApi(server, bootstrapKey, method, path, body);
+  const api = (method: string, path: string, body?: unknown) => h.api(method, path, body);
+
+  /** Submits the audit filters until the list has rows (events are written as they happen, a moment later). */
+  const filterUntilRows = (message: string) =>
+    waitFor(
+      async () => {
+        await page.click('text=Filter');
+        await page.waitForSelector('#view table, #view p.muted');
+        return (await page.$$('#view tbody tr')).length > 0;
+      },
+      { timeoutMs: 10000, message },
+    );
 
   beforeAll(async () => {
-    backend = await realBackend('dashboard_live');
-    let signupCode: string;
-    ({ app, server, bootstrapKey, signupCode } = await startForDashboard(backend));
-    mqttPort = app.port('MQTT');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    owner = await browser.newContext({ acceptDownloads: true });
-    page = await owner.newPage();
-    page.on('dialog', (dialog) => void dialog.accept());
-    await signIn(page, server, OWNER, PASSWORD, signupCode);
+    h = await DashboardHarness.start('dashboard_live', OWNER, {}, { acceptDownloads: true });
+    ({ server, mqttPort, owner, page } = h);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
-    await backend?.cleanup();
-  });
+  afterAll(() => DashboardHarness.stop(h));
 
   it('lists a live MQTT session with its credential, and kicking it closes the connection', async () => {
     const issued = await api('POST', '/v1/tokens', { user_id: 'pump-3', permissions: { publish: ['pumps/{user_id}/#'], subscribe: ['pumps/{user_id}/#'] } });
@@ -103,14 +97,7 @@ describe('dashboard: live sessions and the audit log', () => {
 
     await page.goto(`${server}/dashboard#/audit`);
     await page.selectOption('#audit-type', 'admin');
-    await waitFor(
-      async () => {
-        await page.click('text=Filter');
-        await page.waitForSelector('#view table, #view p.muted');
-        return (await page.$$('#view tbody tr')).length > 0;
-      },
-      { timeoutMs: 10000, message: 'an admin event in the audit log' },
-    );
+    await filterUntilRows('an admin event in the audit log');
     const adminTypes = await page.$$eval('#view tbody tr td:nth-child(2)', (cells) => cells.map((c) => c.textContent));
     expect(new Set(adminTypes)).toEqual(new Set(['admin']));
     // The key's creation, by its id (the target) or its name (the details).
@@ -118,14 +105,7 @@ describe('dashboard: live sessions and the audit log', () => {
 
     await page.selectOption('#audit-type', 'auth');
     await page.selectOption('#audit-outcome', 'failure');
-    await waitFor(
-      async () => {
-        await page.click('text=Filter');
-        await page.waitForSelector('#view table, #view p.muted');
-        return (await page.$$('#view tbody tr')).length > 0;
-      },
-      { timeoutMs: 10000, message: 'a failed authentication in the audit log' },
-    );
+    await filterUntilRows('a failed authentication in the audit log');
     const outcomes = await page.$$eval('#view tbody tr td:nth-child(6)', (cells) => cells.map((c) => c.textContent));
     expect(new Set(outcomes)).toEqual(new Set(['failure']));
 
@@ -147,10 +127,8 @@ describe('dashboard: live sessions and the audit log', () => {
   it('a viewer sees the sessions page without Kick, and is not shown the audit log', async () => {
     const created = await api('POST', '/v1/accounts', { username: VIEWER, password: PASSWORD, role: 'viewer' });
     expect(created.status).toBe(201);
-    const viewer = await browser.newContext();
+    const { context: viewer, page: viewerPage } = await h.signedIn(VIEWER);
     try {
-      const viewerPage = await viewer.newPage();
-      await signIn(viewerPage, server, VIEWER, PASSWORD);
       const issued = await api('POST', '/v1/tokens', { user_id: 'pump-4' });
       const { mqtt_credentials: creds } = issued.body as { mqtt_credentials: { username: string; password: string } };
       const client = await connect(`mqtt://127.0.0.1:${mqttPort}`, { ...creds, clientId: 'pump-4-main' });

@@ -4,31 +4,24 @@
  * key (shown once, copied), see its usage move after real MQTT traffic, revoke a token of a live MQTT
  * session and see the session drop, CSRF refused, a viewer read-only, sign-out revoking the grant.
  */
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { Client } from 'pg';
 
 import { waitFor } from '@signet/testing';
 
-import { callApi, CHROMIUM, CHROMIUM_ARGS, cookieHeader, signIn, startForDashboard } from '../support/dashboard';
+import { cookieHeader, DashboardHarness, PASSWORD } from '../support/dashboard';
 import { connect } from '../support/mqtt';
-import { Backend, realBackend } from '../support/signet';
-import { SpawnedApp } from '../support/spawn';
 
 const OWNER = 'dora@example.com';
-const PASSWORD = 'correct horse battery staple';
 
 describe('dashboard: headless Chromium against the all-in-one', () => {
-  let backend: Backend;
-  let databaseUrl: string;
-  let app: SpawnedApp;
+  let h: DashboardHarness;
   let server: string;
   let mqttPort: number;
-  let bootstrapKey: string;
-  let browser: Browser;
   let owner: BrowserContext;
   let page: Page;
 
-  const api = (method: string, path: string, body?: unknown, key = bootstrapKey) => callApi(server, key, method, path, body);
+  const api = (method: string, path: string, body?: unknown, bearer?: string) => h.api(method, path, body, bearer);
 
   /** A call as the browser's dashboard session would make it, from outside the browser. */
   const asBrowser = async (context: BrowserContext, method: string, path: string, headers: Record<string, string>, body?: unknown) => {
@@ -45,24 +38,12 @@ describe('dashboard: headless Chromium against the all-in-one', () => {
   const csrfOf = (p: Page) => p.evaluate(async () => ((await (await fetch('/dashboard/session')).json()) as { csrf_token: string }).csrf_token);
 
   beforeAll(async () => {
-    backend = await realBackend('dashboard');
-    databaseUrl = String(backend.env['DATABASE_URL']);
-    let signupCode: string;
-    ({ app, server, bootstrapKey, signupCode } = await startForDashboard(backend, { SIGNET_USAGE_FLUSH_MS: '200' }));
-    mqttPort = app.port('MQTT');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    owner = await browser.newContext();
+    h = await DashboardHarness.start('dashboard', OWNER, { SIGNET_USAGE_FLUSH_MS: '200' });
+    ({ server, mqttPort, owner, page } = h);
     await owner.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server });
-    page = await owner.newPage();
-    page.on('dialog', (dialog) => void dialog.accept(dialog.type() === 'prompt' ? '60' : undefined));
-    await signIn(page, server, OWNER, PASSWORD, signupCode);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
-    await backend?.cleanup();
-  });
+  afterAll(() => DashboardHarness.stop(h));
 
   it('signs in through /oidc: an httpOnly SameSite cookie, no token in the page', async () => {
     expect(await page.textContent('#who-name')).toBe(OWNER);
@@ -76,7 +57,7 @@ describe('dashboard: headless Chromium against the all-in-one', () => {
   });
 
   it('refuses a callback this browser did not start, and says so on the page', async () => {
-    const other = await browser.newPage();
+    const other = await h.browser.newPage();
     try {
       await other.goto(`${server}/dashboard/callback?code=forged&state=forged`);
       expect(other.url()).toMatch(/\/dashboard\?error=/);
@@ -218,10 +199,8 @@ describe('dashboard: headless Chromium against the all-in-one', () => {
     await page.click('#account-create');
     await page.waitForSelector('tr:has-text("vic@example.com")');
 
-    const viewer = await browser.newContext();
+    const { context: viewer, page: viewerPage } = await h.signedIn('vic@example.com');
     try {
-      const viewerPage = await viewer.newPage();
-      await signIn(viewerPage, server, 'vic@example.com', PASSWORD);
       await viewerPage.goto(`${server}/dashboard#/keys`);
       await viewerPage.waitForSelector('tr:has-text("dash-service")');
       expect(await viewerPage.$('#key-create')).toBeNull();
@@ -238,7 +217,7 @@ describe('dashboard: headless Chromium against the all-in-one', () => {
   });
 
   it('sign-out revokes the grant server-side: the cookie and the access token are refused afterwards', async () => {
-    const db = new Client({ connectionString: databaseUrl });
+    const db = new Client({ connectionString: String(h.backend.env['DATABASE_URL']) });
     await db.connect();
     let accessToken: string;
     try {
