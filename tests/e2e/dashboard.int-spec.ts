@@ -144,6 +144,42 @@ describe('dashboard: headless Chromium against the all-in-one', () => {
     }
   });
 
+  it('"Revoke user" revokes every live token of that user', async () => {
+    for (let i = 0; i < 2; i++) expect((await api('POST', '/v1/tokens', { user_id: 'sensor-10' })).status).toBe(201);
+    await page.goto(`${server}/dashboard#/tokens`);
+    await page.fill('#tokens-user', 'sensor-10');
+    await page.click('text=Filter');
+    await page.waitForSelector('tr[data-token-id]');
+    expect(await page.$$('tr[data-token-id]')).toHaveLength(2);
+    await page.click('tr[data-token-id] >> nth=0 >> text=Revoke user');
+    await page.waitForSelector('text=2 token(s) of sensor-10 revoked.');
+    expect((await api('GET', '/v1/tokens?user_id=sensor-10&status=active')).body.tokens).toEqual([]);
+  });
+
+  it('adds, disables and deletes an identity provider, and changes the will policy', async () => {
+    await page.goto(`${server}/dashboard#/idp`);
+    const provider = { kind: 'jwt', name: 'in-house', issuer: 'https://auth.example.test/', audience: 'signet', algorithms: ['HS256'], shared_secret: 'a'.repeat(40) };
+    await page.fill('#idp-body', JSON.stringify(provider));
+    await page.click('text=Add provider');
+    const row = 'tr:has-text("in-house")';
+    await page.waitForSelector(row);
+    expect(await page.textContent(row)).toContain('jwt');
+    expect(await page.textContent(row)).not.toContain('a'.repeat(40));
+    await page.click(`${row} >> text=Disable`);
+    await page.waitForSelector(`${row} >> text=Enable`);
+    expect(((await api('GET', '/v1/idp-providers')).body.providers as Array<{ name: string; enabled: boolean }>).find((p) => p.name === 'in-house')).toMatchObject({ enabled: false });
+    await page.click(`${row} >> text=Delete`);
+    await page.waitForSelector(row, { state: 'detached' });
+
+    await page.goto(`${server}/dashboard#/settings`);
+    const before = (await api('GET', '/v1/org/settings')).body.will_on_revoke as string;
+    const next = before === 'publish' ? 'suppress' : 'publish';
+    await page.selectOption('#will-policy', next);
+    await page.click('#settings-save');
+    await page.waitForSelector('text=Settings saved.');
+    expect((await api('GET', '/v1/org/settings')).body).toEqual({ will_on_revoke: next });
+  });
+
   it('the ACL checker says whether a topic is allowed for a user or a token, and by which rule', async () => {
     const issued = await api('POST', '/v1/tokens', { user_id: 'meter-4', permissions: { publish: ['meters/{user_id}/#'], subscribe: ['meters/{user_id}/cmd'] } });
     const { token_id: tokenId, mqtt_credentials: { password } } = issued.body as { token_id: string; mqtt_credentials: { password: string } };

@@ -42,6 +42,11 @@ function field(label, input) {
   return h('label', {}, label, input);
 }
 
+/** The filters of a list: submitting (Enter in a field, or the button) reloads it. */
+function filterForm(reload, buttonLabel, ...fields) {
+  return h('form', { class: 'inline', onsubmit: (e) => { e.preventDefault(); act(null, reload); } }, ...fields, h('button', { type: 'submit' }, buttonLabel));
+}
+
 // ---------------------------------------------------------------- the API, through the backend
 
 class ApiError extends Error {
@@ -316,7 +321,7 @@ async function tokensPage() {
     );
   view.replaceChildren(
     h('h1', { tabindex: '-1' }, 'Tokens and users'),
-    h('section', {}, h('form', { class: 'inline', onsubmit: (e) => { e.preventDefault(); act(null, reload); } }, field('User id', user), field('Status', status), h('button', { type: 'submit' }, 'Filter')), list),
+    h('section', {}, filterForm(reload, 'Filter', field('User id', user), field('Status', status)), list),
   );
   await reload();
 }
@@ -358,7 +363,7 @@ async function sessionsPage() {
     );
   view.replaceChildren(
     h('h1', { tabindex: '-1' }, 'Live sessions'),
-    h('section', {}, h('form', { class: 'inline', onsubmit: (e) => { e.preventDefault(); act(null, reload); } }, field('User id', user), field('Client id', client), h('button', { type: 'submit' }, 'Refresh')), list),
+    h('section', {}, filterForm(reload, 'Refresh', field('User id', user), field('Client id', client)), list),
   );
   await reload();
 }
@@ -504,7 +509,7 @@ async function auditPage() {
     );
   };
   view.replaceChildren(h('h1', { tabindex: '-1' }, 'Audit log'),
-    h('section', {}, h('form', { class: 'inline', onsubmit: (e) => { e.preventDefault(); act(null, reload); } }, field('Type', type), field('Action', actionFilter), field('Outcome', outcome), h('button', { type: 'submit' }, 'Filter')), exportLinks, list));
+    h('section', {}, filterForm(reload, 'Filter', field('Type', type), field('Action', actionFilter), field('Outcome', outcome)), exportLinks, list));
   await reload();
 }
 
