@@ -91,7 +91,7 @@ describe('dashboard: live sessions and the audit log', () => {
     await page.goto(`${server}/dashboard#/keys`);
     await page.fill('#key-name', 'audited-key');
     await page.click('#key-create');
-    await page.waitForSelector('#new-secret');
+    await page.waitForSelector('#secret-title:has-text("audited-key")');
     const keyId = ((await api('GET', '/v1/keys')).body.keys as Array<{ id: string; name: string }>).find((k) => k.name === 'audited-key')!.id;
     expect(await refusalCode(`mqtt://127.0.0.1:${mqttPort}`, { username: 'ghost', password: 'tkn_not-a-token', clientId: 'ghost-1' })).toBeDefined();
 

@@ -69,11 +69,57 @@ describe('dashboard: headless Chromium against the all-in-one', () => {
     }
   });
 
+  it('works by keyboard: a skip link, the nav in order, focused headings, labelled fields, Enter submits', async () => {
+    await page.goto(`${server}/dashboard#/keys`);
+    await page.waitForSelector('#key-name');
+    const focused = () => page.evaluate("(() => { const e = document.activeElement; return e ? `${e.tagName} ${e.textContent.trim()}` : '' })()");
+    // After a navigation the page heading has the focus; the first Tab from the top is the skip link.
+    await waitFor(async () => (await focused()) === 'H1 API keys', { timeoutMs: 5000, message: 'the heading focused' });
+    // The skip link is the first stop of the tab order; from it, Tab walks the nav in order.
+    const first = await page.evaluate("document.querySelector('a[href], button, input, select, textarea, [tabindex]:not([tabindex=\"-1\"])').textContent");
+    expect(first).toBe('Skip to content');
+    await page.focus('a.skip');
+    const nav: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      await page.keyboard.press('Tab');
+      nav.push(String(await focused()));
+    }
+    expect(nav).toEqual(['API keys', 'Tokens', 'Sessions', 'Identity providers', 'Settings', 'ACL checker', 'Audit log', 'Accounts'].map((t) => `A ${t}`));
+    // Enter on a nav link opens the page with its heading focused.
+    await page.keyboard.down('Shift');
+    for (let i = 0; i < 6; i++) await page.keyboard.press('Tab');
+    await page.keyboard.up('Shift');
+    expect(await focused()).toBe('A Tokens');
+    await page.keyboard.press('Enter');
+    await waitFor(async () => (await focused()) === 'H1 Tokens and users', { timeoutMs: 5000, message: 'the tokens heading focused' });
+
+    // Every field of every page has a label.
+    for (const name of ['keys', 'tokens', 'sessions', 'idp', 'settings', 'acl', 'audit', 'accounts']) {
+      await page.goto(`${server}/dashboard#/${name}`);
+      await page.waitForSelector('#view h1');
+      const unlabelled = await page.$$eval('#view input, #view select, #view textarea', (fields) =>
+        fields.filter((f) => !f.closest('label') && !f.getAttribute('aria-label')).map((f) => f.id),
+      );
+      expect([name, unlabelled]).toEqual([name, []]);
+    }
+
+    // A key made from the keyboard alone: type the name, Enter; the Copy button takes the focus.
+    await page.goto(`${server}/dashboard#/keys`);
+    // The page is ready once its heading has the focus (the list loads first).
+    await waitFor(async () => (await focused()) === 'H1 API keys', { timeoutMs: 5000, message: 'the keys page ready' });
+    await page.focus('#key-name');
+    await page.keyboard.type('keyboard-key');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#secret-title:has-text("keyboard-key")');
+    await waitFor(async () => (await focused()) === 'BUTTON Copy', { timeoutMs: 5000, message: 'the Copy button focused' });
+  });
+
   it('creates a key (shown once, copied) and its usage moves after MQTT traffic with it', async () => {
     await page.goto(`${server}/dashboard#/keys`);
     await page.fill('#key-name', 'dash-service');
     await page.click('#key-create');
-    const secret = await (await page.waitForSelector('#new-secret')).inputValue();
+    await page.waitForSelector('#secret-title:has-text("dash-service")');
+    const secret = await page.inputValue('#new-secret');
     expect(secret).toMatch(/^sk_/);
     await page.click('#copy-secret');
     expect(await page.evaluate('navigator.clipboard.readText()')).toBe(secret);
@@ -110,7 +156,8 @@ describe('dashboard: headless Chromium against the all-in-one', () => {
     await page.goto(`${server}/dashboard#/keys`);
     await page.fill('#key-name', 'rotating');
     await page.click('#key-create');
-    const first = await (await page.waitForSelector('#new-secret')).inputValue();
+    await page.waitForSelector('#secret-title:has-text("rotating")');
+    const first = await page.inputValue('#new-secret');
     // The prompt for the grace period is answered "60" by the dialog handler.
     await page.click('tr:has-text("rotating") >> text=Rotate');
     await waitFor(async () => (await page.inputValue('#new-secret')) !== first, { timeoutMs: 10000, message: 'the rotated key shown' });

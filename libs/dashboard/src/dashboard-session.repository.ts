@@ -22,7 +22,7 @@ export interface DashboardSession {
 /**
  * Kept in the authorization server's own store (table oidc_payloads, kinds of their own): rows carry
  * the grant id, so revoking the grant anywhere (sign-out, `signet logout --all`, refresh-token reuse)
- * ends the dashboard session with it, and expired rows go with the rest.
+ * ends the dashboard session with it; an expired row is never read.
  */
 export interface DashboardSessionRepository {
   putLogin(state: string, login: PendingLogin, ttlSeconds: number): Promise<void>;
