@@ -121,9 +121,15 @@ async function main(): Promise<void> {
     await page.waitForSelector('#view table');
     await shot('accounts');
     await page.goto(`${server}/dashboard#/audit`);
-    await page.waitForSelector('#view table, #view p.muted');
-    // Only once the audit log is served (a 404 says it is not): no picture of an empty page.
-    if (await page.$('#view table')) await shot('audit');
+    // Events are written a moment after they happen; a 404 (no audit log served) never fills the table.
+    const loaded = () => page.waitForSelector('#view table, #view p:has-text("No events match"), #view p:has-text("not served")');
+    await loaded();
+    for (let i = 0; i < 20 && !(await page.$('#view tbody tr')) && !(await page.$('#view p:has-text("not served")')); i++) {
+      await page.waitForTimeout(250);
+      await page.click('text=Filter');
+      await loaded();
+    }
+    if (await page.$('#view tbody tr')) await shot('audit');
 
     const viewer = await browser.newContext({ viewport: { width: 1280, height: 760 } });
     const viewerPage = await viewer.newPage();

@@ -23,6 +23,9 @@ function h(tag, attrs, ...children) {
   return el;
 }
 
+/** `key=value` pairs with spaces between them, so a long line wraps in its cell. */
+const detailsText = (details) =>
+  Object.entries(details).map(([k, v]) => `${k}=${typeof v === 'object' && v !== null ? JSON.stringify(v) : v}`).join(' ');
 const when = (iso) => (iso ? new Date(iso).toLocaleString() : '—');
 const badge = (text) => h('span', { class: `badge ${text}` }, text);
 const canWrite = () => state.account && state.account.role !== 'viewer';
@@ -503,7 +506,7 @@ async function auditPage() {
         page.events.map((e) => h('tr', { 'data-event-id': e.id },
           h('td', {}, when(e.at)), h('td', {}, e.type), h('td', {}, `${e.actor?.kind ?? ''} `, h('code', {}, e.actor?.id ?? '')), h('td', {}, h('code', {}, e.action)),
           h('td', {}, h('code', {}, e.target ?? '—')), h('td', {}, badge(e.outcome)), h('td', {}, e.address ?? e.edge_id ?? '—'),
-          h('td', {}, e.reason_code !== null && e.reason_code !== undefined ? `reason ${e.reason_code} ` : '', e.details ? h('code', {}, JSON.stringify(e.details)) : ''))),
+          h('td', { class: 'details' }, e.reason_code !== null && e.reason_code !== undefined ? `reason ${e.reason_code} ` : '', e.details ? h('code', {}, detailsText(e.details)) : ''))),
       headers,
       'No events match.',
     );
