@@ -39,6 +39,13 @@ function decorated(source: string, decorator: RegExp): Array<{ match: RegExpExec
   return found;
 }
 
+/** Paths served outside Nest controllers, by the module that mounts them (its `mount` onto Fastify). */
+export const MOUNTED_PREFIXES: ReadonlyArray<{ prefix: string; module: string }> = [
+  { prefix: '/oidc', module: 'AccountsModule' },
+  { prefix: '/sign-in', module: 'AccountsModule' },
+  { prefix: '/dashboard', module: 'DashboardModule' },
+];
+
 export function servedPrefixes(): ServedPrefix[] {
   const libs = join(REPO, 'libs');
   const prefixes = new Map<string, string>();
@@ -55,6 +62,12 @@ export function servedPrefixes(): ServedPrefix[] {
       app,
       source: readFileSync(join(REPO, 'apps', app, 'src', `${app}.composition.ts`), 'utf8'),
     }));
+  // Routes a module mounts on Fastify itself rather than through a controller (oidc-provider, the dashboard).
+  for (const { prefix, module } of MOUNTED_PREFIXES) {
+    const className = `${module}#${prefix}`;
+    prefixes.set(className, prefix);
+    moduleOf.set(className, module);
+  }
   return [...prefixes].map(([controller, prefix]) => {
     const module = moduleOf.get(controller);
     const apps = module ? compositions.filter((c) => new RegExp(`\\b${module}\\b`).test(c.source)).map((c) => c.app) : [];

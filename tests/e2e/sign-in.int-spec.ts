@@ -15,6 +15,7 @@ import type { Browser } from 'playwright-core';
 import { waitFor } from '@signet/testing';
 
 import { Cli, launchChromium } from '../support/cli';
+import { fillSignInPage } from '../support/dashboard';
 import { connect, nextMessage, serverClosed } from '../support/mqtt';
 import { Backend, realBackend, testEnv } from '../support/signet';
 import { SpawnedApp } from '../support/spawn';
@@ -42,16 +43,8 @@ describe('sign-in: signet CLI against the all-in-one', () => {
   const run = (args: string[], env?: Record<string, string>) => cli(args, env).result();
 
   /** Fills the server's sign-in page; the first time with the sign-up code (creates the owner). */
-  async function signInOnPage(page: import('playwright-core').Page, withCode: boolean, username = USERNAME, password = PASSWORD): Promise<void> {
-    await page.waitForSelector('#username');
-    await page.fill('#username', username);
-    await page.fill('#password', password);
-    if (withCode) {
-      await page.click('summary');
-      await page.fill('#signup_code', signupCode);
-    }
-    await page.click('button[type=submit]');
-  }
+  const signInOnPage = (page: import('playwright-core').Page, withCode: boolean, username = USERNAME, password = PASSWORD) =>
+    fillSignInPage(page, username, password, withCode ? signupCode : undefined);
 
   beforeAll(async () => {
     backend = await realBackend('signin');

@@ -4,6 +4,7 @@ import { AUDIT_RECORDER, AuditModule, auditOptionsFrom } from '@signet/audit';
 import { AuthWebhookChanges, AuthWebhooksEdgeHandlers, AuthWebhooksModule, authWebhooksOptionsFrom } from '@signet/auth-webhooks';
 import { loadConfig, SignetConfig } from '@signet/config';
 import { apiKeysRegistration, revocationsRegistration, signingKeysRegistration } from '@signet/contracts';
+import { DashboardModule, dashboardOptionsFrom } from '@signet/dashboard';
 import { DirectoryModule, directoryOptionsFrom, LdapBindUseCase } from '@signet/directory';
 import { FederationModule, federationOptionsFrom } from '@signet/federation';
 import { HealthRegistry } from '@signet/http';
@@ -37,6 +38,8 @@ export function startAllInOne(config: SignetConfig = loadConfig()): Promise<Sign
         AccountsModule.forRoot(accountsOptionsFrom(config)),
         SessionsModule,
         AuditModule.forRoot(auditOptionsFrom(config)),
+        // The web dashboard, signing in through this process's /oidc.
+        DashboardModule.forRoot(dashboardOptionsFrom(config)),
       ],
       // The org and its key, and the first account's sign-up code shown beside the key.
       bootstrap: (app) => bootstrapWithSignupCode(app, (code) => (signupCode = code)),

@@ -3,6 +3,7 @@ import { ApiKeysModule, apiKeysOptionsFrom } from '@signet/api-keys';
 import { AuditModule, auditOptionsFrom } from '@signet/audit';
 import { loadConfig, SignetConfig } from '@signet/config';
 import { revocationsRegistration, signingKeysRegistration } from '@signet/contracts';
+import { DashboardModule, dashboardOptionsFrom } from '@signet/dashboard';
 import { DirectoryModule } from '@signet/directory';
 import { bannerFor, createSessionDirectory, openServiceState, runProcess, SignetProcess, startService } from '@signet/runtime';
 import { LiveSessions, SessionsModule } from '@signet/sessions';
@@ -35,6 +36,8 @@ export function startTokenService(config: SignetConfig = loadConfig()): Promise<
         SessionsModule,
         // The audit log (GET /v1/audit, retention) and the reader of standalone edges' CONNECT decisions.
         AuditModule.forRoot(auditOptionsFrom(config)),
+        // The web dashboard, signing in through this process's /oidc.
+        DashboardModule.forRoot(dashboardOptionsFrom(config)),
       ],
       // The org and its key, and the first account's sign-up code shown beside the key.
       bootstrap: (app) => bootstrapWithSignupCode(app, (code) => (signupCode = code)),

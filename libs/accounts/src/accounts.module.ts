@@ -19,9 +19,10 @@ import { AuthenticateUseCase } from './usecases/authenticate/authenticate.usecas
 import { SignupCodeService } from './usecases/bootstrap/signup-code.service';
 import { ConfigureSsoUseCase } from './usecases/configure-sso/configure-sso.usecase';
 import { CreateAccountUseCase } from './usecases/create/create-account.usecase';
-import { SignOutEverywhereUseCase } from './usecases/sign-out/sign-out-everywhere.usecase';
 import { DeleteSsoUseCase } from './usecases/delete-sso/delete-sso.usecase';
 import { GetSsoUseCase } from './usecases/get-sso/get-sso.usecase';
+import { ListAccountsUseCase } from './usecases/list/list-accounts.usecase';
+import { SignOutEverywhereUseCase } from './usecases/sign-out/sign-out-everywhere.usecase';
 import { SignUpUseCase } from './usecases/sign-up/sign-up.usecase';
 import { SsoSignInUseCase } from './usecases/sso-sign-in/sso-sign-in.usecase';
 import { CheckSecondFactorUseCase } from './usecases/totp/check-second-factor.usecase';
@@ -54,6 +55,7 @@ export class AccountsModule {
         SignUpUseCase,
         CreateAccountUseCase,
         SignOutEverywhereUseCase,
+        ListAccountsUseCase,
         SignupCodeService,
         CheckSecondFactorUseCase,
         EnrolTotpUseCase,

@@ -9,6 +9,8 @@ export interface AccountsRepository {
   findById(id: string): Promise<Account | null>;
   findByUsername(username: string): Promise<Account | null>;
   countInOrg(orgId: string): Promise<number>;
+  /** The org's accounts, oldest first (an org has a handful of people: at most `limit`). */
+  listInOrg(orgId: string, limit: number): Promise<Account[]>;
   /** Replaces the org's sign-up code (one per org). */
   putSignupCode(orgId: string, codeHash: string): Promise<void>;
   /**
@@ -44,6 +46,11 @@ export class TypeOrmAccountsRepository implements AccountsRepository {
 
   countInOrg(orgId: string): Promise<number> {
     return this.dataSource.getRepository(AccountEntity).countBy({ orgId });
+  }
+
+  async listInOrg(orgId: string, limit: number): Promise<Account[]> {
+    const rows = await this.dataSource.getRepository(AccountEntity).find({ where: { orgId }, order: { createdAt: 'ASC', id: 'ASC' }, take: limit });
+    return rows.map(toAccount);
   }
 
   async putSignupCode(orgId: string, codeHash: string): Promise<void> {

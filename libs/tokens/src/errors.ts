@@ -1,5 +1,5 @@
 import { invalidApiKey, privilegeEscalation } from '@signet/api-keys';
-import { notFound, ProblemError, tooManyRequests, unauthorized } from '@signet/http';
+import { badRequest, notFound, ProblemError, tooManyRequests, unauthorized } from '@signet/http';
 
 /**
  * The token feature's problem codes, each written once here. Clients switch on
@@ -16,6 +16,8 @@ export const TOKEN_ERRORS = {
   refreshTokenReused: 'refresh_token_reused',
   tokenNotFound: 'token_not_found',
   rateLimited: 'rate_limited',
+  invalidAclSubject: 'invalid_acl_subject',
+  invalidTopic: 'invalid_topic',
 } as const;
 
 export type TokenErrorCode = (typeof TOKEN_ERRORS)[keyof typeof TOKEN_ERRORS];
@@ -37,3 +39,8 @@ export const orgOfKeyGone = (): ProblemError => invalidApiKey();
 /** A restricted key asked for MQTT rights it does not hold. */
 export const mqttPrivilegeEscalation = (missing: readonly string[]): ProblemError =>
   privilegeEscalation(`this API key cannot grant what it does not hold: ${missing.join(', ')}`);
+
+export const invalidAclSubject = (): ProblemError =>
+  badRequest(TOKEN_ERRORS.invalidAclSubject, 'name exactly one of user_id and token');
+
+export const invalidTopic = (detail: string): ProblemError => badRequest(TOKEN_ERRORS.invalidTopic, detail);

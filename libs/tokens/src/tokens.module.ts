@@ -2,6 +2,7 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 
 import { ApiKeysModule } from '@signet/api-keys';
 
+import { AclController } from './http/acl.controller';
 import { JwksController } from './http/jwks.controller';
 import { OrgSettingsController } from './http/org-settings.controller';
 import { TokensController, UsersController } from './http/tokens.controller';
@@ -12,6 +13,7 @@ import { SIGNING_KEY_REPOSITORY, TypeOrmSigningKeyRepository } from './signing-k
 import { SigningKeysService } from './signing-keys/signing-keys.service';
 import { TokenIssuer } from './token-issuer';
 import { TOKEN_REPOSITORY, TypeOrmTokenRepository } from './token.repository';
+import { CheckAclUseCase } from './usecases/check-acl/check-acl.usecase';
 import { GetOrgSettingsUseCase } from './usecases/get-org-settings/get-org-settings.usecase';
 import { IntrospectTokenUseCase } from './usecases/introspect/introspect.usecase';
 import { IssueTokenUseCase } from './usecases/issue/issue.usecase';
@@ -31,7 +33,7 @@ import { UpdateOrgSettingsUseCase } from './usecases/update-org-settings/update-
  */
 @Module({
   imports: [ApiKeysModule],
-  controllers: [TokensController, UsersController, JwksController, OrgSettingsController],
+  controllers: [TokensController, UsersController, JwksController, OrgSettingsController, AclController],
   providers: [
     { provide: TOKEN_REPOSITORY, useClass: TypeOrmTokenRepository },
     { provide: ORG_SETTINGS_REPOSITORY, useClass: TypeOrmOrgSettingsRepository },
@@ -43,6 +45,7 @@ import { UpdateOrgSettingsUseCase } from './usecases/update-org-settings/update-
     RevokeTokensUseCase,
     ListTokensUseCase,
     IntrospectTokenUseCase,
+    CheckAclUseCase,
     GetOrgSettingsUseCase,
     UpdateOrgSettingsUseCase,
     PublicRateLimiter,

@@ -7,9 +7,10 @@ import { ApiProblems } from '@signet/http';
 import { ACCOUNT_ERRORS, sessionRequired } from '../errors';
 import { SessionGuard } from '../guards/session.strategy';
 import { CreateAccountUseCase } from '../usecases/create/create-account.usecase';
+import { ListAccountsUseCase } from '../usecases/list/list-accounts.usecase';
 import { SignOutEverywhereUseCase } from '../usecases/sign-out/sign-out-everywhere.usecase';
 import { SignUpUseCase } from '../usecases/sign-up/sign-up.usecase';
-import { AccountDto, CreateAccountDto, SessionDto, SignedOutDto, SignUpDto, toAccountResponse, toSessionResponse } from './dto';
+import { AccountDto, AccountListDto, CreateAccountDto, SessionDto, SignedOutDto, SignUpDto, toAccountResponse, toSessionResponse } from './dto';
 
 /** The signed-in person of the request; refuses API keys. */
 export const CurrentSession = createParamDecorator((_data: unknown, context: ExecutionContext): SessionPrincipal => {
@@ -25,7 +26,18 @@ export class AccountsController {
     private readonly signUp: SignUpUseCase,
     private readonly createAccount: CreateAccountUseCase,
     private readonly signOutEverywhere: SignOutEverywhereUseCase,
+    private readonly listAccounts: ListAccountsUseCase,
   ) {}
+
+  @Get()
+  @UseGuards(ApiKeyGuard)
+  @RequireScopes()
+  @ApiBearerAuth()
+  @ApiOperation({ summary: "The org's people and their roles, oldest first; a session or a secret key" })
+  @ApiOkResponse({ type: AccountListDto })
+  async list(@CurrentApiKey() caller: ApiKeyPrincipal): Promise<AccountListDto> {
+    return { accounts: (await this.listAccounts.execute({ orgId: caller.orgId })).map(toAccountResponse) };
+  }
 
   @Post()
   @HttpCode(201)

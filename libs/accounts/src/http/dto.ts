@@ -39,6 +39,10 @@ export class AccountDto {
   @ApiProperty({ enum: ['owner', 'admin', 'viewer'] }) role!: string;
 }
 
+export class AccountListDto {
+  @ApiProperty({ type: [AccountDto] }) accounts!: AccountDto[];
+}
+
 export class SessionDto extends AccountDto {
   @ApiProperty() client_id!: string;
   @ApiProperty({ description: 'When the access token expires (the CLI refreshes it)' }) expires_at!: string;
@@ -49,6 +53,7 @@ export class SignedOutDto {
 }
 
 export const toAccountResponse = (a: Account): AccountDto => ({ account_id: a.id, org_id: a.orgId, username: a.username, role: a.role });
+
 
 export const toSessionResponse = (s: SessionPrincipal): SessionDto => ({
   account_id: s.accountId,

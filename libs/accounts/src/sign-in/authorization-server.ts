@@ -24,6 +24,12 @@ export const CLI_CLIENT_ID = 'signet-cli';
 export const CLI_REDIRECT_URI = 'http://127.0.0.1/callback';
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 export const SESSION_SCOPES = 'openid offline_access';
+/**
+ * The dashboard's backend (`/dashboard`, in the process that serves /oidc): a confidential web client
+ * whose only redirect URI is `<SIGNET_PUBLIC_URL>/dashboard/callback`, matched exactly.
+ */
+export const DASHBOARD_CLIENT_ID = 'signet-dashboard';
+export const DASHBOARD_CALLBACK_PATH = '/dashboard/callback';
 
 const MAX_FORM_BYTES = 16 * 1024;
 /** A right password of an account with TOTP on, waiting for its code (by interaction uid). */
@@ -40,6 +46,12 @@ const pageError = (err: ProblemError): PageError => ({ detail: err.detail, code:
 @Injectable()
 export class AuthorizationServer implements OnModuleInit {
   private loading?: Promise<ProviderType>;
+  /**
+   * Per process, like the cookie keys: the dashboard's backend calls this process's own token endpoint
+   * (in-process), so no other party ever needs it; codes and grants live in PostgreSQL, bound to the
+   * client id, so a callback reaching another replica is exchanged there with that replica's secret.
+   */
+  readonly dashboardClientSecret = randomBytes(32).toString('base64url');
 
   constructor(
     @Inject(ACCOUNTS_OPTIONS) private readonly options: AccountsOptions,
@@ -86,6 +98,16 @@ export class AuthorizationServer implements OnModuleInit {
           grant_types: ['authorization_code', 'refresh_token', DEVICE_CODE_GRANT],
           response_types: ['code'],
           redirect_uris: [CLI_REDIRECT_URI],
+        },
+        {
+          client_id: DASHBOARD_CLIENT_ID,
+          client_name: 'Signet dashboard',
+          client_secret: this.dashboardClientSecret,
+          application_type: 'web',
+          token_endpoint_auth_method: 'client_secret_basic',
+          grant_types: ['authorization_code', 'refresh_token'],
+          response_types: ['code'],
+          redirect_uris: [`${this.options.issuer.replace(/\/oidc$/, '')}${DASHBOARD_CALLBACK_PATH}`],
         },
       ],
       findAccount: async (_ctx, sub) => {

@@ -19,6 +19,10 @@ export class InMemoryAccountsRepository implements AccountsRepository {
     return [...this.accounts.values()].filter((a) => a.orgId === orgId).length;
   }
 
+  async listInOrg(orgId: string, limit: number): Promise<Account[]> {
+    return [...this.accounts.values()].filter((a) => a.orgId === orgId).slice(0, limit);
+  }
+
   async putSignupCode(orgId: string, codeHash: string): Promise<void> {
     for (const [hash, org] of this.codes) if (org === orgId) this.codes.delete(hash);
     this.codes.set(codeHash, orgId);

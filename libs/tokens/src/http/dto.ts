@@ -5,6 +5,7 @@ import { IsArray, IsIn, IsInt, IsObject, IsOptional, IsString, MaxLength, Min, V
 import { MAX_ACCESS_TOKEN_LENGTH, WILL_POLICIES, WillPolicy } from '@signet/credentials';
 import { PageQueryDto } from '@signet/http';
 
+import { ACL_ACTIONS, AclAction } from '../acl-policy';
 import type { IssuedCredentials } from '../token-issuer';
 import { MAX_CLIENT_ID_LENGTH, MAX_FILTER_LENGTH, MAX_FILTERS_PER_DIRECTION } from '../token-policy';
 import { TOKEN_STATUSES, TokenRecord, TokenStatus } from '../token.repository';
@@ -243,4 +244,41 @@ export function toTokenMetadata(token: TokenRecord, status: TokenStatus): TokenM
     revoked_at: token.revokedAt?.toISOString() ?? null,
     status,
   };
+}
+
+export class AclCheckDto {
+  @ApiPropertyOptional({ description: "A user id: allowed when one of the user's live tokens allows it (exactly one of user_id, token)" })
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  user_id?: string;
+
+  @ApiPropertyOptional({ description: 'A tkn_ token (exactly one of user_id, token)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_ACCESS_TOKEN_LENGTH * 2)
+  token?: string;
+
+  @ApiPropertyOptional({ description: 'The MQTT client id of the connection, for rules naming {client_id}' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_CLIENT_ID_LENGTH)
+  client_id?: string;
+
+  @ApiProperty({ enum: ACL_ACTIONS })
+  @IsIn(ACL_ACTIONS)
+  action!: AclAction;
+
+  @ApiProperty({ description: 'A topic name (publish) or filter (subscribe)', example: 'devices/device-7/temp' })
+  @IsString()
+  @MaxLength(MAX_FILTER_LENGTH)
+  topic!: string;
+}
+
+export class AclVerdictDto {
+  @ApiProperty() allowed!: boolean;
+  @ApiProperty({ type: String, nullable: true, description: 'The permission template that allows it, as granted', example: 'devices/{user_id}/#' })
+  rule!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'The token whose rule decided' }) token_id!: string | null;
+  @ApiProperty({ enum: ['allowed', 'no_rule_matches', 'no_live_token', 'token_inactive'] }) reason!: string;
 }

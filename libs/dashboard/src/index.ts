@@ -1,0 +1,4 @@
+export * from './browser-policy';
+export * from './dashboard.module';
+export * from './errors';
+export * from './options';
