@@ -33,6 +33,9 @@ const SCENARIOS = [
   'exchange_hs256',
   'exchange_rs256',
   'refresh_storm',
+  'cluster_p2p_qos0',
+  'cluster_p2p_qos1',
+  'cluster_fanout_qos0',
 ];
 
 /** Runs a built bench script (default: the benchmark) and resolves with its stdout. */
@@ -100,6 +103,12 @@ describe('bench --smoke', () => {
     expect(figure('p2p_qos0', 'aedes')).not.toBeNull();
     expect(figure('ws_p2p_qos0', 'mosquitto')).toBeNull();
     expect(figure('revoke_one', 'mosquitto')).toBeNull();
+    // The cluster scenarios: Signet as a token service and three edges on Redis; no Mosquitto column.
+    const cluster = (metric: string) => report.rows.find((r) => r.scenario === 'cluster_p2p_qos1' && r.metric === metric)!;
+    expect(cluster('deliveries').signet).not.toBeNull();
+    expect(cluster('deliveries_one_edge').signet).not.toBeNull();
+    expect(cluster('cost_growth').signet).not.toBeNull();
+    expect(cluster('deliveries').mosquitto).toBeNull();
   }, 180_000);
 
   it('runs Signet on PostgreSQL and Redis with --signet-backend postgres, and drops its database and Redis keys afterwards', async () => {

@@ -34,6 +34,9 @@ import {
   type SystemName,
   type SystemUnderTest,
 } from './lib/systems';
+import { scenario as clusterFanout } from './scenarios/cluster-fanout-qos0';
+import { scenario as clusterP2p0 } from './scenarios/cluster-p2p-qos0';
+import { scenario as clusterP2p1 } from './scenarios/cluster-p2p-qos1';
 import { scenario as connectKey } from './scenarios/connect-key';
 import { scenario as connectTkn } from './scenarios/connect-tkn';
 import { scenario as fanin } from './scenarios/fanin-qos0';
@@ -55,7 +58,9 @@ import { scenario as wsP2p } from './scenarios/ws-p2p-qos0';
 
 const ALL: Scenario[] = [connectTkn, connectKey, p2p0, p2p1, fanout, fanin, wsP2p, latency, idleTcp, idleWs, revokeOne, revoke10k, tokenApi,
   // The credential side: Signet only, no broker to compare with.
-  tokenIssue, tokenRefresh, exchangeHs256, exchangeRs256, refreshStorm];
+  tokenIssue, tokenRefresh, exchangeHs256, exchangeRs256, refreshStorm,
+  // Many edges: a token service and three edges on Redis (Aedes on Redis next to it).
+  clusterP2p0, clusterP2p1, clusterFanout];
 
 /** Repository root (run.js lives in dist/bench/). */
 const ROOT = resolve(__dirname, '..', '..');
@@ -143,7 +148,7 @@ async function main(): Promise<void> {
           try {
             const fresh = (): Promise<SystemUnderTest> => startSystem(system.name, startOptions(2));
             const t0 = Date.now();
-            const figures = await scenario.run({ mode, system, round, fresh });
+            const figures = await scenario.run({ mode, system, round, fresh, cores: pinning.system });
             const took = `(${((Date.now() - t0) / 1000).toFixed(1)} s)`;
             for (const m of scenario.metrics) {
               const v = figures[m.metric] ?? null;
@@ -166,6 +171,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await Promise.all(systems.map((s) => s.stop().catch(() => undefined)));
+    await Promise.all(args.scenarios.map((s) => s.dispose?.().catch(() => undefined)));
   }
 
   const report: Report = {

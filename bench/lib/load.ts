@@ -101,7 +101,7 @@ export function repeat(frame: Buffer, count: number): Buffer {
  * system under test over `durationMs`.
  */
 export async function perCpuSecond(
-  pid: number,
+  pid: number | readonly number[],
   durationMs: number,
   warmupMs: number,
   start: () => void,

@@ -29,20 +29,27 @@ export function rssBytes(pid: number): number {
   return Number(m[1]) * 1024;
 }
 
-/** A CPU-time stopwatch over one process. */
+/** A CPU-time stopwatch over one process, or over several together (a cluster's edges and its Redis). */
 export class CpuMeter {
   private startCpu = 0;
   private startWall = 0;
-  constructor(private readonly pid: number) {}
+  private readonly pids: readonly number[];
+  constructor(pid: number | readonly number[]) {
+    this.pids = typeof pid === 'number' ? [pid] : pid;
+  }
+
+  private total(): number {
+    return this.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  }
 
   start(): void {
-    this.startCpu = cpuSeconds(this.pid);
+    this.startCpu = this.total();
     this.startWall = performance.now();
   }
 
   /** CPU seconds and wall seconds since start(). */
   read(): { cpu: number; wall: number } {
-    return { cpu: cpuSeconds(this.pid) - this.startCpu, wall: (performance.now() - this.startWall) / 1000 };
+    return { cpu: this.total() - this.startCpu, wall: (performance.now() - this.startWall) / 1000 };
   }
 }
 

@@ -34,6 +34,12 @@ const TARGETS: Record<string, { text: string; ok: (r: Row) => boolean | null }> 
   'idle_mem_ws/rss_per_conn': { text: '≤ 2 KB', ok: (r) => atMost(r.signet, 2048) },
   'revoke_one/p99': { text: '≤ 5 ms', ok: (r) => atMost(r.signet, 5) },
   'revoke_10k/all_closed': { text: '≤ 100 ms', ok: (r) => atMost(r.signet, 100) },
+  ...Object.fromEntries(
+    ['cluster_p2p_qos0', 'cluster_p2p_qos1', 'cluster_fanout_qos0'].flatMap((s) => [
+      [`${s}/deliveries`, { text: '≥ 2× Aedes on Redis', ok: (r: Row) => ratioAtLeast(r.signet, r.aedes, 2) }],
+      [`${s}/cost_growth`, { text: '≤ 2×', ok: (r: Row) => atMost(r.signet, 2) }],
+    ]),
+  ),
 };
 
 /**

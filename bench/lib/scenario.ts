@@ -79,6 +79,8 @@ export interface ScenarioContext {
   round: number;
   /** Starts a new instance of the same system (the caller stops it), for measurements a used process would skew. */
   fresh(): Promise<SystemUnderTest>;
+  /** `taskset -c` core list for processes a scenario starts itself (the systems' cores), or null. */
+  cores: string | null;
 }
 
 export interface MetricSpec {
@@ -95,6 +97,8 @@ export interface Scenario {
   applies(system: SystemUnderTest): boolean;
   /** Figures by metric name; null when the system has none (e.g. a credential kind it does not accept). */
   run(ctx: ScenarioContext): Promise<Record<string, number | null>>;
+  /** Stops what the scenario started for itself and kept across rounds (called once, when the run ends). */
+  dispose?(): Promise<void>;
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

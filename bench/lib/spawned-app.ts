@@ -25,8 +25,10 @@ export class SpawnedApp {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
 
-  static start(app: AppName, env: Env): SpawnedApp {
-    const child = spawn(process.execPath, [appEntry(app)], {
+  /** `cores`: a `taskset -c` core list to pin it to (taskset execs node: the child's pid is the app's). */
+  static start(app: AppName, env: Env, cores: string | null = null): SpawnedApp {
+    const [command, args] = cores === null ? [process.execPath, [appEntry(app)]] : ['taskset', ['-c', cores, process.execPath, appEntry(app)]];
+    const child = spawn(command, args, {
       env: { PATH: process.env['PATH'], ...env } as NodeJS.ProcessEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -139,7 +139,7 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
 }
 
 /** Runs `fn` over 0..n-1 with at most `concurrency` calls in flight. */
-async function pool<T>(n: number, concurrency: number, fn: (i: number) => Promise<T>): Promise<T[]> {
+export async function pool<T>(n: number, concurrency: number, fn: (i: number) => Promise<T>): Promise<T[]> {
   const out = new Array<T>(n);
   let next = 0;
   await Promise.all(
@@ -159,6 +159,17 @@ export interface IssuedToken {
   token_id: string;
   mqtt_credentials: Credential;
   refresh_token: string;
+}
+
+/** POST /v1/tokens with the bench grants, on the token API at `httpBase`. */
+export async function issueBenchToken(httpBase: string, apiKey: string, userId: string): Promise<IssuedToken> {
+  const res = await fetch(`${httpBase}/v1/tokens`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ user_id: userId, ttl_seconds: 6 * 3600, permissions: GRANTS }),
+  });
+  if (res.status !== 201) throw new Error(`POST /v1/tokens: ${res.status} ${await res.text()}`);
+  return (await res.json()) as IssuedToken;
 }
 
 /** An HTTP answer: status and parsed JSON body (null when empty). */
@@ -222,14 +233,8 @@ export class SignetSystem implements SystemUnderTest {
   }
 
   /** POST /v1/tokens with the bench grants. */
-  async issue(userId: string): Promise<IssuedToken> {
-    const res = await fetch(`${this.httpBase}/v1/tokens`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${this.apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ user_id: userId, ttl_seconds: 6 * 3600, permissions: GRANTS }),
-    });
-    if (res.status !== 201) throw new Error(`POST /v1/tokens: ${res.status} ${await res.text()}`);
-    return (await res.json()) as IssuedToken;
+  issue(userId: string): Promise<IssuedToken> {
+    return issueBenchToken(this.httpBase, this.apiKey, userId);
   }
 
   /** POST `path` with a JSON body, as the bootstrap key unless `bearer` is null (public endpoints) or another token. */

@@ -3,13 +3,18 @@
  * token-service and three edges with their own SIGNET_EDGE_ID. Messages (QoS 0/1/2), shared
  * subscriptions (once per group), retained messages and client ids cross edges; a revoke closes
  * sessions on every edge; SIGTERM drains an edge (0x8B, the id free elsewhere at once); a killed
- * edge's routes are reaped after its lease and the others keep serving. (Org isolation across edges: libs/mqtt/edge/src/edge.cluster.int-spec.ts.)
+ * edge's routes are reaped after its lease and the others keep serving; two orgs on the same edges, topic
+ * names and group names see nothing of each other (live, retained, shared) while each sees its own.
  */
 import { randomBytes } from 'node:crypto';
 
 import Redis from 'ioredis';
 import type { MqttClient } from 'mqtt';
+import { DataSource } from 'typeorm';
 
+import { issueApiKey, TypeOrmApiKeysRepository } from '@signet/api-keys';
+import { newOrgId } from '@signet/credentials';
+import { SIGNET_ENTITIES } from '@signet/persistence';
 import { createTestDatabase, redisUrl, uniquePrefix, waitFor } from '@signet/testing';
 
 import { TokenApi, type IssuedCredentials } from '../support/api';
@@ -139,6 +144,82 @@ describe('three mqtt-edge processes on one Redis', () => {
     const got = nextMessage(late, 5000);
     await late.subscribeAsync(`fleet/${org}/config`, { qos: 1 });
     expect((await got).payload).toBe('v42');
+  });
+
+  it('two orgs on the same edges, topics and group names see nothing of each other, each sees its own', async () => {
+    // A second org with its own key, written to the token service's database as the bootstrap writes the first
+    // (org management is not an API yet).
+    const ds = new DataSource({ type: 'postgres', url: db.url, entities: SIGNET_ENTITIES });
+    await ds.initialize();
+    let otherKey: string;
+    try {
+      const orgId = newOrgId();
+      ({ apiKey: otherKey } = await new TypeOrmApiKeysRepository(ds).transaction(async (tx) => {
+        await tx.insertOrg({ id: orgId, name: 'other' });
+        return issueApiKey(tx, { orgId, name: 'other', type: 'secret' });
+      }));
+    } finally {
+      await ds.destroy();
+    }
+    const ANY = { publish: ['plant/#'], subscribe: ['#'] };
+    const orgs = {
+      A: await api.issue({ user_id: 'plant', permissions: ANY }),
+      B: await api.withKey(otherKey).issue({ user_id: 'plant', permissions: ANY }),
+    };
+    expect(orgs.A.mqtt_credentials.username).not.toBe(orgs.B.mqtt_credentials.username);
+    // A publishes on edge a, B on edge b; each org's `#`, topic and group subscribers sit on the other edges,
+    // side by side on edge c, so a message that reaches c for A is there to be wrongly handed to B.
+    const publishers = { A: await login('a', orgs.A), B: await login('b', orgs.B) };
+    for (const org of ['A', 'B'] as const) await publishers[org].publishAsync('plant/config', `${org}:retained`, { qos: 1, retain: true });
+    const got: Record<string, string[]> = {};
+    const subscriber = async (name: string, edge: 'a' | 'b' | 'c', org: 'A' | 'B', filter: string) => {
+      const client = await login(edge, orgs[org]);
+      got[name] = [];
+      client.on('message', (_t, p) => got[name].push(p.toString()));
+      await client.subscribeAsync(filter, { qos: 1 });
+    };
+    for (const org of ['A', 'B'] as const) {
+      const away = org === 'A' ? 'b' : 'a'; // the other org's publisher edge
+      await subscriber(`${org}#`, 'c', org, '#');
+      await subscriber(`${org}topic`, away, org, 'plant/line1/temp');
+      await subscriber(`${org}retained`, 'c', org, 'plant/config');
+      await subscriber(`${org}group-c`, 'c', org, '$share/workers/plant/line1/#');
+      await subscriber(`${org}group-${away}`, away, org, '$share/workers/plant/line1/#');
+    }
+    const ofOrg = (org: 'A' | 'B') => Object.keys(got).filter((name) => name.startsWith(org));
+    const groupOf = (org: 'A' | 'B') => ofOrg(org).filter((name) => name.includes('group'));
+    // Routes reach the other edges through Redis: publish until every subscriber heard its own org, then count.
+    const live = (n: number | string) => Promise.all((['A', 'B'] as const).map((org) => publishers[org].publishAsync('plant/line1/temp', `${org}:${n}`, { qos: 1 })));
+    await waitFor(
+      async () => {
+        await live('warmup');
+        const heard = (name: string) => got[name].some((p) => p.endsWith(':warmup'));
+        return (['A', 'B'] as const).every((org) => [`${org}#`, `${org}topic`].every(heard) && groupOf(org).some(heard));
+      },
+      { timeoutMs: 10_000, intervalMs: 100, message: 'every subscriber hears its own org' },
+    );
+    await sleep(500); // warm-up messages still in flight
+    const received = Object.fromEntries(Object.entries(got).map(([name, payloads]) => [name, [...payloads]]));
+    for (const payloads of Object.values(got)) payloads.length = 0;
+    for (let i = 0; i < 10; i++) await live(i);
+    const own = (org: string) => Array.from({ length: 10 }, (_, i) => `${org}:${i}`);
+    await waitFor(() => (['A', 'B'] as const).every((org) => got[`${org}#`].length >= 10 && groupOf(org).reduce((n, g) => n + got[g].length, 0) >= 10), {
+      timeoutMs: 5000,
+    });
+    await sleep(500); // a leak or a duplicate would arrive by now
+    for (const org of ['A', 'B'] as const) {
+      // Positive control: each org's subscribers got their own org's retained and live messages across edges.
+      expect(received[`${org}#`]).toContain(`${org}:retained`);
+      expect(received[`${org}retained`]).toEqual([`${org}:retained`]);
+      expect(got[`${org}#`]).toEqual(own(org));
+      expect(got[`${org}topic`]).toEqual(own(org));
+      expect(got[`${org}retained`]).toEqual([]);
+      // Once per group across edges, within the org only.
+      expect(groupOf(org).flatMap((g) => got[g]).sort()).toEqual(own(org).sort());
+      // Nothing of the other org, warm-up and retained included.
+      const other = org === 'A' ? 'B:' : 'A:';
+      for (const name of ofOrg(org)) expect([...received[name], ...got[name]].filter((p) => p.startsWith(other))).toEqual([]);
+    }
   });
 
   it('a client id taken over on another edge closes the first session with 0x8E', async () => {

@@ -1,0 +1,4 @@
+import { clusterScenario } from './cluster';
+
+/** Publisher → subscriber pairs, QoS 0, each pair's subscriber on the next edge: deliveries per CPU-second of the edges and Redis. */
+export const scenario = clusterScenario('cluster_p2p_qos0', { qos: 0, topology: 'pairs' });
