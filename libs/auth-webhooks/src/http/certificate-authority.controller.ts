@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import { ApiKeyGuard, ApiKeyPrincipal, CurrentApiKey, RequireScopes } from '@signet/api-keys';
+import { PageQueryDto } from '@signet/http';
 
 import { CertificateRuleUseCase } from '../usecases/certificate-rule/certificate-rule.usecase';
 import { DeleteCaUseCase } from '../usecases/delete-ca/delete-ca.usecase';
@@ -21,7 +22,6 @@ import {
   ClientCertificateDto,
   ClientCertificateListDto,
   CrlDto,
-  ListQueryDto,
   RegisterCertificateDto,
   RevokeCertificateDto,
   toCaResponse,
@@ -60,7 +60,7 @@ export class CertificateAuthorityController {
   @Get()
   @RequireScopes(AUTH_WEBHOOK_SCOPES.read)
   @ApiOkResponse({ type: CaListDto })
-  async all(@CurrentApiKey() caller: ApiKeyPrincipal, @Query() query: ListQueryDto): Promise<CaListDto> {
+  async all(@CurrentApiKey() caller: ApiKeyPrincipal, @Query() query: PageQueryDto): Promise<CaListDto> {
     const page = await this.list.execute({ orgId: caller.orgId, limit: query.limit ?? DEFAULT_PAGE, ...(query.cursor !== undefined ? { cursor: query.cursor } : {}) });
     return { certificate_authorities: page.authorities.map(toCaResponse), next_cursor: page.nextCursor };
   }
@@ -113,7 +113,7 @@ export class CertificateAuthorityController {
   @Get(':id/certificates')
   @RequireScopes(AUTH_WEBHOOK_SCOPES.read)
   @ApiOkResponse({ type: ClientCertificateListDto })
-  async certificates(@CurrentApiKey() caller: ApiKeyPrincipal, @Param('id') id: string, @Query() query: ListQueryDto): Promise<ClientCertificateListDto> {
+  async certificates(@CurrentApiKey() caller: ApiKeyPrincipal, @Param('id') id: string, @Query() query: PageQueryDto): Promise<ClientCertificateListDto> {
     const page = await this.listCertificates.execute({
       orgId: caller.orgId,
       caId: id,
