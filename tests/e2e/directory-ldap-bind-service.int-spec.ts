@@ -17,7 +17,7 @@ import { TokenApi } from '../support/api';
 import { connectPeople, replacePersonAttribute, seedPeople, syncLdap, within } from '../support/directory';
 import { brokerUrl, connect, refusalCode, serverClosed, subscribeCodes } from '../support/mqtt';
 import { testEnv } from '../support/signet';
-import { SpawnedApp } from '../support/spawn';
+import { SpawnedApp, startSplitEdge } from '../support/spawn';
 
 jest.setTimeout(90_000);
 
@@ -72,17 +72,7 @@ describe('the ldap chain step on a standalone edge (directory-sync over gRPC)', 
     await connectPeople(directoryApi, slapd);
     const chainApi = new TokenApi(`http://127.0.0.1:${webhooks.port('HTTP API')}`, key);
     expect((await chainApi.call('PUT', '/v1/authenticator-chain', { steps: ['token', 'ldap'] })).status).toBe(200);
-    const tokenGrpc = `127.0.0.1:${tokens.port('gRPC')}`;
-    edge = await SpawnedApp.start(
-      'mqtt-edge',
-      testEnv({
-        ...env,
-        SIGNET_TOKEN_SERVICE_GRPC: tokenGrpc,
-        SIGNET_APIKEY_SERVICE_GRPC: tokenGrpc,
-        SIGNET_AUTH_WEBHOOKS_GRPC: `127.0.0.1:${webhooks.port('gRPC')}`,
-        SIGNET_DIRECTORY_GRPC: `127.0.0.1:${directory.port('gRPC')}`,
-      }),
-    ).ready();
+    edge = await startSplitEdge(env, { tokens, webhooks, directory });
   });
 
   afterEach(() => {
