@@ -15,7 +15,7 @@ import { makeTestPki, type TestPki } from '../../libs/mqtt/edge/src/testing/cert
 import { TokenApi } from '../support/api';
 import { brokerUrl, connect, publishCode, refusalCode, serverClosed } from '../support/mqtt';
 import { testEnv } from '../support/signet';
-import { SpawnedApp } from '../support/spawn';
+import { SpawnedApp, startSplitEdge } from '../support/spawn';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 jest.setTimeout(90_000);
@@ -64,18 +64,7 @@ describe('auth-webhooks and mqtt-edge as separate processes (gRPC, PostgreSQL, R
     expect(put.status).toBe(200);
     rx.secret = String(put.body['secret']);
     expect((await admin.call('PUT', '/v1/authenticator-chain', { steps: ['webhook'] })).status).toBe(200);
-    const tokenGrpc = `127.0.0.1:${tokens.port('gRPC')}`;
-    edge = await SpawnedApp.start(
-      'mqtt-edge',
-      testEnv({
-        ...env,
-        SIGNET_TOKEN_SERVICE_GRPC: tokenGrpc,
-        SIGNET_APIKEY_SERVICE_GRPC: tokenGrpc,
-        SIGNET_AUTH_WEBHOOKS_GRPC: `127.0.0.1:${webhooks.port('gRPC')}`,
-        SIGNET_TLS_CERT: tls.certFile,
-        SIGNET_TLS_KEY: tls.keyFile,
-      }),
-    ).ready();
+    edge = await startSplitEdge({ ...env, SIGNET_TLS_CERT: tls.certFile, SIGNET_TLS_KEY: tls.keyFile }, { tokens, webhooks });
   });
   afterAll(async () => {
     await edge?.stop();

@@ -6,9 +6,12 @@
  * incremental sync by uSNChanged of the same domain controller (a disabled
  * user's live MQTT session closed), a full one when its invocationId differs,
  * LDAPS / StartTLS with the DC's CA (made with openssl) pinned, and the edge's
- * `ldap` chain step binding a real MQTT client's AD password.
+ * `ldap` chain step binding a real MQTT client's AD password, and a sync of
+ * more users than the DC returns to one search (MaxPageSize), by paged searches.
  */
-import { Attribute, Change, Client } from 'ldapts';
+import { AddressInfo, connect as netConnect, createServer } from 'node:net';
+
+import { Attribute, Change, Client, PagedResultsControl } from 'ldapts';
 import type { MqttClient } from 'mqtt';
 import { Client as PgClient } from 'pg';
 
@@ -17,6 +20,7 @@ import type { SignetProcess } from '@signet/runtime';
 import { SAMBA_ADMIN, SAMBA_BASE_DN, SambaAd, startSambaAd, UAC_DISABLED, UAC_ENABLED } from '../../libs/directory/src/testing/samba';
 import { makeTestPki } from '../../libs/mqtt/edge/src/testing/certs';
 import { TokenApi } from '../support/api';
+import { LDAP_PAGE_SIZE } from '../../libs/directory/src/ldap/ldap-reader';
 import { syncLdap, within } from '../support/directory';
 import { brokerUrl, connect, Endpoints, refusalCode, serverClosed, subscribeCodes } from '../support/mqtt';
 import { Backend, reach, realBackend, startSignet } from '../support/signet';
@@ -24,6 +28,8 @@ import { Backend, reach, realBackend, startSignet } from '../support/signet';
 const USERS = `CN=Users,${SAMBA_BASE_DN}`;
 const userDn = (cn: string) => `CN=${cn},${USERS}`;
 const groupDn = (cn: string) => `CN=${cn},${USERS}`;
+/** The paged-results control (RFC 2696), as its OID appears in each request for a page. */
+const PAGED_RESULTS_OID = PagedResultsControl.type;
 
 describe('directory sync (Active Directory, Samba AD DC) on postgres+redis', () => {
   let dc: SambaAd;
@@ -188,4 +194,33 @@ describe('directory sync (Active Directory, Samba AD DC) on postgres+redis', () 
     // carol is disabled (userAccountControl): refused before the DC is asked.
     expect(await refusalCode(brokerUrl(endpoints, 'tcp'), as('carol', 'carol-Passw0rd!'))).toBe(0x86);
   });
+
+  it('syncs more users than one search of the DC may return (MaxPageSize 1,000) by reading them in pages', async () => {
+    const bulk = Array.from({ length: 1050 }, (_, i) => `bulk-${String(i).padStart(4, '0')}`);
+    // One connection, many adds in flight: a samba-tool process per user would take a minute.
+    for (let i = 0; i < bulk.length; i += 50) await Promise.all(bulk.slice(i, i + 50).map((name) => addUser(name)));
+
+    // Samba answers an unpaged search in full where Windows stops at MaxPageSize: what Signet asks is counted on the
+    // wire instead, through a relay that sees the plain LDAP requests (each page is a search carrying the control).
+    const sent: Buffer[] = [];
+    const relay = createServer((inbound) => {
+      const outbound = netConnect(389, dc.address);
+      inbound.on('data', (chunk: Buffer) => sent.push(chunk));
+      inbound.pipe(outbound).pipe(inbound);
+      const end = () => (inbound.destroy(), outbound.destroy());
+      inbound.on('error', end).on('close', end);
+      outbound.on('error', end).on('close', end);
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    try {
+      expect((await put({ url: `ldap://127.0.0.1:${(relay.address() as AddressInfo).port}` })).status).toBe(200);
+      expect(await sync()).toMatchObject({ kind: 'full', status: 'ok', counts: { users: 5 + bulk.length, created: bulk.length, disabled: 0, deleted: 0 } });
+    } finally {
+      await new Promise((resolve) => relay.close(resolve));
+    }
+    const pagedSearches = Buffer.concat(sent).toString('latin1').split(PAGED_RESULTS_OID).length - 1;
+    // The users alone take ceil(1,055 / page size) pages; then the groups.
+    expect(pagedSearches).toBeGreaterThanOrEqual(Math.ceil((5 + bulk.length) / LDAP_PAGE_SIZE) + 1);
+    expect((await scimUser('bulk-1049')).active).toBe(true);
+  }, 120_000);
 });

@@ -6,15 +6,11 @@
  * verdict cached (no bind per CONNECT), and a user disabled in LDAP cut off
  * by the next sync.
  */
-import { Attribute, Change } from 'ldapts';
 import type { MqttClient } from 'mqtt';
 
-import { SLAPD_SUFFIX } from '../../libs/directory/src/testing/slapd';
-import { LdapBench, slapdConnection, startLdapBench, syncLdap } from '../support/directory';
+import { connectPeople, LdapBench, replacePersonAttribute, seedPeople, startLdapBench, syncLdap } from '../support/directory';
 import { brokerUrl, connect, refusalCode, serverClosed, subscribeCodes } from '../support/mqtt';
 
-const PEOPLE = `ou=people,${SLAPD_SUFFIX}`;
-const dnOf = (uid: string) => `uid=${uid},${PEOPLE}`;
 /** MQTT 5 CONNACK "bad user name or password" [MQTT-3.2.2.2], and 3.1.1's return code 4. */
 const BAD_CREDENTIALS_V5 = 0x86;
 const BAD_CREDENTIALS_V311 = 4;
@@ -30,23 +26,12 @@ describe('the ldap step of the authenticator chain (slapd)', () => {
     clients.push(client);
     return client;
   };
-  const replace = (uid: string, type: string, value: string) =>
-    bench.admin.modify(dnOf(uid), new Change({ operation: 'replace', modification: new Attribute({ type, values: [value] }) }));
+  const replace = (uid: string, type: string, value: string) => replacePersonAttribute(bench.admin, uid, type, value);
 
   beforeAll(async () => {
-    bench = await startLdapBench('directory_ldap_bind', async (admin) => {
-      for (const uid of ['alice', 'bob', 'carol', 'dan']) {
-        await admin.add(dnOf(uid), { objectClass: ['inetOrgPerson'], uid, cn: uid, sn: uid, userPassword: `${uid}-pw`, employeeType: uid === 'carol' ? 'disabled' : 'staff' });
-      }
-      await admin.add(`cn=ops,ou=groups,${SLAPD_SUFFIX}`, { objectClass: ['groupOfNames'], cn: 'ops', member: [dnOf('alice'), dnOf('carol'), dnOf('dan')] });
-    });
+    bench = await startLdapBench('directory_ldap_bind', seedPeople);
     const { api } = bench;
-    const saved = await api.call('PUT', '/v1/directory/ldap', slapdConnection(bench.slapd, { max_disable_share: 1 }));
-    expect(saved.status).toBe(200);
-    expect(await syncLdap(api)).toMatchObject({ status: 'ok' });
-    const groups = (await api.call('GET', '/v1/directory/groups')).body.groups as Array<{ id: string; display_name: string }>;
-    const ops = groups.find((g) => g.display_name === 'ops')!;
-    await api.call('PUT', `/v1/directory/groups/${ops.id}/permissions`, { publish: ['devices/{user_id}/#'], subscribe: ['ops/#'] });
+    await connectPeople(api, bench.slapd);
     expect((await api.call('PUT', '/v1/authenticator-chain', { steps: ['token', 'api_key', 'ldap'] })).status).toBe(200);
   });
 

@@ -224,6 +224,11 @@ describe('directory sync (SCIM) on postgres+redis', () => {
         await within(closed, 5000, `the session closing after the ${idp} member removal`);
         expect((await api.call('POST', '/v1/tokens', { user_id: 'alice@example.com' })).body.code).toBe('directory_user_without_access');
       }
+      // Entra finds a group by name before writing it, asking to leave the members out (ignored: they are returned).
+      const name = (await scimCall('GET', `/Groups/${groupId}`)).body.displayName as string;
+      const lookup = await scimCall('GET', `/Groups?filter=${encodeURIComponent(`displayName eq "${name}"`)}&excludedAttributes=members`);
+      expect(lookup.status).toBe(200);
+      expect(lookup.body).toMatchObject({ totalResults: 1, Resources: [expect.objectContaining({ id: groupId, members: [] })] });
     });
 
     it('closes the session of a user deleted over SCIM', async () => {

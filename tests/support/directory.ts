@@ -1,4 +1,4 @@
-import type { Client } from 'ldapts';
+import { Attribute, Change, type Client } from 'ldapts';
 
 import type { Env } from '@signet/config';
 import type { SignetProcess } from '@signet/runtime';
@@ -29,6 +29,41 @@ export const slapdConnection = (slapd: Slapd, extra: Record<string, unknown> = {
   max_disable_share: 0.2,
   ...extra,
 });
+
+const PEOPLE = `ou=people,${SLAPD_SUFFIX}`;
+/** The DN of one of {@link seedPeople}'s users. */
+export const personDn = (uid: string) => `uid=${uid},${PEOPLE}`;
+
+/**
+ * alice, bob, carol (disabled) and dan, each with the password `<uid>-pw`;
+ * alice, carol and dan are in the group `ops`, bob in none.
+ */
+export async function seedPeople(admin: Client): Promise<void> {
+  for (const uid of ['alice', 'bob', 'carol', 'dan']) {
+    await admin.add(personDn(uid), { objectClass: ['inetOrgPerson'], uid, cn: uid, sn: uid, userPassword: `${uid}-pw`, employeeType: uid === 'carol' ? 'disabled' : 'staff' });
+  }
+  await admin.add(`cn=ops,ou=groups,${SLAPD_SUFFIX}`, { objectClass: ['groupOfNames'], cn: 'ops', member: [personDn('alice'), personDn('carol'), personDn('dan')] });
+}
+
+/** Changes one attribute of one of {@link seedPeople}'s users. */
+export const replacePersonAttribute = (admin: Client, uid: string, type: string, value: string) =>
+  admin.modify(personDn(uid), new Change({ operation: 'replace', modification: new Attribute({ type, values: [value] }) }));
+
+/**
+ * Connects the org of `api` (the directory's HTTP API) to slapd, syncs
+ * {@link seedPeople}, and lets `ops` publish under `devices/{user_id}/` and
+ * subscribe to `ops/#`.
+ */
+export async function connectPeople(api: TokenApi, slapd: Slapd): Promise<void> {
+  const saved = await api.call('PUT', '/v1/directory/ldap', slapdConnection(slapd, { max_disable_share: 1 }));
+  if (saved.status !== 200) throw new Error(`PUT /v1/directory/ldap answered ${saved.status}: ${JSON.stringify(saved.body)}`);
+  const synced = await syncLdap(api);
+  if (synced.status !== 'ok') throw new Error(`the sync of slapd failed: ${synced.reason ?? ''}`);
+  const groups = (await api.call('GET', '/v1/directory/groups')).body.groups as Array<{ id: string; display_name: string }>;
+  const ops = groups.find((g) => g.display_name === 'ops')!;
+  const granted = await api.call('PUT', `/v1/directory/groups/${ops.id}/permissions`, { publish: ['devices/{user_id}/#'], subscribe: ['ops/#'] });
+  if (granted.status !== 200) throw new Error(`granting ops permissions answered ${granted.status}`);
+}
 
 /** The answer of POST /v1/directory/ldap/sync. */
 export interface LdapSyncAnswer {

@@ -1,6 +1,6 @@
 import { RedisAuditRecorder } from '@signet/audit';
 import { loadConfig, PORT_VARIABLES, SignetConfig } from '@signet/config';
-import { createApiKeysClient, createAuthWebhooksClient, createRevocationsClient, createSigningKeysClient } from '@signet/contracts';
+import { createApiKeysClient, createAuthWebhooksClient, createLdapBindClient, createRevocationsClient, createSigningKeysClient } from '@signet/contracts';
 import { createHttpApp, HealthRegistry, listenHttp } from '@signet/http';
 import { FallbackRevocationBus } from '@signet/revocation';
 import { bannerFor, createBus, runProcess, SignetProcess, startEdge } from '@signet/runtime';
@@ -14,6 +14,8 @@ import { bannerFor, createBus, runProcess, SignetProcess, startEdge } from '@sig
  *    not in sync (or not configured): the second path;
  *  - org authenticator chains, webhook verdicts and client-certificate trust from
  *    the auth-webhook service over gRPC when SIGNET_AUTH_WEBHOOKS_GRPC is set;
+ *  - the chain's `ldap` step from the directory-sync service over gRPC when
+ *    SIGNET_DIRECTORY_GRPC is set (verdicts cached here, not asked per CONNECT);
  *  - HTTP only for `/healthz`, `/readyz` and `/metrics`.
  */
 export function startMqttEdge(config: SignetConfig = loadConfig()): Promise<SignetProcess> {
@@ -28,6 +30,10 @@ export function startMqttEdge(config: SignetConfig = loadConfig()): Promise<Sign
       ? createAuthWebhooksClient(webhooksAddress, { timeoutMs: Math.max(100, config.edge.limits.connectTimeoutMs - 200) })
       : undefined;
     if (webhooksClient) onClose(async () => webhooksClient.close());
+    const directoryAddress = config.directory.serviceGrpc;
+    // A bind is a round trip to the org's directory: the same CONNECT budget as a webhook.
+    const ldapClient = directoryAddress ? createLdapBindClient(directoryAddress, { timeoutMs: Math.max(100, config.edge.limits.connectTimeoutMs - 200) }) : undefined;
+    if (ldapClient) onClose(async () => ldapClient.close());
     const revocationsClient = createRevocationsClient(config.edge.tokenServiceGrpc);
     onClose(async () => revocationsClient.close());
     const bus = new FallbackRevocationBus({
@@ -50,6 +56,7 @@ export function startMqttEdge(config: SignetConfig = loadConfig()): Promise<Sign
       apiKeys: apiKeysClient,
       ...(webhooksClient ? { webhooks: webhooksClient, trust: webhooksClient } : {}),
       ...(audit ? { audit } : {}),
+      ...(ldapClient ? { ldapBinds: ldapClient } : {}),
     });
     onClose(() => edge.close());
     const app = await createHttpApp({ title: 'Signet MQTT edge', logger: ctx.logger, metrics: ctx.metrics, providers: [], imports: [] });

@@ -215,6 +215,8 @@ export interface DirectoryConfig {
   ldapAllowPlain: boolean;
   /** How long the edge trusts an LDAP bind that succeeded (SIGNET_LDAP_BIND_CACHE_SECONDS); a refusal is remembered briefly. */
   ldapBindCacheSeconds: number;
+  /** Where a standalone edge asks the directory-sync service for LDAP binds (SIGNET_DIRECTORY_GRPC, gRPC). */
+  serviceGrpc: string | undefined;
 }
 
 export function loadDirectoryConfig(env: Env): DirectoryConfig {
@@ -223,6 +225,7 @@ export function loadDirectoryConfig(env: Env): DirectoryConfig {
     ldapFullSyncIntervalMs: readInt(env, 'SIGNET_LDAP_FULL_SYNC_INTERVAL_MS', 86_400_000, 0, 7 * 86_400_000),
     ldapAllowPlain: readBool(env, 'SIGNET_LDAP_ALLOW_PLAIN', false),
     ldapBindCacheSeconds: readInt(env, 'SIGNET_LDAP_BIND_CACHE_SECONDS', 300, 0, 86_400),
+    serviceGrpc: readOptionalString(env, 'SIGNET_DIRECTORY_GRPC'),
   };
 }
 

@@ -2,7 +2,7 @@ import { loadConfig } from './config';
 
 describe('directory config', () => {
   it('syncs LDAP every 15 minutes by default, fully once a day; 0 turns the schedule off', () => {
-    expect(loadConfig({}).directory).toEqual({ ldapSyncIntervalMs: 900_000, ldapFullSyncIntervalMs: 86_400_000, ldapAllowPlain: false, ldapBindCacheSeconds: 300 });
+    expect(loadConfig({}).directory).toEqual({ ldapSyncIntervalMs: 900_000, ldapFullSyncIntervalMs: 86_400_000, ldapAllowPlain: false, ldapBindCacheSeconds: 300, serviceGrpc: undefined });
     expect(loadConfig({ SIGNET_LDAP_SYNC_INTERVAL_MS: '0' }).directory.ldapSyncIntervalMs).toBe(0);
   });
 

@@ -29,6 +29,9 @@ export const REVOCATIONS_SERVICE = 'signet.revocations.v1.Revocations';
 export const AUTH_WEBHOOKS_PROTO = 'signet/authwebhooks/v1/auth_webhooks.proto';
 export const AUTH_WEBHOOKS_SERVICE = 'signet.authwebhooks.v1.AuthWebhooks';
 
+export const LDAP_BIND_PROTO = 'signet/directory/v1/ldap_bind.proto';
+export const LDAP_BIND_SERVICE = 'signet.directory.v1.LdapBind';
+
 /** Absolute path of signing_keys.proto, e.g. for a @nestjs/microservices gRPC transport's `protoPath`. */
 export function signingKeysProtoPath(): string {
   return path.join(protoRoot(), SIGNING_KEYS_PROTO);

@@ -72,7 +72,7 @@ export interface EdgeSources {
   apiKeys?: ApiKeyVerifier & UsageSink;
   /** The auth-webhook service (in-process or gRPC): org chains and webhook verdicts. */
   webhooks?: WebhookAuthorizer;
-  /** The directory's LDAP bind (in-process): the org chains' `ldap` step. */
+  /** The directory's LDAP bind (in-process or gRPC): the org chains' `ldap` step. */
   ldapBinds?: LdapBinder;
   /** Every org's client-certificate trust (the auth-webhook service); absent: no client certificate is accepted. */
   trust?: TrustStoreSource;
