@@ -250,6 +250,22 @@ describe('sign-in: signet CLI against the all-in-one', () => {
     expect(await run(['logout', '--all', '--profile', 'viewer2', '--json'])).toMatchObject({ code: 0, json: { revoked: true, all: true } });
   });
 
+  it('the split services accept the same session on their /v1 routes (the key service here)', async () => {
+    await deviceLogin('split');
+    const session = JSON.parse(await fs.readFile(join(configDir, 'credentials.json'), 'utf8')).profiles.split;
+    const keyService = await SpawnedApp.start('apikey-service', testEnv(backend.env)).ready();
+    try {
+      const keys = `http://127.0.0.1:${keyService.port('HTTP API')}/v1/keys`;
+      const listed = await fetch(keys, { headers: { authorization: `Bearer ${session.access_token}` } });
+      expect(listed.status).toBe(200);
+      expect(((await listed.json()) as { keys: Array<{ name: string }> }).keys.map((k) => k.name)).toContain('bootstrap');
+      expect((await run(['logout', '--profile', 'split', '--json'])).code).toBe(0);
+      expect((await fetch(keys, { headers: { authorization: `Bearer ${session.access_token}` } })).status).toBe(401);
+    } finally {
+      await keyService.stop();
+    }
+  });
+
   it("a backend's curl work from the CLI: keys rotate and usage, tokens list and revoke-user, IdP providers, org settings, acl check", async () => {
     const env = { SIGNET_TOKEN: bootstrapKey };
     const made = await run(['keys', 'create', '--name', 'rotating', '--json'], env);

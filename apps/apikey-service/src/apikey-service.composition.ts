@@ -1,3 +1,4 @@
+import { AccountsModule } from '@signet/accounts';
 import { ApiKeysEdgeHandlers, ApiKeysModule, apiKeysOptionsFrom, ApiKeysServiceModule, BootstrapService } from '@signet/api-keys';
 import { AuditModule, auditOptionsFrom } from '@signet/audit';
 import { loadConfig, SignetConfig } from '@signet/config';
@@ -14,7 +15,7 @@ export function startApiKeyService(config: SignetConfig = loadConfig()): Promise
     const { state } = await openServiceState(ctx, onClose);
     const service = await startService(state, {
       title: 'Signet API key service',
-      imports: [ApiKeysModule.forRoot(apiKeysOptionsFrom(config)), ApiKeysServiceModule, AuditModule.recorderOnly(auditOptionsFrom(config))],
+      imports: [ApiKeysModule.forRoot(apiKeysOptionsFrom(config)), ApiKeysServiceModule, AuditModule.recorderOnly(auditOptionsFrom(config)), AccountsModule.sessionsOnly()],
       bootstrap: (app) => app.get(BootstrapService).ensureBootstrap(),
       grpc: (app) => [apiKeysRegistration(app.get(ApiKeysEdgeHandlers))],
     });

@@ -1,3 +1,4 @@
+import { AccountsModule } from '@signet/accounts';
 import { ApiKeysModule, apiKeysOptionsFrom, BootstrapService } from '@signet/api-keys';
 import { AuditModule, auditOptionsFrom } from '@signet/audit';
 import { AuthWebhookChanges, AuthWebhooksEdgeHandlers, AuthWebhooksModule, authWebhooksOptionsFrom } from '@signet/auth-webhooks';
@@ -17,7 +18,7 @@ export function startAuthWebhooksService(config: SignetConfig = loadConfig()): P
     const { state } = await openServiceState(ctx, onClose);
     const service = await startService(state, {
       title: 'Signet auth-webhook service',
-      imports: [ApiKeysModule.forRoot(apiKeysOptionsFrom(config)), AuthWebhooksModule.forRoot(authWebhooksOptionsFrom(config)), AuditModule.recorderOnly(auditOptionsFrom(config))],
+      imports: [ApiKeysModule.forRoot(apiKeysOptionsFrom(config)), AuthWebhooksModule.forRoot(authWebhooksOptionsFrom(config)), AuditModule.recorderOnly(auditOptionsFrom(config)), AccountsModule.sessionsOnly()],
       bootstrap: (app) => app.get(BootstrapService).ensureBootstrap(),
       grpc: (app) => [authWebhooksRegistration(app.get(AuthWebhooksEdgeHandlers))],
     });

@@ -1,3 +1,4 @@
+import { AccountsModule } from '@signet/accounts';
 import { ApiKeysModule, apiKeysOptionsFrom, BootstrapService } from '@signet/api-keys';
 import { AuditModule, auditOptionsFrom } from '@signet/audit';
 import { loadConfig, SignetConfig } from '@signet/config';
@@ -18,7 +19,7 @@ export function startDirectorySync(config: SignetConfig = loadConfig()): Promise
     const { state } = await openServiceState(ctx, onClose);
     const service = await startService(state, {
       title: 'Signet directory sync',
-      imports: [ApiKeysModule.forRoot(apiKeysOptionsFrom(config)), TokensModule.forRoot(tokensOptionsFrom(config)), DirectoryModule.forRoot(directoryOptionsFrom(config)), AuditModule.recorderOnly(auditOptionsFrom(config))],
+      imports: [ApiKeysModule.forRoot(apiKeysOptionsFrom(config)), TokensModule.forRoot(tokensOptionsFrom(config)), DirectoryModule.forRoot(directoryOptionsFrom(config)), AuditModule.recorderOnly(auditOptionsFrom(config)), AccountsModule.sessionsOnly()],
       bootstrap: (app) => app.get(BootstrapService).ensureBootstrap(),
       grpc: (app) => [ldapBindRegistration(app.get(LdapBindUseCase))],
     });

@@ -1,3 +1,4 @@
+import { AccountsModule } from '@signet/accounts';
 import { ApiKeysModule, apiKeysOptionsFrom, BootstrapService } from '@signet/api-keys';
 import { AuditModule, auditOptionsFrom } from '@signet/audit';
 import { loadConfig, SignetConfig } from '@signet/config';
@@ -24,6 +25,8 @@ export function startIdpFederation(config: SignetConfig = loadConfig()): Promise
         FederationModule.forRoot(federationOptionsFrom(config)),
         DirectoryModule.gateOnly(),
         AuditModule.recorderOnly(auditOptionsFrom(config)),
+        // People's sessions on /v1, as on the token service.
+        AccountsModule.sessionsOnly(),
       ],
       bootstrap: (app) => app.get(BootstrapService).ensureBootstrap(),
     });

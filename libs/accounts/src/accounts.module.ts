@@ -1,4 +1,4 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Global, Module } from '@nestjs/common';
 
 import { ApiKeysModule, SESSION_VERIFIER } from '@signet/api-keys';
 
@@ -75,4 +75,25 @@ export class AccountsModule {
       exports: [SESSION_VERIFIER, SignupCodeService, AuthorizationServer],
     };
   }
+
+  /**
+   * Only the session verifier, for the services that do not serve /oidc (key service, IdP federation,
+   * auth webhooks, directory sync): their /v1 routes accept the people's sessions too, read from the
+   * shared store the token service's authorization server writes.
+   */
+  static sessionsOnly(): DynamicModule {
+    return {
+      module: AccountSessionsModule,
+      providers: [
+        { provide: ACCOUNTS_REPOSITORY, useClass: TypeOrmAccountsRepository },
+        { provide: OIDC_PAYLOAD_REPOSITORY, useClass: TypeOrmOidcPayloadRepository },
+        { provide: SESSION_VERIFIER, useClass: AccessTokenSessionVerifier },
+      ],
+      exports: [SESSION_VERIFIER],
+    };
+  }
 }
+
+@Global()
+@Module({})
+class AccountSessionsModule {}
