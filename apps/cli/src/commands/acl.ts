@@ -1,6 +1,6 @@
 import { Argument, Command } from 'commander';
 
-import { expandTemplate, PermissionSet, topicFilterProblem, topicNameProblem, type Permissions } from '@signet/permissions';
+import { allowingGrant, topicFilterProblem, topicNameProblem, type Permissions } from '@signet/permissions';
 
 import { CliError, EXIT } from '../errors';
 import type { Session } from '../session';
@@ -57,11 +57,8 @@ async function callerOrg(session: Session): Promise<string | null> {
 /** Which grant of `grants` allows the action, filled as the edge fills it for `clientId`. */
 export function check(grants: Grants, action: Action, topic: string, clientId: string | undefined): Verdict {
   const values = { user_id: grants.userId, ...(grants.orgId ? { org_id: grants.orgId } : {}), ...(clientId ?? grants.clientId ? { client_id: clientId ?? grants.clientId! } : {}) };
-  const set = PermissionSet.fromTemplates(grants.permissions, values);
-  const filled = set.allowedBy(action, topic);
-  const templates = action === 'publish' ? grants.permissions.publish : grants.permissions.subscribe;
-  const rule = filled === null ? null : (templates.find((t) => expandTemplate(t, values) === filled) ?? filled);
-  return { token_id: grants.tokenId, allowed: filled !== null, rule, filled };
+  const grant = allowingGrant(grants.permissions, values, action, topic);
+  return { token_id: grants.tokenId, allowed: grant !== null, rule: grant?.rule ?? null, filled: grant?.filled ?? null };
 }
 
 /** acl check: may this user (its live tokens) or this token publish to / subscribe to a topic, and by which grant. */

@@ -1,4 +1,4 @@
-import { PermissionSet } from './permission-set';
+import { allowingGrant, PermissionSet } from './permission-set';
 import { templateCovered } from './coverage';
 import { expandTemplate, templateProblem } from './placeholders';
 
@@ -22,10 +22,9 @@ describe('permission templates', () => {
 });
 
 describe('PermissionSet', () => {
-  const set = PermissionSet.fromTemplates(
-    { publish: ['users/{user_id}/#', 'chat/{client_id}/out'], subscribe: ['users/{user_id}/+', 'broadcast/#'] },
-    { user_id: 'alice', org_id: 'org_aaaaaaaaaaaa', client_id: 'a/b' },
-  );
+  const templates = { publish: ['users/{user_id}/#', 'chat/{client_id}/out'], subscribe: ['users/{user_id}/+', 'broadcast/#'] };
+  const values = { user_id: 'alice', org_id: 'org_aaaaaaaaaaaa', client_id: 'a/b' };
+  const set = PermissionSet.fromTemplates(templates, values);
 
   it('allows publishing inside its grants only', () => {
     expect(set.canPublish('users/alice/x')).toBe(true);
@@ -46,10 +45,10 @@ describe('PermissionSet', () => {
   });
 
   it('names the grant that allows a topic or filter (signet acl check), null when none does', () => {
-    expect(set.allowedBy('publish', 'users/alice/x')).toBe('users/alice/#');
-    expect(set.allowedBy('publish', 'users/bob/x')).toBeNull();
-    expect(set.allowedBy('subscribe', 'broadcast/news/#')).toBe('broadcast/#');
-    expect(set.allowedBy('subscribe', 'users/alice/#')).toBeNull();
+    expect(allowingGrant(templates, values, 'publish', 'users/alice/x')).toEqual({ rule: 'users/{user_id}/#', filled: 'users/alice/#' });
+    expect(allowingGrant(templates, values, 'publish', 'users/bob/x')).toBeNull();
+    expect(allowingGrant(templates, values, 'subscribe', 'broadcast/news/#')).toEqual({ rule: 'broadcast/#', filled: 'broadcast/#' });
+    expect(allowingGrant(templates, values, 'subscribe', 'users/alice/#')).toBeNull();
   });
 
   it('full access never reaches $-topics', () => {

@@ -58,14 +58,26 @@ export class PermissionSet {
     return this.subscribeFilters.some((f) => filterCovers(f, levels));
   }
 
-  /** The granted filter that allows publishing to `topic` (or subscribing to the filter), by the rules above; null: denied. */
-  allowedBy(action: 'publish' | 'subscribe', topic: string): string | null {
-    const levels = topic.split('/');
-    if (action === 'publish') {
-      const i = this.publishFilters.findIndex((f) => levelsMatch(f, levels));
-      return i < 0 ? null : this.granted.publish[i];
-    }
-    const i = this.subscribeFilters.findIndex((f) => filterCovers(f, levels));
-    return i < 0 ? null : this.granted.subscribe[i];
+}
+
+/** A grant that allows an action: the template as written, and as filled for the connection. */
+export interface AllowingGrant {
+  rule: string;
+  filled: string;
+}
+
+/**
+ * Which grant allows publishing to `topic` (or subscribing to the filter), filled and matched as the edge
+ * does at CONNECT (a rule whose placeholder cannot be filled safely is dropped); null: denied. For
+ * `signet acl check` and `POST /v1/acl/check`, not the packet path.
+ */
+export function allowingGrant(templates: Readonly<Permissions>, values: PlaceholderValues, action: 'publish' | 'subscribe', topic: string): AllowingGrant | null {
+  const requested = topic.split('/');
+  for (const rule of action === 'publish' ? templates.publish : templates.subscribe) {
+    const filled = expandTemplate(rule, values);
+    if (filled === null) continue;
+    const granted = filled.split('/');
+    if (action === 'publish' ? levelsMatch(granted, requested) : filterCovers(granted, requested)) return { rule, filled };
   }
+  return null;
 }
