@@ -245,13 +245,18 @@ export class Broker implements SessionOwner, ClusterHost {
     const conn = this.orgs.get(orgId)?.sessions.get(clientId)?.connection;
     if (conn == null) return false;
     conn.kick(0x98, 'administrative_action', true);
+    // Out now, as a small revoke is: the kick's answer should not wait for the next batched flush.
+    this.flushNow(conn);
+    return true;
+  }
+
+  /** Writes a connection's queued packets at once, outside the batched flush; a failed write is logged, not thrown. */
+  private flushNow(conn: ClientLink): void {
     try {
-      // Out now, as a small revoke is: the kick's answer should not wait for the next batched flush.
       conn.flush();
     } catch (err) {
       this.logger.error({ err }, 'mqtt edge flush failed');
     }
-    return true;
   }
 
   /** Another edge took over this session's client id (core/cluster.ts): as a local takeover, but the state does not move. */
@@ -526,13 +531,7 @@ export class Broker implements SessionOwner, ClusterHost {
     // this loop turn (the HTTP response of the revoke itself, for one): it is the revoke-to-disconnect
     // latency. Mass revokes stay one in-memory pass with the syscalls in the batched flush.
     if (kicked !== null && closed <= REVOKE_INLINE_FLUSH_MAX) {
-      for (const conn of kicked) {
-        try {
-          conn.flush();
-        } catch (err) {
-          this.logger.error({ err }, 'mqtt edge flush failed');
-        }
-      }
+      for (const conn of kicked) this.flushNow(conn);
     }
     if (wills !== null) for (const { org, will } of wills) this.publishWill(org, will);
     return closed;
