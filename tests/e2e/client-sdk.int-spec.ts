@@ -11,12 +11,13 @@ import { join } from 'node:path';
 
 import { build } from 'esbuild';
 import type { MqttClient } from 'mqtt';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 
 import { SignetClient, type CredentialsReason, type SignetClientOptions, type SignetCredentials } from '@signet/client';
 import type { SignetProcess } from '@signet/runtime';
 
 import { IssuedCredentials, TokenApi } from '../support/api';
+import { launchChromium } from '../support/cli';
 import { brokerUrl, connect, Endpoints } from '../support/mqtt';
 import { Backend, embeddedBackend, reach, startSignet } from '../support/signet';
 
@@ -24,7 +25,6 @@ const TTL_SECONDS = 3;
 /** Refresh policy for 3 s tokens: at 75–90% of the life, at least 0.5 s before expiry. */
 const FAST = { minLeadMs: 500, minDelayMs: 500 };
 const EXAMPLE = join(__dirname, '../../examples/browser-client');
-const CHROMIUM = '/usr/bin/chromium';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -265,10 +265,7 @@ describe('@signet/client against the all-in-one', () => {
       const { port } = server.address() as AddressInfo;
       const broker = encodeURIComponent(brokerUrl(endpoints, 'ws'));
       pageUrl = `http://127.0.0.1:${port}/?broker=${broker}&v=5&lead=500`;
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-      });
+      browser = await launchChromium();
     });
 
     afterAll(async () => {

@@ -6,13 +6,11 @@
 import { existsSync } from 'node:fs';
 import { createContext, Script } from 'node:vm';
 
-import { chromium } from 'playwright-core';
-
 import type { SignetProcess } from '@signet/runtime';
 
+import { CHROMIUM, launchChromium } from '../support/cli';
 import { Backend, embeddedBackend, startSignet } from '../support/signet';
 
-const CHROMIUM = '/usr/bin/chromium';
 
 describe('the Swagger UI at /docs', () => {
   let backend: Backend;
@@ -68,10 +66,7 @@ describe('the Swagger UI at /docs', () => {
   (existsSync(CHROMIUM) ? it : it.skip).each(['/docs', '/docs/'])(
     'renders the operations in headless Chromium at %s',
     async (page) => {
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-      });
+      const browser = await launchChromium();
       try {
         const tab = await browser.newPage();
         const errors: string[] = [];

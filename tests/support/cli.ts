@@ -40,6 +40,9 @@ export class Cli {
   }
 }
 
+/** Debian's Chromium (.ci/run installs it). */
+export const CHROMIUM = '/usr/bin/chromium';
+
 /** Debian's Chromium, headless, as every browser test here runs it. */
 export const launchChromium = (): Promise<Browser> =>
-  chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
