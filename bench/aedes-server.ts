@@ -7,7 +7,9 @@
  * (closing their live connections), for the revocation scenarios.
  *
  *   BENCH_AEDES_USERS=<users.json> node dist/bench/aedes-server.js
- * prints `aedes ready {"tcp":…,"ws":…,"http":…}`.
+ * prints `aedes ready {"tcp":…,"ws":…,"http":…}`. With `BENCH_AEDES_REDIS=redis://host:port/db` it is one
+ * instance of a cluster: Aedes's own Redis emitter and persistence (mqemitter-redis,
+ * aedes-persistence-redis) on that database.
  */
 import { pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -15,7 +17,10 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as net from 'node:net';
 
+import { createRequire } from 'node:module';
+
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import MQEmitterRedis from 'mqemitter-redis';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 
 import { expandGrants, filterCovers, topicMatches } from './lib/topics';
@@ -60,11 +65,22 @@ function authError(): AuthenticateError {
   return Object.assign(new Error('bad username or password'), { returnCode: 4 }) as AuthenticateError;
 }
 
+/** Aedes's Redis emitter and persistence on `url`'s host, port and database number. */
+function redisCluster(url: string): { mq: unknown; persistence: unknown } {
+  const { hostname, port, pathname } = new URL(url);
+  const redis = { host: hostname, port: Number(port || 6379), db: Number(pathname.slice(1) || 0) };
+  // aedes-persistence-redis ships no types.
+  const persistence = createRequire(__filename)('aedes-persistence-redis') as (o: object) => unknown;
+  return { mq: MQEmitterRedis(redis), persistence: persistence(redis) };
+}
+
 async function main(): Promise<void> {
   const file = process.env['BENCH_AEDES_USERS'];
   if (file) for (const u of JSON.parse(readFileSync(file, 'utf8')) as AedesUser[]) addUser(u);
 
+  const redisUrl = process.env['BENCH_AEDES_REDIS'];
   const aedes = await Aedes.createBroker({
+    ...(redisUrl ? redisCluster(redisUrl) : {}),
     authenticate: (client, username, password, done) => {
       const user = username === undefined ? undefined : users.get(username);
       if (user === undefined || user.revoked || password === undefined) return done(authError(), false);

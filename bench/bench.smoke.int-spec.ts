@@ -109,6 +109,9 @@ describe('bench --smoke', () => {
     expect(cluster('deliveries_one_edge').signet).not.toBeNull();
     expect(cluster('cost_growth').signet).not.toBeNull();
     expect(cluster('deliveries').mosquitto).toBeNull();
+    // Aedes on two instances sharing Redis through mqemitter-redis and aedes-persistence-redis.
+    expect(cluster('deliveries').aedes).not.toBeNull();
+    expect(cluster('deliveries_one_edge').aedes).not.toBeNull();
   }, 180_000);
 
   it('runs Signet on PostgreSQL and Redis with --signet-backend postgres, and drops its database and Redis keys afterwards', async () => {

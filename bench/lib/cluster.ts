@@ -1,11 +1,8 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-
 import Redis from 'ioredis';
 
 import { benchBackend } from './signet-env';
 import { ROOT, SpawnedApp } from './spawned-app';
-import { issueBenchToken, pool, type Credential } from './systems';
+import { AedesSystem, issueBenchToken, passwordUsers, pool, type Credential } from './systems';
 
 const redisUrl = () => process.env['SIGNET_TEST_REDIS_URL'] || 'redis://127.0.0.1:6379';
 
@@ -79,12 +76,58 @@ export class SignetCluster {
   }
 }
 
-/** npm packages the Aedes column of the cluster scenarios needs (Aedes with its Redis emitter and persistence). */
-export const AEDES_CLUSTER_PACKAGES = ['aedes', 'mqemitter-redis', 'aedes-persistence-redis'];
+/** The Redis database the Aedes cluster keeps its state in: flushed when it stops. */
+const AEDES_DB = 12;
 
-/** Why the Aedes-on-Redis column has no figure, or null when it could have one. */
-export function aedesClusterUnavailable(): string | null {
-  const missing = AEDES_CLUSTER_PACKAGES.filter((name) => !existsSync(join(ROOT, 'node_modules', name, 'package.json')));
-  if (missing.length > 0) return `not installed in node_modules: ${missing.join(', ')}`;
-  return 'an Aedes-on-Redis runner is not written yet';
+/**
+ * The Aedes column of the cluster scenarios: `instances` Aedes processes sharing the machine's Redis through
+ * Aedes's own emitter and persistence (mqemitter-redis, aedes-persistence-redis), the same users on each.
+ */
+export class AedesCluster {
+  private constructor(
+    private readonly instances: AedesSystem[],
+    private readonly url: string,
+    readonly redisPid: number,
+    readonly users: Credential[],
+  ) {}
+
+  get ports(): number[] {
+    return this.instances.map((i) => i.tcpPort);
+  }
+
+  get pids(): number[] {
+    return this.instances.map((i) => i.pid);
+  }
+
+  static async start(o: { instances: number; poolSize: number; cores: string | null }): Promise<AedesCluster> {
+    const base = new URL(redisUrl());
+    base.pathname = `/${AEDES_DB}`;
+    const url = base.toString();
+    await flushDb(url);
+    const users = passwordUsers(o.poolSize);
+    const started = await Promise.allSettled(
+      Array.from({ length: o.instances }, () => AedesSystem.start({ poolSize: o.poolSize, cores: o.cores, root: ROOT, redisUrl: url, users })),
+    );
+    const instances = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) {
+      await Promise.all(instances.map((i) => i.stop()));
+      throw failed.reason;
+    }
+    return new AedesCluster(instances, url, await redisPid(url), users);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.instances.map((i) => i.stop()));
+    await flushDb(this.url);
+  }
+}
+
+async function flushDb(url: string): Promise<void> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  try {
+    await redis.flushdb();
+  } finally {
+    redis.disconnect();
+  }
 }

@@ -292,7 +292,7 @@ function signetNodeArgs(): string[] {
 
 const PASSWORD_ORG = 'org_bench0000000';
 
-function passwordUsers(n: number): Credential[] {
+export function passwordUsers(n: number): Credential[] {
   return Array.from({ length: n }, (_, i) => ({ username: `bench_u${i}@${PASSWORD_ORG}`, password: randomBytes(24).toString('base64url') }));
 }
 
@@ -409,9 +409,13 @@ export class AedesSystem implements SystemUnderTest {
     private readonly service: Credential,
   ) {}
 
-  static async start(o: StartOptions): Promise<AedesSystem> {
+  /**
+   * `o.redisUrl`: the instance shares that Redis (mqemitter-redis, aedes-persistence-redis) with the others
+   * started on it; `o.users` then gives each instance the same credentials.
+   */
+  static async start(o: Pick<StartOptions, 'poolSize' | 'cores' | 'root'> & { redisUrl?: string; users?: Credential[] }): Promise<AedesSystem> {
     const dir = await mkdtemp(join(tmpdir(), 'aedes-bench-'));
-    const users = passwordUsers(o.poolSize);
+    const users = o.users ?? passwordUsers(o.poolSize);
     const service = serviceUser();
     const file = join(dir, 'users.json');
     const records: AedesUser[] = [...users, service].map((u) => ({ ...u, ...GRANTS }));
@@ -419,6 +423,7 @@ export class AedesSystem implements SystemUnderTest {
     const child = spawnPinned('aedes', o.cores, process.execPath, [join(ROOT_DIST(o.root), 'bench/aedes-server.js')], {
       PATH: process.env['PATH'],
       BENCH_AEDES_USERS: file,
+      ...(o.redisUrl === undefined ? {} : { BENCH_AEDES_REDIS: o.redisUrl }),
     });
     const out = await waitForOutput(child, /aedes ready (\{.*\})/, 20000, 'aedes');
     const ports = JSON.parse(/aedes ready (\{.*\})/.exec(out)![1]) as { tcp: number; ws: number; http: number };

@@ -1,5 +1,6 @@
-import { aedesClusterUnavailable, SignetCluster } from '../lib/cluster';
+import { AedesCluster, SignetCluster } from '../lib/cluster';
 import type { MetricSpec, Scenario, ScenarioContext } from '../lib/scenario';
+import type { Credential } from '../lib/systems';
 import { runPubSub, type PubSubShape, type PubSubTarget } from './pubsub';
 
 /** Edges of the Signet cluster under test (a token service besides). */
@@ -14,32 +15,45 @@ export const CLUSTER_METRICS: MetricSpec[] = [
   { metric: 'cost_growth', unit: '×', better: 'lower' },
 ];
 
-// One cluster for every cluster scenario and round: starting it takes seconds; dispose() stops it.
-let cluster: Promise<SignetCluster> | null = null;
+/** Aedes instances of the Aedes-on-Redis column (the issue's "two instances"). */
+export const AEDES_INSTANCES = 2;
 
-function target(c: SignetCluster, shape: PubSubShape, spread: boolean): PubSubTarget {
-  const n = c.edgePorts.length;
+// One cluster per system for every cluster scenario and round: starting one takes seconds; dispose() stops them.
+let signetCluster: Promise<SignetCluster> | null = null;
+let aedesCluster: Promise<AedesCluster> | null = null;
+
+/** The cluster's MQTT ports, the processes whose CPU counts, and its users. */
+interface ClusterUnderTest {
+  readonly name: string;
+  readonly ports: readonly number[];
+  readonly pids: readonly number[];
+  readonly users: readonly Credential[];
+}
+
+function target(c: ClusterUnderTest, shape: PubSubShape, spread: boolean): PubSubTarget {
+  const n = c.ports.length;
   return {
-    name: 'signet-cluster',
-    // Per CPU-second of every edge and of Redis together (the token service has no part in a delivery).
-    pids: [...c.edgePids, c.redisPid],
+    name: c.name,
+    pids: c.pids,
     user: (i) => c.users[i % c.users.length],
     port: (role, index) => {
-      if (!spread) return c.edgePorts[0];
-      if (role === 'publisher') return c.edgePorts[index % n];
-      // Never the publisher's edge: pairs one edge along, fan-out over the others.
-      return c.edgePorts[shape.topology === 'pairs' ? (index + 1) % n : 1 + (index % (n - 1))];
+      if (!spread) return c.ports[0];
+      if (role === 'publisher') return c.ports[index % n];
+      // Never the publisher's node: pairs one node along, fan-out over the others.
+      return c.ports[shape.topology === 'pairs' ? (index + 1) % n : 1 + (index % (n - 1))];
     },
     awaitRoutes: true,
   };
 }
 
-const warned = new Set<string>();
+// Per CPU-second of every node and of Redis together (Signet's token service has no part in a delivery).
+const signetNodes = (c: SignetCluster): ClusterUnderTest => ({ name: 'signet-cluster', ports: c.edgePorts, pids: [...c.edgePids, c.redisPid], users: c.users });
+const aedesNodes = (c: AedesCluster): ClusterUnderTest => ({ name: 'aedes-cluster', ports: c.ports, pids: [...c.pids, c.redisPid], users: c.users });
 
 /**
- * A pub/sub shape on Signet as a token service and {@link CLUSTER_EDGES} standalone edges on Redis: the load
- * spread so that publisher and subscribers are on different edges, next to the same load on one edge.
- * The Aedes column is Aedes on two instances sharing Redis, when its packages are there.
+ * A pub/sub shape on Signet as a token service and {@link CLUSTER_EDGES} standalone edges on Redis, and on
+ * {@link AEDES_INSTANCES} Aedes instances sharing Redis: the load spread so that publisher and subscribers
+ * are on different nodes, next to the same load on one node of the same cluster.
  */
 export function clusterScenario(name: string, shape: Omit<PubSubShape, 'transport'>): Scenario {
   const full: PubSubShape = { transport: 'tcp', ...shape };
@@ -48,25 +62,25 @@ export function clusterScenario(name: string, shape: Omit<PubSubShape, 'transpor
     metrics: CLUSTER_METRICS,
     applies: (system) => system.name === 'signet' || system.name === 'aedes',
     run: async (ctx: ScenarioContext) => {
+      let nodes: ClusterUnderTest;
       if (ctx.system.name === 'aedes') {
-        const reason = aedesClusterUnavailable();
-        if (!warned.has(name)) process.stderr.write(`${name} aedes: n/a, ${reason}\n`);
-        warned.add(name);
-        return { deliveries: null, deliveries_one_edge: null, cost_growth: null };
+        aedesCluster ??= AedesCluster.start({ instances: AEDES_INSTANCES, poolSize: ctx.mode.poolSize, cores: ctx.cores });
+        nodes = aedesNodes(await aedesCluster);
+      } else {
+        signetCluster ??= SignetCluster.start({ edges: CLUSTER_EDGES, poolSize: ctx.mode.poolSize, cores: ctx.cores });
+        nodes = signetNodes(await signetCluster);
       }
-      cluster ??= SignetCluster.start({ edges: CLUSTER_EDGES, poolSize: ctx.mode.poolSize, cores: ctx.cores });
-      const c = await cluster;
       // Alternate which load goes first, round by round.
       const order = ctx.round % 2 === 1 ? [false, true] : [true, false];
       const figures = new Map<boolean, number | null>();
-      for (const spread of order) figures.set(spread, await runPubSub(ctx, full, target(c, full, spread)));
+      for (const spread of order) figures.set(spread, await runPubSub(ctx, full, target(nodes, full, spread)));
       const [spread, one] = [figures.get(true) ?? null, figures.get(false) ?? null];
       return { deliveries: spread, deliveries_one_edge: one, cost_growth: spread && one ? one / spread : null };
     },
     dispose: async () => {
-      const started = cluster;
-      cluster = null;
-      if (started) await (await started.catch(() => null))?.stop();
+      const [signet, aedes] = [signetCluster, aedesCluster];
+      signetCluster = aedesCluster = null;
+      await Promise.all([signet, aedes].map(async (started) => (await started?.catch(() => null))?.stop()));
     },
   };
 }
