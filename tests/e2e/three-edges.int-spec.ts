@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 
 import Redis from 'ioredis';
-import type { MqttClient } from 'mqtt';
+import mqtt, { type MqttClient } from 'mqtt';
 import { DataSource } from 'typeorm';
 
 import { issueApiKey, TypeOrmApiKeysRepository } from '@signet/api-keys';
@@ -253,6 +253,134 @@ describe('three mqtt-edge processes on one Redis', () => {
     const again = await login('b', creds, 'dev-drain');
     expect(again.connected).toBe(true);
     expect(await stopped).toBe(0);
+  });
+
+  /**
+   * A persistent session (5.0 Session Expiry 300 s, no clean start) on `url` whose messages are counted from
+   * the first packet on (the handler is in place before CONNACK, so nothing queued is missed).
+   */
+  async function persistent(url: string, creds: IssuedCredentials, clientId: string, got: string[]): Promise<{ client: MqttClient; present: boolean }> {
+    const { username, password } = creds.mqtt_credentials;
+    const client = mqtt.connect(url, { username, password, clientId, protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 300 }, reconnectPeriod: 0 });
+    clients.push(client);
+    client.on('message', (_t, p) => got.push(p.toString()));
+    const present = await new Promise<boolean>((resolve, reject) => {
+      client.once('connect', (ack) => resolve(ack.sessionPresent));
+      client.once('error', reject);
+    });
+    return { client, present };
+  }
+
+  /** An edge of its own for a test that kills it. */
+  async function spareEdge(id: string): Promise<{ app: SpawnedApp; url: string }> {
+    const app = await SpawnedApp.start('mqtt-edge', edgeEnv(id)).ready();
+    return { app, url: brokerUrl({ mqttPort: app.port('MQTT'), wsPort: app.port('WebSocket') }, 'tcp') };
+  }
+
+  it('a persistent session resumes on another edge with Session Present and the messages queued while it was away', async () => {
+    const creds = await issue('fleet-persistent');
+    const org = creds.mqtt_credentials.username.split('@')[1];
+    const clientId = `dev-persist-${randomBytes(3).toString('hex')}`;
+    const got: string[] = [];
+    const first = await persistent(edges.a.url, creds, clientId, got);
+    expect(first.present).toBe(false);
+    await first.client.subscribeAsync(`fleet/${org}/cmd/#`, { qos: 1 });
+    const publisher = await login('b', creds);
+    // Until b knows the subscription, a message may miss it: publish until one arrives, then go offline.
+    await waitFor(
+      async () => {
+        await publisher.publishAsync(`fleet/${org}/cmd/warmup`, 'warmup', { qos: 1 });
+        return got.length > 0;
+      },
+      { timeoutMs: 5000, intervalMs: 100 },
+    );
+    await first.client.endAsync();
+    got.length = 0;
+    for (let i = 0; i < 5; i++) await publisher.publishAsync(`fleet/${org}/cmd/${i}`, `queued-${i}`, { qos: 1 });
+    const again = await persistent(edges.c.url, creds, clientId, got);
+    expect(again.present).toBe(true);
+    // A warm-up message in flight when it left is sent again too (at least once): only the queued ones are counted.
+    const queued = () => got.filter((p) => p !== 'warmup');
+    await waitFor(() => queued().length >= 5, { timeoutMs: 5000 });
+    await sleep(300); // a duplicate would arrive by now
+    expect(queued()).toEqual(Array.from({ length: 5 }, (_, i) => `queued-${i}`));
+  });
+
+  /**
+   * Publishes `count` QoS 1 messages one after another (each after the last one's PUBACK), and calls `at`
+   * after `killAt` of them; resolves with the payloads the edge acknowledged (a publish whose connection
+   * died is not).
+   */
+  async function publishThrough(publisher: MqttClient, topic: string, count: number, killAt: number, at: () => Promise<unknown>): Promise<string[]> {
+    const acked: string[] = [];
+    for (let i = 0; i < count; i++) {
+      if (i === killAt) await at();
+      if (!publisher.connected) break;
+      try {
+        await publisher.publishAsync(topic, `m-${i}`, { qos: 1 });
+        acked.push(`m-${i}`);
+      } catch {
+        break;
+      }
+    }
+    return acked;
+  }
+
+  it('no acknowledged QoS 1 message is lost to persistent subscribers when the subscriber’s edge is SIGKILLed mid-traffic', async () => {
+    const creds = await issue('fleet-kill-sub');
+    const org = creds.mqtt_credentials.username.split('@')[1];
+    const doomed = await spareEdge('edge-doomed-sub');
+    const clientId = `dev-kill-${randomBytes(3).toString('hex')}`;
+    const got: string[] = [];
+    const onDoomed = await persistent(doomed.url, creds, clientId, got);
+    await onDoomed.client.subscribeAsync(`fleet/${org}/telemetry`, { qos: 1 });
+    // A second persistent subscriber on an edge that stays up.
+    const steadyGot: string[] = [];
+    const steady = await persistent(edges.b.url, creds, `${clientId}-steady`, steadyGot);
+    await steady.client.subscribeAsync(`fleet/${org}/telemetry`, { qos: 1 });
+    const publisher = await login('a', creds);
+    await waitFor(
+      async () => {
+        await publisher.publishAsync(`fleet/${org}/telemetry`, 'warmup', { qos: 1 });
+        return got.includes('warmup') && steadyGot.includes('warmup');
+      },
+      { timeoutMs: 5000, intervalMs: 100 },
+    );
+    const acked = await publishThrough(publisher, `fleet/${org}/telemetry`, 300, 100, () => doomed.app.stop('SIGKILL'));
+    expect(acked).toHaveLength(300);
+    // The client finds its edge gone and resumes on another one.
+    const again = await persistent(edges.c.url, creds, clientId, got);
+    expect(again.present).toBe(true);
+    const missing = () => acked.filter((p) => !got.includes(p));
+    await waitFor(() => missing().length === 0 && acked.every((p) => steadyGot.includes(p)), { timeoutMs: 10_000, message: 'every acknowledged message' });
+    expect(missing()).toEqual([]);
+  });
+
+  it('no acknowledged QoS 1 message is lost to persistent subscribers when the publisher’s edge is SIGKILLed mid-traffic', async () => {
+    const creds = await issue('fleet-kill-pub');
+    const org = creds.mqtt_credentials.username.split('@')[1];
+    const doomed = await spareEdge('edge-doomed-pub');
+    const got: string[] = [];
+    const subscriber = await persistent(edges.b.url, creds, `dev-kill-pub-${randomBytes(3).toString('hex')}`, got);
+    await subscriber.client.subscribeAsync(`fleet/${org}/events`, { qos: 1 });
+    const { username, password } = creds.mqtt_credentials;
+    const publisher = await connect(doomed.url, { username, password, protocolVersion: 5, reconnectPeriod: 0 });
+    clients.push(publisher);
+    await waitFor(
+      async () => {
+        await publisher.publishAsync(`fleet/${org}/events`, 'warmup', { qos: 1 });
+        return got.includes('warmup');
+      },
+      { timeoutMs: 5000, intervalMs: 100 },
+    );
+    // Killed while publishes are in flight: the ones acknowledged before it died must all arrive.
+    const acked = await publishThrough(publisher, `fleet/${org}/events`, 1000, 150, async () => {
+      void publisher.publishAsync(`fleet/${org}/events`, 'unacknowledged').catch(() => undefined);
+      await doomed.app.stop('SIGKILL');
+    });
+    expect(acked.length).toBeGreaterThanOrEqual(150);
+    await waitFor(() => acked.every((p) => got.includes(p)), { timeoutMs: 10_000, message: 'every acknowledged message' });
+    expect(acked.filter((p) => !got.includes(p))).toEqual([]);
   });
 
   it('after an edge is killed, the others keep delivering between themselves', async () => {

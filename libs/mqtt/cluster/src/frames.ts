@@ -10,6 +10,11 @@ export const ROUTE = 'R';
 export const GONE = 'D';
 /** An administrative kick for one client id, sent to the inbox of the edge that holds it. */
 export const KICK = 'K';
+/**
+ * A message from a stored session's durable queue for the edge holding its client id, written by Redis
+ * (redis-session-store.ts): `Q`, then client id, queue ref and QoS separated by SEP, SEP, the message frame.
+ */
+export const DURABLE = 'Q';
 
 const KINDS = new Set(['token', 'api_key', 'certificate', 'webhook', 'ldap']);
 const TRANSPORTS = new Set(['tcp', 'tls', 'ws', 'wss']);
@@ -43,6 +48,7 @@ interface Header {
   x?: number;
   s?: string[];
   n?: 1;
+  k?: string[];
 }
 
 /** Buffers inside properties (correlation data) survive JSON as {type:'Buffer',data}; revived here. */
@@ -61,6 +67,7 @@ export function encodeMessage(orgId: string, message: ClusterMessage): Buffer {
   if (message.ttlMs !== undefined) header.x = message.ttlMs;
   if (message.shared !== undefined) header.s = message.shared as string[];
   if (message.subscribers === false) header.n = 1;
+  if (message.skip !== undefined && message.skip.length > 0) header.k = message.skip as string[];
   const head = Buffer.from(JSON.stringify(header));
   const out = Buffer.allocUnsafe(5 + head.length + message.payload.length);
   out[0] = MESSAGE;
@@ -91,6 +98,7 @@ export function decodeMessage(frame: Buffer): { orgId: string; message: ClusterM
     ...(typeof header.x === 'number' ? { ttlMs: header.x } : {}),
     ...(Array.isArray(header.s) && header.s.every((g) => typeof g === 'string') ? { shared: header.s } : {}),
     ...(header.n === 1 ? { subscribers: false } : {}),
+    ...(Array.isArray(header.k) && header.k.every((c) => typeof c === 'string') ? { skip: header.k } : {}),
   };
   return { orgId: header.o, message };
 }
@@ -122,4 +130,21 @@ export function splitBatch(frame: Buffer): Buffer[] {
     at += 4 + length;
   }
   return frames;
+}
+
+/** The inverse of the `Q` frame Redis writes (see DURABLE); null for anything else. */
+export function decodeDurable(frame: Buffer): { clientId: string; ref: string; qos: 1 | 2; orgId: string; message: ClusterMessage } | null {
+  if (frame.length < 1 || frame[0] !== DURABLE.charCodeAt(0) || frame[1] !== 0) return null;
+  const fields: string[] = [];
+  let at = 2;
+  while (fields.length < 3) {
+    const end = frame.indexOf(0, at);
+    if (end < 0) return null;
+    fields.push(frame.toString('utf8', at, end));
+    at = end + 1;
+  }
+  const qos = Number(fields[2]);
+  const decoded = decodeMessage(frame.subarray(at));
+  if (decoded === null || (qos !== 1 && qos !== 2)) return null;
+  return { clientId: fields[0], ref: fields[1], qos, orgId: decoded.orgId, message: decoded.message };
 }

@@ -38,6 +38,7 @@ const SILENT_NODE: ClusterNode = {
   takenOver: () => undefined,
   rejoined: () => undefined,
   kick: () => undefined,
+  durable: () => undefined,
 };
 
 /**

@@ -20,6 +20,7 @@ function silentNode(): ClusterNode & { rejoins: number; routes: Set<string> } {
       node.rejoins++;
     },
     kick: () => undefined,
+    durable: () => undefined,
   };
   return node;
 }
@@ -70,6 +71,7 @@ describe('RedisClusterBus after its Redis connection was lost', () => {
       takenOver: () => undefined,
       rejoined: () => undefined,
       kick: () => undefined,
+      durable: () => undefined,
     };
     // Leases far longer than the cut, so nobody is reaped meanwhile.
     const common = { keyPrefix, leaseMs: 30_000, redis: { retryStrategy: () => 50 } };

@@ -1,14 +1,18 @@
 import Redis, { type RedisOptions } from 'ioredis';
 import { topicMatches } from '@signet/permissions';
-import { decodeMessage, encodeBatch, encodeMessage, encodeSession, GONE, KICK, ROUTE, SEP, splitBatch, TAKEOVER } from './frames';
+import { decodeDurable, decodeMessage, DURABLE, encodeBatch, encodeMessage, encodeSession, GONE, KICK, ROUTE, SEP, splitBatch, TAKEOVER } from './frames';
+import { CLAIM_SESSION, RedisSessionStore, sessionLua, storedSession } from './redis-session-store';
 import {
   DEFAULT_LEASE_MS,
+  SESSION_STORE_EDGE,
   type ClaimOptions,
   type ClaimResult,
   type ClusterBus,
   type ClusterMessage,
   type ClusterNode,
+  type ReleaseEnd,
   type SharedRetained,
+  type SharedSessions,
 } from './types';
 
 export interface ClusterLogger {
@@ -33,7 +37,11 @@ export interface RedisClusterBusOptions {
 /** Lua time in ms from the server's clock: one clock for every lease, whatever the edges' clocks say. */
 const NOW = `local t = redis.call('TIME'); local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
-/** Ends edge `e`: its lease, routes and the client ids it still holds (with their session entries); the others are told. */
+/**
+ * Ends edge `e`: its lease, routes and the client ids it still holds (with their session entries; a stored
+ * session among them now waits for its client as after a disconnect); the others are told. Needs `now`
+ * and sessionLua.
+ */
 const DROP_EDGE = `
 local function drop(e, base, control, sep)
   redis.call('ZREM', KEYS[1], e)
@@ -43,23 +51,33 @@ local function drop(e, base, control, sep)
     local cur = redis.call('HMGET', k, 'edge', 'org', 'cid')
     if cur[1] == e then
       redis.call('DEL', k)
-      if cur[2] then redis.call('ZREM', base .. 'sessions:' .. cur[2], cur[3]) end
+      if cur[2] then
+        redis.call('ZREM', base .. 'sessions:' .. cur[2], cur[3])
+        s_park(cur[2], cur[3], now)
+      end
     end
   end
   redis.call('DEL', base .. 'clients:' .. e)
   redis.call('PUBLISH', control, 'D' .. sep .. e)
 end`;
 
-/** KEYS: edges. ARGV: edge, leaseMs, base, control, sep. Renews the lease (1: it was gone) and reaps expired edges. */
+/**
+ * KEYS: edges. ARGV: edge, leaseMs, base, control, sep. Renews the lease (1: it was gone), reaps expired
+ * edges and the stored sessions whose expiry passed.
+ */
 const HEARTBEAT = `${NOW}
+${sessionLua('ARGV[3]', 'ARGV[4]', 'ARGV[5]')}
 ${DROP_EDGE}
 local added = redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
 for _, e in ipairs(dead) do drop(e, ARGV[3], ARGV[4], ARGV[5]) end
+s_reap(now)
 return added`;
 
 /** KEYS: edges. ARGV: edge, base, control, sep. */
-const LEAVE = `${DROP_EDGE}
+const LEAVE = `${NOW}
+${sessionLua('ARGV[2]', 'ARGV[3]', 'ARGV[4]')}
+${DROP_EDGE}
 drop(ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 return 1`;
 
@@ -73,32 +91,45 @@ return changed`;
 /**
  * KEYS: the client id's hash, edges, the epoch counter, this edge's held set, the org's session index.
  * ARGV: edge, owner, inbox channel prefix, takeover frame prefix, 1|0 (may take over another edge's),
- * org, client id, the session entry ('' none).
- * Refused (0) while another owner holds the id on a live edge (or anyone on another live edge, without
+ * org, client id, the session entry ('' none), then the stored session's part (CLAIM_SESSION: mode,
+ * expiry, unused, read limit) and base, control, sep.
+ * Refused ({0}) while another owner holds the id on a live edge (or anyone on another live edge, without
  * takeover); else the new epoch, and the previous live holder on another edge gets a takeover frame in its
  * inbox, in the same atomic step. The session entry is the claim's: written and indexed with it.
  */
 const CLAIM = `${NOW}
+${sessionLua('ARGV[13]', 'ARGV[14]', 'ARGV[15]')}
 local cur = redis.call('HMGET', KEYS[1], 'edge', 'owner')
 local live = false
 if cur[1] then
   local lease = redis.call('ZSCORE', KEYS[2], cur[1])
   live = lease ~= false and tonumber(lease) > now
 end
-if live and (cur[2] ~= ARGV[2] or (ARGV[5] == '0' and cur[1] ~= ARGV[1])) then return 0 end
+if live and (cur[2] ~= ARGV[2] or (ARGV[5] == '0' and cur[1] ~= ARGV[1])) then return {0} end
 local epoch = redis.call('INCR', KEYS[3])
 redis.call('HSET', KEYS[1], 'edge', ARGV[1], 'owner', ARGV[2], 'epoch', epoch, 'org', ARGV[6], 'cid', ARGV[7], 'session', ARGV[8])
 redis.call('SADD', KEYS[4], KEYS[1])
 if ARGV[8] == '' then redis.call('ZREM', KEYS[5], ARGV[7]) else redis.call('ZADD', KEYS[5], 0, ARGV[7]) end
 if live and cur[1] ~= ARGV[1] then redis.call('PUBLISH', ARGV[3] .. cur[1], ARGV[4] .. epoch) end
-return epoch`;
+${CLAIM_SESSION}`;
 
-/** KEYS: the client id's hash, this edge's held set, the org's session index. ARGV: epoch, client id. Fenced: a newer claim is left alone. */
-const RELEASE = `
+/**
+ * KEYS: the client id's hash, this edge's held set, the org's session index. ARGV: epoch, client id, what
+ * happens to the stored session ('' nothing, 'park': it waits for a resume, 'drop': it ends), base, control,
+ * sep, org, the edge keeping its delayed will ('' none). Fenced: a newer claim is left alone.
+ */
+const RELEASE = `${NOW}
+${sessionLua('ARGV[4]', 'ARGV[5]', 'ARGV[6]')}
 if redis.call('HGET', KEYS[1], 'epoch') == ARGV[1] then
   redis.call('DEL', KEYS[1])
   redis.call('SREM', KEYS[2], KEYS[1])
   redis.call('ZREM', KEYS[3], ARGV[2])
+  if ARGV[3] == 'park' then
+    s_park(ARGV[7], ARGV[2], now)
+    if ARGV[8] ~= '' then redis.call('HSET', s_key(ARGV[7], ARGV[2]), 'parked', ARGV[8]) end
+  elseif ARGV[3] == 'drop' then
+    s_drop(ARGV[7], ARGV[2])
+  end
   return 1
 end
 return 0`;
@@ -118,7 +149,7 @@ interface Scripted {
   heartbeat(edges: string, edge: string, leaseMs: number, base: string, control: string, sep: string): Promise<number>;
   leave(edges: string, edge: string, base: string, control: string, sep: string): Promise<number>;
   setRoute(routes: string, member: string, present: '1' | '0', control: string, frame: string): Promise<number>;
-  claim(
+  claimBuffer(
     client: string,
     edges: string,
     epoch: string,
@@ -132,8 +163,9 @@ interface Scripted {
     orgId: string,
     clientId: string,
     session: string,
-  ): Promise<number>;
-  release(client: string, held: string, sessions: string, epoch: number, clientId: string): Promise<number>;
+    ...persist: string[]
+  ): Promise<[number, Buffer | null, [Buffer, Buffer[]][] | null]>;
+  release(client: string, held: string, sessions: string, epoch: number, clientId: string, ...end: string[]): Promise<number>;
 }
 
 const quiet: ClusterLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -143,7 +175,7 @@ const quiet: ClusterLogger = { info: () => undefined, warn: () => undefined, err
  * Redis's clock), `routes:<edge>` (set of `org \0 filter`), `client:<org> \0 <client id>` (hash: edge,
  * owner, epoch, org, cid, and the session registry entry), `clients:<edge>` (the ids an edge holds, for
  * reaping), `sessions:<org>` (the org's registered client ids, a sorted set read by range for paging;
- * RedisSessionDirectory), `epoch` (counter). Channels:
+ * RedisSessionDirectory), `epoch` (counter), and the stored sessions (redis-session-store.ts). Channels:
  * `control` (route changes and departures: the small, rare control plane every edge hears) and
  * `inbox:<edge>` (messages for one edge: data goes only where a subscriber is).
  *
@@ -179,6 +211,7 @@ export class RedisClusterBus implements ClusterBus {
   private running = false;
 
   constructor(options: RedisClusterBusOptions) {
+    if (options.edgeId === SESSION_STORE_EDGE || options.edgeId.includes(SEP)) throw new Error(`cluster bus: ${JSON.stringify(options.edgeId)} cannot be an edge id`);
     this.edgeId = options.edgeId;
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.logger = options.logger ?? quiet;
@@ -205,7 +238,10 @@ export class RedisClusterBus implements ClusterBus {
     this.redis.defineCommand('claim', { numberOfKeys: 5, lua: CLAIM });
     this.redis.defineCommand('release', { numberOfKeys: 3, lua: RELEASE });
     this.redis.defineCommand('retain', { numberOfKeys: 1, lua: RETAIN });
+    this.sessions = new RedisSessionStore(this.redis, this.base, this.control, (err, what) => this.logger.warn({ err }, `cluster bus: ${what}`));
   }
+
+  readonly sessions: SharedSessions;
 
   /**
    * Retained messages: a hash per org (`retained:<org>`, field = topic), so a topic is one HGET and a clear
@@ -343,6 +379,12 @@ export class RedisClusterBus implements ClusterBus {
       node.takenOver(orgId, clientId, Number(epoch));
       return;
     }
+    if (frame[0] === DURABLE.charCodeAt(0)) {
+      const durable = decodeDurable(frame);
+      if (durable !== null) node.durable(durable.orgId, durable.clientId, durable.ref, durable.qos, durable.message);
+      else this.logger.warn({ bytes: frame.length }, 'cluster bus: undecodable durable frame dropped');
+      return;
+    }
     if (frame[0] === KICK.charCodeAt(0)) {
       const [, orgId, clientId] = frame.toString().split(SEP);
       if (orgId !== undefined && clientId !== undefined) node.kick(orgId, clientId);
@@ -429,7 +471,8 @@ export class RedisClusterBus implements ClusterBus {
 
   async claim(orgId: string, clientId: string, owner: string, options: ClaimOptions = {}): Promise<ClaimResult> {
     const frame = [TAKEOVER, orgId, clientId, ''].join(SEP);
-    const epoch = await this.redis.claim(
+    const persist = options.persist;
+    const [epoch, subs, entries] = await this.redis.claimBuffer(
       this.clientKey(orgId, clientId),
       this.edgesKey,
       `${this.base}epoch`,
@@ -443,14 +486,25 @@ export class RedisClusterBus implements ClusterBus {
       orgId,
       clientId,
       options.session === undefined ? '' : encodeSession(options.session),
+      persist === undefined ? '' : persist.resume ? 'r' : 'c',
+      String(persist?.expiryMs ?? 0),
+      '',
+      String(persist?.limit ?? 0),
+      this.base,
+      this.control,
+      SEP,
     );
-    return epoch === 0 ? { ok: false } : { ok: true, epoch };
+    if (epoch === 0) return { ok: false };
+    if (subs === null || entries === null) return { ok: true, epoch };
+    return { ok: true, epoch, stored: storedSession(subs, entries) };
   }
 
-  release(orgId: string, clientId: string, epoch: number): void {
+  release(orgId: string, clientId: string, epoch: number, end?: ReleaseEnd): void {
     if (this.closed) return;
+    const mode = end === undefined ? '' : end.expiryMs > 0 ? 'park' : 'drop';
+    const willEdge = end?.willHere === true && end.expiryMs > 0 ? this.edgeId : '';
     this.redis
-      .release(this.clientKey(orgId, clientId), `${this.base}clients:${this.edgeId}`, `${this.base}sessions:${orgId}`, epoch, clientId)
+      .release(this.clientKey(orgId, clientId), `${this.base}clients:${this.edgeId}`, `${this.base}sessions:${orgId}`, epoch, clientId, mode, this.base, this.control, SEP, orgId, willEdge)
       .catch((err: unknown) => this.logger.warn({ err }, 'cluster bus: release failed'));
   }
 

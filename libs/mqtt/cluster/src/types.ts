@@ -22,6 +22,11 @@ export interface ClusterMessage {
   readonly shared?: readonly string[];
   /** False: sent for `shared` only, not for the edge's other subscribers. Absent: true. */
   readonly subscribers?: boolean;
+  /**
+   * Client ids of stored sessions that got this message through their durable queue (SharedSessions.enqueue):
+   * the receiving edge does not deliver it to them again.
+   */
+  readonly skip?: readonly string[];
 }
 
 /** What the edge gives its bus: the bus calls these, never anything else of the edge. */
@@ -47,6 +52,12 @@ export interface ClusterNode {
    * sends 5.0 DISCONNECT 0x98 (Administrative action) and closes it. Nothing when it is not connected here.
    */
   kick(orgId: string, clientId: string): void;
+  /**
+   * A message was stored in the durable queue of a stored session whose client id this edge holds
+   * (SharedSessions.enqueue): delivered to it as `ref`, acknowledged through SharedSessions.ack. Nothing when
+   * the session is no longer here: the message stays queued for its next connection.
+   */
+  durable(orgId: string, clientId: string, ref: string, qos: 1 | 2, message: ClusterMessage): void;
 }
 
 /** How a credential kind is named in the session registry (the `/v1/sessions` wire values). */
@@ -102,6 +113,72 @@ export interface SharedRetained {
   match(orgId: string, filter: string): Promise<ClusterMessage[]>;
 }
 
+/** A subscription of a stored session (the edge's SubscriptionOptions). */
+export interface StoredOptions {
+  readonly qos: 0 | 1 | 2;
+  readonly nl: boolean;
+  readonly rap: boolean;
+  readonly rh: number;
+  readonly ids: readonly number[] | null;
+}
+
+/** A message waiting in a stored session's durable queue, sent or not, until its client acknowledges it. */
+export interface StoredMessage {
+  readonly ref: string;
+  /** The QoS it is delivered at (the best of the session's matching subscriptions, at most the message's). */
+  readonly qos: 1 | 2;
+  readonly message: ClusterMessage;
+}
+
+/** A persistent session as a claim found it (ClaimResult.stored). */
+export interface StoredSession {
+  readonly subscriptions: ReadonlyMap<string, StoredOptions>;
+  /** Oldest first, at most the claim's `limit`. */
+  readonly messages: readonly StoredMessage[];
+}
+
+/** What a claim does with the client id's stored session (ClaimOptions.persist). */
+export interface PersistRequest {
+  /** True: the stored session of the same owner is resumed (returned); false (clean start): it ends. */
+  readonly resume: boolean;
+  /** The new session's expiry: 0 keeps nothing stored (a resumed one is read, then ends); else it is stored. */
+  readonly expiryMs: number;
+  /** Queued messages read at most. */
+  readonly limit: number;
+}
+
+/** How a released claim leaves its stored session (ClusterBus.release). */
+export interface ReleaseEnd {
+  /** 0: the session ends now; else it waits this long for a client to resume it on any edge. */
+  readonly expiryMs: number;
+  /** A 5.0 delayed will waits on this edge: a resume on another edge tells this one to drop it. */
+  readonly willHere: boolean;
+}
+
+/**
+ * Persistent sessions (clean session 0 / Session Expiry > 0) where every edge finds them: their subscriptions
+ * and a durable queue of the QoS 1/2 messages for them, kept from PUBLISH until their client acknowledges.
+ * A session is stored and read by the client-id claim (ClaimOptions.persist) and left by its release. Its
+ * non-shared subscriptions appear in the route table as routes of {@link SESSION_STORE_EDGE}, so an edge
+ * knows without asking which messages need the durable queue.
+ */
+export interface SharedSessions {
+  /** Files (`options`) or removes (null) a subscription of a stored session; fenced by its claim's epoch. */
+  subscribe(orgId: string, clientId: string, epoch: number, filter: string, options: StoredOptions | null): void;
+  /**
+   * Stores `message` in the queue of every stored session with a subscription among `filters` (the store's
+   * routes matching its topic) that gets it at QoS 1 or 2, except `from`'s for No Local, and hands it to the
+   * edge holding each one's client id (ClusterNode.durable), in one atomic step. A full queue (`limit`)
+   * drops it for that session. Resolves, once the engine has it, with the client ids it was stored for.
+   */
+  enqueue(orgId: string, message: ClusterMessage, from: string | null, filters: readonly string[], limit: number): Promise<ReadonlySet<string>>;
+  /** The client acknowledged `ref` (PUBACK, or PUBREC for QoS 2): it leaves the queue. */
+  ack(orgId: string, clientId: string, ref: string): void;
+}
+
+/** The route-table edge id under which stored sessions' subscriptions are listed (never a real edge). */
+export const SESSION_STORE_EDGE = '~sessions';
+
 export interface ClaimOptions {
   /** False: refused while another live edge holds the id, whoever the owner (see `claim`). Default true. */
   takeover?: boolean;
@@ -110,9 +187,18 @@ export interface ClaimOptions {
    * round trip of its own on CONNECT) and gone with the claim: on release, on takeover, with the lease.
    */
   session?: SessionRecord;
+  /** With SharedSessions: what happens to the client id's stored session (see PersistRequest). */
+  persist?: PersistRequest;
 }
 
-export type ClaimResult = { readonly ok: true; readonly epoch: number } | { readonly ok: false };
+export type ClaimResult =
+  | {
+      readonly ok: true;
+      readonly epoch: number;
+      /** With `persist.resume`: the stored session of the same owner, when there was one. */
+      readonly stored?: StoredSession;
+    }
+  | { readonly ok: false };
 
 export interface ClusterBus {
   /**
@@ -120,6 +206,8 @@ export interface ClusterBus {
    * edge's own trie is the one store of the one process).
    */
   readonly retained?: SharedRetained;
+  /** The shared persistent sessions, when the engine keeps them; absent, each edge keeps its own. */
+  readonly sessions?: SharedSessions;
   /**
    * True for a cluster of one that no other edge can join (the in-process bus without a hub): the edge then
    * keeps no route bookkeeping and makes no claims, so being "in a cluster" costs a lone edge nothing.
@@ -148,8 +236,11 @@ export interface ClusterBus {
    * Synchronous where the engine allows it (in-process).
    */
   claim(orgId: string, clientId: string, owner: string, options?: ClaimOptions): ClaimResult | Promise<ClaimResult>;
-  /** The connection of that claim is gone. Fenced: does nothing once a newer claim (epoch) holds the id. */
-  release(orgId: string, clientId: string, epoch: number): void;
+  /**
+   * The connection of that claim is gone; `end`: how its stored session (SharedSessions) is left, absent:
+   * untouched. Fenced: does nothing once a newer claim (epoch) holds the id.
+   */
+  release(orgId: string, clientId: string, epoch: number, end?: ReleaseEnd): void;
   /**
    * Leaves the cluster: routes withdrawn, client ids released, lease dropped. `{ release: false }` stops
    * without any of that (as a killed process would): the lease then expires and other edges reap them.

@@ -26,6 +26,7 @@ describe('live sessions use cases (over the in-process registry)', () => {
     takenOver: () => undefined,
     rejoined: () => undefined,
     kick: (orgId, clientId) => kicks.push(`${orgId}/${clientId}`),
+    durable: () => undefined,
   };
   const hub = new InProcessClusterHub();
   const bus = hub.bus('edge-a');

@@ -20,7 +20,8 @@ type Event =
   | { kind: 'gone'; edgeId: string }
   | { kind: 'takeover'; orgId: string; clientId: string; epoch: number }
   | { kind: 'rejoined' }
-  | { kind: 'kick'; orgId: string; clientId: string };
+  | { kind: 'kick'; orgId: string; clientId: string }
+  | { kind: 'durable'; orgId: string; clientId: string; ref: string; qos: 1 | 2; message: ClusterMessage };
 
 class RecordingNode implements ClusterNode {
   readonly events: Event[] = [];
@@ -28,6 +29,9 @@ class RecordingNode implements ClusterNode {
   readonly routes = new Set<string>();
   deliver(orgId: string, message: ClusterMessage): void {
     this.events.push({ kind: 'deliver', orgId, message });
+  }
+  durable(orgId: string, clientId: string, ref: string, qos: 1 | 2, message: ClusterMessage): void {
+    this.events.push({ kind: 'durable', orgId, clientId, ref, qos, message });
   }
   routeChanged(edgeId: string, orgId: string, filter: string, present: boolean): void {
     this.events.push({ kind: 'route', edgeId, orgId, filter, present });

@@ -1,3 +1,4 @@
+import type { StoredSession } from '@signet/mqtt-cluster';
 import type { QoS } from 'mqtt-packet';
 
 import { TokenBucketLimiter } from '@signet/rate-limit';
@@ -153,7 +154,7 @@ export class Broker implements SessionOwner, ClusterHost {
       // Empty orgs are pruned here rather than when their last session ends, so that no code
       // holding an Org across a call (attach, takeover) ever writes into a detached one.
       for (const [id, org] of this.orgs) {
-        if (org.sessions.size === 0 && org.retained.size === 0 && org.subscriptions.size === 0 && org.remote === null) {
+        if (org.sessions.size === 0 && org.retained.size === 0 && org.subscriptions.size === 0 && org.remote === null && org.durable === null) {
           this.orgs.delete(id);
         }
       }
@@ -278,7 +279,9 @@ export class Broker implements SessionOwner, ClusterHost {
     principal: Principal,
     request: SessionRequest,
     epoch = 0,
+    stored?: StoredSession,
   ): { session: Session; sessionPresent: boolean } | null {
+    if (this.cluster?.sessions !== undefined) return this.attachStored(conn, principal, request, epoch, stored);
     const org = this.org(principal.orgId);
     const owner = ownerOf(principal);
     let existing = org.sessions.get(request.clientId);
@@ -318,6 +321,40 @@ export class Broker implements SessionOwner, ClusterHost {
   }
 
   /**
+   * attach() in a cluster that stores sessions: the session is made from what the claim read (`stored`),
+   * never from this edge's memory, which holds at most a session kept for its delayed will. The stored
+   * queue holds what was in flight on the last connection too: all of it is sent as new messages.
+   */
+  private attachStored(
+    conn: ClientLink,
+    principal: Principal,
+    request: SessionRequest,
+    epoch: number,
+    stored: StoredSession | undefined,
+  ): { session: Session; sessionPresent: boolean } | null {
+    const org = this.org(principal.orgId);
+    const owner = ownerOf(principal);
+    const live = org.sessions.get(request.clientId)?.connection;
+    if (live != null) {
+      if (org.sessions.get(request.clientId)!.owner !== owner) return null;
+      live.kick(0x8e, 'taken_over', true);
+    }
+    const left = org.sessions.get(request.clientId);
+    // A resume cancels a delayed will [MQTT-3.1.3-9]; a clean start ends the session, and its will goes [MQTT-3.1.2-4].
+    if (left !== undefined) this.destroySession(left, request.cleanStart);
+    const session = new Session(org, request.clientId, principal.credentialId, owner);
+    org.sessions.set(request.clientId, session);
+    this.index(session);
+    this.sessionCount++;
+    session.expiryMs = request.expiryMs;
+    session.connection = conn;
+    session.epoch = epoch;
+    session.stored = request.expiryMs > 0;
+    if (stored !== undefined) this.cluster!.restore(session, stored, principal.permissions);
+    return { session, sessionPresent: stored !== undefined };
+  }
+
+  /**
    * A live session re-authenticated with a new credential of the same owner
    * (handlers/auth.ts): revocation now names the new credential, and what the new
    * grants no longer cover is dropped.
@@ -344,10 +381,15 @@ export class Broker implements SessionOwner, ClusterHost {
       if (!permissions.canSubscribe(innerFilter(filter)) && filter !== RESULT_TOPIC) {
         subscriptions.delete(filter);
         session.org.unsubscribe(session, filter);
+        if (session.stored) this.cluster!.storeSubscription(session, filter, null);
       }
     }
     if (session.queue !== null) {
-      session.queue = session.queue.filter((q) => permissions.canSubscribe(q.message.topic));
+      session.queue = session.queue.filter((q) => {
+        if (permissions.canSubscribe(q.message.topic)) return true;
+        if (q.ref !== null) this.cluster!.acknowledge(session, q.ref);
+        return false;
+      });
       if (session.queue.length === 0) session.queue = null;
     }
     if (session.inflight !== null) {
@@ -411,9 +453,13 @@ export class Broker implements SessionOwner, ClusterHost {
   detach(conn: ClientLink, will: Will | null, willDelayMs: number, reason: DisconnectReason): void {
     const session = conn.session;
     if (session === null) return;
-    if (session.connection === conn) {
+    const current = session.connection === conn;
+    if (current) {
       session.connection = null;
-      if (session.epoch !== 0) this.cluster!.release(session);
+      if (session.epoch !== 0) {
+        const end = session.stored ? { expiryMs: session.expiryMs, willHere: will !== null && willDelayMs > 0 } : undefined;
+        this.cluster!.release(session, end);
+      }
     }
     const hook = this.hooks.disconnected;
     if (hook !== undefined && conn.principal !== null) {
@@ -425,6 +471,7 @@ export class Broker implements SessionOwner, ClusterHost {
       if (will !== null) this.publishWill(session.org, will);
       return;
     }
+    if (session.stored && current) return this.leaveToStore(session, will, willDelayMs);
     const now = this.now();
     session.expiresAt = now + session.expiryMs;
     if (will !== null) {
@@ -437,6 +484,25 @@ export class Broker implements SessionOwner, ClusterHost {
       }
     }
     this.wheel.schedule(session, Math.min(session.expiresAt, session.willAt));
+  }
+
+  /**
+   * A stored session's connection is gone: the shared store keeps it for any edge to resume, so nothing of it
+   * stays here but a delayed will, kept until it is due (or a resume anywhere cancels it).
+   */
+  private leaveToStore(session: Session, will: Will | null, willDelayMs: number): void {
+    if (will === null || willDelayMs === 0) {
+      this.destroySession(session, false);
+      if (will !== null) this.publishWill(session.org, will);
+      return;
+    }
+    const org = session.org;
+    if (session.subscriptions !== null) for (const filter of session.subscriptions.keys()) org.unsubscribe(session, filter);
+    session.subscriptions = session.inflight = session.queue = session.awaitingRel = null;
+    session.pendingWill = will;
+    session.willAt = session.expiresAt = this.now() + Math.min(willDelayMs, session.expiryMs);
+    session.pendingWillOnEnd = false;
+    this.wheel.schedule(session, session.willAt);
   }
 
   sessionTimer(session: Session, now: number): void {
@@ -517,6 +583,8 @@ export class Broker implements SessionOwner, ClusterHost {
         let will: Will | null = null;
         if (conn !== null) {
           if (conn.principal?.willOnEnd === 'publish') will = conn.takeWill();
+          // The session ends with it, in a cluster's shared store too (detach releases it so).
+          session.expiryMs = 0;
           conn.kick(0x98, 'revoked', false);
           if (++closed <= REVOKE_INLINE_FLUSH_MAX) (kicked ??= []).push(conn);
         } else if (session.pendingWillOnEnd) {
@@ -538,6 +606,48 @@ export class Broker implements SessionOwner, ClusterHost {
   }
 
   // ---------------------------------------------------------------- messages
+
+  /**
+   * A client's PUBLISH, after its checks: retained and routed. Null when that is done; else a promise of the
+   * code its PUBACK or PUBREC carries once it is (0, or 0x80 when it could not be stored). In a cluster that
+   * stores sessions, a QoS 1/2 message that stored sessions subscribe to is first written to their durable
+   * queues: acknowledged, it reaches them even if an edge dies. The session's later publishes wait behind
+   * one being stored, so they keep their order.
+   */
+  publish(session: Session, message: Message): Promise<number> | null {
+    const durable = message.qos > 0 && this.cluster !== null ? this.cluster.enqueue(session.org, message, session.clientId) : null;
+    const before = session.publishing;
+    if (durable === null && before === null) {
+      this.routePublished(session, message, null);
+      return null;
+    }
+    const step = (before ?? Promise.resolve()).then(() => durable).then(
+      (skip) => {
+        this.routePublished(session, message, skip);
+        return 0;
+      },
+      (err: unknown) => {
+        this.logger.warn({ err, orgId: session.org.id }, 'message not stored for its persistent subscribers; delivered to live ones only');
+        this.routePublished(session, message, null);
+        return 0x80;
+      },
+    );
+    const done = step.then(
+      () => undefined,
+      (err: unknown) => this.logger.error({ err }, 'mqtt edge publish failed'),
+    );
+    session.publishing = done;
+    void done.then(() => {
+      if (session.publishing === done) session.publishing = null;
+    });
+    return step;
+  }
+
+  private routePublished(session: Session, message: Message, skip: ReadonlySet<string> | null): void {
+    // Retained: stored (or cleared by an empty payload) [MQTT-3.3.1-5], [MQTT-3.3.1-10].
+    if (message.retain) this.storeRetained(session.org, message);
+    this.route(session.org, message, session, skip);
+  }
 
   /** Builds the will's message when it is published (its expiry counts from then). */
   publishWill(org: Org, will: Will): void {
@@ -569,21 +679,29 @@ export class Broker implements SessionOwner, ClusterHost {
    * Delivers to every matching subscription of the org, once per session at the highest granted QoS,
    * and to one member of each matching shared group [MQTT-4.8.2-3].
    */
-  route(org: Org, message: Message, from: Session | null): void {
+  route(org: Org, message: Message, from: Session | null, skip: ReadonlySet<string> | null = null): void {
     // Other edges' interest in this org: null when there is none, so a lone edge pays these two tests.
     if (org.remote !== null || org.remoteShared !== null) {
-      this.routeLocal(org, message, from, this.cluster!.forward(org, message));
+      this.routeLocal(org, message, from, this.cluster!.forward(org, message, skip), true, skip);
     } else {
-      this.routeLocal(org, message, from);
+      this.routeLocal(org, message, from, undefined, true, skip);
     }
   }
 
   /**
    * route() without the other edges: for messages that came from them. `serves`: which shared groups of
    * this edge get the message (the cluster gave the others to other edges; all when absent).
-   * `subscribers` false: only those groups (the message came for them alone).
+   * `subscribers` false: only those groups (the message came for them alone). `skip`: client ids of stored
+   * sessions that get it from their durable queue instead.
    */
-  routeLocal(org: Org, message: Message, from: Session | null, serves?: (groupKey: string) => boolean, subscribers = true): void {
+  routeLocal(
+    org: Org,
+    message: Message,
+    from: Session | null,
+    serves?: (groupKey: string) => boolean,
+    subscribers = true,
+    skip: ReadonlySet<string> | null = null,
+  ): void {
     // route() is not re-entered in practice (delivery never publishes), but private maps keep it safe if it ever is.
     const reentrant = this.matching;
     const out = reentrant ? new Map<Session, SubscriptionOptions>() : this.matchScratch;
@@ -592,6 +710,7 @@ export class Broker implements SessionOwner, ClusterHost {
     try {
       if (subscribers) org.subscriptions.match(message.topic, from, out);
       for (const [session, options] of out) {
+        if (skip !== null && skip.has(session.clientId)) continue;
         const qos = (options.qos < message.qos ? options.qos : message.qos) as QoS;
         // 3.1.1: RETAIN is 0 on delivery to existing subscriptions [MQTT-3.3.1-9]; 5.0: per Retain As Published [MQTT-3.3.1-12/13].
         this.deliver(session, message, qos, options.rap && message.retain, options.ids);
@@ -615,7 +734,7 @@ export class Broker implements SessionOwner, ClusterHost {
     }
   }
 
-  deliver(session: Session, message: Message, qos: QoS, retain: boolean, ids: readonly number[] | null = null): void {
+  deliver(session: Session, message: Message, qos: QoS, retain: boolean, ids: readonly number[] | null = null, ref: string | null = null): void {
     // An expired message is not sent [MQTT-3.3.2-5].
     if (message.expiresAt <= this.clock) return;
     const conn = session.connection;
@@ -634,7 +753,7 @@ export class Broker implements SessionOwner, ClusterHost {
       return;
     }
     if (conn !== null && session.queue === null && !session.resendPending && (session.inflight?.size ?? 0) < conn.sendQuota) {
-      this.sendTracked(session, conn, message, qos, retain, ids);
+      this.sendTracked(session, conn, message, qos, retain, ids, ref);
       return;
     }
     let queue = session.queue;
@@ -643,7 +762,7 @@ export class Broker implements SessionOwner, ClusterHost {
       this.counters.messagesDropped++;
       return;
     }
-    queue.push({ message, qos, retain, ids });
+    queue.push({ message, qos, retain, ids, ref });
   }
 
   private sendTracked(
@@ -653,11 +772,12 @@ export class Broker implements SessionOwner, ClusterHost {
     qos: 1 | 2,
     retain: boolean,
     ids: readonly number[] | null,
+    ref: string | null,
   ): void {
     let inflight = session.inflight;
     if (inflight === null) inflight = session.inflight = new Map();
     const id = session.allocatePacketId();
-    if (conn.sendPublish(message, qos, retain, id, false, ids)) inflight.set(id, { message, qos, retain, phase: 0, pending: false, ids });
+    if (conn.sendPublish(message, qos, retain, id, false, ids)) inflight.set(id, { message, qos, retain, phase: 0, pending: false, ids, ref });
     else this.counters.messagesDropped++;
   }
 
@@ -673,7 +793,7 @@ export class Broker implements SessionOwner, ClusterHost {
     while (queue.length > 0 && (session.inflight?.size ?? 0) < quota) {
       const next = queue.shift()!;
       if (next.message.expiresAt <= this.clock) continue;
-      this.sendTracked(session, conn, next.message, next.qos, next.retain, next.ids);
+      this.sendTracked(session, conn, next.message, next.qos, next.retain, next.ids, next.ref);
     }
     if (queue.length === 0 && session.queue === queue) session.queue = null;
   }

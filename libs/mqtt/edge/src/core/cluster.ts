@@ -1,11 +1,24 @@
-import type { ClaimResult, ClusterBus, ClusterMessage, ClusterNode, SessionRecord, SharedRetained } from '@signet/mqtt-cluster';
+import {
+  SESSION_STORE_EDGE,
+  type ClaimResult,
+  type ClusterBus,
+  type ClusterMessage,
+  type ClusterNode,
+  type PersistRequest,
+  type ReleaseEnd,
+  type SessionRecord,
+  type SharedRetained,
+  type SharedSessions,
+  type StoredSession,
+} from '@signet/mqtt-cluster';
 import type { QoS } from 'mqtt-packet';
+import { topicMatches, type PermissionSet } from '@signet/permissions';
 import type { EdgeLimits } from './limits';
 import { innerFilter, SHARE_PREFIX, type ForwardedProperties, type Message, type SubscriptionOptions } from './message';
-import { isReservedTopic } from './reserved';
+import { RESULT_TOPIC, isReservedTopic } from './reserved';
 import { RemoteGroup, type Org, type Session } from './session';
 import type { EdgeLogger } from './types';
-import { SubscriptionTree } from './topic-tree';
+import { mergeOptions, SubscriptionTree } from './topic-tree';
 
 /** Options a remote edge is filed under in an org's remote trie: only the edge ids matter. */
 const REMOTE: SubscriptionOptions = Object.freeze({ qos: 2, nl: false, rap: false, rh: 0, ids: null });
@@ -19,7 +32,7 @@ export interface ClusterHost {
   readonly limits: EdgeLimits;
   readonly logger: EdgeLogger;
   readonly counters: { messagesDropped: number };
-  deliver(session: Session, message: Message, qos: QoS, retain: boolean, ids: readonly number[] | null): void;
+  deliver(session: Session, message: Message, qos: QoS, retain: boolean, ids: readonly number[] | null, ref?: string | null): void;
   /** The org, made when absent (a remote route may name an org with no session here yet). */
   org(orgId: string): Org;
   findOrg(orgId: string): Org | undefined;
@@ -27,13 +40,32 @@ export interface ClusterHost {
    * Delivers to this edge's subscribers only: a message from the bus never goes back onto it. `serves`:
    * which of its shared groups get it (all when absent); `subscribers` false: only those groups.
    */
-  routeLocal(org: Org, message: Message, from: Session | null, serves?: (groupKey: string) => boolean, subscribers?: boolean): void;
+  routeLocal(
+    org: Org,
+    message: Message,
+    from: Session | null,
+    serves?: (groupKey: string) => boolean,
+    subscribers?: boolean,
+    skip?: ReadonlySet<string> | null,
+  ): void;
   /** The session of a client id another edge has taken over: its connection closed (0x8E), its state dropped. */
   takenOver(session: Session): void;
   /** The sessions with a live connection. */
   liveSessions(): Iterable<Session>;
   /** Closes the client id's live connection here (5.0 DISCONNECT 0x98); false when it has none here. */
   kick(orgId: string, clientId: string): boolean;
+}
+
+/** The options one delivery to `session` of a message on `topic` uses (its matching non-shared subscriptions); null: none. */
+function ownOptions(session: Session, topic: string): SubscriptionOptions | null {
+  let best: SubscriptionOptions | null = null;
+  if (session.subscriptions !== null) {
+    for (const [filter, options] of session.subscriptions) {
+      if (filter.startsWith(SHARE_PREFIX) || !topicMatches(filter, topic)) continue;
+      best = best === null ? options : mergeOptions(best, options);
+    }
+  }
+  return best;
 }
 
 function toClusterMessage(message: Message, clock: number): ClusterMessage {
@@ -70,6 +102,12 @@ export class ClusterLink implements ClusterNode {
   private readonly edges = new Map<string, SubscriptionOptions>();
   private readonly fences = new Map<string, { epoch: number; at: number }>();
   private readonly groupScratch = new Map<RemoteGroup, SubscriptionOptions>();
+  private readonly filterScratch = new Map<string, SubscriptionOptions>();
+  /**
+   * Durable messages for client ids whose claim is in flight here: Redis may hand one over before the claim's
+   * own answer arrives; delivered once the session is attached.
+   */
+  private readonly claiming = new Map<string, { ref: string; qos: 1 | 2; message: ClusterMessage }[]>();
   private routeCount = 0;
 
   constructor(
@@ -79,6 +117,11 @@ export class ClusterLink implements ClusterNode {
 
   get remoteRoutes(): number {
     return this.routeCount;
+  }
+
+  /** The bus's shared persistent sessions; undefined when each edge keeps its own. */
+  get sessions(): SharedSessions | undefined {
+    return this.bus.sessions;
   }
 
   /** The bus's shared retained store; undefined when each edge keeps its own. */
@@ -126,6 +169,69 @@ export class ClusterLink implements ClusterNode {
     }
   }
 
+  // ---------------------------------------------------------------- stored sessions
+
+  /**
+   * For a QoS 1/2 PUBLISH: stores it in the durable queue of every stored session that subscribes to its
+   * topic (SharedSessions.enqueue), resolving with their client ids; null when no stored session does.
+   */
+  enqueue(org: Org, message: Message, from: string): Promise<ReadonlySet<string>> | null {
+    const durable = org.durable;
+    const sessions = this.bus.sessions;
+    if (durable === null || sessions === undefined || message.expiresAt <= this.host.clock) return null;
+    const found = this.filterScratch;
+    durable.match(message.topic, null, found);
+    if (found.size === 0) return null;
+    const filters = [...found.keys()];
+    found.clear();
+    return sessions.enqueue(org.id, toClusterMessage(message, this.host.clock), from, filters, this.host.limits.maxQueuedMessages);
+  }
+
+  /** A subscription of a stored session was filed (`options`) or removed (null). */
+  storeSubscription(session: Session, filter: string, options: SubscriptionOptions | null): void {
+    this.bus.sessions?.subscribe(session.org.id, session.clientId, session.epoch, filter, options);
+  }
+
+  acknowledge(session: Session, ref: string): void {
+    this.bus.sessions?.ack(session.org.id, session.clientId, ref);
+  }
+
+  /**
+   * A resumed session gets what its claim read: the subscriptions its credential still permits (the others
+   * are removed from the store) and the queued messages, which resume() then sends.
+   */
+  restore(session: Session, stored: StoredSession, permissions: PermissionSet): void {
+    const org = session.org;
+    for (const [filter, options] of stored.subscriptions) {
+      if (filter !== RESULT_TOPIC && !permissions.canSubscribe(innerFilter(filter))) {
+        this.storeSubscription(session, filter, null);
+        continue;
+      }
+      (session.subscriptions ??= new Map()).set(filter, options);
+      org.subscribe(session, filter, options);
+    }
+    // Queued, not sent: the CONNACK goes first, then resume() sends them.
+    session.queue = [];
+    for (const { ref, qos, message } of stored.messages) this.deliverStored(session, ref, qos, message, permissions);
+    if (session.queue.length === 0) session.queue = null;
+  }
+
+  /** A durable message for `session`, as its own subscriptions and grants have it; acknowledged at once if they do not. */
+  private deliverStored(session: Session, ref: string, qos: 1 | 2, stored: ClusterMessage, permissions: PermissionSet | undefined): void {
+    const options = ownOptions(session, stored.topic);
+    if (options === null || permissions?.canSubscribe(stored.topic) === false) return this.acknowledge(session, ref);
+    const message = fromClusterMessage(stored, this.host.clock);
+    this.host.deliver(session, message, qos, options.rap && message.retain, options.ids, ref);
+  }
+
+  durable(orgId: string, clientId: string, ref: string, qos: 1 | 2, message: ClusterMessage): void {
+    const session = this.host.findOrg(orgId)?.sessions.get(clientId);
+    const conn = session?.connection;
+    if (session !== undefined && session.stored && conn != null) return this.deliverStored(session, ref, qos, message, conn.principal?.permissions);
+    // Otherwise it stays in the queue for the session's next connection.
+    this.claiming.get(`${orgId}\0${clientId}`)?.push({ ref, qos, message });
+  }
+
   // ---------------------------------------------------------------- this edge's interest
 
   /** This edge's first subscriber to `filter` (a shared group: its `$share/…` filter) in `org` came, or its last went. */
@@ -141,14 +247,15 @@ export class ClusterLink implements ClusterNode {
    * included), so the group gets it once in the cluster [MQTT-4.8.2-3]. Returns which of this edge's
    * groups serve it here, or undefined for all of them (no other edge has a matching group).
    */
-  forward(org: Org, message: Message): ((groupKey: string) => boolean) | undefined {
+  forward(org: Org, message: Message, skip: ReadonlySet<string> | null = null): ((groupKey: string) => boolean) | undefined {
     const clock = this.host.clock;
     if (message.expiresAt <= clock) return undefined;
     const edges = this.edges;
     if (org.remote !== null) org.remote.match(message.topic, null, edges);
     const given = org.remoteShared !== null ? this.pickGroups(org, message.topic) : undefined;
     if (edges.size === 0 && given === undefined) return undefined;
-    const out = toClusterMessage(message, clock);
+    const plain = toClusterMessage(message, clock);
+    const out = skip === null || skip.size === 0 ? plain : { ...plain, skip: [...skip] };
     try {
       if (given === undefined) {
         for (const edgeId of edges.keys()) this.bus.send(edgeId, org.id, out);
@@ -192,8 +299,23 @@ export class ClusterLink implements ClusterNode {
 
   // ---------------------------------------------------------------- client ids
 
-  claim(orgId: string, clientId: string, owner: string, session: SessionRecord): ClaimResult | Promise<ClaimResult> {
-    return this.bus.claim(orgId, clientId, owner, { session });
+  /**
+   * Claims the client id for a CONNECT (handlers/claim.ts), reading or ending its stored session as
+   * `persist` says when the bus stores sessions. `settled` must follow once the connection is attached or refused.
+   */
+  claim(orgId: string, clientId: string, owner: string, session: SessionRecord, persist: PersistRequest): ClaimResult | Promise<ClaimResult> {
+    if (this.bus.sessions === undefined) return this.bus.claim(orgId, clientId, owner, { session });
+    this.claiming.set(`${orgId}\0${clientId}`, []);
+    return this.bus.claim(orgId, clientId, owner, { session, persist });
+  }
+
+  /** The claim of `claim` is done with: durable messages that came meanwhile go to the session, if attached. */
+  settled(orgId: string, clientId: string): void {
+    const key = `${orgId}\0${clientId}`;
+    const early = this.claiming.get(key);
+    if (early === undefined) return;
+    this.claiming.delete(key);
+    for (const { ref, qos, message } of early) this.durable(orgId, clientId, ref, qos, message);
   }
 
   /** A claim resolved with `epoch` after a takeover with a newer one was already heard: it lost. */
@@ -202,10 +324,10 @@ export class ClusterLink implements ClusterNode {
     return fence !== undefined && fence.epoch > epoch;
   }
 
-  release(session: Session): void {
+  release(session: Session, end?: ReleaseEnd): void {
     const epoch = session.epoch;
     session.epoch = 0;
-    this.bus.release(session.org.id, session.clientId, epoch);
+    this.bus.release(session.org.id, session.clientId, epoch, end);
   }
 
   // ---------------------------------------------------------------- from the bus
@@ -217,7 +339,8 @@ export class ClusterLink implements ClusterNode {
     if (org === undefined) return;
     const shared = message.shared;
     const serves = shared === undefined ? undefined : (key: string) => shared.includes(key);
-    this.host.routeLocal(org, fromClusterMessage(message, this.host.clock), null, serves, message.subscribers !== false);
+    const skip = message.skip === undefined ? null : new Set(message.skip);
+    this.host.routeLocal(org, fromClusterMessage(message, this.host.clock), null, serves, message.subscribers !== false, skip);
   }
 
   routeChanged(edgeId: string, orgId: string, filter: string, present: boolean): void {
@@ -229,7 +352,8 @@ export class ClusterLink implements ClusterNode {
       if (routes.has(key)) return;
       routes.add(key);
       const org = this.host.org(orgId);
-      if (filter.startsWith(SHARE_PREFIX)) this.addGroupEdge(org, filter, edgeId);
+      if (edgeId === SESSION_STORE_EDGE) (org.durable ??= new SubscriptionTree<string>()).add(filter, filter, REMOTE);
+      else if (filter.startsWith(SHARE_PREFIX)) this.addGroupEdge(org, filter, edgeId);
       else (org.remote ??= new SubscriptionTree<string>()).add(filter, edgeId, REMOTE);
       this.routeCount++;
     } else {
@@ -276,6 +400,12 @@ export class ClusterLink implements ClusterNode {
 
   private drop(edgeId: string, orgId: string, filter: string): void {
     const org = this.host.findOrg(orgId);
+    if (edgeId === SESSION_STORE_EDGE) {
+      if (org?.durable?.remove(filter, filter) !== true) return;
+      this.routeCount--;
+      if (org.durable.size === 0) org.durable = null;
+      return;
+    }
     if (org !== undefined && filter.startsWith(SHARE_PREFIX)) return this.dropGroupEdge(org, filter, edgeId);
     const remote = org?.remote;
     if (remote == null || !remote.remove(filter, edgeId)) return;

@@ -64,6 +64,8 @@ export interface Inflight {
   pending: boolean;
   /** 5.0 Subscription Identifiers of the matching subscriptions, re-sent with a DUP [MQTT-3.3.4-3]. */
   readonly ids: readonly number[] | null;
+  /** Its entry in the session's durable queue (SharedSessions), removed when the client acknowledges it; null: none. */
+  readonly ref: string | null;
 }
 
 export interface Queued {
@@ -71,6 +73,7 @@ export interface Queued {
   readonly qos: 1 | 2;
   readonly retain: boolean;
   readonly ids: readonly number[] | null;
+  readonly ref: string | null;
 }
 
 /** Options a shared group is filed under in the org's shared trie; members keep their own. */
@@ -149,6 +152,8 @@ export class Org {
   /** In a cluster: the other edges' shared groups in this org, by `$share/…` filter and by inner filter; null while none. */
   remoteGroups: Map<string, RemoteGroup> | null = null;
   remoteShared: SubscriptionTree<RemoteGroup> | null = null;
+  /** In a cluster that stores sessions: the filters stored sessions of this org subscribe to; null while none. */
+  durable: SubscriptionTree<string> | null = null;
 
   constructor(
     readonly id: string,
@@ -250,6 +255,13 @@ export class Session implements Timed {
   epoch = 0;
   /** In a cluster: the registry entry written with that claim, claimed again with it after a lost lease. */
   record: SessionRecord | null = null;
+  /** In a cluster with shared sessions: this session is stored there (its expiry was > 0 at CONNECT). */
+  stored = false;
+  /**
+   * A PUBLISH of this session waiting for the durable queues (Broker.publish): its later ones wait behind
+   * it, so they are routed and acknowledged in order. Null: none.
+   */
+  publishing: Promise<void> | null = null;
 
   constructor(
     readonly org: Org,

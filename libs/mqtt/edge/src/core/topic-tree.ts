@@ -113,20 +113,20 @@ function collect<S>(
   for (const [subscriber, options] of subs) {
     if (options.nl && subscriber === skip) continue;
     const prev = out.get(subscriber);
-    if (prev === undefined) {
-      out.set(subscriber, options);
-      continue;
-    }
-    const better = options.qos > prev.qos || (options.qos === prev.qos && options.rap && !prev.rap);
-    if (prev.ids === null && options.ids === null) {
-      if (better) out.set(subscriber, options);
-      continue;
-    }
-    // One copy carries the identifiers of every matching subscription [MQTT-3.3.4-4]. Only overlapping
-    // subscriptions with identifiers get here, so the merged object is rare.
-    const ids = prev.ids === null ? options.ids : options.ids === null ? prev.ids : prev.ids.concat(options.ids);
-    out.set(subscriber, { ...(better ? options : prev), ids });
+    out.set(subscriber, prev === undefined ? options : mergeOptions(prev, options));
   }
+}
+
+/**
+ * The options one delivery to a subscriber with two matching subscriptions uses: the higher QoS (Retain
+ * As Published on a tie), with the identifiers of both [MQTT-3.3.4-4].
+ */
+export function mergeOptions(prev: SubscriptionOptions, options: SubscriptionOptions): SubscriptionOptions {
+  const better = options.qos > prev.qos || (options.qos === prev.qos && options.rap && !prev.rap);
+  if (prev.ids === null && options.ids === null) return better ? options : prev;
+  // Only overlapping subscriptions with identifiers get here, so the merged object is rare.
+  const ids = prev.ids === null ? options.ids : options.ids === null ? prev.ids : prev.ids.concat(options.ids);
+  return { ...(better ? options : prev), ids };
 }
 
 interface RetainedNode {

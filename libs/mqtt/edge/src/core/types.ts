@@ -110,6 +110,6 @@ export interface EdgeStats {
   retainedMessages: number;
   subscriptions: number;
   orgs: number;
-  /** Routes of other edges this edge knows (org, filter, edge); 0 without a cluster. */
+  /** Routes of other edges this edge knows (org, filter, edge), the stored sessions' among them; 0 without a cluster. */
   remoteRoutes: number;
 }

@@ -13,6 +13,7 @@ export function onAck(peer: Peer, type: number, id: number, reasonCode: number):
       const entry = inflight?.get(id);
       if (entry !== undefined && entry.qos === 1) {
         inflight!.delete(id);
+        if (entry.ref !== null) broker.cluster!.acknowledge(session, entry.ref);
         broker.drain(session);
       }
       return;
@@ -23,6 +24,8 @@ export function onAck(peer: Peer, type: number, id: number, reasonCode: number):
         peer.write(encodeAck(PT.PUBREL, id, RC.PACKET_ID_NOT_FOUND, v5));
         return;
       }
+      // Received: it leaves the durable queue now, so a session resumed elsewhere does not get it twice.
+      if (entry.ref !== null && entry.phase === 0) broker.cluster!.acknowledge(session, entry.ref);
       if (v5 && reasonCode >= 0x80) {
         // The receiver refused it: the QoS 2 flow ends here, no PUBREL (5.0 §4.3.3).
         inflight!.delete(id);

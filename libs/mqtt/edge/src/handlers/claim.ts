@@ -1,4 +1,5 @@
-import type { ClaimResult } from '@signet/mqtt-cluster';
+import type { ClaimResult, StoredSession } from '@signet/mqtt-cluster';
+import type { SessionRequest } from '../core/broker';
 import { RC } from '../core/codes';
 import type { ConnectRefusal, Principal } from '../core/principal';
 import { ownerOf } from '../core/session';
@@ -9,21 +10,31 @@ import type { Peer } from './peer';
  * In a cluster, a CONNECT claims its client id on the bus before it gets a session (handlers/connect.ts): the
  * claim is atomic across edges and carries the epoch that fences this connection's later release. Another
  * owner's live id is refused on every edge as on one; the same owner's live id on another edge is taken
- * over there (DISCONNECT 0x8E). `proceed` runs with the epoch once claimed, `refuse` otherwise.
+ * over there (DISCONNECT 0x8E). When the bus stores sessions the same step reads the client id's stored
+ * session (resume) or ends it (clean start). `proceed` runs with the epoch (and what was read) once
+ * claimed, `refuse` otherwise.
  */
 export function claimClientId(
   peer: Peer,
   principal: Principal,
-  clientId: string,
-  proceed: (epoch: number) => void,
+  request: SessionRequest,
+  proceed: (epoch: number, stored: StoredSession | undefined) => void,
   refuse: (reason: ConnectRefusal, detail: string) => void,
 ): void {
   const broker = peer.broker;
   const cluster = broker.cluster!;
   const orgId = principal.orgId;
+  const clientId = request.clientId;
   // The registry entry rides on the claim's own round trip (GET /v1/sessions lists it).
   const record = sessionRecord(peer, principal, clientId, cluster.bus.edgeId, Date.now());
   const claimed = (result: ClaimResult, async: boolean): void => {
+    try {
+      attach(result, async);
+    } finally {
+      cluster.settled(orgId, clientId);
+    }
+  };
+  const attach = (result: ClaimResult, async: boolean): void => {
     if (!result.ok) return refuse('client_id_in_use', clientId);
     const epoch = result.epoch;
     // Closed or timed out while the claim was in flight; or a newer claim elsewhere already took the id over.
@@ -39,7 +50,7 @@ export function claimClientId(
       }
     }
     try {
-      proceed(epoch);
+      proceed(epoch, result.stored);
       const session = peer.session;
       if (session !== null && session.epoch === epoch) session.record = record;
     } catch (err) {
@@ -50,8 +61,10 @@ export function claimClientId(
   };
   let result: ClaimResult | Promise<ClaimResult>;
   try {
-    result = cluster.claim(orgId, clientId, ownerOf(principal), record);
+    const persist = { resume: !request.cleanStart, expiryMs: request.expiryMs, limit: broker.limits.maxQueuedMessages };
+    result = cluster.claim(orgId, clientId, ownerOf(principal), record, persist);
   } catch (err) {
+    cluster.settled(orgId, clientId);
     broker.logger.error({ err }, 'mqtt edge could not claim the client id');
     return refuse('server_unavailable', 'cluster unavailable');
   }
@@ -59,6 +72,7 @@ export function claimClientId(
     result.then(
       (r) => claimed(r, true),
       (err: unknown) => {
+        cluster.settled(orgId, clientId);
         broker.logger.error({ err }, 'mqtt edge could not claim the client id');
         if (peer.isAuthenticating()) refuse('server_unavailable', 'cluster unavailable');
       },

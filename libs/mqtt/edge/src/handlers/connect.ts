@@ -3,6 +3,7 @@ import type { IConnackPacket, IDisconnectPacket } from 'mqtt-packet';
 import { topicNameProblem } from '@signet/permissions';
 import { connackV4, encode } from '../codec/codec';
 import { CONNECT_UNSUPPORTED_VERSION, ConnectProblem, decodeConnect } from '../codec/connect-decoder';
+import type { StoredSession } from '@signet/mqtt-cluster';
 import type { SessionRequest } from '../core/broker';
 import { RC } from '../core/codes';
 import { topicOverLimits } from '../core/limits';
@@ -256,17 +257,20 @@ function completeConnect(peer: Peer, context: ConnectContext, result: AuthResult
   }
   if (broker.cluster !== null) {
     // In a cluster the client id is claimed across edges first (handlers/claim.ts).
-    const accept = (epoch: number): void => acceptSession(peer, context, principal, epoch);
-    claimClientId(peer, principal, context.request.clientId, accept, (reason, detail) => refuse(peer, reason, detail));
+    const accept = (epoch: number, stored: StoredSession | undefined): void => acceptSession(peer, context, principal, epoch, stored);
+    claimClientId(peer, principal, context.request, accept, (reason, detail) => refuse(peer, reason, detail));
     return;
   }
   acceptSession(peer, context, principal, 0);
 }
 
-/** The CONNECT is accepted: the session attached (`epoch`: the cluster's claim, 0 without one), CONNACK, resume. */
-function acceptSession(peer: Peer, context: ConnectContext, principal: Principal, epoch: number): void {
+/**
+ * The CONNECT is accepted: the session attached (`epoch`: the cluster's claim, 0 without one; `stored`: the
+ * stored session it read), CONNACK, resume.
+ */
+function acceptSession(peer: Peer, context: ConnectContext, principal: Principal, epoch: number, stored?: StoredSession): void {
   const broker = peer.broker;
-  const attached = broker.attach(peer, principal, context.request, epoch);
+  const attached = broker.attach(peer, principal, context.request, epoch, stored);
   if (attached === null) {
     if (epoch !== 0) broker.cluster!.bus.release(principal.orgId, context.request.clientId, epoch);
     refuse(peer, 'client_id_in_use', context.request.clientId);

@@ -100,10 +100,16 @@ export function onPublish(peer: Peer, packet: IPublishPacket): void {
     properties: v5 ? forwardedProperties(props) : undefined,
     expiresAt: expiry !== undefined ? broker.clock + expiry * 1000 : Infinity,
   };
-  // Retained: stored (or cleared by an empty payload) [MQTT-3.3.1-5], [MQTT-3.3.1-10].
-  if (packet.retain) broker.storeRetained(session.org, message);
-  broker.route(session.org, message, session);
-
-  if (qos === 1) peer.write(encodeAck(PT.PUBACK, id, 0, v5));
-  else if (qos === 2) peer.write(encodeAck(PT.PUBREC, id, 0, v5));
+  const stored = broker.publish(session, message);
+  if (qos === 0) return;
+  if (stored === null) return peer.write(encodeAck(qos === 1 ? PT.PUBACK : PT.PUBREC, id, 0, v5));
+  stored.then(
+    (code) => {
+      if (!peer.isConnected()) return;
+      // 3.1.1 has no negative PUBACK: the connection closes unacknowledged, so the client sends it again.
+      if (code !== 0 && !v5) return peer.kick(RC.UNSPECIFIED, 'internal_error', true);
+      peer.write(encodeAck(qos === 1 ? PT.PUBACK : PT.PUBREC, id, code, v5));
+    },
+    (err: unknown) => broker.logger.error({ err }, 'mqtt edge publish failed'),
+  );
 }

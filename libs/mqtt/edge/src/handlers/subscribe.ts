@@ -70,6 +70,7 @@ export function onSubscribe(peer: Peer, packet: ISubscribePacket): void {
         if (own === null) own = session.subscriptions = new Map();
         own.set(filter, options);
         session.org.subscribe(session, filter, options);
+        if (session.stored) broker.cluster!.storeSubscription(session, filter, options);
         code = sub.qos;
         // Retained messages are not sent for a new shared subscription (§4.8.2).
         if (!shared && (options.rh === 0 || (options.rh === 1 && !existed))) {
@@ -119,7 +120,10 @@ export function onUnsubscribe(peer: Peer, packet: IUnsubscribePacket): void {
   const codes: number[] = [];
   for (const filter of filters) {
     const existed = session.subscriptions !== null && session.subscriptions.delete(filter);
-    if (existed) session.org.unsubscribe(session, filter);
+    if (existed) {
+      session.org.unsubscribe(session, filter);
+      if (session.stored) peer.broker.cluster!.storeSubscription(session, filter, null);
+    }
     codes.push(existed ? RC.SUCCESS : RC.NO_SUBSCRIPTION_EXISTED);
   }
   if (peer.protocolVersion === 5) {

@@ -2,7 +2,7 @@
  * Several edges in one process on one cluster bus, with real `mqtt` clients: run on the in-process hub
  * (edge.cluster.spec.ts) and on Redis (edge.cluster.int-spec.ts), the same scenarios for both.
  */
-import type { ClaimOptions, ClusterBus, ClusterMessage, ClusterNode } from '@signet/mqtt-cluster';
+import type { ClaimOptions, ClusterBus, ClusterMessage, ClusterNode, ReleaseEnd } from '@signet/mqtt-cluster';
 import type { ClusterHarness } from '@signet/mqtt-cluster/testing';
 import type { MqttClient } from 'mqtt';
 import { CONNACK_CODES } from '../core/principal';
@@ -45,6 +45,7 @@ export class CountingBus implements ClusterBus {
       takenOver: node.takenOver.bind(node),
       rejoined: node.rejoined.bind(node),
       kick: node.kick.bind(node),
+      durable: node.durable.bind(node),
     });
   }
   get alone(): boolean | undefined {
@@ -61,14 +62,17 @@ export class CountingBus implements ClusterBus {
   claim(orgId: string, clientId: string, owner: string, options?: ClaimOptions): ReturnType<ClusterBus['claim']> {
     return this.inner.claim(orgId, clientId, owner, options);
   }
-  release(orgId: string, clientId: string, epoch: number): void {
-    this.inner.release(orgId, clientId, epoch);
+  release(orgId: string, clientId: string, epoch: number, end?: ReleaseEnd): void {
+    this.inner.release(orgId, clientId, epoch, end);
   }
   close(options?: { release?: boolean }): Promise<void> {
     return this.inner.close(options);
   }
   get retained(): ClusterBus['retained'] {
     return this.inner.retained;
+  }
+  get sessions(): ClusterBus['sessions'] {
+    return this.inner.sessions;
   }
 }
 
