@@ -112,3 +112,92 @@ describe('RedisClusterBus after its Redis connection was lost', () => {
     }
   });
 });
+
+describe('RedisClusterBus stored sessions', () => {
+  const message = (payload: string) => ({ topic: 'x/1', payload: Buffer.from(payload), qos: 1 as const, retain: false });
+  const persist = { resume: true, expiryMs: 60_000, limit: 100 };
+
+  it('store a session with its claim, queue for it durably and hand it to its edge, resume it elsewhere with what is unacknowledged', async () => {
+    const keyPrefix = uniquePrefix('cluster-bus-stored');
+    const common = { keyPrefix, url: redisUrl(), leaseMs: 5000 };
+    const a = new RedisClusterBus({ ...common, edgeId: 'edge-a' });
+    const b = new RedisClusterBus({ ...common, edgeId: 'edge-b' });
+    const durable: string[] = [];
+    const nodeA = { ...silentNode(), durable: (_o: string, cid: string, _r: string, qos: number, m: { payload: Buffer }) => durable.push(`a ${cid} ${qos} ${m.payload.toString()}`) };
+    const nodeB = silentNode();
+    try {
+      await a.start(nodeA);
+      await b.start(nodeB);
+      const first = await a.claim('org_1', 'dev-1', 'token:alice', { persist });
+      if (!first.ok) throw new Error('claim refused');
+      expect(first.stored).toBeUndefined();
+      a.sessions.subscribe('org_1', 'dev-1', first.epoch, 'x/#', { qos: 1, nl: false, rap: false, rh: 0, ids: null });
+      // The subscription is a route of the store: b mirrors it.
+      const start = Date.now();
+      while (!nodeB.routes.has('~sessions org_1 x/#') && Date.now() - start < 3000) await new Promise((r) => setTimeout(r, 10));
+      expect([...nodeB.routes]).toEqual(['~sessions org_1 x/#']);
+      // Published on b: stored for dev-1 and handed to a, which holds the client id.
+      expect([...(await b.sessions.enqueue('org_1', message('one'), null, ['x/#'], 100))]).toEqual(['dev-1']);
+      expect([...(await b.sessions.enqueue('org_1', message('two'), null, ['x/#'], 100))]).toEqual(['dev-1']);
+      // A filter no stored session holds stores nothing.
+      expect([...(await b.sessions.enqueue('org_1', message('none'), null, ['y/#'], 100))]).toEqual([]);
+      while (durable.length < 2 && Date.now() - start < 3000) await new Promise((r) => setTimeout(r, 10));
+      expect(durable).toEqual(['a dev-1 1 one', 'a dev-1 1 two']);
+      a.release('org_1', 'dev-1', first.epoch, { expiryMs: 60_000, willHere: false });
+      // Resumed on b: its subscription and the unacknowledged messages; acknowledged, one is gone for good.
+      const resumed = await b.claim('org_1', 'dev-1', 'token:alice', { persist });
+      if (!resumed.ok || resumed.stored === undefined) throw new Error('not resumed');
+      expect([...resumed.stored.subscriptions.keys()]).toEqual(['x/#']);
+      expect(resumed.stored.messages.map((m) => m.message.payload.toString())).toEqual(['one', 'two']);
+      b.sessions.ack('org_1', 'dev-1', resumed.stored.messages[0].ref);
+      b.release('org_1', 'dev-1', resumed.epoch, { expiryMs: 60_000, willHere: false });
+      await new Promise((r) => setTimeout(r, 50)); // the acknowledgement is b's to send, not awaited
+      const again = await a.claim('org_1', 'dev-1', 'token:alice', { persist });
+      if (!again.ok || again.stored === undefined) throw new Error('not resumed');
+      expect(again.stored.messages.map((m) => m.message.payload.toString())).toEqual(['two']);
+      // Another owner does not resume it: it ends, and its route with it.
+      a.release('org_1', 'dev-1', again.epoch, { expiryMs: 60_000, willHere: false });
+      const other = await b.claim('org_1', 'dev-1', 'token:mallory', { persist });
+      expect(other.ok && other.stored).toBe(undefined);
+      while (nodeB.routes.size > 0 && Date.now() - start < 5000) await new Promise((r) => setTimeout(r, 10));
+      expect([...nodeB.routes]).toEqual([]);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+      await deleteRedisKeys(keyPrefix);
+    }
+  });
+
+  it('an offline stored session ends when its expiry passes; a dead edge’s live ones start waiting for theirs', async () => {
+    const keyPrefix = uniquePrefix('cluster-bus-expiry');
+    const common = { keyPrefix, url: redisUrl(), leaseMs: 300 };
+    const a = new RedisClusterBus({ ...common, edgeId: 'edge-a' });
+    const b = new RedisClusterBus({ ...common, edgeId: 'edge-b' });
+    const nodeB = silentNode();
+    try {
+      await a.start(silentNode());
+      await b.start(nodeB);
+      const short = { ...persist, expiryMs: 400 };
+      const parked = await a.claim('org_1', 'dev-parked', 'token:alice', { persist: short });
+      const held = await a.claim('org_1', 'dev-held', 'token:alice', { persist: short });
+      if (!parked.ok || !held.ok) throw new Error('claim refused');
+      a.sessions.subscribe('org_1', 'dev-parked', parked.epoch, 'p/#', { qos: 1, nl: false, rap: false, rh: 0, ids: null });
+      a.sessions.subscribe('org_1', 'dev-held', held.epoch, 'h/#', { qos: 1, nl: false, rap: false, rh: 0, ids: null });
+      const start = Date.now();
+      while (nodeB.routes.size < 2 && Date.now() - start < 3000) await new Promise((r) => setTimeout(r, 10));
+      expect(nodeB.routes.size).toBe(2);
+      a.release('org_1', 'dev-parked', parked.epoch, { expiryMs: 400, willHere: false });
+      await new Promise((r) => setTimeout(r, 50));
+      // a dies holding dev-held: reaped with a's lease, its session then waits 400 ms and ends.
+      await a.close({ release: false });
+      while (nodeB.routes.size > 0 && Date.now() - start < 5000) await new Promise((r) => setTimeout(r, 20));
+      expect([...nodeB.routes]).toEqual([]);
+      for (const cid of ['dev-parked', 'dev-held']) {
+        const claim = await b.claim('org_1', cid, 'token:alice', { persist });
+        expect(claim.ok && claim.stored).toBe(undefined);
+      }
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+      await deleteRedisKeys(keyPrefix);
+    }
+  });
+});
