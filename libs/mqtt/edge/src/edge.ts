@@ -177,7 +177,8 @@ export class MqttEdge {
    * socket is ended (destroyed after `closeGraceMs` if its peer lingers).
    * Wills are not published, as no one would be left to receive them.
    * In-memory session state, QoS 1/2 messages in flight included, is kept
-   * (and lost with the process). Then the edge leaves the cluster (its routes and client ids go at once).
+   * (and lost with the process); in a cluster that stores sessions, persistent ones wait in the store for
+   * a resume on any edge. Then the edge leaves the cluster (its routes and client ids go at once).
    * Resolves when all sockets are closed.
    */
   close(): Promise<void> {
