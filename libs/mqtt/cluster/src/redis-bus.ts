@@ -116,7 +116,8 @@ ${CLAIM_SESSION}`;
 /**
  * KEYS: the client id's hash, this edge's held set, the org's session index. ARGV: epoch, client id, what
  * happens to the stored session ('' nothing, 'park': it waits for a resume, 'drop': it ends), base, control,
- * sep, org, the edge keeping its delayed will ('' none). Fenced: a newer claim is left alone.
+ * sep, org, the edge keeping its delayed will ('' none), its expiry ms (5.0 DISCONNECT may change it).
+ * Fenced: a newer claim is left alone.
  */
 const RELEASE = `${NOW}
 ${sessionLua('ARGV[4]', 'ARGV[5]', 'ARGV[6]')}
@@ -125,7 +126,7 @@ if redis.call('HGET', KEYS[1], 'epoch') == ARGV[1] then
   redis.call('SREM', KEYS[2], KEYS[1])
   redis.call('ZREM', KEYS[3], ARGV[2])
   if ARGV[3] == 'park' then
-    s_park(ARGV[7], ARGV[2], now)
+    s_park(ARGV[7], ARGV[2], now, ARGV[9])
     if ARGV[8] ~= '' then redis.call('HSET', s_key(ARGV[7], ARGV[2]), 'parked', ARGV[8]) end
   elseif ARGV[3] == 'drop' then
     s_drop(ARGV[7], ARGV[2])
@@ -504,7 +505,20 @@ export class RedisClusterBus implements ClusterBus {
     const mode = end === undefined ? '' : end.expiryMs > 0 ? 'park' : 'drop';
     const willEdge = end?.willHere === true && end.expiryMs > 0 ? this.edgeId : '';
     this.redis
-      .release(this.clientKey(orgId, clientId), `${this.base}clients:${this.edgeId}`, `${this.base}sessions:${orgId}`, epoch, clientId, mode, this.base, this.control, SEP, orgId, willEdge)
+      .release(
+        this.clientKey(orgId, clientId),
+        `${this.base}clients:${this.edgeId}`,
+        `${this.base}sessions:${orgId}`,
+        epoch,
+        clientId,
+        mode,
+        this.base,
+        this.control,
+        SEP,
+        orgId,
+        willEdge,
+        String(end?.expiryMs ?? 0),
+      )
       .catch((err: unknown) => this.logger.warn({ err }, 'cluster bus: release failed'));
   }
 

@@ -54,9 +54,11 @@ local function s_drop(org, cid)
   redis.call('DEL', s_key(org, cid), s_queue(org, cid))
   redis.call('ZREM', SB .. 'pexpiry', org .. SS .. cid)
 end
-local function s_park(org, cid, now)
-  local expiry = redis.call('HGET', s_key(org, cid), 'expiry')
-  if expiry then redis.call('ZADD', SB .. 'pexpiry', now + tonumber(expiry), org .. SS .. cid) end
+local function s_park(org, cid, now, expiry)
+  if redis.call('EXISTS', s_key(org, cid)) == 0 then return end
+  if expiry then redis.call('HSET', s_key(org, cid), 'expiry', expiry)
+  else expiry = redis.call('HGET', s_key(org, cid), 'expiry') end
+  redis.call('ZADD', SB .. 'pexpiry', now + tonumber(expiry), org .. SS .. cid)
 end
 local function s_reap(now)
   for _, m in ipairs(redis.call('ZRANGEBYSCORE', SB .. 'pexpiry', '-inf', now, 'LIMIT', 0, 100)) do
