@@ -7,46 +7,19 @@ import type { MqttClient } from 'mqtt';
 import Redis from 'ioredis';
 import { redisUrl } from '@signet/testing';
 import { redisClusterHarness } from '@signet/mqtt-cluster/testing';
-import type { ClusterHarness } from '@signet/mqtt-cluster/testing';
-import { MqttEdge } from './edge';
-import { collect, connect, endAllClients, ORG_A, sleep, TestAuthenticator, unique, UNLIMITED_CONNECT_RATE, waitFor } from './testing/helpers';
-
-interface Node {
-  edge: MqttEdge;
-  url: string;
-}
+import { useThreeEdges, type ClusterEdge as Node } from './testing/cluster-suite';
+import { collect, connect, ORG_A, sleep, unique, waitFor } from './testing/helpers';
 
 const ALICE = { username: `alice@${ORG_A}`, password: 'good' };
 /** 5.0 options of a session that outlives its connection. */
 const PERSISTENT = { clean: false, properties: { sessionExpiryInterval: 300 } } as const;
 
 describe('stored sessions on the Redis bus', () => {
-  let cluster: ClusterHarness;
   let a: Node;
   let b: Node;
   let c: Node;
-  let nodes: Node[];
-
-  async function startNode(edgeId: string): Promise<Node> {
-    const edge = new MqttEdge({
-      authenticator: new TestAuthenticator(),
-      limits: { sweepIntervalMs: 50, ...UNLIMITED_CONNECT_RATE },
-      cluster: cluster.bus(edgeId),
-    });
-    const { port } = await edge.listenTcp(0, '127.0.0.1');
-    return { edge, url: `mqtt://127.0.0.1:${port}` };
-  }
-
-  beforeEach(async () => {
-    cluster = await redisClusterHarness('stored-sessions')();
-    nodes = [await startNode('edge-a'), await startNode('edge-b'), await startNode('edge-c')];
-    [a, b, c] = nodes;
-  });
-  afterEach(async () => {
-    await endAllClients();
-    await Promise.all(nodes.map((n) => n.edge.close()));
-    await cluster.close();
-  });
+  const three = useThreeEdges(redisClusterHarness('stored-sessions'));
+  beforeEach(() => ({ a, b, c } = three));
 
   /**
    * Until `node` knows `count` routes of the others: a stored session's subscription is two while it is

@@ -309,15 +309,24 @@ export class Broker implements SessionOwner, ClusterHost {
     } else {
       // Clean start, or another owner's offline session: it ends (its pending will goes out) [MQTT-3.1.2-4].
       if (existing !== undefined) this.destroySession(existing, true);
-      session = new Session(org, request.clientId, principal.credentialId, owner);
-      org.sessions.set(request.clientId, session);
-      this.index(session);
-      this.sessionCount++;
+      session = this.newSession(org, request.clientId, principal, owner);
     }
+    this.connectSession(session, conn, request, epoch);
+    return { session, sessionPresent };
+  }
+
+  private newSession(org: Org, clientId: string, principal: Principal, owner: string): Session {
+    const session = new Session(org, clientId, principal.credentialId, owner);
+    org.sessions.set(clientId, session);
+    this.index(session);
+    this.sessionCount++;
+    return session;
+  }
+
+  private connectSession(session: Session, conn: ClientLink, request: SessionRequest, epoch: number): void {
     session.expiryMs = request.expiryMs;
     session.connection = conn;
     session.epoch = epoch;
-    return { session, sessionPresent };
   }
 
   /**
@@ -342,13 +351,8 @@ export class Broker implements SessionOwner, ClusterHost {
     const left = org.sessions.get(request.clientId);
     // A resume cancels a delayed will [MQTT-3.1.3-9]; a clean start ends the session, and its will goes [MQTT-3.1.2-4].
     if (left !== undefined) this.destroySession(left, request.cleanStart);
-    const session = new Session(org, request.clientId, principal.credentialId, owner);
-    org.sessions.set(request.clientId, session);
-    this.index(session);
-    this.sessionCount++;
-    session.expiryMs = request.expiryMs;
-    session.connection = conn;
-    session.epoch = epoch;
+    const session = this.newSession(org, request.clientId, principal, owner);
+    this.connectSession(session, conn, request, epoch);
     session.stored = request.expiryMs > 0;
     if (stored !== undefined) this.cluster!.restore(session, stored, principal.permissions);
     return { session, sessionPresent: stored !== undefined };

@@ -76,41 +76,58 @@ export class CountingBus implements ClusterBus {
   }
 }
 
-interface Node {
+export interface ClusterEdge {
   edge: MqttEdge;
   bus: CountingBus;
   url: string;
 }
 
+/** An edge of `cluster` listening on a free TCP port, its bus counted. */
+export async function startClusterEdge(cluster: ClusterHarness, edgeId: string): Promise<ClusterEdge> {
+  const bus = new CountingBus(cluster.bus(edgeId));
+  const edge = new MqttEdge({
+    authenticator: new TestAuthenticator(),
+    limits: { sweepIntervalMs: 50, ...UNLIMITED_CONNECT_RATE },
+    cluster: bus,
+  });
+  const { port } = await edge.listenTcp(0, '127.0.0.1');
+  return { edge, bus, url: `mqtt://127.0.0.1:${port}` };
+}
+
+type Node = ClusterEdge;
+
+export interface ThreeEdges {
+  cluster: ClusterHarness;
+  a: ClusterEdge;
+  b: ClusterEdge;
+  c: ClusterEdge;
+}
+
+/** For each test of the enclosing describe: a fresh cluster from `harness` with three edges, closed after it. */
+export function useThreeEdges(harness: () => Promise<ClusterHarness>): ThreeEdges {
+  const three = {} as ThreeEdges;
+  beforeEach(async () => {
+    three.cluster = await harness();
+    three.a = await startClusterEdge(three.cluster, 'edge-a');
+    three.b = await startClusterEdge(three.cluster, 'edge-b');
+    three.c = await startClusterEdge(three.cluster, 'edge-c');
+  });
+  afterEach(async () => {
+    await endAllClients();
+    await Promise.all([three.a, three.b, three.c].map((n) => n.edge.close()));
+    await three.cluster.close();
+  });
+  return three;
+}
+
 export function clusterSuite(name: string, harness: () => Promise<ClusterHarness>): void {
   describe(`many edges on one bus: ${name}`, () => {
     let cluster: ClusterHarness;
-    let nodes: Node[];
     let a: Node;
     let b: Node;
     let c: Node;
-
-    async function startNode(edgeId: string): Promise<Node> {
-      const bus = new CountingBus(cluster.bus(edgeId));
-      const edge = new MqttEdge({
-        authenticator: new TestAuthenticator(),
-        limits: { sweepIntervalMs: 50, ...UNLIMITED_CONNECT_RATE },
-        cluster: bus,
-      });
-      const { port } = await edge.listenTcp(0, '127.0.0.1');
-      return { edge, bus, url: `mqtt://127.0.0.1:${port}` };
-    }
-
-    beforeEach(async () => {
-      cluster = await harness();
-      nodes = [await startNode('edge-a'), await startNode('edge-b'), await startNode('edge-c')];
-      [a, b, c] = nodes;
-    });
-    afterEach(async () => {
-      await endAllClients();
-      await Promise.all(nodes.map((n) => n.edge.close()));
-      await cluster.close();
-    });
+    const three = useThreeEdges(harness);
+    beforeEach(() => ({ cluster, a, b, c } = three));
 
     /** `count` routes of other edges known to `node`. */
     const routesOn = (node: Node, count: number) => waitFor(() => node.edge.stats().remoteRoutes === count, 3000, `${count} routes`);
