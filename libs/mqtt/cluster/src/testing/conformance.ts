@@ -1,8 +1,8 @@
 /**
  * The contract every ClusterBus implementation meets, run against the in-process bus (unit) and the Redis
- * bus on the machine's real Redis (integration): routes, inboxes, client-id claims and leases.
+ * bus on the machine's real Redis (integration): routes, inboxes, client-id claims, leases, and the shared retained messages and sessions where the engine keeps them.
  */
-import type { ClaimResult, ClusterBus, ClusterMessage, ClusterNode, SessionDirectory, SessionRecord } from '../types';
+import { SESSION_STORE_EDGE, type ClaimResult, type ClusterBus, type ClusterMessage, type ClusterNode, type SessionDirectory, type SessionRecord } from '../types';
 
 export interface ClusterHarness {
   /** A bus for a new edge of the same cluster (not started). */
@@ -327,6 +327,71 @@ export function clusterBusConformance(name: string, harness: () => Promise<Clust
       b.bus.send('edge-a', 'org_1', { topic: 'x/y', payload: Buffer.from('late'), qos: 0, retain: false });
       await sleep(50);
       expect(a.node.of('deliver')).toEqual([]);
+    });
+
+    const persist = { resume: true, expiryMs: 60_000, limit: 100 };
+    const options = { qos: 1 as const, nl: false, rap: false, rh: 0, ids: null };
+    const queued = (payload: string): ClusterMessage => ({ topic: 'x/1', payload: Buffer.from(payload), qos: 1, retain: false });
+    const claimed = (result: ClaimResult) => {
+      if (!result.ok) throw new Error('claim refused');
+      return result;
+    };
+
+    it('stores sessions when the engine keeps them: queued durably, handed to the holding edge, resumed with what is unacknowledged', async () => {
+      const a = await join('edge-a');
+      const b = await join('edge-b');
+      const [sa, sb] = [a.bus.sessions, b.bus.sessions];
+      // An engine without a shared store leaves sessions to each edge (in-process: one process).
+      if (sa === undefined || sb === undefined) return expect(sa ?? sb).toBeUndefined();
+      const first = claimed(await a.bus.claim('org_1', 'dev-1', 'token:alice', { persist }));
+      expect(first.stored).toBeUndefined();
+      sa.subscribe('org_1', 'dev-1', first.epoch, 'x/#', options);
+      // The subscription is a route of the store: b mirrors it.
+      await until(() => b.node.routes.has(`${SESSION_STORE_EDGE} org_1 x/#`), 'the store route on b');
+      // Published on b: stored for dev-1 and handed to a, which holds the client id; nothing for other filters.
+      expect([...(await sb.enqueue('org_1', queued('one'), null, ['x/#'], 100))]).toEqual(['dev-1']);
+      expect([...(await sb.enqueue('org_1', queued('two'), null, ['x/#'], 100))]).toEqual(['dev-1']);
+      expect([...(await sb.enqueue('org_1', queued('none'), null, ['y/#'], 100))]).toEqual([]);
+      // No Local: not for the publisher's own session.
+      sa.subscribe('org_1', 'dev-1', first.epoch, 'x/1', { ...options, nl: true });
+      await sleep(50);
+      expect([...(await sb.enqueue('org_1', queued('own'), 'dev-1', ['x/1'], 100))]).toEqual([]);
+      await until(() => a.node.of('durable').length === 2, 'durable deliveries on a');
+      expect(a.node.of('durable').map((e) => `${e.clientId} ${e.qos} ${e.message.payload.toString()}`)).toEqual(['dev-1 1 one', 'dev-1 1 two']);
+      a.bus.release('org_1', 'dev-1', first.epoch, { expiryMs: 60_000, willHere: false });
+      // Resumed on b: its subscriptions and the unacknowledged messages; one acknowledged is gone for good.
+      const resumed = claimed(await b.bus.claim('org_1', 'dev-1', 'token:alice', { persist }));
+      expect([...(resumed.stored?.subscriptions.keys() ?? [])].sort()).toEqual(['x/#', 'x/1']);
+      expect(resumed.stored?.messages.map((m) => m.message.payload.toString())).toEqual(['one', 'two']);
+      sb.ack('org_1', 'dev-1', resumed.stored!.messages[0].ref);
+      b.bus.release('org_1', 'dev-1', resumed.epoch, { expiryMs: 60_000, willHere: false });
+      await sleep(50); // the acknowledgement is b's to send, not awaited
+      const again = claimed(await a.bus.claim('org_1', 'dev-1', 'token:alice', { persist }));
+      expect(again.stored?.messages.map((m) => m.message.payload.toString())).toEqual(['two']);
+      // Another owner does not resume it: it ends, and its routes with it.
+      a.bus.release('org_1', 'dev-1', again.epoch, { expiryMs: 60_000, willHere: false });
+      expect(claimed(await b.bus.claim('org_1', 'dev-1', 'token:mallory', { persist })).stored).toBeUndefined();
+      await until(() => b.node.routes.size === 0, 'the store routes gone');
+    });
+
+    it('ends an offline stored session when its expiry passes, and a dead edge’s live ones once its lease has', async () => {
+      const a = await join('edge-a');
+      const b = await join('edge-b');
+      if (a.bus.sessions === undefined) return expect(b.bus.sessions).toBeUndefined();
+      const short = { ...persist, expiryMs: 400 };
+      const parked = claimed(await a.bus.claim('org_1', 'dev-parked', 'token:alice', { persist: short }));
+      const held = claimed(await a.bus.claim('org_1', 'dev-held', 'token:alice', { persist: short }));
+      a.bus.sessions.subscribe('org_1', 'dev-parked', parked.epoch, 'p/#', options);
+      a.bus.sessions.subscribe('org_1', 'dev-held', held.epoch, 'h/#', options);
+      await until(() => b.node.routes.size === 2, 'both store routes on b');
+      a.bus.release('org_1', 'dev-parked', parked.epoch, { expiryMs: 400, willHere: false });
+      await sleep(50);
+      // a dies holding dev-held: its session starts waiting once a's lease is reaped, then ends 400 ms later.
+      await a.bus.close({ release: false });
+      await until(() => b.node.routes.size === 0, 'the store routes gone', cluster.leaseMs * 4 + 2000);
+      for (const clientId of ['dev-parked', 'dev-held']) {
+        expect(claimed(await b.bus.claim('org_1', clientId, 'token:alice', { persist })).stored).toBeUndefined();
+      }
     });
   });
 }
