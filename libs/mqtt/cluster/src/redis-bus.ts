@@ -92,13 +92,13 @@ return changed`;
  * KEYS: the client id's hash, edges, the epoch counter, this edge's held set, the org's session index.
  * ARGV: edge, owner, inbox channel prefix, takeover frame prefix, 1|0 (may take over another edge's),
  * org, client id, the session entry ('' none), then the stored session's part (CLAIM_SESSION: mode,
- * expiry, unused, read limit) and base, control, sep.
+ * expiry, read limit) and base, control, sep.
  * Refused ({0}) while another owner holds the id on a live edge (or anyone on another live edge, without
  * takeover); else the new epoch, and the previous live holder on another edge gets a takeover frame in its
  * inbox, in the same atomic step. The session entry is the claim's: written and indexed with it.
  */
 const CLAIM = `${NOW}
-${sessionLua('ARGV[13]', 'ARGV[14]', 'ARGV[15]')}
+${sessionLua('ARGV[12]', 'ARGV[13]', 'ARGV[14]')}
 local cur = redis.call('HMGET', KEYS[1], 'edge', 'owner')
 local live = false
 if cur[1] then
@@ -489,7 +489,6 @@ export class RedisClusterBus implements ClusterBus {
       options.session === undefined ? '' : encodeSession(options.session),
       persist === undefined ? '' : persist.resume ? 'r' : 'c',
       String(persist?.expiryMs ?? 0),
-      '',
       String(persist?.limit ?? 0),
       this.base,
       this.control,

@@ -71,7 +71,7 @@ end`;
 /**
  * The claim's part (redis-bus.ts CLAIM, after the id is claimed as `epoch`): ARGV[9] '' (stored session left
  * alone), 'c' (clean start: it ends) or 'r' (resume: the same owner's is read, another owner's ends);
- * ARGV[10] the new session's expiry ms ('0': nothing stays stored), ARGV[12] how many queued messages are read.
+ * ARGV[10] the new session's expiry ms ('0': nothing stays stored), ARGV[11] how many queued messages are read.
  * Returns `{epoch, subs JSON or false, queue entries or false}`; a parked session's edge is told to drop its will.
  */
 export const CLAIM_SESSION = `
@@ -85,7 +85,7 @@ if mode ~= '' then
     redis.call('HDEL', key, 'parked')
     if mode == 'r' and stored[1] == ARGV[2] then
       subs = stored[2]
-      entries = redis.call('XRANGE', s_queue(org, cid), '-', '+', 'COUNT', tonumber(ARGV[12]))
+      entries = redis.call('XRANGE', s_queue(org, cid), '-', '+', 'COUNT', tonumber(ARGV[11]))
       redis.call('ZREM', SB .. 'pexpiry', org .. SS .. cid)
       if ARGV[10] == '0' then s_drop(org, cid) end
     else

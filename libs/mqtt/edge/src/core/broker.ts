@@ -343,11 +343,12 @@ export class Broker implements SessionOwner, ClusterHost {
   ): { session: Session; sessionPresent: boolean } | null {
     const org = this.org(principal.orgId);
     const owner = ownerOf(principal);
-    const live = org.sessions.get(request.clientId)?.connection;
-    if (live != null) {
-      if (org.sessions.get(request.clientId)!.owner !== owner) return null;
-      live.kick(0x8e, 'taken_over', true);
+    const existing = org.sessions.get(request.clientId);
+    if (existing !== undefined && existing.connection !== null) {
+      if (existing.owner !== owner) return null;
+      existing.connection.kick(0x8e, 'taken_over', true);
     }
+    // The kick may have ended it (detach): what is left now, if anything.
     const left = org.sessions.get(request.clientId);
     // A resume cancels a delayed will [MQTT-3.1.3-9]; a clean start ends the session, and its will goes [MQTT-3.1.2-4].
     if (left !== undefined) this.destroySession(left, request.cleanStart);
@@ -500,9 +501,7 @@ export class Broker implements SessionOwner, ClusterHost {
       if (will !== null) this.publishWill(session.org, will);
       return;
     }
-    const org = session.org;
-    if (session.subscriptions !== null) for (const filter of session.subscriptions.keys()) org.unsubscribe(session, filter);
-    session.subscriptions = session.inflight = session.queue = session.awaitingRel = null;
+    this.dropState(session);
     session.pendingWill = will;
     session.willAt = session.expiresAt = this.now() + Math.min(willDelayMs, session.expiryMs);
     session.pendingWillOnEnd = false;
@@ -529,18 +528,23 @@ export class Broker implements SessionOwner, ClusterHost {
     if (session.epoch !== 0) this.cluster!.release(session);
     this.wheel.cancel(session);
     const org = session.org;
-    if (session.subscriptions !== null) {
-      for (const filter of session.subscriptions.keys()) org.unsubscribe(session, filter);
-      session.subscriptions = null;
-    }
+    this.dropState(session);
     if (org.sessions.get(session.clientId) === session) org.sessions.delete(session.clientId);
     this.unindex(session);
-    session.inflight = null;
-    session.queue = null;
-    session.awaitingRel = null;
     const will = session.pendingWill;
     session.pendingWill = null;
     if (will !== null && publishPendingWill) this.publishWill(org, will);
+  }
+
+  /** The session's subscriptions leave the routing table; its messages and QoS 2 identifiers are dropped. */
+  private dropState(session: Session): void {
+    if (session.subscriptions !== null) {
+      for (const filter of session.subscriptions.keys()) session.org.unsubscribe(session, filter);
+      session.subscriptions = null;
+    }
+    session.inflight = null;
+    session.queue = null;
+    session.awaitingRel = null;
   }
 
   private index(session: Session): void {
@@ -636,14 +640,17 @@ export class Broker implements SessionOwner, ClusterHost {
         return 0x80;
       },
     );
-    const done = step.then(
-      () => undefined,
-      (err: unknown) => this.logger.error({ err }, 'mqtt edge publish failed'),
+    // The tail later publishes wait behind; it never rejects, and is cleared once nothing follows it.
+    const done: Promise<void> = step.then(
+      () => {
+        if (session.publishing === done) session.publishing = null;
+      },
+      (err: unknown) => {
+        this.logger.error({ err }, 'mqtt edge publish failed');
+        if (session.publishing === done) session.publishing = null;
+      },
     );
     session.publishing = done;
-    void done.then(() => {
-      if (session.publishing === done) session.publishing = null;
-    });
     return step;
   }
 
