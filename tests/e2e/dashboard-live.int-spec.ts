@@ -23,16 +23,24 @@ describe('dashboard: live sessions and the audit log', () => {
 
   const api = (method: string, path: string, body?: unknown) => h.api(method, path, body);
 
-  /** Submits the audit filters until the list shows `expected` (events are written a moment after they happen). */
-  const filterUntilShown = (expected: RegExp, message: string) =>
+  /**
+   * Clicks `button` (Refresh, Filter) on `on` until `shown()` holds, each time reading the list that
+   * click produced: a check made during "Loading…" would click again and might never see an answer.
+   */
+  const clickUntil = (on: Page, button: string, shown: () => Promise<boolean>, message: string) =>
     waitFor(
       async () => {
-        await page.click('text=Filter');
-        await page.waitForSelector('#view table, #view p.muted');
-        return expected.test((await page.textContent('#view tbody').catch(() => null)) ?? '');
+        await on.click(`text=${button}`);
+        await on.waitForSelector('#view [aria-busy="false"]');
+        return shown();
       },
       { timeoutMs: 10000, message },
     );
+
+  /** Submits the audit filters until the list shows `expected` (events are written a moment after they happen). */
+  const filterUntilShown = (expected: RegExp, message: string) =>
+    // page.$, not page.textContent: "No events match." has no tbody, and textContent would wait 30 s for one.
+    clickUntil(page, 'Filter', async () => expected.test((await (await page.$('#view tbody'))?.textContent()) ?? ''), message);
 
   beforeAll(async () => {
     h = await DashboardHarness.start('dashboard_live', OWNER, {}, { acceptDownloads: true });
@@ -50,13 +58,7 @@ describe('dashboard: live sessions and the audit log', () => {
     try {
       await page.goto(`${server}/dashboard#/sessions`);
       const row = `tr[data-client-id="pump-3-main"]`;
-      await waitFor(
-        async () => {
-          await page.click('text=Refresh');
-          return (await page.$(row)) !== null;
-        },
-        { timeoutMs: 10000, message: 'the live session listed on the sessions page' },
-      );
+      await clickUntil(page, 'Refresh', async () => (await page.$(row)) !== null, 'the live session listed on the sessions page');
       const text = (await page.textContent(row))!;
       expect(text).toContain('token');
       expect(text).toContain(tokenId);
@@ -136,13 +138,7 @@ describe('dashboard: live sessions and the audit log', () => {
     const client = await connect(`mqtt://127.0.0.1:${mqttPort}`, { ...creds, clientId: 'pump-4-main' });
     try {
       await viewerPage.goto(`${server}/dashboard#/sessions`);
-      await waitFor(
-        async () => {
-          await viewerPage.click('text=Refresh');
-          return (await viewerPage.$('tr[data-client-id="pump-4-main"]')) !== null;
-        },
-        { timeoutMs: 10000, message: 'the viewer seeing the live session' },
-      );
+      await clickUntil(viewerPage, 'Refresh', async () => (await viewerPage.$('tr[data-client-id="pump-4-main"]')) !== null, 'the viewer seeing the live session');
       expect(await viewerPage.$('tr[data-client-id="pump-4-main"] >> text=Kick')).toBeNull();
     } finally {
       client.end(true);

@@ -118,6 +118,8 @@ function pagedList(container, fetchPage, renderRows, headers, empty) {
   };
   more.addEventListener('click', () => act(more, load));
   const render = async () => {
+    // aria-busy tells assistive technology (and the tests) when the list shown is the answer, not "Loading…".
+    container.setAttribute('aria-busy', 'true');
     container.replaceChildren(h('p', { class: 'muted' }, 'Loading…'));
     try {
       await load();
@@ -127,6 +129,8 @@ function pagedList(container, fetchPage, renderRows, headers, empty) {
       );
     } catch (err) {
       if (err.status !== 401) container.replaceChildren(unavailable(err, headers.title ?? 'This list'));
+    } finally {
+      container.setAttribute('aria-busy', 'false');
     }
   };
   return render();
