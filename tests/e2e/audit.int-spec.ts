@@ -478,7 +478,7 @@ describe('events that are not API calls', () => {
     const recent = await lastDay();
     expect(recent.length).toBeGreaterThan(0);
     // 7,000 rows past 90 days: two DELETEs of at most 5,000.
-    expect(await signet.service!.app.get(AuditRetentionJob).prune()).toBe(7000);
+    expect(await signet.service!.app.get(AuditRetentionJob).run()).toBe(7000);
     expect((await list({ action: 'old.event' })).events).toEqual([]);
     expect(await lastDay()).toEqual(recent);
   });

@@ -782,7 +782,7 @@ describe('token service API', () => {
         ),
       );
 
-      expect(await job().prune()).toEqual({ issuedTokens: 2, refreshTokens: 2, revocations: 1 });
+      expect(await job().run()).toEqual({ issuedTokens: 2, refreshTokens: 2, revocations: 1 });
 
       expect(await rowsOf(h.db, old.token_id)).toEqual(gone);
       expect(await rowsOf(h.db, revokedLongAgo.token_id)).toEqual(gone);
@@ -813,7 +813,7 @@ describe('token service API', () => {
       expect(logged).toMatchObject({ issuedTokens: 2, refreshTokens: 2, revocations: 1 });
 
       // Idempotent: a second pass finds nothing.
-      expect(await job().prune()).toEqual({ issuedTokens: 0, refreshTokens: 0, revocations: 0 });
+      expect(await job().run()).toEqual({ issuedTokens: 0, refreshTokens: 0, revocations: 0 });
     });
 
     it('keeps reuse detection: a used refresh token of a live family still revokes the family after a prune', async () => {
@@ -823,7 +823,7 @@ describe('token service API', () => {
       await expireToken(h.db, first.token_id, 8);
       await ageRefreshToken(h.db, first.token_id, { used: 8 });
 
-      await job().prune();
+      await job().run();
       expect(await rowsOf(h.db, first.token_id)).toEqual(kept);
 
       problem(await refresh(first.refresh_token), 401, 'refresh_token_reused');
@@ -837,7 +837,7 @@ describe('token service API', () => {
       await expireToken(h.db, first.token_id, 9);
       await ageRefreshToken(h.db, first.token_id, { used: 9, expired: 8 });
 
-      await job().prune();
+      await job().run();
       expect(await rowsOf(h.db, first.token_id)).toEqual(gone);
 
       problem(await refresh(first.refresh_token), 401, 'invalid_refresh_token');
@@ -853,7 +853,7 @@ describe('token service API', () => {
         await ageRefreshToken(h.db, c.token_id, { expired: 8 });
       }
       const replica = () => new TokenRetentionJob(new TypeOrmTokenRetentionRepository(h.db.dataSource), tokensOptionsFrom(h.config), createLogger({ name: 'replica', level: 'silent' }));
-      const passes = await Promise.all([job().prune(), replica().prune(), replica().prune()]);
+      const passes = await Promise.all([job().run(), replica().run(), replica().run()]);
       const sum = (k: 'issuedTokens' | 'refreshTokens') => passes.reduce((n, p) => n + p[k], 0);
       expect([sum('issuedTokens'), sum('refreshTokens')]).toEqual([3, 3]);
       for (const c of olds) expect(await rowsOf(h.db, c.token_id)).toEqual(gone);
@@ -973,7 +973,7 @@ describe('token service over embedded PGlite', () => {
     await ageRefreshToken(h.db, first.token_id, { used: 8 });
     await inTransaction(h.db.dataSource, (m) => new RevocationStore(h.db.dataSource).append(m, { credentialIds: ['tok_emb'], until: Date.now() - 8 * DAY_MS, reason: 'token_revoked' }));
 
-    expect(await h.app.get(TokenRetentionJob).prune()).toEqual({ issuedTokens: 1, refreshTokens: 1, revocations: 1 });
+    expect(await h.app.get(TokenRetentionJob).run()).toEqual({ issuedTokens: 1, refreshTokens: 1, revocations: 1 });
     expect(await rowsOf(h.db, old.token_id)).toEqual({ token: false, refreshToken: false });
     expect(await rowsOf(h.db, first.token_id)).toEqual({ token: true, refreshToken: true });
 

@@ -1,7 +1,8 @@
-import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 
 import { LOGGER } from '@signet/observability';
+import { PeriodicPass } from '@signet/persistence';
 
 import { DIRECTORY_OPTIONS, DirectoryOptions } from '../options';
 import { SyncLdapUseCase } from '../usecases/sync-ldap/sync-ldap.usecase';
@@ -16,50 +17,23 @@ import { LDAP_REPOSITORY, LdapRepository } from './ldap.repository';
  * serialise per org in the database (advisory lock).
  */
 @Injectable()
-export class LdapSyncScheduler implements OnModuleInit, OnModuleDestroy {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | null = null;
-  private stopping = false;
-
+export class LdapSyncScheduler extends PeriodicPass<void> {
   constructor(
     @Inject(DIRECTORY_OPTIONS) private readonly options: DirectoryOptions,
     @Inject(LDAP_REPOSITORY) private readonly ldap: LdapRepository,
-    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(LOGGER) logger: Logger,
     private readonly sync: SyncLdapUseCase,
-  ) {}
-
-  onModuleInit(): void {
-    if (this.options.ldapSyncIntervalMs > 0) this.schedule();
+  ) {
+    super({ intervalMs: options.ldapSyncIntervalMs, failed: undefined, logger, name: 'scheduled LDAP sync pass' });
   }
 
-  async onModuleDestroy(): Promise<void> {
-    this.stopping = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(): void {
-    if (this.stopping) return;
-    this.timer = setTimeout(() => {
-      this.running = this.pass().finally(() => {
-        this.running = null;
-        this.schedule();
-      });
-    }, this.options.ldapSyncIntervalMs);
-    this.timer.unref();
-  }
-
-  private async pass(): Promise<void> {
-    try {
-      for (const orgId of await this.ldap.orgIds()) {
-        if (this.stopping) return;
-        const connection = await this.ldap.find(orgId);
-        if (!connection) continue;
-        const fullDue = connection.lastFullSyncAt === null || Date.now() - connection.lastFullSyncAt.getTime() >= this.options.ldapFullSyncIntervalMs;
-        await this.sync.execute({ orgId, kind: fullDue ? 'full' : 'incremental' });
-      }
-    } catch (err) {
-      this.logger.warn({ err }, 'scheduled LDAP sync pass failed; retrying on the next one');
+  protected async pass(_nowMs: number, stopping: () => boolean): Promise<void> {
+    for (const orgId of await this.ldap.orgIds()) {
+      if (stopping()) return;
+      const connection = await this.ldap.find(orgId);
+      if (!connection) continue;
+      const fullDue = connection.lastFullSyncAt === null || Date.now() - connection.lastFullSyncAt.getTime() >= this.options.ldapFullSyncIntervalMs;
+      await this.sync.execute({ orgId, kind: fullDue ? 'full' : 'incremental' });
     }
   }
 }

@@ -5,6 +5,7 @@ export * from './injection';
 export * from './keyset';
 export * from './logger';
 export * from './migrations';
+export * from './periodic-pass';
 export * from './revocation-store';
 export * from './secret-box';
 export * from './transactions';

@@ -1,7 +1,8 @@
-import { Inject, Injectable, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 
 import { LOGGER, METRICS } from '@signet/observability';
 import type { Logger, SignetMetrics } from '@signet/observability';
+import { deleteInBatches, PeriodicPass } from '@signet/persistence';
 
 import { TOKENS_OPTIONS, TokensOptions } from '../options';
 import { PruneCounts, PruneTable, RETENTION_BATCH, TOKEN_RETENTION_REPOSITORY, TokenRetentionRepository } from './token-retention.repository';
@@ -32,10 +33,7 @@ const DAY_MS = 86_400_000;
  * `signet_retention_pruned_rows_total{table}`; no row content is logged.
  */
 @Injectable()
-export class TokenRetentionJob implements OnModuleInit, OnModuleDestroy {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<PruneCounts> | null = null;
-  private stopping = false;
+export class TokenRetentionJob extends PeriodicPass<PruneCounts> {
   private readonly logger: Logger;
 
   constructor(
@@ -44,48 +42,17 @@ export class TokenRetentionJob implements OnModuleInit, OnModuleDestroy {
     @Inject(LOGGER) logger: Logger,
     @Optional() @Inject(METRICS) private readonly metrics?: SignetMetrics,
   ) {
-    this.logger = logger.child({ component: 'token-retention' });
+    const log = logger.child({ component: 'token-retention' });
+    super({ intervalMs: options.retention.pruneIntervalMs, firstDelayMs: 60_000, failed: { issuedTokens: 0, refreshTokens: 0, revocations: 0 }, logger: log, name: 'retention pass' });
+    this.logger = log;
   }
 
-  onModuleInit(): void {
-    const interval = this.options.retention.pruneIntervalMs;
-    // The first pass soon after start, so a process that restarts often still prunes.
-    if (interval > 0) this.schedule(Math.min(interval, 60_000));
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    this.stopping = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  /** One pass (a pass already running is shared); `nowMs` for tests. */
-  prune(nowMs = Date.now()): Promise<PruneCounts> {
-    this.running ??= this.pass(nowMs)
-      .catch((err: unknown) => {
-        this.logger.warn({ err }, 'retention pass failed; retrying on the next one');
-        return { issuedTokens: 0, refreshTokens: 0, revocations: 0 };
-      })
-      .finally(() => {
-        this.running = null;
-      });
-    return this.running;
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopping) return;
-    this.timer = setTimeout(() => {
-      void this.prune().then(() => this.schedule(this.options.retention.pruneIntervalMs));
-    }, delayMs);
-    this.timer.unref();
-  }
-
-  private async pass(nowMs: number): Promise<PruneCounts> {
+  protected async pass(nowMs: number, stopping: () => boolean): Promise<PruneCounts> {
     const cutoff = new Date(nowMs - this.options.retention.retentionDays * DAY_MS);
     // Refresh tokens first: an access token goes only once no refresh token refers to it.
-    const refreshTokens = await this.drain('refreshTokens', cutoff);
-    const issuedTokens = await this.drain('issuedTokens', cutoff);
-    const revocations = await this.drain('revocations', cutoff);
+    const refreshTokens = await this.drain('refreshTokens', cutoff, stopping);
+    const issuedTokens = await this.drain('issuedTokens', cutoff, stopping);
+    const revocations = await this.drain('revocations', cutoff, stopping);
     const counts: PruneCounts = { issuedTokens, refreshTokens, revocations };
     const total = counts.issuedTokens + counts.refreshTokens + counts.revocations;
     if (total > 0) this.logger.info({ ...counts, cutoff: cutoff.toISOString() }, 'retention: deleted rows past retention');
@@ -94,13 +61,8 @@ export class TokenRetentionJob implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Deletes batches of `table` until one is less than full or the process stops. */
-  private async drain(table: PruneTable, cutoff: Date): Promise<number> {
-    let total = 0;
-    while (!this.stopping) {
-      const count = await this.rows.deleteBatch(table, cutoff);
-      total += count;
-      if (count < RETENTION_BATCH) break;
-    }
+  private async drain(table: PruneTable, cutoff: Date, stopping: () => boolean): Promise<number> {
+    const total = await deleteInBatches(() => this.rows.deleteBatch(table, cutoff), RETENTION_BATCH, stopping);
     this.metrics?.retentionPruned.inc({ table: TABLE_NAMES[table] }, total);
     return total;
   }
