@@ -9,6 +9,7 @@ import { SsoController } from './http/sso.controller';
 import { TotpController } from './http/totp.controller';
 import { ACCOUNTS_OPTIONS, AccountsOptions } from './options';
 import { AuthorizationServer } from './sign-in/authorization-server';
+import { OidcPayloadPruneJob } from './sign-in/oidc-payload-prune.job';
 import { OIDC_PAYLOAD_REPOSITORY, TypeOrmOidcPayloadRepository } from './sign-in/oidc-payload.repository';
 import { AccessTokenSessionVerifier } from './sign-in/session-verifier';
 import { SsoSignIn } from './sign-in/sso-sign-in';
@@ -69,6 +70,7 @@ export class AccountsModule {
         SsoSignInUseCase,
         SsoSignIn,
         AuthorizationServer,
+        OidcPayloadPruneJob,
         { provide: SESSION_VERIFIER, useClass: AccessTokenSessionVerifier },
         SessionStrategy,
       ],

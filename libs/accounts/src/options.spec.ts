@@ -9,6 +9,7 @@ describe('accountsOptionsFrom', () => {
       ssoRedirectUri: 'http://localhost:9000/sign-in/sso/callback',
       accessTokenTtlSeconds: 3600,
       refreshTokenTtlSeconds: 30 * 86400,
+      pruneIntervalMs: 600_000,
     });
   });
 

@@ -10,6 +10,8 @@ export interface AccountsOptions {
   accessTokenTtlSeconds: number;
   /** Refresh-token lifetime (SIGNET_SESSION_REFRESH_TTL_S); rotated at every use. */
   refreshTokenTtlSeconds: number;
+  /** How often expired sign-in rows are deleted (SIGNET_PRUNE_INTERVAL_MS); 0 = never. */
+  pruneIntervalMs: number;
 }
 
 export const SSO_CALLBACK_PATH = '/sign-in/sso/callback';
@@ -23,5 +25,6 @@ export function accountsOptionsFrom(config: SignetConfig): AccountsOptions {
     ssoRedirectUri: `${base}${SSO_CALLBACK_PATH}`,
     accessTokenTtlSeconds: config.signIn.accessTokenTtlSeconds,
     refreshTokenTtlSeconds: config.signIn.refreshTokenTtlSeconds,
+    pruneIntervalMs: config.upkeep.retention.pruneIntervalMs,
   };
 }

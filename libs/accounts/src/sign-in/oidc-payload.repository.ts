@@ -16,12 +16,17 @@ export interface OidcPayloadRepository {
   revokeByGrantId(grantId: string): Promise<void>;
   /** Every model of the account (grants, tokens, codes, browser sessions): signed out everywhere. Returns how many grants ended. */
   revokeByAccountId(accountId: string): Promise<number>;
+  /** Deletes up to `limit` models that expired before `before`; how many went. */
+  deleteExpired(before: Date, limit: number): Promise<number>;
 }
 
 export const OIDC_PAYLOAD_REPOSITORY = Symbol('OIDC_PAYLOAD_REPOSITORY');
 
 const alive = (row: OidcPayloadEntity | null): OidcPayload | undefined =>
   row && (row.expiresAt === null || row.expiresAt.getTime() > Date.now()) ? row.payload : undefined;
+
+/** The rows of a DELETE … RETURNING: TypeORM answers it on PostgreSQL with [rows, count]. */
+const returned = (out: unknown[]): Array<{ kind: string }> => (Array.isArray(out[0]) ? out[0] : out) as Array<{ kind: string }>;
 
 @Injectable()
 export class TypeOrmOidcPayloadRepository implements OidcPayloadRepository {
@@ -73,10 +78,13 @@ export class TypeOrmOidcPayloadRepository implements OidcPayloadRepository {
 
   async revokeByAccountId(accountId: string): Promise<number> {
     // One statement: every kind oidc-provider stores carries the accountId in its payload.
-    const out: unknown[] = await this.dataSource.query(`DELETE FROM oidc_payloads WHERE payload->>'accountId' = $1 RETURNING kind`, [accountId]);
-    // TypeORM answers a DELETE … RETURNING on PostgreSQL with [rows, count].
-    const rows = (Array.isArray(out[0]) ? out[0] : out) as Array<{ kind: string }>;
+    const rows = returned(await this.dataSource.query(`DELETE FROM oidc_payloads WHERE payload->>'accountId' = $1 RETURNING kind`, [accountId]));
     return rows.filter((r) => r.kind === 'Grant').length;
+  }
+
+  async deleteExpired(before: Date, limit: number): Promise<number> {
+    const sql = `DELETE FROM oidc_payloads WHERE (kind, id) IN (SELECT kind, id FROM oidc_payloads WHERE expires_at < $1 LIMIT $2) RETURNING kind`;
+    return returned(await this.dataSource.query(sql, [before, limit])).length;
   }
 }
 

@@ -55,6 +55,7 @@ export class AccountSignupCodeEntity {
 @Index('ix_oidc_payloads_grant', ['grantId'])
 @Index('ix_oidc_payloads_user_code', ['userCode'])
 @Index('ix_oidc_payloads_uid', ['uid'])
+@Index('ix_oidc_payloads_expires_at', ['expiresAt'])
 export class OidcPayloadEntity {
   @PrimaryColumn({ type: 'varchar', length: 64, primaryKeyConstraintName: 'pk_oidc_payloads' })
   kind!: string;

@@ -14,6 +14,7 @@ import { CertificateAuthorities1796800000000 } from './1796800000000-certificate
 import { DirectoryLdapIncremental1797100000000 } from './1797100000000-directory-ldap-incremental';
 import { RevocationOutbox1797200000000 } from './1797200000000-revocation-outbox';
 import { TotpSso1797300000000 } from './1797300000000-totp-sso';
+import { OidcPayloadExpiry1797400000000 } from './1797400000000-oidc-payload-expiry';
 
 /** Every migration in order, listed explicitly (no globs: works from ts and from dist alike). */
 export const SIGNET_MIGRATIONS = [
@@ -33,4 +34,5 @@ export const SIGNET_MIGRATIONS = [
   DirectoryLdapIncremental1797100000000,
   RevocationOutbox1797200000000,
   TotpSso1797300000000,
+  OidcPayloadExpiry1797400000000,
 ];
