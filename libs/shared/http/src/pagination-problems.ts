@@ -1,4 +1,4 @@
-import { decodeKeysetCursor, type KeysetPosition } from '@signet/persistence';
+import { decodeKeysetCursor, type KeysetPosition, pageLimit } from '@signet/persistence';
 
 import { HTTP_ERRORS } from './errors';
 import { badRequest, ProblemError } from './problem';
@@ -11,7 +11,7 @@ export const invalidCursor = (): ProblemError => badRequest(HTTP_ERRORS.invalidC
  * position its cursor names; a cursor that does not decode is {@link invalidCursor}.
  */
 export function keysetRequest(limit: number | undefined, cursor: string | undefined, sizes: { fallback: number; max: number }): { limit: number; after?: KeysetPosition } {
-  const size = Math.min(Math.max(Math.trunc(Number(limit ?? sizes.fallback)) || sizes.fallback, 1), sizes.max);
+  const size = pageLimit(limit, sizes.fallback, sizes.max);
   if (cursor === undefined) return { limit: size };
   const after = decodeKeysetCursor(cursor);
   if (after === null) throw invalidCursor();

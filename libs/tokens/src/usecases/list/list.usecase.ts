@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import { invalidCursor } from '@signet/http';
-import { decodeKeysetCursor, KeysetPosition, keysetPage, pageLimit } from '@signet/persistence';
+import { keysetRequest } from '@signet/http';
+import { keysetPage } from '@signet/persistence';
 
 import { checkUserId } from '../../token-policy';
 import { TOKEN_REPOSITORY, TokenRecord, TokenRepository, TokenStatus } from '../../token.repository';
@@ -27,13 +27,8 @@ export class ListTokensUseCase {
   constructor(@Inject(TOKEN_REPOSITORY) private readonly tokens: TokenRepository) {}
 
   async execute(command: ListTokensCommand): Promise<TokenPage> {
-    const limit = pageLimit(command.limit, DEFAULT_PAGE, MAX_PAGE);
     const userId = command.userId === undefined ? undefined : checkUserId(command.userId);
-    let after: KeysetPosition | undefined;
-    if (command.cursor !== undefined) {
-      after = decodeKeysetCursor(command.cursor) ?? undefined;
-      if (after === undefined) throw invalidCursor();
-    }
+    const { limit, after } = keysetRequest(command.limit, command.cursor, { fallback: DEFAULT_PAGE, max: MAX_PAGE });
     const rows = await this.tokens.list({ orgId: command.orgId, userId, status: command.status, after, limit: limit + 1 });
     const page = keysetPage(rows, limit, (row) => ({ at: row.issuedAt, id: row.id }));
     const now = Date.now();
