@@ -23,6 +23,7 @@ const SCENARIOS = [
   'fanin_qos0',
   'ws_p2p_qos0',
   'latency_5k',
+  'gc_1core',
   'idle_mem_tcp',
   'idle_mem_ws',
   'revoke_one',

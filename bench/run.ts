@@ -41,6 +41,7 @@ import { scenario as connectKey } from './scenarios/connect-key';
 import { scenario as connectTkn } from './scenarios/connect-tkn';
 import { scenario as fanin } from './scenarios/fanin-qos0';
 import { scenario as fanout } from './scenarios/fanout-qos0';
+import { scenario as gc1core } from './scenarios/gc-1core';
 import { scenario as idleTcp } from './scenarios/idle-mem-tcp';
 import { scenario as idleWs } from './scenarios/idle-mem-ws';
 import { scenario as latency } from './scenarios/latency-5k';
@@ -56,7 +57,7 @@ import { scenario as tokenIssue } from './scenarios/token-issue';
 import { scenario as tokenRefresh } from './scenarios/token-refresh';
 import { scenario as wsP2p } from './scenarios/ws-p2p-qos0';
 
-const ALL: Scenario[] = [connectTkn, connectKey, p2p0, p2p1, fanout, fanin, wsP2p, latency, idleTcp, idleWs, revokeOne, revoke10k, tokenApi,
+const ALL: Scenario[] = [connectTkn, connectKey, p2p0, p2p1, fanout, fanin, wsP2p, latency, gc1core, idleTcp, idleWs, revokeOne, revoke10k, tokenApi,
   // The credential side: Signet only, no broker to compare with.
   tokenIssue, tokenRefresh, exchangeHs256, exchangeRs256, refreshStorm,
   // Many edges: a token service and three edges on Redis (Aedes on Redis next to it).
@@ -146,7 +147,7 @@ async function main(): Promise<void> {
         for (const system of systems) {
           if (!scenario.applies(system)) continue;
           try {
-            const fresh = (): Promise<SystemUnderTest> => startSystem(system.name, startOptions(2));
+            const fresh = (extra: { nodeArgs?: string[] } = {}): Promise<SystemUnderTest> => startSystem(system.name, { ...startOptions(2), ...extra });
             const t0 = Date.now();
             const figures = await scenario.run({ mode, system, round, fresh, cores: pinning.system });
             const took = `(${((Date.now() - t0) / 1000).toFixed(1)} s)`;

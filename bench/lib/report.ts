@@ -30,6 +30,7 @@ const TARGETS: Record<string, { text: string; ok: (r: Row) => boolean | null }> 
   'fanout_qos0/deliveries': { text: '≥ 1× Mosquitto, ≥ 2× Aedes', ok: (r) => both(ratioAtLeast(r.signet, r.mosquitto, 1), ratioAtLeast(r.signet, r.aedes, 2)) },
   'ws_p2p_qos0/deliveries': { text: '≥ 2× Aedes', ok: (r) => ratioAtLeast(r.signet, r.aedes, 2) },
   'latency_5k/p99': { text: '≤ 0.6 ms', ok: (r) => atMost(r.signet, 0.6) },
+  'gc_1core/gc_max_ms': { text: '≤ 5 ms', ok: (r) => atMost(r.signet, 5) },
   'idle_mem_tcp/rss_per_conn': { text: '≤ 4 KB', ok: (r) => atMost(r.signet, 4096) },
   'idle_mem_ws/rss_per_conn': { text: '≤ 2 KB', ok: (r) => atMost(r.signet, 2048) },
   'revoke_one/p99': { text: '≤ 5 ms', ok: (r) => atMost(r.signet, 5) },

@@ -24,6 +24,8 @@ export interface Mode {
   latencySeconds: number;
   /** Refresh tokens presented in refresh_storm. */
   stormTokens: number;
+  /** The paced load of gc_1core (the target is stated over 60 s). */
+  gcSeconds: number;
 }
 
 export const MODES: Record<ModeName, Mode> = {
@@ -40,6 +42,7 @@ export const MODES: Record<ModeName, Mode> = {
     revokeSamples: 500,
     latencySeconds: 5,
     stormTokens: 10000,
+    gcSeconds: 60,
   },
   quick: {
     name: 'quick',
@@ -56,6 +59,7 @@ export const MODES: Record<ModeName, Mode> = {
     revokeSamples: 200,
     latencySeconds: 2,
     stormTokens: 2000,
+    gcSeconds: 10,
   },
   smoke: {
     name: 'smoke',
@@ -70,6 +74,7 @@ export const MODES: Record<ModeName, Mode> = {
     revokeSamples: 2,
     latencySeconds: 0.3,
     stormTokens: 40,
+    gcSeconds: 0.3,
   },
 };
 
@@ -78,7 +83,7 @@ export interface ScenarioContext {
   system: SystemUnderTest;
   round: number;
   /** Starts a new instance of the same system (the caller stops it), for measurements a used process would skew. */
-  fresh(): Promise<SystemUnderTest>;
+  fresh(options?: { nodeArgs?: string[] }): Promise<SystemUnderTest>;
   /** `taskset -c` core list for processes a scenario starts itself (the systems' cores), or null. */
   cores: string | null;
 }

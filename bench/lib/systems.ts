@@ -37,6 +37,8 @@ export interface SystemUnderTest {
   serviceCredential(): Credential;
   /** A fresh credential that can be revoked later; null when the system cannot revoke. */
   revocable(): Promise<Revocable | null>;
+  /** Calls `listener` with the process's stdout as it comes (e.g. its `--trace-gc` lines); returns the unsubscribe. */
+  watchOutput(listener: (text: string) => void): () => void;
   stop(): Promise<void>;
 }
 
@@ -54,6 +56,8 @@ export interface StartOptions {
   /** `taskset -c` core list for the system, or null. */
   cores: string | null;
   root: string;
+  /** Extra node flags for a Node-based system (Signet, Aedes), e.g. `--trace-gc`; ignored by Mosquitto. */
+  nodeArgs?: string[];
 }
 
 const ROOT_DIST = (root: string) => join(root, 'dist');
@@ -72,6 +76,13 @@ export function spawnPinned(name: string, cores: string | null, command: string,
     if (!stopping.has(child)) process.stderr.write(`${name} (pid ${child.pid}) exited: code ${code}, signal ${signal}; stderr in ${logFile}\n`);
   });
   return child;
+}
+
+/** {@link SystemUnderTest.watchOutput} of a spawned child. */
+function watchStdout(child: ChildProcess, listener: (text: string) => void): () => void {
+  const onData = (d: Buffer): void => listener(d.toString());
+  child.stdout?.on('data', onData);
+  return () => void child.stdout?.off('data', onData);
 }
 
 const stopping = new WeakSet<ChildProcess>();
@@ -204,7 +215,7 @@ export class SignetSystem implements SystemUnderTest {
   static async start(o: StartOptions): Promise<SignetSystem> {
     const backend = await benchBackend('aio', o.signetBackend === 'embedded');
     const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], ...backend.env };
-    const child = spawnPinned('signet', o.cores, process.execPath, [...signetNodeArgs(), join(ROOT_DIST(o.root), 'apps/signet/src/main.js')], env);
+    const child = spawnPinned('signet', o.cores, process.execPath, [...signetNodeArgs(), ...(o.nodeArgs ?? []), join(ROOT_DIST(o.root), 'apps/signet/src/main.js')], env);
     let out: string;
     try {
       out = await waitForOutput(child, /^sk_\S+$/m, 60000, 'signet');
@@ -274,6 +285,10 @@ export class SignetSystem implements SystemUnderTest {
         if (res.status !== 204) throw new Error(`DELETE /v1/tokens: ${res.status}`);
       },
     };
+  }
+
+  watchOutput(listener: (text: string) => void): () => void {
+    return watchStdout(this.child, listener);
   }
 
   async stop(): Promise<void> {
@@ -386,6 +401,10 @@ export class MosquittoSystem implements SystemUnderTest {
     return null;
   }
 
+  watchOutput(listener: (text: string) => void): () => void {
+    return watchStdout(this.child, listener);
+  }
+
   async stop(): Promise<void> {
     await stopChild(this.child);
     await rm(this.dir, { recursive: true, force: true });
@@ -413,14 +432,14 @@ export class AedesSystem implements SystemUnderTest {
    * `o.redisUrl`: the instance shares that Redis (mqemitter-redis, aedes-persistence-redis) with the others
    * started on it; `o.users` then gives each instance the same credentials.
    */
-  static async start(o: Pick<StartOptions, 'poolSize' | 'cores' | 'root'> & { redisUrl?: string; users?: Credential[] }): Promise<AedesSystem> {
+  static async start(o: Pick<StartOptions, 'poolSize' | 'cores' | 'root' | 'nodeArgs'> & { redisUrl?: string; users?: Credential[] }): Promise<AedesSystem> {
     const dir = await mkdtemp(join(tmpdir(), 'aedes-bench-'));
     const users = o.users ?? passwordUsers(o.poolSize);
     const service = serviceUser();
     const file = join(dir, 'users.json');
     const records: AedesUser[] = [...users, service].map((u) => ({ ...u, ...GRANTS }));
     await writeFile(file, JSON.stringify(records));
-    const child = spawnPinned('aedes', o.cores, process.execPath, [join(ROOT_DIST(o.root), 'bench/aedes-server.js')], {
+    const child = spawnPinned('aedes', o.cores, process.execPath, [...(o.nodeArgs ?? []), join(ROOT_DIST(o.root), 'bench/aedes-server.js')], {
       PATH: process.env['PATH'],
       BENCH_AEDES_USERS: file,
       ...(o.redisUrl === undefined ? {} : { BENCH_AEDES_REDIS: o.redisUrl }),
@@ -449,6 +468,10 @@ export class AedesSystem implements SystemUnderTest {
         if (r.status !== 204) throw new Error(`aedes revoke: ${r.status}`);
       },
     };
+  }
+
+  watchOutput(listener: (text: string) => void): () => void {
+    return watchStdout(this.child, listener);
   }
 
   async stop(): Promise<void> {
