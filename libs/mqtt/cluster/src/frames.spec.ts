@@ -1,4 +1,4 @@
-import { BatchWriter, decodeDurable, decodeMessage, decodeSession, eachFrame, encodeMessage, encodeSession } from './frames';
+import { BatchWriter, decodeDurable, decodeMessage, decodeSession, eachFrame, encodeMessage, encodeSession, writeMessage } from './frames';
 import type { ClusterMessage, SessionRecord } from './types';
 
 describe('inbox frames', () => {
@@ -13,9 +13,14 @@ describe('inbox frames', () => {
     ['the stored sessions to skip', { ...base, skip: ['dev-1', 'dév-2'] }],
     ['every field at once', { ...base, qos: 2, retain: true, properties: { userProperties: { a: 'b' }, contentType: 'x' }, ttlMs: 1_700_000_000_123, shared: ['$share/w/jobs/#'], subscribers: false, skip: ['c'] }],
     ['QoS 0, an empty payload, a UTF-8 topic', { ...base, qos: 0, topic: 'jöbs/€/1', payload: Buffer.alloc(0) }],
+    ['long topics, ASCII or not', { ...base, topic: 'a/'.repeat(60) + 'é', shared: ['$share/g/' + 'b'.repeat(200)] }],
   ])('round-trips %s', (_name, message) => {
     const decoded = decodeMessage(encodeMessage('org_a', message));
     expect(decoded).toEqual({ orgId: 'org_a', message });
+  });
+
+  it('reads the org id of each frame, whether or not it is the last one read', () => {
+    for (const org of ['org_a', 'org_b', 'org_b', 'org_bb', 'orgé', 'org_a']) expect(decodeMessage(encodeMessage(org, base))?.orgId).toBe(org);
   });
 
   it('leaves an empty skip list out', () => {
@@ -39,9 +44,12 @@ describe('inbox frames', () => {
 
   it('batches frames in place and reads them in place', () => {
     const writer = new BatchWriter();
-    const first = encodeMessage('o', base, writer);
-    for (let i = 2; i <= 300; i++) encodeMessage('o', { ...base, topic: `jobs/${i}` }, writer);
-    writer.push(first);
+    writeMessage(writer, 'o', base);
+    const [buffer, start, end] = [writer.buffer, writer.lastStart, writer.lastEnd];
+    const first = Buffer.from(buffer.subarray(start, end));
+    expect(first).toEqual(encodeMessage('o', base));
+    for (let i = 2; i <= 300; i++) writeMessage(writer, 'o', { ...base, topic: `jobs/${i}` });
+    writer.push(buffer, start, end);
     expect(writer.count).toBe(301);
     const batch = writer.take()!;
     expect(writer.take()).toBeNull();

@@ -71,17 +71,33 @@ function revive(_key: string, value: unknown): unknown {
   return value;
 }
 
-function listLength(list: readonly string[]): number {
+/** At most this many bytes for a string: 3 UTF-8 bytes per UTF-16 unit, plus its length. */
+const room = (s: string): number => 2 + 3 * s.length;
+
+function listRoom(list: readonly string[]): number {
   let n = 4;
-  for (const s of list) n += 2 + Buffer.byteLength(s);
+  for (const s of list) n += room(s);
   return n;
 }
 
-/** Writes `s` as its byte length (u16) and UTF-8 bytes; MQTT strings, org ids and filters fit in 65535 bytes. */
+/**
+ * Writes `s` as its byte length (u16) and UTF-8 bytes, with room(s) free at `at`; MQTT strings, org ids and
+ * filters fit in 65535 bytes. Short ASCII strings (topics, ids) are copied by hand: cheaper than a native call.
+ */
 function writeString(out: Buffer, at: number, s: string): number {
-  const n = out.write(s, at + 2);
+  const length = s.length;
+  let n = 0;
+  if (length <= 64) {
+    while (n < length) {
+      const c = s.charCodeAt(n);
+      if (c > 0x7f) break;
+      out[at + 2 + n++] = c;
+    }
+  }
+  if (n < length) n = out.write(s, at + 2);
   if (n > 0xffff) throw new RangeError('cluster frame: string over 65535 bytes');
-  out.writeUInt16BE(n, at);
+  out[at] = n >>> 8;
+  out[at + 1] = n & 0xff;
   return at + 2 + n;
 }
 
@@ -99,10 +115,20 @@ function writeList(out: Buffer, at: number, list: readonly string[]): number {
  * only, Buffers revived), shared groups and skipped client ids (u32 count, u16-length strings), and the
  * payload bytes as they are, to the end.
  */
-export function encodeMessage(orgId: string, message: ClusterMessage, into?: BatchWriter): Buffer {
+export function encodeMessage(orgId: string, message: ClusterMessage): Buffer {
+  return encode(orgId, message, null);
+}
+
+/** encodeMessage into a batch: the frame is then `into.buffer` from `into.lastStart` to `into.lastEnd`. */
+export function writeMessage(into: BatchWriter, orgId: string, message: ClusterMessage): void {
+  encode(orgId, message, into);
+}
+
+function encode(orgId: string, message: ClusterMessage, into: BatchWriter | null): Buffer {
   const { topic, payload, properties, ttlMs, shared, skip } = message;
   let flags = message.qos | (message.retain ? F_RETAIN : 0) | (message.subscribers === false ? F_NO_SUBSCRIBERS : 0);
-  let size = 6 + Buffer.byteLength(orgId) + Buffer.byteLength(topic) + payload.length;
+  // An upper bound: the strings' exact UTF-8 lengths are known once written.
+  let size = 2 + room(orgId) + room(topic) + payload.length;
   let props: Buffer | null = null;
   if (ttlMs !== undefined) {
     flags |= F_TTL;
@@ -115,15 +141,15 @@ export function encodeMessage(orgId: string, message: ClusterMessage, into?: Bat
   }
   if (shared !== undefined) {
     flags |= F_SHARED;
-    size += listLength(shared);
+    size += listRoom(shared);
   }
   const skipped = skip !== undefined && skip.length > 0;
   if (skipped) {
     flags |= F_SKIP;
-    size += listLength(skip);
+    size += listRoom(skip);
   }
-  const base = into === undefined ? 0 : into.reserve(size);
-  const out = into === undefined ? Buffer.allocUnsafe(size) : into.buffer;
+  const base = into === null ? 0 : into.reserve(size);
+  const out = into === null ? Buffer.allocUnsafe(size) : into.buffer;
   out[base] = MESSAGE;
   out[base + 1] = flags;
   let at = writeString(out, base + 2, orgId);
@@ -135,8 +161,10 @@ export function encodeMessage(orgId: string, message: ClusterMessage, into?: Bat
   }
   if (shared !== undefined) at = writeList(out, at, shared);
   if (skipped) at = writeList(out, at, skip);
-  payload.copy(out, at);
-  return into === undefined ? out : out.subarray(base, base + size);
+  at += payload.copy(out, at);
+  if (into === null) return out.subarray(0, at);
+  into.commit(base, at - base);
+  return out;
 }
 
 /** Reads a binary frame within [at, end); throws RangeError when it is cut short (the caller's null). */
@@ -160,6 +188,21 @@ class Reader {
     return this.frame.toString('utf8', at, at + n);
   }
 
+  /** A string that is mostly the one read last (the org id of every frame of a batch): that one, not a copy. */
+  repeated(last: { bytes: Buffer; text: string }): string {
+    const n = this.frame.readUInt16BE(this.skip(2));
+    const at = this.skip(n);
+    const frame = this.frame;
+    const bytes = last.bytes;
+    let same = bytes.length === n;
+    for (let i = 0; same && i < n; i++) same = frame[at + i] === bytes[i];
+    if (!same) {
+      last.text = frame.toString('utf8', at, at + n);
+      last.bytes = Buffer.from(frame.subarray(at, at + n));
+    }
+    return last.text;
+  }
+
   list(): string[] {
     const count = this.frame.readUInt32BE(this.skip(4));
     if (count > this.end - this.at) throw new RangeError('cluster frame: cut short');
@@ -169,13 +212,15 @@ class Reader {
   }
 }
 
+const lastOrg = { bytes: Buffer.alloc(0), text: '' };
+
 function decodeBinary(frame: Buffer, start: number, end: number): { orgId: string; message: ClusterMessage } | null {
   const flags = frame[start + 1];
   const qos = flags & 3;
   if (end - start < 6 || qos === 3) return null;
   try {
     const r = new Reader(frame, start + 2, end);
-    const orgId = r.string();
+    const orgId = r.repeated(lastOrg);
     const message: { -readonly [K in keyof ClusterMessage]: ClusterMessage[K] } = { topic: r.string(), payload: frame, qos: qos as 0 | 1 | 2, retain: (flags & F_RETAIN) !== 0 };
     if ((flags & F_TTL) !== 0) message.ttlMs = frame.readDoubleBE(r.skip(8));
     if ((flags & F_PROPERTIES) !== 0) {
@@ -238,13 +283,16 @@ export class BatchWriter {
   private hint = 1024;
   /** Frames since the last take. */
   count = 0;
+  /** Where the last frame written by writeMessage is in `buffer`. */
+  lastStart = 0;
+  lastEnd = 0;
 
   /** The buffer the last reserve() was in. */
   get buffer(): Buffer {
     return this.buf!;
   }
 
-  /** Room for a frame of `size` bytes, its length written: returns where in `buffer` its bytes go. */
+  /** Room for a frame of (at most, see commit) `size` bytes, its length written: returns where in `buffer` its bytes go. */
   reserve(size: number): number {
     const need = this.used + 4 + size;
     if (this.buf === null || need > this.buf.length) this.grow(need);
@@ -256,10 +304,17 @@ export class BatchWriter {
     return at;
   }
 
-  /** Copies a frame in (one encoded for another edge already). */
-  push(frame: Buffer): void {
-    const at = this.reserve(frame.length);
-    frame.copy(this.buf!, at);
+  /** The frame reserved at `at` took `size` bytes (at most what was reserved): the rest is free again. */
+  commit(at: number, size: number): void {
+    this.buf!.writeUInt32BE(size, at - 4);
+    this.used = this.lastEnd = at + size;
+    this.lastStart = at;
+  }
+
+  /** Copies a frame in (one written for another edge already: `from` between `start` and `end`). */
+  push(from: Buffer, start = 0, end = from.length): void {
+    const at = this.reserve(end - start);
+    from.copy(this.buf!, at, start, end);
   }
 
   /** The batch so far, or null when empty. */

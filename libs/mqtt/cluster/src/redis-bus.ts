@@ -1,6 +1,6 @@
 import Redis, { type RedisOptions } from 'ioredis';
 import { topicMatches } from '@signet/permissions';
-import { BatchWriter, decodeDurable, decodeMessage, DURABLE, eachFrame, encodeMessage, encodeSession, GONE, KICK, ROUTE, SEP, TAKEOVER } from './frames';
+import { BatchWriter, decodeDurable, decodeMessage, DURABLE, eachFrame, encodeMessage, encodeSession, GONE, KICK, ROUTE, SEP, TAKEOVER, writeMessage } from './frames';
 import { CLAIM_SESSION, RedisSessionStore, sessionLua, storedSession } from './redis-session-store';
 import {
   DEFAULT_LEASE_MS,
@@ -209,7 +209,10 @@ export class RedisClusterBus implements ClusterBus {
   private flushScheduled = false;
   private lastMessage: ClusterMessage | null = null;
   private lastOrg = '';
+  /** Where the last message's frame is (a batch of this turn): copied from there for the next edge. */
   private lastFrame: Buffer | null = null;
+  private lastStart = 0;
+  private lastEnd = 0;
   private closed = false;
   /** Started: a lease found missing from now on was lost, not first taken. */
   private running = false;
@@ -449,11 +452,14 @@ export class RedisClusterBus implements ClusterBus {
     }
     // The edge sends one message to each interested edge in a row: encoded once, into the first one's batch.
     if (message !== this.lastMessage || orgId !== this.lastOrg || this.lastFrame === null) {
-      this.lastFrame = encodeMessage(orgId, message, writer);
+      writeMessage(writer, orgId, message);
+      this.lastFrame = writer.buffer;
+      this.lastStart = writer.lastStart;
+      this.lastEnd = writer.lastEnd;
       this.lastMessage = message;
       this.lastOrg = orgId;
     } else {
-      writer.push(this.lastFrame);
+      writer.push(this.lastFrame, this.lastStart, this.lastEnd);
     }
     if (!this.flushScheduled) {
       this.flushScheduled = true;
