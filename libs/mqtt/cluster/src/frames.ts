@@ -43,12 +43,8 @@ const JSON_MESSAGE = 0x4d; // 'M'
 /** The message frame: a binary header (see encodeMessage). */
 const MESSAGE = 0x6d; // 'm'
 
-const F_RETAIN = 0x04;
-const F_NO_SUBSCRIBERS = 0x08;
-const F_TTL = 0x10;
-const F_PROPERTIES = 0x20;
-const F_SHARED = 0x40;
-const F_SKIP = 0x80;
+/** The flag bits above the QoS (bits 0–1): the RETAIN flag, not-for-subscribers, then the optional fields present. */
+const [F_RETAIN, F_NO_SUBSCRIBERS, F_TTL, F_PROPERTIES, F_SHARED, F_SKIP] = [0x04, 0x08, 0x10, 0x20, 0x40, 0x80];
 
 interface JsonHeader {
   o: string;
@@ -212,6 +208,9 @@ class Reader {
   }
 }
 
+/** What a batch is kept near (BatchWriter): bigger ones cost copies in Redis's client and reader. */
+const BATCH_BYTES = 64 * 1024;
+
 const lastOrg = { bytes: Buffer.alloc(0), text: '' };
 
 function decodeBinary(frame: Buffer, start: number, end: number): { orgId: string; message: ClusterMessage } | null {
@@ -274,12 +273,15 @@ export function decodeMessage(frame: Buffer, start = 0, end = frame.length): { o
 
 /**
  * Several inbox frames as one Redis message, built in place as they come: `B`, then each frame as its
- * length (u32) and its bytes. `take` hands the bytes over; the next frame starts a new buffer, as Redis
- * may still be writing the old one.
+ * length (u32) and its bytes. A frame that does not fit starts another batch rather than copying this one
+ * into a bigger buffer; batches stay near BATCH_BYTES, which Redis's reader also gets in few pieces. `take`
+ * hands them over; the next frame starts a new buffer, as Redis may still be writing the old ones.
  */
 export class BatchWriter {
   private buf: Buffer | null = null;
   private used = 0;
+  private full: Buffer[] = [];
+  /** The size new buffers get: what recent turns needed, so a steady load fills one per turn. */
   private hint = 1024;
   /** Frames since the last take. */
   count = 0;
@@ -294,8 +296,7 @@ export class BatchWriter {
 
   /** Room for a frame of (at most, see commit) `size` bytes, its length written: returns where in `buffer` its bytes go. */
   reserve(size: number): number {
-    const need = this.used + 4 + size;
-    if (this.buf === null || need > this.buf.length) this.grow(need);
+    if (this.buf === null || this.used + 4 + size > this.buf.length) this.start(size);
     const buf = this.buf!;
     buf.writeUInt32BE(size, this.used);
     const at = this.used + 4;
@@ -317,29 +318,27 @@ export class BatchWriter {
     from.copy(this.buf!, at, start, end);
   }
 
-  /** The batch so far, or null when empty. */
-  take(): Buffer | null {
-    const buf = this.buf;
-    if (buf === null) return null;
-    const out = buf.subarray(0, this.used);
-    this.hint = this.used;
+  /** The batches so far (none when empty). */
+  take(): Buffer[] {
+    const out = this.full;
+    if (this.buf !== null) out.push(this.buf.subarray(0, this.used));
+    let bytes = 0;
+    for (const b of out) bytes += b.length;
+    // Up at once, down slowly: a quieter turn does not shrink the next busy one's buffer.
+    this.hint = Math.min(BATCH_BYTES, Math.max(1024, bytes, this.hint - (this.hint >> 3)));
+    this.full = [];
     this.buf = null;
     this.used = 0;
     this.count = 0;
     return out;
   }
 
-  private grow(need: number): void {
-    const old = this.buf;
-    if (old === null) need += 1;
-    const next = Buffer.allocUnsafe(Math.max(need, this.hint, old === null ? 0 : old.length * 2));
-    if (old === null) {
-      next[0] = BATCH;
-      this.used = 1;
-    } else {
-      old.copy(next, 0, 0, this.used);
-    }
-    this.buf = next;
+  private start(size: number): void {
+    if (this.buf !== null) this.full.push(this.buf.subarray(0, this.used));
+    const buf = Buffer.allocUnsafe(Math.max(5 + size, this.hint));
+    buf[0] = BATCH;
+    this.buf = buf;
+    this.used = 1;
   }
 }
 

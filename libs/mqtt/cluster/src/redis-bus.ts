@@ -231,6 +231,8 @@ export class RedisClusterBus implements ClusterBus {
     // the edge's connect timeout, and a command fails once its connection has dropped (maxRetriesPerRequest).
     const redisOptions: RedisOptions = {
       enableAutoPipelining: true,
+      // Inbox batches are one PUBLISH per edge and turn already: pipelining them again only copies them once more.
+      autoPipeliningIgnoredCommands: ['publish'],
       maxRetriesPerRequest: 1,
       ...options.redis,
       lazyConnect: true,
@@ -474,12 +476,11 @@ export class RedisClusterBus implements ClusterBus {
     const { pending, pendingIds } = this;
     for (let i = 0; i < pending.length; i++) {
       const edgeId = pendingIds[i];
-      const messages = pending[i].count;
-      const batch = pending[i].take();
-      if (batch === null) continue;
-      this.redis.publish(this.inboxPrefix + edgeId, batch).catch((err: unknown) => {
-        this.logger.warn({ err, edgeId, messages }, 'cluster bus: send failed, messages dropped');
-      });
+      for (const batch of pending[i].take()) {
+        this.redis.publish(this.inboxPrefix + edgeId, batch).catch((err: unknown) => {
+          this.logger.warn({ err, edgeId }, 'cluster bus: send failed, messages dropped');
+        });
+      }
     }
     pending.length = 0;
     pendingIds.length = 0;
