@@ -47,6 +47,10 @@ export class SignetCluster {
       if (!apiKey) throw new Error(`no bootstrap key in the token service's banner: ${tokenService.stdout}`);
       // An edge needs neither the database nor the master key: it verifies tokens with the service's keys.
       const { DATABASE_URL: _db, SIGNET_MASTER_KEY: _key, ...edgeEnv } = backend.env;
+      // NODE_OPTIONS for the edges, e.g. `--require` of a script starting node:inspector's profiler: how an
+      // edge's share of a cross-edge delivery is profiled (--cpu-prof itself is not allowed there).
+      const nodeArgs = process.env['BENCH_SIGNET_NODE_ARGS'];
+      if (nodeArgs) edgeEnv['NODE_OPTIONS'] = nodeArgs;
       const edges = Array.from({ length: o.edges }, (_, i) =>
         SpawnedApp.start(
           'mqtt-edge',

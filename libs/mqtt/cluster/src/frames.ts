@@ -3,7 +3,6 @@ import type { ClusterMessage, SessionRecord } from './types';
 /** The separator inside text frames and keys: org ids, client ids and filters cannot hold U+0000 [MQTT-1.5.4-2]. */
 export const SEP = '\u0000';
 
-const MESSAGE = 0x4d; // 'M'
 const BATCH = 0x42; // 'B'
 export const TAKEOVER = 'T';
 export const ROUTE = 'R';
@@ -39,7 +38,15 @@ export function decodeSession(text: string | null | undefined): SessionRecord | 
   return r as SessionRecord;
 }
 
-interface Header {
+/** The JSON-header message frame of earlier versions: still read, as stored retained and queued messages may hold it. */
+const JSON_MESSAGE = 0x4d; // 'M'
+/** The message frame: a binary header (see encodeMessage). */
+const MESSAGE = 0x6d; // 'm'
+
+/** The flag bits above the QoS (bits 0–1): the RETAIN flag, not-for-subscribers, then the optional fields present. */
+const [F_RETAIN, F_NO_SUBSCRIBERS, F_TTL, F_PROPERTIES, F_SHARED, F_SKIP] = [0x04, 0x08, 0x10, 0x20, 0x40, 0x80];
+
+interface JsonHeader {
   o: string;
   t: string;
   q: 0 | 1 | 2;
@@ -60,31 +67,185 @@ function revive(_key: string, value: unknown): unknown {
   return value;
 }
 
-/** An inbox message: `M`, the header length (u32), the JSON header, the payload bytes as they are. */
+/** At most this many bytes for a string: 3 UTF-8 bytes per UTF-16 unit, plus its length. */
+const room = (s: string): number => 2 + 3 * s.length;
+
+function listRoom(list: readonly string[]): number {
+  let n = 4;
+  for (const s of list) n += room(s);
+  return n;
+}
+
+/**
+ * Writes `s` as its byte length (u16) and UTF-8 bytes, with room(s) free at `at`; MQTT strings, org ids and
+ * filters fit in 65535 bytes. Short ASCII strings (topics, ids) are copied by hand: cheaper than a native call.
+ */
+function writeString(out: Buffer, at: number, s: string): number {
+  const length = s.length;
+  let n = 0;
+  if (length <= 64) {
+    while (n < length) {
+      const c = s.charCodeAt(n);
+      if (c > 0x7f) break;
+      out[at + 2 + n++] = c;
+    }
+  }
+  if (n < length) n = out.write(s, at + 2);
+  if (n > 0xffff) throw new RangeError('cluster frame: string over 65535 bytes');
+  out[at] = n >>> 8;
+  out[at + 1] = n & 0xff;
+  return at + 2 + n;
+}
+
+function writeList(out: Buffer, at: number, list: readonly string[]): number {
+  out.writeUInt32BE(list.length, at);
+  at += 4;
+  for (const s of list) at = writeString(out, at, s);
+  return at;
+}
+
+/**
+ * An inbox message, binary so neither side builds or parses JSON per message: `m`, flags (QoS in bits 0–1,
+ * then retain, not-for-subscribers, and which optional fields follow), org and topic (u16 length + UTF-8),
+ * then if flagged: the TTL (f64: stored frames hold an absolute time), properties (u32 length + JSON: 5.0
+ * only, Buffers revived), shared groups and skipped client ids (u32 count, u16-length strings), and the
+ * payload bytes as they are, to the end.
+ */
 export function encodeMessage(orgId: string, message: ClusterMessage): Buffer {
-  const header: Header = { o: orgId, t: message.topic, q: message.qos, r: message.retain ? 1 : 0 };
-  if (message.properties !== undefined) header.p = message.properties as Record<string, unknown>;
-  if (message.ttlMs !== undefined) header.x = message.ttlMs;
-  if (message.shared !== undefined) header.s = message.shared as string[];
-  if (message.subscribers === false) header.n = 1;
-  if (message.skip !== undefined && message.skip.length > 0) header.k = message.skip as string[];
-  const head = Buffer.from(JSON.stringify(header));
-  const out = Buffer.allocUnsafe(5 + head.length + message.payload.length);
-  out[0] = MESSAGE;
-  out.writeUInt32BE(head.length, 1);
-  head.copy(out, 5);
-  message.payload.copy(out, 5 + head.length);
+  return encode(orgId, message, null);
+}
+
+/** encodeMessage into a batch: the frame is then `into.buffer` from `into.lastStart` to `into.lastEnd`. */
+export function writeMessage(into: BatchWriter, orgId: string, message: ClusterMessage): void {
+  encode(orgId, message, into);
+}
+
+function encode(orgId: string, message: ClusterMessage, into: BatchWriter | null): Buffer {
+  const { topic, payload, properties, ttlMs, shared, skip } = message;
+  let flags = message.qos | (message.retain ? F_RETAIN : 0) | (message.subscribers === false ? F_NO_SUBSCRIBERS : 0);
+  // An upper bound: the strings' exact UTF-8 lengths are known once written.
+  let size = 2 + room(orgId) + room(topic) + payload.length;
+  let props: Buffer | null = null;
+  if (ttlMs !== undefined) {
+    flags |= F_TTL;
+    size += 8;
+  }
+  if (properties !== undefined) {
+    flags |= F_PROPERTIES;
+    props = Buffer.from(JSON.stringify(properties));
+    size += 4 + props.length;
+  }
+  if (shared !== undefined) {
+    flags |= F_SHARED;
+    size += listRoom(shared);
+  }
+  const skipped = skip !== undefined && skip.length > 0;
+  if (skipped) {
+    flags |= F_SKIP;
+    size += listRoom(skip);
+  }
+  const base = into === null ? 0 : into.reserve(size);
+  const out = into === null ? Buffer.allocUnsafe(size) : into.buffer;
+  out[base] = MESSAGE;
+  out[base + 1] = flags;
+  let at = writeString(out, base + 2, orgId);
+  at = writeString(out, at, topic);
+  if (ttlMs !== undefined) at = out.writeDoubleBE(ttlMs, at);
+  if (props !== null) {
+    out.writeUInt32BE(props.length, at);
+    at += 4 + props.copy(out, at + 4);
+  }
+  if (shared !== undefined) at = writeList(out, at, shared);
+  if (skipped) at = writeList(out, at, skip);
+  at += payload.copy(out, at);
+  if (into === null) return out.subarray(0, at);
+  into.commit(base, at - base);
   return out;
 }
 
-/** The inverse of encodeMessage; null for anything else (a takeover frame, or garbage on the channel). */
-export function decodeMessage(frame: Buffer): { orgId: string; message: ClusterMessage } | null {
-  if (frame.length < 5 || frame[0] !== MESSAGE) return null;
+/** Reads a binary frame within [at, end); throws RangeError when it is cut short (the caller's null). */
+class Reader {
+  constructor(
+    readonly frame: Buffer,
+    public at: number,
+    readonly end: number,
+  ) {}
+
+  skip(n: number): number {
+    const at = this.at;
+    if (at + n > this.end) throw new RangeError('cluster frame: cut short');
+    this.at = at + n;
+    return at;
+  }
+
+  string(): string {
+    const n = this.frame.readUInt16BE(this.skip(2));
+    const at = this.skip(n);
+    return this.frame.toString('utf8', at, at + n);
+  }
+
+  /** A string that is mostly the one read last (the org id of every frame of a batch): that one, not a copy. */
+  repeated(last: { bytes: Buffer; text: string }): string {
+    const n = this.frame.readUInt16BE(this.skip(2));
+    const at = this.skip(n);
+    const frame = this.frame;
+    const bytes = last.bytes;
+    let same = bytes.length === n;
+    for (let i = 0; same && i < n; i++) same = frame[at + i] === bytes[i];
+    if (!same) {
+      last.text = frame.toString('utf8', at, at + n);
+      last.bytes = Buffer.from(frame.subarray(at, at + n));
+    }
+    return last.text;
+  }
+
+  list(): string[] {
+    const count = this.frame.readUInt32BE(this.skip(4));
+    if (count > this.end - this.at) throw new RangeError('cluster frame: cut short');
+    const list = new Array<string>(count);
+    for (let i = 0; i < count; i++) list[i] = this.string();
+    return list;
+  }
+}
+
+/** What a batch is kept near (BatchWriter): bigger ones cost copies in Redis's client and reader. */
+const BATCH_BYTES = 64 * 1024;
+
+const lastOrg = { bytes: Buffer.alloc(0), text: '' };
+
+function decodeBinary(frame: Buffer, start: number, end: number): { orgId: string; message: ClusterMessage } | null {
+  const flags = frame[start + 1];
+  const qos = flags & 3;
+  if (end - start < 6 || qos === 3) return null;
+  try {
+    const r = new Reader(frame, start + 2, end);
+    const orgId = r.repeated(lastOrg);
+    const message: { -readonly [K in keyof ClusterMessage]: ClusterMessage[K] } = { topic: r.string(), payload: frame, qos: qos as 0 | 1 | 2, retain: (flags & F_RETAIN) !== 0 };
+    if ((flags & F_TTL) !== 0) message.ttlMs = frame.readDoubleBE(r.skip(8));
+    if ((flags & F_PROPERTIES) !== 0) {
+      const n = frame.readUInt32BE(r.skip(4));
+      const at = r.skip(n);
+      const properties = JSON.parse(frame.toString('utf8', at, at + n), revive) as unknown;
+      if (properties !== null && typeof properties === 'object') message.properties = properties as Record<string, unknown>;
+    }
+    if ((flags & F_SHARED) !== 0) message.shared = r.list();
+    if ((flags & F_NO_SUBSCRIBERS) !== 0) message.subscribers = false;
+    if ((flags & F_SKIP) !== 0) message.skip = r.list();
+    // A view: the payload is read in place, in the received batch.
+    message.payload = frame.subarray(r.at, end);
+    return { orgId, message };
+  } catch {
+    return null;
+  }
+}
+
+function decodeJson(frame: Buffer): { orgId: string; message: ClusterMessage } | null {
+  if (frame.length < 5) return null;
   const length = frame.readUInt32BE(1);
   if (5 + length > frame.length) return null;
-  let header: Header;
+  let header: JsonHeader;
   try {
-    header = JSON.parse(frame.toString('utf8', 5, 5 + length), revive) as Header;
+    header = JSON.parse(frame.toString('utf8', 5, 5 + length), revive) as JsonHeader;
   } catch {
     return null;
   }
@@ -103,33 +264,97 @@ export function decodeMessage(frame: Buffer): { orgId: string; message: ClusterM
   return { orgId: header.o, message };
 }
 
-/** Several inbox frames as one Redis message: `B`, then each frame as its length (u32) and its bytes. */
-export function encodeBatch(frames: readonly Buffer[]): Buffer {
-  let size = 1;
-  for (const f of frames) size += 4 + f.length;
-  const out = Buffer.allocUnsafe(size);
-  out[0] = BATCH;
-  let at = 1;
-  for (const f of frames) {
-    out.writeUInt32BE(f.length, at);
-    f.copy(out, at + 4);
-    at += 4 + f.length;
-  }
-  return out;
+/** The inverse of encodeMessage (and of the JSON frames before it); null for anything else (a takeover frame, or garbage). */
+export function decodeMessage(frame: Buffer, start = 0, end = frame.length): { orgId: string; message: ClusterMessage } | null {
+  if (frame[start] === MESSAGE) return decodeBinary(frame, start, end);
+  if (frame[start] === JSON_MESSAGE) return decodeJson(start === 0 && end === frame.length ? frame : frame.subarray(start, end));
+  return null;
 }
 
-/** The frames of a batch (views into it); a frame that is not a batch is its own only frame. */
-export function splitBatch(frame: Buffer): Buffer[] {
-  if (frame.length === 0 || frame[0] !== BATCH) return [frame];
-  const frames: Buffer[] = [];
+/**
+ * Several inbox frames as one Redis message, built in place as they come: `B`, then each frame as its
+ * length (u32) and its bytes. A frame that does not fit starts another batch rather than copying this one
+ * into a bigger buffer; batches stay near BATCH_BYTES, which Redis's reader also gets in few pieces. `take`
+ * hands them over; the next frame starts a new buffer, as Redis may still be writing the old ones.
+ */
+export class BatchWriter {
+  private buf: Buffer | null = null;
+  private used = 0;
+  private full: Buffer[] = [];
+  /** The size new buffers get: what recent turns needed, so a steady load fills one per turn. */
+  private hint = 1024;
+  /** Frames since the last take. */
+  count = 0;
+  /** Where the last frame written by writeMessage is in `buffer`. */
+  lastStart = 0;
+  lastEnd = 0;
+
+  /** The buffer the last reserve() was in. */
+  get buffer(): Buffer {
+    return this.buf!;
+  }
+
+  /** Room for a frame of (at most, see commit) `size` bytes, its length written: returns where in `buffer` its bytes go. */
+  reserve(size: number): number {
+    if (this.buf === null || this.used + 4 + size > this.buf.length) this.start(size);
+    const buf = this.buf!;
+    buf.writeUInt32BE(size, this.used);
+    const at = this.used + 4;
+    this.used = at + size;
+    this.count++;
+    return at;
+  }
+
+  /** The frame reserved at `at` took `size` bytes (at most what was reserved): the rest is free again. */
+  commit(at: number, size: number): void {
+    this.buf!.writeUInt32BE(size, at - 4);
+    this.used = this.lastEnd = at + size;
+    this.lastStart = at;
+  }
+
+  /** Copies a frame in (one written for another edge already: `from` between `start` and `end`). */
+  push(from: Buffer, start = 0, end = from.length): void {
+    const at = this.reserve(end - start);
+    from.copy(this.buf!, at, start, end);
+  }
+
+  /** The batches so far (none when empty). */
+  take(): Buffer[] {
+    const out = this.full;
+    if (this.buf !== null) out.push(this.buf.subarray(0, this.used));
+    let bytes = 0;
+    for (const b of out) bytes += b.length;
+    // Up at once, down slowly: a quieter turn does not shrink the next busy one's buffer.
+    this.hint = Math.min(BATCH_BYTES, Math.max(1024, bytes, this.hint - (this.hint >> 3)));
+    this.full = [];
+    this.buf = null;
+    this.used = 0;
+    this.count = 0;
+    return out;
+  }
+
+  private start(size: number): void {
+    if (this.buf !== null) this.full.push(this.buf.subarray(0, this.used));
+    const buf = Buffer.allocUnsafe(Math.max(5 + size, this.hint));
+    buf[0] = BATCH;
+    this.buf = buf;
+    this.used = 1;
+  }
+}
+
+/**
+ * Calls `each` with the bounds of every frame in a batch, read in place; a frame that is not a batch is its
+ * own only frame.
+ */
+export function eachFrame(frame: Buffer, each: (frame: Buffer, start: number, end: number) => void): void {
+  if (frame.length === 0 || frame[0] !== BATCH) return each(frame, 0, frame.length);
   let at = 1;
   while (at + 4 <= frame.length) {
-    const length = frame.readUInt32BE(at);
-    if (at + 4 + length > frame.length) break;
-    frames.push(frame.subarray(at + 4, at + 4 + length));
-    at += 4 + length;
+    const end = at + 4 + frame.readUInt32BE(at);
+    if (end > frame.length) break;
+    each(frame, at + 4, end);
+    at = end;
   }
-  return frames;
 }
 
 /** The inverse of the `Q` frame Redis writes (see DURABLE); null for anything else. */

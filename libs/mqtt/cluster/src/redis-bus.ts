@@ -1,6 +1,6 @@
 import Redis, { type RedisOptions } from 'ioredis';
 import { topicMatches } from '@signet/permissions';
-import { decodeDurable, decodeMessage, DURABLE, encodeBatch, encodeMessage, encodeSession, GONE, KICK, ROUTE, SEP, splitBatch, TAKEOVER } from './frames';
+import { BatchWriter, decodeDurable, decodeMessage, DURABLE, eachFrame, encodeMessage, encodeSession, GONE, KICK, ROUTE, SEP, TAKEOVER, writeMessage } from './frames';
 import { CLAIM_SESSION, RedisSessionStore, sessionLua, storedSession } from './redis-session-store';
 import {
   DEFAULT_LEASE_MS,
@@ -202,11 +202,17 @@ export class RedisClusterBus implements ClusterBus {
   private backlog: Buffer[] | null = [];
   private heartbeatTimer: NodeJS.Timeout | null = null;
   /** Frames for each edge collected in this event-loop turn: one Redis PUBLISH per edge and turn. */
-  private readonly outbox = new Map<string, Buffer[]>();
+  private readonly outbox = new Map<string, BatchWriter>();
+  /** Edges with frames waiting, in the order they got their first of this turn. */
+  private readonly pending: BatchWriter[] = [];
+  private readonly pendingIds: string[] = [];
   private flushScheduled = false;
   private lastMessage: ClusterMessage | null = null;
   private lastOrg = '';
+  /** Where the last message's frame is (a batch of this turn): copied from there for the next edge. */
   private lastFrame: Buffer | null = null;
+  private lastStart = 0;
+  private lastEnd = 0;
   private closed = false;
   /** Started: a lease found missing from now on was lost, not first taken. */
   private running = false;
@@ -225,6 +231,8 @@ export class RedisClusterBus implements ClusterBus {
     // the edge's connect timeout, and a command fails once its connection has dropped (maxRetriesPerRequest).
     const redisOptions: RedisOptions = {
       enableAutoPipelining: true,
+      // Inbox batches are one PUBLISH per edge and turn already: pipelining them again only copies them once more.
+      autoPipeliningIgnoredCommands: ['publish'],
       maxRetriesPerRequest: 1,
       ...options.redis,
       lazyConnect: true,
@@ -369,12 +377,15 @@ export class RedisClusterBus implements ClusterBus {
   }
 
   private onInbox(received: Buffer): void {
-    for (const frame of splitBatch(received)) this.onInboxFrame(frame);
+    eachFrame(received, this.onInboxFrame);
   }
 
-  private onInboxFrame(frame: Buffer): void {
+  private readonly onInboxFrame = (batch: Buffer, start: number, end: number): void => {
     const node = this.node;
     if (node === null || this.closed) return;
+    const decoded = decodeMessage(batch, start, end);
+    if (decoded !== null) return node.deliver(decoded.orgId, decoded.message);
+    const frame = batch.subarray(start, end);
     if (frame[0] === TAKEOVER.charCodeAt(0)) {
       const [, orgId, clientId, epoch] = frame.toString().split(SEP);
       node.takenOver(orgId, clientId, Number(epoch));
@@ -391,13 +402,8 @@ export class RedisClusterBus implements ClusterBus {
       if (orgId !== undefined && clientId !== undefined) node.kick(orgId, clientId);
       return;
     }
-    const decoded = decodeMessage(frame);
-    if (decoded === null) {
-      this.logger.warn({ bytes: frame.length }, 'cluster bus: undecodable inbox frame dropped');
-      return;
-    }
-    node.deliver(decoded.orgId, decoded.message);
-  }
+    this.logger.warn({ bytes: frame.length }, 'cluster bus: undecodable inbox frame dropped');
+  };
 
   private onControl(frame: Buffer): void {
     const node = this.node;
@@ -418,6 +424,7 @@ export class RedisClusterBus implements ClusterBus {
     } else if (parts[0] === GONE && parts.length === 2) {
       if (parts[1] === this.edgeId) return;
       this.heard.delete(parts[1]);
+      if (this.outbox.get(parts[1])?.count === 0) this.outbox.delete(parts[1]);
       node.edgeGone(parts[1]);
     }
   }
@@ -439,15 +446,23 @@ export class RedisClusterBus implements ClusterBus {
 
   send(edgeId: string, orgId: string, message: ClusterMessage): void {
     if (this.closed) return;
-    // The edge sends one message to each interested edge in a row: encoded once for all of them.
-    if (message !== this.lastMessage || orgId !== this.lastOrg) {
-      this.lastFrame = encodeMessage(orgId, message);
+    let writer = this.outbox.get(edgeId);
+    if (writer === undefined) this.outbox.set(edgeId, (writer = new BatchWriter()));
+    if (writer.count === 0) {
+      this.pending.push(writer);
+      this.pendingIds.push(edgeId);
+    }
+    // The edge sends one message to each interested edge in a row: encoded once, into the first one's batch.
+    if (message !== this.lastMessage || orgId !== this.lastOrg || this.lastFrame === null) {
+      writeMessage(writer, orgId, message);
+      this.lastFrame = writer.buffer;
+      this.lastStart = writer.lastStart;
+      this.lastEnd = writer.lastEnd;
       this.lastMessage = message;
       this.lastOrg = orgId;
+    } else {
+      writer.push(this.lastFrame, this.lastStart, this.lastEnd);
     }
-    const queued = this.outbox.get(edgeId);
-    if (queued !== undefined) queued.push(this.lastFrame!);
-    else this.outbox.set(edgeId, [this.lastFrame!]);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.flush);
@@ -457,13 +472,18 @@ export class RedisClusterBus implements ClusterBus {
   /** Hands each edge's frames of this turn to Redis as one message (the edge's own write batching, on the bus). */
   private readonly flush = (): void => {
     this.flushScheduled = false;
-    for (const [edgeId, frames] of this.outbox) {
-      const message = frames.length === 1 ? frames[0] : encodeBatch(frames);
-      this.redis.publish(this.inboxPrefix + edgeId, message).catch((err: unknown) => {
-        this.logger.warn({ err, edgeId, messages: frames.length }, 'cluster bus: send failed, messages dropped');
-      });
+    this.lastMessage = this.lastFrame = null;
+    const { pending, pendingIds } = this;
+    for (let i = 0; i < pending.length; i++) {
+      const edgeId = pendingIds[i];
+      for (const batch of pending[i].take()) {
+        this.redis.publish(this.inboxPrefix + edgeId, batch).catch((err: unknown) => {
+          this.logger.warn({ err, edgeId }, 'cluster bus: send failed, messages dropped');
+        });
+      }
     }
-    this.outbox.clear();
+    pending.length = 0;
+    pendingIds.length = 0;
   };
 
   private clientKey(orgId: string, clientId: string): string {
@@ -525,7 +545,10 @@ export class RedisClusterBus implements ClusterBus {
     if (this.closed) return;
     // What was sent before close goes out (a killed process would lose it; a closing one need not).
     if (options.release !== false) this.flush();
-    else this.outbox.clear();
+    else {
+      for (const writer of this.pending) writer.take();
+      this.pending.length = this.pendingIds.length = 0;
+    }
     this.closed = true;
     if (this.heartbeatTimer !== null) clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = null;

@@ -10,7 +10,7 @@ import { innerFilter, ownPayload, type ForwardedProperties, type Message, type S
 import { Qos0Frames } from './outbound';
 import { credentialExpired, type ConnectAuthenticator, type Principal } from './principal';
 import { RESULT_TOPIC } from './reserved';
-import { Org, ownerOf, Session, type ClientLink, type SessionOwner, type SharedGroup, type Will } from './session';
+import { Org, ownerOf, Session, type ClientLink, type SessionOwner, type Will } from './session';
 import { TimerWheel } from './timer-wheel';
 import type { DisconnectReason, EdgeHooks, EdgeLogger, EdgeOptions, EdgeStats } from './types';
 import { WritePressure } from './write-pressure';
@@ -78,9 +78,6 @@ export class Broker implements SessionOwner, ClusterHost {
   private lastPrune = 0;
   private lastBucketPrune = 0;
 
-  private readonly matchScratch = new Map<Session, SubscriptionOptions>();
-  private readonly sharedScratch = new Map<SharedGroup, SubscriptionOptions>();
-  private matching = false;
   private sweepTimer: NodeJS.Timeout | null = null;
   private drainWaiters: (() => void)[] = [];
 
@@ -713,35 +710,31 @@ export class Broker implements SessionOwner, ClusterHost {
     subscribers = true,
     skip: ReadonlySet<string> | null = null,
   ): void {
-    // route() is not re-entered in practice (delivery never publishes), but private maps keep it safe if it ever is.
-    const reentrant = this.matching;
-    const out = reentrant ? new Map<Session, SubscriptionOptions>() : this.matchScratch;
-    const groups = reentrant ? new Map<SharedGroup, SubscriptionOptions>() : this.sharedScratch;
-    this.matching = true;
-    try {
-      if (subscribers) org.subscriptions.match(message.topic, from, out);
-      for (const [session, options] of out) {
+    if (subscribers) {
+      let found = org.subscriptions.matchAll(message.topic);
+      // The publisher among them: its No Local subscriptions leave it out [MQTT-3.8.3-3], so that match is its own.
+      if (from !== null && found.has(from)) {
+        const own = new Map<Session, SubscriptionOptions>();
+        org.subscriptions.match(message.topic, from, own);
+        found = own;
+      }
+      for (const [session, options] of found) {
         if (skip !== null && skip.has(session.clientId)) continue;
         const qos = (options.qos < message.qos ? options.qos : message.qos) as QoS;
         // 3.1.1: RETAIN is 0 on delivery to existing subscriptions [MQTT-3.3.1-9]; 5.0: per Retain As Published [MQTT-3.3.1-12/13].
         this.deliver(session, message, qos, options.rap && message.retain, options.ids);
       }
-      if (org.shared.size > 0) {
-        // No Local cannot be set on a shared subscription [MQTT-3.8.3-4]: nobody is skipped.
-        org.shared.match(message.topic, null, groups);
-        for (const group of groups.keys()) {
-          if (serves !== undefined && !serves(group.key)) continue;
-          const i = group.next();
-          const options = group.options[i];
-          const qos = (options.qos < message.qos ? options.qos : message.qos) as QoS;
-          // Delivered as to any subscription, at the member's granted QoS [MQTT-4.8.2-3]; queued if it is offline.
-          this.deliver(group.members[i], message, qos, options.rap && message.retain, options.ids);
-        }
+    }
+    if (org.shared.size > 0) {
+      // No Local cannot be set on a shared subscription [MQTT-3.8.3-4]: nobody is skipped.
+      for (const group of org.shared.matchAll(message.topic).keys()) {
+        if (serves !== undefined && !serves(group.key)) continue;
+        const i = group.next();
+        const options = group.options[i];
+        const qos = (options.qos < message.qos ? options.qos : message.qos) as QoS;
+        // Delivered as to any subscription, at the member's granted QoS [MQTT-4.8.2-3]; queued if it is offline.
+        this.deliver(group.members[i], message, qos, options.rap && message.retain, options.ids);
       }
-    } finally {
-      out.clear();
-      groups.clear();
-      if (!reentrant) this.matching = false;
     }
   }
 

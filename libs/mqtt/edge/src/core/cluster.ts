@@ -23,6 +23,8 @@ import { mergeOptions, SubscriptionTree } from './topic-tree';
 /** Options a remote edge is filed under in an org's remote trie: only the edge ids matter. */
 const REMOTE: SubscriptionOptions = Object.freeze({ qos: 2, nl: false, rap: false, rh: 0, ids: null });
 
+const NO_EDGES: ReadonlyMap<string, SubscriptionOptions> = new Map();
+
 /** A takeover heard before the claim it fences resolved is remembered this long. */
 const FENCE_MS = 30_000;
 
@@ -69,14 +71,11 @@ function ownOptions(session: Session, topic: string): SubscriptionOptions | null
 }
 
 function toClusterMessage(message: Message, clock: number): ClusterMessage {
-  return {
-    topic: message.topic,
-    payload: message.payload,
-    qos: message.qos,
-    retain: message.retain,
-    ...(message.properties !== undefined ? { properties: message.properties as Record<string, unknown> } : {}),
-    ...(message.expiresAt !== Infinity ? { ttlMs: message.expiresAt - clock } : {}),
-  };
+  // Built field by field: no spread of a temporary object per optional field, on every forwarded message.
+  const out: { -readonly [K in keyof ClusterMessage]: ClusterMessage[K] } = { topic: message.topic, payload: message.payload, qos: message.qos, retain: message.retain };
+  if (message.properties !== undefined) out.properties = message.properties as Record<string, unknown>;
+  if (message.expiresAt !== Infinity) out.ttlMs = message.expiresAt - clock;
+  return out;
 }
 
 function fromClusterMessage(message: ClusterMessage, clock: number): Message {
@@ -99,9 +98,7 @@ function fromClusterMessage(message: ClusterMessage, clock: number): Message {
 export class ClusterLink implements ClusterNode {
   /** The routes of each other edge: `orgId \0 filter`, so a departed edge's are dropped in one pass. */
   private readonly byEdge = new Map<string, Set<string>>();
-  private readonly edges = new Map<string, SubscriptionOptions>();
   private readonly fences = new Map<string, { epoch: number; at: number }>();
-  private readonly groupScratch = new Map<RemoteGroup, SubscriptionOptions>();
   private readonly filterScratch = new Map<string, SubscriptionOptions>();
   /**
    * Durable messages for client ids whose claim is in flight here: Redis may hand one over before the claim's
@@ -250,49 +247,40 @@ export class ClusterLink implements ClusterNode {
   forward(org: Org, message: Message, skip: ReadonlySet<string> | null = null): ((groupKey: string) => boolean) | undefined {
     const clock = this.host.clock;
     if (message.expiresAt <= clock) return undefined;
-    const edges = this.edges;
-    if (org.remote !== null) org.remote.match(message.topic, null, edges);
+    // The org's remote trie keeps what each topic matched until a route of the org changes.
+    const edges = org.remote !== null ? org.remote.matchAll(message.topic) : NO_EDGES;
     const given = org.remoteShared !== null ? this.pickGroups(org, message.topic) : undefined;
     if (edges.size === 0 && given === undefined) return undefined;
     const plain = toClusterMessage(message, clock);
     const out = skip === null || skip.size === 0 ? plain : { ...plain, skip: [...skip] };
-    try {
-      if (given === undefined) {
-        for (const edgeId of edges.keys()) this.bus.send(edgeId, org.id, out);
-        return undefined;
-      }
-      // With groups in play every copy says which groups it serves, so no edge serves one it was not given.
-      for (const edgeId of edges.keys()) this.bus.send(edgeId, org.id, { ...out, shared: given.byEdge.get(edgeId) ?? [] });
-      for (const [edgeId, shared] of given.byEdge) {
-        if (!edges.has(edgeId)) this.bus.send(edgeId, org.id, { ...out, shared, subscribers: false });
-      }
-      const elsewhere = given.elsewhere;
-      return (key) => !elsewhere.has(key);
-    } finally {
-      edges.clear();
+    if (given === undefined) {
+      for (const edgeId of edges.keys()) this.bus.send(edgeId, org.id, out);
+      return undefined;
     }
+    // With groups in play every copy says which groups it serves, so no edge serves one it was not given.
+    for (const edgeId of edges.keys()) this.bus.send(edgeId, org.id, { ...out, shared: given.byEdge.get(edgeId) ?? [] });
+    for (const [edgeId, shared] of given.byEdge) {
+      if (!edges.has(edgeId)) this.bus.send(edgeId, org.id, { ...out, shared, subscribers: false });
+    }
+    const elsewhere = given.elsewhere;
+    return (key) => !elsewhere.has(key);
   }
 
   /** For each shared group of `org` matching `topic` that other edges have: the edge that serves it. */
   private pickGroups(org: Org, topic: string): { byEdge: Map<string, string[]>; elsewhere: Set<string> } | undefined {
-    const groups = this.groupScratch;
-    org.remoteShared!.match(topic, null, groups);
+    const groups = org.remoteShared!.matchAll(topic);
     if (groups.size === 0) return undefined;
     const byEdge = new Map<string, string[]>();
     const elsewhere = new Set<string>();
-    try {
-      for (const group of groups.keys()) {
-        const remote = group.edges;
-        const here = org.sharedGroups.get(group.key) !== undefined ? 1 : 0;
-        const i = group.next(remote.length + here);
-        if (i === remote.length) continue; // this edge's turn: served by routeLocal
-        elsewhere.add(group.key);
-        const list = byEdge.get(remote[i]);
-        if (list === undefined) byEdge.set(remote[i], [group.key]);
-        else list.push(group.key);
-      }
-    } finally {
-      groups.clear();
+    for (const group of groups.keys()) {
+      const remote = group.edges;
+      const here = org.sharedGroups.get(group.key) !== undefined ? 1 : 0;
+      const i = group.next(remote.length + here);
+      if (i === remote.length) continue; // this edge's turn: served by routeLocal
+      elsewhere.add(group.key);
+      const list = byEdge.get(remote[i]);
+      if (list === undefined) byEdge.set(remote[i], [group.key]);
+      else list.push(group.key);
     }
     return { byEdge, elsewhere };
   }

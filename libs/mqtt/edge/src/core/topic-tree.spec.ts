@@ -66,6 +66,25 @@ describe('SubscriptionTree', () => {
     expect(matches(t, 'a/b')).toEqual({});
     expect((t as unknown as { root: { children: unknown } }).root.children).toBeNull();
   });
+
+  it('keeps what a topic matched until the tree changes, leaving an earlier result as it was', () => {
+    const t = new SubscriptionTree<string>();
+    const all = (topic: string) => Object.fromEntries([...t.matchAll(topic)].map(([k, v]) => [k, v.qos]));
+    expect(all('a/b')).toEqual({});
+    t.add('a/+', 's', opts(0));
+    const before = t.matchAll('a/b');
+    expect(t.matchAll('a/b')).toBe(before);
+    t.add('a/b', 's', opts(2));
+    expect(all('a/b')).toEqual({ s: 2 });
+    t.add('#', 'n', opts(1, true));
+    expect(all('a/b')).toEqual({ s: 2, n: 1 });
+    expect(t.remove('a/+', 's')).toBe(true);
+    expect(t.remove('a/b', 's')).toBe(true);
+    expect(all('a/b')).toEqual({ n: 1 });
+    expect(Object.fromEntries([...before].map(([k, v]) => [k, v.qos]))).toEqual({ s: 0 });
+    for (let i = 0; i < 5000; i++) t.matchAll(`x/${i}`);
+    expect(all('a/b')).toEqual({ n: 1 });
+  });
 });
 
 describe('RetainedStore', () => {

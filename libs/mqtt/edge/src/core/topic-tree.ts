@@ -5,6 +5,10 @@ interface SubNode<S> {
   subs: Map<S, SubscriptionOptions> | null;
 }
 
+/** Topics whose match one tree keeps (SubscriptionTree.matchAll). */
+const MATCH_CACHE_LIMIT = 2048;
+const NONE = new Map<unknown, SubscriptionOptions>();
+
 function newSubNode<S>(): SubNode<S> {
   return { children: null, subs: null };
 }
@@ -21,6 +25,11 @@ function newSubNode<S>(): SubNode<S> {
 export class SubscriptionTree<S> {
   private readonly root: SubNode<S> = newSubNode();
   private count = 0;
+  /**
+   * What each recently published topic matched, nobody skipped: a topic published again costs one lookup,
+   * not a walk. Dropped whole (not cleared) on any change, so a result being iterated is never altered.
+   */
+  private cache: Map<string, ReadonlyMap<S, SubscriptionOptions>> | null = null;
 
   get size(): number {
     return this.count;
@@ -40,6 +49,7 @@ export class SubscriptionTree<S> {
     if (node.subs === null) node.subs = new Map();
     if (!node.subs.has(subscriber)) this.count++;
     node.subs.set(subscriber, options);
+    this.cache = null;
   }
 
   remove(filter: string, subscriber: S): boolean {
@@ -54,6 +64,7 @@ export class SubscriptionTree<S> {
     }
     if (node.subs === null || !node.subs.delete(subscriber)) return false;
     this.count--;
+    this.cache = null;
     if (node.subs.size === 0) node.subs = null;
     // Prune empty branches so churn does not grow the trie.
     for (let i = levels.length; i > 0; i--) {
@@ -64,6 +75,24 @@ export class SubscriptionTree<S> {
       if (parent.children!.size === 0) parent.children = null;
     }
     return true;
+  }
+
+  /**
+   * The subscribers of `topic`, nobody skipped, as match() collects them: cached until the tree changes
+   * (read it, never change it; a later add or remove leaves it as it was).
+   */
+  matchAll(topic: string): ReadonlyMap<S, SubscriptionOptions> {
+    let cache = this.cache;
+    if (cache === null) cache = this.cache = new Map();
+    let found = cache.get(topic);
+    if (found === undefined) {
+      const out = new Map<S, SubscriptionOptions>();
+      this.match(topic, null, out);
+      // Bounded: topics that are never published twice (an id per message) must not grow it without end.
+      if (cache.size >= MATCH_CACHE_LIMIT) cache.clear();
+      cache.set(topic, (found = out.size === 0 ? (NONE as Map<S, SubscriptionOptions>) : out));
+    }
+    return found;
   }
 
   /**
