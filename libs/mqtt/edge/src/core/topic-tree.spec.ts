@@ -85,6 +85,16 @@ describe('SubscriptionTree', () => {
     for (let i = 0; i < 5000; i++) t.matchAll(`x/${i}`);
     expect(all('a/b')).toEqual({ n: 1 });
   });
+
+  it('does not keep a match of many subscribers (a fan-out to ever new topics would grow without bound)', () => {
+    const t = new SubscriptionTree<string>();
+    for (let i = 0; i < 65; i++) t.add('alerts/#', `s${i}`, opts(0));
+    const first = t.matchAll('alerts/1');
+    expect(first.size).toBe(65);
+    expect(t.matchAll('alerts/1')).not.toBe(first);
+    expect(t.remove('alerts/#', 's0')).toBe(true);
+    expect(t.matchAll('alerts/1')).toBe(t.matchAll('alerts/1'));
+  });
 });
 
 describe('RetainedStore', () => {

@@ -7,6 +7,11 @@ interface SubNode<S> {
 
 /** Topics whose match one tree keeps (SubscriptionTree.matchAll). */
 const MATCH_CACHE_LIMIT = 2048;
+/**
+ * Larger matches are not kept: with many subscribers the deliveries cost far more than the walk, and
+ * kept copies of them (a fan-out to many distinct topics) would cost memory without bound.
+ */
+const MATCH_CACHE_MAX_SUBSCRIBERS = 64;
 const NONE = new Map<unknown, SubscriptionOptions>();
 
 function newSubNode<S>(): SubNode<S> {
@@ -89,8 +94,11 @@ export class SubscriptionTree<S> {
       const out = new Map<S, SubscriptionOptions>();
       this.match(topic, null, out);
       // Bounded: topics that are never published twice (an id per message) must not grow it without end.
-      if (cache.size >= MATCH_CACHE_LIMIT) cache.clear();
-      cache.set(topic, (found = out.size === 0 ? (NONE as Map<S, SubscriptionOptions>) : out));
+      found = out.size === 0 ? (NONE as Map<S, SubscriptionOptions>) : out;
+      if (out.size <= MATCH_CACHE_MAX_SUBSCRIBERS) {
+        if (cache.size >= MATCH_CACHE_LIMIT) cache.clear();
+        cache.set(topic, found);
+      }
     }
     return found;
   }
