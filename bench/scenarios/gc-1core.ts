@@ -1,4 +1,4 @@
-import { GcTrace } from '../lib/gc-trace';
+import { GcTrace, longestHold } from '../lib/gc-trace';
 import { describeLatency, measurePacedLatency } from '../lib/paced-latency';
 import type { Scenario } from '../lib/scenario';
 
@@ -40,7 +40,9 @@ export const scenario: Scenario = {
         process.stderr.write(describeLatency(system.name, measured, mode.gcSeconds));
         const workers = trace.summary(PAUSE_BOUND_MS, trace.workerEvents);
         const others = workers.count === 0 ? '' : `; worker threads: ${workers.count}, longest ${workers.maxMs.toFixed(2)} ms`;
-        if (node) process.stderr.write(`  gc ${system.name}: main thread ${gc.count} collections, longest hold ${gc.maxMs.toFixed(2)} ms, ${gc.over} over ${PAUSE_BOUND_MS} ms${others}\n`);
+        const long = trace.events.filter((e) => longestHold(e) > PAUSE_BOUND_MS).map((e) => `${e.kind} ${e.pauseMs} ms (step ${e.biggestStepMs} ms)`);
+        const which = long.length === 0 ? '' : ` [${long.join(', ')}]`;
+        if (node) process.stderr.write(`  gc ${system.name}: main thread ${gc.count} collections, longest hold ${gc.maxMs.toFixed(2)} ms, ${gc.over} over ${PAUSE_BOUND_MS} ms${which}${others}\n`);
       }
       return {
         gc_max_ms: node ? gc.maxMs : null,
