@@ -139,6 +139,15 @@ export function inTransaction<T>(dataSource: DataSource, work: (manager: EntityM
 const COMMIT_RESERVE_MS = 250;
 
 /**
+ * True when work with this deadline may no longer send the statement that
+ * commits it (COMMIT, or a self-committing statement): its round trip no
+ * longer fits before the deadline. The same reserve as {@link inTransaction}.
+ */
+export function tooLateToCommit(deadline: number | undefined, now = Date.now()): boolean {
+  return deadline !== undefined && now >= deadline - COMMIT_RESERVE_MS;
+}
+
+/**
  * One attempt. COMMIT is sent only before the deadline. When the deadline
  * passes while the work still waits on the database, the connection is closed
  * under it: PostgreSQL rolls back what it had started, so a statement stuck on
