@@ -222,9 +222,16 @@ export async function advisoryXactLock(manager: EntityManager, key: number): Pro
   await manager.query('SELECT pg_advisory_xact_lock($1)', [key]);
 }
 
-interface PgPool {
-  query(config: { name: string; text: string; values: readonly unknown[] }): Promise<{ rows: unknown[] }>;
+interface PgClient {
+  query(config: { name: string; text: string; values: readonly unknown[] } | string): Promise<{ rows: unknown[] }>;
+  release(err?: Error | boolean): void;
 }
+
+interface PgPool {
+  connect(): Promise<PgClient>;
+}
+
+const DUPLICATE_PREPARED_STATEMENT = '42P05';
 
 /**
  * Runs a named (server-side prepared) statement on the data source's pool and
@@ -232,14 +239,32 @@ interface PgPool {
  * PGlite) parses and plans it once per connection instead of on every call —
  * on the multi-CTE token revoke, planning was ~0.3–0.6 ms of a ~1.2 ms
  * statement — and the pool is used directly, without TypeORM's per-call query
- * runner. `name` must be unique per `text` across the process.
+ * runner. `name` must be unique per `text` across the process (and a plain
+ * identifier: it is also sent unquoted).
  */
 export async function preparedQuery<T>(dataSource: DataSource, name: string, text: string, values: readonly unknown[]): Promise<T[]> {
   const pool = (dataSource.driver as unknown as { master?: PgPool }).master;
-  if (!pool || typeof pool.query !== 'function') {
+  if (!pool || typeof pool.connect !== 'function') {
     // Not the PostgreSQL driver (e.g. a test double): the plain path.
     return (await dataSource.query(text, [...values])) as T[];
   }
-  const result = await pool.query({ name, text, values });
-  return result.rows as T[];
+  const client = await pool.connect();
+  try {
+    let result: { rows: unknown[] };
+    try {
+      result = await client.query({ name, text, values });
+    } catch (err) {
+      if (sqlState(err) !== DUPLICATE_PREPARED_STATEMENT) throw err;
+      // PGlite is one session under every connection: a statement prepared on a connection the pool has since
+      // dropped is still there, unknown to this one.
+      await client.query(`DEALLOCATE ${name}`);
+      result = await client.query({ name, text, values });
+    }
+    client.release();
+    return result.rows as T[];
+  } catch (err) {
+    // As pool.query: a connection that failed a statement is not reused.
+    client.release(err instanceof Error ? err : true);
+    throw err;
+  }
 }
