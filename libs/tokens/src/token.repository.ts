@@ -187,9 +187,12 @@ const ROTATE_SQL = `WITH v AS (SELECT * FROM ${WRITE_ROWS}),
 const ORG_TERMS_SQL = `SELECT o.id, o.max_token_ttl_seconds, s.will_on_revoke
   FROM orgs o LEFT JOIN org_settings s ON s.org_id = o.id WHERE o.id = $1`;
 
-const REFRESH_GRANT_SQL = `SELECT r.id, r.token_hash, r.family_id, r.token_id, r.org_id, r.user_id, r.expires_at, r.used_at, r.revoked_at,
-       t.id AS t_id, t.client_id, t.permissions, t.issued_at AS t_issued_at, t.expires_at AS t_expires_at, t.revoked_at AS t_revoked_at,
-       t.idp_provider_id, t.idp_session_id, t.idp_subject, o.id AS o_id, o.max_token_ttl_seconds, s.will_on_revoke
+// Token columns named as IssuedTokenEntity's properties, so toRecord reads the row; t.id is null once the token is pruned.
+const REFRESH_GRANT_SQL = `SELECT r.id AS "refreshId", r.token_hash AS "tokenHash", r.expires_at AS "refreshExpiresAt", r.used_at AS "usedAt",
+       r.revoked_at AS "refreshRevokedAt", r.family_id AS "familyId", r.token_id AS "tokenId", r.org_id AS "orgId", r.user_id AS "userId",
+       t.id, t.client_id AS "clientId", t.permissions, t.issued_at AS "issuedAt", t.expires_at AS "expiresAt", t.revoked_at AS "revokedAt",
+       t.idp_provider_id AS "idpProviderId", t.idp_session_id AS "idpSessionId", t.idp_subject AS "idpSubject",
+       o.id AS "termsOrgId", o.max_token_ttl_seconds, s.will_on_revoke
   FROM refresh_tokens r
   LEFT JOIN issued_tokens t ON t.id = r.token_id
   LEFT JOIN orgs o ON o.id = r.org_id
@@ -201,26 +204,15 @@ interface OrgTermsRow {
   will_on_revoke: WillPolicy | null;
 }
 
-interface RefreshGrantRow extends OrgTermsRow {
-  id: string;
-  token_hash: string;
-  family_id: string;
-  token_id: string;
-  org_id: string;
-  user_id: string;
-  expires_at: Date;
-  used_at: Date | null;
-  revoked_at: Date | null;
-  t_id: string | null;
-  client_id: string | null;
-  permissions: Permissions;
-  t_issued_at: Date;
-  t_expires_at: Date;
-  t_revoked_at: Date | null;
-  idp_provider_id: string | null;
-  idp_session_id: string | null;
-  idp_subject: string | null;
-  o_id: string | null;
+interface RefreshGrantRow extends OrgTermsRow, Omit<TokenRow, 'id'> {
+  id: string | null;
+  refreshId: string;
+  tokenHash: string;
+  refreshExpiresAt: Date;
+  usedAt: Date | null;
+  refreshRevokedAt: Date | null;
+  tokenId: string;
+  termsOrgId: string | null;
 }
 
 /*
@@ -300,35 +292,12 @@ export class TypeOrmTokenRepository implements TokenRepository {
   async findRefreshGrant(tokenHash: string): Promise<RefreshGrant | null> {
     const [row] = await preparedQuery<RefreshGrantRow>(this.dataSource, 'signet_refresh_grant', REFRESH_GRANT_SQL, [tokenHash]);
     if (!row) return null;
-    const terms = row.o_id === null ? null : termsOf(row.o_id, row);
-    this.remember(row.org_id, terms);
+    const terms = row.termsOrgId === null ? null : termsOf(row.termsOrgId, row);
+    this.remember(row.orgId, terms);
+    const { refreshId, familyId, tokenId, orgId, userId, usedAt } = row;
     return {
-      refresh: {
-        id: row.id,
-        tokenHash: row.token_hash,
-        familyId: row.family_id,
-        tokenId: row.token_id,
-        orgId: row.org_id,
-        userId: row.user_id,
-        expiresAt: row.expires_at,
-        usedAt: row.used_at,
-        revokedAt: row.revoked_at,
-      },
-      token:
-        row.t_id === null
-          ? null
-          : {
-              id: row.t_id,
-              orgId: row.org_id,
-              userId: row.user_id,
-              clientId: row.client_id,
-              permissions: { publish: row.permissions.publish, subscribe: row.permissions.subscribe },
-              familyId: row.family_id,
-              issuedAt: row.t_issued_at,
-              expiresAt: row.t_expires_at,
-              revokedAt: row.t_revoked_at,
-              idp: row.idp_provider_id === null ? null : { providerId: row.idp_provider_id, sessionId: row.idp_session_id, subject: row.idp_subject },
-            },
+      refresh: { id: refreshId, tokenHash: row.tokenHash, familyId, tokenId, orgId, userId, expiresAt: row.refreshExpiresAt, usedAt, revokedAt: row.refreshRevokedAt },
+      token: row.id === null ? null : toRecord({ ...row, id: row.id }),
       terms,
     };
   }
@@ -414,7 +383,10 @@ class TypeOrmTokenTransaction implements TokenTransaction {
   }
 }
 
-function toRecord(row: IssuedTokenEntity): TokenRecord {
+/** What toRecord reads of an issued token's row. */
+type TokenRow = Omit<IssuedTokenEntity, 'revokeReason'>;
+
+function toRecord(row: TokenRow): TokenRecord {
   return {
     id: row.id,
     orgId: row.orgId,
