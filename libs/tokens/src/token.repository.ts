@@ -173,13 +173,16 @@ const INSERT_SQL = `WITH v AS (SELECT * FROM ${WRITE_ROWS}),
        ok AS (SELECT v.* FROM v ${TERMS_HOLD} WHERE ${TERMS_MATCH}),
        ${STORE_OK}`;
 
-// RETURNING v.id: of two rows spending one refresh token, only the one the update used goes on. ANY($17) pins the
-// plan to the primary key: joined to unnest alone, the planner may scan refresh_tokens whole once its estimates are off.
+// RETURNING v.id: of two rows spending one refresh token, only the one the update used goes on. The plan must find
+// the spent rows by primary key (ANY($17)): joined to unnest alone, or with `revoked_at IS NULL` as an index
+// condition (the COALESCE keeps it a filter), it scanned the whole table or one of its indexes on every call.
+// Unused and unrevoked: used_at and revoked_at both NULL.
 const ROTATE_SQL = `WITH v AS (SELECT * FROM ${WRITE_ROWS}),
        spent AS (
          UPDATE refresh_tokens r SET used_at = now()
            FROM v ${TERMS_HOLD}
-          WHERE r.id = ANY($17::text[]) AND r.id = v.spends AND r.used_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > now() AND ${TERMS_MATCH}
+          WHERE r.id = ANY($17::text[]) AND r.id = v.spends AND COALESCE(r.used_at, r.revoked_at) IS NULL AND r.expires_at > now()
+            AND ${TERMS_MATCH}
          RETURNING v.id
        ),
        ok AS (SELECT v.* FROM v JOIN spent USING (id)),
