@@ -1,21 +1,20 @@
-import { currentDeadline, DeadlineExceededError, isDatabaseUnavailable, retryingStatement, tooLateToCommit } from '@signet/persistence';
+import { currentDeadline, DeadlineExceededError, isDatabaseUnavailable, runWithDeadline, tooLateToCommit } from '@signet/persistence';
 
 /**
- * Writes one statement per batch: `write` gets the rows and answers, per row
- * and in order, whether it was written. The statement commits by itself, so
- * a row's promise settles only once its row is committed (or refused).
+ * Runs one statement (or transaction) per batch: gets the rows and answers,
+ * per row and in order (a write: whether it was written), once committed.
  */
-export type BatchWrite<Row> = (rows: readonly Row[]) => Promise<boolean[]>;
+export type BatchStatement<Row, Result> = (rows: readonly Row[]) => Promise<Result[]>;
 
-interface Pending<Row> {
+interface Pending<Row, Result> {
   row: Row;
   deadline: number | undefined;
-  resolve: (written: boolean) => void;
+  resolve: (result: Result) => void;
   reject: (err: unknown) => void;
 }
 
 /**
- * Group commit: concurrent writes share one statement. A write waits only
+ * Group commit: concurrent writes (or reads) share one statement. One waits only
  * while `maxInFlight` batches are already on their way; those that arrive
  * meanwhile go together in the next batch (at most `maxBatch` rows), so an
  * idle process sends each write at once and a busy one sends one statement
@@ -23,21 +22,22 @@ interface Pending<Row> {
  *
  * A row is sent only while its request's deadline leaves time to commit
  * (as `inTransaction` does for COMMIT); one that waited too long is refused
- * with DeadlineExceededError, unsent. A batch PostgreSQL refused is tried
- * again row by row, so one bad row fails only its own request.
+ * with DeadlineExceededError, unsent. A batch runs under the earliest
+ * deadline of its rows. A batch PostgreSQL refused is tried again row by
+ * row, so one bad row fails only its own request.
  */
-export class GroupCommit<Row> {
-  private readonly queue: Pending<Row>[] = [];
+export class GroupCommit<Row, Result = boolean> {
+  private readonly queue: Pending<Row, Result>[] = [];
   private inFlight = 0;
 
   constructor(
-    private readonly write: BatchWrite<Row>,
+    private readonly run: BatchStatement<Row, Result>,
     private readonly maxInFlight = 2,
     private readonly maxBatch = 64,
   ) {}
 
-  submit(row: Row): Promise<boolean> {
-    return new Promise<boolean>((resolve, reject) => {
+  submit(row: Row): Promise<Result> {
+    return new Promise<Result>((resolve, reject) => {
       this.queue.push({ row, deadline: currentDeadline(), resolve, reject });
       this.pump();
     });
@@ -46,7 +46,7 @@ export class GroupCommit<Row> {
   private pump(): void {
     while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
       const now = Date.now();
-      const batch: Pending<Row>[] = [];
+      const batch: Pending<Row, Result>[] = [];
       while (batch.length < this.maxBatch && this.queue.length > 0) {
         const next = this.queue.shift()!;
         if (tooLateToCommit(next.deadline, now)) next.reject(new DeadlineExceededError());
@@ -61,10 +61,13 @@ export class GroupCommit<Row> {
     }
   }
 
-  private async flush(batch: Pending<Row>[]): Promise<void> {
+  private async flush(batch: Pending<Row, Result>[]): Promise<void> {
     try {
-      const written = await retryingStatement(() => this.write(batch.map((p) => p.row)));
-      batch.forEach((p, i) => p.resolve(written[i] === true));
+      // Under the earliest deadline of its rows: a transaction in `run` commits only while that still allows.
+      const deadlines = batch.map((p) => p.deadline).filter((d): d is number => d !== undefined);
+      const earliest = deadlines.length > 0 ? Math.min(...deadlines) : undefined;
+      const results = await runWithDeadline(earliest, () => this.run(batch.map((p) => p.row)));
+      batch.forEach((p, i) => p.resolve(results[i]));
     } catch (err) {
       if (batch.length === 1 || isDatabaseUnavailable(err)) {
         for (const p of batch) p.reject(err);

@@ -146,7 +146,7 @@ interface TokenWrite {
 }
 
 /*
- * Token writes take their rows as arrays (unnest), so one prepared statement
+ * Token writes take their rows as arrays (unnest), so one statement text
  * serves a batch of any size. The refresh token's row takes family, org, user
  * and token from its access token's (the issuer makes them equal); its
  * foreign key is checked at the end of the statement, when the token exists.
@@ -201,7 +201,7 @@ const REFRESH_GRANT_SQL = `SELECT r.id AS "refreshId", r.token_hash AS "tokenHas
   LEFT JOIN issued_tokens t ON t.id = r.token_id
   LEFT JOIN orgs o ON o.id = r.org_id
   LEFT JOIN org_settings s ON s.org_id = r.org_id
- WHERE r.token_hash = $1`;
+ WHERE r.token_hash = ANY($1::text[])`;
 
 interface OrgTermsRow {
   max_token_ttl_seconds: number | null;
@@ -261,6 +261,7 @@ function writeColumns(rows: readonly TokenWrite[]): unknown[] {
 export class TypeOrmTokenRepository implements TokenRepository {
   private readonly terms = new Map<string, { terms: OrgTerms | null; at: number }>();
   private inserts?: GroupCommit<TokenWrite>;
+  private grantReads?: GroupCommit<string, RefreshGrantRow | undefined>;
   private rotations?: GroupCommit<TokenWrite>;
 
   constructor(
@@ -287,14 +288,20 @@ export class TypeOrmTokenRepository implements TokenRepository {
   }
 
   async insert(terms: OrgTerms, token: NewToken, refresh: NewRefreshToken): Promise<boolean> {
-    this.inserts ??= this.groupCommit('signet_insert_tokens', INSERT_SQL);
+    this.inserts ??= this.groupCommit(INSERT_SQL);
     const written = await this.inserts.submit({ terms, token, refresh });
     if (!written) this.terms.delete(terms.id);
     return written;
   }
 
   async findRefreshGrant(tokenHash: string): Promise<RefreshGrant | null> {
-    const [row] = await preparedQuery<RefreshGrantRow>(this.dataSource, 'signet_refresh_grant', REFRESH_GRANT_SQL, [tokenHash]);
+    // Concurrent refreshes share one read too: on the embedded database every statement costs this process's CPU.
+    this.grantReads ??= new GroupCommit<string, RefreshGrantRow | undefined>(async (hashes) => {
+      const rows = await preparedQuery<RefreshGrantRow>(this.dataSource, 'signet_refresh_grants', REFRESH_GRANT_SQL, [hashes]);
+      const byHash = new Map(rows.map((r) => [r.tokenHash, r]));
+      return hashes.map((h) => byHash.get(h));
+    }, this.batchesInFlight());
+    const row = await this.grantReads.submit(tokenHash);
     if (!row) return null;
     const terms = row.termsOrgId === null ? null : termsOf(row.termsOrgId, row);
     this.remember(row.orgId, terms);
@@ -307,17 +314,17 @@ export class TypeOrmTokenRepository implements TokenRepository {
   }
 
   async rotate(refreshTokenId: string, terms: OrgTerms, token: NewToken, refresh: NewRefreshToken): Promise<boolean> {
-    this.rotations ??= this.groupCommit('signet_rotate_tokens', ROTATE_SQL);
+    this.rotations ??= this.groupCommit(ROTATE_SQL);
     return this.rotations.submit({ terms, token, refresh, spends: refreshTokenId });
   }
 
-  private groupCommit(name: string, text: string): GroupCommit<TokenWrite> {
-    // Two batches in flight where the pool allows (one fills while the other commits); one on the embedded database.
-    const poolSize = (this.dataSource.driver as unknown as { master?: { options?: { max?: number } } }).master?.options?.max ?? 1;
+  private groupCommit(text: string): GroupCommit<TokenWrite> {
     return new GroupCommit<TokenWrite>(async (rows) => {
       let stored: { token_id: string }[];
       try {
-        stored = await preparedQuery<{ token_id: string }>(this.dataSource, name, text, writeColumns(rows));
+        // In a transaction of its own, not autocommitted: COMMIT is sent only once the statement has answered and
+        // the deadline allows, so a write whose answer is lost (a stalled link) never commits behind a 503.
+        stored = (await inTransaction(this.dataSource, (m) => m.query(text, writeColumns(rows)))) as { token_id: string }[];
       } catch (err) {
         // The org was deleted under a lone row: not stored, as for changed terms.
         if (rows.length === 1 && sqlState(err) === FOREIGN_KEY_VIOLATION) return [false];
@@ -325,7 +332,13 @@ export class TypeOrmTokenRepository implements TokenRepository {
       }
       const ids = new Set(stored.map((r) => r.token_id));
       return rows.map((r) => ids.has(r.token.id));
-    }, Math.max(1, Math.min(2, poolSize)));
+    }, this.batchesInFlight());
+  }
+
+  /** Two batches in flight where the pool allows (one fills while the other runs); one on the embedded database. */
+  private batchesInFlight(): number {
+    const poolSize = (this.dataSource.driver as unknown as { master?: { options?: { max?: number } } }).master?.options?.max ?? 1;
+    return Math.max(1, Math.min(2, poolSize));
   }
 
   async list(filter: TokenListFilter): Promise<TokenRecord[]> {
