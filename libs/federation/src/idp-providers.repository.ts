@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 
 import { randomHex } from '@signet/credentials';
-import { DATA_SOURCE } from '@signet/persistence';
+import { DATA_SOURCE, preparedQuery } from '@signet/persistence';
 import { IdpProviderEntity, IdpProviderKind } from '@signet/persistence';
 
 import type { ProviderSettings } from './providers/settings';
@@ -55,6 +55,21 @@ const fromRow = (row: IdpProviderEntity): StoredIdpProvider => ({
   updatedAt: row.updatedAt,
 });
 
+/** The exchange's lookup, on its hot path: prepared once per connection, without TypeORM's query builder. */
+const FIND_BY_ID_SQL = `SELECT id, org_id, name, kind, enabled, settings, secret_ciphertext, created_at, updated_at FROM idp_providers WHERE id = $1`;
+
+interface ProviderRow {
+  id: string;
+  org_id: string;
+  name: string;
+  kind: IdpProviderKind;
+  enabled: boolean;
+  settings: Record<string, unknown>;
+  secret_ciphertext: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
 const toRow = (provider: IdpProviderWrite) => ({ ...provider, settings: { ...provider.settings } as Record<string, unknown> });
 
 @Injectable()
@@ -84,8 +99,20 @@ export class TypeOrmIdpProviderRepository implements IdpProviderRepository {
 
   async findById(id: string): Promise<StoredIdpProvider | null> {
     if (!IDP_PROVIDER_ID.test(id)) return null;
-    const row = await this.rows.findOneBy({ id });
-    return row ? fromRow(row) : null;
+    const [row] = await preparedQuery<ProviderRow>(this.dataSource, 'signet_idp_provider_by_id', FIND_BY_ID_SQL, [id]);
+    if (!row) return null;
+    return fromRow({
+      id: row.id,
+      orgId: row.org_id,
+      name: row.name,
+      kind: row.kind,
+      enabled: row.enabled,
+      settings: row.settings,
+      secretCiphertext: row.secret_ciphertext,
+      eventsSecretCiphertext: null,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    });
   }
 
   async update(provider: IdpProviderWrite): Promise<StoredIdpProvider> {

@@ -11,11 +11,12 @@ import {
 } from '@signet/credentials';
 import { METRICS } from '@signet/observability';
 import type { SignetMetrics } from '@signet/observability';
+import type { WillPolicy } from '@signet/credentials';
 import type { Permissions } from '@signet/permissions';
 
 import { TOKENS_OPTIONS, TokensOptions } from './options';
 import { SigningKeysService } from './signing-keys/signing-keys.service';
-import { IdpOrigin, OrgLimits, TOKEN_REPOSITORY, TokenRepository, TokenTransaction } from './token.repository';
+import { IdpOrigin, NewRefreshToken, NewToken, OrgLimits, TOKEN_REPOSITORY, TokenRepository } from './token.repository';
 
 export interface IssueRequest {
   orgId: string;
@@ -46,12 +47,23 @@ const newRefreshId = (): string => `rtk_${randomHex(12)}`;
 /** What a caller decides once it knows the org: everything of an {@link IssueRequest} but the org. */
 export type IssueInOrgRequest = Omit<IssueRequest, 'orgId' | 'familyId'>;
 
+/** A minted token: the credentials to answer with, once the rows are stored. */
+export interface MintedToken {
+  credentials: IssuedCredentials;
+  token: NewToken;
+  refresh: NewRefreshToken;
+}
+
+/** Attempts at issuing under an org's terms; each after the first reads them afresh. */
+const TERMS_ATTEMPTS = 3;
+
 /**
- * Mints an access token and its refresh token inside the caller's
- * transaction: the `tkn_` is signed, only its metadata is stored; the `rt_`
- * is stored as its SHA-256. Every way of getting a `tkn_` (issue, refresh,
- * IdP exchange) ends here, so the org's will policy is read here, in the
- * same transaction (with the org: one round trip).
+ * Mints an access token and its refresh token: the `tkn_` is signed, only its
+ * metadata is stored; the `rt_` is stored as its SHA-256. Every way of getting
+ * a `tkn_` (issue, refresh, IdP exchange) ends here. The org's terms (its TTL
+ * cap and will policy, which travels in the token) may come from a cache: the
+ * statement that stores the token stores it only if the org still has them,
+ * so a settings change applies to the very next token on every replica.
  */
 @Injectable()
 export class TokenIssuer {
@@ -63,25 +75,34 @@ export class TokenIssuer {
   ) {}
 
   /**
-   * One transaction: reads the org (`orgGone()` is thrown when it no longer
-   * exists), lets `decide` apply the caller's policy to it (the TTL cap), and
-   * issues. POST /v1/tokens and the IdP exchange both end here.
+   * Reads the org's terms (`orgGone()` is thrown when it no longer exists),
+   * lets `decide` apply the caller's policy to them (the TTL cap), and issues
+   * in one self-committing statement. POST /v1/tokens and the IdP exchange
+   * both end here; answered only once the rows are committed.
    */
-  issueInOrg(orgId: string, orgGone: () => Error, decide: (org: OrgLimits) => IssueInOrgRequest): Promise<IssuedCredentials> {
-    return this.tokens.transaction(async (tx) => {
-      const org = await tx.findOrg(orgId);
-      if (!org) throw orgGone();
-      return this.issue(tx, { orgId: org.id, ...decide(org) });
-    });
+  async issueInOrg(orgId: string, orgGone: () => Error, decide: (org: OrgLimits) => IssueInOrgRequest): Promise<IssuedCredentials> {
+    for (let attempt = 0; attempt < TERMS_ATTEMPTS; attempt++) {
+      const terms = await this.tokens.orgTerms(orgId, attempt > 0);
+      if (!terms) throw orgGone();
+      const minted = await this.mint({ orgId: terms.id, ...decide(terms) }, terms.willOnRevoke);
+      if (await this.tokens.insert(terms, minted.token, minted.refresh)) return this.issued(minted);
+    }
+    if (!(await this.tokens.orgTerms(orgId, true))) throw orgGone();
+    throw new Error(`the terms of org ${orgId} kept changing during issuance`);
   }
 
-  async issue(tx: TokenTransaction, request: IssueRequest, nowMs = Date.now()): Promise<IssuedCredentials> {
+  /** Counts a token once its rows are committed: a refused write handed out nothing. */
+  issued(minted: MintedToken): IssuedCredentials {
+    this.metrics?.tokensIssued.inc();
+    return minted.credentials;
+  }
+
+  async mint(request: IssueRequest, willOnRevoke: WillPolicy | undefined, nowMs = Date.now()): Promise<MintedToken> {
     const tokenId = newTokenId();
     const familyId = request.familyId ?? newFamilyId();
     // Whole seconds (RFC 7519 NumericDate); expires_at is derived from exp so the row and the token agree.
     const iat = Math.floor(nowMs / 1000);
     const exp = iat + request.ttlSeconds;
-    const willOnRevoke = await tx.willPolicy(request.orgId);
     const claims: AccessTokenClaims = {
       sub: request.userId,
       org: request.orgId,
@@ -97,8 +118,16 @@ export class TokenIssuer {
     const expiresAt = new Date(exp * 1000);
     const refreshToken = newRefreshToken();
     const refreshExpiresAt = new Date(nowMs + this.options.refreshTtlSeconds * 1000);
-    await tx.insert(
-      {
+    return {
+      credentials: {
+        tokenId,
+        username: mqttUsername(request.userId, request.orgId),
+        password,
+        expiresAt,
+        refreshToken,
+        refreshExpiresAt,
+      },
+      token: {
         id: tokenId,
         orgId: request.orgId,
         userId: request.userId,
@@ -109,7 +138,7 @@ export class TokenIssuer {
         expiresAt,
         idp: request.idp ?? null,
       },
-      {
+      refresh: {
         id: newRefreshId(),
         tokenHash: hashOpaqueSecret(refreshToken),
         familyId,
@@ -118,19 +147,6 @@ export class TokenIssuer {
         userId: request.userId,
         expiresAt: refreshExpiresAt,
       },
-    );
-    // Counted once committed: a rolled-back issue handed out nothing.
-    if (this.metrics) {
-      const metrics = this.metrics;
-      tx.afterCommit(() => metrics.tokensIssued.inc());
-    }
-    return {
-      tokenId,
-      username: mqttUsername(request.userId, request.orgId),
-      password,
-      expiresAt,
-      refreshToken,
-      refreshExpiresAt,
     };
   }
 }

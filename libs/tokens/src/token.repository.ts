@@ -10,11 +10,12 @@ import {
   IssuedTokenEntity,
   keysetAfter,
   KeysetPosition,
-  OrgSettingsEntity,
+  preparedQuery,
   RefreshTokenEntity,
-  runAfterCommit,
+  sqlState,
 } from '@signet/persistence';
 
+import { GroupCommit } from './group-commit';
 import { latest, RevokedToken, revokeLiveTokens } from './usecases/revoke/revoke.usecase';
 
 /*
@@ -31,6 +32,16 @@ export interface OrgLimits {
   id: string;
   /** The org's own TTL cap; null: only the process maximum. */
   maxTokenTtlSeconds: number | null;
+}
+
+/**
+ * What an issuance is decided on: the org's limits and its will policy (which
+ * travels in the token). A token is stored only while the org still has
+ * exactly these terms, so terms read from a cache can never outlive a change.
+ */
+export interface OrgTerms extends OrgLimits {
+  /** Undefined when the org never changed its settings (the default, `suppress`). */
+  willOnRevoke: WillPolicy | undefined;
 }
 
 /** Where an exchanged token came from, so the IdP's sign-out events find it. */
@@ -74,22 +85,21 @@ export interface RefreshTokenRecord {
 export type NewToken = Omit<TokenRecord, 'revokedAt'>;
 export type NewRefreshToken = Omit<RefreshTokenRecord, 'usedAt' | 'revokedAt'>;
 
-/** The writes of one issuance or refresh, all in one database transaction. */
+/** A refresh token, the access token it was issued with (null once pruned) and its org's terms (null: org gone). */
+export interface RefreshGrant {
+  refresh: RefreshTokenRecord;
+  token: TokenRecord | null;
+  terms: OrgTerms | null;
+}
+
+/** The writes of a refresh token's reuse, in one database transaction. */
 export interface TokenTransaction {
-  findOrg(orgId: string): Promise<OrgLimits | null>;
-  /** The org's will policy; undefined when the org never changed its settings. */
-  willPolicy(orgId: string): Promise<WillPolicy | undefined>;
-  insert(token: NewToken, refresh: NewRefreshToken): Promise<void>;
-  /** The refresh token with this hash, locked until the transaction ends (of two concurrent refreshes one wins). */
+  /** The refresh token with this hash, locked until the transaction ends. */
   lockRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | null>;
-  findToken(tokenId: string): Promise<TokenRecord | null>;
-  markRefreshTokenUsed(refreshTokenId: string): Promise<void>;
   /** Revokes every refresh token of the family and its live access tokens; returns those tokens. */
   revokeFamily(familyId: string, reason: string): Promise<RevokedToken[]>;
   /** Records the revocation of `tokens` in this transaction; the edges hear of it once it has committed. */
   recordRevocation(tokens: readonly RevokedToken[], reason: string): Promise<void>;
-  /** Runs `callback` once the transaction has committed (never when it rolls back). */
-  afterCommit(callback: () => void): void;
 }
 
 export interface TokenListFilter {
@@ -104,6 +114,22 @@ export interface TokenListFilter {
 export interface TokenRepository {
   /** Runs `work` in one transaction (retried whole on a serialization failure or deadlock). */
   transaction<T>(work: (tx: TokenTransaction) => Promise<T>): Promise<T>;
+  /** The org's terms, null when it does not exist; `fresh`: read now, not from the cache. */
+  orgTerms(orgId: string, fresh?: boolean): Promise<OrgTerms | null>;
+  /**
+   * Stores a new token and its refresh token, committed when this resolves
+   * true; false (nothing stored) when the org no longer has `terms` or is gone.
+   */
+  insert(terms: OrgTerms, token: NewToken, refresh: NewRefreshToken): Promise<boolean>;
+  /** The refresh token with this hash with what refreshing it needs (one read, no lock). */
+  findRefreshGrant(tokenHash: string): Promise<RefreshGrant | null>;
+  /**
+   * Spends refresh token `refreshTokenId` and stores its successor, committed
+   * when this resolves true; false (nothing changed) when it is no longer
+   * unused, unrevoked and unexpired, or its org no longer has `terms`. Of two
+   * concurrent rotations of one refresh token, at most one succeeds.
+   */
+  rotate(refreshTokenId: string, terms: OrgTerms, token: NewToken, refresh: NewRefreshToken): Promise<boolean>;
   /** Newest first on (issued_at, id). */
   list(filter: TokenListFilter): Promise<TokenRecord[]>;
   findInOrg(tokenId: string, orgId: string): Promise<TokenRecord | null>;
@@ -111,8 +137,133 @@ export interface TokenRepository {
 
 export const TOKEN_REPOSITORY = Symbol('TOKEN_REPOSITORY');
 
+/** A new token, its refresh token, the terms it was decided on and (refresh) the refresh token it spends. */
+interface TokenWrite {
+  terms: OrgTerms;
+  token: NewToken;
+  refresh: NewRefreshToken;
+  spends?: string;
+}
+
+/*
+ * Token writes take their rows as arrays (unnest), so one statement text
+ * serves a batch of any size. The refresh token's row takes family, org, user
+ * and token from its access token's (the issuer makes them equal); its
+ * foreign key is checked at the end of the statement, when the token exists.
+ */
+const WRITE_ROWS = `unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[],
+                           $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::timestamptz[], $15::int[], $16::text[], $17::text[])
+                    AS v(id, org_id, user_id, client_id, permissions, family_id, issued_at, expires_at,
+                         idp_provider_id, idp_session_id, idp_subject, refresh_id, refresh_hash, refresh_expires_at, max_ttl, will, spends)`;
+/** The org still has the terms the row was decided on (`will` '' for no settings row). */
+const TERMS_HOLD = `JOIN orgs o ON o.id = v.org_id LEFT JOIN org_settings s ON s.org_id = v.org_id`;
+const TERMS_MATCH = `o.max_token_ttl_seconds IS NOT DISTINCT FROM v.max_ttl AND COALESCE(s.will_on_revoke, '') = v.will`;
+const STORE_OK = `token AS (
+         INSERT INTO issued_tokens (id, org_id, user_id, client_id, permissions, family_id, issued_at, expires_at, revoked_at, revoke_reason,
+                                    idp_provider_id, idp_session_id, idp_subject)
+         SELECT id, org_id, user_id, client_id, permissions::jsonb, family_id, issued_at, expires_at, NULL, NULL,
+                idp_provider_id, idp_session_id, idp_subject
+           FROM ok
+       )
+       INSERT INTO refresh_tokens (id, token_hash, family_id, token_id, org_id, user_id, expires_at, used_at, revoked_at)
+       SELECT refresh_id, refresh_hash, family_id, id, org_id, user_id, refresh_expires_at, NULL, NULL FROM ok
+       RETURNING token_id`;
+
+const INSERT_SQL = `WITH v AS (SELECT * FROM ${WRITE_ROWS}),
+       ok AS (SELECT v.* FROM v ${TERMS_HOLD} WHERE ${TERMS_MATCH}),
+       ${STORE_OK}`;
+
+// RETURNING v.id: of two rows spending one refresh token, only the one the update used goes on. The plan must find
+// the spent rows by primary key (ANY($17)): joined to unnest alone, or with `revoked_at IS NULL` as an index
+// condition (the COALESCE keeps it a filter), it scanned the whole table or one of its indexes on every call.
+// Unused and unrevoked: used_at and revoked_at both NULL.
+const ROTATE_SQL = `WITH v AS (SELECT * FROM ${WRITE_ROWS}),
+       spent AS (
+         UPDATE refresh_tokens r SET used_at = now()
+           FROM v ${TERMS_HOLD}
+          WHERE r.id = ANY($17::text[]) AND r.id = v.spends AND COALESCE(r.used_at, r.revoked_at) IS NULL AND r.expires_at > now()
+            AND ${TERMS_MATCH}
+         RETURNING v.id
+       ),
+       ok AS (SELECT v.* FROM v JOIN spent USING (id)),
+       ${STORE_OK}`;
+
+const ORG_TERMS_SQL = `SELECT o.id, o.max_token_ttl_seconds, s.will_on_revoke
+  FROM orgs o LEFT JOIN org_settings s ON s.org_id = o.id WHERE o.id = $1`;
+
+// Token columns named as IssuedTokenEntity's properties, so toRecord reads the row; t.id is null once the token is pruned.
+const REFRESH_GRANT_SQL = `SELECT r.id AS "refreshId", r.token_hash AS "tokenHash", r.expires_at AS "refreshExpiresAt", r.used_at AS "usedAt",
+       r.revoked_at AS "refreshRevokedAt", r.family_id AS "familyId", r.token_id AS "tokenId", r.org_id AS "orgId", r.user_id AS "userId",
+       t.id, t.client_id AS "clientId", t.permissions, t.issued_at AS "issuedAt", t.expires_at AS "expiresAt", t.revoked_at AS "revokedAt",
+       t.idp_provider_id AS "idpProviderId", t.idp_session_id AS "idpSessionId", t.idp_subject AS "idpSubject",
+       o.id AS "termsOrgId", o.max_token_ttl_seconds, s.will_on_revoke
+  FROM refresh_tokens r
+  LEFT JOIN issued_tokens t ON t.id = r.token_id
+  LEFT JOIN orgs o ON o.id = r.org_id
+  LEFT JOIN org_settings s ON s.org_id = r.org_id
+ WHERE r.token_hash = ANY($1::text[])`;
+
+interface OrgTermsRow {
+  max_token_ttl_seconds: number | null;
+  will_on_revoke: WillPolicy | null;
+}
+
+interface RefreshGrantRow extends OrgTermsRow, Omit<TokenRow, 'id'> {
+  id: string | null;
+  refreshId: string;
+  tokenHash: string;
+  refreshExpiresAt: Date;
+  usedAt: Date | null;
+  refreshRevokedAt: Date | null;
+  tokenId: string;
+  termsOrgId: string | null;
+}
+
+/*
+ * Org terms are cached: an issuance saves the read, and cannot use stale
+ * terms, since its insert re-checks them and a mismatch re-reads. The age
+ * bound only keeps unused entries from piling up.
+ */
+const ORG_TERMS_MAX_AGE_MS = 60_000;
+const ORG_TERMS_MAX_ENTRIES = 10_000;
+const FOREIGN_KEY_VIOLATION = '23503';
+
+const termsOf = (id: string, row: OrgTermsRow): OrgTerms => ({
+  id,
+  maxTokenTtlSeconds: row.max_token_ttl_seconds,
+  willOnRevoke: row.will_on_revoke ?? undefined,
+});
+
+function writeColumns(rows: readonly TokenWrite[]): unknown[] {
+  const column = (f: (w: TokenWrite) => unknown): unknown[] => rows.map(f);
+  return [
+    column((w) => w.token.id),
+    column((w) => w.token.orgId),
+    column((w) => w.token.userId),
+    column((w) => w.token.clientId),
+    column((w) => JSON.stringify({ publish: w.token.permissions.publish, subscribe: w.token.permissions.subscribe })),
+    column((w) => w.token.familyId),
+    column((w) => w.token.issuedAt),
+    column((w) => w.token.expiresAt),
+    column((w) => w.token.idp?.providerId ?? null),
+    column((w) => w.token.idp?.sessionId ?? null),
+    column((w) => w.token.idp?.subject ?? null),
+    column((w) => w.refresh.id),
+    column((w) => w.refresh.tokenHash),
+    column((w) => w.refresh.expiresAt),
+    column((w) => w.terms.maxTokenTtlSeconds),
+    column((w) => w.terms.willOnRevoke ?? ''),
+    column((w) => w.spends ?? null),
+  ];
+}
+
 @Injectable()
 export class TypeOrmTokenRepository implements TokenRepository {
+  private readonly terms = new Map<string, { terms: OrgTerms | null; at: number }>();
+  private inserts?: GroupCommit<TokenWrite>;
+  private grantReads?: GroupCommit<string, RefreshGrantRow | undefined>;
+  private rotations?: GroupCommit<TokenWrite>;
+
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(RevocationPublisher) private readonly revocations: RevocationPublisher<EntityManager>,
@@ -120,6 +271,74 @@ export class TypeOrmTokenRepository implements TokenRepository {
 
   transaction<T>(work: (tx: TokenTransaction) => Promise<T>): Promise<T> {
     return inTransaction(this.dataSource, (manager) => work(new TypeOrmTokenTransaction(manager, this.revocations)));
+  }
+
+  async orgTerms(orgId: string, fresh = false): Promise<OrgTerms | null> {
+    const cached = this.terms.get(orgId);
+    if (!fresh && cached && Date.now() - cached.at < ORG_TERMS_MAX_AGE_MS) return cached.terms;
+    const rows = await preparedQuery<OrgTermsRow>(this.dataSource, 'signet_org_terms', ORG_TERMS_SQL, [orgId]);
+    const terms = rows[0] ? termsOf(orgId, rows[0]) : null;
+    this.remember(orgId, terms);
+    return terms;
+  }
+
+  private remember(orgId: string, terms: OrgTerms | null): void {
+    if (this.terms.size >= ORG_TERMS_MAX_ENTRIES) this.terms.clear();
+    this.terms.set(orgId, { terms, at: Date.now() });
+  }
+
+  async insert(terms: OrgTerms, token: NewToken, refresh: NewRefreshToken): Promise<boolean> {
+    this.inserts ??= this.groupCommit(INSERT_SQL);
+    const written = await this.inserts.submit({ terms, token, refresh });
+    if (!written) this.terms.delete(terms.id);
+    return written;
+  }
+
+  async findRefreshGrant(tokenHash: string): Promise<RefreshGrant | null> {
+    // Concurrent refreshes share one read too: on the embedded database every statement costs this process's CPU.
+    this.grantReads ??= new GroupCommit<string, RefreshGrantRow | undefined>(async (hashes) => {
+      const rows = await preparedQuery<RefreshGrantRow>(this.dataSource, 'signet_refresh_grants', REFRESH_GRANT_SQL, [hashes]);
+      const byHash = new Map(rows.map((r) => [r.tokenHash, r]));
+      return hashes.map((h) => byHash.get(h));
+    }, this.batchesInFlight());
+    const row = await this.grantReads.submit(tokenHash);
+    if (!row) return null;
+    const terms = row.termsOrgId === null ? null : termsOf(row.termsOrgId, row);
+    this.remember(row.orgId, terms);
+    const { refreshId, familyId, tokenId, orgId, userId, usedAt } = row;
+    return {
+      refresh: { id: refreshId, tokenHash: row.tokenHash, familyId, tokenId, orgId, userId, expiresAt: row.refreshExpiresAt, usedAt, revokedAt: row.refreshRevokedAt },
+      token: row.id === null ? null : toRecord({ ...row, id: row.id }),
+      terms,
+    };
+  }
+
+  async rotate(refreshTokenId: string, terms: OrgTerms, token: NewToken, refresh: NewRefreshToken): Promise<boolean> {
+    this.rotations ??= this.groupCommit(ROTATE_SQL);
+    return this.rotations.submit({ terms, token, refresh, spends: refreshTokenId });
+  }
+
+  private groupCommit(text: string): GroupCommit<TokenWrite> {
+    return new GroupCommit<TokenWrite>(async (rows) => {
+      let stored: { token_id: string }[];
+      try {
+        // In a transaction of its own, not autocommitted: COMMIT is sent only once the statement has answered and
+        // the deadline allows, so a write whose answer is lost (a stalled link) never commits behind a 503.
+        stored = (await inTransaction(this.dataSource, (m) => m.query(text, writeColumns(rows)))) as { token_id: string }[];
+      } catch (err) {
+        // The org was deleted under a lone row: not stored, as for changed terms.
+        if (rows.length === 1 && sqlState(err) === FOREIGN_KEY_VIOLATION) return [false];
+        throw err;
+      }
+      const ids = new Set(stored.map((r) => r.token_id));
+      return rows.map((r) => ids.has(r.token.id));
+    }, this.batchesInFlight());
+  }
+
+  /** Two batches in flight where the pool allows (one fills while the other runs); one on the embedded database. */
+  private batchesInFlight(): number {
+    const poolSize = (this.dataSource.driver as unknown as { master?: { options?: { max?: number } } }).master?.options?.max ?? 1;
+    return Math.max(1, Math.min(2, poolSize));
   }
 
   async list(filter: TokenListFilter): Promise<TokenRecord[]> {
@@ -153,63 +372,6 @@ class TypeOrmTokenTransaction implements TokenTransaction {
     private readonly revocations: RevocationPublisher<EntityManager>,
   ) {}
 
-  /** Will policies read with the org by findOrg: issuance asks for both, one round trip answers them. */
-  private readonly willPolicies = new Map<string, WillPolicy | undefined>();
-
-  async findOrg(orgId: string): Promise<OrgLimits | null> {
-    const rows = (await this.manager.query(
-      `SELECT o.id, o.max_token_ttl_seconds, s.will_on_revoke
-         FROM orgs o LEFT JOIN org_settings s ON s.org_id = o.id
-        WHERE o.id = $1`,
-      [orgId],
-    )) as { id: string; max_token_ttl_seconds: number | null; will_on_revoke: WillPolicy | null }[];
-    const org = rows[0];
-    if (!org) return null;
-    this.willPolicies.set(org.id, org.will_on_revoke ?? undefined);
-    return { id: org.id, maxTokenTtlSeconds: org.max_token_ttl_seconds };
-  }
-
-  async willPolicy(orgId: string): Promise<WillPolicy | undefined> {
-    // Read in the issuing transaction (with the org when findOrg ran), so a change applies to the very next token on every replica.
-    if (this.willPolicies.has(orgId)) return this.willPolicies.get(orgId);
-    const settings = await this.manager.findOne(OrgSettingsEntity, { where: { orgId }, select: { willOnRevoke: true } });
-    return settings?.willOnRevoke;
-  }
-
-  async insert({ idp, ...token }: NewToken, refresh: NewRefreshToken): Promise<void> {
-    // One statement for both rows: a round trip less per issuance; the foreign key of the refresh token is
-    // checked at the end of the statement, when the token row exists.
-    await this.manager.query(
-      `WITH token AS (
-         INSERT INTO issued_tokens (id, org_id, user_id, client_id, permissions, family_id, issued_at, expires_at, revoked_at, revoke_reason,
-                                    idp_provider_id, idp_session_id, idp_subject)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, $16, $17, $18)
-       )
-       INSERT INTO refresh_tokens (id, token_hash, family_id, token_id, org_id, user_id, expires_at, used_at, revoked_at)
-       VALUES ($9, $10, $11, $12, $13, $14, $15, NULL, NULL)`,
-      [
-        token.id,
-        token.orgId,
-        token.userId,
-        token.clientId,
-        JSON.stringify({ publish: token.permissions.publish, subscribe: token.permissions.subscribe }),
-        token.familyId,
-        token.issuedAt,
-        token.expiresAt,
-        refresh.id,
-        refresh.tokenHash,
-        refresh.familyId,
-        refresh.tokenId,
-        refresh.orgId,
-        refresh.userId,
-        refresh.expiresAt,
-        idp?.providerId ?? null,
-        idp?.sessionId ?? null,
-        idp?.subject ?? null,
-      ],
-    );
-  }
-
   async lockRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | null> {
     const row = await this.manager
       .getRepository(RefreshTokenEntity)
@@ -220,15 +382,6 @@ class TypeOrmTokenTransaction implements TokenTransaction {
     if (!row) return null;
     const { id, familyId, tokenId, orgId, userId, expiresAt, usedAt, revokedAt } = row;
     return { id, tokenHash: row.tokenHash, familyId, tokenId, orgId, userId, expiresAt, usedAt, revokedAt };
-  }
-
-  async findToken(tokenId: string): Promise<TokenRecord | null> {
-    const row = await this.manager.findOneBy(IssuedTokenEntity, { id: tokenId });
-    return row ? toRecord(row) : null;
-  }
-
-  async markRefreshTokenUsed(refreshTokenId: string): Promise<void> {
-    await this.manager.update(RefreshTokenEntity, { id: refreshTokenId }, { usedAt: () => 'now()' });
   }
 
   async revokeFamily(familyId: string, reason: string): Promise<RevokedToken[]> {
@@ -245,13 +398,12 @@ class TypeOrmTokenTransaction implements TokenTransaction {
   async recordRevocation(tokens: readonly RevokedToken[], reason: string): Promise<void> {
     await this.revocations.record(this.manager, { credentialIds: tokens.map((t) => t.id), until: latest(tokens), reason });
   }
-
-  afterCommit(callback: () => void): void {
-    runAfterCommit(this.manager, callback);
-  }
 }
 
-function toRecord(row: IssuedTokenEntity): TokenRecord {
+/** What toRecord reads of an issued token's row. */
+type TokenRow = Omit<IssuedTokenEntity, 'revokeReason'>;
+
+function toRecord(row: TokenRow): TokenRecord {
   return {
     id: row.id,
     orgId: row.orgId,

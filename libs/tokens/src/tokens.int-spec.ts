@@ -254,7 +254,8 @@ describe('token service API', () => {
   let orgB: { orgId: string; key: string };
 
   beforeAll(async () => {
-    h = await startHarness({ SIGNET_TOKEN_MAX_TTL: '7200' });
+    // The burst tests refresh from one address more often than the default per-address bucket allows.
+    h = await startHarness({ SIGNET_TOKEN_MAX_TTL: '7200', SIGNET_PUBLIC_BURST_PER_IP: '1000' });
     const boot = await h.bootstrap();
     if (!boot) throw new Error('expected a bootstrap key on an empty database');
     orgA = { orgId: boot.orgId, key: boot.apiKey };
@@ -359,6 +360,32 @@ describe('token service API', () => {
       const c = await issue(small.key, { user_id: 'u1' });
       const claims = await verifyWithJwks(c.mqtt_credentials.password);
       expect(claims.exp - claims.iat).toBe(600);
+    });
+
+    it("applies an org's new maximum to the very next token, however it was changed", async () => {
+      const org = await h.createOrg({ maxTokenTtlSeconds: 600 });
+      expect((await verifyWithJwks((await issue(org.key, { user_id: 'u1' })).mqtt_credentials.password)).exp).toBeDefined();
+      // Behind the process's back (another replica, an operator): the cached terms no longer hold.
+      await h.db.dataSource.query('UPDATE orgs SET max_token_ttl_seconds = 60 WHERE id = $1', [org.orgId]);
+      const claims = await verifyWithJwks((await issue(org.key, { user_id: 'u1' })).mqtt_credentials.password);
+      expect(claims.exp - claims.iat).toBe(60);
+      problem(await h.request('POST', '/v1/tokens', { key: org.key, body: { user_id: 'u1', ttl_seconds: 61 } }), 400, 'ttl_too_long');
+    });
+
+    it('stores every one of a burst of concurrent issuances (one statement per batch), each once', async () => {
+      const org = await h.createOrg();
+      const burst = await Promise.all(Array.from({ length: 150 }, (_, i) => issue(org.key, { user_id: `burst${i}` })));
+      const ids = burst.map((c) => c.token_id);
+      expect(new Set(ids).size).toBe(ids.length);
+      const rows = (await h.db.dataSource.query(
+        'SELECT t.id, t.user_id, r.token_id FROM issued_tokens t JOIN refresh_tokens r ON r.token_id = t.id WHERE t.org_id = $1',
+        [org.orgId],
+      )) as { id: string; user_id: string }[];
+      expect(rows.map((r) => r.id).sort()).toEqual([...ids].sort());
+      for (const [i, c] of burst.entries()) expect(rows.find((r) => r.id === c.token_id)?.user_id).toBe(`burst${i}`);
+      // And they refresh, concurrently too: every chain rotates once.
+      const refreshed = await Promise.all(burst.map((c) => refresh(c.refresh_token)));
+      expect(refreshed.map((r) => r.status)).toEqual(burst.map(() => 200));
     });
 
     it.each([
@@ -466,6 +493,18 @@ describe('token service API', () => {
       // The two-holder situation revoked the family, the winner's new token included.
       const winner = results.find((r) => r.status === 200)?.json<Credentials>();
       expect((await introspect(orgA.key, winner?.mqtt_credentials.password ?? '')).active).toBe(false);
+    });
+
+    it('lets only one of many concurrent presentations of one refresh token win, the others see the reuse', async () => {
+      const c = await issue(orgA.key, { user_id: 'racers' });
+      const results = await Promise.all(Array.from({ length: 8 }, () => refresh(c.refresh_token)));
+      expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+      for (const r of results.filter((x) => x.status !== 200)) expect({ status: r.status, code: r.json<Problem>().code }).toEqual({ status: 401, code: 'refresh_token_reused' });
+      const family = (await h.db.dataSource.query(
+        'SELECT count(*)::int AS n FROM issued_tokens WHERE family_id = (SELECT family_id FROM issued_tokens WHERE id = $1)',
+        [c.token_id],
+      )) as { n: number }[];
+      expect(family[0].n).toBe(2);
     });
 
     it('refuses unknown, malformed and expired refresh tokens', async () => {

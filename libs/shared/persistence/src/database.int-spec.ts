@@ -10,7 +10,7 @@ import { SIGNET_MIGRATIONS } from './migrations';
 import { RevocationStore } from './revocation-store';
 import { createTestDatabase, TcpProxy, TestDatabase, waitFor } from '@signet/testing';
 import { DeadlineExceededError, runWithDeadline } from './deadline';
-import { inTransaction, isDatabaseUnavailable, runAfterCommit } from './transactions';
+import { inTransaction, isDatabaseUnavailable, preparedQuery, runAfterCommit } from './transactions';
 
 /** Class names equal migration names; derived so a new migration needs no edit here. */
 const ALL_MIGRATIONS = SIGNET_MIGRATIONS.map((m) => m.name);
@@ -167,6 +167,15 @@ describe.each<Mode>(['postgres', 'embedded'])('database (%s)', (mode) => {
     });
     expect(calls).toEqual(['committed']);
     expect(() => runAfterCommit(db.dataSource.manager, () => undefined)).toThrow(/open transaction/);
+  });
+
+  it('runs a prepared statement again after the connection that prepared it was dropped', async () => {
+    const run = () => preparedQuery<{ n: number }>(db.dataSource, 'signet_test_prepared', 'SELECT $1::int + 1 AS n', [41]);
+    expect(await run()).toEqual([{ n: 42 }]);
+    // A failed statement makes the pool drop its connection (PGlite keeps the session, and the statement, under it).
+    await expect(preparedQuery(db.dataSource, 'signet_test_failing', 'SELECT 1 / $1::int AS n', [0])).rejects.toThrow();
+    expect(await run()).toEqual([{ n: 42 }]);
+    expect(await run()).toEqual([{ n: 42 }]);
   });
 
   it('serialises transactions (row locks work through the driver)', async () => {

@@ -6,10 +6,10 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  * it has a caller who has already been told "503" and moved on, so it must
  * not take effect: {@link inTransaction} rolls back instead of committing.
  */
-const deadlines = new AsyncLocalStorage<number>();
+const deadlines = new AsyncLocalStorage<number | undefined>();
 
-/** Runs `fn` with a deadline (epoch ms) visible to every async call it makes. */
-export function runWithDeadline<T>(deadlineAt: number, fn: () => T): T {
+/** Runs `fn` with a deadline (epoch ms; undefined: none) visible to every async call it makes. */
+export function runWithDeadline<T>(deadlineAt: number | undefined, fn: () => T): T {
   return deadlines.run(deadlineAt, fn);
 }
 

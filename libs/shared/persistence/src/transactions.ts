@@ -139,6 +139,15 @@ export function inTransaction<T>(dataSource: DataSource, work: (manager: EntityM
 const COMMIT_RESERVE_MS = 250;
 
 /**
+ * True when work with this deadline may no longer send the statement that
+ * commits it (COMMIT, or a self-committing statement): its round trip no
+ * longer fits before the deadline. The same reserve as {@link inTransaction}.
+ */
+export function tooLateToCommit(deadline: number | undefined, now = Date.now()): boolean {
+  return deadline !== undefined && now >= deadline - COMMIT_RESERVE_MS;
+}
+
+/**
  * One attempt. COMMIT is sent only before the deadline. When the deadline
  * passes while the work still waits on the database, the connection is closed
  * under it: PostgreSQL rolls back what it had started, so a statement stuck on
@@ -213,9 +222,16 @@ export async function advisoryXactLock(manager: EntityManager, key: number): Pro
   await manager.query('SELECT pg_advisory_xact_lock($1)', [key]);
 }
 
-interface PgPool {
-  query(config: { name: string; text: string; values: readonly unknown[] }): Promise<{ rows: unknown[] }>;
+interface PgClient {
+  query(config: { name: string; text: string; values: readonly unknown[] } | string): Promise<{ rows: unknown[] }>;
+  release(err?: Error | boolean): void;
 }
+
+interface PgPool {
+  connect(): Promise<PgClient>;
+}
+
+const DUPLICATE_PREPARED_STATEMENT = '42P05';
 
 /**
  * Runs a named (server-side prepared) statement on the data source's pool and
@@ -223,14 +239,32 @@ interface PgPool {
  * PGlite) parses and plans it once per connection instead of on every call —
  * on the multi-CTE token revoke, planning was ~0.3–0.6 ms of a ~1.2 ms
  * statement — and the pool is used directly, without TypeORM's per-call query
- * runner. `name` must be unique per `text` across the process.
+ * runner. `name` must be unique per `text` across the process (and a plain
+ * identifier: it is also sent unquoted).
  */
 export async function preparedQuery<T>(dataSource: DataSource, name: string, text: string, values: readonly unknown[]): Promise<T[]> {
   const pool = (dataSource.driver as unknown as { master?: PgPool }).master;
-  if (!pool || typeof pool.query !== 'function') {
+  if (!pool || typeof pool.connect !== 'function') {
     // Not the PostgreSQL driver (e.g. a test double): the plain path.
     return (await dataSource.query(text, [...values])) as T[];
   }
-  const result = await pool.query({ name, text, values });
-  return result.rows as T[];
+  const client = await pool.connect();
+  try {
+    let result: { rows: unknown[] };
+    try {
+      result = await client.query({ name, text, values });
+    } catch (err) {
+      if (sqlState(err) !== DUPLICATE_PREPARED_STATEMENT) throw err;
+      // PGlite is one session under every connection: a statement prepared on a connection the pool has since
+      // dropped is still there, unknown to this one.
+      await client.query(`DEALLOCATE ${name}`);
+      result = await client.query({ name, text, values });
+    }
+    client.release();
+    return result.rows as T[];
+  } catch (err) {
+    // As pool.query: a connection that failed a statement is not reused.
+    client.release(err instanceof Error ? err : true);
+    throw err;
+  }
 }

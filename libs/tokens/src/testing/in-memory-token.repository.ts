@@ -4,6 +4,8 @@ import type {
   NewRefreshToken,
   NewToken,
   OrgLimits,
+  OrgTerms,
+  RefreshGrant,
   RefreshTokenRecord,
   TokenListFilter,
   TokenRecord,
@@ -35,8 +37,8 @@ const copy = (state: State): State => ({
 /**
  * TokenRepository in memory, for unit specs of the policies. A transaction
  * works on a copy that replaces the state when the work succeeds (a throw
- * rolls it back, as PostgreSQL would); after-commit callbacks and revocations
- * count only when it commits. No concurrency: the row lock is not modelled.
+ * rolls it back, as PostgreSQL would); revocations count only when it
+ * commits. No concurrency: the row lock is not modelled.
  */
 export class InMemoryTokenRepository implements TokenRepository {
   private state: State = { orgs: new Map(), willPolicies: new Map(), tokens: new Map(), refreshTokens: new Map() };
@@ -64,13 +66,43 @@ export class InMemoryTokenRepository implements TokenRepository {
   async transaction<T>(work: (tx: TokenTransaction) => Promise<T>): Promise<T> {
     this.transactions += 1;
     const draft = copy(this.state);
-    const afterCommit: Array<() => void> = [];
     const revocations: RecordedRevocation[] = [];
-    const result = await work(new InMemoryTokenTransaction(draft, afterCommit, revocations));
+    const result = await work(new InMemoryTokenTransaction(draft, revocations));
     this.state = draft;
     this.revocations.push(...revocations);
-    for (const callback of afterCommit) callback();
     return result;
+  }
+
+  async orgTerms(orgId: string): Promise<OrgTerms | null> {
+    const org = this.state.orgs.get(orgId);
+    return org ? { ...org, willOnRevoke: this.state.willPolicies.get(orgId) } : null;
+  }
+
+  private termsHold(terms: OrgTerms): boolean {
+    const org = this.state.orgs.get(terms.id);
+    return org !== undefined && org.maxTokenTtlSeconds === terms.maxTokenTtlSeconds && this.state.willPolicies.get(terms.id) === terms.willOnRevoke;
+  }
+
+  async insert(terms: OrgTerms, token: NewToken, refresh: NewRefreshToken): Promise<boolean> {
+    if (!this.termsHold(terms)) return false;
+    this.state.tokens.set(token.id, { ...token, revokedAt: null });
+    this.state.refreshTokens.set(refresh.id, { ...refresh, usedAt: null, revokedAt: null });
+    return true;
+  }
+
+  async findRefreshGrant(tokenHash: string): Promise<RefreshGrant | null> {
+    const refresh = [...this.state.refreshTokens.values()].find((r) => r.tokenHash === tokenHash);
+    if (!refresh) return null;
+    const token = this.state.tokens.get(refresh.tokenId);
+    return { refresh: { ...refresh }, token: token ? { ...token } : null, terms: await this.orgTerms(refresh.orgId) };
+  }
+
+  async rotate(refreshTokenId: string, terms: OrgTerms, token: NewToken, refresh: NewRefreshToken): Promise<boolean> {
+    const spent = this.state.refreshTokens.get(refreshTokenId);
+    if (!spent || spent.usedAt !== null || spent.revokedAt !== null || spent.expiresAt.getTime() <= Date.now()) return false;
+    if (!(await this.insert(terms, token, refresh))) return false;
+    spent.usedAt = new Date();
+    return true;
   }
 
   async list(filter: TokenListFilter): Promise<TokenRecord[]> {
@@ -103,37 +135,12 @@ export class InMemoryTokenRepository implements TokenRepository {
 class InMemoryTokenTransaction implements TokenTransaction {
   constructor(
     private readonly state: State,
-    private readonly callbacks: Array<() => void>,
     private readonly revocations: RecordedRevocation[],
   ) {}
-
-  async findOrg(orgId: string): Promise<OrgLimits | null> {
-    return this.state.orgs.get(orgId) ?? null;
-  }
-
-  async willPolicy(orgId: string): Promise<WillPolicy | undefined> {
-    return this.state.willPolicies.get(orgId);
-  }
-
-  async insert(token: NewToken, refresh: NewRefreshToken): Promise<void> {
-    if (!this.state.orgs.has(token.orgId)) throw new Error(`foreign key: no org ${token.orgId}`);
-    this.state.tokens.set(token.id, { ...token, revokedAt: null });
-    this.state.refreshTokens.set(refresh.id, { ...refresh, usedAt: null, revokedAt: null });
-  }
 
   async lockRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | null> {
     const found = [...this.state.refreshTokens.values()].find((r) => r.tokenHash === tokenHash);
     return found ? { ...found } : null;
-  }
-
-  async findToken(tokenId: string): Promise<TokenRecord | null> {
-    const token = this.state.tokens.get(tokenId);
-    return token ? { ...token } : null;
-  }
-
-  async markRefreshTokenUsed(refreshTokenId: string): Promise<void> {
-    const refresh = this.state.refreshTokens.get(refreshTokenId);
-    if (refresh) refresh.usedAt = new Date();
   }
 
   async revokeFamily(familyId: string): Promise<RevokedToken[]> {
@@ -155,9 +162,5 @@ class InMemoryTokenTransaction implements TokenTransaction {
     // As RevocationService.revoke: nothing to enforce for no (or only expired) tokens.
     if (tokens.length === 0 || tokens.every((t) => t.expiresAt.getTime() <= Date.now())) return;
     this.revocations.push({ credentialIds: tokens.map((t) => t.id), reason });
-  }
-
-  afterCommit(callback: () => void): void {
-    this.callbacks.push(callback);
   }
 }

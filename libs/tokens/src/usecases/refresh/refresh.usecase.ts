@@ -12,7 +12,8 @@ import { refreshedTtl } from '../../token-policy';
 import { TOKEN_REPOSITORY, TokenRepository } from '../../token.repository';
 import type { RefreshTokenCommand } from './refresh.command';
 
-type Outcome = { kind: 'issued'; credentials: IssuedCredentials } | { kind: 'invalid' } | { kind: 'reused' };
+/** Rotations tried before giving up; one fails only when the refresh token or its org changed meanwhile. */
+const ROTATE_ATTEMPTS = 3;
 
 /**
  * POST /v1/tokens/refresh, with rotation and reuse detection (OAuth 2.0
@@ -21,8 +22,10 @@ type Outcome = { kind: 'issued'; credentials: IssuedCredentials } | { kind: 'inv
  * and the server cannot tell which is legitimate, so the whole family is
  * revoked, live access tokens included.
  *
- * The refresh token row is locked for the whole exchange: of two concurrent
- * refreshes one wins, the other sees it used.
+ * Two statements: one reads the refresh token with its access token and org;
+ * one spends it and stores its successor, only if it is still unused (and the
+ * org's terms unchanged). Of two concurrent refreshes one wins; the other's
+ * spend finds it used, and it is then handled as the reuse it is.
  */
 @Injectable()
 export class RefreshTokenUseCase {
@@ -36,48 +39,47 @@ export class RefreshTokenUseCase {
   async execute(command: RefreshTokenCommand): Promise<IssuedCredentials> {
     if (!REFRESH_TOKEN_PATTERN.test(command.refreshToken)) throw invalidRefreshToken();
     const tokenHash = hashOpaqueSecret(command.refreshToken);
-    // The reuse branch must commit its revocations and still answer 401, so
-    // the transaction returns an outcome and errors are raised after it.
-    const outcome = await this.tokens.transaction<Outcome>(async (tx) => {
+    for (let attempt = 0; attempt < ROTATE_ATTEMPTS; attempt++) {
       const now = Date.now();
-      const current = await tx.lockRefreshToken(tokenHash);
-      if (!current) return { kind: 'invalid' };
-
-      if (current.usedAt !== null) {
-        const revoked = await tx.revokeFamily(current.familyId, REVOCATION_REASONS.refreshReuse);
-        await tx.recordRevocation(revoked, REVOCATION_REASONS.refreshReuse);
-        this.logger.warn(
-          { orgId: current.orgId, userId: current.userId, familyId: current.familyId, revokedTokens: revoked.length },
-          'refresh token reused: its whole family was revoked',
-        );
-        return { kind: 'reused' };
-      }
-      if (current.revokedAt !== null || current.expiresAt.getTime() <= now) return { kind: 'invalid' };
-
-      const previous = await tx.findToken(current.tokenId);
-      const org = await tx.findOrg(current.orgId);
-      if (!previous || !org) return { kind: 'invalid' };
-      await tx.markRefreshTokenUsed(current.id);
+      const grant = await this.tokens.findRefreshGrant(tokenHash);
+      if (!grant) throw invalidRefreshToken();
+      const { refresh: current, token: previous, terms } = grant;
+      if (current.usedAt !== null) return this.reused(tokenHash);
+      if (current.revokedAt !== null || current.expiresAt.getTime() <= now || !previous || !terms) throw invalidRefreshToken();
 
       // Same grant as before; the TTL is re-capped in case the org's limit was lowered since.
-      const credentials = await this.issuer.issue(
-        tx,
+      const minted = await this.issuer.mint(
         {
           orgId: current.orgId,
           userId: current.userId,
           clientId: previous.clientId,
           permissions: { publish: previous.permissions.publish, subscribe: previous.permissions.subscribe },
-          ttlSeconds: refreshedTtl(previous, this.options, org.maxTokenTtlSeconds),
+          ttlSeconds: refreshedTtl(previous, this.options, terms.maxTokenTtlSeconds),
           familyId: current.familyId,
           idp: previous.idp,
         },
+        terms.willOnRevoke,
         now,
       );
-      return { kind: 'issued', credentials };
-    });
+      if (await this.tokens.rotate(current.id, terms, minted.token, minted.refresh)) return this.issuer.issued(minted);
+      // Spent, revoked or expired meanwhile, or the org's terms changed: look again.
+    }
+    throw invalidRefreshToken();
+  }
 
-    if (outcome.kind === 'reused') throw refreshTokenReused();
-    if (outcome.kind === 'invalid') throw invalidRefreshToken();
-    return outcome.credentials;
+  /** A used refresh token presented again: revokes its family (committed before the 401), under its row's lock. */
+  private async reused(tokenHash: string): Promise<never> {
+    const reused = await this.tokens.transaction(async (tx) => {
+      const current = await tx.lockRefreshToken(tokenHash);
+      if (!current || current.usedAt === null) return false;
+      const revoked = await tx.revokeFamily(current.familyId, REVOCATION_REASONS.refreshReuse);
+      await tx.recordRevocation(revoked, REVOCATION_REASONS.refreshReuse);
+      this.logger.warn(
+        { orgId: current.orgId, userId: current.userId, familyId: current.familyId, revokedTokens: revoked.length },
+        'refresh token reused: its whole family was revoked',
+      );
+      return true;
+    });
+    throw reused ? refreshTokenReused() : invalidRefreshToken();
   }
 }
