@@ -19,23 +19,19 @@ const MAX_BATCHES_PER_PASS = 100;
  * this, every sign-in and refresh would leave rows behind for good.
  */
 @Injectable()
-export class OidcPayloadPruneJob extends PeriodicPass<number> {
-  private readonly logger: Logger;
-
+export class OidcPayloadPruneJob extends PeriodicPass<number, Logger> {
   constructor(
     @Inject(OIDC_PAYLOAD_REPOSITORY) private readonly payloads: OidcPayloadRepository,
     @Inject(ACCOUNTS_OPTIONS) options: AccountsOptions,
     @Inject(LOGGER) logger: Logger,
   ) {
-    const log = logger.child({ component: 'oidc-prune' });
-    super({ intervalMs: options.pruneIntervalMs, firstDelayMs: 60_000, failed: 0, logger: log, name: 'sign-in prune pass' });
-    this.logger = log;
+    super({ intervalMs: options.pruneIntervalMs, firstDelayMs: 60_000, failed: 0, logger: logger.child({ component: 'oidc-prune' }), name: 'sign-in prune pass' });
   }
 
   /** How many rows went. */
   protected async pass(nowMs: number, stopping: () => boolean): Promise<number> {
     const before = new Date(nowMs);
-    const total = await deleteInBatches(() => this.payloads.deleteExpired(before, OIDC_PRUNE_BATCH), OIDC_PRUNE_BATCH, stopping, MAX_BATCHES_PER_PASS);
+    const total = await deleteInBatches((size) => this.payloads.deleteExpired(before, size), OIDC_PRUNE_BATCH, stopping, MAX_BATCHES_PER_PASS);
     if (total > 0) this.logger.info({ deleted: total }, 'sign-in prune: deleted expired authorization server rows');
     return total;
   }

@@ -19,23 +19,19 @@ const MAX_BATCHES_PER_PASS = 200;
  * replicas running at once only share the work; each pass is bounded.
  */
 @Injectable()
-export class AuditRetentionJob extends PeriodicPass<number> {
-  private readonly logger: Logger;
-
+export class AuditRetentionJob extends PeriodicPass<number, Logger> {
   constructor(
     @Inject(AUDIT_REPOSITORY) private readonly events: AuditRepository,
     @Inject(AUDIT_OPTIONS) private readonly options: AuditOptions,
     @Inject(LOGGER) logger: Logger,
   ) {
-    const log = logger.child({ component: 'audit-retention' });
-    super({ intervalMs: options.pruneIntervalMs, firstDelayMs: 60_000, failed: 0, logger: log, name: 'audit retention pass' });
-    this.logger = log;
+    super({ intervalMs: options.pruneIntervalMs, firstDelayMs: 60_000, failed: 0, logger: logger.child({ component: 'audit-retention' }), name: 'audit retention pass' });
   }
 
   /** How many events went. */
   protected async pass(nowMs: number, stopping: () => boolean): Promise<number> {
     const cutoff = new Date(nowMs - this.options.retentionDays * DAY_MS);
-    const total = await deleteInBatches(() => this.events.deleteOlderThan(cutoff, AUDIT_RETENTION_BATCH), AUDIT_RETENTION_BATCH, stopping, MAX_BATCHES_PER_PASS);
+    const total = await deleteInBatches((size) => this.events.deleteOlderThan(cutoff, size), AUDIT_RETENTION_BATCH, stopping, MAX_BATCHES_PER_PASS);
     if (total > 0) this.logger.info({ deleted: total, cutoff: cutoff.toISOString() }, 'audit retention: deleted events past retention');
     return total;
   }

@@ -33,18 +33,15 @@ const DAY_MS = 86_400_000;
  * `signet_retention_pruned_rows_total{table}`; no row content is logged.
  */
 @Injectable()
-export class TokenRetentionJob extends PeriodicPass<PruneCounts> {
-  private readonly logger: Logger;
-
+export class TokenRetentionJob extends PeriodicPass<PruneCounts, Logger> {
   constructor(
     @Inject(TOKEN_RETENTION_REPOSITORY) private readonly rows: TokenRetentionRepository,
     @Inject(TOKENS_OPTIONS) private readonly options: TokensOptions,
     @Inject(LOGGER) logger: Logger,
     @Optional() @Inject(METRICS) private readonly metrics?: SignetMetrics,
   ) {
-    const log = logger.child({ component: 'token-retention' });
-    super({ intervalMs: options.retention.pruneIntervalMs, firstDelayMs: 60_000, failed: { issuedTokens: 0, refreshTokens: 0, revocations: 0 }, logger: log, name: 'retention pass' });
-    this.logger = log;
+    const failed = { issuedTokens: 0, refreshTokens: 0, revocations: 0 };
+    super({ intervalMs: options.retention.pruneIntervalMs, firstDelayMs: 60_000, failed, logger: logger.child({ component: 'token-retention' }), name: 'retention pass' });
   }
 
   protected async pass(nowMs: number, stopping: () => boolean): Promise<PruneCounts> {
