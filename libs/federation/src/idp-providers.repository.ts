@@ -42,8 +42,11 @@ export interface IdpProviderRepository {
 
 export const IDP_PROVIDER_REPOSITORY = Symbol('IDP_PROVIDER_REPOSITORY');
 
+/** The columns a stored provider is made of (the events secret is read where events are received). */
+type ProviderColumns = Pick<IdpProviderEntity, 'id' | 'orgId' | 'name' | 'kind' | 'enabled' | 'settings' | 'secretCiphertext' | 'createdAt' | 'updatedAt'>;
+
 /** Settings are only ever written after validateProvider, so the stored JSON has the validated shape. */
-const fromRow = (row: IdpProviderEntity): StoredIdpProvider => ({
+const fromRow = (row: ProviderColumns): StoredIdpProvider => ({
   id: row.id,
   orgId: row.orgId,
   name: row.name,
@@ -109,7 +112,6 @@ export class TypeOrmIdpProviderRepository implements IdpProviderRepository {
       enabled: row.enabled,
       settings: row.settings,
       secretCiphertext: row.secret_ciphertext,
-      eventsSecretCiphertext: null,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
     });

@@ -8,10 +8,10 @@ import {
   newTokenId,
   randomHex,
   signAccessToken,
+  type WillPolicy,
 } from '@signet/credentials';
 import { METRICS } from '@signet/observability';
 import type { SignetMetrics } from '@signet/observability';
-import type { WillPolicy } from '@signet/credentials';
 import type { Permissions } from '@signet/permissions';
 
 import { TOKENS_OPTIONS, TokensOptions } from './options';
@@ -77,8 +77,8 @@ export class TokenIssuer {
   /**
    * Reads the org's terms (`orgGone()` is thrown when it no longer exists),
    * lets `decide` apply the caller's policy to them (the TTL cap), and issues
-   * in one self-committing statement. POST /v1/tokens and the IdP exchange
-   * both end here; answered only once the rows are committed.
+   * through the repository's group-committed insert. POST /v1/tokens and the
+   * IdP exchange both end here; answered only once the rows are committed.
    */
   async issueInOrg(orgId: string, orgGone: () => Error, decide: (org: OrgLimits) => IssueInOrgRequest): Promise<IssuedCredentials> {
     for (let attempt = 0; attempt < TERMS_ATTEMPTS; attempt++) {
