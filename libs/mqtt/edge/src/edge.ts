@@ -169,7 +169,7 @@ export class MqttEdge {
    * Returns the number of live connections closed.
    */
   revoke(credentialIds: Iterable<string>): number {
-    return this.broker.revoke(credentialIds);
+    return this.broker.sessions.revoke(credentialIds);
   }
 
   /**
@@ -225,7 +225,7 @@ export class MqttEdge {
       found.sort((a, b) => (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0));
       return { sessions: found.slice(0, query.limit), more: found.length > query.limit };
     },
-    kick: async (orgId, clientId) => this.broker.kick(orgId, clientId),
+    kick: async (orgId, clientId) => this.broker.sessions.kick(orgId, clientId),
   };
 
   stats(): EdgeStats {

@@ -178,7 +178,7 @@ export abstract class Connection extends FrameReader implements Peer, Timed {
     this.broker.wheel.cancel(this);
     if (state === CONNECTED) {
       // No DISCONNECT was received: the will is published [MQTT-3.1.2-8].
-      this.broker.detach(this, this.will, this.willDelayMs, 'connection_lost');
+      this.broker.sessions.detach(this, this.will, this.willDelayMs, 'connection_lost');
       this.will = null;
     }
     this.broker.unregister(this);
@@ -279,7 +279,7 @@ export abstract class Connection extends FrameReader implements Peer, Timed {
    * more read or delivered); the socket write and end happen in the next
    * batched flush. This keeps revoke() of thousands of sessions a pure
    * in-memory pass: the syscalls follow in one flush. (A revoke of only a
-   * few sessions flushes them itself, at once: see Broker.revoke.)
+   * few sessions flushes them itself, at once: see Sessions.revoke.)
    */
   shutdown(reason: DisconnectReason, publishWill: boolean): void {
     const state = this.state;
@@ -291,7 +291,7 @@ export abstract class Connection extends FrameReader implements Peer, Timed {
     this.broker.wheel.cancel(this);
     if (state === CONNECTED) {
       // Will: published unless the client sent a normal DISCONNECT [MQTT-3.1.2-8], [MQTT-3.14.4-3].
-      this.broker.detach(this, publishWill ? this.will : null, this.willDelayMs, reason);
+      this.broker.sessions.detach(this, publishWill ? this.will : null, this.willDelayMs, reason);
       this.will = null;
     }
     this.broker.writes.markDirty(this);

@@ -13,10 +13,12 @@ import {
 } from '@signet/mqtt-cluster';
 import type { QoS } from 'mqtt-packet';
 import { topicMatches, type PermissionSet } from '@signet/permissions';
+import type { Delivery } from './delivery';
 import type { EdgeLimits } from './limits';
 import { innerFilter, SHARE_PREFIX, type ForwardedProperties, type Message, type SubscriptionOptions } from './message';
 import { RESULT_TOPIC, isReservedTopic } from './reserved';
 import { RemoteGroup, type Org, type Session } from './session';
+import type { Sessions } from './sessions';
 import type { EdgeLogger } from './types';
 import { mergeOptions, SubscriptionTree } from './topic-tree';
 
@@ -34,28 +36,15 @@ export interface ClusterHost {
   readonly limits: EdgeLimits;
   readonly logger: EdgeLogger;
   readonly counters: { messagesDropped: number };
-  deliver(session: Session, message: Message, qos: QoS, retain: boolean, ids: readonly number[] | null, ref?: string | null): void;
   /** The org, made when absent (a remote route may name an org with no session here yet). */
   org(orgId: string): Org;
   findOrg(orgId: string): Org | undefined;
-  /**
-   * Delivers to this edge's subscribers only: a message from the bus never goes back onto it. `serves`:
-   * which of its shared groups get it (all when absent); `subscribers` false: only those groups.
-   */
-  routeLocal(
-    org: Org,
-    message: Message,
-    from: Session | null,
-    serves?: (groupKey: string) => boolean,
-    subscribers?: boolean,
-    skip?: ReadonlySet<string> | null,
-  ): void;
-  /** The session of a client id another edge has taken over: its connection closed (0x8E), its state dropped. */
-  takenOver(session: Session): void;
   /** The sessions with a live connection. */
   liveSessions(): Iterable<Session>;
-  /** Closes the client id's live connection here (5.0 DISCONNECT 0x98); false when it has none here. */
-  kick(orgId: string, clientId: string): boolean;
+  /** deliver and routeLocal: a message from the bus goes to this edge's subscribers only, never back onto it. */
+  readonly delivery: Pick<Delivery, 'deliver' | 'routeLocal'>;
+  /** takenOver (another edge claimed the client id) and kick (an administrator's, sent to this edge). */
+  readonly sessions: Pick<Sessions, 'takenOver' | 'kick'>;
 }
 
 /** The options one delivery to `session` of a message on `topic` uses (its matching non-shared subscriptions); null: none. */
@@ -158,7 +147,7 @@ export class ClusterLink implements ClusterNode {
           for (const m of found) {
             const message = fromClusterMessage(m, host.clock);
             const qos = (options.qos < message.qos ? options.qos : message.qos) as QoS;
-            host.deliver(session, message, qos, true, options.ids);
+            host.delivery.deliver(session, message, qos, true, options.ids);
           }
         },
         (err: unknown) => host.logger.warn({ err, filter }, 'retained messages not read: cluster store unavailable'),
@@ -218,7 +207,7 @@ export class ClusterLink implements ClusterNode {
     const options = ownOptions(session, stored.topic);
     if (options === null || permissions?.canSubscribe(stored.topic) === false) return this.acknowledge(session, ref);
     const message = fromClusterMessage(stored, this.host.clock);
-    this.host.deliver(session, message, qos, options.rap && message.retain, options.ids, ref);
+    this.host.delivery.deliver(session, message, qos, options.rap && message.retain, options.ids, ref);
   }
 
   durable(orgId: string, clientId: string, ref: string, qos: 1 | 2, message: ClusterMessage): void {
@@ -328,7 +317,7 @@ export class ClusterLink implements ClusterNode {
     const shared = message.shared;
     const serves = shared === undefined ? undefined : (key: string) => shared.includes(key);
     const skip = message.skip === undefined ? null : new Set(message.skip);
-    this.host.routeLocal(org, fromClusterMessage(message, this.host.clock), null, serves, message.subscribers !== false, skip);
+    this.host.delivery.routeLocal(org, fromClusterMessage(message, this.host.clock), null, serves, message.subscribers !== false, skip);
   }
 
   routeChanged(edgeId: string, orgId: string, filter: string, present: boolean): void {
@@ -413,7 +402,7 @@ export class ClusterLink implements ClusterNode {
         if (session.destroyed || session.connection === null) {
           if (result.ok) this.bus.release(session.org.id, session.clientId, result.epoch);
         } else if (result.ok) session.epoch = result.epoch;
-        else this.host.takenOver(session);
+        else this.host.sessions.takenOver(session);
       };
       // Not a takeover: a connection made meanwhile on another edge is the newer one and keeps the id.
       const result = this.bus.claim(session.org.id, session.clientId, session.owner, { takeover: false, ...(session.record !== null ? { session: session.record } : {}) });
@@ -423,7 +412,7 @@ export class ClusterLink implements ClusterNode {
   }
 
   kick(orgId: string, clientId: string): void {
-    this.host.kick(orgId, clientId);
+    this.host.sessions.kick(orgId, clientId);
   }
 
   takenOver(orgId: string, clientId: string, epoch: number): void {
@@ -431,6 +420,6 @@ export class ClusterLink implements ClusterNode {
     if (this.fences.size > 1000) for (const [k, f] of this.fences) if (now - f.at > FENCE_MS) this.fences.delete(k);
     this.fences.set(`${orgId}\0${clientId}`, { epoch, at: now });
     const session = this.host.findOrg(orgId)?.sessions.get(clientId);
-    if (session !== undefined && session.epoch < epoch) this.host.takenOver(session);
+    if (session !== undefined && session.epoch < epoch) this.host.sessions.takenOver(session);
   }
 }

@@ -238,7 +238,7 @@ export class Session implements Timed {
   inflight: Map<number, Inflight> | null = null;
   queue: Queued[] | null = null;
   awaitingRel: Set<number> | null = null;
-  /** Some in-flight entries are `pending` (Broker.resume): drain re-sends them before taking from the queue. */
+  /** Some in-flight entries are `pending` (Delivery.resume): drain re-sends them before taking from the queue. */
   resendPending = false;
   nextPacketId = 1;
   /** How long the session survives its connection, ms (0: it ends with it). */
@@ -258,7 +258,7 @@ export class Session implements Timed {
   /** In a cluster with shared sessions: this session is stored there (its expiry was > 0 at CONNECT). */
   stored = false;
   /**
-   * A PUBLISH of this session waiting for the durable queues (Broker.publish): its later ones wait behind
+   * A PUBLISH of this session waiting for the durable queues (Delivery.publish): its later ones wait behind
    * it, so they are routed and acknowledged in order. Null: none.
    */
   publishing: Promise<void> | null = null;

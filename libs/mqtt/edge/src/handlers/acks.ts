@@ -14,7 +14,7 @@ export function onAck(peer: Peer, type: number, id: number, reasonCode: number):
       if (entry !== undefined && entry.qos === 1) {
         inflight!.delete(id);
         if (entry.ref !== null) broker.cluster!.acknowledge(session, entry.ref);
-        broker.drain(session);
+        broker.delivery.drain(session);
       }
       return;
     }
@@ -29,7 +29,7 @@ export function onAck(peer: Peer, type: number, id: number, reasonCode: number):
       if (v5 && reasonCode >= 0x80) {
         // The receiver refused it: the QoS 2 flow ends here, no PUBREL (5.0 §4.3.3).
         inflight!.delete(id);
-        broker.drain(session);
+        broker.delivery.drain(session);
         return;
       }
       entry.phase = 1;
@@ -40,7 +40,7 @@ export function onAck(peer: Peer, type: number, id: number, reasonCode: number):
       const entry = inflight?.get(id);
       if (entry !== undefined && entry.phase === 1) {
         inflight!.delete(id);
-        broker.drain(session);
+        broker.delivery.drain(session);
       }
       return;
     }

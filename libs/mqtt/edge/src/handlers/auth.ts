@@ -90,9 +90,9 @@ function apply(peer: Peer, current: Principal, result: AuthResult): Outcome {
   const next = result.principal;
   if (!sameOwner(current, next)) return { ok: false, error: 'credential belongs to another user' };
   const broker = peer.broker;
-  const refusal = broker.credentialRefusal(next, broker.now());
+  const refusal = broker.sessions.credentialRefusal(next, broker.now());
   if (refusal !== null) return { ok: false, error: refusal };
-  broker.reauthenticated(peer.session!, next);
+  broker.sessions.reauthenticated(peer.session!, next);
   peer.adoptPrincipal(next);
   broker.logger.debug({ clientId: peer.session!.clientId, credentialId: next.credentialId }, 'mqtt session re-authenticated');
   return { ok: true, principal: next };
@@ -150,7 +150,7 @@ function sendResult(peer: Peer, outcome: Outcome, correlationData: Buffer | unde
         expires_at: Number.isFinite(outcome.principal.expiresAt) ? new Date(outcome.principal.expiresAt).toISOString() : null,
       }
     : { ok: false, error: outcome.error };
-  broker.deliver(
+  broker.delivery.deliver(
     session,
     {
       topic: RESULT_TOPIC,

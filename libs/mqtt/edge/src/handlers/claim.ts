@@ -42,7 +42,7 @@ export function claimClientId(
     if (cluster.fenced(orgId, clientId, epoch)) return refuse('client_id_in_use', clientId);
     if (async) {
       // A revocation or a shutdown may have landed while the claim was in flight.
-      const refusal = broker.credentialRefusal(principal, broker.tick());
+      const refusal = broker.sessions.credentialRefusal(principal, broker.tick());
       const reason: ConnectRefusal | null = refusal !== null ? 'bad_credentials' : broker.closing ? 'server_unavailable' : null;
       if (reason !== null) {
         cluster.bus.release(orgId, clientId, epoch);

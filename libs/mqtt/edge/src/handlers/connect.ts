@@ -235,7 +235,7 @@ function completeConnect(peer: Peer, context: ConnectContext, result: AuthResult
     return;
   }
   const principal = result.principal;
-  const refusal = broker.credentialRefusal(principal, broker.tick());
+  const refusal = broker.sessions.credentialRefusal(principal, broker.tick());
   if (refusal !== null) {
     refuse(peer, 'bad_credentials', refusal);
     return;
@@ -270,7 +270,7 @@ function completeConnect(peer: Peer, context: ConnectContext, result: AuthResult
  */
 function acceptSession(peer: Peer, context: ConnectContext, principal: Principal, epoch: number, stored?: StoredSession): void {
   const broker = peer.broker;
-  const attached = broker.attach(peer, principal, context.request, epoch, stored);
+  const attached = broker.sessions.attach(peer, principal, context.request, epoch, stored);
   if (attached === null) {
     if (epoch !== 0) broker.cluster!.bus.release(principal.orgId, context.request.clientId, epoch);
     refuse(peer, 'client_id_in_use', context.request.clientId);
@@ -293,7 +293,7 @@ function acceptSession(peer: Peer, context: ConnectContext, principal: Principal
       sessionPresent: attached.sessionPresent,
     });
   }
-  broker.resume(attached.session, peer);
+  broker.delivery.resume(attached.session, peer);
   peer.replayPending();
 }
 

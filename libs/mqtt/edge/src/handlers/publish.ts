@@ -100,7 +100,7 @@ export function onPublish(peer: Peer, packet: IPublishPacket): void {
     properties: v5 ? forwardedProperties(props) : undefined,
     expiresAt: expiry !== undefined ? broker.clock + expiry * 1000 : Infinity,
   };
-  const stored = broker.publish(session, message);
+  const stored = broker.delivery.publish(session, message);
   if (qos === 0) return;
   if (stored === null) return peer.write(encodeAck(qos === 1 ? PT.PUBACK : PT.PUBREC, id, 0, v5));
   stored.then(

@@ -102,7 +102,7 @@ export function onSubscribe(peer: Peer, packet: ISubscribePacket): void {
           return;
         }
         const qos = (options.qos < message.qos ? options.qos : message.qos) as QoS;
-        broker.deliver(session, message, qos, true, options.ids);
+        broker.delivery.deliver(session, message, qos, true, options.ids);
       });
     }
     // Expired retained messages are purged when a subscription finds them.
