@@ -51,6 +51,11 @@ export interface ChainSource {
   chainFor(orgId: string): Promise<readonly ChainStepName[] | null>;
 }
 
+/** What decided a CONNECT: a step, or the chain itself (every step passed, or the address is throttled). */
+type Decider = Pick<ChainStep, 'local'> & { readonly name: ChainDecision['step'] };
+const END_OF_CHAIN: Decider = { name: 'end_of_chain' };
+const THROTTLE: Decider = { name: 'throttle' };
+
 export interface ChainDecision {
   orgId: string | null;
   /** The step that answered; `end_of_chain` when every step passed; `throttle` when the address was throttled. */
@@ -152,15 +157,15 @@ export class AuthenticatorChain implements ConnectAuthenticator {
       }
       if (answer === NOT_MINE) continue;
       if ('check' in answer) return this.run(steps, i + 1, request, orgId, answer.check, started);
-      return this.done(request, orgId, step.name, answer, check, started);
+      return this.done(request, orgId, step, answer, check, started);
     }
-    return this.done(request, orgId, 'end_of_chain', { ok: false, reason: 'bad_credentials', detail: 'no step of the chain accepted the credential' }, check, started);
+    return this.done(request, orgId, END_OF_CHAIN, { ok: false, reason: 'bad_credentials', detail: 'no step of the chain accepted the credential' }, check, started);
   }
 
   private next(steps: readonly ChainStep[], i: number, request: ConnectRequest, orgId: string | null, check: Check, answer: StepAnswer, started: number): AuthResult | Promise<AuthResult> {
     if (answer === NOT_MINE) return this.run(steps, i + 1, request, orgId, check, started);
     if ('check' in answer) return this.run(steps, i + 1, request, orgId, answer.check, started);
-    return this.done(request, orgId, steps[i]!.name, answer, check, started);
+    return this.done(request, orgId, steps[i]!, answer, check, started);
   }
 
   /** Only the local steps of the org's chain run; anything they do not allow is refused as throttled. */
@@ -172,15 +177,15 @@ export class AuthenticatorChain implements ConnectAuthenticator {
       const answer = await step.decide(request, orgId);
       if (answer === NOT_MINE) continue;
       if ('check' in answer) check = answer.check;
-      else if (answer.ok) return this.done(request, orgId, step.name, answer, check, started);
+      else if (answer.ok) return this.done(request, orgId, step, answer, check, started);
     }
-    return this.done(request, orgId, 'throttle', { ok: false, reason: 'server_unavailable', detail: 'too many failed CONNECTs from this address; throttled' }, undefined, started);
+    return this.done(request, orgId, THROTTLE, { ok: false, reason: 'server_unavailable', detail: 'too many failed CONNECTs from this address; throttled' }, undefined, started);
   }
 
-  private done(request: ConnectRequest, orgId: string | null, step: ChainDecision['step'], decided: AuthResult, check: Check, started: number): AuthResult {
+  private done(request: ConnectRequest, orgId: string | null, by: Decider, decided: AuthResult, check: Check, started: number): AuthResult {
     const result = check ? check(decided) : decided;
-    if (step !== 'throttle' && this.options.throttle?.enabled) this.options.throttle.record(request, result);
-    this.options.decided?.({ orgId, step, result, request, durationMs: performance.now() - started });
+    if (by !== THROTTLE && this.options.throttle?.enabled) this.options.throttle.record(request, result, by.local === true);
+    this.options.decided?.({ orgId, step: by.name, result, request, durationMs: performance.now() - started });
     return result;
   }
 
@@ -279,9 +284,13 @@ export class FailedConnectThrottle {
     return !this.goodDigests.has(digestOf(request));
   }
 
-  record(request: ConnectRequest, result: AuthResult): void {
+  /**
+   * `local`: a local step decided. Its allow is not remembered: a throttled address still runs local steps
+   * (AuthenticatorChain.throttled), so the entry would never be asked for, and a `tkn_` CONNECT pays no hash.
+   */
+  record(request: ConnectRequest, result: AuthResult, local: boolean): void {
     if (result.ok) {
-      this.goodDigests.set(digestOf(request), true);
+      if (!local) this.goodDigests.set(digestOf(request), true);
       return;
     }
     if (result.reason !== 'bad_credentials') return;
