@@ -3,11 +3,6 @@ import { perCpuSecond } from '../lib/load';
 import { clientId, type Mode } from '../lib/scenario';
 import type { Credential } from '../lib/systems';
 
-/**
- * CONNECT + CONNACK per CPU-second of the system: `connectConcurrency` loops
- * each connect, wait for CONNACK, DISCONNECT and wait for the close, over TCP.
- * Null when the system refuses the credential kind (probed first).
- */
 /** What runConnects needs of a system: a TCP port and the process whose CPU time counts. */
 export interface ConnectTarget {
   readonly name: string;
@@ -15,6 +10,11 @@ export interface ConnectTarget {
   readonly tcpPort: number;
 }
 
+/**
+ * CONNECT + CONNACK per CPU-second of the system: `connectConcurrency` loops
+ * each connect, wait for CONNACK, DISCONNECT and wait for the close, over TCP.
+ * Null when the system refuses the credential kind (probed first).
+ */
 export async function runConnects(ctx: { mode: Mode; system: ConnectTarget }, credential: (i: number) => Credential): Promise<number | null> {
   const { mode, system } = ctx;
   const open = (i: number): Promise<RawClient> =>
