@@ -306,6 +306,41 @@ describe('three mqtt-edge processes on one Redis', () => {
     expect(queued()).toEqual(Array.from({ length: 5 }, (_, i) => `queued-${i}`));
   });
 
+  it('a revoke ends the user’s persistent session while it is offline: a new token resumes nothing of it', async () => {
+    const creds = await issue('fleet-revoked-offline');
+    const org = creds.mqtt_credentials.username.split('@')[1];
+    const clientId = `dev-revoked-${randomBytes(3).toString('hex')}`;
+    const got: string[] = [];
+    const first = await persistent(edges.a.url, creds, clientId, got);
+    await first.client.subscribeAsync(`fleet/${org}/cmd/#`, { qos: 1 });
+    const publisher = await login('b', await issue('fleet-revoked-publisher'));
+    await waitFor(
+      async () => {
+        await publisher.publishAsync(`fleet/${org}/cmd/warmup`, 'warmup', { qos: 1 });
+        return got.length > 0;
+      },
+      { timeoutMs: 5000, intervalMs: 100 },
+    );
+    await first.client.endAsync();
+    for (let i = 0; i < 3; i++) await publisher.publishAsync(`fleet/${org}/cmd/${i}`, `queued-${i}`, { qos: 1 });
+    // A live session of the same token shows when the revocation has reached the edges.
+    const live = await login('c', creds);
+    const liveClosed = serverClosed(live);
+    expect((await api.call('DELETE', `/v1/tokens/${creds.token_id}`)).status).toBe(204);
+    expect((await liveClosed).reasonCode).toBe(0x98);
+    const redis = new Redis(redisUrl());
+    try {
+      await waitFor(async () => (await redis.exists(`${prefix}cluster:psess:${org}\u0000${clientId}`)) === 0, { timeoutMs: 5000 });
+    } finally {
+      redis.disconnect();
+    }
+    got.length = 0;
+    const again = await persistent(edges.c.url, await issue('fleet-revoked-offline'), clientId, got);
+    expect(again.present).toBe(false);
+    await sleep(300); // a queued message would arrive by now
+    expect(got).toEqual([]);
+  });
+
   /**
    * Publishes `count` QoS 1 messages one after another (each after the last one's PUBACK), and calls `at`
    * after `killAt` of them; resolves with the payloads the edge acknowledged (a publish whose connection

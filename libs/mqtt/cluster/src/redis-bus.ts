@@ -1,7 +1,7 @@
 import Redis, { type RedisOptions } from 'ioredis';
 import { topicMatches } from '@signet/permissions';
 import { BatchWriter, decodeDurable, decodeMessage, DURABLE, eachFrame, encodeMessage, encodeSession, GONE, KICK, ROUTE, SEP, TAKEOVER, writeMessage } from './frames';
-import { CLAIM_SESSION, RedisSessionStore, sessionLua, storedSession } from './redis-session-store';
+import { CLAIM_SESSION, NOW, RedisSessionStore, sessionLua, storedSession } from './redis-session-store';
 import {
   DEFAULT_LEASE_MS,
   SESSION_STORE_EDGE,
@@ -35,7 +35,6 @@ export interface RedisClusterBusOptions {
 }
 
 /** Lua time in ms from the server's clock: one clock for every lease, whatever the edges' clocks say. */
-const NOW = `local t = redis.call('TIME'); local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
 /**
  * Ends edge `e`: its lease, routes and the client ids it still holds (with their session entries; a stored
@@ -92,7 +91,7 @@ return changed`;
  * KEYS: the client id's hash, edges, the epoch counter, this edge's held set, the org's session index.
  * ARGV: edge, owner, inbox channel prefix, takeover frame prefix, 1|0 (may take over another edge's),
  * org, client id, the session entry ('' none), then the stored session's part (CLAIM_SESSION: mode,
- * expiry, read limit) and base, control, sep.
+ * expiry, read limit), base, control, sep, and the credential id.
  * Refused ({0}) while another owner holds the id on a live edge (or anyone on another live edge, without
  * takeover); else the new epoch, and the previous live holder on another edge gets a takeover frame in its
  * inbox, in the same atomic step. The session entry is the claim's: written and indexed with it.
@@ -116,7 +115,8 @@ ${CLAIM_SESSION}`;
 /**
  * KEYS: the client id's hash, this edge's held set, the org's session index. ARGV: epoch, client id, what
  * happens to the stored session ('' nothing, 'park': it waits for a resume, 'drop': it ends), base, control,
- * sep, org, the edge keeping its delayed will ('' none), its expiry ms (5.0 DISCONNECT may change it).
+ * sep, org, the edge keeping its delayed will ('' none), its expiry ms (5.0 DISCONNECT may change it), the
+ * credential the session holds as it goes (re-authentication may have changed it since the claim).
  * Fenced: a newer claim is left alone.
  */
 const RELEASE = `${NOW}
@@ -126,7 +126,7 @@ if redis.call('HGET', KEYS[1], 'epoch') == ARGV[1] then
   redis.call('SREM', KEYS[2], KEYS[1])
   redis.call('ZREM', KEYS[3], ARGV[2])
   if ARGV[3] == 'park' then
-    s_park(ARGV[7], ARGV[2], now, ARGV[9])
+    s_park(ARGV[7], ARGV[2], now, ARGV[9], ARGV[10])
     if ARGV[8] ~= '' then redis.call('HSET', s_key(ARGV[7], ARGV[2]), 'parked', ARGV[8]) end
   elseif ARGV[3] == 'drop' then
     s_drop(ARGV[7], ARGV[2])
@@ -513,6 +513,7 @@ export class RedisClusterBus implements ClusterBus {
       this.base,
       this.control,
       SEP,
+      persist?.credentialId ?? '',
     );
     if (epoch === 0) return { ok: false };
     if (subs === null || entries === null) return { ok: true, epoch };
@@ -537,6 +538,7 @@ export class RedisClusterBus implements ClusterBus {
         orgId,
         willEdge,
         String(end?.expiryMs ?? 0),
+        end?.credentialId ?? '',
       )
       .catch((err: unknown) => this.logger.warn({ err }, 'cluster bus: release failed'));
   }

@@ -9,6 +9,9 @@ import {
   type StoredSession,
 } from './types';
 
+/** Lua: `now`, Redis's clock in ms (one clock for every edge's leases and expiries). */
+export const NOW = `local t = redis.call('TIME'); local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
 /**
  * Persistent sessions on Redis, beside the cluster bus's keys (`<prefix>cluster:`):
  * - `psess:<org> \0 <client id>`: hash of `owner`, `expiry` (ms), `subs` (JSON: filter → StoredOptions) and
@@ -19,7 +22,9 @@ import {
  *   each filter with any is a route of SESSION_STORE_EDGE (`routes:~sessions`, announced on `control` like
  *   an edge's, and that pseudo-edge has a lease that never ends), so every edge mirrors which topics need
  *   the queue;
- * - `pexpiry`: sorted set `<org> \0 <client id>` → when an offline session ends, reaped by the heartbeats.
+ * - `pexpiry`: sorted set `<org> \0 <client id>` → when an offline session ends, reaped by the heartbeats;
+ * - `pcred:<credential id>`: set of `<org> \0 <client id>`, the stored sessions last held under that credential
+ *   (the hash's `cred`), so that revoking it ends them (SharedSessions.revoke).
  *
  * `sessionLua(base, control, sep)` is the Lua the bus's own scripts include (claim, release, heartbeat,
  * leave), with the three names given as the script's ARGV expressions.
@@ -49,13 +54,23 @@ local function s_unindex(org, cid, filter)
   end
 end
 local function s_drop(org, cid)
-  local subs = redis.call('HGET', s_key(org, cid), 'subs')
-  if subs then for filter in pairs(cjson.decode(subs)) do s_unindex(org, cid, filter) end end
+  local stored = redis.call('HMGET', s_key(org, cid), 'subs', 'cred')
+  if stored[1] then for filter in pairs(cjson.decode(stored[1])) do s_unindex(org, cid, filter) end end
+  if stored[2] then redis.call('SREM', SB .. 'pcred:' .. stored[2], org .. SS .. cid) end
   redis.call('DEL', s_key(org, cid), s_queue(org, cid))
   redis.call('ZREM', SB .. 'pexpiry', org .. SS .. cid)
 end
-local function s_park(org, cid, now, expiry)
+local function s_credential(org, cid, cred)
+  if cred == nil or cred == '' then return end
+  local old = redis.call('HGET', s_key(org, cid), 'cred')
+  if old == cred then return end
+  if old then redis.call('SREM', SB .. 'pcred:' .. old, org .. SS .. cid) end
+  redis.call('HSET', s_key(org, cid), 'cred', cred)
+  redis.call('SADD', SB .. 'pcred:' .. cred, org .. SS .. cid)
+end
+local function s_park(org, cid, now, expiry, cred)
   if redis.call('EXISTS', s_key(org, cid)) == 0 then return end
+  s_credential(org, cid, cred)
   if expiry then redis.call('HSET', s_key(org, cid), 'expiry', expiry)
   else expiry = redis.call('HGET', s_key(org, cid), 'expiry') end
   redis.call('ZADD', SB .. 'pexpiry', now + tonumber(expiry), org .. SS .. cid)
@@ -71,7 +86,8 @@ end`;
 /**
  * The claim's part (redis-bus.ts CLAIM, after the id is claimed as `epoch`): ARGV[9] '' (stored session left
  * alone), 'c' (clean start: it ends) or 'r' (resume: the same owner's is read, another owner's ends);
- * ARGV[10] the new session's expiry ms ('0': nothing stays stored), ARGV[11] how many queued messages are read.
+ * ARGV[10] the new session's expiry ms ('0': nothing stays stored), ARGV[11] how many queued messages are read,
+ * ARGV[15] the credential the new session holds.
  * Returns `{epoch, subs JSON or false, queue entries or false}`; a parked session's edge is told to drop its will.
  */
 export const CLAIM_SESSION = `
@@ -95,6 +111,7 @@ if mode ~= '' then
   if ARGV[10] ~= '0' then
     if subs then redis.call('HSET', key, 'expiry', ARGV[10])
     else redis.call('HSET', key, 'owner', ARGV[2], 'expiry', ARGV[10], 'subs', '{}') end
+    s_credential(org, cid, ARGV[15])
   end
 end
 return {epoch, subs, entries}`;
@@ -150,9 +167,34 @@ for _, cid in ipairs(order) do
 end
 return stored`;
 
+/**
+ * ARGV: base, control, sep, then credential ids. Ends the stored sessions last held under them that no
+ * live edge holds now; a connected one is its edge's to end (its revoke closes it, and the release ends the
+ * stored session), and it may hold another credential by then (re-authentication). Returns how many ended.
+ */
+const REVOKE = `${NOW}
+${sessionLua('ARGV[1]', 'ARGV[2]', 'ARGV[3]')}
+local ended = 0
+for i = 4, #ARGV do
+  local index = SB .. 'pcred:' .. ARGV[i]
+  for _, m in ipairs(redis.call('SMEMBERS', index)) do
+    local j = string.find(m, SS, 1, true)
+    local org, cid = string.sub(m, 1, j - 1), string.sub(m, j + 1)
+    local holder = redis.call('HGET', SB .. 'client:' .. m, 'edge')
+    local lease = holder and redis.call('ZSCORE', SB .. 'edges', holder)
+    local live = lease and tonumber(lease) > now
+    if not live and redis.call('HGET', s_key(org, cid), 'cred') == ARGV[i] then
+      s_drop(org, cid)
+      ended = ended + 1
+    end
+  end
+end
+return ended`;
+
 interface Scripted {
   persistSubscription(...args: string[]): Promise<number>;
   enqueue(...args: (string | Buffer)[]): Promise<string[]>;
+  revokeStored(...args: string[]): Promise<number>;
 }
 
 /** A stored message's expiry is absolute (ms since the epoch) while stored: the time left is right whenever it is read. */
@@ -211,6 +253,7 @@ export class RedisSessionStore implements SharedSessions {
     this.redis = redis as Redis & Scripted;
     this.redis.defineCommand('persistSubscription', { numberOfKeys: 0, lua: SUBSCRIBE });
     this.redis.defineCommand('enqueue', { numberOfKeys: 0, lua: ENQUEUE });
+    this.redis.defineCommand('revokeStored', { numberOfKeys: 0, lua: REVOKE });
   }
 
   subscribe(orgId: string, clientId: string, epoch: number, filter: string, options: StoredOptions | null): void {
@@ -224,6 +267,10 @@ export class RedisSessionStore implements SharedSessions {
     const frame = storedFrame(orgId, message);
     const stored = await this.redis.enqueue(this.base, this.control, SEP, orgId, frame, String(message.qos), from ?? '', String(limit), ...filters);
     return new Set(stored);
+  }
+
+  revoke(credentialIds: readonly string[]): Promise<number> {
+    return this.redis.revokeStored(this.base, this.control, SEP, ...credentialIds);
   }
 
   ack(orgId: string, clientId: string, ref: string): void {

@@ -145,6 +145,8 @@ export interface PersistRequest {
   readonly expiryMs: number;
   /** Queued messages read at most. */
   readonly limit: number;
+  /** The credential the new session holds: revoking it ends the stored session (SharedSessions.revoke). */
+  readonly credentialId?: string;
 }
 
 /** How a released claim leaves its stored session (ClusterBus.release). */
@@ -153,6 +155,8 @@ export interface ReleaseEnd {
   readonly expiryMs: number;
   /** A 5.0 delayed will waits on this edge: a resume on another edge tells this one to drop it. */
   readonly willHere: boolean;
+  /** The credential the session holds as it goes (re-authentication may have changed it since the claim). */
+  readonly credentialId?: string;
 }
 
 /**
@@ -174,6 +178,12 @@ export interface SharedSessions {
   enqueue(orgId: string, message: ClusterMessage, from: string | null, filters: readonly string[], limit: number): Promise<ReadonlySet<string>>;
   /** The client acknowledged `ref` (PUBACK, or PUBREC for QoS 2): it leaves the queue. */
   ack(orgId: string, clientId: string, ref: string): void;
+  /**
+   * These credentials are revoked: the stored sessions last held under them that no live edge holds end (a
+   * connected one is ended by its edge, which closes it). Every edge may call it for the same revocation.
+   * Resolves with how many ended.
+   */
+  revoke(credentialIds: readonly string[]): Promise<number>;
 }
 
 /** The route-table edge id under which stored sessions' subscriptions are listed (never a real edge). */

@@ -374,6 +374,36 @@ export function clusterBusConformance(name: string, harness: () => Promise<Clust
       await until(() => b.node.routes.size === 0, 'the store routes gone');
     });
 
+    it('ends the offline stored sessions of a revoked credential, not a connected one nor one held under another since', async () => {
+      const a = await join('edge-a');
+      const b = await join('edge-b');
+      const [sa, sb] = [a.bus.sessions, b.bus.sessions];
+      if (sa === undefined || sb === undefined) return expect(sa ?? sb).toBeUndefined();
+      const under = (credentialId: string) => ({ persist: { ...persist, credentialId } });
+      const park = (clientId: string, epoch: number, credentialId: string) => a.bus.release('org_1', clientId, epoch, { expiryMs: 60_000, willHere: false, credentialId });
+      const offline = claimed(await a.bus.claim('org_1', 'dev-off', 'token:alice', under('tkn-1')));
+      sa.subscribe('org_1', 'dev-off', offline.epoch, 'off/#', options);
+      await until(() => b.node.routes.has(`${SESSION_STORE_EDGE} org_1 off/#`), 'the store route on b');
+      expect([...(await sb.enqueue('org_1', queued('for-off'), null, ['off/#'], 100))]).toEqual(['dev-off']);
+      park('dev-off', offline.epoch, 'tkn-1');
+      const live = claimed(await a.bus.claim('org_1', 'dev-live', 'token:alice', under('tkn-1')));
+      // Re-authenticated with tkn-2 before it left: the store has it under tkn-2.
+      const moved = claimed(await a.bus.claim('org_1', 'dev-moved', 'token:alice', under('tkn-1')));
+      park('dev-moved', moved.epoch, 'tkn-2');
+      await sleep(50);
+
+      expect(await sb.revoke(['tkn-1'])).toBe(1);
+      // Every edge is told of a revocation: the second time finds nothing left to end.
+      expect(await sa.revoke(['tkn-1'])).toBe(0);
+      await until(() => !b.node.routes.has(`${SESSION_STORE_EDGE} org_1 off/#`), 'the revoked session’s route gone');
+      expect(claimed(await b.bus.claim('org_1', 'dev-off', 'token:alice', under('tkn-3'))).stored).toBeUndefined();
+      expect(claimed(await b.bus.claim('org_1', 'dev-moved', 'token:alice', under('tkn-2'))).stored).toBeDefined();
+      // The connected one is its edge's to end; left alone, it is still there to resume.
+      park('dev-live', live.epoch, 'tkn-1');
+      await sleep(50);
+      expect(claimed(await b.bus.claim('org_1', 'dev-live', 'token:alice', under('tkn-3'))).stored).toBeDefined();
+    });
+
     it('ends an offline stored session when its expiry passes, and a dead edge’s live ones once its lease has', async () => {
       const a = await join('edge-a');
       const b = await join('edge-b');

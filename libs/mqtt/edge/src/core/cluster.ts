@@ -182,6 +182,11 @@ export class ClusterLink implements ClusterNode {
     this.bus.sessions?.ack(session.org.id, session.clientId, ref);
   }
 
+  /** Revoked credentials: their offline stored sessions end, as on one edge (Sessions.revoke). */
+  revokeStored(credentialIds: readonly string[]): void {
+    this.bus.sessions?.revoke(credentialIds).catch((err: unknown) => this.host.logger.warn({ err }, 'cluster bus: stored sessions of revoked credentials not ended; they end with their expiry'));
+  }
+
   /**
    * A resumed session gets what its claim read: the subscriptions its credential still permits (the others
    * are removed from the store) and the queued messages, which resume() then sends.

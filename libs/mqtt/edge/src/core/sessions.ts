@@ -258,7 +258,7 @@ export class Sessions implements SessionOwner {
     if (current) {
       session.connection = null;
       if (session.epoch !== 0) {
-        const end = session.stored ? { expiryMs: session.expiryMs, willHere: will !== null && willDelayMs > 0 } : undefined;
+        const end = session.stored ? { expiryMs: session.expiryMs, willHere: will !== null && willDelayMs > 0, credentialId: session.credentialId } : undefined;
         this.cluster!.release(session, end);
       }
     }
@@ -361,8 +361,8 @@ export class Sessions implements SessionOwner {
 
   /**
    * Closes the live sessions of these credentials (5.0: DISCONNECT 0x98) and
-   * ends their session state, offline sessions included: subscriptions,
-   * queued and in-flight messages are dropped, so nothing waits for the
+   * ends their session state, offline sessions included (in a cluster's store too):
+   * subscriptions, queued and in-flight messages are dropped, so nothing waits for the
    * revoked credential. Wills follow the org's policy carried by the
    * credential (`Principal.willOnEnd`): `publish` sends the connect-time or
    * pending will now (a Will Delay no longer applies: the session ends
@@ -377,8 +377,10 @@ export class Sessions implements SessionOwner {
     let kicked: ClientLink[] | null = null;
     let wills: { org: Org; will: Will }[] | null = null;
     const recent = this.recentlyRevoked;
+    const stored: string[] | null = this.cluster?.sessions !== undefined ? [] : null;
     for (const id of credentialIds) {
       recent?.set(id, until);
+      stored?.push(id);
       const set = this.byCredential.get(id);
       if (set === undefined) continue;
       this.byCredential.delete(id);
@@ -406,6 +408,8 @@ export class Sessions implements SessionOwner {
       for (const conn of kicked) this.flushNow(conn);
     }
     if (wills !== null) for (const { org, will } of wills) this.delivery.publishWill(org, will);
+    // Offline sessions in the cluster's store are no edge's: the store ends them.
+    if (stored !== null && stored.length > 0) this.cluster!.revokeStored(stored);
     return closed;
   }
 }

@@ -61,7 +61,7 @@ export function claimClientId(
   };
   let result: ClaimResult | Promise<ClaimResult>;
   try {
-    const persist = { resume: !request.cleanStart, expiryMs: request.expiryMs, limit: broker.limits.maxQueuedMessages };
+    const persist = { resume: !request.cleanStart, expiryMs: request.expiryMs, limit: broker.limits.maxQueuedMessages, credentialId: principal.credentialId };
     result = cluster.claim(orgId, clientId, ownerOf(principal), record, persist);
   } catch (err) {
     cluster.settled(orgId, clientId);
