@@ -277,6 +277,17 @@ describe('three mqtt-edge processes on one Redis', () => {
     return { app, url: brokerUrl({ mqttPort: app.port('MQTT'), wsPort: app.port('WebSocket') }, 'tcp') };
   }
 
+  /** Until the publisher's edge knows a new subscription, a message may miss it: publishes until one arrives. */
+  async function untilHeard(publisher: MqttClient, topic: string, got: string[]): Promise<void> {
+    await waitFor(
+      async () => {
+        await publisher.publishAsync(topic, 'warmup', { qos: 1 });
+        return got.length > 0;
+      },
+      { timeoutMs: 5000, intervalMs: 100 },
+    );
+  }
+
   it('a persistent session resumes on another edge with Session Present and the messages queued while it was away', async () => {
     const creds = await issue('fleet-persistent');
     const org = creds.mqtt_credentials.username.split('@')[1];
@@ -286,14 +297,7 @@ describe('three mqtt-edge processes on one Redis', () => {
     expect(first.present).toBe(false);
     await first.client.subscribeAsync(`fleet/${org}/cmd/#`, { qos: 1 });
     const publisher = await login('b', creds);
-    // Until b knows the subscription, a message may miss it: publish until one arrives, then go offline.
-    await waitFor(
-      async () => {
-        await publisher.publishAsync(`fleet/${org}/cmd/warmup`, 'warmup', { qos: 1 });
-        return got.length > 0;
-      },
-      { timeoutMs: 5000, intervalMs: 100 },
-    );
+    await untilHeard(publisher, `fleet/${org}/cmd/warmup`, got);
     await first.client.endAsync();
     got.length = 0;
     for (let i = 0; i < 5; i++) await publisher.publishAsync(`fleet/${org}/cmd/${i}`, `queued-${i}`, { qos: 1 });
@@ -314,13 +318,7 @@ describe('three mqtt-edge processes on one Redis', () => {
     const first = await persistent(edges.a.url, creds, clientId, got);
     await first.client.subscribeAsync(`fleet/${org}/cmd/#`, { qos: 1 });
     const publisher = await login('b', await issue('fleet-revoked-publisher'));
-    await waitFor(
-      async () => {
-        await publisher.publishAsync(`fleet/${org}/cmd/warmup`, 'warmup', { qos: 1 });
-        return got.length > 0;
-      },
-      { timeoutMs: 5000, intervalMs: 100 },
-    );
+    await untilHeard(publisher, `fleet/${org}/cmd/warmup`, got);
     await first.client.endAsync();
     for (let i = 0; i < 3; i++) await publisher.publishAsync(`fleet/${org}/cmd/${i}`, `queued-${i}`, { qos: 1 });
     // A live session of the same token shows when the revocation has reached the edges.
