@@ -214,7 +214,7 @@ export class SignetSystem implements SystemUnderTest {
 
   static async start(o: StartOptions): Promise<SignetSystem> {
     const backend = await benchBackend('aio', o.signetBackend === 'embedded');
-    const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], ...backend.env };
+    const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], ...backend.env, ...signetEnv() };
     const child = spawnPinned('signet', o.cores, process.execPath, [...signetNodeArgs(), ...(o.nodeArgs ?? []), join(ROOT_DIST(o.root), 'apps/signet/src/main.js')], env);
     let out: string;
     try {
@@ -295,6 +295,20 @@ export class SignetSystem implements SystemUnderTest {
     await stopChild(this.child);
     await this.cleanup();
   }
+}
+
+/**
+ * Extra settings for the Signet process, from BENCH_SIGNET_ENV: space-separated `SIGNET_…=value` (e.g.
+ * `SIGNET_TOKEN_SIGNING_ALG=RS256`), to compare a setting in one run.
+ */
+function signetEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of (process.env['BENCH_SIGNET_ENV'] ?? '').split(' ').filter(Boolean)) {
+    const m = /^(SIGNET_[A-Z0-9_]+)=(.*)$/.exec(pair);
+    if (!m) throw new Error(`BENCH_SIGNET_ENV: ${pair} is not SIGNET_…=value`);
+    env[m[1]] = m[2];
+  }
+  return env;
 }
 
 /** Extra node flags for the Signet process (e.g. --cpu-prof), from BENCH_SIGNET_NODE_ARGS. */

@@ -113,7 +113,8 @@ describe.each(BACKENDS)('core flow on %s', (label, makeBackend) => {
       const keys = res.body['keys'] as Record<string, unknown>[];
       expect(keys.length).toBeGreaterThan(0);
       for (const k of keys) {
-        expect(k).toMatchObject({ kty: 'RSA', alg: 'RS256' });
+        // ES256 by default (SIGNET_TOKEN_SIGNING_ALG): the public point, nothing else.
+        expect(k).toMatchObject({ kty: 'EC', alg: 'ES256', crv: 'P-256' });
         expect(k).not.toHaveProperty('d');
       }
     });

@@ -26,9 +26,11 @@ export interface SigningKeyRepository {
   /**
    * Retires the active key(s) and inserts `next` as the active one. A retired
    * key stays published until the later of now + `graceSeconds` and the latest
-   * expiry of a token issued during its life + `slackSeconds`. Returns the retired kids.
+   * expiry of a token issued during its life + `slackSeconds`. Returns the retired kids. With `unlessAlg`:
+   * nothing is done (null) when the active key already has that algorithm, so that replicas starting
+   * together switch algorithm once.
    */
-  rotate(next: NewSigningKey, graceSeconds: number, slackSeconds: number): Promise<string[]>;
+  rotate(next: NewSigningKey, graceSeconds: number, slackSeconds: number, unlessAlg?: string): Promise<string[] | null>;
   /** The active key and the retired ones still published, newest first. */
   listPublished(): Promise<SigningKeyRecord[]>;
 }
@@ -52,9 +54,17 @@ export class TypeOrmSigningKeyRepository implements SigningKeyRepository {
     });
   }
 
-  rotate(next: NewSigningKey, graceSeconds: number, slackSeconds: number): Promise<string[]> {
+  rotate(next: NewSigningKey, graceSeconds: number, slackSeconds: number, unlessAlg?: string): Promise<string[] | null> {
     return inTransaction(this.dataSource, async (m) => {
       await advisoryXactLock(m, ADVISORY_LOCKS.signingKeys);
+      if (unlessAlg !== undefined) {
+        // A key stored before its JWK recorded `alg` is RS256, the only algorithm then.
+        const rows: Array<{ present: boolean }> = await m.query(
+          `SELECT EXISTS (SELECT 1 FROM signing_keys WHERE retired_at IS NULL AND COALESCE(public_jwk->>'alg', 'RS256') = $1) AS present`,
+          [unlessAlg],
+        );
+        if (rows[0]?.present) return null;
+      }
       const rows: Array<{ kid: string }> = await m.query(
         `UPDATE signing_keys sk
             SET retired_at = now(),

@@ -676,7 +676,9 @@ describe('token service API', () => {
       expect(res.headers['cache-control']).toBe('public, max-age=60');
       const { keys } = res.json<{ keys: JWK[] }>();
       expect(keys).toHaveLength(1);
-      expect(Object.keys(keys[0]).sort()).toEqual(['alg', 'e', 'kid', 'kty', 'n', 'use']);
+      // ES256 by default: the public point only.
+      expect(Object.keys(keys[0]).sort()).toEqual(['alg', 'crv', 'kid', 'kty', 'use', 'x', 'y']);
+      expect(keys[0]).toMatchObject({ kty: 'EC', alg: 'ES256', crv: 'P-256' });
       const oldKid = keys[0].kid;
 
       const signingKeys = h.app.get(SigningKeysService);
@@ -969,6 +971,38 @@ describe('token service restart', () => {
     }
 
     await expect(startHarness({}, { pg, masterKey: randomBytes(32).toString('base64') })).rejects.toThrow(/SIGNET_MASTER_KEY/);
+  });
+
+  it('switches the signing algorithm at a start with another SIGNET_TOKEN_SIGNING_ALG, once; old tokens stay valid', async () => {
+    const db = await createTestDatabase();
+    const masterKey = randomBytes(32).toString('base64');
+    const algOf = (c: Credentials) => (JSON.parse(Buffer.from(c.mqtt_credentials.password.slice(4).split('.')[0], 'base64url').toString()) as { alg: string }).alg;
+    const kids = async (x: Harness) => (await x.app.get(SigningKeysService).publicJwks()).map((k) => `${k.kid} ${k.alg}`).sort();
+    const first = await startHarness({}, { pg: db, masterKey });
+    const boot = await first.bootstrap();
+    const issueOne = (x: Harness) => x.request('POST', '/v1/tokens', { key: boot?.apiKey, body: { user_id: 'u' } }).then((r) => r.json<Credentials>());
+    const es = await issueOne(first);
+    expect(algOf(es)).toBe('ES256');
+    await first.close();
+    try {
+      const second = await startHarness({ SIGNET_TOKEN_SIGNING_ALG: 'RS256' }, { pg: db, masterKey });
+      const published = await kids(second);
+      const rs = await issueOne(second);
+      expect(algOf(rs)).toBe('RS256');
+      expect(published.map((k) => k.split(' ')[1]).sort()).toEqual(['ES256', 'RS256']);
+      for (const token of [es, rs]) {
+        const r = await second.request('POST', '/v1/tokens/introspect', { key: boot?.apiKey, body: { token: token.mqtt_credentials.password } });
+        expect(r.json<Introspection>().active).toBe(true);
+      }
+      await second.close();
+      // The same setting again: nothing rotates.
+      const third = await startHarness({ SIGNET_TOKEN_SIGNING_ALG: 'RS256' }, { pg: db, masterKey });
+      expect(await kids(third)).toEqual(published);
+      await third.close();
+      await expect(startHarness({ SIGNET_TOKEN_SIGNING_ALG: 'HS256' }, { pg: db, masterKey })).rejects.toThrow(/SIGNET_TOKEN_SIGNING_ALG/);
+    } finally {
+      await db.drop();
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 
-import { DEFAULT_EDGE_LIMITS, type EdgeLimits } from '@signet/contracts';
+import { ACCESS_TOKEN_ALGS, DEFAULT_ACCESS_TOKEN_ALG, DEFAULT_EDGE_LIMITS, type AccessTokenAlg, type EdgeLimits } from '@signet/contracts';
 
 import {
   ConfigError,
@@ -52,6 +52,7 @@ export interface SignetConfig {
     defaultTtlSeconds: number;
     maxTtlSeconds: number;
     refreshTtlSeconds: number;
+    signingAlg: AccessTokenAlg;
   };
   apiKeys: {
     /** How long a key verdict is trusted (key service and edges) before asking again. */
@@ -284,6 +285,7 @@ export function loadConfig(env: Env = process.env): SignetConfig {
     defaultTtlSeconds: readInt(env, 'SIGNET_TOKEN_DEFAULT_TTL', 3600, 1, 31 * 86400),
     maxTtlSeconds: readInt(env, 'SIGNET_TOKEN_MAX_TTL', 86400, 1, 366 * 86400),
     refreshTtlSeconds: readInt(env, 'SIGNET_REFRESH_TTL', 30 * 86400, 60, 366 * 86400),
+    signingAlg: readEnum(env, 'SIGNET_TOKEN_SIGNING_ALG', ACCESS_TOKEN_ALGS, DEFAULT_ACCESS_TOKEN_ALG),
   };
   if (tokens.defaultTtlSeconds > tokens.maxTtlSeconds) {
     throw new ConfigError('SIGNET_TOKEN_DEFAULT_TTL', `must not exceed SIGNET_TOKEN_MAX_TTL (${tokens.maxTtlSeconds})`);

@@ -5,6 +5,11 @@ import { SIGNING_KEYS_PROTO, SIGNING_KEYS_SERVICE } from './proto';
 
 export { GrpcListenError } from './grpc';
 
+/** The algorithms `tkn_` signing keys may have (@signet/credentials' access-token.ts says why these). */
+export const ACCESS_TOKEN_ALGS = ['ES256', 'RS256'] as const;
+export type AccessTokenAlg = (typeof ACCESS_TOKEN_ALGS)[number];
+export const DEFAULT_ACCESS_TOKEN_ALG: AccessTokenAlg = 'ES256';
+
 /** A public JSON Web Key as carried by `signet.keys.v1.PublicJwk`; absent members are omitted. */
 export interface PublicJwk {
   kid: string;

@@ -4,9 +4,11 @@ import {
   ACCESS_TOKEN_AUDIENCE,
   ACCESS_TOKEN_ISSUER,
   AccessTokenClaims,
+  AccessTokenError,
   AccessTokenVerifier,
   generateSigningKey,
   importPublicJwk,
+  importSigningKey,
   signAccessToken,
 } from './access-token';
 import { newApiKey, parseApiKey } from './api-key';
@@ -73,13 +75,39 @@ describe('access tokens', () => {
     perm: { pub: ['users/{user_id}/#'], sub: ['users/{user_id}/#'] },
   };
 
-  it('signs and verifies with the key found by kid', async () => {
-    const key = await generateSigningKey();
+  it.each(['ES256', 'RS256'] as const)('signs and verifies with the %s key found by kid', async (alg) => {
+    const key = await generateSigningKey(alg);
+    expect(key.publicJwk).toMatchObject({ alg, kty: alg === 'ES256' ? 'EC' : 'RSA', use: 'sig' });
+    expect(key.publicJwk).not.toHaveProperty('d');
     const publicKey = await importPublicJwk(key.publicJwk);
     const verifier = new AccessTokenVerifier((kid) => (kid === key.kid ? publicKey : undefined));
     const token = await signAccessToken(claims, key);
     expect(token.startsWith('tkn_')).toBe(true);
+    expect(JSON.parse(Buffer.from(token.slice(4).split('.')[0], 'base64url').toString())).toMatchObject({ alg, kid: key.kid });
     await expect(verifier.verify(token)).resolves.toEqual(claims);
+  });
+
+  it('verifies tokens of both algorithms side by side, and refuses a header whose algorithm does not fit the key', async () => {
+    const ec = await generateSigningKey('ES256');
+    const rsa = await generateSigningKey('RS256');
+    const keys = new Map([
+      [ec.kid, await importPublicJwk(ec.publicJwk)],
+      [rsa.kid, await importPublicJwk(rsa.publicJwk)],
+    ]);
+    const verifier = new AccessTokenVerifier((kid) => keys.get(kid));
+    await expect(verifier.verify(await signAccessToken(claims, ec))).resolves.toEqual(claims);
+    await expect(verifier.verify(await signAccessToken(claims, rsa))).resolves.toEqual(claims);
+    // Signed by the RSA key but naming the EC key's kid: the EC key is never used for RS256.
+    const mixed = await signAccessToken(claims, { ...rsa, kid: ec.kid });
+    await expect(verifier.verify(mixed)).rejects.toBeInstanceOf(AccessTokenError);
+  });
+
+  it('imports a stored key without `alg` (before it was recorded) as RS256, and refuses an algorithm that is not ours', async () => {
+    const rsa = await generateSigningKey('RS256');
+    const { alg: _alg, ...legacy } = rsa.privateJwk;
+    expect((await importSigningKey(legacy)).alg).toBe('RS256');
+    await expect(importPublicJwk({ ...rsa.publicJwk, alg: 'PS256' })).rejects.toThrow(/unsupported algorithm/);
+    await expect(importPublicJwk({ ...rsa.publicJwk, alg: 'ES256' })).rejects.toThrow(/unsupported algorithm/);
   });
 
   it('keeps the will claim for publish only; another value reads as the default (suppress)', async () => {
@@ -109,7 +137,7 @@ describe('access tokens', () => {
     const forge = async (key: Awaited<ReturnType<typeof generateSigningKey>>, payload: Record<string, unknown>) =>
       'tkn_' +
       (await new SignJWT({ org: claims.org, perm: claims.perm, sub: claims.sub, jti: claims.jti, ...payload })
-        .setProtectedHeader({ alg: 'RS256', typ: 'tkn+jwt', kid: key.kid })
+        .setProtectedHeader({ alg: key.alg, typ: 'tkn+jwt', kid: key.kid })
         .sign(key.privateKey));
     const good = { iss: ACCESS_TOKEN_ISSUER, aud: ACCESS_TOKEN_AUDIENCE, iat: now, exp: now + 60 };
 

@@ -2,11 +2,11 @@ import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/commo
 import type { JWK, KeyLike } from 'jose';
 
 import {
-  ACCESS_TOKEN_ALG,
   generateSigningKey,
   importPublicJwk,
   importSigningKey,
   PublicKeyResolver,
+  publicSigningJwk,
   SigningKey,
 } from '@signet/credentials';
 import { LOGGER } from '@signet/observability';
@@ -26,15 +26,11 @@ const CLOCK_SLACK_SECONDS = 60;
 
 const sealContext = (kid: string) => `signing_key:${kid}`;
 
-/** A published verification key: public RSA members only (RFC 7517 §4, RFC 7518 §6.3.1). */
-export interface PublicSigningJwk {
-  kty: 'RSA';
-  kid: string;
-  alg: string;
-  use: 'sig';
-  n: string;
-  e: string;
-}
+/** A published verification key: public members only (RFC 7517 §4; EC RFC 7518 §6.2.1, RSA §6.3.1). */
+export type PublicSigningJwk = { kid: string; alg: string; use: 'sig' } & (
+  | { kty: 'EC'; crv: string; x: string; y: string }
+  | { kty: 'RSA'; n: string; e: string }
+);
 
 interface PublishedKey {
   kid: string;
@@ -45,7 +41,8 @@ interface PublishedKey {
 }
 
 /**
- * The RS256 keys `tkn_` tokens are signed with. One key is active; retired
+ * The keys `tkn_` tokens are signed with (ES256 or RS256: SIGNET_TOKEN_SIGNING_ALG for the keys created
+ * from then on; every key verifies whatever its algorithm). One key is active; retired
  * keys stay published (JWKS, gRPC, in-process verification) until `not_after`,
  * when every token they signed has expired. Private keys are stored sealed
  * by the SecretBox and only the active one is ever decrypted.
@@ -68,6 +65,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   async onModuleInit(): Promise<void> {
     await this.ensureActiveKey();
     await this.reload();
+    if (this.active?.alg !== this.options.signingAlg) await this.switchAlgorithm();
     this.timer = setInterval(() => {
       this.reload().catch((err: unknown) => this.logger.warn({ err }, 'could not refresh signing keys'));
     }, SIGNING_KEYS_REFRESH_MS);
@@ -113,12 +111,27 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
    * with it until they re-read) and clock slack.
    */
   async rotate(): Promise<{ kid: string; retired: string[] }> {
-    const key = await generateSigningKey();
-    const graceSeconds = this.options.maxTtlSeconds + SIGNING_KEYS_REFRESH_MS / 1000 + CLOCK_SLACK_SECONDS;
-    const retired = await this.keys.rotate(this.toRow(key), graceSeconds, CLOCK_SLACK_SECONDS);
-    this.logger.info({ kid: key.kid, retired }, 'signing key rotated');
+    const key = await generateSigningKey(this.options.signingAlg);
+    const retired = (await this.keys.rotate(this.toRow(key), this.graceSeconds(), CLOCK_SLACK_SECONDS)) ?? [];
+    this.logger.info({ kid: key.kid, alg: key.alg, retired }, 'signing key rotated');
     await this.reload(true);
     return { kid: key.kid, retired };
+  }
+
+  /**
+   * The active key is not of SIGNET_TOKEN_SIGNING_ALG (the setting changed): a rotation to a key that is,
+   * done once whichever replica gets there first. Tokens of the retired key verify until they expire.
+   */
+  private async switchAlgorithm(): Promise<void> {
+    const key = await generateSigningKey(this.options.signingAlg);
+    const retired = await this.keys.rotate(this.toRow(key), this.graceSeconds(), CLOCK_SLACK_SECONDS, key.alg);
+    if (retired !== null) this.logger.info({ kid: key.kid, alg: key.alg, retired }, 'signing key rotated to SIGNET_TOKEN_SIGNING_ALG');
+    await this.reload(true);
+  }
+
+  /** How long a retired key stays published past now: the longest TTL, the refresh period, clock slack. */
+  private graceSeconds(): number {
+    return this.options.maxTtlSeconds + SIGNING_KEYS_REFRESH_MS / 1000 + CLOCK_SLACK_SECONDS;
   }
 
   /** Re-reads the published keys; coalesces concurrent calls. */
@@ -162,14 +175,14 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
         );
       }
       this.active = await importSigningKey(privateJwk);
-      this.logger.info({ kid: newest.kid }, 'signing key loaded');
+      this.logger.info({ kid: newest.kid, alg: this.active.alg }, 'signing key loaded');
     }
     this.published = next;
   }
 
   /** First start: creates the first key, under a lock so concurrent starts create one. */
   private async ensureActiveKey(): Promise<void> {
-    const created = await this.keys.createFirstKey(async () => this.toRow(await generateSigningKey()));
+    const created = await this.keys.createFirstKey(async () => this.toRow(await generateSigningKey(this.options.signingAlg)));
     if (created) this.logger.info({ kid: created.kid }, 'created the first signing key');
   }
 
@@ -177,19 +190,15 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
     return {
       kid: key.kid,
       privateJwkCiphertext: this.secretBox.seal(JSON.stringify(key.privateJwk), sealContext(key.kid)),
-      publicJwk: { kty: 'RSA', kid: key.kid, alg: ACCESS_TOKEN_ALG, use: 'sig', n: key.publicJwk.n, e: key.publicJwk.e },
+      publicJwk: publicJwkOf(key.publicJwk, key.kid),
     };
   }
 }
 
 /**
- * Rebuilds a public RSA JWK from the stored JSON, member by member: whatever
+ * Rebuilds a public JWK from the stored JSON, member by member: whatever
  * else a row might hold, only public members are ever published.
  */
-function publicJwkOf(stored: StoredPublicJwk, kid: string): PublicSigningJwk {
-  const { kty, n, e } = stored;
-  if (kty !== 'RSA' || typeof n !== 'string' || typeof e !== 'string') {
-    throw new Error(`signing key ${kid} has an invalid public JWK`);
-  }
-  return { kty, n, e, kid, alg: ACCESS_TOKEN_ALG, use: 'sig' };
+function publicJwkOf(stored: StoredPublicJwk | JWK, kid: string): PublicSigningJwk {
+  return publicSigningJwk(stored as JWK, kid) as PublicSigningJwk;
 }

@@ -1,5 +1,5 @@
 import type { ApiKeyPrincipal } from '@signet/api-keys';
-import { generateSigningKey, SigningKey } from '@signet/credentials';
+import { DEFAULT_ACCESS_TOKEN_ALG, generateSigningKey, SigningKey } from '@signet/credentials';
 import { createLogger, Logger } from '@signet/observability';
 
 import type { TokensOptions } from '../options';
@@ -11,13 +11,14 @@ export const TEST_TOKENS_OPTIONS: TokensOptions = {
   defaultTtlSeconds: 3600,
   maxTtlSeconds: 86_400,
   refreshTtlSeconds: 30 * 86_400,
+  signingAlg: DEFAULT_ACCESS_TOKEN_ALG,
   publicRateLimit: { ratePerSecond: 10, burst: 100 },
   retention: { pruneIntervalMs: 0, retentionDays: 30 },
 };
 
 let signingKey: Promise<SigningKey> | undefined;
 
-/** One RSA key per test file: generating one costs tens of milliseconds. */
+/** One key per test file (an RS256 one costs tens of milliseconds to generate). */
 export const testSigningKey = (): Promise<SigningKey> => (signingKey ??= generateSigningKey());
 
 /** A TokenIssuer over `tokens`, signing with {@link testSigningKey}. */
