@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 
 import { AuditEventEntity, DATA_SOURCE, keysetAfter, type KeysetPosition } from '@signet/persistence';
 
@@ -27,13 +26,48 @@ export interface AuditRepository {
 
 export const AUDIT_REPOSITORY = Symbol('AUDIT_REPOSITORY');
 
+/*
+ * One fixed statement per batch, its rows as arrays (unnest). TypeORM's insert builder held the event loop
+ * 30–50 ms for a batch of ~460 events (15 parameters each), once a second at 500 issuances a second: every
+ * request arriving meanwhile waited (2026-12-03, docs/credential-performance.md).
+ */
+const INSERT_SQL = `INSERT INTO audit_events (id, org_id, at, type, actor_kind, actor_id, action, target, outcome, address, edge_id,
+                                              reason_code, duration_ms, request_id, details)
+  SELECT id, org_id, at, type, actor_kind, actor_id, action, target, outcome, address, edge_id, reason_code, duration_ms, request_id, details::jsonb
+    FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+                $10::text[], $11::text[], $12::text[], $13::float8[], $14::text[], $15::text[])
+      AS v(id, org_id, at, type, actor_kind, actor_id, action, target, outcome, address, edge_id, reason_code, duration_ms, request_id, details)`;
+
+/** The batch as one array per column, in INSERT_SQL's order. */
+function insertColumns(events: readonly AuditEvent[]): unknown[][] {
+  const column = (f: (e: AuditEvent) => unknown): unknown[] => events.map(f);
+  return [
+    column((e) => e.id),
+    column((e) => e.orgId),
+    column((e) => e.at),
+    column((e) => e.type),
+    column((e) => e.actor.kind),
+    column((e) => e.actor.id),
+    column((e) => e.action),
+    column((e) => e.target),
+    column((e) => e.outcome),
+    column((e) => e.address),
+    column((e) => e.edgeId),
+    column((e) => e.reasonCode),
+    column((e) => e.durationMs),
+    column((e) => e.requestId),
+    // SQL NULL for no details, not the JSON null.
+    column((e) => (e.details === null ? null : JSON.stringify(e.details))),
+  ];
+}
+
 @Injectable()
 export class TypeOrmAuditRepository implements AuditRepository {
   constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
 
   async insertMany(events: readonly AuditEvent[]): Promise<void> {
     if (events.length === 0) return;
-    await this.dataSource.createQueryBuilder().insert().into(AuditEventEntity).values(events.map(toRow) as QueryDeepPartialEntity<AuditEventEntity>[]).execute();
+    await this.dataSource.query(INSERT_SQL, insertColumns(events));
   }
 
   async list(filter: AuditFilter, limit: number, after?: KeysetPosition): Promise<AuditEvent[]> {
@@ -60,26 +94,6 @@ export class TypeOrmAuditRepository implements AuditRepository {
     );
     return rows[0]?.n ?? 0;
   }
-}
-
-function toRow(e: AuditEvent): AuditEventEntity {
-  return {
-    id: e.id,
-    orgId: e.orgId,
-    at: e.at,
-    type: e.type,
-    actorKind: e.actor.kind,
-    actorId: e.actor.id,
-    action: e.action,
-    target: e.target,
-    outcome: e.outcome,
-    address: e.address,
-    edgeId: e.edgeId,
-    reasonCode: e.reasonCode,
-    durationMs: e.durationMs,
-    requestId: e.requestId,
-    details: e.details,
-  };
 }
 
 function fromRow(r: AuditEventEntity): AuditEvent {
