@@ -97,6 +97,25 @@ function writeString(out: Buffer, at: number, s: string): number {
   return at + 2 + n;
 }
 
+/** The org id written last, as bytes: the frames of a batch are mostly of one org. */
+let lastOrg = '';
+let lastOrgBytes = Buffer.alloc(0);
+
+/** writeString for an org id: the bytes of the last one copied as they are. */
+function writeOrg(out: Buffer, at: number, orgId: string): number {
+  if (orgId !== lastOrg) {
+    const bytes = Buffer.from(orgId);
+    if (bytes.length > 0xffff) throw new RangeError('cluster frame: string over 65535 bytes');
+    lastOrg = orgId;
+    lastOrgBytes = bytes;
+  }
+  const n = lastOrgBytes.length;
+  out[at] = n >>> 8;
+  out[at + 1] = n & 0xff;
+  out.set(lastOrgBytes, at + 2);
+  return at + 2 + n;
+}
+
 function writeList(out: Buffer, at: number, list: readonly string[]): number {
   out.writeUInt32BE(list.length, at);
   at += 4;
@@ -148,7 +167,7 @@ function encode(orgId: string, message: ClusterMessage, into: BatchWriter | null
   const out = into === null ? Buffer.allocUnsafe(size) : into.buffer;
   out[base] = MESSAGE;
   out[base + 1] = flags;
-  let at = writeString(out, base + 2, orgId);
+  let at = writeOrg(out, base + 2, orgId);
   at = writeString(out, at, topic);
   if (ttlMs !== undefined) at = out.writeDoubleBE(ttlMs, at);
   if (props !== null) {
@@ -157,7 +176,9 @@ function encode(orgId: string, message: ClusterMessage, into: BatchWriter | null
   }
   if (shared !== undefined) at = writeList(out, at, shared);
   if (skipped) at = writeList(out, at, skip);
-  at += payload.copy(out, at);
+  // TypedArray set: a memmove, without Buffer.copy's argument checks.
+  out.set(payload, at);
+  at += payload.length;
   if (into === null) return out.subarray(0, at);
   into.commit(base, at - base);
   return out;
