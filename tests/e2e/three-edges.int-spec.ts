@@ -435,7 +435,8 @@ describe('three mqtt-edge processes on one Redis', () => {
     await onA.subscribeAsync(`fleet/${org}/#`, { qos: 1 });
     const publisher = await login('b', creds);
     const got = nextMessage(onA, 5000);
-    const ticker = setInterval(() => void publisher.publishAsync(`fleet/${org}/after`, 'still-here', { qos: 1 }), 100);
+    // A publish still unacknowledged when the clients are ended fails with them: not what this test checks.
+    const ticker = setInterval(() => void publisher.publishAsync(`fleet/${org}/after`, 'still-here', { qos: 1 }).catch(() => undefined), 100);
     try {
       expect((await got).payload).toBe('still-here');
     } finally {

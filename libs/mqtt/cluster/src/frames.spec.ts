@@ -1,4 +1,4 @@
-import { BatchWriter, decodeDurable, decodeMessage, decodeSession, eachFrame, encodeMessage, encodeSession, writeMessage } from './frames';
+import { BatchWriter, decodeDurable, decodeFrame, decodeMessage, decodeSession, eachFrame, encodeMessage, encodeSession, writeMessage } from './frames';
 import type { ClusterMessage, SessionRecord } from './types';
 
 describe('inbox frames', () => {
@@ -61,6 +61,44 @@ describe('inbox frames', () => {
     const seen: Buffer[] = [];
     eachFrame(first, (f, start, end) => seen.push(f.subarray(start, end)));
     expect(seen).toEqual([first]);
+  });
+
+  it('reads each org id and topic right among many alike (same ends, lengths, long ones, UTF-8), seen again or not', () => {
+    const names = [
+      ...Array.from({ length: 1500 }, (_, i) => `dev/${i}/x`),
+      ...Array.from({ length: 40 }, (_, i) => `${String.fromCharCode(97 + (i % 26))}${i}/same/tail`),
+      ...Array.from({ length: 20 }, (_, i) => `${'z'.repeat(60 + i)}/${i}`),
+      'é/€', 'e/€', 'ab', 'ba', 'a', '',
+    ];
+    const org = { orgId: '' };
+    for (let round = 0; round < 2; round++) {
+      for (const [i, name] of names.entries()) {
+        const frame = encodeMessage(names[(i * 7) % names.length], { ...base, topic: name });
+        const message = decodeFrame(frame, 0, frame.length, org);
+        expect([org.orgId, message?.topic]).toEqual([names[(i * 7) % names.length], name]);
+      }
+    }
+  });
+
+  it('keeps room around each batch for its command, and fills a released buffer again', () => {
+    const writer = new BatchWriter(10, 2);
+    for (let i = 0; i < 3; i++) writeMessage(writer, 'o', { ...base, topic: `a/${i}` });
+    const parts: [Buffer, number, number][] = [];
+    writer.takeFramed((buffer, start, end) => parts.push([buffer, start, end]));
+    expect(parts).toHaveLength(1);
+    const [buffer, start, end] = parts[0];
+    expect(start).toBe(10);
+    expect(buffer.length).toBeGreaterThanOrEqual(end + 2);
+    buffer.fill(0xee, 0, start);
+    buffer.fill(0xee, end, end + 2);
+    const topics: string[] = [];
+    eachFrame(buffer.subarray(start, end), (f, s, e) => topics.push(decodeMessage(f, s, e)!.message.topic));
+    expect(topics).toEqual(['a/0', 'a/1', 'a/2']);
+    writer.release(buffer);
+    writeMessage(writer, 'o', base);
+    expect(writer.buffer).toBe(buffer);
+    const [again] = writer.take();
+    expect(decodeMessage(again, 5)?.message).toEqual(base);
   });
 
   it('reads a durable frame as Redis writes it', () => {

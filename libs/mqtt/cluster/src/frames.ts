@@ -97,6 +97,25 @@ function writeString(out: Buffer, at: number, s: string): number {
   return at + 2 + n;
 }
 
+/** The org id written last, as bytes: the frames of a batch are mostly of one org. */
+let lastOrg = '';
+let lastOrgBytes = Buffer.alloc(0);
+
+/** writeString for an org id: the bytes of the last one copied as they are. */
+function writeOrg(out: Buffer, at: number, orgId: string): number {
+  if (orgId !== lastOrg) {
+    const bytes = Buffer.from(orgId);
+    if (bytes.length > 0xffff) throw new RangeError('cluster frame: string over 65535 bytes');
+    lastOrg = orgId;
+    lastOrgBytes = bytes;
+  }
+  const n = lastOrgBytes.length;
+  out[at] = n >>> 8;
+  out[at + 1] = n & 0xff;
+  out.set(lastOrgBytes, at + 2);
+  return at + 2 + n;
+}
+
 function writeList(out: Buffer, at: number, list: readonly string[]): number {
   out.writeUInt32BE(list.length, at);
   at += 4;
@@ -148,7 +167,7 @@ function encode(orgId: string, message: ClusterMessage, into: BatchWriter | null
   const out = into === null ? Buffer.allocUnsafe(size) : into.buffer;
   out[base] = MESSAGE;
   out[base + 1] = flags;
-  let at = writeString(out, base + 2, orgId);
+  let at = writeOrg(out, base + 2, orgId);
   at = writeString(out, at, topic);
   if (ttlMs !== undefined) at = out.writeDoubleBE(ttlMs, at);
   if (props !== null) {
@@ -157,7 +176,9 @@ function encode(orgId: string, message: ClusterMessage, into: BatchWriter | null
   }
   if (shared !== undefined) at = writeList(out, at, shared);
   if (skipped) at = writeList(out, at, skip);
-  at += payload.copy(out, at);
+  // TypedArray set: a memmove, without Buffer.copy's argument checks.
+  out.set(payload, at);
+  at += payload.length;
   if (into === null) return out.subarray(0, at);
   into.commit(base, at - base);
   return out;
@@ -184,21 +205,6 @@ class Reader {
     return this.frame.toString('utf8', at, at + n);
   }
 
-  /** A string that is mostly the one read last (the org id of every frame of a batch): that one, not a copy. */
-  repeated(last: { bytes: Buffer; text: string }): string {
-    const n = this.frame.readUInt16BE(this.skip(2));
-    const at = this.skip(n);
-    const frame = this.frame;
-    const bytes = last.bytes;
-    let same = bytes.length === n;
-    for (let i = 0; same && i < n; i++) same = frame[at + i] === bytes[i];
-    if (!same) {
-      last.text = frame.toString('utf8', at, at + n);
-      last.bytes = Buffer.from(frame.subarray(at, at + n));
-    }
-    return last.text;
-  }
-
   list(): string[] {
     const count = this.frame.readUInt32BE(this.skip(4));
     if (count > this.end - this.at) throw new RangeError('cluster frame: cut short');
@@ -211,32 +217,94 @@ class Reader {
 /** What a batch is kept near (BatchWriter): bigger ones cost copies in Redis's client and reader. */
 const BATCH_BYTES = 64 * 1024;
 
-const lastOrg = { bytes: Buffer.alloc(0), text: '' };
+/**
+ * The strings of recent frames (org ids, topics) by their bytes: a frame's org id and topic are mostly ones
+ * seen just before, so they are compared in place, not decoded again; and the same string each time is one
+ * whose hash the edge's maps already know. Direct-mapped by a hash of the length and a few bytes (the last
+ * ones, where topics of one kind differ most), for strings of at most SLOT bytes.
+ */
+class StringCache {
+  private static readonly SLOTS = 512;
+  private static readonly SLOT = 64;
+  private readonly bytes = Buffer.alloc(StringCache.SLOTS * StringCache.SLOT);
+  private readonly lengths = new Int32Array(StringCache.SLOTS).fill(-1);
+  private readonly texts: string[] = new Array<string>(StringCache.SLOTS).fill('');
+  private last = 0;
 
-function decodeBinary(frame: Buffer, start: number, end: number): { orgId: string; message: ClusterMessage } | null {
+  read(frame: Buffer, at: number, n: number): string {
+    if (n > StringCache.SLOT) return frame.toString('utf8', at, at + n);
+    // The string read last first: an org id is mostly the one of the frame before.
+    if (this.same(this.last, frame, at, n)) return this.texts[this.last];
+    let h = n;
+    const end = at + n;
+    for (let i = end - (n < 6 ? n : 6); i < end; i++) h = (Math.imul(h, 31) + frame[i]) | 0;
+    if (n > 6) h = (Math.imul(h, 31) + frame[at + (n >> 1)]) | 0;
+    const slot = (h ^ (h >>> 9)) & (StringCache.SLOTS - 1);
+    this.last = slot;
+    if (this.same(slot, frame, at, n)) return this.texts[slot];
+    const text = frame.toString('utf8', at, end);
+    frame.copy(this.bytes, slot * StringCache.SLOT, at, end);
+    this.lengths[slot] = n;
+    this.texts[slot] = text;
+    return text;
+  }
+
+  private same(slot: number, frame: Buffer, at: number, n: number): boolean {
+    if (this.lengths[slot] !== n) return false;
+    const bytes = this.bytes;
+    const base = slot * StringCache.SLOT;
+    let i = n - 1;
+    // From the end: where strings of one kind differ most.
+    while (i >= 0 && bytes[base + i] === frame[at + i]) i--;
+    return i < 0;
+  }
+}
+
+const strings = new StringCache();
+
+/**
+ * decodeMessage of a binary frame without the pair: the org id goes to `org.orgId`. Read in place, the
+ * payload a view of `frame`; the optional fields, rare, through a Reader.
+ */
+export function decodeFrame(frame: Buffer, start: number, end: number, org: { orgId: string }): ClusterMessage | null {
+  if (frame[start] !== MESSAGE || end - start < 6) return null;
   const flags = frame[start + 1];
   const qos = flags & 3;
-  if (end - start < 6 || qos === 3) return null;
-  try {
-    const r = new Reader(frame, start + 2, end);
-    const orgId = r.repeated(lastOrg);
-    const message: { -readonly [K in keyof ClusterMessage]: ClusterMessage[K] } = { topic: r.string(), payload: frame, qos: qos as 0 | 1 | 2, retain: (flags & F_RETAIN) !== 0 };
-    if ((flags & F_TTL) !== 0) message.ttlMs = frame.readDoubleBE(r.skip(8));
-    if ((flags & F_PROPERTIES) !== 0) {
-      const n = frame.readUInt32BE(r.skip(4));
-      const at = r.skip(n);
-      const properties = JSON.parse(frame.toString('utf8', at, at + n), revive) as unknown;
-      if (properties !== null && typeof properties === 'object') message.properties = properties as Record<string, unknown>;
+  if (qos === 3) return null;
+  let at = start + 2;
+  const orgLength = (frame[at] << 8) | frame[at + 1];
+  at += 2;
+  if (at + orgLength + 2 > end) return null;
+  const orgId = strings.read(frame, at, orgLength);
+  at += orgLength;
+  const topicLength = (frame[at] << 8) | frame[at + 1];
+  at += 2;
+  if (at + topicLength > end) return null;
+  const topic = strings.read(frame, at, topicLength);
+  at += topicLength;
+  const message: { -readonly [K in keyof ClusterMessage]: ClusterMessage[K] } = { topic, payload: frame, qos: qos as 0 | 1 | 2, retain: (flags & F_RETAIN) !== 0 };
+  if ((flags & (F_TTL | F_PROPERTIES | F_SHARED | F_SKIP)) !== 0) {
+    try {
+      const r = new Reader(frame, at, end);
+      if ((flags & F_TTL) !== 0) message.ttlMs = frame.readDoubleBE(r.skip(8));
+      if ((flags & F_PROPERTIES) !== 0) {
+        const n = frame.readUInt32BE(r.skip(4));
+        const p = r.skip(n);
+        const properties = JSON.parse(frame.toString('utf8', p, p + n), revive) as unknown;
+        if (properties !== null && typeof properties === 'object') message.properties = properties as Record<string, unknown>;
+      }
+      if ((flags & F_SHARED) !== 0) message.shared = r.list();
+      if ((flags & F_SKIP) !== 0) message.skip = r.list();
+      at = r.at;
+    } catch {
+      return null;
     }
-    if ((flags & F_SHARED) !== 0) message.shared = r.list();
-    if ((flags & F_NO_SUBSCRIBERS) !== 0) message.subscribers = false;
-    if ((flags & F_SKIP) !== 0) message.skip = r.list();
-    // A view: the payload is read in place, in the received batch.
-    message.payload = frame.subarray(r.at, end);
-    return { orgId, message };
-  } catch {
-    return null;
   }
+  if ((flags & F_NO_SUBSCRIBERS) !== 0) message.subscribers = false;
+  // A view: the payload is read in place, in the received batch.
+  message.payload = frame.subarray(at, end);
+  org.orgId = orgId;
+  return message;
 }
 
 function decodeJson(frame: Buffer): { orgId: string; message: ClusterMessage } | null {
@@ -266,7 +334,11 @@ function decodeJson(frame: Buffer): { orgId: string; message: ClusterMessage } |
 
 /** The inverse of encodeMessage (and of the JSON frames before it); null for anything else (a takeover frame, or garbage). */
 export function decodeMessage(frame: Buffer, start = 0, end = frame.length): { orgId: string; message: ClusterMessage } | null {
-  if (frame[start] === MESSAGE) return decodeBinary(frame, start, end);
+  if (frame[start] === MESSAGE) {
+    const org = { orgId: '' };
+    const message = decodeFrame(frame, start, end, org);
+    return message === null ? null : { orgId: org.orgId, message };
+  }
   if (frame[start] === JSON_MESSAGE) return decodeJson(start === 0 && end === frame.length ? frame : frame.subarray(start, end));
   return null;
 }
@@ -275,12 +347,17 @@ export function decodeMessage(frame: Buffer, start = 0, end = frame.length): { o
  * Several inbox frames as one Redis message, built in place as they come: `B`, then each frame as its
  * length (u32) and its bytes. A frame that does not fit starts another batch rather than copying this one
  * into a bigger buffer; batches stay near BATCH_BYTES, which Redis's reader also gets in few pieces. `take`
- * hands them over; the next frame starts a new buffer, as Redis may still be writing the old ones.
+ * hands them over; the next frame starts a new buffer, as Redis may still be writing the old ones. Each
+ * buffer keeps `head` bytes free before its batch and `tail` after it, where the sender writes its command
+ * around the batch instead of copying the batch into one (takeFramed).
  */
 export class BatchWriter {
   private buf: Buffer | null = null;
   private used = 0;
   private full: Buffer[] = [];
+  private fullEnds: number[] = [];
+  /** Buffers handed back (release) once their batch is sent: reused, as allocating a batch-sized one each turn costs the GC. */
+  private readonly spare: Buffer[] = [];
   /** The size new buffers get: what recent turns needed, so a steady load fills one per turn. */
   private hint = 1024;
   /** Frames since the last take. */
@@ -289,6 +366,11 @@ export class BatchWriter {
   lastStart = 0;
   lastEnd = 0;
 
+  constructor(
+    private readonly head = 0,
+    private readonly tail = 0,
+  ) {}
+
   /** The buffer the last reserve() was in. */
   get buffer(): Buffer {
     return this.buf!;
@@ -296,7 +378,7 @@ export class BatchWriter {
 
   /** Room for a frame of (at most, see commit) `size` bytes, its length written: returns where in `buffer` its bytes go. */
   reserve(size: number): number {
-    if (this.buf === null || this.used + 4 + size > this.buf.length) this.start(size);
+    if (this.buf === null || this.used + 4 + size + this.tail > this.buf.length) this.start(size);
     const buf = this.buf!;
     buf.writeUInt32BE(size, this.used);
     const at = this.used + 4;
@@ -320,25 +402,49 @@ export class BatchWriter {
 
   /** The batches so far (none when empty). */
   take(): Buffer[] {
-    const out = this.full;
-    if (this.buf !== null) out.push(this.buf.subarray(0, this.used));
-    let bytes = 0;
-    for (const b of out) bytes += b.length;
-    // Up at once, down slowly: a quieter turn does not shrink the next busy one's buffer.
-    this.hint = Math.min(BATCH_BYTES, Math.max(1024, bytes, this.hint - (this.hint >> 3)));
-    this.full = [];
-    this.buf = null;
-    this.used = 0;
-    this.count = 0;
+    const out: Buffer[] = [];
+    this.takeFramed((buffer, start, end) => out.push(buffer.subarray(start, end)));
     return out;
   }
 
+  /**
+   * Hands over each batch so far as its buffer and bounds: `head` bytes before `start` and `tail` after `end`
+   * are the caller's to write.
+   */
+  takeFramed(each: (buffer: Buffer, start: number, end: number) => void): void {
+    const { full, fullEnds, head } = this;
+    if (this.buf !== null) {
+      full.push(this.buf);
+      fullEnds.push(this.used);
+    }
+    let bytes = 0;
+    for (const end of fullEnds) bytes += end - head;
+    // Up at once, down slowly: a quieter turn does not shrink the next busy one's buffer.
+    this.hint = Math.min(BATCH_BYTES, Math.max(1024, bytes, this.hint - (this.hint >> 3)));
+    this.full = [];
+    this.fullEnds = [];
+    this.buf = null;
+    this.used = 0;
+    this.count = 0;
+    for (let i = 0; i < full.length; i++) each(full[i], head, fullEnds[i]);
+  }
+
+  /** A buffer of takeFramed is no longer read (its command was answered): the writer may fill it again. */
+  release(buffer: Buffer): void {
+    if (this.spare.length < 4 && buffer.length >= this.head + this.hint + this.tail) this.spare.push(buffer);
+  }
+
   private start(size: number): void {
-    if (this.buf !== null) this.full.push(this.buf.subarray(0, this.used));
-    const buf = Buffer.allocUnsafe(Math.max(5 + size, this.hint));
-    buf[0] = BATCH;
+    if (this.buf !== null) {
+      this.full.push(this.buf);
+      this.fullEnds.push(this.used);
+    }
+    const length = this.head + Math.max(5 + size, this.hint) + this.tail;
+    let buf = this.spare.pop();
+    if (buf === undefined || buf.length < length) buf = Buffer.allocUnsafe(length);
+    buf[this.head] = BATCH;
     this.buf = buf;
-    this.used = 1;
+    this.used = this.head + 1;
   }
 }
 

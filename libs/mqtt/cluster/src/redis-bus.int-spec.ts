@@ -112,3 +112,37 @@ describe('RedisClusterBus after its Redis connection was lost', () => {
     }
   });
 });
+
+describe('RedisClusterBus inbox batches', () => {
+  it('delivers every message intact, in order, turn after turn, in batches of any size', async () => {
+    const keyPrefix = uniquePrefix('cluster-bus-batches');
+    const got: string[] = [];
+    const receiver: ClusterNode = { ...silentNode(), deliver: (orgId, message) => void got.push(`${orgId} ${message.topic} ${message.payload.toString()}`) };
+    const common = { keyPrefix, url: redisUrl(), leaseMs: 30_000 };
+    const a = new RedisClusterBus({ ...common, edgeId: 'edge-a' });
+    const b = new RedisClusterBus({ ...common, edgeId: 'edge-b' });
+    const sent: string[] = [];
+    try {
+      await a.start(silentNode());
+      await b.start(receiver);
+      // Turns of 1 to 2,000 messages (a turn of many spans several batches), payloads of 0 to 3,000 bytes: the
+      // buffers of answered batches are filled again by the next turns.
+      for (const [turn, count] of [1, 2000, 3, 700, 1, 1500].entries()) {
+        for (let i = 0; i < count; i++) {
+          const [orgId, topic] = [`org_${i % 3}`, `t/${turn}/${i % 17}/é`];
+          const payload = `${turn}:${i}:`.padEnd((i * 37) % 3000, String.fromCharCode(97 + (i % 26)));
+          a.send('edge-b', orgId, { topic, payload: Buffer.from(payload), qos: 0, retain: false });
+          sent.push(`${orgId} ${topic} ${payload}`);
+        }
+        await new Promise((r) => setTimeout(r, 30));
+      }
+      const start = Date.now();
+      while (got.length < sent.length && Date.now() - start < 5000) await new Promise((r) => setTimeout(r, 20));
+      expect(got.length).toBe(sent.length);
+      expect(got).toEqual(sent);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+      await deleteRedisKeys(keyPrefix);
+    }
+  });
+});

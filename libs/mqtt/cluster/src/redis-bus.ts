@@ -1,6 +1,6 @@
-import Redis, { type RedisOptions } from 'ioredis';
+import Redis, { Command, type RedisOptions } from 'ioredis';
 import { topicMatches } from '@signet/permissions';
-import { BatchWriter, decodeDurable, decodeMessage, DURABLE, eachFrame, encodeMessage, encodeSession, GONE, KICK, ROUTE, SEP, TAKEOVER, writeMessage } from './frames';
+import { BatchWriter, decodeDurable, decodeFrame, decodeMessage, DURABLE, eachFrame, encodeMessage, encodeSession, GONE, KICK, ROUTE, SEP, TAKEOVER, writeMessage } from './frames';
 import { CLAIM_SESSION, NOW, RedisSessionStore, sessionLua, storedSession } from './redis-session-store';
 import {
   DEFAULT_LEASE_MS,
@@ -169,6 +169,42 @@ interface Scripted {
   release(client: string, held: string, sessions: string, epoch: number, clientId: string, ...end: string[]): Promise<number>;
 }
 
+/**
+ * A PUBLISH written as it is: its RESP command built around the batch, in the room the batch's buffer keeps
+ * for it (BatchWriter), so neither ioredis nor this side copies the batch once more.
+ */
+class RawPublish extends Command {
+  constructor(private readonly wire: Buffer) {
+    super('publish');
+  }
+
+  override toWritable(): Buffer {
+    return this.wire;
+  }
+}
+
+/** What a batch for `channel` needs before it: the RESP array up to the payload's length, which takeFramed writes. */
+function publishHead(channel: string): Buffer {
+  return Buffer.from(`*3\r\n$7\r\nPUBLISH\r\n$${Buffer.byteLength(channel)}\r\n${channel}\r\n$`);
+}
+
+/** Room for the payload length's digits and its CRLF. */
+const LENGTH_ROOM = 12;
+
+/** Writes the command whose prefix is `head` around the batch in [start, end) of `buffer`; returns it. */
+function framePublish(head: Buffer, buffer: Buffer, start: number, end: number): Buffer {
+  const digits = String(end - start);
+  let at = start - 2 - digits.length;
+  buffer.write(digits, at, 'latin1');
+  buffer[start - 2] = 0x0d;
+  buffer[start - 1] = 0x0a;
+  at -= head.length;
+  head.copy(buffer, at);
+  buffer[end] = 0x0d;
+  buffer[end + 1] = 0x0a;
+  return buffer.subarray(at, end + 2);
+}
+
 const quiet: ClusterLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /**
@@ -202,9 +238,9 @@ export class RedisClusterBus implements ClusterBus {
   private backlog: Buffer[] | null = [];
   private heartbeatTimer: NodeJS.Timeout | null = null;
   /** Frames for each edge collected in this event-loop turn: one Redis PUBLISH per edge and turn. */
-  private readonly outbox = new Map<string, BatchWriter>();
+  private readonly outbox = new Map<string, { writer: BatchWriter; head: Buffer }>();
   /** Edges with frames waiting, in the order they got their first of this turn. */
-  private readonly pending: BatchWriter[] = [];
+  private readonly pending: { writer: BatchWriter; head: Buffer }[] = [];
   private readonly pendingIds: string[] = [];
   private flushScheduled = false;
   private lastMessage: ClusterMessage | null = null;
@@ -230,9 +266,8 @@ export class RedisClusterBus implements ClusterBus {
     // No commandTimeout: it would arm a timer per forwarded message. A CONNECT whose claim hangs is closed by
     // the edge's connect timeout, and a command fails once its connection has dropped (maxRetriesPerRequest).
     const redisOptions: RedisOptions = {
+      // Inbox batches skip it: they are written as they are (RawPublish), one per edge and turn already.
       enableAutoPipelining: true,
-      // Inbox batches are one PUBLISH per edge and turn already: pipelining them again only copies them once more.
-      autoPipeliningIgnoredCommands: ['publish'],
       maxRetriesPerRequest: 1,
       ...options.redis,
       lazyConnect: true,
@@ -380,9 +415,14 @@ export class RedisClusterBus implements ClusterBus {
     eachFrame(received, this.onInboxFrame);
   }
 
+  /** Where decodeFrame leaves each inbox frame's org id. */
+  private readonly decoded = { orgId: '' };
+
   private readonly onInboxFrame = (batch: Buffer, start: number, end: number): void => {
     const node = this.node;
     if (node === null || this.closed) return;
+    const message = decodeFrame(batch, start, end, this.decoded);
+    if (message !== null) return node.deliver(this.decoded.orgId, message);
     const decoded = decodeMessage(batch, start, end);
     if (decoded !== null) return node.deliver(decoded.orgId, decoded.message);
     const frame = batch.subarray(start, end);
@@ -424,7 +464,7 @@ export class RedisClusterBus implements ClusterBus {
     } else if (parts[0] === GONE && parts.length === 2) {
       if (parts[1] === this.edgeId) return;
       this.heard.delete(parts[1]);
-      if (this.outbox.get(parts[1])?.count === 0) this.outbox.delete(parts[1]);
+      if (this.outbox.get(parts[1])?.writer.count === 0) this.outbox.delete(parts[1]);
       node.edgeGone(parts[1]);
     }
   }
@@ -446,10 +486,14 @@ export class RedisClusterBus implements ClusterBus {
 
   send(edgeId: string, orgId: string, message: ClusterMessage): void {
     if (this.closed) return;
-    let writer = this.outbox.get(edgeId);
-    if (writer === undefined) this.outbox.set(edgeId, (writer = new BatchWriter()));
+    let out = this.outbox.get(edgeId);
+    if (out === undefined) {
+      const head = publishHead(this.inboxPrefix + edgeId);
+      this.outbox.set(edgeId, (out = { writer: new BatchWriter(head.length + LENGTH_ROOM, 2), head }));
+    }
+    const writer = out.writer;
     if (writer.count === 0) {
-      this.pending.push(writer);
+      this.pending.push(out);
       this.pendingIds.push(edgeId);
     }
     // The edge sends one message to each interested edge in a row: encoded once, into the first one's batch.
@@ -476,11 +520,16 @@ export class RedisClusterBus implements ClusterBus {
     const { pending, pendingIds } = this;
     for (let i = 0; i < pending.length; i++) {
       const edgeId = pendingIds[i];
-      for (const batch of pending[i].take()) {
-        this.redis.publish(this.inboxPrefix + edgeId, batch).catch((err: unknown) => {
-          this.logger.warn({ err, edgeId }, 'cluster bus: send failed, messages dropped');
-        });
-      }
+      const { writer, head } = pending[i];
+      writer.takeFramed((buffer, start, end) => {
+        const command = new RawPublish(framePublish(head, buffer, start, end));
+        void this.redis.sendCommand(command);
+        // Answered, Redis has read all of it: the buffer is free. Not after a failure (a write may be pending).
+        (command.promise as Promise<unknown>).then(
+          () => writer.release(buffer),
+          (err: unknown) => this.logger.warn({ err, edgeId }, 'cluster bus: send failed, messages dropped'),
+        );
+      });
     }
     pending.length = 0;
     pendingIds.length = 0;
@@ -548,7 +597,7 @@ export class RedisClusterBus implements ClusterBus {
     // What was sent before close goes out (a killed process would lose it; a closing one need not).
     if (options.release !== false) this.flush();
     else {
-      for (const writer of this.pending) writer.take();
+      for (const { writer } of this.pending) writer.take();
       this.pending.length = this.pendingIds.length = 0;
     }
     this.closed = true;

@@ -60,6 +60,8 @@ function ownOptions(session: Session, topic: string): SubscriptionOptions | null
 }
 
 function toClusterMessage(message: Message, clock: number): ClusterMessage {
+  // Without properties or expiry the message is a cluster message as it is: no copy per forwarded message.
+  if (message.properties === undefined && message.expiresAt === Infinity) return message;
   // Built field by field: no spread of a temporary object per optional field, on every forwarded message.
   const out: { -readonly [K in keyof ClusterMessage]: ClusterMessage[K] } = { topic: message.topic, payload: message.payload, qos: message.qos, retain: message.retain };
   if (message.properties !== undefined) out.properties = message.properties as Record<string, unknown>;
