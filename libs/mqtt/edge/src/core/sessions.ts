@@ -130,12 +130,8 @@ export class Sessions implements SessionOwner {
     if (this.cluster?.sessions !== undefined) return this.attachStored(conn, principal, request, epoch, stored);
     const org = this.broker.org(principal.orgId);
     const owner = ownerOf(principal);
-    let existing = org.sessions.get(request.clientId);
-    if (existing !== undefined && existing.connection !== null) {
-      if (existing.owner !== owner) return null;
-      existing.connection.kick(0x8e, 'taken_over', true);
-      existing = org.sessions.get(request.clientId);
-    }
+    const existing = this.takeOver(org, request.clientId, owner);
+    if (existing === false) return null;
     let session: Session;
     let sessionPresent = false;
     if (existing !== undefined && !request.cleanStart && existing.owner === owner) {
@@ -146,12 +142,7 @@ export class Sessions implements SessionOwner {
       session.pendingWill = null;
       session.willAt = Infinity;
       session.expiresAt = Infinity;
-      if (session.credentialId !== principal.credentialId) {
-        this.unindex(session);
-        session.credentialId = principal.credentialId;
-        this.index(session);
-      }
-      this.revalidate(session, principal);
+      this.reauthenticated(session, principal);
     } else {
       // Clean start, or another owner's offline session: it ends (its pending will goes out) [MQTT-3.1.2-4].
       if (existing !== undefined) this.destroySession(existing, true);
@@ -159,6 +150,19 @@ export class Sessions implements SessionOwner {
     }
     this.connectSession(session, conn, request, epoch);
     return { session, sessionPresent };
+  }
+
+  /**
+   * Takes over the client id's live connection, if any [MQTT-3.1.4-3], and returns the session left then
+   * (the kick may have ended it); false when that connection is another owner's.
+   */
+  private takeOver(org: Org, clientId: string, owner: string): Session | undefined | false {
+    const existing = org.sessions.get(clientId);
+    if (existing !== undefined && existing.connection !== null) {
+      if (existing.owner !== owner) return false;
+      existing.connection.kick(0x8e, 'taken_over', true);
+    }
+    return org.sessions.get(clientId);
   }
 
   private newSession(org: Org, clientId: string, principal: Principal, owner: string): Session {
@@ -189,13 +193,8 @@ export class Sessions implements SessionOwner {
   ): { session: Session; sessionPresent: boolean } | null {
     const org = this.broker.org(principal.orgId);
     const owner = ownerOf(principal);
-    const existing = org.sessions.get(request.clientId);
-    if (existing !== undefined && existing.connection !== null) {
-      if (existing.owner !== owner) return null;
-      existing.connection.kick(0x8e, 'taken_over', true);
-    }
-    // The kick may have ended it (detach): what is left now, if anything.
-    const left = org.sessions.get(request.clientId);
+    const left = this.takeOver(org, request.clientId, owner);
+    if (left === false) return null;
     // A resume cancels a delayed will [MQTT-3.1.3-9]; a clean start ends the session, and its will goes [MQTT-3.1.2-4].
     if (left !== undefined) this.destroySession(left, request.cleanStart);
     const session = this.newSession(org, request.clientId, principal, owner);
@@ -206,9 +205,8 @@ export class Sessions implements SessionOwner {
   }
 
   /**
-   * A live session re-authenticated with a new credential of the same owner
-   * (handlers/auth.ts): revocation now names the new credential, and what the new
-   * grants no longer cover is dropped.
+   * A session re-authenticated (handlers/auth.ts) or resumed with a credential of the same owner:
+   * revocation now names that credential, and what its grants no longer cover is dropped.
    */
   reauthenticated(session: Session, principal: Principal): void {
     if (session.credentialId !== principal.credentialId) {
