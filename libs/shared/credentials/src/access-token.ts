@@ -67,11 +67,17 @@ export const toPermissions = (claims: AccessTokenClaims): Permissions => ({
   subscribe: claims.perm.sub,
 });
 
+/** A published verification key: public members only (RFC 7517 §4; EC RFC 7518 §6.2.1, RSA §6.3.1). */
+export type PublicSigningJwk = { kid: string; alg: AccessTokenAlg; use: 'sig' } & (
+  | { kty: 'EC'; crv: string; x: string; y: string }
+  | { kty: 'RSA'; n: string; e: string }
+);
+
 export interface SigningKey {
   kid: string;
   alg: AccessTokenAlg;
   privateKey: KeyLike;
-  publicJwk: JWK;
+  publicJwk: PublicSigningJwk;
 }
 
 /** The key type each algorithm needs (RFC 7518 §3.1). */
@@ -89,14 +95,21 @@ export function accessTokenAlgOf(jwk: JWK): AccessTokenAlg {
   return alg as AccessTokenAlg;
 }
 
-/** The public members of a signing JWK, nothing else (RFC 7518 §6.2.1, §6.3.1). */
-export function publicSigningJwk(jwk: JWK, kid: string): JWK {
-  const alg = accessTokenAlgOf(jwk);
-  const members = alg === 'ES256' ? { kty: 'EC', crv: jwk.crv, x: jwk.x, y: jwk.y } : { kty: 'RSA', n: jwk.n, e: jwk.e };
-  for (const [name, value] of Object.entries(members)) {
+/**
+ * The public members of a signing JWK, member by member, nothing else: whatever else a stored row or a
+ * private key holds, only these are ever published.
+ */
+export function publicSigningJwk(jwk: JWK, kid: string): PublicSigningJwk {
+  const member = (name: 'crv' | 'x' | 'y' | 'n' | 'e'): string => {
+    const value = jwk[name];
     if (typeof value !== 'string') throw new Error(`signing key ${kid} has an invalid public JWK (${name})`);
-  }
-  return { ...members, kid, alg, use: 'sig' };
+    return value;
+  };
+  const alg = accessTokenAlgOf(jwk);
+  const common = { kid, alg, use: 'sig' as const };
+  return alg === 'ES256'
+    ? { kty: 'EC', crv: member('crv'), x: member('x'), y: member('y'), ...common }
+    : { kty: 'RSA', n: member('n'), e: member('e'), ...common };
 }
 
 export async function generateSigningKey(alg: AccessTokenAlg = DEFAULT_ACCESS_TOKEN_ALG): Promise<SigningKey & { privateJwk: JWK }> {

@@ -8,11 +8,12 @@ import {
   PublicKeyResolver,
   publicSigningJwk,
   SigningKey,
+  type PublicSigningJwk,
 } from '@signet/credentials';
 import { LOGGER } from '@signet/observability';
 import { SECRET_BOX } from '@signet/persistence';
 import type { Logger } from '@signet/observability';
-import type { SecretBox, StoredPublicJwk } from '@signet/persistence';
+import type { SecretBox } from '@signet/persistence';
 
 import { TOKENS_OPTIONS, TokensOptions } from '../options';
 import { NewSigningKey, SIGNING_KEY_REPOSITORY, SigningKeyRepository } from '../signing-key.repository';
@@ -25,12 +26,6 @@ const UNKNOWN_KID_RELOAD_MS = 5_000;
 const CLOCK_SLACK_SECONDS = 60;
 
 const sealContext = (kid: string) => `signing_key:${kid}`;
-
-/** A published verification key: public members only (RFC 7517 §4; EC RFC 7518 §6.2.1, RSA §6.3.1). */
-export type PublicSigningJwk = { kid: string; alg: string; use: 'sig' } & (
-  | { kty: 'EC'; crv: string; x: string; y: string }
-  | { kty: 'RSA'; n: string; e: string }
-);
 
 interface PublishedKey {
   kid: string;
@@ -155,7 +150,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
     const next = new Map<string, PublishedKey>();
     for (const row of rows) {
       const previous = this.published.get(row.kid);
-      const jwk = publicJwkOf(row.publicJwk, row.kid);
+      const jwk = publicSigningJwk(row.publicJwk, row.kid);
       next.set(row.kid, {
         kid: row.kid,
         jwk,
@@ -190,15 +185,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
     return {
       kid: key.kid,
       privateJwkCiphertext: this.secretBox.seal(JSON.stringify(key.privateJwk), sealContext(key.kid)),
-      publicJwk: publicJwkOf(key.publicJwk, key.kid),
+      publicJwk: key.publicJwk,
     };
   }
-}
-
-/**
- * Rebuilds a public JWK from the stored JSON, member by member: whatever
- * else a row might hold, only public members are ever published.
- */
-function publicJwkOf(stored: StoredPublicJwk | JWK, kid: string): PublicSigningJwk {
-  return publicSigningJwk(stored as JWK, kid) as PublicSigningJwk;
 }
