@@ -14,6 +14,7 @@ import { ApiKeysService } from '@signet/api-keys';
 import { newOrgId } from '@signet/credentials';
 import { DATA_SOURCE, OrgEntity } from '@signet/persistence';
 import type { SignetProcess } from '@signet/runtime';
+import { tamper } from '@signet/testing';
 
 import { IssuedCredentials, TokenApi } from '../support/api';
 import {
@@ -139,7 +140,7 @@ describe.each(BACKENDS)('core flow on %s', (label, makeBackend) => {
       const none = await anonymous.call('POST', '/v1/tokens', { user_id: 'a' });
       expect(none.status).toBe(401);
       expect(none.contentType).toContain('application/problem+json');
-      const typo = apiKey.slice(0, -1) + (apiKey.endsWith('a') ? 'b' : 'a');
+      const typo = tamper(apiKey);
       const bad = await anonymous.withKey(typo).call('POST', '/v1/tokens', { user_id: 'a' });
       expect(bad.status).toBe(401);
     });
@@ -213,7 +214,7 @@ describe.each(BACKENDS)('core flow on %s', (label, makeBackend) => {
     const url = brokerUrl(endpoints, 'tcp');
     const bad = version === 5 ? 0x86 : 4;
     const pw = creds.mqtt_credentials.password;
-    const forged = pw.slice(0, -6) + (pw.endsWith('AAAAAA') ? 'BBBBBB' : 'AAAAAA');
+    const forged = tamper(pw, 6);
     const orgId = signet.service!.bootstrap!.orgId;
     expect(await refusalCode(url, { username: creds.mqtt_credentials.username, password: forged, protocolVersion: version })).toBe(bad);
     expect(await refusalCode(url, { username: `alice@${orgId}`, password: pw, protocolVersion: version })).toBe(bad);

@@ -32,7 +32,7 @@ import {
 } from '@signet/revocation';
 
 import { platformProviders } from '@signet/runtime';
-import { createTestDatabase, TestDatabase, waitFor } from '@signet/testing';
+import { createTestDatabase, tamper, TestDatabase, waitFor } from '@signet/testing';
 import type { TokenCredentialsDto as Credentials } from './http/dto';
 import { tokensOptionsFrom } from './options';
 import { TokenRetentionJob } from './retention/token-retention.job';
@@ -426,7 +426,7 @@ describe('token service API', () => {
       problem(await h.request('POST', '/v1/tokens', { body: { user_id: 'u1' } }), 401, 'missing_api_key');
       problem(await h.request('POST', '/v1/tokens', { key: 'sk_nope', body: { user_id: 'u1' } }), 401, 'invalid_api_key');
       // Right shape, wrong checksum: refused before any hashing.
-      const typo = orgA.key.slice(0, -1) + (orgA.key.endsWith('A') ? 'B' : 'A');
+      const typo = tamper(orgA.key);
       problem(await h.request('POST', '/v1/tokens', { key: typo, body: { user_id: 'u1' } }), 401, 'invalid_api_key');
       const res = await h.request('POST', '/v1/tokens', { key: 'garbage', body: { user_id: 'u1' } });
       expect(res.headers['www-authenticate']).toBe('Bearer');
@@ -644,7 +644,7 @@ describe('token service API', () => {
     it('says only active=false for forged, garbage, expired and foreign tokens', async () => {
       const c = await issue(orgA.key, { user_id: 'intro2', ttl_seconds: 1 });
       const [head, payload, sig] = c.mqtt_credentials.password.split('.');
-      const flipped = sig.slice(0, -2) + (sig.endsWith('AA') ? 'BB' : 'AA');
+      const flipped = tamper(sig, 2);
       expect(await introspect(orgA.key, `${head}.${payload}.${flipped}`)).toEqual({ active: false });
       const forgedClaims = Buffer.from(
         JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), sub: 'admin' }),

@@ -1,5 +1,7 @@
 import { SignJWT } from 'jose';
 
+import { tamper } from '@signet/testing';
+
 import {
   ACCESS_TOKEN_AUDIENCE,
   ACCESS_TOKEN_ISSUER,
@@ -121,7 +123,7 @@ describe('access tokens', () => {
 
   it.each([
     ['expired', async (t: string) => t, now + 3600, 'expired'],
-    ['forged signature', async (t: string) => t.slice(0, -4) + 'AAAA', undefined, 'invalid_signature'],
+    ['forged signature', async (t: string) => tamper(t, 4), undefined, 'invalid_signature'],
     ['not a token', async () => 'tkn_garbage', undefined, 'malformed'],
     ['wrong prefix', async (t: string) => t.slice(4), undefined, 'malformed'],
   ])('refuses %s', async (_label, mutate, at, code) => {

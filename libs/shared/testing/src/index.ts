@@ -4,3 +4,4 @@ export * from './redis';
 export * from './tcp-proxy';
 export * from './wait-for';
 export * from './postgres';
+export * from './tamper';

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { databaseUrl, redisUrl } from './env';
 import { uniquePrefix } from './redis';
+import { tamper } from './tamper';
 import { TcpProxy } from './tcp-proxy';
 import { waitFor } from './wait-for';
 
@@ -160,5 +161,19 @@ describe('env helpers', () => {
     const a = uniquePrefix('bus test');
     expect(a).toMatch(/^signet-test-bus-test-[0-9a-f]{10}:$/);
     expect(uniquePrefix('bus test')).not.toBe(a);
+  });
+});
+
+describe('tamper', () => {
+  it.each([
+    ['sk_live_abcx', 1],
+    ['sk_live_abcA', 1],
+    ['sig.AAAA', 4],
+    ['sig.xAAA', 4],
+  ])('changes the tail of %s, keeping its length', (secret, n) => {
+    const near = tamper(secret, n);
+    expect(near).not.toBe(secret);
+    expect(near).toHaveLength(secret.length);
+    expect(near.slice(0, -n)).toBe(secret.slice(0, -n));
   });
 });

@@ -1,3 +1,5 @@
+import { tamper } from '@signet/testing';
+
 import { InMemoryTokenRepository, principal, silentLogger, TEST_TOKENS_OPTIONS, testIssuer } from '../../testing';
 import { IssueTokenUseCase } from '../issue/issue.usecase';
 import { RefreshTokenUseCase } from './refresh.usecase';
@@ -47,7 +49,7 @@ describe('RefreshTokenUseCase (through the repository fakes)', () => {
     const { issue, refresh } = await setup();
     await expect(refresh.execute({ refreshToken: 'nope' })).rejects.toMatchObject({ code: 'invalid_refresh_token' });
     const issued = await issue.execute({ caller: principal('org_a'), userId: 'u' });
-    const unknown = issued.refreshToken.slice(0, -4) + (issued.refreshToken.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+    const unknown = tamper(issued.refreshToken, 4);
     await expect(refresh.execute({ refreshToken: unknown })).rejects.toMatchObject({ code: 'invalid_refresh_token' });
   });
 
