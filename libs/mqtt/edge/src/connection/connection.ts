@@ -294,7 +294,10 @@ export abstract class Connection extends FrameReader implements Peer, Timed {
       this.broker.sessions.detach(this, publishWill ? this.will : null, this.willDelayMs, reason);
       this.will = null;
     }
-    this.broker.writes.markDirty(this);
+    // The client's own DISCONNECT ends one connection, not a batch: closed now, in the turn that read it,
+    // as a bare socket server would (a deferred close costs the kernel more: the peer's FIN is in by then).
+    if (reason === 'client_disconnect') this.flush();
+    else this.broker.writes.markDirty(this);
   }
 
   protocolError(reasonCode: number = RC.PROTOCOL_ERROR, reason: DisconnectReason = 'protocol_error'): void {
