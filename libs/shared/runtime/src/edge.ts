@@ -1,5 +1,4 @@
 import { explainListenError, PORT_VARIABLES } from '@signet/config';
-import { Counter, type Registry } from 'prom-client';
 
 import { type AuditRecorder, ConnectAuditSampler } from '@signet/audit';
 import type { ApiKeyVerifier, LdapBinder, TrustStoreSource, UsageSink, WebhookAuthorizer } from '@signet/contracts';
@@ -90,6 +89,7 @@ export interface EdgeSources {
  */
 /** How often an edge reads the trust snapshot besides when told of a change (the chain's cache period too). */
 const TRUST_REFRESH_MS = 30_000;
+const ACCEPTED = { result: 'accepted' } as const;
 
 export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, apiKeys, webhooks, ldapBinds, trust, cluster, audit }: EdgeSources): Promise<EdgeHandle> {
   const { config, logger, metrics } = ctx;
@@ -126,7 +126,6 @@ export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, api
   if (ldapStep) steps.push(ldapStep);
   const certificateStep = new CertificateStep({ revoked: denyList });
   steps.push(certificateStep);
-  const decisions = authDecisionsCounter(metrics.registry);
   const sampler = audit
     ? new ConnectAuditSampler({
         edgeId: config.edge.id,
@@ -143,8 +142,9 @@ export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, api
     decided: (decision) => {
       const { orgId, step, result } = decision;
       const outcome = result.ok ? 'allow' : result.reason;
-      decisions.inc({ step, result: outcome });
-      log.debug({ org: orgId, step, result: outcome, detail: result.ok ? undefined : result.detail }, 'CONNECT decided');
+      metrics.mqttAuthDecisions.inc(`${step} ${outcome}`, () => ({ step, result: outcome }));
+      // The object is not built per CONNECT unless it is logged.
+      if (log.isLevelEnabled('debug')) log.debug({ org: orgId, step, result: outcome, detail: result.ok ? undefined : result.detail }, 'CONNECT decided');
       sampler?.record(connectDecision(decision));
     },
     sourceFailed: (orgId, err) => log.warn({ org: orgId, err }, 'could not read the authenticator chain; default steps only, 0x88 beyond them'),
@@ -192,10 +192,10 @@ export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, api
     cluster: cluster ?? createClusterBus(ctx),
     hooks: {
       connectAccepted: ({ principal }) => {
-        metrics.mqttConnects.inc({ result: 'accepted' });
+        metrics.mqttConnects.inc('accepted', ACCEPTED);
         if (principal.kind === 'api_key') usage.record(principal.credentialId, 'mqttConnects');
       },
-      connectRefused: ({ reason }) => metrics.mqttConnects.inc({ result: reason }),
+      connectRefused: ({ reason }) => metrics.mqttConnects.inc(reason, () => ({ result: reason })),
       publishDenied: ({ principal }) => {
         metrics.mqttDenials.inc({ action: 'publish' });
         countDenial(principal);
@@ -314,10 +314,4 @@ function connectDecision({ orgId, step, result, request, durationMs }: ChainDeci
   };
 }
 
-/** CONNECT decisions by the chain step that made them (`end_of_chain` when none did). */
-function authDecisionsCounter(registry: Registry): Counter<'step' | 'result'> {
-  const name = 'signet_mqtt_auth_decisions_total';
-  const existing = registry.getSingleMetric(name);
-  if (existing) return existing as Counter<'step' | 'result'>;
-  return new Counter({ name, help: 'MQTT CONNECT decisions by deciding chain step and result', labelNames: ['step', 'result'], registers: [registry] });
-}
+
