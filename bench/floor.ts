@@ -11,7 +11,10 @@
  * Every server is pinned to the systems' core, the same load generator drives
  * them, rounds interleaved; medians printed.
  *
- *   npm run bench:floor [-- --count 10000] [--rounds 5]
+ * Each connect figure is a window of `--seconds` (default 3: a one-second window, the quick
+ * mode's, moved the floor itself by ±30% between rounds here).
+ *
+ *   npm run bench:floor [-- --count 10000] [--rounds 5] [--seconds 3]
  */
 import { join, resolve } from 'node:path';
 
@@ -35,9 +38,10 @@ const log = (msg: string): void => void process.stderr.write(`${msg}\n`);
 async function main(): Promise<void> {
   const count = option('--count', 10000);
   const rounds = option('--rounds', 5);
+  const seconds = option('--seconds', 3);
   raiseFileLimit(count * 2 + 1000);
   const pinning = pinCores();
-  const mode = { ...MODES.quick, massConnections: count };
+  const mode = { ...MODES.quick, massConnections: count, durationMs: seconds * 1000 };
   const floorChild = spawnPinned('floor-server', pinning.system, process.execPath, [join(ROOT, 'dist/bench/floor-server.js')], { PATH: process.env['PATH'] });
   const options = { poolSize: 2, cores: pinning.system, root: ROOT, signetBackend: 'embedded' as const };
   const [signet, mosquitto] = await Promise.all([SignetSystem.start(options), MosquittoSystem.start(options)]);
