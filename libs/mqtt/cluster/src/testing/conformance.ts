@@ -332,6 +332,8 @@ export function clusterBusConformance(name: string, harness: () => Promise<Clust
     const persist = { resume: true, expiryMs: 60_000, limit: 100 };
     const options = { qos: 1 as const, nl: false, rap: false, rh: 0, ids: null };
     const queued = (payload: string): ClusterMessage => ({ topic: 'x/1', payload: Buffer.from(payload), qos: 1, retain: false });
+    /** A persistent claim whose session holds `credentialId` (what a revoke names). */
+    const under = (credentialId: string) => ({ persist: { ...persist, credentialId } });
     const claimed = (result: ClaimResult) => {
       if (!result.ok) throw new Error('claim refused');
       return result;
@@ -379,7 +381,6 @@ export function clusterBusConformance(name: string, harness: () => Promise<Clust
       const b = await join('edge-b');
       const [sa, sb] = [a.bus.sessions, b.bus.sessions];
       if (sa === undefined || sb === undefined) return expect(sa ?? sb).toBeUndefined();
-      const under = (credentialId: string) => ({ persist: { ...persist, credentialId } });
       const park = (clientId: string, epoch: number, credentialId: string) => a.bus.release('org_1', clientId, epoch, { expiryMs: 60_000, willHere: false, credentialId });
       const offline = claimed(await a.bus.claim('org_1', 'dev-off', 'token:alice', under('tkn-1')));
       sa.subscribe('org_1', 'dev-off', offline.epoch, 'off/#', options);
@@ -409,7 +410,6 @@ export function clusterBusConformance(name: string, harness: () => Promise<Clust
       const b = await join('edge-b');
       const [sa, sb] = [a.bus.sessions, b.bus.sessions];
       if (sa === undefined || sb === undefined) return expect(sa ?? sb).toBeUndefined();
-      const under = (credentialId: string) => ({ persist: { ...persist, credentialId } });
       const revoked = claimed(await a.bus.claim('org_1', 'dev-revoked', 'token:alice', under('tkn-1')));
       const kept = claimed(await a.bus.claim('org_1', 'dev-kept', 'token:alice', under('tkn-2')));
       sa.subscribe('org_1', 'dev-revoked', revoked.epoch, 'gone/#', options);
