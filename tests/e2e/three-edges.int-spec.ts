@@ -272,8 +272,8 @@ describe('three mqtt-edge processes on one Redis', () => {
   }
 
   /** An edge of its own for a test that kills it. */
-  async function spareEdge(id: string): Promise<{ app: SpawnedApp; url: string }> {
-    const app = await SpawnedApp.start('mqtt-edge', edgeEnv(id)).ready();
+  async function spareEdge(id: string, leaseMs = LEASE_MS): Promise<{ app: SpawnedApp; url: string }> {
+    const app = await SpawnedApp.start('mqtt-edge', { ...edgeEnv(id), SIGNET_EDGE_LEASE_MS: String(leaseMs) }).ready();
     return { app, url: brokerUrl({ mqttPort: app.port('MQTT'), wsPort: app.port('WebSocket') }, 'tcp') };
   }
 
@@ -310,33 +310,66 @@ describe('three mqtt-edge processes on one Redis', () => {
     expect(queued()).toEqual(Array.from({ length: 5 }, (_, i) => `queued-${i}`));
   });
 
-  it('a revoke ends the user’s persistent session while it is offline: a new token resumes nothing of it', async () => {
-    const creds = await issue('fleet-revoked-offline');
+  /**
+   * A persistent session of a fresh token of `user` on `url`, subscribed, then left by `leave` and sent
+   * messages; its token is revoked (a live session of it on c shows when the revocation has reached the
+   * edges), `ended` waits for the stored session to end, and a new token of the user resumes nothing of it.
+   */
+  async function revokeLeftSession(
+    user: string,
+    url: string,
+    leave: (client: MqttClient) => Promise<unknown>,
+    ended: (redis: Redis, stored: string) => Promise<unknown>,
+  ): Promise<void> {
+    const creds = await issue(user);
     const org = creds.mqtt_credentials.username.split('@')[1];
-    const clientId = `dev-revoked-${randomBytes(3).toString('hex')}`;
+    const clientId = `dev-${user}-${randomBytes(3).toString('hex')}`;
     const got: string[] = [];
-    const first = await persistent(edges.a.url, creds, clientId, got);
+    const first = await persistent(url, creds, clientId, got);
     await first.client.subscribeAsync(`fleet/${org}/cmd/#`, { qos: 1 });
-    const publisher = await login('b', await issue('fleet-revoked-publisher'));
+    const publisher = await login('b', await issue(`${user}-publisher`));
     await untilHeard(publisher, `fleet/${org}/cmd/warmup`, got);
-    await first.client.endAsync();
+    await leave(first.client);
     for (let i = 0; i < 3; i++) await publisher.publishAsync(`fleet/${org}/cmd/${i}`, `queued-${i}`, { qos: 1 });
-    // A live session of the same token shows when the revocation has reached the edges.
     const live = await login('c', creds);
     const liveClosed = serverClosed(live);
     expect((await api.call('DELETE', `/v1/tokens/${creds.token_id}`)).status).toBe(204);
     expect((await liveClosed).reasonCode).toBe(0x98);
     const redis = new Redis(redisUrl());
     try {
-      await waitFor(async () => (await redis.exists(`${prefix}cluster:psess:${org}\u0000${clientId}`)) === 0, { timeoutMs: 5000 });
+      await ended(redis, `${prefix}cluster:psess:${org}\u0000${clientId}`);
     } finally {
       redis.disconnect();
     }
     got.length = 0;
-    const again = await persistent(edges.c.url, await issue('fleet-revoked-offline'), clientId, got);
+    const again = await persistent(edges.c.url, await issue(user), clientId, got);
     expect(again.present).toBe(false);
     await sleep(300); // a queued message would arrive by now
     expect(got).toEqual([]);
+  }
+
+  it('a revoke ends the user’s persistent session while it is offline: a new token resumes nothing of it', async () => {
+    await revokeLeftSession(
+      'fleet-revoked-offline',
+      edges.a.url,
+      (client) => client.endAsync(),
+      (redis, stored) => waitFor(async () => (await redis.exists(stored)) === 0, { timeoutMs: 5000 }),
+    );
+  });
+
+  it('a revoke ends the persistent session of an edge killed before its lease ran out, once that edge is reaped', async () => {
+    // A lease long enough that the revocation lands while the dead edge still looks alive.
+    const doomed = await spareEdge('edge-doomed-revoke', 8000);
+    await revokeLeftSession(
+      'fleet-revoked-dead',
+      doomed.url,
+      () => doomed.app.stop('SIGKILL'),
+      async (redis, stored) => {
+        // Left to the dead edge while its lease runs, then ended by the reap rather than kept for its client.
+        expect(await redis.exists(stored)).toBe(1);
+        await waitFor(async () => (await redis.exists(stored)) === 0, { timeoutMs: 20_000, message: 'the stored session ended' });
+      },
+    );
   });
 
   /**

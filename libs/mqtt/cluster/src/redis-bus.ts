@@ -38,8 +38,8 @@ export interface RedisClusterBusOptions {
 
 /**
  * Ends edge `e`: its lease, routes and the client ids it still holds (with their session entries; a stored
- * session among them now waits for its client as after a disconnect); the others are told. Needs `now`
- * and sessionLua.
+ * session among them now waits for its client as after a disconnect, or ends if its credential was revoked
+ * while `e` held it); the others are told. Needs `now` and sessionLua.
  */
 const DROP_EDGE = `
 local function drop(e, base, control, sep)

@@ -14,8 +14,10 @@ export const NOW = `local t = redis.call('TIME'); local now = tonumber(t[1]) * 1
 
 /**
  * Persistent sessions on Redis, beside the cluster bus's keys (`<prefix>cluster:`):
- * - `psess:<org> \0 <client id>`: hash of `owner`, `expiry` (ms), `subs` (JSON: filter → StoredOptions) and
- *   `parked` (the edge that keeps its delayed will);
+ * - `psess:<org> \0 <client id>`: hash of `owner`, `expiry` (ms), `subs` (JSON: filter → StoredOptions),
+ *   `parked` (the edge that keeps its delayed will), `cred` (the credential it last held) and `revoked` (that
+ *   credential, revoked while an edge with a live lease held the session: if that edge turns out dead, the
+ *   reap ends the session rather than parking it);
  * - `pq:<org> \0 <client id>`: a stream, the durable queue: entries `q` (QoS) and `m` (the message frame, its
  *   expiry as an absolute time), removed when the client acknowledges them;
  * - `pfilter:<org> \0 <filter>`: hash client id → StoredOptions JSON, the sessions with that subscription;
@@ -68,11 +70,20 @@ local function s_credential(org, cid, cred)
   redis.call('HSET', s_key(org, cid), 'cred', cred)
   redis.call('SADD', SB .. 'pcred:' .. cred, org .. SS .. cid)
 end
+-- cred: the releasing edge's (it knows the credential, and closed the session had it been revoked); nil when
+-- a dead edge is reaped, which ends the session if its credential was revoked meanwhile (REVOKE's mark).
 local function s_park(org, cid, now, expiry, cred)
-  if redis.call('EXISTS', s_key(org, cid)) == 0 then return end
-  s_credential(org, cid, cred)
-  if expiry then redis.call('HSET', s_key(org, cid), 'expiry', expiry)
-  else expiry = redis.call('HGET', s_key(org, cid), 'expiry') end
+  local key = s_key(org, cid)
+  if redis.call('EXISTS', key) == 0 then return end
+  if cred == nil then
+    local mark = redis.call('HMGET', key, 'revoked', 'cred')
+    if mark[1] and mark[1] == mark[2] then return s_drop(org, cid) end
+  else
+    redis.call('HDEL', key, 'revoked')
+    s_credential(org, cid, cred)
+  end
+  if expiry then redis.call('HSET', key, 'expiry', expiry)
+  else expiry = redis.call('HGET', key, 'expiry') end
   redis.call('ZADD', SB .. 'pexpiry', now + tonumber(expiry), org .. SS .. cid)
 end
 local function s_reap(now)
@@ -98,7 +109,8 @@ if mode ~= '' then
   local stored = redis.call('HMGET', key, 'owner', 'subs', 'parked')
   if stored[1] then
     if stored[3] and stored[3] ~= ARGV[1] then redis.call('PUBLISH', ARGV[3] .. stored[3], ARGV[4] .. epoch) end
-    redis.call('HDEL', key, 'parked')
+    -- The new claim holds it now: the last holder's delayed will and revoke mark are done with.
+    redis.call('HDEL', key, 'parked', 'revoked')
     if mode == 'r' and stored[1] == ARGV[2] then
       subs = stored[2]
       entries = redis.call('XRANGE', s_queue(org, cid), '-', '+', 'COUNT', tonumber(ARGV[11]))
@@ -170,7 +182,9 @@ return stored`;
 /**
  * ARGV: base, control, sep, then credential ids. Ends the stored sessions last held under them that no
  * live edge holds now; a connected one is its edge's to end (its revoke closes it, and the release ends the
- * stored session), and it may hold another credential by then (re-authentication). Returns how many ended.
+ * stored session), and it may hold another credential by then (re-authentication). That edge may be dead with
+ * its lease still running: the session is marked `revoked`, so that reaping the edge ends it (s_park), while
+ * a release by a live edge clears the mark. Returns how many ended.
  */
 const REVOKE = `${NOW}
 ${sessionLua('ARGV[1]', 'ARGV[2]', 'ARGV[3]')}
@@ -183,9 +197,13 @@ for i = 4, #ARGV do
     local holder = redis.call('HGET', SB .. 'client:' .. m, 'edge')
     local lease = holder and redis.call('ZSCORE', SB .. 'edges', holder)
     local live = lease and tonumber(lease) > now
-    if not live and redis.call('HGET', s_key(org, cid), 'cred') == ARGV[i] then
-      s_drop(org, cid)
-      ended = ended + 1
+    if redis.call('HGET', s_key(org, cid), 'cred') == ARGV[i] then
+      if live then
+        redis.call('HSET', s_key(org, cid), 'revoked', ARGV[i])
+      else
+        s_drop(org, cid)
+        ended = ended + 1
+      end
     end
   end
 end

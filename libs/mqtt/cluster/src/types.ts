@@ -180,8 +180,9 @@ export interface SharedSessions {
   ack(orgId: string, clientId: string, ref: string): void;
   /**
    * These credentials are revoked: the stored sessions last held under them that no live edge holds end (a
-   * connected one is ended by its edge, which closes it). Every edge may call it for the same revocation.
-   * Resolves with how many ended.
+   * connected one is ended by its edge, which closes it; if that edge died before its lease ran out, the
+   * session ends when the edge is reaped). Every edge may call it for the same revocation. Resolves with how
+   * many ended now.
    */
   revoke(credentialIds: readonly string[]): Promise<number>;
 }

@@ -332,6 +332,8 @@ export function clusterBusConformance(name: string, harness: () => Promise<Clust
     const persist = { resume: true, expiryMs: 60_000, limit: 100 };
     const options = { qos: 1 as const, nl: false, rap: false, rh: 0, ids: null };
     const queued = (payload: string): ClusterMessage => ({ topic: 'x/1', payload: Buffer.from(payload), qos: 1, retain: false });
+    /** A persistent claim whose session holds `credentialId` (what a revoke names). */
+    const under = (credentialId: string) => ({ persist: { ...persist, credentialId } });
     const claimed = (result: ClaimResult) => {
       if (!result.ok) throw new Error('claim refused');
       return result;
@@ -379,7 +381,6 @@ export function clusterBusConformance(name: string, harness: () => Promise<Clust
       const b = await join('edge-b');
       const [sa, sb] = [a.bus.sessions, b.bus.sessions];
       if (sa === undefined || sb === undefined) return expect(sa ?? sb).toBeUndefined();
-      const under = (credentialId: string) => ({ persist: { ...persist, credentialId } });
       const park = (clientId: string, epoch: number, credentialId: string) => a.bus.release('org_1', clientId, epoch, { expiryMs: 60_000, willHere: false, credentialId });
       const offline = claimed(await a.bus.claim('org_1', 'dev-off', 'token:alice', under('tkn-1')));
       sa.subscribe('org_1', 'dev-off', offline.epoch, 'off/#', options);
@@ -402,6 +403,32 @@ export function clusterBusConformance(name: string, harness: () => Promise<Clust
       park('dev-live', live.epoch, 'tkn-1');
       await sleep(50);
       expect(claimed(await b.bus.claim('org_1', 'dev-live', 'token:alice', under('tkn-3'))).stored).toBeDefined();
+    });
+
+    it('ends a revoked credential’s stored session when the edge left to end it dies before its lease runs out', async () => {
+      const a = await join('edge-a');
+      const b = await join('edge-b');
+      const [sa, sb] = [a.bus.sessions, b.bus.sessions];
+      if (sa === undefined || sb === undefined) return expect(sa ?? sb).toBeUndefined();
+      const revoked = claimed(await a.bus.claim('org_1', 'dev-revoked', 'token:alice', under('tkn-1')));
+      const kept = claimed(await a.bus.claim('org_1', 'dev-kept', 'token:alice', under('tkn-2')));
+      sa.subscribe('org_1', 'dev-revoked', revoked.epoch, 'gone/#', options);
+      sa.subscribe('org_1', 'dev-kept', kept.epoch, 'kept/#', options);
+      await until(() => b.node.routes.size === 2, 'both store routes on b');
+      expect([...(await sb.enqueue('org_1', queued('for-revoked'), null, ['gone/#'], 100))]).toEqual(['dev-revoked']);
+      expect([...(await sb.enqueue('org_1', queued('for-kept'), null, ['kept/#'], 100))]).toEqual(['dev-kept']);
+      // a's lease is live: the session is left to a, which would close its connection and end it.
+      expect(await sb.revoke(['tkn-1'])).toBe(0);
+      // a dies first (no release, no leave): b's heartbeat reaps it once its lease runs out.
+      await a.bus.close({ release: false });
+      await until(() => b.node.of('gone').length === 1, 'gone on b', cluster.leaseMs * 4 + 2000);
+      // The reap withdrew the revoked session's route before it told of a's departure.
+      expect([...b.node.routes]).toEqual([`${SESSION_STORE_EDGE} org_1 kept/#`]);
+      expect(claimed(await b.bus.claim('org_1', 'dev-revoked', 'token:alice', under('tkn-3'))).stored).toBeUndefined();
+      // The dead edge's session of a credential not revoked waits for its client, queue and all.
+      const resumed = claimed(await b.bus.claim('org_1', 'dev-kept', 'token:alice', under('tkn-2'))).stored;
+      expect([...(resumed?.subscriptions.keys() ?? [])]).toEqual(['kept/#']);
+      expect(resumed?.messages.map((m) => m.message.payload.toString())).toEqual(['for-kept']);
     });
 
     it('ends an offline stored session when its expiry passes, and a dead edge’s live ones once its lease has', async () => {
