@@ -1,6 +1,6 @@
 import { explainListenError, PORT_VARIABLES } from '@signet/config';
 
-import { type AuditRecorder, ConnectAuditSampler } from '@signet/audit';
+import { type AuditRecorder, ConnectAuditSampler, type ConnectDecision } from '@signet/audit';
 import type { ApiKeyVerifier, LdapBinder, TrustStoreSource, UsageSink, WebhookAuthorizer } from '@signet/contracts';
 import { UsageAggregator } from '@signet/contracts';
 import {
@@ -295,23 +295,28 @@ export async function startEdge(ctx: ProcessContext, { bus, fetchJwks, seed, api
   };
 }
 
-/** A chain decision as the audit log takes it: ids and codes, never the password. */
-function connectDecision({ orgId, step, result, request, durationMs }: ChainDecision) {
+/** A chain decision as the audit log takes it: ids and codes, never the password. Built per CONNECT, so without spreads. */
+function connectDecision({ orgId, step, result, request, durationMs }: ChainDecision): ConnectDecision {
   const refusal = result.ok ? null : CONNACK_CODES[result.reason];
-  return {
+  const decision: ConnectDecision = {
     orgId: result.ok ? result.principal.orgId : orgId,
     username: request.username,
     clientId: request.clientId,
     address: request.remoteAddress,
     protocolVersion: request.protocolVersion,
-    ...(request.transport ? { transport: request.transport } : {}),
     step,
     ok: result.ok,
     reason: result.ok ? 'success' : result.reason,
     connack: refusal === null ? 0 : request.protocolVersion === 5 ? refusal.v5 : refusal.v4,
-    ...(result.ok ? { credentialKind: result.principal.kind, credentialId: result.principal.credentialId, subject: result.principal.subject } : {}),
     durationMs,
   };
+  if (request.transport) decision.transport = request.transport;
+  if (result.ok) {
+    decision.credentialKind = result.principal.kind;
+    decision.credentialId = result.principal.credentialId;
+    decision.subject = result.principal.subject;
+  }
+  return decision;
 }
 
 
