@@ -109,6 +109,7 @@ describe('bench --smoke', () => {
     expect(cluster('deliveries').signet).not.toBeNull();
     expect(cluster('deliveries_one_edge').signet).not.toBeNull();
     expect(cluster('cost_growth').signet).not.toBeNull();
+    expect(cluster('nodes_cost_growth').signet).not.toBeNull();
     expect(cluster('deliveries').mosquitto).toBeNull();
     // Aedes on two instances sharing Redis through mqemitter-redis and aedes-persistence-redis.
     expect(cluster('deliveries').aedes).not.toBeNull();

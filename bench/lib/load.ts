@@ -96,9 +96,12 @@ export function repeat(frame: Buffer, count: number): Buffer {
   return out;
 }
 
+/** CPU seconds of each measured process (in the order given) and what was counted, over the measured window. */
+export type CpuSplit = (cpuEach: readonly number[], counted: number) => void;
+
 /**
  * Runs load, waits `warmupMs`, then measures `count()` per CPU-second of the
- * system under test over `durationMs`.
+ * system under test over `durationMs` (`split` is told how that CPU divides between its processes).
  */
 export async function perCpuSecond(
   pid: number | readonly number[],
@@ -107,6 +110,7 @@ export async function perCpuSecond(
   start: () => void,
   stop: () => Promise<void>,
   count: () => number,
+  split?: CpuSplit,
 ): Promise<number | null> {
   const meter = new CpuMeter(pid);
   start();
@@ -116,7 +120,8 @@ export async function perCpuSecond(
     const c0 = count();
     await sleep(durationMs);
     const c1 = count();
-    const { cpu } = meter.read();
+    const { cpu, each } = meter.read();
+    split?.(each, c1 - c0);
     return cpu > 0 ? (c1 - c0) / cpu : null;
   } finally {
     await stop();

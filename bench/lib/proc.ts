@@ -31,25 +31,22 @@ export function rssBytes(pid: number): number {
 
 /** A CPU-time stopwatch over one process, or over several together (a cluster's edges and its Redis). */
 export class CpuMeter {
-  private startCpu = 0;
+  private startEach: number[] = [];
   private startWall = 0;
   private readonly pids: readonly number[];
   constructor(pid: number | readonly number[]) {
     this.pids = typeof pid === 'number' ? [pid] : pid;
   }
 
-  private total(): number {
-    return this.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
-  }
-
   start(): void {
-    this.startCpu = this.total();
+    this.startEach = this.pids.map(cpuSeconds);
     this.startWall = performance.now();
   }
 
-  /** CPU seconds and wall seconds since start(). */
-  read(): { cpu: number; wall: number } {
-    return { cpu: this.total() - this.startCpu, wall: (performance.now() - this.startWall) / 1000 };
+  /** CPU seconds (all processes together, and each in the order given) and wall seconds since start(). */
+  read(): { cpu: number; each: number[]; wall: number } {
+    const each = this.pids.map((pid, i) => cpuSeconds(pid) - this.startEach[i]);
+    return { cpu: each.reduce((sum, c) => sum + c, 0), each, wall: (performance.now() - this.startWall) / 1000 };
   }
 }
 

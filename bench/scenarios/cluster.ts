@@ -13,6 +13,8 @@ export const CLUSTER_METRICS: MetricSpec[] = [
   { metric: 'deliveries_one_edge', unit: 'msg/cpu-s', better: 'higher' },
   // Cost per delivery spread over the edges, over its cost on one edge.
   { metric: 'cost_growth', unit: '×', better: 'lower' },
+  // The same without Redis's CPU: what the nodes themselves spend more per delivery when it crosses.
+  { metric: 'nodes_cost_growth', unit: '×', better: 'lower' },
 ];
 
 /** Aedes instances of the Aedes-on-Redis column (the issue's "two instances"). */
@@ -22,7 +24,7 @@ export const AEDES_INSTANCES = 2;
 let signetCluster: Promise<SignetCluster> | null = null;
 let aedesCluster: Promise<AedesCluster> | null = null;
 
-/** The cluster's MQTT ports, the processes whose CPU counts, and its users. */
+/** The cluster's MQTT ports, the processes whose CPU counts (its Redis last), and its users. */
 interface ClusterUnderTest {
   readonly name: string;
   readonly ports: readonly number[];
@@ -30,11 +32,18 @@ interface ClusterUnderTest {
   readonly users: readonly Credential[];
 }
 
-function target(c: ClusterUnderTest, shape: PubSubShape, spread: boolean): PubSubTarget {
+/** CPU-seconds per delivery of the nodes alone (every measured process but Redis, the last). */
+type NodesCost = { perDelivery: number | null };
+
+function target(c: ClusterUnderTest, shape: PubSubShape, spread: boolean, nodes: NodesCost): PubSubTarget {
   const n = c.ports.length;
   return {
     name: c.name,
     pids: c.pids,
+    split: (cpuEach, counted) => {
+      const cpu = cpuEach.slice(0, -1).reduce((sum, s) => sum + s, 0);
+      nodes.perDelivery = counted > 0 ? cpu / counted : null;
+    },
     user: (i) => c.users[i % c.users.length],
     port: (role, index) => {
       if (!spread) return c.ports[0];
@@ -73,9 +82,19 @@ export function clusterScenario(name: string, shape: Omit<PubSubShape, 'transpor
       // Alternate which load goes first, round by round.
       const order = ctx.round % 2 === 1 ? [false, true] : [true, false];
       const figures = new Map<boolean, number | null>();
-      for (const spread of order) figures.set(spread, await runPubSub(ctx, full, target(nodes, full, spread)));
+      const nodesCost = new Map<boolean, NodesCost>([
+        [true, { perDelivery: null }],
+        [false, { perDelivery: null }],
+      ]);
+      for (const spread of order) figures.set(spread, await runPubSub(ctx, full, target(nodes, full, spread, nodesCost.get(spread)!)));
       const [spread, one] = [figures.get(true) ?? null, figures.get(false) ?? null];
-      return { deliveries: spread, deliveries_one_edge: one, cost_growth: spread && one ? one / spread : null };
+      const [nodesSpread, nodesOne] = [nodesCost.get(true)!.perDelivery, nodesCost.get(false)!.perDelivery];
+      return {
+        deliveries: spread,
+        deliveries_one_edge: one,
+        cost_growth: spread && one ? one / spread : null,
+        nodes_cost_growth: nodesSpread && nodesOne ? nodesSpread / nodesOne : null,
+      };
     },
     dispose: async () => {
       const [signet, aedes] = [signetCluster, aedesCluster];

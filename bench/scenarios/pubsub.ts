@@ -1,5 +1,5 @@
 import { closeAll, messageIdOffset, publishFrame, RawClient, type Transport } from '../lib/client';
-import { Flow, perCpuSecond, Pump, repeat } from '../lib/load';
+import { type CpuSplit, Flow, perCpuSecond, Pump, repeat } from '../lib/load';
 import { clientId, sleep, type ScenarioContext } from '../lib/scenario';
 import type { Credential, SystemUnderTest } from '../lib/systems';
 
@@ -25,6 +25,8 @@ export interface PubSubTarget {
    * until every subscriber has heard its publisher.
    */
   awaitRoutes?: boolean;
+  /** Told how the measured CPU divided between `pids`. */
+  split?: CpuSplit;
 }
 
 /** The whole load on one system's process. */
@@ -143,6 +145,7 @@ export async function runPubSub(ctx: ScenarioContext, shape: PubSubShape, target
         while (flows.some((f) => f.outstanding() > 0) && performance.now() < deadline) await sleep(10);
       },
       () => flows.reduce((n, f) => n + f.received, 0),
+      target.split,
     );
   } finally {
     await closeAll(clients);
