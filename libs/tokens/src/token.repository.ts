@@ -13,6 +13,7 @@ import {
   preparedQuery,
   RefreshTokenEntity,
   sqlState,
+  statementInTransaction,
 } from '@signet/persistence';
 
 import { GroupCommit } from './group-commit';
@@ -323,8 +324,9 @@ export class TypeOrmTokenRepository implements TokenRepository {
       let stored: { token_id: string }[];
       try {
         // In a transaction of its own, not autocommitted: COMMIT is sent only once the statement has answered and
-        // the deadline allows, so a write whose answer is lost (a stalled link) never commits behind a 503.
-        stored = (await inTransaction(this.dataSource, (m) => m.query(text, writeColumns(rows)))) as { token_id: string }[];
+        // the deadline allows, so a write whose answer is lost (a stalled link) never commits behind a 503. BEGIN
+        // travels with the statement (one round trip less per batch).
+        stored = await statementInTransaction<{ token_id: string }>(this.dataSource, text, writeColumns(rows));
       } catch (err) {
         // The org was deleted under a lone row: not stored, as for changed terms.
         if (rows.length === 1 && sqlState(err) === FOREIGN_KEY_VIOLATION) return [false];

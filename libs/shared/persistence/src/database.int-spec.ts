@@ -10,7 +10,7 @@ import { SIGNET_MIGRATIONS } from './migrations';
 import { RevocationStore } from './revocation-store';
 import { createTestDatabase, TcpProxy, TestDatabase, waitFor } from '@signet/testing';
 import { DeadlineExceededError, runWithDeadline } from './deadline';
-import { inTransaction, isDatabaseUnavailable, preparedQuery, runAfterCommit } from './transactions';
+import { inTransaction, isDatabaseUnavailable, preparedQuery, runAfterCommit, statementInTransaction } from './transactions';
 
 /** Class names equal migration names; derived so a new migration needs no edit here. */
 const ALL_MIGRATIONS = SIGNET_MIGRATIONS.map((m) => m.name);
@@ -279,6 +279,30 @@ describe.each<Mode>(['postgres', 'embedded'])('database deadlines (%s)', (mode) 
       inTransaction(db.dataSource, (m) => m.query(`INSERT INTO orgs (id, name) VALUES ('org_intime000000', 'on time')`)),
     );
     expect(await orgs('org_intime000000')).toBe(1);
+  });
+
+  it('runs one statement with BEGIN sent along: commits, returns its rows, rolls back a failure', async () => {
+    const insert = `INSERT INTO orgs (id, name) SELECT unnest($1::text[]), 'piped' RETURNING id`;
+    const rows = await runWithDeadline(Date.now() + 5000, () => statementInTransaction<{ id: string }>(db.dataSource, insert, [['org_piped0000001', 'org_piped0000002']]));
+    expect(rows.map((r) => r.id).sort()).toEqual(['org_piped0000001', 'org_piped0000002']);
+    expect(await orgs('org_piped0000001')).toBe(1);
+    // A duplicate key fails the statement: nothing of it commits, and the connection is usable afterwards.
+    await expect(statementInTransaction(db.dataSource, insert, [['org_piped0000003', 'org_piped0000001']])).rejects.toThrow();
+    expect(await orgs('org_piped0000003')).toBe(0);
+    expect(await statementInTransaction(db.dataSource, 'SELECT 1 AS one', [])).toEqual([{ one: 1 }]);
+    // Inside a transaction block even without values ("LOCK TABLE can only be used in transaction blocks" otherwise).
+    await expect(statementInTransaction(db.dataSource, 'LOCK TABLE orgs IN SHARE MODE', [])).resolves.toEqual([]);
+  });
+
+  it('does not commit a piped statement still waiting on the database at the deadline', async () => {
+    const started = Date.now();
+    const work = runWithDeadline(Date.now() + 500, () =>
+      statementInTransaction(db.dataSource, `WITH s AS (SELECT pg_sleep(0.9)) INSERT INTO orgs (id, name) SELECT 'org_pipedstuck00', 'stuck' FROM s`, []),
+    );
+    await expect(work).rejects.toBeInstanceOf(DeadlineExceededError);
+    expect(Date.now() - started).toBeLessThan(700);
+    await sleep(600);
+    expect(await orgs('org_pipedstuck00')).toBe(0);
   });
 });
 

@@ -10,7 +10,7 @@ import { EmbeddedServer, startEmbeddedServer } from './embedded-server';
 import { SIGNET_ENTITIES } from './entities';
 import { MinimalLogger, SILENT_LOGGER } from './logger';
 import { SIGNET_MIGRATIONS } from './migrations';
-import { ADVISORY_LOCKS } from './transactions';
+import { ADVISORY_LOCKS, markPglite } from './transactions';
 
 export interface OpenedDatabase {
   /** Initialised; migrated when `config.migrateOnStart`. */
@@ -203,6 +203,7 @@ async function openEmbedded(config: SignetConfig, logger: MinimalLogger, options
     await close().catch(() => undefined);
     throw err;
   }
+  markPglite(dataSource);
   logger.info({ embedded: true, dir, migrated: config.migrateOnStart }, 'embedded database ready');
 
   let closing: Promise<void> | undefined;

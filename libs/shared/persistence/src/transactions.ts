@@ -1,3 +1,4 @@
+import { Query } from 'pg';
 import type {
   DataSource,
   EntityManager,
@@ -266,5 +267,112 @@ export async function preparedQuery<T>(dataSource: DataSource, name: string, tex
     // As pool.query: a connection that failed a statement is not reused.
     client.release(err instanceof Error ? err : true);
     throw err;
+  }
+}
+
+const pglite = new WeakSet<DataSource>();
+
+/**
+ * Marks the data source of the embedded PGlite. There a BEGIN sent with the
+ * extended protocol did not roll back when the connection was closed under
+ * the statement (measured: the row was committed, still there after a
+ * restart; a BEGIN sent as a simple query is rolled back), so
+ * {@link statementInTransaction} sends BEGIN on its own there.
+ */
+export function markPglite(dataSource: DataSource): void {
+  pglite.add(dataSource);
+}
+
+interface PipelineClient {
+  query(query: Query): unknown;
+  query(text: string): Promise<unknown>;
+  end(): Promise<void>;
+  release(err?: Error | boolean): void;
+}
+
+/**
+ * A pg Query that sends `BEGIN` ahead of its statement in the same write,
+ * before the one Sync: the server opens the transaction and runs the
+ * statement in one round trip instead of two. Its rows are the statement's.
+ */
+class BeginThenQuery extends Query {
+  /** Always the extended protocol: without values pg would send a simple query, never calling prepare (no BEGIN). */
+  requiresPreparation(): boolean {
+    return true;
+  }
+
+  prepare(connection: { parse(m: object): void; bind(m: object): void; execute(m: object): void }): void {
+    connection.parse({ text: 'BEGIN' });
+    connection.bind({});
+    connection.execute({});
+    // Query's own prepare: parse, bind, describe, execute and the Sync (all corked by submit into one write).
+    (Query.prototype as unknown as { prepare(c: unknown): void }).prepare.call(this, connection);
+  }
+}
+
+function pipelined(client: PipelineClient, text: string, values: readonly unknown[]): Promise<unknown[]> {
+  return new Promise((resolve, reject) => {
+    const query = new BeginThenQuery({ text, values: [...values] }, (err: Error | null, results?: unknown) => {
+      if (err) return reject(err);
+      // Two results, BEGIN's and the statement's (pg lists them as an array once there is more than one).
+      const all = (Array.isArray(results) ? results : [results]) as { rows: unknown[] }[];
+      resolve(all[all.length - 1]?.rows ?? []);
+    });
+    client.query(query);
+  });
+}
+
+/**
+ * One statement in a transaction of its own, as `inTransaction(ds, (m) =>
+ * m.query(text, values))` with the same deadline rules (COMMIT only before the
+ * deadline and only once the statement has answered; the connection closed
+ * under a statement still waiting at the deadline), but `BEGIN` travels with
+ * the statement: two round trips instead of three. Each round trip is a chance
+ * to wait for a busy core on either side, which is where the p99 of the
+ * group-committed token writes went (fifth round, docs/credential-performance.md).
+ * Not on the embedded PGlite ({@link markPglite}).
+ */
+export function statementInTransaction<T>(dataSource: DataSource, text: string, values: readonly unknown[]): Promise<T[]> {
+  const pool = (dataSource.driver as unknown as { master?: { connect(): Promise<PipelineClient> } }).master;
+  if (!pool || typeof pool.connect !== 'function' || pglite.has(dataSource)) {
+    return inTransaction(dataSource, (m) => m.query(text, [...values]) as Promise<T[]>);
+  }
+  return retryingStatement(() => pipelinedTransaction<T>(pool, text, values));
+}
+
+async function pipelinedTransaction<T>(pool: { connect(): Promise<PipelineClient> }, text: string, values: readonly unknown[]): Promise<T[]> {
+  const given = currentDeadline();
+  const deadline = given === undefined ? undefined : given - COMMIT_RESERVE_MS;
+  const expired = (): boolean => deadline !== undefined && Date.now() >= deadline;
+  if (expired()) throw new DeadlineExceededError();
+  const client = await pool.connect();
+  let abandoned = false;
+  let broken = false;
+  const abandon = (): void => {
+    if (abandoned) return;
+    abandoned = true;
+    broken = true;
+    void client.end().catch(() => undefined);
+  };
+  let timer: NodeJS.Timeout | undefined;
+  let open = false;
+  try {
+    if (deadline !== undefined) timer = setTimeout(abandon, Math.max(0, deadline - Date.now()));
+    open = true;
+    const rows = await pipelined(client, text, values);
+    clearTimeout(timer);
+    if (abandoned || expired()) throw new DeadlineExceededError();
+    await client.query('COMMIT');
+    open = false;
+    return rows as T[];
+  } catch (err) {
+    clearTimeout(timer);
+    const byDeadline = abandoned;
+    if (abandoned || (serverState(err) === undefined && isDatabaseUnavailable(err))) abandon();
+    else if (open) await client.query('ROLLBACK').catch(() => (broken = true));
+    throw byDeadline && !(err instanceof DeadlineExceededError) ? new DeadlineExceededError() : err;
+  } finally {
+    // A connection that was closed (or failed to roll back) is dropped by the pool, never reused.
+    client.release(broken ? true : undefined);
   }
 }
