@@ -29,7 +29,6 @@ export class TalliedCounter<L extends string> {
   }
 }
 
-
 /**
  * The process's Prometheus registry and Signet's metrics. One registry per
  * process (created by the app), so tests can create several side by side.

@@ -1,6 +1,5 @@
-import { explainListenError, PORT_VARIABLES } from '@signet/config';
-
 import { type AuditRecorder, ConnectAuditSampler, type ConnectDecision } from '@signet/audit';
+import { explainListenError, PORT_VARIABLES } from '@signet/config';
 import type { ApiKeyVerifier, LdapBinder, TrustStoreSource, UsageSink, WebhookAuthorizer } from '@signet/contracts';
 import { UsageAggregator } from '@signet/contracts';
 import {
