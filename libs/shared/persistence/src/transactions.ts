@@ -148,6 +148,20 @@ export function tooLateToCommit(deadline: number | undefined, now = Date.now()):
   return deadline !== undefined && now >= deadline - COMMIT_RESERVE_MS;
 }
 
+/** What differs between ways of running one transaction attempt; the deadline rules are {@link attempt}'s. */
+interface AttemptSteps<T> {
+  connect(): Promise<void>;
+  /** Closes the connection under whatever it is waiting for; the pool drops it when released. */
+  end(): void;
+  /** Opens the transaction and does the work. */
+  work(): Promise<T>;
+  commit(): Promise<void>;
+  /** After a failure the server answered: rolls back what is open. */
+  rollback(): Promise<void>;
+  /** `ended`: the connection was closed under the attempt. */
+  release(ended: boolean): Promise<void> | void;
+}
+
 /**
  * One attempt. COMMIT is sent only before the deadline. When the deadline
  * passes while the work still waits on the database, the connection is closed
@@ -156,41 +170,61 @@ export function tooLateToCommit(deadline: number | undefined, now = Date.now()):
  * the connection unusable (no answer in time, a reset) closes it too, rather
  * than sending a ROLLBACK that could only wait for another timeout.
  */
-async function transaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+async function attempt<T>(steps: AttemptSteps<T>): Promise<T> {
   const given = currentDeadline();
   // COMMIT needs its round trip too: it is sent only while that still fits before the deadline.
   const deadline = given === undefined ? undefined : given - COMMIT_RESERVE_MS;
   const expired = (): boolean => deadline !== undefined && Date.now() >= deadline;
   if (expired()) throw new DeadlineExceededError();
-  const runner = dataSource.createQueryRunner();
-  let client: { end?: () => Promise<void> } | undefined;
+  let connected = false;
   let abandoned = false;
   const abandon = (): void => {
-    if (abandoned || client === undefined) return;
+    if (abandoned || !connected) return;
     abandoned = true;
-    // Ending a checked-out client makes the pool drop it when the runner releases it.
-    if (typeof client.end === 'function') void client.end().catch(() => undefined);
+    steps.end();
   };
   let timer: NodeJS.Timeout | undefined;
   try {
-    client = (await runner.connect()) as typeof client;
+    await steps.connect();
+    connected = true;
     if (deadline !== undefined) timer = setTimeout(abandon, Math.max(0, deadline - Date.now()));
-    await runner.startTransaction();
-    const result = await work(runner.manager);
+    const result = await steps.work();
     clearTimeout(timer);
     if (abandoned || expired()) throw new DeadlineExceededError();
-    await runner.commitTransaction();
+    await steps.commit();
     return result;
   } catch (err) {
     clearTimeout(timer);
     const byDeadline = abandoned;
     // PostgreSQL answered (a constraint, a statement_timeout): the connection works, ROLLBACK is one round trip.
     if (abandoned || (serverState(err) === undefined && isDatabaseUnavailable(err))) abandon();
-    else if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+    else await steps.rollback();
     throw byDeadline && !(err instanceof DeadlineExceededError) ? new DeadlineExceededError() : err;
   } finally {
-    await runner.release();
+    await steps.release(abandoned);
   }
+}
+
+/** An attempt through a TypeORM query runner: `work` gets its manager. */
+function transaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  const runner = dataSource.createQueryRunner();
+  let client: { end?: () => Promise<void> } | undefined;
+  return attempt({
+    connect: async () => {
+      client = (await runner.connect()) as typeof client;
+    },
+    // Ending a checked-out client makes the pool drop it when the runner releases it.
+    end: () => void client?.end?.().catch(() => undefined),
+    work: async () => {
+      await runner.startTransaction();
+      return work(runner.manager);
+    },
+    commit: () => runner.commitTransaction(),
+    rollback: async () => {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+    },
+    release: () => runner.release(),
+  });
 }
 
 /**
@@ -225,11 +259,19 @@ export async function advisoryXactLock(manager: EntityManager, key: number): Pro
 
 interface PgClient {
   query(config: { name: string; text: string; values: readonly unknown[] } | string): Promise<{ rows: unknown[] }>;
+  query(query: Query): unknown;
+  end(): Promise<void>;
   release(err?: Error | boolean): void;
 }
 
 interface PgPool {
   connect(): Promise<PgClient>;
+}
+
+/** node-postgres's pool under the data source; undefined when it is not the PostgreSQL driver (a test double). */
+function poolOf(dataSource: DataSource): PgPool | undefined {
+  const pool = (dataSource.driver as unknown as { master?: PgPool }).master;
+  return pool && typeof pool.connect === 'function' ? pool : undefined;
 }
 
 const DUPLICATE_PREPARED_STATEMENT = '42P05';
@@ -244,8 +286,8 @@ const DUPLICATE_PREPARED_STATEMENT = '42P05';
  * identifier: it is also sent unquoted).
  */
 export async function preparedQuery<T>(dataSource: DataSource, name: string, text: string, values: readonly unknown[]): Promise<T[]> {
-  const pool = (dataSource.driver as unknown as { master?: PgPool }).master;
-  if (!pool || typeof pool.connect !== 'function') {
+  const pool = poolOf(dataSource);
+  if (!pool) {
     // Not the PostgreSQL driver (e.g. a test double): the plain path.
     return (await dataSource.query(text, [...values])) as T[];
   }
@@ -283,13 +325,6 @@ export function markPglite(dataSource: DataSource): void {
   pglite.add(dataSource);
 }
 
-interface PipelineClient {
-  query(query: Query): unknown;
-  query(text: string): Promise<unknown>;
-  end(): Promise<void>;
-  release(err?: Error | boolean): void;
-}
-
 /**
  * A pg Query that sends `BEGIN` ahead of its statement in the same write,
  * before the one Sync: the server opens the transaction and runs the
@@ -310,7 +345,7 @@ class BeginThenQuery extends Query {
   }
 }
 
-function pipelined(client: PipelineClient, text: string, values: readonly unknown[]): Promise<unknown[]> {
+function pipelined(client: PgClient, text: string, values: readonly unknown[]): Promise<unknown[]> {
   return new Promise((resolve, reject) => {
     const query = new BeginThenQuery({ text, values: [...values] }, (err: Error | null, results?: unknown) => {
       if (err) return reject(err);
@@ -333,46 +368,33 @@ function pipelined(client: PipelineClient, text: string, values: readonly unknow
  * Not on the embedded PGlite ({@link markPglite}).
  */
 export function statementInTransaction<T>(dataSource: DataSource, text: string, values: readonly unknown[]): Promise<T[]> {
-  const pool = (dataSource.driver as unknown as { master?: { connect(): Promise<PipelineClient> } }).master;
-  if (!pool || typeof pool.connect !== 'function' || pglite.has(dataSource)) {
-    return inTransaction(dataSource, (m) => m.query(text, [...values]) as Promise<T[]>);
-  }
+  const pool = poolOf(dataSource);
+  if (!pool || pglite.has(dataSource)) return inTransaction(dataSource, (m) => m.query(text, [...values]) as Promise<T[]>);
   return retryingStatement(() => pipelinedTransaction<T>(pool, text, values));
 }
 
-async function pipelinedTransaction<T>(pool: { connect(): Promise<PipelineClient> }, text: string, values: readonly unknown[]): Promise<T[]> {
-  const given = currentDeadline();
-  const deadline = given === undefined ? undefined : given - COMMIT_RESERVE_MS;
-  const expired = (): boolean => deadline !== undefined && Date.now() >= deadline;
-  if (expired()) throw new DeadlineExceededError();
-  const client = await pool.connect();
-  let abandoned = false;
-  let broken = false;
-  const abandon = (): void => {
-    if (abandoned) return;
-    abandoned = true;
-    broken = true;
-    void client.end().catch(() => undefined);
-  };
-  let timer: NodeJS.Timeout | undefined;
+/** An attempt on a client of the pool: BEGIN and the statement in one round trip, then COMMIT. */
+function pipelinedTransaction<T>(pool: PgPool, text: string, values: readonly unknown[]): Promise<T[]> {
+  let client: PgClient | undefined;
   let open = false;
-  try {
-    if (deadline !== undefined) timer = setTimeout(abandon, Math.max(0, deadline - Date.now()));
-    open = true;
-    const rows = await pipelined(client, text, values);
-    clearTimeout(timer);
-    if (abandoned || expired()) throw new DeadlineExceededError();
-    await client.query('COMMIT');
-    open = false;
-    return rows as T[];
-  } catch (err) {
-    clearTimeout(timer);
-    const byDeadline = abandoned;
-    if (abandoned || (serverState(err) === undefined && isDatabaseUnavailable(err))) abandon();
-    else if (open) await client.query('ROLLBACK').catch(() => (broken = true));
-    throw byDeadline && !(err instanceof DeadlineExceededError) ? new DeadlineExceededError() : err;
-  } finally {
+  let broken = false;
+  return attempt({
+    connect: async () => {
+      client = await pool.connect();
+    },
+    end: () => void client?.end().catch(() => undefined),
+    work: async () => {
+      open = true;
+      return (await pipelined(client!, text, values)) as T[];
+    },
+    commit: async () => {
+      await client!.query('COMMIT');
+      open = false;
+    },
+    rollback: async () => {
+      if (open) await client!.query('ROLLBACK').catch(() => (broken = true));
+    },
     // A connection that was closed (or failed to roll back) is dropped by the pool, never reused.
-    client.release(broken ? true : undefined);
-  }
+    release: (ended) => client?.release(ended || broken ? true : undefined),
+  });
 }
