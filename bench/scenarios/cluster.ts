@@ -86,7 +86,7 @@ export function clusterScenario(name: string, shape: Omit<PubSubShape, 'transpor
         [true, { perDelivery: null }],
         [false, { perDelivery: null }],
       ]);
-      for (const spread of order) figures.set(spread, await runPubSub(ctx, full, target(nodes, full, spread, nodesCost.get(spread)!)));
+      for (const spread of order) figures.set(spread, await runPubSub(ctx.mode, full, target(nodes, full, spread, nodesCost.get(spread)!)));
       const [spread, one] = [figures.get(true) ?? null, figures.get(false) ?? null];
       const [nodesSpread, nodesOne] = [nodesCost.get(true)!.perDelivery, nodesCost.get(false)!.perDelivery];
       return {

@@ -1,6 +1,6 @@
 import { closeAll, messageIdOffset, publishFrame, RawClient, type Transport } from '../lib/client';
 import { type CpuSplit, Flow, perCpuSecond, Pump, repeat } from '../lib/load';
-import { clientId, sleep, type ScenarioContext } from '../lib/scenario';
+import { clientId, sleep, type Mode } from '../lib/scenario';
 import type { Credential, SystemUnderTest } from '../lib/systems';
 
 export interface PubSubShape {
@@ -79,8 +79,7 @@ function batchMaker(topic: string, qos: 0 | 1, frames: number): () => Buffer {
  * (64-byte payload) under end-to-end flow control, subscribers count what
  * arrives (and acknowledge QoS 1).
  */
-export async function runPubSub(ctx: ScenarioContext, shape: PubSubShape, target: PubSubTarget = systemTarget(ctx.system)): Promise<number | null> {
-  const { mode } = ctx;
+export async function runPubSub(mode: Mode, shape: PubSubShape, target: PubSubTarget): Promise<number | null> {
   const { transport, qos, topology } = shape;
   const clients: RawClient[] = [];
   const pumps: Pump[] = [];
