@@ -233,7 +233,7 @@ class StringCache {
 
   read(frame: Buffer, at: number, n: number): string {
     if (n > StringCache.SLOT) return frame.toString('utf8', at, at + n);
-    // The string read last first: an org id is mostly the one of the frame before.
+    // The string read last first: mostly the one of the frame before.
     if (this.same(this.last, frame, at, n)) return this.texts[this.last];
     let h = n;
     const end = at + n;
@@ -260,7 +260,12 @@ class StringCache {
   }
 }
 
-const strings = new StringCache();
+/**
+ * One cache per kind of string: a frame's org id and its topic each mostly repeat the previous frame's, which
+ * `read` compares first; with one cache for both, that first compare always met the other kind.
+ */
+const orgIds = new StringCache();
+const topics = new StringCache();
 
 /**
  * decodeMessage of a binary frame without the pair: the org id goes to `org.orgId`. Read in place, the
@@ -275,12 +280,12 @@ export function decodeFrame(frame: Buffer, start: number, end: number, org: { or
   const orgLength = (frame[at] << 8) | frame[at + 1];
   at += 2;
   if (at + orgLength + 2 > end) return null;
-  const orgId = strings.read(frame, at, orgLength);
+  const orgId = orgIds.read(frame, at, orgLength);
   at += orgLength;
   const topicLength = (frame[at] << 8) | frame[at + 1];
   at += 2;
   if (at + topicLength > end) return null;
-  const topic = strings.read(frame, at, topicLength);
+  const topic = topics.read(frame, at, topicLength);
   at += topicLength;
   const message: { -readonly [K in keyof ClusterMessage]: ClusterMessage[K] } = { topic, payload: frame, qos: qos as 0 | 1 | 2, retain: (flags & F_RETAIN) !== 0 };
   if ((flags & (F_TTL | F_PROPERTIES | F_SHARED | F_SKIP)) !== 0) {
