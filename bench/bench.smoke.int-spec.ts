@@ -138,6 +138,13 @@ describe('bench --smoke', () => {
     expect(output).toMatch(/^all 50 sockets closed, median of 1: bare node:net \d+ ms \(its close loop \d+ ms\), Signet revoke \d+ ms; Signet\/node:net [\d.]+×$/m);
   }, 70_000);
 
+  it('bench:cluster-split prints each placement\'s CPU per delivery, and leaves no Redis keys behind', async () => {
+    const keysBefore = await benchRedisKeys();
+    const output = await runBench(['--smoke', '--edges', '2', '--rounds', '1'], 110_000, 'cluster-split.js');
+    expect(output).toMatch(/^median of 1: local [\d.]+ µs, one-way [\d.]+ µs \([\d.]+×\), spread [\d.]+ µs \([\d.]+×\) CPU per delivery, 2 edges and Redis$/m);
+    expect(await benchRedisKeys()).toEqual(keysBefore);
+  }, 120_000);
+
   it('refuses an unknown --signet-backend', async () => {
     await expect(runBench(['--smoke', '--signet-backend', 'sqlite'], 30_000)).rejects.toThrow(/--signet-backend: one of embedded, postgres/);
   });

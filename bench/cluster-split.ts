@@ -9,7 +9,7 @@
  * Prints CPU microseconds per delivery of each edge and of Redis, their sum, and the sum over local's;
  * medians at the end. Every process is pinned to the systems' core, as in `npm run bench`.
  *
- *   npm run bench:cluster-split [-- --edges 3] [--rounds 4] [--seconds 2]
+ *   npm run bench:cluster-split [-- --edges 3] [--rounds 4] [--seconds 2]   (--smoke: the benchmark's tiny counts, for tests)
  */
 import { SignetCluster } from './lib/cluster';
 import { pinCores, raiseFileLimit } from './lib/proc';
@@ -42,10 +42,10 @@ async function main(): Promise<void> {
   const seconds = option('--seconds', 2, 1);
   raiseFileLimit(20000);
   const pinning = pinCores();
-  const mode = { ...MODES.quick, durationMs: seconds * 1000 };
+  const mode = args.includes('--smoke') ? MODES.smoke : { ...MODES.quick, durationMs: seconds * 1000 };
   const cluster = await SignetCluster.start({ edges, poolSize: mode.poolSize, cores: pinning.system });
   const totals = new Map<Placement, number[]>(PLACEMENTS.map((p) => [p, []]));
-  log(`cluster-split: ${edges} edges, ${rounds} rounds of ${seconds} s; load generator on core ${pinning.load ?? 'any'}, edges and Redis on ${pinning.system ?? 'any'}`);
+  log(`cluster-split: ${edges} edges, ${rounds} rounds of ${mode.durationMs / 1000} s; load generator on core ${pinning.load ?? 'any'}, edges and Redis on ${pinning.system ?? 'any'}`);
   try {
     for (let round = 0; round < rounds; round++) {
       // Rotated each round, so no placement always runs first (or after the same one).
