@@ -70,7 +70,8 @@ const SOCKET_PORT = 5432;
 
 export async function startEmbeddedServer(dataDir: string, logger: MinimalLogger): Promise<EmbeddedServer> {
   // mkdtemp makes it 0700. In the temporary directory, not the data directory: a socket path is limited to
-  // about 104 bytes.
+  // about 104 bytes, and a data directory on a bind mount (Docker Desktop, NFS) may not hold a socket. A killed
+  // process leaves the directory behind with a dead socket in it, as PostgreSQL leaves its socket in /tmp.
   const socketDir = await mkdtemp(join(tmpdir(), 'signet-pg-'));
   const removeSocketDir = () => rm(socketDir, { recursive: true, force: true });
   const worker = new Worker(WORKER_SOURCE, {
