@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsArray, IsBoolean, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 
 import { CERTIFICATE_IDENTITY_SOURCES, type CertificateRule } from '@signet/contracts';
+import { MergePatch } from '@signet/http';
 
 import type { StoredCa, StoredClientCertificate } from '../certificates/certificate.repository';
 
@@ -26,6 +27,7 @@ export class UploadCaDto {
   allow_any?: boolean;
 }
 
+@MergePatch()
 export class UpdateCaDto {
   @ApiPropertyOptional()
   @IsOptional()

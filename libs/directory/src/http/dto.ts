@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { IsArray, IsBoolean, IsIn, IsNumber, IsOptional, IsString, MaxLength } from 'class-validator';
 
+import { MergePatch } from '@signet/http';
 import { ListTokensQueryDto } from '@signet/tokens';
 
 import type { DirectoryGroup, DirectorySettings, UnknownUserPolicy } from '../directory.repository';
@@ -29,6 +30,7 @@ export class DirectorySettingsDto {
   scim_enabled!: boolean;
 }
 
+@MergePatch()
 export class UpdateDirectorySettingsDto {
   @ApiProperty({ enum: UNKNOWN_USER_POLICIES })
   @IsIn(UNKNOWN_USER_POLICIES, { message: `unknown_users must be one of: ${UNKNOWN_USER_POLICIES.join(', ')}` })

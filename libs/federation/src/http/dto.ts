@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsArray, IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, MaxLength, Min } from 'class-validator';
 
+import { MergePatch } from '@signet/http';
 import type { IdpProviderKind } from '@signet/persistence';
 import { MAX_CLIENT_ID_LENGTH } from '@signet/tokens';
 
@@ -126,6 +127,7 @@ export class CreateIdpProviderDto extends IdpProviderFieldsDto {
   enabled?: boolean;
 }
 
+@MergePatch()
 export class UpdateIdpProviderDto extends IdpProviderFieldsDto {
   @ApiPropertyOptional({ description: 'false: every exchange with this provider is refused' })
   @IsOptional()

@@ -13,6 +13,7 @@ import { currentDeadline } from '@signet/persistence';
 import { createHttpApp } from './app';
 import { HealthRegistry } from './health';
 import { conflict } from './problem';
+import { MergePatch } from './validation';
 
 class TagsDto {
   @IsOptional() @IsString() colour?: string;
@@ -28,6 +29,7 @@ class EchoDto {
 }
 
 /** An update: a merge patch, where null removes a field (RFC 7396). */
+@MergePatch()
 class EchoUpdateDto {
   @IsOptional() @IsString() label?: string | null;
 }

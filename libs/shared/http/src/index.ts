@@ -7,6 +7,7 @@ export * from './problem';
 export * from './problem.filter';
 export { TokenBucketLimiter } from '@signet/rate-limit';
 export * from './validation';
+export { compiledBodyCheck } from './compiled-validation';
 export * from './pagination-problems';
 export * from './idempotency/idempotency.interceptor';
 export * from './idempotency/idempotency.repository';

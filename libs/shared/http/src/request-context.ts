@@ -1,4 +1,4 @@
-import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
+import { AsyncResource } from 'node:async_hooks';
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
@@ -6,22 +6,16 @@ import { runWithDeadline } from '@signet/persistence';
 
 import { requestTimedOut, sendProblem } from './problem.filter';
 
-/** The HTTP method of the request being served, for code that gets no request object (pipes). */
-const methods = new AsyncLocalStorage<string>();
-
-export function currentRequestMethod(): string | undefined {
-  return methods.getStore();
-}
-
 /**
- * Carries the request's method, and with `timeoutMs` its deadline, through
- * the async calls that serve it. With a deadline, every request is answered
- * within `timeoutMs` of its arrival: a request still in progress then gets
- * 503 `request_timeout` (with `Retry-After`), and the work it started sees the
+ * Carries the request's deadline through the async calls that serve it: with
+ * `timeoutMs`, every request is answered within `timeoutMs` of its arrival: a
+ * request still in progress then gets 503 `request_timeout` (with
+ * `Retry-After`), and the work it started sees the
  * deadline (`currentDeadline()`, read by `inTransaction`), so it rolls back
  * rather than commit for a caller who has already been answered.
  */
 export function installRequestContext(fastify: FastifyInstance, timeoutMs?: number): void {
+  if (timeoutMs === undefined) return;
   // The work of a request continues in the async context of req.emit('end') once the body is read, not in
   // the one of its onRequest hook, so the context is carried over explicitly (as @fastify/request-context does).
   const contexts = new WeakMap<FastifyRequest, AsyncResource>();
@@ -31,12 +25,9 @@ export function installRequestContext(fastify: FastifyInstance, timeoutMs?: numb
       contexts.set(req, context);
       context.runInAsyncScope(done);
     };
-    methods.run(req.method, () => {
-      if (timeoutMs === undefined) return enter();
-      const timer = setTimeout(() => sendProblem(reply, requestTimedOut()), timeoutMs);
-      reply.raw.once('close', () => clearTimeout(timer));
-      runWithDeadline(Date.now() + timeoutMs, enter);
-    });
+    const timer = setTimeout(() => sendProblem(reply, requestTimedOut()), timeoutMs);
+    reply.raw.once('close', () => clearTimeout(timer));
+    runWithDeadline(Date.now() + timeoutMs, enter);
   });
   fastify.addHook('preValidation', (req, _reply, done) => {
     const context = contexts.get(req);

@@ -1,9 +1,9 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import type { ValidatorOptions } from 'class-validator';
 
+import { compiledBodyCheck } from './compiled-validation';
 import { HTTP_ERRORS } from './errors';
 import { badRequest } from './problem';
-import { currentRequestMethod } from './request-context';
 
 function flatten(errors: ValidationError[], parent = ''): { field: string; message: string }[] {
   return errors.flatMap((e) => {
@@ -28,8 +28,7 @@ const isDto = (value: unknown): value is object =>
  * at any depth. class-validator's @IsOptional skips every check for null as
  * for an absent field, so `{"permissions": null}` would otherwise reach the
  * handler as a value no code expects. Fields that already failed are left to
- * their own messages. A PATCH body is a merge patch, where null means
- * "remove" (RFC 7396 §1): there each update DTO says what null may do.
+ * their own messages. A {@link MergePatch} body is exempt.
  */
 function nullErrors(dto: object, failed: ReadonlySet<string>): ValidationError[] {
   const errors: ValidationError[] = [];
@@ -47,17 +46,38 @@ function nullErrors(dto: object, failed: ReadonlySet<string>): ValidationError[]
   return errors;
 }
 
+const mergePatches = new WeakSet<object>();
+
+/**
+ * Marks the DTO of a PATCH body: a merge patch, where null means "remove" (RFC 7396 §1), so the pipe leaves
+ * null to the DTO's own rules (each update DTO says what null may do). A class, not the request's method,
+ * says so: the pipe sees no request, and carrying the method in an AsyncLocalStorage cost every promise of
+ * every request a store.
+ */
+export const MergePatch = (): ClassDecorator => (target) => {
+  mergePatches.add(target);
+};
+
 class SignetValidationPipe extends ValidationPipe {
+  /** A body that certainly passes is built by its class's compiled check; any other goes the full way. */
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' && metadata.metatype !== undefined) {
+      const dto = compiledBodyCheck(metadata.metatype)?.(value);
+      if (dto !== undefined) return dto;
+    }
+    return super.transform(value, metadata);
+  }
+
   protected override async validate(object: object, validatorOptions?: ValidatorOptions): Promise<ValidationError[]> {
     const errors = await super.validate(object, validatorOptions);
-    if (currentRequestMethod() === 'PATCH') return errors;
+    if (mergePatches.has(object.constructor)) return errors;
     return [...errors, ...nullErrors(object, new Set(errors.map((e) => e.property)))];
   }
 }
 
 /**
  * DTO validation for every route: unknown fields are refused, `null` is
- * refused unless the field is declared nullable (or in a PATCH), and failures become one 400
+ * refused unless the field is declared nullable (or in a {@link MergePatch}), and failures become one 400
  * problem `validation_failed` listing each field's errors.
  */
 export const createValidationPipe = (): ValidationPipe =>

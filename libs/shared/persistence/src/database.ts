@@ -127,7 +127,7 @@ async function initialise(
 /**
  * Opens the database: PostgreSQL at `config.databaseUrl`, or, when none is
  * configured, PGlite persisted under `<dataDir>/pgdata` and served over the
- * Postgres wire protocol on 127.0.0.1 (random port), so TypeORM uses the very
+ * Postgres wire protocol on a private Unix socket, so TypeORM uses the very
  * same driver, SQL and migrations as in production.
  */
 export async function openDatabase(

@@ -1,12 +1,19 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 
 import type { MinimalLogger } from './logger';
 
 /**
  * The embedded PostgreSQL: PGlite (Postgres compiled to WASM) persisted in a
- * directory and served over the Postgres wire protocol on 127.0.0.1 by
- * @electric-sql/pglite-socket, inside a worker thread. The worker is there
- * for two reasons:
+ * directory and served over the Postgres wire protocol on a Unix socket by
+ * @electric-sql/pglite-socket, inside a worker thread. The socket is in a
+ * fresh directory only this user can enter: PGlite asks for no password, and
+ * a local TCP port would let any user of the machine in. It also costs less
+ * per round trip than TCP on loopback (no TCP stack on either side, both on
+ * the process's one core in the benchmark). The worker is there for two
+ * reasons:
  *  - PGlite executes queries synchronously in WASM; on its own thread it
  *    never stalls the main event loop (MQTT, HTTP) while a query runs;
  *  - PGlite loads its runtime with dynamic `import()`, which module sandboxes
@@ -14,13 +21,14 @@ import type { MinimalLogger } from './logger';
  *    context, so the embedded mode behaves the same under test as in use.
  */
 export interface EmbeddedServer {
+  /** The socket's directory: node-postgres connects to `<host>/.s.PGSQL.<port>` for a host starting with `/`. */
   host: string;
   port: number;
   /** Stops the socket server, then closes PGlite so its files are left consistent. Idempotent. */
   stop(): Promise<void>;
 }
 
-type WorkerMessage = { type: 'ready'; conn: string } | { type: 'error'; message: string } | { type: 'closed'; error?: string };
+type WorkerMessage = { type: 'ready' } | { type: 'error'; message: string } | { type: 'closed'; error?: string };
 
 /*
  * Plain CommonJS run by the worker (eval'd: no separate file to ship or
@@ -35,9 +43,9 @@ let server;
 const started = (async () => {
   try {
     db = await PGlite.create({ dataDir: workerData.dataDir });
-    server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: workerData.maxConnections });
+    server = new PGLiteSocketServer({ db, path: workerData.socketFile, maxConnections: workerData.maxConnections });
     await server.start();
-    parentPort.postMessage({ type: 'ready', conn: server.getServerConn() });
+    parentPort.postMessage({ type: 'ready' });
   } catch (err) {
     parentPort.postMessage({ type: 'error', message: String((err && err.stack) || err) });
   }
@@ -57,11 +65,20 @@ parentPort.on('message', async (msg) => {
 });
 `;
 
+/** The port in the socket's file name, PostgreSQL's convention; nothing listens on it. */
+const SOCKET_PORT = 5432;
+
 export async function startEmbeddedServer(dataDir: string, logger: MinimalLogger): Promise<EmbeddedServer> {
+  // mkdtemp makes it 0700. In the temporary directory, not the data directory: a socket path is limited to
+  // about 104 bytes, and a data directory on a bind mount (Docker Desktop, NFS) may not hold a socket. A killed
+  // process leaves the directory behind with a dead socket in it, as PostgreSQL leaves its socket in /tmp.
+  const socketDir = await mkdtemp(join(tmpdir(), 'signet-pg-'));
+  const removeSocketDir = () => rm(socketDir, { recursive: true, force: true });
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
     workerData: {
       dataDir,
+      socketFile: join(socketDir, `.s.PGSQL.${SOCKET_PORT}`),
       pglitePath: require.resolve('@electric-sql/pglite'),
       socketPath: require.resolve('@electric-sql/pglite-socket'),
       // The pool uses one connection; one spare lets it reconnect while the
@@ -101,26 +118,29 @@ export async function startEmbeddedServer(dataDir: string, logger: MinimalLogger
       worker.once('exit', onExit);
     });
 
-  const first = await next();
+  const first = await next().catch(async (err: unknown) => {
+    await removeSocketDir();
+    throw err;
+  });
   if (first.type !== 'ready') {
     await worker.terminate();
+    await removeSocketDir();
     throw new Error(`embedded database failed to start: ${first.type === 'error' ? first.message : first.type}`);
   }
   worker.on('error', (err) => logger.error({ err }, 'embedded database worker failed'));
-  const i = first.conn.lastIndexOf(':');
-  const host = first.conn.slice(0, i);
-  const port = Number(first.conn.slice(i + 1));
 
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
-    if (exited) return;
-    const closed = next();
-    worker.postMessage({ type: 'close' });
-    const reply = await closed.catch((err: unknown) => ({ type: 'closed' as const, error: String(err) }));
-    if (reply.type === 'closed' && reply.error) {
-      logger.error({ error: reply.error }, 'embedded database did not close cleanly');
+    if (!exited) {
+      const closed = next();
+      worker.postMessage({ type: 'close' });
+      const reply = await closed.catch((err: unknown) => ({ type: 'closed' as const, error: String(err) }));
+      if (reply.type === 'closed' && reply.error) {
+        logger.error({ error: reply.error }, 'embedded database did not close cleanly');
+      }
+      await exit;
     }
-    await exit;
+    await removeSocketDir();
   };
-  return { host, port, stop: () => (stopping ??= stop()) };
+  return { host: socketDir, port: SOCKET_PORT, stop: () => (stopping ??= stop()) };
 }

@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import { IsArray, IsIn, IsInt, IsObject, IsOptional, IsString, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
 
 import { MAX_ACCESS_TOKEN_LENGTH, WILL_POLICIES, WillPolicy } from '@signet/credentials';
-import { PageQueryDto } from '@signet/http';
+import { MergePatch, PageQueryDto } from '@signet/http';
 
 import { ACL_ACTIONS, AclAction } from '../acl-policy';
 import type { IssuedCredentials } from '../token-issuer';
@@ -216,6 +216,7 @@ export class OrgSettingsDto {
 }
 
 /** PATCH body: the fields given change; unknown fields and values are refused (400 validation_failed). */
+@MergePatch()
 export class UpdateOrgSettingsDto {
   @ApiPropertyOptional({ enum: WILL_POLICIES, description: WILL_ON_REVOKE, example: 'publish' })
   // Omitted: unchanged; null is not a value (IsOptional would let it through).
