@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -68,11 +68,38 @@ parentPort.on('message', async (msg) => {
 /** The port in the socket's file name, PostgreSQL's convention; nothing listens on it. */
 const SOCKET_PORT = 5432;
 
+/** Socket directories are `<tmp>/signet-pg-<pid>-<random>`. */
+const SOCKET_DIR_PREFIX = 'signet-pg-';
+const SOCKET_DIR_NAME = /^signet-pg-(\d+)-/;
+
+/** Whether process `pid` exists (EPERM: it does, as another user's). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes the socket directories of processes that are gone; one that cannot be removed (another user's) stays. */
+async function removeDeadSocketDirs(): Promise<void> {
+  const names = await readdir(tmpdir()).catch(() => [] as string[]);
+  await Promise.all(
+    names.map(async (name) => {
+      const match = SOCKET_DIR_NAME.exec(name);
+      if (match === null || alive(Number(match[1]))) return;
+      await rm(join(tmpdir(), name), { recursive: true, force: true }).catch(() => undefined);
+    }),
+  );
+}
+
 export async function startEmbeddedServer(dataDir: string, logger: MinimalLogger): Promise<EmbeddedServer> {
   // mkdtemp makes it 0700. In the temporary directory, not the data directory: a socket path is limited to
-  // about 104 bytes, and a data directory on a bind mount (Docker Desktop, NFS) may not hold a socket. A killed
-  // process leaves the directory behind with a dead socket in it, as PostgreSQL leaves its socket in /tmp.
-  const socketDir = await mkdtemp(join(tmpdir(), 'signet-pg-'));
+  // about 104 bytes, and a data directory on a bind mount (Docker Desktop, NFS) may not hold a socket. The
+  // name carries the pid: a killed process leaves its directory behind, and the next start removes it.
+  await removeDeadSocketDirs();
+  const socketDir = await mkdtemp(join(tmpdir(), `${SOCKET_DIR_PREFIX}${process.pid}-`));
   const removeSocketDir = () => rm(socketDir, { recursive: true, force: true });
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
