@@ -10,6 +10,7 @@ import { EmbeddedServer, startEmbeddedServer } from './embedded-server';
 import { SIGNET_ENTITIES } from './entities';
 import { MinimalLogger, SILENT_LOGGER } from './logger';
 import { SIGNET_MIGRATIONS } from './migrations';
+import { isAlive } from './pid';
 import { ADVISORY_LOCKS, markPglite } from './transactions';
 
 export interface OpenedDatabase {
@@ -269,14 +270,4 @@ async function lockDataDir(path: string): Promise<() => Promise<void>> {
     }
   }
   throw new Error(`could not lock ${path}`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 
 import type { MinimalLogger } from './logger';
+import { isAlive } from './pid';
 
 /**
  * The embedded PostgreSQL: PGlite (Postgres compiled to WASM) persisted in a
@@ -70,17 +71,7 @@ const SOCKET_PORT = 5432;
 
 /** Socket directories are `<tmp>/signet-pg-<pid>-<random>`. */
 const SOCKET_DIR_PREFIX = 'signet-pg-';
-const SOCKET_DIR_NAME = /^signet-pg-(\d+)-/;
-
-/** Whether process `pid` exists (EPERM: it does, as another user's). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+const SOCKET_DIR_NAME = new RegExp(`^${SOCKET_DIR_PREFIX}(\\d+)-`);
 
 /** Removes the socket directories of processes that are gone; one that cannot be removed (another user's) stays. */
 async function removeDeadSocketDirs(): Promise<void> {
@@ -88,7 +79,7 @@ async function removeDeadSocketDirs(): Promise<void> {
   await Promise.all(
     names.map(async (name) => {
       const match = SOCKET_DIR_NAME.exec(name);
-      if (match === null || alive(Number(match[1]))) return;
+      if (match === null || isAlive(Number(match[1]))) return;
       await rm(join(tmpdir(), name), { recursive: true, force: true }).catch(() => undefined);
     }),
   );
