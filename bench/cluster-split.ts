@@ -15,6 +15,7 @@ import { SignetCluster } from './lib/cluster';
 import { pinCores, raiseFileLimit } from './lib/proc';
 import { median } from './lib/report';
 import { MODES } from './lib/scenario';
+import { spreadNode } from './scenarios/cluster';
 import { runPubSub, type PubSubTarget } from './scenarios/pubsub';
 
 type Placement = 'local' | 'one-way' | 'spread';
@@ -33,7 +34,7 @@ const log = (msg: string): void => void process.stderr.write(`${msg}\n`);
 function edgeOf(placement: Placement, role: 'publisher' | 'subscriber', index: number, edges: number): number {
   if (placement === 'local') return 0;
   if (placement === 'one-way') return role === 'publisher' ? 0 : 1;
-  return role === 'publisher' ? index % edges : (index + 1) % edges;
+  return spreadNode('pairs', role, index, edges);
 }
 
 async function main(): Promise<void> {

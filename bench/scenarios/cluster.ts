@@ -37,6 +37,15 @@ interface ClusterUnderTest {
 /** CPU-seconds per delivery of the nodes alone (every measured process but Redis, the last). */
 type NodesCost = { perDelivery: number | null };
 
+/**
+ * The node a client of the spread load connects to: publisher `index` on node `index mod nodes`, its
+ * subscribers never on the publisher's node (pairs one node along, fan-out over the others).
+ */
+export function spreadNode(topology: PubSubShape['topology'], role: 'publisher' | 'subscriber', index: number, nodes: number): number {
+  if (role === 'publisher') return index % nodes;
+  return topology === 'pairs' ? (index + 1) % nodes : 1 + (index % (nodes - 1));
+}
+
 function target(c: ClusterUnderTest, shape: PubSubShape, spread: boolean, nodes: NodesCost): PubSubTarget {
   const n = c.ports.length;
   return {
@@ -47,12 +56,7 @@ function target(c: ClusterUnderTest, shape: PubSubShape, spread: boolean, nodes:
       nodes.perDelivery = counted > 0 ? cpu / counted : null;
     },
     user: (i) => c.users[i % c.users.length],
-    port: (role, index) => {
-      if (!spread) return c.ports[0];
-      if (role === 'publisher') return c.ports[index % n];
-      // Never the publisher's node: pairs one node along, fan-out over the others.
-      return c.ports[shape.topology === 'pairs' ? (index + 1) % n : 1 + (index % (n - 1))];
-    },
+    port: (role, index) => c.ports[spread ? spreadNode(shape.topology, role, index, n) : 0],
     awaitRoutes: true,
   };
 }
